@@ -1,0 +1,150 @@
+"""Settings read from the environment (CONTRACT section 2), validated and resolved once."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+DEFAULT_PURPOSES = ("email_marketing", "sms_marketing", "ad_targeting", "analytics")
+MATCHING_MODES = ("deterministic", "probabilistic")
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message names the variable."""
+
+
+def parse_as_of(value: str | None, variable: str = "UDS_AS_OF") -> datetime | None:
+    """Parse an ISO timestamp into an aware UTC datetime (naive input is taken as UTC)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ConfigError(f"{variable}={value!r} is not an ISO 8601 timestamp (e.g. 2026-01-31T00:00:00Z)") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def _split_secrets(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every CONTRACT variable with its default applied and its paths resolved."""
+
+    data_dir: Path
+    webhook_secrets: tuple[str, ...] = ()
+    stripe_api_key: str | None = None
+    stripe_api_base: str = "https://api.stripe.com"
+    warehouse_url: str = ""
+    segments_file: Path = CONFIG_DIR / "segments.yaml"
+    audiences_file: Path = CONFIG_DIR / "audiences.yaml"
+    suppression_key_value: str | None = None
+    matching: str = "deterministic"
+    as_of_override: datetime | None = None
+    purposes: tuple[str, ...] = DEFAULT_PURPOSES
+    default_region: str = "US"
+    retention_days: int = 730
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("UDS_DATA_DIR") or "data").expanduser().resolve()
+        matching = (env.get("UDS_MATCHING") or "deterministic").strip().lower()
+        if matching not in MATCHING_MODES:
+            raise ConfigError(f"UDS_MATCHING={matching!r} must be one of {', '.join(MATCHING_MODES)}")
+        api_base = (env.get("UDS_STRIPE_API_BASE") or "https://api.stripe.com").rstrip("/")
+        if not api_base.startswith(("http://", "https://")):
+            raise ConfigError(f"UDS_STRIPE_API_BASE={api_base!r} must be an http(s) URL")
+        warehouse_url = env.get("UDS_WAREHOUSE_URL") or f"sqlite:///{data_dir / 'warehouse.sqlite'}"
+        if "://" not in warehouse_url:
+            raise ConfigError(f"UDS_WAREHOUSE_URL={warehouse_url!r} is not a SQLAlchemy URL (dialect://...)")
+        segments_file = _existing_file(env, "UDS_SEGMENTS_FILE", CONFIG_DIR / "segments.yaml")
+        audiences_file = _existing_file(env, "UDS_AUDIENCES_FILE", CONFIG_DIR / "audiences.yaml")
+        purposes_raw = env.get("UDS_CONSENT_PURPOSES")
+        purposes = tuple(p.strip() for p in purposes_raw.split(",") if p.strip()) if purposes_raw else DEFAULT_PURPOSES
+        region = (env.get("UDS_DEFAULT_REGION") or "US").strip().upper()
+        if len(region) != 2 or not region.isalpha():
+            raise ConfigError(f"UDS_DEFAULT_REGION={region!r} must be an ISO 3166-1 alpha-2 code")
+        retention_raw = env.get("UDS_RETENTION_DAYS") or "730"
+        try:
+            retention_days = int(retention_raw)
+            if retention_days <= 0:
+                raise ValueError
+        except ValueError as exc:
+            raise ConfigError(f"UDS_RETENTION_DAYS={retention_raw!r} must be a positive integer") from exc
+        return cls(
+            data_dir=data_dir,
+            webhook_secrets=_split_secrets(env.get("UDS_STRIPE_WEBHOOK_SECRET")),
+            stripe_api_key=env.get("UDS_STRIPE_API_KEY") or None,
+            stripe_api_base=api_base,
+            warehouse_url=warehouse_url,
+            segments_file=segments_file,
+            audiences_file=audiences_file,
+            suppression_key_value=env.get("UDS_SUPPRESSION_KEY") or None,
+            matching=matching,
+            as_of_override=parse_as_of(env.get("UDS_AS_OF")),
+            purposes=purposes,
+            default_region=region,
+            retention_days=retention_days,
+        )
+
+    # --- resolved paths -------------------------------------------------------------------
+    @property
+    def inbox_dir(self) -> Path:
+        return self.data_dir / "inbox"
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.data_dir / "lake"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
+
+    def inbox(self, source: str) -> Path:
+        return self.inbox_dir / source
+
+    def as_of(self) -> datetime:
+        """`UDS_AS_OF` when set, else the wall clock (UTC)."""
+        return self.as_of_override or datetime.now(timezone.utc)
+
+    def suppression_key(self) -> bytes:
+        """The HMAC key for suppression hashes; made once and kept in `<data_dir>/.uds_key`."""
+        if self.suppression_key_value:
+            return self.suppression_key_value.encode()
+        key_file = self.data_dir / ".uds_key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = key_file.with_suffix(".tmp")
+            tmp.write_text(secrets.token_hex(32))
+            os.chmod(tmp, 0o600)
+            try:
+                os.link(tmp, key_file)  # fails if another process made it first: keep theirs
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink(missing_ok=True)
+        return key_file.read_text().strip().encode()
+
+
+def _existing_file(env, variable: str, default: Path) -> Path:
+    value = env.get(variable)
+    if not value:
+        return default
+    path = Path(value).expanduser().resolve()
+    if not path.is_file():
+        raise ConfigError(f"{variable}={value!r}: no such file")
+    return path

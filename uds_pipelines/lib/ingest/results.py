@@ -1,0 +1,56 @@
+"""The common result of every file parser (see docs/ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from uds_pipelines.lib.quarantine import QuarantineRecord
+
+CONSENT_COLUMNS = [
+    "identifier_type",
+    "identifier",
+    "purpose",
+    "granted",
+    "captured_at",
+    "source",
+    "source_record",
+    "source_file",
+]
+
+
+def empty_consents() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in CONSENT_COLUMNS})
+    frame["granted"] = frame["granted"].astype("boolean")
+    frame["captured_at"] = pd.to_datetime(frame["captured_at"], utc=True)
+    return frame
+
+
+def consent_frame(rows: list[dict]) -> pd.DataFrame:
+    """Consent statements as a frame with CONSENT_COLUMNS, typed."""
+    if not rows:
+        return empty_consents()
+    frame = pd.DataFrame(rows)
+    for column in CONSENT_COLUMNS:
+        if column not in frame:
+            frame[column] = None
+    frame = frame[CONSENT_COLUMNS]
+    frame["granted"] = frame["granted"].astype("boolean")
+    frame["captured_at"] = pd.to_datetime(frame["captured_at"], utc=True, errors="coerce", format="mixed")
+    return frame
+
+
+@dataclass
+class ParseResult:
+    records: pd.DataFrame
+    quarantine: list[QuarantineRecord] = field(default_factory=list)
+    consents: pd.DataFrame = field(default_factory=empty_consents)
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+    records_read: int = 0
+    info: dict = field(default_factory=dict)
+
+    @property
+    def conserved(self) -> bool:
+        """Every record read either landed or was quarantined."""
+        return self.records_read == len(self.records) + len(self.quarantine)

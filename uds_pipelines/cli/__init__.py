@@ -1,0 +1,1 @@
+"""Console scripts: uds-run, uds-generate, uds-webhooks."""

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 class DecodedText:
     text: str
     encoding: str  # the codec used
-    decision: str  # why: "utf-8 BOM", "utf-16 BOM", "valid utf-8", "fallback cp1252 (invalid utf-8 at byte N)"
+    decision: (
+        str  # why: "utf-8 BOM", "utf-16 BOM", "valid utf-8", "fallback cp1252 (invalid utf-8 at byte N)"
+    )
     lossy: bool = False  # True when bytes could not be decoded and were replaced
 
 

@@ -1,0 +1,48 @@
+"""One sensor per inbox folder: notices complete files and asks for their landing."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from uds_pipelines.defs.resources import UdsSettingsResource
+from uds_pipelines.lib.ingest.sensor_logic import plan_inbox_runs
+
+LANDING_ASSET_BY_SOURCE = {
+    "stripe": "landed_stripe_events",
+    "surveys": "landed_survey_responses",
+    "forms": "landed_form_submissions",
+    "privacy": "landed_privacy_requests",
+}
+
+
+def build_inbox_sensor(source: str, asset_name: str) -> dg.SensorDefinition:
+    @dg.sensor(
+        name=f"{source}_inbox_sensor",
+        description=f"Lands new files dropped into inbox/{source}/ (names and stats only; contents are read by the run).",
+        asset_selection=[asset_name],
+        minimum_interval_seconds=15,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+    def _sensor(context: dg.SensorEvaluationContext, uds: UdsSettingsResource):
+        folder = uds.settings().inbox(source)
+        runs, cursor = plan_inbox_runs(folder, source, context.cursor)
+        context.update_cursor(cursor)
+        if not runs:
+            return dg.SkipReason(f"no new files in inbox/{source}")
+        return [
+            dg.RunRequest(
+                run_key=run.run_key,
+                asset_selection=[dg.AssetKey(asset_name)],
+                run_config={"ops": {asset_name: {"config": {"files": run.files}}}},
+                tags={"uds/source": source, "uds/files": str(len(run.files))},
+            )
+            for run in runs
+        ]
+
+    return _sensor
+
+
+stripe_inbox_sensor = build_inbox_sensor("stripe", LANDING_ASSET_BY_SOURCE["stripe"])
+surveys_inbox_sensor = build_inbox_sensor("surveys", LANDING_ASSET_BY_SOURCE["surveys"])
+forms_inbox_sensor = build_inbox_sensor("forms", LANDING_ASSET_BY_SOURCE["forms"])
+privacy_inbox_sensor = build_inbox_sensor("privacy", LANDING_ASSET_BY_SOURCE["privacy"])

@@ -1,0 +1,147 @@
+"""Effective consent per person and purpose: the latest statement across all identifiers wins."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.consent.ledger import ConsentLedger
+
+# SQL templates over the ledger's raw `identifier` column that produce the match key used in
+# `identifier_customers.identifier_key`. Ids are case-sensitive (`cus_AbC`), so only trimmed.
+# With lib/normalize loaded, pass e.g. {"email": "uds_email_key(identifier)",
+# "phone": "uds_phone_e164(identifier, 'US')"}.
+DEFAULT_KEY_EXPRESSIONS: dict[str, str] = {
+    "email": "lower(trim(identifier))",
+    "phone": "lower(trim(identifier))",
+    "stripe_customer": "trim(identifier)",
+    "customer_id": "trim(identifier)",
+}
+PURPOSE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+EFFECTIVE_COLUMNS: dict[str, str] = {
+    "customer_id": "VARCHAR",
+    "purpose": "VARCHAR",
+    "granted": "BOOLEAN",
+    "decided_at": "TIMESTAMP WITH TIME ZONE",
+    "decided_by_source": "VARCHAR",
+}
+
+
+@dataclass
+class EffectiveConsent:
+    """Effective consent materialized as a temp table: one row per (customer, purpose) with a statement.
+
+    A customer or purpose without a row has not consented (none means no).
+    """
+
+    table: str
+    rows: int
+    unmatched_statements: int
+    granted_by_purpose: dict[str, int] = field(default_factory=dict)
+
+
+def check_purposes(purposes: Sequence[str]) -> list[str]:
+    """Purposes become column names (`consent_<purpose>`), so they must be plain identifiers."""
+    cleaned = [p.strip().lower() for p in purposes]
+    bad = [p for p in cleaned if not PURPOSE_RE.match(p)]
+    if bad:
+        raise ValueError(f"consent purposes must match {PURPOSE_RE.pattern}: {bad}")
+    return list(dict.fromkeys(cleaned))
+
+
+def _key_case(key_expressions: Mapping[str, str]) -> str:
+    whens = " ".join(
+        f"WHEN '{id_type}' THEN CAST(({expr}) AS VARCHAR)" for id_type, expr in key_expressions.items()
+    )
+    return f"CASE identifier_type {whens} END"
+
+
+def effective_consent(
+    con: duckdb.DuckDBPyConnection,
+    ledger: ConsentLedger | str,
+    identifier_customers_sql: str,
+    purposes: Sequence[str],
+    key_expressions: Mapping[str, str] | None = None,
+    table: str = "effective_consent",
+) -> EffectiveConsent:
+    """Decide consent per customer and purpose into the temp table `table` (EFFECTIVE_COLUMNS).
+
+    `ledger` is a built ledger or any relation with LEDGER_COLUMNS (e.g. the ledger Parquet);
+    `identifier_customers_sql` is a relation `(identifier_type, identifier_key, customer_id)`.
+    Per CONTRACT section 6 the statement with the latest `captured_at` across all of a person's
+    identifiers and sources decides; a yes and a no at that same instant decide no.
+    """
+    wanted = lake.sql_literal_list(check_purposes(purposes)) or "NULL"
+    usable = ledger.usable_sql if isinstance(ledger, ConsentLedger) else (
+        f"(SELECT * FROM {ledger} AS l WHERE known_purpose AND unusable_reason IS NULL)"
+    )
+    key = _key_case(key_expressions or DEFAULT_KEY_EXPRESSIONS)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _consent_keyed AS
+        SELECT identifier_type, purpose, granted, captured_at, source, {key} AS identifier_key
+        FROM {usable} AS u
+        WHERE purpose IN ({wanted})
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {table} AS
+        WITH matched AS (
+            SELECT ic.customer_id, k.purpose, k.granted, k.captured_at, k.source
+            FROM _consent_keyed AS k
+            JOIN (SELECT DISTINCT identifier_type, identifier_key, customer_id
+                  FROM {identifier_customers_sql} AS ic0) AS ic
+              ON ic.identifier_type = k.identifier_type AND ic.identifier_key = k.identifier_key
+        ),
+        latest AS (
+            SELECT * FROM matched
+            QUALIFY captured_at = max(captured_at) OVER (PARTITION BY customer_id, purpose)
+        )
+        SELECT CAST(customer_id AS VARCHAR) AS customer_id, purpose,
+            bool_and(granted) AS granted,
+            max(captured_at) AS decided_at,
+            coalesce(min(source) FILTER (WHERE NOT granted), min(source)) AS decided_by_source
+        FROM latest
+        GROUP BY ALL
+        """
+    )
+    unmatched = con.execute(
+        f"""
+        SELECT count(*) FROM _consent_keyed AS k
+        WHERE NOT EXISTS (SELECT 1 FROM {identifier_customers_sql} AS ic
+                          WHERE ic.identifier_type = k.identifier_type
+                            AND ic.identifier_key = k.identifier_key)
+        """
+    ).fetchone()[0]
+    con.execute("DROP TABLE IF EXISTS _consent_keyed")
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    granted = con.execute(f"SELECT purpose, count(*) FILTER (WHERE granted) FROM {table} GROUP BY ALL").fetchall()
+    return EffectiveConsent(
+        table=table,
+        rows=int(rows),
+        unmatched_statements=int(unmatched),
+        granted_by_purpose={str(p): int(n) for p, n in granted},
+    )
+
+
+def wide_consent_sql(effective_sql: str, purposes: Sequence[str], customers_sql: str | None = None) -> str:
+    """SQL for one row per customer with a BOOLEAN `consent_<purpose>` column per purpose.
+
+    With `customers_sql` (any relation with `customer_id`, e.g. profiles) every customer gets a
+    row and those without a statement get false; without it only customers with statements appear.
+    """
+    cols = ", ".join(
+        f"coalesce(bool_or(e.granted) FILTER (WHERE e.purpose = '{p}'), false) AS consent_{p}"
+        for p in check_purposes(purposes)
+    )
+    if customers_sql is None:
+        return f"SELECT e.customer_id, {cols} FROM {effective_sql} AS e GROUP BY e.customer_id"
+    return (
+        f"SELECT c.customer_id, {cols} FROM (SELECT DISTINCT customer_id FROM {customers_sql} AS c0) AS c "
+        f"LEFT JOIN {effective_sql} AS e ON e.customer_id = c.customer_id GROUP BY c.customer_id"
+    )

@@ -1,0 +1,99 @@
+"""The identity change log (new / merge / split) and the customer registry after a run."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+
+CHANGE_COLUMNS = {
+    "run_id": "VARCHAR",
+    "changed_at": "TIMESTAMP WITH TIME ZONE",
+    "change": "VARCHAR",
+    "customer_id": "VARCHAR",
+    "other_customer_id": "VARCHAR",
+    "records": "BIGINT",
+}
+
+
+def build_changes(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) -> None:
+    """Create `_idr_changes` from the claims made by `stable_ids.assign_ids`.
+
+    - merge: `customer_id` survived and absorbed `other_customer_id` (`records` of its records);
+    - split: `records` of `customer_id`'s records now belong to `other_customer_id`;
+    - new: a person made only of records never seen before.
+    A component of split-off records that gets a fresh id is logged as a split, not also as new.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _idr_changes AS
+        WITH sizes AS (SELECT comp, count(*) AS n FROM _idr_comp GROUP BY comp)
+        SELECT $run_id AS run_id, $now::TIMESTAMPTZ AS changed_at, 'merge' AS change,
+               s.customer_id, c.prev_id AS other_customer_id, c.n::BIGINT AS records
+        FROM _idr_claims c JOIN _idr_survivors s USING (comp)
+        WHERE c.prev_id <> s.customer_id
+        UNION ALL
+        SELECT $run_id, $now::TIMESTAMPTZ, 'split', o.prev_id, ci.customer_id, o.n::BIGINT
+        FROM _idr_overlap o
+        JOIN _idr_claims c ON c.prev_id = o.prev_id AND c.comp <> o.comp
+        JOIN _idr_comp_ids ci ON ci.comp = o.comp
+        UNION ALL
+        SELECT $run_id, $now::TIMESTAMPTZ, 'new', ci.customer_id, NULL, sizes.n::BIGINT
+        FROM _idr_comp_ids ci JOIN sizes USING (comp)
+        WHERE ci.is_new AND ci.comp NOT IN (SELECT comp FROM _idr_overlap)
+        """,
+        {"run_id": run_id, "now": now},
+    )
+
+
+def build_registry(con: duckdb.DuckDBPyConnection, prev_registry_sql: str, now: datetime) -> None:
+    """Create `_idr_registry`: every id ever issued with its status now.
+
+    `active` ids hold records; `merged` ids point (`merged_into`) at the id that absorbed them, with
+    older merge chains shortened by one step each run so they always end at a live id; `retired` ids
+    lost all their records (erasure). `status_changed_at` moves only when status or target change.
+    """
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _idr_registry AS
+        WITH prev AS (
+            SELECT customer_id, min(created_at) AS created_at, arg_min(status, created_at) AS status,
+                   arg_min(merged_into, created_at) AS merged_into,
+                   arg_min(status_changed_at, created_at) AS status_changed_at
+            FROM ({prev_registry_sql}) WHERE customer_id IS NOT NULL GROUP BY customer_id
+        ),
+        known AS (
+            SELECT customer_id, created_at, status, merged_into, status_changed_at FROM prev
+            UNION ALL
+            SELECT customer_id, $now::TIMESTAMPTZ, 'active', NULL, $now::TIMESTAMPTZ FROM _idr_prev_ids
+            WHERE customer_id NOT IN (SELECT customer_id FROM prev)
+        ),
+        merged_now AS (
+            SELECT c.prev_id AS customer_id, s.customer_id AS into_id
+            FROM _idr_claims c JOIN _idr_survivors s USING (comp) WHERE c.prev_id <> s.customer_id
+        ),
+        live AS (SELECT customer_id FROM _idr_comp_ids),
+        updated AS (
+            SELECT k.customer_id, k.created_at, k.status AS old_status, k.merged_into AS old_into,
+                   k.status_changed_at AS old_changed,
+                   CASE WHEN l.customer_id IS NOT NULL THEN 'active'
+                        WHEN m.customer_id IS NOT NULL OR k.status = 'merged' THEN 'merged'
+                        ELSE 'retired' END AS status,
+                   CASE WHEN l.customer_id IS NOT NULL THEN NULL
+                        WHEN m.customer_id IS NOT NULL THEN m.into_id
+                        WHEN k.status = 'merged' THEN coalesce(chain.into_id, k.merged_into)
+                        ELSE NULL END AS merged_into
+            FROM known k
+            LEFT JOIN live l ON l.customer_id = k.customer_id
+            LEFT JOIN merged_now m ON m.customer_id = k.customer_id
+            LEFT JOIN merged_now chain ON chain.customer_id = k.merged_into
+        )
+        SELECT customer_id, created_at, status, merged_into,
+               CASE WHEN status = old_status AND merged_into IS NOT DISTINCT FROM old_into
+                    THEN coalesce(old_changed, created_at) ELSE $now::TIMESTAMPTZ END AS status_changed_at
+        FROM updated
+        UNION ALL
+        SELECT customer_id, $now::TIMESTAMPTZ, 'active', NULL, $now::TIMESTAMPTZ FROM _idr_comp_ids WHERE is_new
+        """,
+        {"now": now},
+    )

@@ -1,0 +1,106 @@
+"""The inbox: listing complete files cheaply (sensor ticks) and the ledger of landed files."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from uds_pipelines.lib import lake
+
+ACCEPTED_SUFFIXES = {
+    "stripe": (".json", ".jsonl"),
+    "surveys": (".csv", ".xlsx", ".tsv", ".txt"),
+    "forms": (".json", ".jsonl", ".csv"),
+    "privacy": (".json", ".jsonl", ".csv"),
+}
+LEDGER_COLUMNS = {
+    "source": "VARCHAR",
+    "file_name": "VARCHAR",
+    "sha256": "VARCHAR",
+    "size_bytes": "BIGINT",
+    "records_read": "BIGINT",
+    "records_landed": "BIGINT",
+    "records_quarantined": "BIGINT",
+    "duplicates_skipped": "BIGINT",
+    "landed_at": "TIMESTAMP WITH TIME ZONE",
+}
+
+
+@dataclass(frozen=True)
+class InboxFile:
+    name: str
+    path: Path
+    size: int
+    mtime_ns: int
+
+    @property
+    def key(self) -> str:
+        """Identity of a file version without reading it: name, size and modification time."""
+        return f"{self.name}:{self.size}:{self.mtime_ns}"
+
+
+def is_candidate(name: str) -> bool:
+    """Writers write elsewhere (or to a dot-file / `.tmp` / `.part`) and rename in."""
+    return not name.startswith((".", "~")) and not name.endswith((".tmp", ".part", ".partial", ".crdownload"))
+
+
+def is_accepted(source: str, name: str) -> bool:
+    return name.lower().endswith(ACCEPTED_SUFFIXES[source])
+
+
+def list_inbox(folder: Path) -> list[InboxFile]:
+    """Complete files waiting in `folder`, oldest first; only names and stats, never contents."""
+    if not folder.is_dir():
+        return []
+    files = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if not entry.is_file(follow_symlinks=False) or not is_candidate(entry.name):
+                continue
+            try:
+                stat = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:  # renamed away between listing and stat
+                continue
+            files.append(InboxFile(entry.name, Path(entry.path), stat.st_size, stat.st_mtime_ns))
+    files.sort(key=lambda f: (f.mtime_ns, f.name))
+    return files
+
+
+def landed_hashes(lake_dir: Path, source: str) -> set[str]:
+    """sha256 of every file of `source` already landed (the same content lands once)."""
+    folder = lake_dir / lake.LANDED_FILES
+    if not lake.has_parquet(folder):
+        return set()
+    con = lake.duckdb_connection("512MB")
+    try:
+        rows = con.execute(
+            f"SELECT DISTINCT sha256 FROM {lake.read_table_sql(folder, LEDGER_COLUMNS)} WHERE source = ?",
+            [source],
+        ).fetchall()
+    finally:
+        con.close()
+    return {row[0] for row in rows}
+
+
+def write_ledger_rows(lake_dir: Path, source: str, rows: list[dict], batch_key: str) -> Path | None:
+    """Record landed files; written after the data so a crash in between simply re-lands the
+    same deterministic batch names on the next run."""
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows)
+    frame["source"] = source
+    frame["landed_at"] = pd.Timestamp.now(tz="UTC")
+    for column in (
+        "size_bytes",
+        "records_read",
+        "records_landed",
+        "records_quarantined",
+        "duplicates_skipped",
+    ):
+        frame[column] = frame.get(column, 0)
+        frame[column] = frame[column].fillna(0).astype("int64")
+    frame = frame[list(LEDGER_COLUMNS)]
+    return lake.write_parquet_atomic(frame, lake_dir / lake.LANDED_FILES / f"{source}-{batch_key}.parquet")

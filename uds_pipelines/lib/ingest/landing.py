@@ -1,0 +1,203 @@
+"""Landing parsed inbox files (surveys, forms, privacy requests) into the lake, once per content."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.ingest import inbox
+from uds_pipelines.lib.ingest.results import CONSENT_COLUMNS, ParseResult
+from uds_pipelines.lib.quarantine import QuarantineRecord, write_quarantine
+
+log = logging.getLogger(__name__)
+
+Parser = Callable[..., ParseResult]
+
+TS = pa.timestamp("us", tz="UTC")
+S = pa.string()
+SCHEMAS: dict[str, dict[str, pa.DataType]] = {
+    lake.LANDED_SURVEYS + "/responses": {
+        "response_id": S,
+        "survey_id": S,
+        "layout": S,
+        "respondent_email": S,
+        "first_name": S,
+        "last_name": S,
+        "phone": S,
+        "country": S,
+        "submitted_at": TS,
+        "nps": pa.int64(),
+        "source_file": S,
+        "position": pa.int64(),
+    },
+    lake.LANDED_SURVEYS + "/answers": {"response_id": S, "question_id": S, "question_text": S, "answer": S},
+    lake.LANDED_FORMS: {
+        "submission_id": S,
+        "form_provider": S,
+        "form_id": S,
+        "submitted_at": TS,
+        "email": S,
+        "phone": S,
+        "first_name": S,
+        "last_name": S,
+        "country": S,
+        "date_of_birth": S,
+        "address_line1": S,
+        "city": S,
+        "postcode": S,
+        "utm_source": S,
+        "utm_medium": S,
+        "utm_campaign": S,
+        "utm_term": S,
+        "utm_content": S,
+        "fields_json": S,
+        "source_file": S,
+        "position": pa.int64(),
+    },
+    lake.LANDED_PRIVACY: {
+        "request_id": S,
+        "type": S,
+        "email": S,
+        "phone": S,
+        "customer_id": S,
+        "received_at": TS,
+        "purpose": S,
+        "granted": pa.bool_(),
+        "source_file": S,
+        "position": pa.int64(),
+    },
+    lake.LANDED_CONSENT: {c: S for c in CONSENT_COLUMNS} | {"granted": pa.bool_(), "captured_at": TS},
+}
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """Where one inbox source lands: its main table, and tables for the parser's extras."""
+
+    source: str  # inbox folder and quarantine `source`
+    parse: Parser
+    records_table: str
+    extra_tables: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LandingSummary:
+    files: list[dict] = field(default_factory=list)
+    records_landed: int = 0
+    records_quarantined: int = 0
+    duplicate_files: int = 0
+    vanished_files: int = 0
+    landed_frames: list[pd.DataFrame] = field(default_factory=list)
+
+    @property
+    def records_read(self) -> int:
+        return sum(f["records_read"] for f in self.files)
+
+
+def to_arrow(frame: pd.DataFrame, schema: dict[str, pa.DataType]) -> pa.Table:
+    """Cast a parser frame to the table's schema: missing columns become nulls, extras are kept."""
+    frame = frame.copy()
+    for column in schema:
+        if column not in frame:
+            frame[column] = None
+    arrays, names = [], []
+    for column in list(schema) + [c for c in frame.columns if c not in schema]:
+        values = frame[column]
+        target = schema.get(column, pa.string())
+        if pa.types.is_timestamp(target):
+            values = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+        elif pa.types.is_string(target):
+            values = values.map(
+                lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+            )
+        elif pa.types.is_integer(target):
+            values = pd.to_numeric(values, errors="coerce").astype("Int64")
+        elif pa.types.is_boolean(target):
+            values = values.astype("boolean")
+        arrays.append(pa.array(values, type=target, from_pandas=True))
+        names.append(column)
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def land_files(spec: SourceSpec, paths: list[Path], lake_dir: Path) -> LandingSummary:
+    """Parse and land each file, record it in the ledger, then remove it from the inbox.
+
+    Batch names derive from the content hash, so a run killed half way and re-run rewrites the
+    same files instead of duplicating rows; the ledger row comes last and marks the file done.
+    """
+    summary = LandingSummary()
+    known = inbox.landed_hashes(lake_dir, spec.source)
+    for path in paths:
+        try:
+            sha = lake.sha256_file(path)
+            size = path.stat().st_size
+        except FileNotFoundError:
+            summary.vanished_files += 1  # renamed away while queued: its new name is another file
+            continue
+        if sha in known:
+            summary.duplicate_files += 1
+            summary.files.append(_file_row(path.name, sha, size, 0, 0, 0, duplicate=True))
+            path.unlink(missing_ok=True)
+            continue
+        result = _parse_safely(spec, path)
+        batch = f"{spec.source}-{sha[:24]}.parquet"
+        records = to_arrow(result.records, SCHEMAS[spec.records_table])
+        if records.num_rows:
+            lake.write_parquet_atomic(records, lake_dir / spec.records_table / batch)
+            summary.landed_frames.append(result.records)
+        for name, table in spec.extra_tables.items():
+            extra = result.extra.get(name)
+            if extra is not None and len(extra):
+                lake.write_parquet_atomic(to_arrow(extra, SCHEMAS[table]), lake_dir / table / batch)
+        if len(result.consents):
+            consents = to_arrow(result.consents, SCHEMAS[lake.LANDED_CONSENT])
+            lake.write_parquet_atomic(consents, lake_dir / lake.LANDED_CONSENT / batch)
+        write_quarantine(result.quarantine, lake_dir, batch_name=batch)
+        row = _file_row(
+            path.name, sha, size, result.records_read, len(result.records), len(result.quarantine)
+        )
+        inbox.write_ledger_rows(lake_dir, spec.source, [row], sha[:24])
+        known.add(sha)
+        summary.files.append(row | {"info": result.info})
+        summary.records_landed += len(result.records)
+        summary.records_quarantined += len(result.quarantine)
+        path.unlink(missing_ok=True)
+    return summary
+
+
+def _parse_safely(spec: SourceSpec, path: Path) -> ParseResult:
+    """Parsers promise not to raise; if one does anyway, the file is quarantined whole, not lost."""
+    if not inbox.is_accepted(spec.source, path.name):
+        reason = f"unsupported file type {path.suffix or '(none)'} for inbox/{spec.source}"
+        raw = path.read_bytes().decode("utf-8", errors="backslashreplace")
+        return ParseResult(
+            records=pd.DataFrame(),
+            quarantine=[QuarantineRecord(spec.source, path.name, 0, reason, raw)],
+            records_read=1,
+        )
+    try:
+        return spec.parse(path, source_file=path.name)
+    except Exception as exc:  # noqa: BLE001 - the pipeline keeps going, the file is kept
+        log.warning("parser for %s failed on %s: %s", spec.source, path.name, type(exc).__name__)
+        raw = path.read_bytes().decode("utf-8", errors="backslashreplace")
+        record = QuarantineRecord(spec.source, path.name, 0, f"parser error: {type(exc).__name__}", raw)
+        return ParseResult(records=pd.DataFrame(), quarantine=[record], records_read=1)
+
+
+def _file_row(name, sha, size, read, landed, quarantined, duplicate: bool = False) -> dict:
+    return {
+        "file_name": name,
+        "sha256": sha,
+        "size_bytes": size,
+        "records_read": read,
+        "records_landed": landed,
+        "records_quarantined": quarantined,
+        "duplicates_skipped": 0,
+        "duplicate_file": duplicate,
+    }

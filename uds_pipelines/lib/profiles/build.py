@@ -1,0 +1,141 @@
+"""Customer profiles: survivorship of personal attributes and computed traits, all in DuckDB.
+
+Survivorship: for email, phone, names and country, the value from the highest-priority source
+(Stripe, then forms, then surveys) wins, and within a source the most recent record; names are
+taken together from one record so first and last name stay consistent.
+
+Money: Stripe amounts are in minor units. A charge and the invoice it paid are one order: paid
+invoices count only when their charge is not in the data. Refunds are taken from the charge's
+`amount_refunded`. A person paying in several currencies has a primary `currency` (the one with
+the largest net total); `lifetime_value` is in that currency's major unit, and every currency's
+total is kept in `lifetime_value_by_currency` (JSON) because no exchange rate is assumed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.profiles.sources import FORM_COLUMNS, RESPONSE_COLUMNS, STAGING
+
+ZERO_DECIMAL = ("bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf")
+ACTIVE_SUBSCRIPTION = ("active", "trialing", "past_due")
+
+CHARGE_COLUMNS = {
+    "charge_id": "VARCHAR", "customer_id": "VARCHAR", "invoice_id": "VARCHAR", "amount": "BIGINT",
+    "amount_refunded": "BIGINT", "currency": "VARCHAR", "status": "VARCHAR", "paid": "BOOLEAN",
+    "created": "TIMESTAMPTZ",
+}  # fmt: skip
+INVOICE_COLUMNS = {
+    "invoice_id": "VARCHAR", "customer_id": "VARCHAR", "charge_id": "VARCHAR", "amount_paid": "BIGINT",
+    "currency": "VARCHAR", "status": "VARCHAR", "paid_at": "TIMESTAMPTZ", "created": "TIMESTAMPTZ",
+}  # fmt: skip
+SUBSCRIPTION_COLUMNS = {
+    "subscription_id": "VARCHAR", "customer_id": "VARCHAR", "status": "VARCHAR", "currency": "VARCHAR",
+    "mrr_minor": "BIGINT", "created": "TIMESTAMPTZ",
+}  # fmt: skip
+
+
+def minor_divisor_sql(currency_column: str) -> str:
+    zero = lake.sql_literal_list(ZERO_DECIMAL)
+    return f"(CASE WHEN lower({currency_column}) IN ({zero}) THEN 1.0 ELSE 100.0 END)"
+
+
+def profiles_sql(lake_dir: Path, records_table: str, identity_map_table: str, consent_wide_sql: str,
+                 purposes: tuple[str, ...], default_region: str) -> str:  # fmt: skip
+    """SELECT producing one row per customer_id with CONTRACT columns and computed traits."""
+    st = lake_dir / STAGING
+    charges = lake.read_table_sql(st / "stripe_charges.parquet", CHARGE_COLUMNS)
+    invoices = lake.read_table_sql(st / "stripe_invoices.parquet", INVOICE_COLUMNS)
+    subs = lake.read_table_sql(st / "stripe_subscriptions.parquet", SUBSCRIPTION_COLUMNS)
+    region = default_region.replace("'", "")
+    consent_cols = ",\n".join(f"coalesce(cw.consent_{p}, false) AS consent_{p}" for p in purposes)
+    active = lake.sql_literal_list(ACTIVE_SUBSCRIPTION)
+    return f"""
+    WITH rec AS (
+        SELECT m.customer_id, r.*, uds_country(r.country) AS country_n,
+               uds_email_norm(r.email) AS email_n,
+               uds_phone_e164(r.phone, coalesce(uds_country(r.country), '{region}')) AS phone_n,
+               r.priority * 10000000000 - coalesce(epoch(r.observed_at), 0) AS rank_key
+        FROM {records_table} r JOIN {identity_map_table} m USING (source, record_id)
+    ),
+    attrs AS (
+        SELECT customer_id,
+               arg_min(email_n, rank_key) FILTER (WHERE email_n IS NOT NULL) AS email,
+               arg_min(phone_n, rank_key) FILTER (WHERE phone_n IS NOT NULL) AS phone,
+               arg_min(struct_pack(f := trim(first_name), l := trim(last_name)), rank_key)
+                   FILTER (WHERE nullif(trim(first_name), '') IS NOT NULL) AS names,
+               arg_min(country_n, rank_key) FILTER (WHERE country_n IS NOT NULL) AS country,
+               min(observed_at) AS first_seen_at, max(observed_at) AS last_seen_at,
+               count(*) FILTER (WHERE source = 'survey') AS surveys_count,
+               count(*) FILTER (WHERE source = 'form') AS forms_count
+        FROM rec GROUP BY customer_id
+    ),
+    stripe_map AS (SELECT record_id AS stripe_customer_id, customer_id FROM {identity_map_table} WHERE source = 'stripe'),
+    ch AS (SELECT * FROM {charges}),
+    orders AS (
+        SELECT sm.customer_id, lower(ch.currency) AS currency,
+               ch.amount - coalesce(ch.amount_refunded, 0) AS net_minor, ch.created AS ordered_at
+        FROM ch JOIN stripe_map sm ON sm.stripe_customer_id = ch.customer_id
+        WHERE ch.status = 'succeeded' OR (ch.status IS NULL AND ch.paid)
+        UNION ALL
+        SELECT sm.customer_id, lower(i.currency), i.amount_paid, coalesce(i.paid_at, i.created)
+        FROM {invoices} i JOIN stripe_map sm ON sm.stripe_customer_id = i.customer_id
+        WHERE i.status = 'paid' AND coalesce(i.amount_paid, 0) > 0
+          AND (i.charge_id IS NULL OR i.charge_id NOT IN (SELECT charge_id FROM ch WHERE charge_id IS NOT NULL))
+    ),
+    per_currency AS (
+        SELECT customer_id, currency, sum(net_minor) / {minor_divisor_sql("currency")} AS total, count(*) AS n,
+               min(ordered_at) AS first_at, max(ordered_at) AS last_at
+        FROM orders GROUP BY customer_id, currency
+    ),
+    money AS (
+        SELECT customer_id, arg_max(currency, total) AS currency, max(total) AS lifetime_value,
+               sum(n) AS orders_count, min(first_at) AS first_order_at, max(last_at) AS last_order_at,
+               to_json(map(list(currency ORDER BY currency), list(round(total, 2) ORDER BY currency)))::VARCHAR
+                   AS lifetime_value_by_currency
+        FROM per_currency GROUP BY customer_id
+    ),
+    subscriptions AS (
+        SELECT sm.customer_id,
+               arg_max(s.status, s.created) AS subscription_status,
+               sum(CASE WHEN s.status IN ({active}) THEN s.mrr_minor / {minor_divisor_sql("s.currency")} ELSE 0 END)
+                   AS mrr
+        FROM {subs} s JOIN stripe_map sm ON sm.stripe_customer_id = s.customer_id
+        GROUP BY sm.customer_id
+    ),
+    nps AS (
+        SELECT customer_id, arg_max(nps, observed_at) AS nps_latest
+        FROM ({_nps_source(lake_dir)}) n JOIN {identity_map_table} m ON m.source = 'survey' AND m.record_id = n.record_id
+        WHERE nps IS NOT NULL GROUP BY customer_id
+    ),
+    acquisition AS (
+        SELECT customer_id, arg_min(utm_source, observed_at) AS acquisition_source
+        FROM ({_utm_source(lake_dir)}) u JOIN {identity_map_table} m ON m.source = 'form' AND m.record_id = u.record_id
+        WHERE nullif(trim(utm_source), '') IS NOT NULL GROUP BY customer_id
+    )
+    SELECT a.customer_id, a.email, a.phone, a.names.f AS first_name, a.names.l AS last_name, a.country,
+           a.first_seen_at, a.last_seen_at,
+           coalesce(mo.lifetime_value, 0.0)::DOUBLE AS lifetime_value, mo.currency,
+           coalesce(mo.orders_count, 0)::BIGINT AS orders_count, mo.first_order_at, mo.last_order_at,
+           mo.lifetime_value_by_currency, s.subscription_status, coalesce(s.mrr, 0.0)::DOUBLE AS mrr,
+           n.nps_latest::INTEGER AS nps_latest, a.surveys_count::BIGINT AS surveys_count,
+           a.forms_count::BIGINT AS forms_count, q.acquisition_source,
+           {consent_cols}
+    FROM attrs a
+    LEFT JOIN money mo USING (customer_id)
+    LEFT JOIN subscriptions s USING (customer_id)
+    LEFT JOIN nps n USING (customer_id)
+    LEFT JOIN acquisition q USING (customer_id)
+    LEFT JOIN ({consent_wide_sql}) cw USING (customer_id)
+    """
+
+
+def _nps_source(lake_dir: Path) -> str:
+    responses = lake.read_table_sql(lake_dir / lake.LANDED_SURVEYS / "responses", RESPONSE_COLUMNS)
+    return f"SELECT response_id AS record_id, nps, submitted_at AS observed_at FROM {responses}"
+
+
+def _utm_source(lake_dir: Path) -> str:
+    forms = lake.read_table_sql(lake_dir / lake.LANDED_FORMS, FORM_COLUMNS)
+    return f"SELECT submission_id AS record_id, utm_source, submitted_at AS observed_at FROM {forms}"

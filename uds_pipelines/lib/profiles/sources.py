@@ -1,0 +1,102 @@
+"""SQL for the person-level records every source contributes, keyed by (source, record_id).
+
+Identity resolution reads their identifiers; profiles read their attributes. The DuckDB
+functions `uds_email_key`, `uds_email_norm`, `uds_phone_e164`, `uds_name_key` and `uds_country`
+come from `lib.normalize.register_duckdb_udfs` and must be registered on the connection.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from uds_pipelines.lib import lake
+
+STAGING = "staging"
+
+CUSTOMER_COLUMNS = {
+    "customer_id": "VARCHAR", "email": "VARCHAR", "name": "VARCHAR", "phone": "VARCHAR",
+    "country": "VARCHAR", "created": "TIMESTAMPTZ", "deleted": "BOOLEAN", "deleted_at": "TIMESTAMPTZ",
+    "updated_at": "TIMESTAMPTZ",
+}  # fmt: skip
+RESPONSE_COLUMNS = {
+    "response_id": "VARCHAR", "survey_id": "VARCHAR", "respondent_email": "VARCHAR", "first_name": "VARCHAR",
+    "last_name": "VARCHAR", "phone": "VARCHAR", "country": "VARCHAR", "submitted_at": "TIMESTAMPTZ",
+    "nps": "BIGINT",
+}  # fmt: skip
+FORM_COLUMNS = {
+    "submission_id": "VARCHAR", "submitted_at": "TIMESTAMPTZ", "email": "VARCHAR", "phone": "VARCHAR",
+    "first_name": "VARCHAR", "last_name": "VARCHAR", "country": "VARCHAR", "date_of_birth": "VARCHAR",
+    "address_line1": "VARCHAR", "city": "VARCHAR", "postcode": "VARCHAR", "utm_source": "VARCHAR",
+}  # fmt: skip
+CHECKOUT_COLUMNS = {"session_id": "VARCHAR", "customer_id": "VARCHAR", "customer_email": "VARCHAR", "created": "TIMESTAMPTZ"}
+
+
+def staging_table(lake_dir: Path, name: str, columns: dict[str, str]) -> str:
+    return lake.read_table_sql(lake_dir / STAGING / f"{name}.parquet", columns)
+
+
+def person_records_sql(lake_dir: Path) -> str:
+    """One row per source record with its raw personal attributes, source priority and time.
+
+    Columns: source, record_id, priority (lower wins in survivorship), observed_at, email,
+    phone, first_name, last_name, country, date_of_birth, address_line1, city, postcode.
+    """
+    customers = staging_table(lake_dir, "stripe_customers", CUSTOMER_COLUMNS)
+    checkout = staging_table(lake_dir, "stripe_checkout_sessions", CHECKOUT_COLUMNS)
+    responses = lake.read_table_sql(lake_dir / lake.LANDED_SURVEYS / "responses", RESPONSE_COLUMNS)
+    forms = lake.read_table_sql(lake_dir / lake.LANDED_FORMS, FORM_COLUMNS)
+    # A deleted Stripe customer keeps the email a checkout saw, so its money stays with the person.
+    return f"""
+        SELECT 'stripe' AS source, c.customer_id AS record_id, 1 AS priority,
+               coalesce(c.updated_at, c.created) AS observed_at,
+               coalesce(c.email, k.customer_email) AS email, c.phone,
+               CASE WHEN position(' ' IN trim(c.name)) > 0
+                    THEN regexp_extract(trim(c.name), '^(.*) [^ ]+$', 1) ELSE trim(c.name) END AS first_name,
+               CASE WHEN position(' ' IN trim(c.name)) > 0
+                    THEN regexp_extract(trim(c.name), ' ([^ ]+)$', 1) END AS last_name,
+               c.country, NULL::VARCHAR AS date_of_birth, NULL::VARCHAR AS address_line1,
+               NULL::VARCHAR AS city, NULL::VARCHAR AS postcode
+        FROM {customers} c
+        LEFT JOIN (
+            SELECT customer_id, arg_max(customer_email, created) AS customer_email
+            FROM {checkout} WHERE customer_id IS NOT NULL AND customer_email IS NOT NULL GROUP BY 1
+        ) k USING (customer_id)
+        WHERE c.customer_id IS NOT NULL
+        UNION ALL
+        SELECT 'form', submission_id, 2, submitted_at, email, phone, first_name, last_name, country,
+               date_of_birth, address_line1, city, postcode
+        FROM {forms} WHERE submission_id IS NOT NULL
+        UNION ALL
+        SELECT 'survey', response_id, 3, submitted_at, respondent_email, phone, first_name, last_name,
+               country, NULL, NULL, NULL, NULL
+        FROM {responses} WHERE response_id IS NOT NULL
+    """
+
+
+def identifiers_sql(records_table: str, default_region: str) -> str:
+    """Normalized identifiers per record (input of identity resolution). Every record also carries
+    its own id, so a record with no shared identifier still becomes a person."""
+    region = default_region.replace("'", "")
+    return f"""
+        WITH r AS (
+            SELECT *, coalesce(uds_country(country), '{region}') AS region FROM {records_table}
+        )
+        SELECT source, record_id, 'record' AS id_type, source || ':' || record_id AS id_value, observed_at FROM r
+        UNION ALL
+        SELECT source, record_id, 'stripe_customer', record_id, observed_at FROM r WHERE source = 'stripe'
+        UNION ALL
+        SELECT source, record_id, 'email', uds_email_key(email), observed_at FROM r
+        WHERE uds_email_key(email) IS NOT NULL
+        UNION ALL
+        SELECT source, record_id, 'phone', uds_phone_e164(phone, region), observed_at FROM r
+        WHERE uds_phone_e164(phone, region) IS NOT NULL
+    """
+
+
+def person_attributes_sql(records_table: str) -> str:
+    """Attributes for probabilistic matching (name keys, birth date, address)."""
+    return f"""
+        SELECT source, record_id, uds_name_key(first_name) AS first_name_key,
+               uds_name_key(last_name) AS last_name_key, date_of_birth, postcode, city, address_line1
+        FROM {records_table}
+    """

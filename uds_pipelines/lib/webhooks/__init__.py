@@ -1,0 +1,1 @@
+"""Stripe webhook receiver: signature verification, durable spool and the Starlette app."""

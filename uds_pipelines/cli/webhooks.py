@@ -50,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     data_dir = args.data_dir.expanduser().resolve() if args.data_dir else settings.data_dir
     logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
     )
 
     import uvicorn
@@ -64,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         spool_max_age_seconds=args.spool_max_age,
     )
     logging.getLogger("uds_pipelines.webhooks").info(
-        "serving POST /webhooks/stripe on %s:%d, inbox %s", args.host, args.port, data_dir / "inbox" / "stripe"
+        "serving POST /webhooks/stripe on %s:%d, inbox %s",
+        args.host,
+        args.port,
+        data_dir / "inbox" / "stripe",
     )
     # Access logs stay off: our own log line per delivery carries the event id and type only.
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)

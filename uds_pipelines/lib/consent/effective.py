@@ -117,9 +117,9 @@ def effective_consent(
                           WHERE ic.identifier_type = k.identifier_type
                             AND ic.identifier_key = k.identifier_key)
         """
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     con.execute("DROP TABLE IF EXISTS _consent_keyed")
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     granted = con.execute(f"SELECT purpose, count(*) FILTER (WHERE granted) FROM {table} GROUP BY ALL").fetchall()
     return EffectiveConsent(
         table=table,

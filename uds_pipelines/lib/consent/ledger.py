@@ -125,7 +125,7 @@ def build_consent_ledger(
         FROM ({union})
         """
     )
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     unknown = con.execute(
         f"SELECT purpose, count(*) FROM {table} WHERE NOT known_purpose AND purpose IS NOT NULL "
         "AND purpose <> '' GROUP BY ALL ORDER BY 1"

@@ -111,3 +111,11 @@ JUNK_EMAILS = ["test@test.com", "noreply@example.com", "TEST@TEST.COM", "none@no
 JUNK_PHONES = ["0000000000", "+1 555 555 5555", "555-555-5555", "+15555555555", "1234567890"]
 
 PHONE_REGIONS = list(COUNTRIES)
+
+
+def is_junk_email(value: str) -> bool:
+    return value.strip().lower() in {e.lower() for e in JUNK_EMAILS}
+
+
+def is_junk_phone(value: str) -> bool:
+    return value in JUNK_PHONES

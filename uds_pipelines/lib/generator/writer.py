@@ -27,7 +27,10 @@ class Inbox:
     def write_bytes(self, relative: str, data: bytes | list[bytes]) -> str:
         final = self.path(relative)
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.parent / f".{final.name}.tmp"
+        # The temp file lives outside the inbox so a sensor can never pick up a partial file.
+        staging = self.root.parent / ".incoming"
+        staging.mkdir(parents=True, exist_ok=True)
+        tmp = staging / relative.replace("/", "__")
         with open(tmp, "wb", buffering=BUFFER_BYTES) as handle:
             if isinstance(data, bytes):
                 handle.write(data)

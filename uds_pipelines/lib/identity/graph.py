@@ -7,6 +7,14 @@ import numpy as np
 import pyarrow as pa
 
 
+def query_arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    """Run `sql` and return an Arrow table on DuckDB 1.x and 2.x alike."""
+    relation = con.sql(sql)
+    if hasattr(relation, "to_arrow_table"):
+        return relation.to_arrow_table()
+    return relation.fetch_arrow_table()
+
+
 def component_labels(rec: np.ndarray, val: np.ndarray, n_rec: int, n_val: int) -> np.ndarray:
     """Component label per record for the bipartite graph with edges record `rec[i]` - value `val[i]`.
 
@@ -69,4 +77,4 @@ def components_table(
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT rec_idx, comp FROM _idr_labels_arrow {where}")
     finally:
         con.unregister("_idr_labels_arrow")
-    return con.execute(f"SELECT count(DISTINCT comp) FROM {table}").fetchone()[0]
+    return con.execute(f"SELECT count(DISTINCT comp) FROM {table}").fetchall()[0][0]

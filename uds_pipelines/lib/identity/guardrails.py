@@ -100,7 +100,7 @@ class GuardrailConfig:
         return self.max_records_per_value_by_type.get(id_type, self.max_records_per_value)
 
 
-def _quote(value: str) -> str:
+def sql_quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
@@ -124,12 +124,12 @@ def blocked_rule_sql(config: GuardrailConfig, type_col: str = "id_type", value_c
     lowered = f"lower({value_col})"
     for id_type, values in config.blocked_values.items():
         if values:
-            listed = ", ".join(_quote(v.lower()) for v in values)
-            whens.append(f"WHEN {type_col} = {_quote(id_type)} AND {lowered} IN ({listed}) THEN '{RULE_BLOCKED_VALUE}'")
+            listed = ", ".join(sql_quote(v.lower()) for v in values)
+            whens.append(f"WHEN {type_col} = {sql_quote(id_type)} AND {lowered} IN ({listed}) THEN '{RULE_BLOCKED_VALUE}'")
     for id_type, patterns in config.blocked_patterns.items():
         for pattern in patterns:
             whens.append(
-                f"WHEN {type_col} = {_quote(id_type)} AND regexp_full_match({lowered}, {_quote(pattern)})"
+                f"WHEN {type_col} = {sql_quote(id_type)} AND regexp_full_match({lowered}, {sql_quote(pattern)})"
                 f" THEN '{RULE_BLOCKED_PATTERN}'"
             )
     if config.block_placeholder_phones:
@@ -142,7 +142,7 @@ def blocked_rule_sql(config: GuardrailConfig, type_col: str = "id_type", value_c
 def max_records_sql(config: GuardrailConfig, type_col: str = "id_type") -> str:
     """A SQL expression giving the per-type `max_records_per_value` limit."""
     whens = " ".join(
-        f"WHEN {type_col} = {_quote(t)} THEN {int(n)}" for t, n in config.max_records_per_value_by_type.items()
+        f"WHEN {type_col} = {sql_quote(t)} THEN {int(n)}" for t, n in config.max_records_per_value_by_type.items()
     )
     return f"CASE {whens} ELSE {int(config.max_records_per_value)} END" if whens else str(config.max_records_per_value)
 

@@ -86,7 +86,7 @@ def assign_ids(con: duckdb.DuckDBPyConnection, prev_map_sql: str, prev_registry_
         FROM (SELECT DISTINCT comp FROM _idr_comp) WHERE comp NOT IN (SELECT comp FROM _idr_survivors);
         SELECT count(*) FROM _idr_unclaimed
         """
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     fresh = _fresh_ids(con, unclaimed)
     con.register("_idr_fresh_arrow", pa.table({"k": pa.array(np.arange(unclaimed, dtype=np.int64)), "customer_id": fresh}))
     try:
@@ -115,7 +115,7 @@ def _fresh_ids(con: duckdb.DuckDBPyConnection, count: int, attempts: int = 5) ->
                         WHERE customer_id IN (SELECT customer_id FROM _idr_prev_registry)
                            OR customer_id IN (SELECT customer_id FROM _idr_prev_ids))
                 """
-            ).fetchone()[0]
+            ).fetchall()[0][0]
         finally:
             con.unregister("_idr_candidate_ids")
         if clashes == 0:

@@ -8,6 +8,16 @@ from uds_pipelines.lib.normalize.country_data import ALIASES, COUNTRY_ROWS
 from uds_pipelines.lib.normalize.text import fold_words
 
 
+def _key(text: str) -> str:
+    """Table and input share one spelling: folded, no punctuation, no leading "the", "saint" spelled out."""
+    key = fold_words(text)
+    if key.startswith("the "):
+        key = key[4:]
+    if key.startswith("st "):
+        key = "saint " + key[3:]
+    return key
+
+
 def _build() -> tuple[frozenset[str], dict[str, str]]:
     alpha2: set[str] = set()
     lookup: dict[str, str] = {}
@@ -16,9 +26,9 @@ def _build() -> tuple[frozenset[str], dict[str, str]]:
         alpha2.add(code2)
         lookup[code3.lower()] = code2
         for name in names.split("|"):
-            lookup[fold_words(name)] = code2
+            lookup[_key(name)] = code2
     for alias, code2 in ALIASES.items():
-        lookup[fold_words(alias)] = code2
+        lookup[_key(alias)] = code2
     return frozenset(alpha2), lookup
 
 
@@ -35,9 +45,5 @@ def normalize_country(raw: str | None) -> str | None:
         return None
     if len(text) == 2 and text.isascii() and text.upper() in ALPHA2:
         return text.upper()
-    key = fold_words(text)
-    if key.startswith("the "):
-        key = key[4:]
-    if key.startswith("st "):
-        key = "saint " + key[3:]
+    key = _key(text)
     return _LOOKUP.get(key) or _LOOKUP.get(key.replace(" ", ""))

@@ -11,8 +11,12 @@ from uds_pipelines.lib.normalize.text import fold
 
 # Surname particles kept lower-case inside a name ("Ludwig van Beethoven", "van der Berg").
 # "le"/"di"-style particles that are also common given names or East Asian surnames are left out.
-PARTICLES = frozenset({"van", "von", "der", "den", "de", "da", "das", "dos", "du", "del", "della", "ter", "ten", "zu", "la"})
-TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "herr", "frau", "mme", "mlle", "sr", "sra"})
+PARTICLES = frozenset(
+    {"van", "von", "der", "den", "de", "da", "das", "dos", "du", "del", "della", "ter", "ten", "zu", "la"}
+)
+TITLES = frozenset(
+    {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "herr", "frau", "mme", "mlle", "sr", "sra"}
+)
 _SPACE = re.compile(r"\s+")
 _WORD_SPLIT = re.compile(r"([\-'’])")
 
@@ -27,8 +31,10 @@ class NameResult:
 def _is_symbol(char: str) -> bool:
     """Emoji, pictographs, joiners and variation selectors: never part of a name."""
     category = unicodedata.category(char)
-    return category in ("So", "Sk", "Cs", "Co", "Cn") or char in "\u200d\u200c\ufe0e\ufe0f" or (
-        category == "Mn" and 0x1F3FB <= ord(char) <= 0x1F3FF
+    return (
+        category in ("So", "Sk", "Cs", "Co", "Cn")
+        or char in "\u200d\u200c\ufe0e\ufe0f"
+        or (category == "Mn" and 0x1F3FB <= ord(char) <= 0x1F3FF)
     )
 
 
@@ -58,7 +64,9 @@ def _case_word(word: str, position: int, count: int) -> str:
         return _lower_rest(word)
     if not uniform:
         return word  # deliberate mixed case such as "McDonald" or "DeShawn"
-    return "".join(_capitalize(piece) if i % 2 == 0 else piece for i, piece in enumerate(_WORD_SPLIT.split(word)))
+    return "".join(
+        _capitalize(piece) if i % 2 == 0 else piece for i, piece in enumerate(_WORD_SPLIT.split(word))
+    )
 
 
 def clean_name(raw: str) -> str:

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+import pandas as pd
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
@@ -94,3 +95,23 @@ def normalize_phone(raw: str | None, country: str | None = None, default_region:
         return PhoneResult(raw, None, read_as, reason, extension)
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     return PhoneResult(raw, e164, phonenumbers.region_code_for_number(number), None, extension)
+
+
+def normalize_phones(
+    phones: pd.Series, countries: pd.Series | None = None, default_region: str = "US"
+) -> pd.DataFrame:
+    """One row per phone (same index): original, e164, region, reason, extension."""
+    values = phones.tolist()
+    regions = countries.tolist() if countries is not None else [None] * len(values)
+    results = [
+        normalize_phone(p if isinstance(p, str) else None, c if isinstance(c, str) else None, default_region)
+        for p, c in zip(values, regions, strict=True)
+    ]
+    # object columns keep None (not NaN) so callers can test `is None` and write real Parquet nulls
+    columns = {
+        name: pd.Series([getattr(r, name) for r in results], index=phones.index, dtype=object)
+        for name in PhoneResult.__dataclass_fields__
+    }
+    frame = pd.DataFrame(columns, index=phones.index)
+    frame["original"] = phones
+    return frame

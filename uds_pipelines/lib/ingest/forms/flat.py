@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from uds_pipelines.lib.ingest.forms.fields import Submission, as_text, normalize_key, parse_timestamp
+from uds_pipelines.lib.ingest.forms.fields import (
+    Submission,
+    as_text,
+    column_for_key,
+    consent_purpose_for_key,
+    normalize_key,
+    parse_timestamp,
+)
 
 _ID_KEYS = {"submissionid", "submission"}
 _TIME_KEYS = {"submittedat", "submittedon", "submissiondate", "datesubmitted", "createdat", "timestamp"}
@@ -28,3 +35,12 @@ def extract(payload: dict[str, Any]) -> Submission:
         else:
             sub.add_field(str(key), value)
     return sub
+
+
+def recognized_key(key: str) -> bool:
+    """Whether a CSV header names something a flat row can use (person field, id or consent)."""
+    return (
+        column_for_key(key) is not None
+        or consent_purpose_for_key(key) is not None
+        or (normalize_key(key) in _ID_KEYS)
+    )

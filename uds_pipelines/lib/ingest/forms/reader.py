@@ -159,6 +159,6 @@ def _csv_items(data: bytes, info: dict) -> Iterator[Item]:
             elif all(not c.strip() for c in cells):
                 yield Item(position, raw, reason="empty row")
             else:
-                yield Item(position, raw, payload=dict(zip(header, cells)))
+                yield Item(position, raw, payload=dict(zip(header, cells, strict=True)))
     except csv.Error as exc:
         yield Item(position + 1, "", reason=f"malformed CSV after data row {position}: {exc}")

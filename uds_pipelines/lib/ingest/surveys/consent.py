@@ -7,9 +7,13 @@ import re
 from uds_pipelines.lib.ingest.surveys.model import Question
 
 # Wording that on its own marks an opt-in question.
-_OPT_IN_ALONE = re.compile(r"\b(subscribe|newsletter|mailing list|may we (e-?mail|text|contact|call|send))", re.I)
+_OPT_IN_ALONE = re.compile(
+    r"\b(subscribe|newsletter|mailing list|(e-?mail|text|contact|call|message) you\b)", re.I
+)
 # Wording that marks one only together with a channel or marketing word: "I consent to the study" is not marketing.
-_OPT_IN_WEAK = re.compile(r"\b(consent|opt[ -]?in|agree to receive|permission|happy (for|to)|would you like)", re.I)
+_OPT_IN_WEAK = re.compile(
+    r"\b(consent|opt[ -]?in|agree to receive|happy (for|to)|would you like|keep me)", re.I
+)
 _CHANNEL = re.compile(
     r"\b(e-?mails?|newsletters?|marketing|offers|promotions?|updates|news|sms|text(s| messages?)?|"
     r"contact|ads|advertising|advertisements?|personali[sz]ed|analytics|cookies|tracking)\b",
@@ -17,11 +21,42 @@ _CHANNEL = re.compile(
 )
 _PURPOSES = (
     ("sms_marketing", re.compile(r"\b(sms|text messages?|texts|text you|whatsapp)\b", re.I)),
-    ("ad_targeting", re.compile(r"\b(ads|advertising|advertisements?|ad targeting|personali[sz]ed ads)\b", re.I)),
+    (
+        "ad_targeting",
+        re.compile(r"\b(ads|advertising|advertisements?|ad targeting|personali[sz]ed ads)\b", re.I),
+    ),
     ("analytics", re.compile(r"\b(analytics|cookies|tracking|usage data)\b", re.I)),
 )
-_YES = {"yes", "y", "true", "1", "checked", "x", "on", "agree", "i agree", "opt in", "opt-in", "subscribe", "oui", "ja"}
-_NO = {"no", "n", "false", "0", "unchecked", "off", "disagree", "i disagree", "opt out", "opt-out", "non", "nein"}
+_YES = {
+    "yes",
+    "y",
+    "true",
+    "1",
+    "checked",
+    "x",
+    "on",
+    "agree",
+    "i agree",
+    "opt in",
+    "opt-in",
+    "subscribe",
+    "oui",
+    "ja",
+}
+_NO = {
+    "no",
+    "n",
+    "false",
+    "0",
+    "unchecked",
+    "off",
+    "disagree",
+    "i disagree",
+    "opt out",
+    "opt-out",
+    "non",
+    "nein",
+}
 
 
 def consent_purpose(text: str) -> str | None:

@@ -116,3 +116,18 @@ def alias_role(header: str) -> str | None:
         if key in names:
             return role
     return None
+
+
+ANONYMOUS_NAMES = {"anonymous", "anonym", "anonyme", "anónimo", "anonimo"}
+
+
+def split_full_name(value: str) -> tuple[str | None, str | None]:
+    """(first, last) from one name cell: "Last, First" (Qualtrics panels), "First Last", or "Anonymous"."""
+    text = value.strip()
+    if not text or text.lower() in ANONYMOUS_NAMES:
+        return None, None
+    if "," in text:
+        last, _, first = text.partition(",")
+        return first.strip() or None, last.strip() or None
+    first, _, last = text.partition(" ")
+    return first or None, last.strip() or None

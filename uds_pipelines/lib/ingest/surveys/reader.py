@@ -136,4 +136,5 @@ def xlsx_cell_text(value: object) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, (date, time)):
         return value.isoformat()
-    return str(value)
+    text = getattr(value, "text", None)  # openpyxl ArrayFormula / DataTableFormula keep their formula here
+    return text if isinstance(text, str) else str(value)

@@ -13,7 +13,9 @@ _ZONE = r"\s*(?P<zone>Z|(?:GMT|UTC)?\s*[+-]\d{1,2}(?::?\d{2})?|GMT|UTC)?"
 # Year first: ISO 8601 and Google Forms' "2024/01/31 9:15:02 AM GMT+1".
 YEAR_FIRST = re.compile(r"^(?P<y>\d{4})[-/.](?P<a>\d{1,2})[-/.](?P<b>\d{1,2})" + _TIME + _ZONE + r"$")
 # Year last: SurveyMonkey "11/05/2021 10:11:21 AM", Google "1/31/2024 9:15:02", European "31.01.2024 09:15".
-YEAR_LAST = re.compile(r"^(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})" + _TIME + _ZONE + r"$")
+YEAR_LAST = re.compile(
+    r"^(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})" + _TIME + _ZONE + r"$"
+)
 
 
 def column_date_order(values: list[str]) -> str:
@@ -47,7 +49,9 @@ def resolve_zone(name: str | None) -> tzinfo | None:
         return None
 
 
-def parse_timestamp(value: str | None, order: str = "mdy", naive_tz: tzinfo | None = None) -> pd.Timestamp | None:
+def parse_timestamp(
+    value: str | None, order: str = "mdy", naive_tz: tzinfo | None = None
+) -> pd.Timestamp | None:
     """One timestamp to UTC; None when it is not a timestamp. Naive values are read in `naive_tz` (else UTC)."""
     if value is None:
         return None

@@ -1,0 +1,150 @@
+"""Audience files: one dated CSV per run plus manifest.json, written atomically; warehouse rows."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.audiences.checks import check_audience
+from uds_pipelines.lib.audiences.plan import COUNT_KEYS, FORMAT_COLUMNS, AudiencePlan
+
+# Cells a spreadsheet would evaluate as a formula (OWASP CSV injection).
+FORMULA_START = r"^[=+\-@\t\r]"
+# Our own ids and hex digests are never personal free text, so they are written verbatim.
+VERBATIM_COLUMNS = {"customer_id", "email_sha256", "phone_sha256"}
+AUDIENCE_MEMBER_COLUMNS = [
+    "audience",
+    "segment",
+    "purpose",
+    "format",
+    "customer_id",
+    "email",
+    "first_name",
+    "last_name",
+    "email_sha256",
+    "phone_sha256",
+    "exported_at",
+]
+
+
+class AudienceCheckFailed(RuntimeError):
+    """Refused to write an audience whose rows fail `check_audience` (message has counts only)."""
+
+
+def neutralize_formulas(table: pa.Table) -> pa.Table:
+    """Prefix `'` to text cells that start with `=`, `+`, `-`, `@`, tab or CR."""
+    for index, name in enumerate(table.column_names):
+        column = table.column(index)
+        if name in VERBATIM_COLUMNS or not pa.types.is_string(column.type) and not pa.types.is_large_string(
+            column.type
+        ):
+            continue
+        risky = pc.fill_null(pc.match_substring_regex(column, FORMULA_START), False)
+        fixed = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
+        table = table.set_column(index, name, fixed)
+    return table
+
+
+def audience_file_name(audience: str, as_of: datetime) -> str:
+    day = as_of.astimezone(timezone.utc) if as_of.tzinfo else as_of
+    return f"{audience}-{day:%Y%m%d}.csv"
+
+
+def _write_csv_atomic(table: pa.Table, final: Path, batch_rows: int = 65536) -> str:
+    """Plain RFC 4180 CSV (quotes only where needed, unquoted header); returns the file's sha256."""
+    tmp = lake.temp_path_for(final)
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            # CRLF per RFC 4180; it also makes the writer quote cells containing a bare CR.
+            writer = csv.writer(handle, lineterminator="\r\n")
+            writer.writerow(table.column_names)
+            for batch in table.to_batches(max_chunksize=batch_rows):
+                writer.writerows(zip(*(column.to_pylist() for column in batch.columns), strict=True))
+        digest = lake.sha256_file(tmp)
+        lake.atomic_replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return digest
+
+
+def _write_atomic_bytes(data: bytes, final: Path) -> None:
+    tmp = lake.temp_path_for(final)
+    try:
+        tmp.write_bytes(data)
+        lake.atomic_replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_audience_files(plan: AudiencePlan, exports_dir: Path, run_id: str, as_of: datetime) -> list[Path]:
+    """Write `exports/audiences/<name>/<name>-<YYYYMMDD>.csv` and `manifest.json`; returns both paths.
+
+    A rerun on the same day replaces that day's file atomically. The plan is checked first and
+    nothing is written when the check fails, so no file can carry a person without consent.
+    """
+    passed, details = check_audience(plan)
+    if not passed:
+        summary = {k: details[k] for k in ("rows_without_consent", "rows_erased_or_suppressed", "counts_add_up")}
+        raise AudienceCheckFailed(f"audience {plan.audience.name!r} failed its check: {summary}")
+    audience = plan.audience
+    folder = exports_dir / "audiences" / audience.name
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_path = folder / audience_file_name(audience.name, as_of)
+    rows = neutralize_formulas(plan.rows.select(FORMAT_COLUMNS[audience.format]))
+    digest = _write_csv_atomic(rows, csv_path)
+    manifest = {
+        "audience": audience.name,
+        "segment": audience.segment,
+        "purpose": audience.purpose,
+        "format": audience.format,
+        "destinations": list(audience.destinations),
+        "file": csv_path.name,
+        "columns": FORMAT_COLUMNS[audience.format],
+        "rows": rows.num_rows,
+        "sha256": digest,
+        "run_id": run_id,
+        "as_of": as_of.astimezone(timezone.utc).isoformat() if as_of.tzinfo else as_of.isoformat(),
+        "generated_at": datetime.now(timezone.utc).isoformat(),
+        "counts": {k: int(plan.counts[k]) for k in COUNT_KEYS},
+        "info": {k: int(v) for k, v in plan.counts.items() if k not in COUNT_KEYS},
+    }
+    manifest_path = folder / "manifest.json"
+    _write_atomic_bytes((json.dumps(manifest, indent=2) + "\n").encode("utf-8"), manifest_path)
+    return [csv_path, manifest_path]
+
+
+def audience_members_table(plans: list[AudiencePlan], exported_at: datetime) -> pa.Table:
+    """All planned rows as one `audience_members` table for the warehouse (AUDIENCE_MEMBER_COLUMNS).
+
+    Hashed audiences carry only their hashes; plain emails and names appear only for `email` ones.
+    """
+    parts: list[pa.Table] = []
+    for plan in plans:
+        n = plan.rows.num_rows
+        audience = plan.audience
+        columns = {
+            "audience": pa.array([audience.name] * n, pa.string()),
+            "segment": pa.array([audience.segment] * n, pa.string()),
+            "purpose": pa.array([audience.purpose] * n, pa.string()),
+            "format": pa.array([audience.format] * n, pa.string()),
+        }
+        for name in AUDIENCE_MEMBER_COLUMNS[4:-1]:
+            if name in plan.rows.column_names:
+                columns[name] = plan.rows.column(name).cast(pa.string())
+            else:
+                columns[name] = pa.nulls(n, pa.string())
+        columns["exported_at"] = pa.array([exported_at] * n, pa.timestamp("us", tz="UTC"))
+        parts.append(pa.table(columns))
+    if not parts:
+        schema = pa.schema(
+            [(c, pa.string()) for c in AUDIENCE_MEMBER_COLUMNS[:-1]]
+            + [("exported_at", pa.timestamp("us", tz="UTC"))]
+        )
+        return schema.empty_table()
+    return pa.concat_tables(parts)

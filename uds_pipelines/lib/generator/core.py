@@ -1,0 +1,190 @@
+"""`generate()`: plan who appears where and when, write every source's inbox files and the ground truth."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from uds_pipelines.lib.generator.forms import write_forms
+from uds_pipelines.lib.generator.people import Person, make_people, people_table
+from uds_pipelines.lib.generator.privacy import write_privacy
+from uds_pipelines.lib.generator.stripe_events import CustomerPlan
+from uds_pipelines.lib.generator.stripe_files import UNIQUE_PER_CHUNK, ChunkJob, ChunkResult, build_chunk
+from uds_pipelines.lib.generator.stripe_objects import sid
+from uds_pipelines.lib.generator.surveys import write_surveys
+from uds_pipelines.lib.generator.truth import Truth
+from uds_pipelines.lib.generator.writer import Inbox, write_parquet
+
+DEFAULT_START = date(2025, 1, 1)
+DEFAULT_END = date(2026, 11, 1)
+EVENTS_PER_PERSON = 8
+DAY = 86400
+
+
+@dataclass
+class GenerationSummary:
+    out_dir: Path
+    people: int
+    counts: dict[str, int]  # records per ground-truth source, duplicates and malformed included
+    stripe_unique_events: int
+    files_written: int
+    seconds: float
+    expected: dict[str, int] = field(default_factory=dict)  # land / quarantine / duplicate totals
+
+
+def _ts(value: date | datetime | str) -> int:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return int(value.timestamp())
+
+
+def _assign_sources(rng: random.Random, people: list[Person]) -> None:
+    for p in people:
+        for source, share in (("stripe", 0.72), ("forms", 0.55), ("surveys", 0.35)):
+            if rng.random() < share:
+                p.sources.add(source)
+        if not p.sources:
+            p.sources.add(rng.choice(["stripe", "forms", "surveys"]))
+
+
+def _stripe_plans(rng: random.Random, people: list[Person], first: dict[str, int], events: int) -> list[CustomerPlan]:
+    plans = []
+    for p in people:
+        if "stripe" in p.sources:
+            for _ in range(2 if rng.random() < 0.05 else 1):
+                plans.append(CustomerPlan(sid(rng, "cus_", 15), p, 1, first[p.person_id] + rng.randint(0, 30 * DAY)))
+    plans = plans[:events]
+    if not plans:
+        return plans
+    weights = [rng.expovariate(1.0) + 0.2 for _ in plans]
+    total = sum(weights)
+    extra = events - len(plans)
+    for plan, w in zip(plans, weights):
+        plan.budget = 1 + int(extra * w / total)
+    short = events - sum(plan.budget for plan in plans)
+    for i in range(short):
+        plans[i % len(plans)].budget += 1
+    return plans
+
+
+def _chunk_jobs(seed: int, plans: list[CustomerPlan], end_ts: int, out_dir: Path) -> list[ChunkJob]:
+    jobs: list[ChunkJob] = []
+    current: list[CustomerPlan] = []
+    size = 0
+    for plan in plans:
+        if current and size + plan.budget > UNIQUE_PER_CHUNK:
+            jobs.append(ChunkJob(len(jobs), seed * 1_000_003 + len(jobs), current, end_ts, out_dir, not jobs))
+            current, size = [], 0
+        current.append(plan)
+        size += plan.budget
+    if current:
+        jobs.append(ChunkJob(len(jobs), seed * 1_000_003 + len(jobs), current, end_ts, out_dir, not jobs))
+    return jobs
+
+
+def _run_chunks(jobs: list[ChunkJob], workers: int | None) -> list[ChunkResult]:
+    workers = min(len(jobs), workers or os.cpu_count() or 1)
+    if workers <= 1:
+        return [build_chunk(job) for job in jobs]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(build_chunk, jobs))
+
+
+def generate(
+    out_dir: Path,
+    people: int,
+    seed: int,
+    stripe_events: int | None = None,
+    start: date | datetime | str = DEFAULT_START,
+    end: date | datetime | str = DEFAULT_END,
+    workers: int | None = None,
+) -> GenerationSummary:
+    """Write inbox files for every source under `out_dir/inbox/` and ground truth under `out_dir/ground_truth/`.
+
+    Output depends only on the arguments (not on `workers`): the same seed gives byte-identical files.
+    """
+    began = time.perf_counter()
+    out_dir = Path(out_dir)
+    start_ts, end_ts = _ts(start), _ts(end)
+    if end_ts <= start_ts + 30 * DAY:
+        raise ValueError("end must be at least 30 days after start")
+    rng = random.Random(seed)
+    start_date = datetime.fromtimestamp(start_ts, tz=timezone.utc).date()
+    persons = make_people(rng, people, start_date)
+    _assign_sources(rng, persons)
+    span = end_ts - start_ts
+    first = {p.person_id: start_ts + rng.randint(0, int(span * 0.85)) for p in persons}
+    inbox = Inbox(out_dir)
+    truth = Truth()
+
+    events = EVENTS_PER_PERSON * people if stripe_events is None else stripe_events
+    plans = _stripe_plans(rng, persons, first, events)
+    results = _run_chunks(_chunk_jobs(seed, plans, end_ts, out_dir), workers)
+    files = 0
+    for result in results:
+        truth.extend(result.truth)
+        files += len(result.files)
+    customer_ids: dict[str, list[str]] = {}
+    for plan in plans:
+        customer_ids.setdefault(plan.person.person_id, []).append(plan.customer_id)
+
+    def later(p: Person, lo: float = 0.0) -> int:
+        base = first[p.person_id]
+        return rng.randint(base + int((end_ts - base) * lo), end_ts - 60)
+
+    respondents = [(p, later(p)) for p in persons if "surveys" in p.sources for _ in range(1 + (rng.random() < 0.1))]
+    write_surveys(rng, inbox, truth, respondents)
+
+    form_plan: list[tuple[Person, int, bool | None]] = []
+    for p in persons:
+        if "forms" not in p.sources:
+            continue
+        if rng.random() < 0.1:
+            # Opt in, then withdraw later through another form.
+            t1 = later(p)
+            form_plan += [(p, t1, True), (p, rng.randint(t1 + 60, max(t1 + 61, end_ts - 30)), False)]
+        form_plan += [(p, later(p), None) for _ in range(rng.choices([1, 2, 3], [6, 3, 1])[0])]
+    write_forms(rng, inbox, truth, form_plan)
+
+    requests: list[tuple[str, Person, int]] = []
+    for p in persons:
+        if p.erased:
+            requests.append(("erasure", p, later(p, 0.8)))
+        roll = rng.random()
+        if roll < 0.02:
+            requests.append(("access", p, later(p, 0.5)))
+        elif roll < 0.06:
+            requests.append(("consent", p, later(p, 0.5)))
+    write_privacy(rng, inbox, truth, requests, customer_ids)
+
+    shutil.rmtree(out_dir / ".incoming", ignore_errors=True)
+    truth_dir = out_dir / "ground_truth"
+    write_parquet(people_table(persons), truth_dir / "people.parquet")
+    records = truth.records_table()
+    write_parquet(records, truth_dir / "records.parquet")
+    write_parquet(truth.consents_table(), truth_dir / "consents.parquet")
+
+    counts: dict[str, int] = {}
+    expected: dict[str, int] = {}
+    for source, exp in zip(truth.records["source"], truth.records["expected"]):
+        counts[source] = counts.get(source, 0) + 1
+        expected[exp] = expected.get(exp, 0) + 1
+    return GenerationSummary(
+        out_dir=out_dir,
+        people=people,
+        counts=counts,
+        stripe_unique_events=sum(r.unique_events for r in results),
+        files_written=files + len(inbox.files_written) + 3,
+        seconds=round(time.perf_counter() - began, 3),
+        expected=expected,
+    )

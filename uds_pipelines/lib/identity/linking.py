@@ -1,0 +1,220 @@
+"""Builds the integer-encoded identity graph in DuckDB and applies the guardrails to it."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from uds_pipelines.lib.identity.graph import components_table
+from uds_pipelines.lib.identity.guardrails import (
+    RULE_MAX_RECORDS,
+    RULE_TYPE_LIMIT,
+    GuardrailConfig,
+    sql_quote,
+    blocked_rule_sql,
+    mask_identifier,
+    max_records_sql,
+)
+
+# Values followed as links: not cut by any guardrail and shared by at least two records.
+LINK_EDGES_SQL = """
+    SELECT o.rec_idx, o.val_id FROM _idr_obs o JOIN _idr_values v USING (val_id)
+    WHERE v.rule IS NULL AND v.n_records >= 2
+"""
+
+
+def build_graph(con: duckdb.DuckDBPyConnection, identifiers_sql: str, config: GuardrailConfig) -> tuple[int, int]:
+    """Create `_idr_records`, `_idr_values` (with the value-level guardrail verdicts) and `_idr_obs`.
+
+    Returns (number of records, number of distinct identifier values).
+    """
+    con.execute("DROP TABLE IF EXISTS _idr_pairs")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _idr_input AS
+        SELECT source::VARCHAR AS source, record_id::VARCHAR AS record_id,
+               id_type::VARCHAR AS id_type, id_value::VARCHAR AS id_value
+        FROM ({identifiers_sql}) WHERE source IS NOT NULL AND record_id IS NOT NULL
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _idr_records AS
+        SELECT (row_number() OVER (ORDER BY source, record_id) - 1)::BIGINT AS rec_idx, source, record_id
+        FROM (SELECT DISTINCT source, record_id FROM _idr_input)
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _idr_keys AS
+        SELECT (row_number() OVER () - 1)::BIGINT AS val_id, id_type, id_value
+        FROM (SELECT DISTINCT id_type, id_value FROM _idr_input WHERE id_type IS NOT NULL AND id_value IS NOT NULL)
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _idr_obs AS
+        SELECT DISTINCT r.rec_idx, k.val_id
+        FROM _idr_input i JOIN _idr_records r USING (source, record_id) JOIN _idr_keys k USING (id_type, id_value)
+        """
+    )
+    con.execute("DROP TABLE _idr_input")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _idr_values AS
+        SELECT k.val_id, k.id_type, k.id_value, coalesce(n.n, 0)::BIGINT AS n_records,
+               {blocked_rule_sql(config, "k.id_type", "k.id_value")} AS rule, NULL::INTEGER AS cut_round
+        FROM _idr_keys k LEFT JOIN (SELECT val_id, count(*) AS n FROM _idr_obs GROUP BY val_id) n USING (val_id)
+        """
+    )
+    con.execute("DROP TABLE _idr_keys")
+    con.execute(
+        f"""
+        UPDATE _idr_values SET rule = '{RULE_MAX_RECORDS}'
+        WHERE rule IS NULL AND n_records > {max_records_sql(config, "id_type")}
+        """
+    )
+    n_rec = con.execute("SELECT count(*) FROM _idr_records").fetchall()[0][0]
+    n_val = con.execute("SELECT coalesce(max(val_id) + 1, 0) FROM _idr_values").fetchall()[0][0]
+    return n_rec, n_val
+
+
+def add_record_pairs(con: duckdb.DuckDBPyConnection, pairs_table: str) -> int:
+    """Add record-record links (`rec_l`, `rec_r`, `match_probability`) as two-record values of type `probabilistic`.
+
+    Treating a fuzzy match as one more identifier lets it pass through the same guardrails.
+    Returns the number of pairs added.
+    """
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _idr_pairs AS
+        SELECT p.rec_l, p.rec_r, max(p.match_probability) AS match_probability,
+               (SELECT coalesce(max(val_id) + 1, 0) FROM _idr_values)
+                 + row_number() OVER (ORDER BY p.rec_l, p.rec_r) - 1 AS val_id
+        FROM {pairs_table} p WHERE p.rec_l <> p.rec_r GROUP BY p.rec_l, p.rec_r
+        """
+    )
+    con.execute(
+        """
+        INSERT INTO _idr_values
+        SELECT p.val_id, 'probabilistic', l.source || ':' || l.record_id || ' ~ ' || r.source || ':' || r.record_id,
+               2, NULL, NULL
+        FROM _idr_pairs p JOIN _idr_records l ON l.rec_idx = p.rec_l JOIN _idr_records r ON r.rec_idx = p.rec_r;
+        INSERT INTO _idr_obs SELECT rec_l, val_id FROM _idr_pairs UNION ALL SELECT rec_r, val_id FROM _idr_pairs;
+        """
+    )
+    return con.execute("SELECT count(*) FROM _idr_pairs").fetchall()[0][0]
+
+
+def graph_size(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    n_rec = con.execute("SELECT count(*) FROM _idr_records").fetchall()[0][0]
+    n_val = con.execute("SELECT coalesce(max(val_id) + 1, 0) FROM _idr_values").fetchall()[0][0]
+    return n_rec, n_val
+
+
+def compute_components(con: duckdb.DuckDBPyConnection) -> int:
+    """(Re)create `_idr_comp(rec_idx, comp)` over the links the guardrails allow."""
+    n_rec, n_val = graph_size(con)
+    return components_table(con, LINK_EDGES_SQL, n_rec, n_val, "_idr_comp")
+
+
+def enforce_type_limits(con: duckdb.DuckDBPyConnection, config: GuardrailConfig) -> dict[str, int]:
+    """Cut links in components holding too many distinct values of a type, then re-run components there.
+
+    Each round, in each offending component, the shared values of the lowest-priority type present
+    that link the most records are cut. Stops when no component offends, nothing is left to cut, or
+    after `max_rounds`. Returns {"rounds", "values_cut", "components_over_limit"} (the last: still over).
+    """
+    limits = {t: n for t, n in config.max_values_per_type.items()}
+    priority = list(config.type_priority)
+    if not limits or not priority:
+        return {"rounds": 0, "values_cut": 0, "components_over_limit": 0}
+    limit_case = "CASE " + " ".join(f"WHEN v.id_type = {sql_quote(t)} THEN {int(n)}" for t, n in limits.items()) + " END"
+    prio_case = "CASE " + " ".join(f"WHEN v.id_type = {sql_quote(t)} THEN {i}" for i, t in enumerate(priority)) + " END"
+    type_list = ", ".join(sql_quote(t) for t in limits)
+    prio_list = ", ".join(sql_quote(t) for t in priority)
+    n_rec, n_val = graph_size(con)
+    rounds = cut_total = 0
+    offending = 0
+    for round_no in range(1, config.max_rounds + 2):
+        offending = con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _idr_offending AS
+            SELECT DISTINCT comp FROM (
+                SELECT c.comp FROM _idr_obs o JOIN _idr_comp c USING (rec_idx) JOIN _idr_values v USING (val_id)
+                WHERE v.rule IS NULL AND v.id_type IN ({type_list})
+                GROUP BY c.comp, v.id_type HAVING count(DISTINCT v.val_id) > any_value({limit_case})
+            );
+            SELECT count(*) FROM _idr_offending
+            """
+        ).fetchall()[0][0]
+        if offending == 0 or round_no > config.max_rounds:
+            break
+        cut = con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _idr_cut AS
+            WITH cand AS (
+                SELECT DISTINCT c.comp, v.val_id, v.n_records, {prio_case} AS prio
+                FROM _idr_obs o JOIN _idr_comp c USING (rec_idx) JOIN _idr_values v USING (val_id)
+                WHERE c.comp IN (SELECT comp FROM _idr_offending)
+                  AND v.rule IS NULL AND v.n_records >= 2 AND v.id_type IN ({prio_list})
+            ),
+            weakest AS (SELECT * FROM cand QUALIFY prio = max(prio) OVER (PARTITION BY comp))
+            SELECT val_id FROM weakest QUALIFY n_records = max(n_records) OVER (PARTITION BY comp);
+            SELECT count(*) FROM _idr_cut
+            """
+        ).fetchall()[0][0]
+        if cut == 0:
+            break
+        rounds, cut_total = round_no, cut_total + cut
+        con.execute(
+            f"UPDATE _idr_values SET rule = '{RULE_TYPE_LIMIT}', cut_round = {round_no} "
+            "WHERE val_id IN (SELECT val_id FROM _idr_cut)"
+        )
+        _recompute_offending(con, n_rec, n_val)
+    return {"rounds": rounds, "values_cut": cut_total, "components_over_limit": offending}
+
+
+def _recompute_offending(con: duckdb.DuckDBPyConnection, n_rec: int, n_val: int) -> None:
+    """Re-run components only inside the offending components: cutting links can only split them."""
+    scope = "SELECT rec_idx FROM _idr_comp WHERE comp IN (SELECT comp FROM _idr_offending)"
+    edges = f"SELECT e.rec_idx, e.val_id FROM ({LINK_EDGES_SQL}) e WHERE e.rec_idx IN ({scope})"
+    components_table(con, edges, n_rec, n_val, "_idr_relabel", records_sql=scope)
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _idr_comp AS
+        SELECT c.rec_idx, coalesce(n.comp + (SELECT max(comp) + 1 FROM _idr_comp), c.comp) AS comp
+        FROM _idr_comp c LEFT JOIN _idr_relabel n USING (rec_idx)
+        """
+    )
+
+
+def guardrail_report(con: duckdb.DuckDBPyConnection) -> None:
+    """Create `_idr_guardrail_report`: one row per identifier value a guardrail refused, masked.
+
+    `records_affected` counts the records holding the value; `links_cut` counts the record-value
+    links not followed (0 when the value sat on a single record and linked nothing anyway).
+    """
+    frame: pd.DataFrame = con.execute(
+        """
+        SELECT rule, id_type, id_value, n_records AS records_affected,
+               CASE WHEN n_records >= 2 THEN n_records ELSE 0 END AS links_cut
+        FROM _idr_values WHERE rule IS NOT NULL ORDER BY rule, id_type, n_records DESC, val_id
+        """
+    ).fetchdf()
+    masked = [mask_identifier(t, v) for t, v in zip(frame["id_type"], frame["id_value"])]
+    table = pa.table(
+        {
+            "rule": pa.array(frame["rule"].tolist(), pa.string()),
+            "id_type": pa.array(frame["id_type"].tolist(), pa.string()),
+            "id_value_masked": pa.array(masked, pa.string()),
+            "records_affected": pa.array(frame["records_affected"].tolist(), pa.int64()),
+            "links_cut": pa.array(frame["links_cut"].tolist(), pa.int64()),
+        }
+    )
+    con.register("_idr_report_arrow", table)
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE _idr_guardrail_report AS SELECT * FROM _idr_report_arrow")
+    finally:
+        con.unregister("_idr_report_arrow")

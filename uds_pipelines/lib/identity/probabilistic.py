@@ -1,0 +1,140 @@
+"""Optional fuzzy matching (Splink, DuckDB backend) on name, birth date and address for records with no shared identifier."""
+
+from __future__ import annotations
+
+import logging
+
+import duckdb
+
+from uds_pipelines.lib.identity.graph import query_arrow
+
+ATTRIBUTE_COLUMNS = (
+    "first_name_key",
+    "last_name_key",
+    "date_of_birth",
+    "postcode",
+    "city",
+    "address_line1",
+)
+# Fixed m/u values (no training by default): small or skewed inputs make EM unstable, and fixed
+# values give the same answer on every run. The prior is deliberately low so that a shared full
+# name plus city alone stays below a 0.99 threshold while name + birth date or address passes.
+PRIOR_MATCH = 1e-5
+NAME_M, NAME_U = [0.85, 0.08, 0.04, 0.03], [0.004, 0.006, 0.02, 0.97]
+DOB_M, DOB_U = [0.95, 0.05], [0.0003, 0.9997]
+POSTCODE_M, POSTCODE_U = [0.9, 0.1], [0.001, 0.999]
+CITY_M, CITY_U = [0.9, 0.1], [0.02, 0.98]
+ADDRESS_M, ADDRESS_U = [0.8, 0.1, 0.1], [0.0005, 0.002, 0.9975]
+
+
+class ProbabilisticMatchingUnavailable(RuntimeError):
+    """Splink is not installed."""
+
+
+def _import_splink():
+    try:
+        import splink.comparison_library as cl
+        from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    except ImportError as exc:
+        raise ProbabilisticMatchingUnavailable(
+            "probabilistic matching (UDS_MATCHING=probabilistic) needs Splink: "
+            "pip install 'uds_pipelines[probabilistic]'"
+        ) from exc
+    return cl, DuckDBAPI, Linker, SettingsCreator, block_on
+
+
+def _settings(cl, SettingsCreator, block_on):  # noqa: N803 - Splink class passed in
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        probability_two_random_records_match=PRIOR_MATCH,
+        comparisons=[
+            cl.JaroWinklerAtThresholds("first_name_key", [0.92, 0.8]).configure(
+                m_probabilities=NAME_M, u_probabilities=NAME_U
+            ),
+            cl.JaroWinklerAtThresholds("last_name_key", [0.92, 0.8]).configure(
+                m_probabilities=NAME_M, u_probabilities=NAME_U
+            ),
+            cl.ExactMatch("date_of_birth").configure(m_probabilities=DOB_M, u_probabilities=DOB_U),
+            cl.ExactMatch("postcode").configure(m_probabilities=POSTCODE_M, u_probabilities=POSTCODE_U),
+            cl.ExactMatch("city").configure(m_probabilities=CITY_M, u_probabilities=CITY_U),
+            cl.JaroWinklerAtThresholds("address_line1", [0.9]).configure(
+                m_probabilities=ADDRESS_M, u_probabilities=ADDRESS_U
+            ),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("date_of_birth", "last_name_key"),
+            block_on("postcode", "last_name_key"),
+            block_on("first_name_key", "last_name_key", "city"),
+        ],
+        retain_matching_columns=False,
+    )
+
+
+def probabilistic_pairs(
+    con: duckdb.DuckDBPyConnection,
+    person_attributes_sql: str,
+    *,
+    threshold: float,
+    train: bool = False,
+    table: str = "_idr_prob_pairs",
+) -> int:
+    """Create `table(rec_l, rec_r, match_probability)`: Splink matches >= `threshold` between records
+    of different deterministic components (`_idr_records`, `_idr_comp` must exist). Returns the count.
+
+    `train=True` re-estimates u by random sampling and m by EM on two blocking rules, starting from
+    the fixed values; worth it only on large inputs.
+    """
+    cl, DuckDBAPI, Linker, SettingsCreator, block_on = _import_splink()  # noqa: N806
+    attrs = query_arrow(
+        con,
+        f"""
+        SELECT r.rec_idx AS unique_id,
+               nullif(lower(trim(a.first_name_key::VARCHAR)), '') AS first_name_key,
+               nullif(lower(trim(a.last_name_key::VARCHAR)), '') AS last_name_key,
+               nullif(trim(a.date_of_birth::VARCHAR), '') AS date_of_birth,
+               nullif(upper(regexp_replace(a.postcode::VARCHAR, '\\s', '', 'g')), '') AS postcode,
+               nullif(lower(trim(a.city::VARCHAR)), '') AS city,
+               nullif(lower(regexp_replace(trim(a.address_line1::VARCHAR), '\\s+', ' ', 'g')), '') AS address_line1
+        FROM ({person_attributes_sql}) a
+        JOIN _idr_records r ON r.source = a.source::VARCHAR AND r.record_id = a.record_id::VARCHAR
+        WHERE a.last_name_key IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY r.rec_idx) = 1
+        """,
+    )
+    empty = f"CREATE OR REPLACE TEMP TABLE {table} (rec_l BIGINT, rec_r BIGINT, match_probability DOUBLE)"
+    if attrs.num_rows < 2:
+        con.execute(empty)
+        return 0
+    # Splink gets its own connection so its many scratch tables never touch the caller's.
+    splink_con = duckdb.connect(":memory:")
+    try:
+        db_api = DuckDBAPI(connection=splink_con)
+        frame = db_api.register(attrs, table_name="uds_person_attributes")
+        linker = Linker(frame, _settings(cl, SettingsCreator, block_on), log_level=logging.WARNING)
+        if train:
+            linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
+            for rule in (block_on("date_of_birth"), block_on("postcode")):
+                linker.training.estimate_parameters_using_expectation_maximisation(rule)
+        predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+        pairs = query_arrow(
+            splink_con,
+            f"SELECT unique_id_l::BIGINT AS rec_l, unique_id_r::BIGINT AS rec_r, match_probability "
+            f"FROM {predictions.physical_name} WHERE match_probability >= {float(threshold)!r}",
+        )
+    finally:
+        splink_con.close()
+    con.register("_idr_pairs_arrow", pairs)
+    try:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT least(p.rec_l, p.rec_r) AS rec_l, greatest(p.rec_l, p.rec_r) AS rec_r, p.match_probability
+            FROM _idr_pairs_arrow p
+            JOIN _idr_comp a ON a.rec_idx = p.rec_l JOIN _idr_comp b ON b.rec_idx = p.rec_r
+            WHERE a.comp <> b.comp
+            """
+        )
+    finally:
+        con.unregister("_idr_pairs_arrow")
+    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]

@@ -1,0 +1,196 @@
+"""Top-level identity resolution: identifiers in, identity map / registry / change log / guardrail report out."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.identity import linking
+from uds_pipelines.lib.identity.changes import CHANGE_COLUMNS, build_changes, build_registry
+from uds_pipelines.lib.identity.graph import query_arrow
+from uds_pipelines.lib.identity.guardrails import GuardrailConfig
+from uds_pipelines.lib.identity.stable_ids import MAP_COLUMNS, REGISTRY_COLUMNS, assign_ids
+
+MATCHING_MODES = ("deterministic", "probabilistic")
+# Logical output -> DuckDB temp table holding it after `resolve_identities` (valid on that connection).
+OUTPUT_TABLES = {
+    "identity_map": "_idr_identity_map",
+    "customer_registry": "_idr_registry",
+    "identity_changes": "_idr_changes",
+    "guardrail_report": "_idr_guardrail_report",
+    "identity_links": "_idr_identity_links",
+}
+OUTPUT_FILES = {name: f"{name}.parquet" for name in OUTPUT_TABLES}
+
+
+@dataclass
+class ResolutionResult:
+    """Where the outputs live on the connection, plus counts and timings for metadata (no personal data)."""
+
+    tables: dict[str, str] = field(default_factory=lambda: dict(OUTPUT_TABLES))
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def sql(self, name: str) -> str:
+        return f"SELECT * FROM {self.tables[name]}"
+
+    def arrow(self, con: duckdb.DuckDBPyConnection, name: str) -> pa.Table:
+        return query_arrow(con, self.sql(name))
+
+
+def resolve_identities(
+    con: duckdb.DuckDBPyConnection,
+    identifiers_sql: str,
+    *,
+    previous_map_path: Path | None,
+    previous_registry_path: Path | None,
+    config: GuardrailConfig,
+    run_id: str,
+    now: datetime,
+    matching: str = "deterministic",
+    person_attributes_sql: str | None = None,
+    train_probabilistic: bool = False,
+) -> ResolutionResult:
+    """Resolve records into people; outputs are DuckDB temp tables named in `ResolutionResult.tables`.
+
+    `identifiers_sql` is a query/relation with columns (source, record_id, id_type, id_value, ...).
+    Every (source, record_id) in it gets exactly one customer_id. Records in the previous map but not in
+    the input are gone (erasure); their ids are retired when nothing is left. `matching="probabilistic"`
+    also links records by Splink over `person_attributes_sql` (source, record_id, first_name_key,
+    last_name_key, date_of_birth, postcode, city, address_line1). Persist with `write_outputs`.
+    """
+    if matching not in MATCHING_MODES:
+        raise ValueError(f"matching={matching!r} must be one of {', '.join(MATCHING_MODES)}")
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    config.validate()
+    stats: dict[str, Any] = {"matching": matching}
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        timings[name] = round(time.perf_counter() - clock, 3)
+        clock = time.perf_counter()
+
+    stats["records"], stats["identifier_values"] = linking.build_graph(con, identifiers_sql, config)
+    lap("build_graph")
+    stats["components_initial"] = linking.compute_components(con)
+    lap("components")
+    if matching == "probabilistic":
+        if not person_attributes_sql:
+            raise ValueError("matching='probabilistic' needs person_attributes_sql")
+        from uds_pipelines.lib.identity.probabilistic import probabilistic_pairs
+
+        probabilistic_pairs(con, person_attributes_sql, threshold=config.match_threshold, train=train_probabilistic)
+        stats["probabilistic_links"] = linking.add_record_pairs(con, "_idr_prob_pairs")
+        linking.compute_components(con)
+        lap("probabilistic")
+    limits = linking.enforce_type_limits(con, config)
+    stats.update({f"type_limit_{k}": v for k, v in limits.items()})
+    lap("type_limits")
+
+    prev_map_sql = _table_sql(previous_map_path, MAP_COLUMNS)
+    prev_registry_sql = _table_sql(previous_registry_path, REGISTRY_COLUMNS)
+    assign_ids(con, prev_map_sql, prev_registry_sql, now)
+    build_changes(con, run_id, now)
+    build_registry(con, prev_registry_sql, now)
+    lap("stable_ids")
+    _build_map_and_links(con)
+    linking.guardrail_report(con)
+    lap("outputs")
+
+    stats.update(_counts(con))
+    stats["seconds"] = timings
+    return ResolutionResult(stats=stats)
+
+
+def _table_sql(path: Path | None, columns: dict[str, str]) -> str:
+    if path is None:
+        cols = ", ".join(f"CAST(NULL AS {typ}) AS {name}" for name, typ in columns.items())
+        return f"(SELECT {cols} WHERE false)"
+    return lake.read_table_sql(Path(path), columns)
+
+
+def _build_map_and_links(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _idr_rec_customer AS
+        SELECT c.rec_idx, i.customer_id FROM _idr_comp c JOIN _idr_comp_ids i USING (comp);
+        CREATE OR REPLACE TEMP TABLE _idr_identity_map AS
+        SELECT r.source, r.record_id, rc.customer_id
+        FROM _idr_records r JOIN _idr_rec_customer rc USING (rec_idx);
+        """
+    )
+    has_pairs = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_idr_pairs' AND temporary"
+    ).fetchall()[0][0]
+    probability = (
+        "(SELECT p.match_probability FROM _idr_pairs p WHERE p.val_id = v.val_id)" if has_pairs else "NULL::DOUBLE"
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _idr_identity_links AS
+        SELECT rc.customer_id, r.source, r.record_id, v.id_type, v.id_value, v.n_records AS records_linked,
+               {probability} AS match_probability
+        FROM _idr_obs o JOIN _idr_values v USING (val_id)
+        JOIN _idr_records r USING (rec_idx) JOIN _idr_rec_customer rc USING (rec_idx)
+        WHERE v.rule IS NULL AND v.n_records >= 2
+        """
+    )
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    row = con.execute(
+        """
+        SELECT (SELECT count(*) FROM _idr_comp_ids),
+               (SELECT count(*) FROM _idr_changes WHERE change = 'new'),
+               (SELECT count(*) FROM _idr_changes WHERE change = 'merge'),
+               (SELECT count(*) FROM _idr_changes WHERE change = 'split'),
+               (SELECT count(*) FROM _idr_registry WHERE status = 'retired'),
+               (SELECT count(*) FROM _idr_guardrail_report),
+               (SELECT coalesce(sum(links_cut), 0) FROM _idr_guardrail_report)
+        """
+    ).fetchall()[0]
+    keys = ("customers", "new", "merges", "splits", "retired_total", "guardrail_values", "guardrail_links_cut")
+    return dict(zip(keys, (int(v) for v in row)))
+
+
+def write_outputs(
+    con: duckdb.DuckDBPyConnection,
+    result: ResolutionResult,
+    out_dir: Path,
+    *,
+    include_links: bool = False,
+) -> dict[str, Path]:
+    """Write the outputs as `<out_dir>/<name>.parquet`, each atomically.
+
+    `identity_changes.parquet` is a log: this run's rows are appended to what the file already holds
+    (rows of the same run_id are replaced, so re-running a run is idempotent). `identity_links` holds raw
+    identifier values, so it is written only when asked for.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for name, table in result.tables.items():
+        if name == "identity_links" and not include_links:
+            continue
+        final = out_dir / OUTPUT_FILES[name]
+        sql = f"SELECT * FROM {table}"
+        if name == "identity_changes":
+            old = lake.read_table_sql(final, CHANGE_COLUMNS)
+            sql = (
+                f"SELECT * FROM {old} WHERE run_id NOT IN (SELECT DISTINCT run_id FROM {table}) "
+                f"UNION ALL BY NAME {sql}"
+            )
+        elif name == "identity_map":
+            sql += " ORDER BY source, record_id"
+        lake.copy_query_to_parquet(con, sql, final)
+        written[name] = final
+    return written

@@ -1,0 +1,268 @@
+"""Land Stripe event files (inbox/stripe/*.jsonl, *.json) into lake/landed/stripe, in DuckDB."""
+
+# Design:
+# - Pass 1 reads every JSONL line as text (read_csv with a delimiter that cannot occur in valid
+#   JSON) into a narrow envelope table; pass 2 re-reads the lines and pairs them with it by
+#   POSITIONAL JOIN, so payloads stream from file to Parquet and memory stays flat.
+# - The batch file name is derived from the sha256 of the input files, so a rerun after a crash
+#   overwrites the same batch instead of adding a second one; that batch is excluded from the
+#   "already landed" anti-join. Quarantine files are named per input file content likewise.
+# - Files DuckDB refuses (invalid UTF-8 lines) are rewritten with those lines blanked, so line
+#   numbers hold; only such files are read line by line in Python.
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.ingest.stripe_landing import envelope, output
+from uds_pipelines.lib.ingest.stripe_landing.reasons import SOURCE, clean_jsonl, describe, describe_document
+from uds_pipelines.lib.masking import mask_text
+from uds_pipelines.lib.quarantine import QuarantineRecord, decode_raw, write_quarantine
+
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+JSON_SUFFIXES = {".json"}
+LANDED_COLUMNS = envelope.LANDED_COLUMNS
+
+
+@dataclass
+class StripeFileStats:
+    file_name: str
+    path: Path
+    sha256: str = ""
+    size_bytes: int = 0
+    records_read: int = 0
+    records_landed: int = 0
+    records_quarantined: int = 0
+    duplicates_skipped: int = 0
+
+    @property
+    def conserved(self) -> bool:
+        return self.records_read == self.records_landed + self.records_quarantined + self.duplicates_skipped
+
+
+@dataclass
+class StripeLandingResult:
+    batch_name: str
+    batch_path: Path | None
+    files: list[StripeFileStats] = field(default_factory=list)
+    quarantine: list[QuarantineRecord] = field(default_factory=list)
+    quarantine_paths: list[Path] = field(default_factory=list)
+
+    def _total(self, name: str) -> int:
+        return sum(getattr(f, name) for f in self.files)
+
+    @property
+    def records_read(self) -> int:
+        return self._total("records_read")
+
+    @property
+    def records_landed(self) -> int:
+        return self._total("records_landed")
+
+    @property
+    def records_quarantined(self) -> int:
+        return self._total("records_quarantined")
+
+    @property
+    def duplicates_skipped(self) -> int:
+        return self._total("duplicates_skipped")
+
+    @property
+    def conserved(self) -> bool:
+        return all(f.conserved for f in self.files)
+
+
+def batch_name_for(sha256s: list[str]) -> str:
+    """Deterministic batch file name for a set of input files (order does not matter)."""
+    digest = hashlib.sha256("\n".join(sorted(sha256s)).encode()).hexdigest()
+    return f"stripe-{digest[:32]}.parquet"
+
+
+def land_stripe_files(
+    paths: list[Path],
+    lake_dir: Path,
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
+    batch_name: str | None = None,
+) -> StripeLandingResult:
+    """Land Stripe event files as one batch; bad records go to quarantine, duplicates are skipped.
+
+    The caller deletes the inbox files only after this returns (landed and quarantine are durable)."""
+    unique = sorted({Path(p) for p in paths}, key=lambda p: (p.name, str(p)))
+    stats = {str(p): StripeFileStats(p.name, p) for p in unique}
+    quarantine: list[QuarantineRecord] = []
+    jsonl: list[Path] = []
+    json_files: list[Path] = []
+    for path in unique:
+        st = stats[str(path)]
+        reason = _inspect(path, st)
+        if reason:
+            _whole_file(st, quarantine, reason, None)
+        elif path.suffix.lower() in JSONL_SUFFIXES:
+            jsonl.append(path)
+        else:
+            json_files.append(path)
+
+    name = batch_name or batch_name_for([s.sha256 or s.file_name for s in stats.values()])
+    landed_dir = lake_dir / lake.LANDED_STRIPE
+    final = landed_dir / name
+    own = con is None
+    con = con or lake.duckdb_connection(memory_limit="1GB")
+    previous = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    with tempfile.TemporaryDirectory(prefix="uds_stripe_") as tmp:
+        try:
+            if own:
+                con.execute(f"SET temp_directory={envelope.sql_str(Path(tmp) / 'spill')}")
+            # Line numbers and the pass 1 / pass 2 pairing rely on scans in file order.
+            con.execute("SET preserve_insertion_order=true")
+            source = _build_jsonl_env(con, jsonl, stats, quarantine, Path(tmp))
+            _build_json_env(con, json_files)
+            con.execute(output.CREATE_JSONL_OFFSETS)
+            con.execute(output.CREATE_ALL_ENV)
+            existing = [p for p in _landed_files(landed_dir) if p.name != name]
+            con.execute(output.create_duplicates(existing))
+            _collect_bad(con, stats, quarantine)
+            to_land = _apply_counts(con, stats)
+            batch_path = None
+            if to_land:
+                _remove_stale_temps(landed_dir, name)
+                sql = output.landed_rows(source, bool(json_files))
+                written = lake.copy_query_to_parquet(con, sql, final)
+                if written != to_land:
+                    raise RuntimeError(f"stripe landing wrote {written} rows, expected {to_land}")
+                batch_path = final
+        finally:
+            con.execute(f"SET preserve_insertion_order={str(previous).lower()}")
+            for table in ("stripe_jl_env", "stripe_jl_off", "stripe_js_docs", "stripe_js_env", "stripe_all_env"):
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+            con.execute("DROP TABLE IF EXISTS stripe_dups")
+            if own:
+                con.close()
+    quarantine_paths = _write_quarantine(quarantine, stats, lake_dir)
+    ordered = sorted(stats.values(), key=lambda st: (st.file_name, str(st.path)))
+    return StripeLandingResult(name, batch_path, ordered, quarantine, quarantine_paths)
+
+
+def _inspect(path: Path, st: StripeFileStats) -> str | None:
+    """Hash and size the file; a reason when the whole file cannot be read as events."""
+    try:
+        st.size_bytes = path.stat().st_size
+        st.sha256 = lake.sha256_file(path)
+    except OSError as exc:
+        return f"unreadable file: {type(exc).__name__}"
+    if path.suffix.lower() not in JSONL_SUFFIXES | JSON_SUFFIXES:
+        return f"unsupported file type {path.suffix or '(none)'}: expected .jsonl or .json"
+    if st.size_bytes == 0:
+        return "empty file (0 bytes)"
+    return None
+
+
+def _whole_file(st: StripeFileStats, quarantine: list[QuarantineRecord], reason: str, raw: str | None) -> None:
+    st.records_read += 1
+    st.records_quarantined += 1
+    quarantine.append(QuarantineRecord(SOURCE, st.file_name, 0, reason, raw))
+
+
+def _build_jsonl_env(con, jsonl, stats, quarantine, tmp: Path) -> str | None:
+    """Pass 1 over the JSONL files; files DuckDB cannot read are cleaned, then probed one by one."""
+    if not jsonl:
+        con.execute(envelope.create_jsonl_env("(SELECT NULL::VARCHAR AS filename, NULL::VARCHAR AS line WHERE false)"))
+        return None
+    readable = list(jsonl)
+    try:
+        source = envelope.jsonl_source(readable)
+        con.execute(envelope.create_jsonl_env(source))
+        return source
+    except duckdb.Error:
+        pass
+    for index, path in enumerate(jsonl):
+        st = stats.pop(str(path))
+        cleaned = clean_jsonl(path, tmp / f"clean{index}", st.file_name)
+        stats[str(cleaned.path)] = st
+        st.records_read += len(cleaned.quarantine)
+        st.records_quarantined += len(cleaned.quarantine)
+        quarantine.extend(cleaned.quarantine)
+        readable[index] = cleaned.path
+    for path in list(readable):
+        try:
+            con.execute(f"SELECT count(*) FROM {envelope.jsonl_source([path])}").fetchall()
+        except duckdb.Error as exc:
+            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            _whole_file(stats[str(path)], quarantine, f"unreadable JSONL file: {mask_text(first_line)}", None)
+            readable.remove(path)
+    if not readable:
+        return _build_jsonl_env(con, [], stats, quarantine, tmp)
+    source = envelope.jsonl_source(readable)
+    con.execute(envelope.create_jsonl_env(source))
+    return source
+
+
+def _build_json_env(con, json_files: list[Path]) -> None:
+    blobs = (
+        f"read_blob({envelope.sql_list(json_files)})"
+        if json_files
+        else "(SELECT NULL::VARCHAR AS filename, NULL::BLOB AS content WHERE false)"
+    )
+    con.execute(envelope.create_json_docs(blobs))
+    con.execute(envelope.CREATE_JSON_ENV)
+
+
+def _collect_bad(con, stats: dict[str, StripeFileStats], quarantine: list[QuarantineRecord]) -> None:
+    """Readable reasons for the (few) bad records and whole bad `.json` documents."""
+    kinds = dict(con.execute("SELECT filename, kind FROM stripe_js_docs").fetchall())
+    for filename, kind, text in con.execute(output.BAD_DOCS).fetchall():
+        st = stats[filename]
+        raw = text if text is not None else decode_raw(st.path.read_bytes()[:400_000])
+        _whole_file(st, quarantine, describe_document(kind, text, st.path), raw)
+    for filename, position, code, raw in con.execute(output.BAD_ROWS).fetchall():
+        st = stats[filename]
+        if filename in kinds:
+            where = "top level" if kinds[filename] == "event" else f"item {position}"
+        else:
+            where = f"line {position}"
+        quarantine.append(QuarantineRecord(SOURCE, st.file_name, int(position), describe(code, raw, where), raw))
+
+
+def _apply_counts(con, stats: dict[str, StripeFileStats]) -> int:
+    """Per-file read/quarantined/duplicate counts from pass 1; returns how many rows will land."""
+    total = 0
+    for filename, read, bad, dups in con.execute(output.FILE_STATS).fetchall():
+        st = stats[filename]
+        st.records_read += read
+        st.records_quarantined += bad
+        st.duplicates_skipped += dups
+        st.records_landed += read - bad - dups
+        total += read - bad - dups
+    return total
+
+
+def _landed_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))
+
+
+def _remove_stale_temps(folder: Path, name: str) -> None:
+    """Temp files a killed earlier run of this same batch left behind."""
+    for stale in folder.glob(f".{name}.*.tmp"):
+        stale.unlink(missing_ok=True)
+
+
+def _write_quarantine(records: list[QuarantineRecord], stats: dict[str, StripeFileStats], lake_dir: Path):
+    """One quarantine file per input file, named by its content hash so a rerun overwrites it."""
+    by_file: dict[str, list[QuarantineRecord]] = {}
+    for record in records:
+        by_file.setdefault(record.source_file, []).append(record)
+    sha_by_name = {st.file_name: st.sha256 for st in stats.values()}
+    paths = []
+    for file_name, group in sorted(by_file.items()):
+        key = hashlib.sha256(f"{sha_by_name.get(file_name, '')}:{file_name}".encode()).hexdigest()
+        group.sort(key=lambda r: r.position)
+        paths.append(write_quarantine(group, lake_dir, batch_name=f"stripe-{key[:32]}.parquet"))
+    return [p for p in paths if p is not None]

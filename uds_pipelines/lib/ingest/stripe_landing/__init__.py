@@ -1,0 +1,1 @@
+"""Stripe event file landing internals (SQL, reasons, cleaning)."""

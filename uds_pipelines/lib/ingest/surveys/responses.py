@@ -1,0 +1,234 @@
+"""Data rows of a detected export to response records, long-form answers and consent statements."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from uds_pipelines.lib.ingest.results import consent_frame
+from uds_pipelines.lib.ingest.surveys import timestamps
+from uds_pipelines.lib.ingest.surveys.consent import consent_answer, consent_questions
+from uds_pipelines.lib.ingest.surveys.model import LayoutSpec, cell, split_full_name
+from uds_pipelines.lib.ingest.surveys.nps import find_nps_question, nps_value
+from uds_pipelines.lib.masking import EMAIL_RE, mask_text
+from uds_pipelines.lib.quarantine import QuarantineRecord
+
+RESPONSE_COLUMNS = [
+    "response_id",
+    "survey_id",
+    "layout",
+    "respondent_email",
+    "first_name",
+    "last_name",
+    "phone",
+    "country",
+    "submitted_at",
+    "nps",
+    "source_file",
+    "position",
+]
+ANSWER_COLUMNS = ["response_id", "question_id", "question_text", "answer"]
+SOURCE = "survey"
+
+
+@dataclass
+class DataRow:
+    position: int  # 1 = first data row after the header rows
+    cells: list[str]
+    raw: str
+
+
+@dataclass
+class Built:
+    records: pd.DataFrame
+    answers: pd.DataFrame
+    consents: pd.DataFrame
+    quarantine: list[QuarantineRecord] = field(default_factory=list)
+    records_read: int = 0
+    info: dict = field(default_factory=dict)
+
+
+def stable_response_id(survey_id: str, position: int, cells: list[str]) -> str:
+    """For exports without ids: same survey, row and content give the same id on every re-export."""
+    digest = hashlib.sha256("\x1f".join([survey_id, str(position), *cells]).encode("utf-8")).hexdigest()
+    return f"srv_{digest[:24]}"
+
+
+def build_responses(spec: LayoutSpec, rows: list[DataRow], survey_id: str, source_file: str) -> Built:
+    quarantine: list[QuarantineRecord] = []
+    info: dict = {}
+    good: list[DataRow] = []
+    blank = trimmed = 0
+    for row in rows:
+        if not any(c.strip() for c in row.cells):
+            blank += 1  # blank lines are layout, not responses
+            continue
+        if len(row.cells) > spec.width and not any(c.strip() for c in row.cells[spec.width :]):
+            row.cells = row.cells[: spec.width]
+            trimmed += 1
+        if len(row.cells) != spec.width:
+            reason = f"ragged row: {len(row.cells)} cells, header has {spec.width}"
+            quarantine.append(QuarantineRecord(SOURCE, source_file, row.position, reason, row.raw))
+            continue
+        good.append(row)
+    info.update(blank_rows_skipped=blank, rows_with_trailing_empty_cells=trimmed)
+    _promote_email_question(spec, good)
+    stamps, stamp_info = _timestamps(spec, good)
+    info["submitted_at"] = stamp_info
+    nps_question = find_nps_question(spec.questions, [r.cells for r in good])
+    info["nps_question"] = nps_question.question_id[:120] if nps_question else None
+    consent_qs = consent_questions(spec.questions)
+    info["consent_questions"] = [{"question_id": q.question_id[:120], "purpose": p} for q, p in consent_qs]
+    identity_cols = spec.role_columns()
+    questions = [q for q in spec.questions if q.index not in identity_cols]
+
+    records: list[dict] = []
+    answers: list[tuple[str, str, str, str]] = []
+    consents: list[dict] = []
+    seen: dict[str, int] = {}
+    no_identifier = 0
+    for row, stamp in zip(good, stamps, strict=True):
+        response_id = _first(row.cells, spec.id_columns)
+        if response_id is None:
+            if spec.id_columns and spec.id_required:
+                reason = "missing response id: the export's id column is empty"
+                quarantine.append(QuarantineRecord(SOURCE, source_file, row.position, reason, row.raw))
+                continue
+            response_id = stable_response_id(survey_id, row.position, row.cells)
+        if response_id in seen:
+            reason = f"duplicate response id {mask_text(response_id)[:80]} (first at row {seen[response_id]})"
+            quarantine.append(QuarantineRecord(SOURCE, source_file, row.position, reason, row.raw))
+            continue
+        seen[response_id] = row.position
+        record = _identity(spec, row.cells)
+        record.update(
+            response_id=response_id,
+            survey_id=_first(row.cells, [spec.survey_id_column])
+            if spec.survey_id_column is not None
+            else None,
+            layout=spec.layout,
+            submitted_at=stamp,
+            nps=nps_value(cell(row.cells, nps_question.index)) if nps_question else None,
+            source_file=source_file,
+            position=row.position,
+        )
+        record["survey_id"] = record["survey_id"] or survey_id
+        records.append(record)
+        for question in questions:
+            value = cell(row.cells, question.index)
+            if value.strip():
+                answers.append((response_id, question.question_id, question.question_text, value))
+        identifier = ("email", record["respondent_email"]) if record["respondent_email"] else None
+        if identifier is None and record["phone"]:
+            identifier = ("phone", record["phone"])
+        for question, purpose in consent_qs:
+            granted = consent_answer(cell(row.cells, question.index), question.option)
+            if granted is None:
+                continue
+            if identifier is None:
+                no_identifier += 1
+                continue
+            consents.append(
+                {
+                    "identifier_type": identifier[0],
+                    "identifier": identifier[1],
+                    "purpose": purpose,
+                    "granted": granted,
+                    "captured_at": stamp,
+                    "source": SOURCE,
+                    "source_record": response_id,
+                    "source_file": source_file,
+                }
+            )
+    info["consent_answers_without_identifier"] = no_identifier
+    return Built(
+        records=records_frame(records),
+        answers=pd.DataFrame(answers, columns=ANSWER_COLUMNS, dtype=object),
+        consents=_typed_consents(consents),
+        quarantine=quarantine,
+        records_read=len(records) + len(quarantine),
+        info=info,
+    )
+
+
+def records_frame(records: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(records, columns=RESPONSE_COLUMNS)
+    frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True).astype("datetime64[ns, UTC]")
+    frame["nps"] = pd.array(frame["nps"].tolist(), dtype="Int64")
+    frame["position"] = frame["position"].astype("int64")
+    for column in RESPONSE_COLUMNS:
+        if column not in ("submitted_at", "nps", "position"):
+            frame[column] = frame[column].astype(object)
+    return frame
+
+
+def _typed_consents(rows: list[dict]) -> pd.DataFrame:
+    frame = consent_frame(rows)
+    frame["captured_at"] = frame["captured_at"].astype("datetime64[ns, UTC]")
+    return frame
+
+
+def _first(cells: list[str], columns: list[int]) -> str | None:
+    for index in columns:
+        value = cell(cells, index).strip()
+        if value:
+            return value
+    return None
+
+
+def _identity(spec: LayoutSpec, cells: list[str]) -> dict:
+    fields = {role: _first(cells, cols) for role, cols in spec.fields.items() if role != "submitted_at"}
+    first, last = fields.get("first_name"), fields.get("last_name")
+    if not (first or last) and fields.get("full_name"):
+        first, last = split_full_name(fields["full_name"])
+    return {
+        "respondent_email": fields.get("email"),
+        "first_name": first,
+        "last_name": last,
+        "phone": fields.get("phone"),
+        "country": fields.get("country"),
+    }
+
+
+def _promote_email_question(spec: LayoutSpec, rows: list[DataRow]) -> None:
+    """A question asking for an email whose every answer is an email identifies the respondent."""
+    if spec.fields.get("email"):
+        return
+    for question in spec.questions:
+        if "mail" not in f"{question.question_text} {question.option or ''}".lower():
+            continue
+        values = [cell(r.cells, question.index).strip() for r in rows]
+        values = [v for v in values if v]
+        if values and all(EMAIL_RE.fullmatch(v) for v in values):
+            spec.add_field("email", question.index)
+            spec.notes["email_from_question"] = question.question_id[:120]
+            return
+
+
+def _timestamps(spec: LayoutSpec, rows: list[DataRow]) -> tuple[list[pd.Timestamp | None], dict]:
+    columns = spec.fields.get("submitted_at", [])
+    zone = timestamps.resolve_zone(spec.timestamp_tz)
+    parsed: dict[int, list] = {}
+    orders: dict[int, str] = {}
+    for col in columns:
+        parsed[col], orders[col] = timestamps.parse_column([cell(r.cells, col) for r in rows], zone)
+    out: list[pd.Timestamp | None] = []
+    unparseable = 0
+    for i, row in enumerate(rows):
+        stamp, had_value = None, False
+        for col in columns:
+            had_value |= bool(cell(row.cells, col).strip())
+            if parsed[col][i] is not None:
+                stamp = parsed[col][i]
+                break
+        unparseable += stamp is None and had_value
+        out.append(stamp)
+    info = {
+        "columns": [col + 1 for col in columns],
+        "date_order": sorted(set(orders.values())),
+        "naive_timezone": spec.timestamp_tz if zone else "UTC (assumed: the export states none)",
+        "unparseable": unparseable,
+    }
+    return out, info

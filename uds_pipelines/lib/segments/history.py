@@ -1,0 +1,102 @@
+"""Segment history kept across runs: when each person entered and left each segment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import duckdb
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.segments.definitions import timestamp_literal
+
+HISTORY_COLUMNS: dict[str, str] = {
+    "customer_id": "VARCHAR",
+    "segment": "VARCHAR",
+    "entered_at": "TIMESTAMP WITH TIME ZONE",
+    "exited_at": "TIMESTAMP WITH TIME ZONE",
+}
+MEMBERSHIP_COLUMNS: dict[str, str] = {
+    "customer_id": "VARCHAR",
+    "segment": "VARCHAR",
+    "entered_at": "TIMESTAMP WITH TIME ZONE",
+}
+
+
+def empty_relation(columns: dict[str, str]) -> str:
+    cols = ", ".join(f"CAST(NULL AS {typ}) AS {name}" for name, typ in columns.items())
+    return f"(SELECT {cols} WHERE false)"
+
+
+def update_history(
+    con: duckdb.DuckDBPyConnection,
+    previous_history_sql: str | None,
+    current_sql: str,
+    evaluated_segments: Sequence[str],
+    as_of: datetime,
+    table: str = "segment_history",
+    excluded_customers_sql: str | None = None,
+) -> str:
+    """Previous history + current membership `(customer_id, segment)` -> new history temp table.
+
+    New members open a row with `entered_at = as_of`; members who left get `exited_at = as_of`;
+    leaving and coming back opens a new row. Open rows of segments not in `evaluated_segments`
+    (failed this run, or removed from the YAML) are left as they were: their state is unknown, and
+    a config typo must not look like everyone leaving. Rows of `excluded_customers_sql`
+    (erased people, a relation with `customer_id`) are removed entirely.
+    """
+    previous = previous_history_sql or empty_relation(HISTORY_COLUMNS)
+    at = timestamp_literal(as_of)
+    evaluated = lake.sql_literal_list(evaluated_segments) or "''"  # never a segment name
+    keep = (
+        f"WHERE customer_id NOT IN (SELECT customer_id FROM {excluded_customers_sql} AS x "
+        "WHERE customer_id IS NOT NULL)"
+        if excluded_customers_sql
+        else ""
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {table} AS
+        WITH prev AS (
+            SELECT CAST(customer_id AS VARCHAR) AS customer_id, CAST(segment AS VARCHAR) AS segment,
+                   entered_at, exited_at
+            FROM {previous} AS h
+        ),
+        cur AS (SELECT DISTINCT CAST(customer_id AS VARCHAR) AS customer_id, segment FROM {current_sql} AS c),
+        open_prev AS (SELECT * FROM prev WHERE exited_at IS NULL),
+        merged AS (
+            SELECT * FROM prev WHERE exited_at IS NOT NULL
+            UNION ALL
+            SELECT o.customer_id, o.segment, o.entered_at,
+                CASE WHEN o.segment NOT IN ({evaluated}) OR c.customer_id IS NOT NULL
+                     THEN NULL ELSE {at} END
+            FROM open_prev AS o
+            LEFT JOIN cur AS c ON c.customer_id = o.customer_id AND c.segment = o.segment
+            UNION ALL
+            SELECT c.customer_id, c.segment, {at}, CAST(NULL AS TIMESTAMP WITH TIME ZONE)
+            FROM cur AS c
+            ANTI JOIN open_prev AS o ON o.customer_id = c.customer_id AND o.segment = c.segment
+        )
+        SELECT * FROM merged {keep}
+        """
+    )
+    return table
+
+
+def membership_from_history(history_sql: str) -> str:
+    """Current membership `(customer_id, segment, entered_at)`: the open history rows."""
+    return (
+        f"(SELECT customer_id, segment, entered_at FROM {history_sql} AS h WHERE exited_at IS NULL)"
+    )
+
+
+def changes_since_sql(history_sql: str, since: datetime) -> str:
+    """Who entered or left which segment after `since`: `(customer_id, segment, change, changed_at)`."""
+    at = timestamp_literal(since)
+    return f"""(
+        SELECT customer_id, segment, 'entered' AS change, entered_at AS changed_at
+        FROM {history_sql} AS h WHERE entered_at > {at}
+        UNION ALL
+        SELECT customer_id, segment, 'exited' AS change, exited_at AS changed_at
+        FROM {history_sql} AS h WHERE exited_at > {at}
+    )"""

@@ -1,0 +1,109 @@
+"""Segment membership: evaluate every valid segment over the profiles, one failure never stops the rest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.segments.definitions import (
+    SegmentDefinition,
+    SegmentError,
+    explain_error,
+    segment_select,
+    validate_segments,
+)
+from uds_pipelines.lib.segments.history import update_history
+
+
+@dataclass
+class MembershipResult:
+    """Temp tables `membership` (customer_id, segment, entered_at) and `history` (+ exited_at)."""
+
+    membership: str
+    history: str
+    evaluated: list[str]
+    errors: list[SegmentError] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def compute_membership(
+    con: duckdb.DuckDBPyConnection,
+    segments: list[SegmentDefinition],
+    profiles_sql: str,
+    as_of: datetime,
+    previous_history_sql: str | None = None,
+    excluded_customers_sql: str | None = None,
+    membership_table: str = "segment_membership",
+    history_table: str = "segment_history",
+) -> MembershipResult:
+    """Evaluate `segments` over `profiles_sql` at `as_of` and roll the history forward.
+
+    Each segment is bound against the real columns first, then evaluated in its own statement, so
+    a bad column or a runtime error (e.g. a failing cast) becomes a `SegmentError` for that segment
+    only. `entered_at` of a member is when their current, unbroken stay began (from the history).
+    Pass `add_rfm_scores(...)` as `profiles_sql` when segments use RFM columns.
+    """
+    valid, errors = validate_segments(con, segments, profiles_sql, as_of)
+    columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {profiles_sql} AS p").fetchall()]
+    con.execute("CREATE OR REPLACE TEMP TABLE _segment_current (customer_id VARCHAR, segment VARCHAR)")
+    evaluated: list[str] = []
+    for segment in valid:
+        try:
+            con.execute(
+                "INSERT INTO _segment_current SELECT DISTINCT CAST(customer_id AS VARCHAR), "
+                f"'{segment.name}' FROM ({segment_select(segment, profiles_sql)}) AS m",
+                [as_of],
+            )
+        except duckdb.Error as exc:
+            errors.append(explain_error(segment, exc, columns))
+            continue
+        evaluated.append(segment.name)
+    if excluded_customers_sql:
+        con.execute(
+            f"DELETE FROM _segment_current WHERE customer_id IN "
+            f"(SELECT customer_id FROM {excluded_customers_sql} AS x WHERE customer_id IS NOT NULL)"
+        )
+    update_history(
+        con,
+        previous_history_sql,
+        "_segment_current",
+        evaluated,
+        as_of,
+        table=history_table,
+        excluded_customers_sql=excluded_customers_sql,
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {membership_table} AS
+        SELECT c.customer_id, c.segment, h.entered_at
+        FROM _segment_current AS c
+        JOIN {history_table} AS h
+          ON h.customer_id = c.customer_id AND h.segment = c.segment AND h.exited_at IS NULL
+        """
+    )
+    con.execute("DROP TABLE _segment_current")
+    counts = dict.fromkeys(evaluated, 0)
+    for name, n in con.execute(f"SELECT segment, count(*) FROM {membership_table} GROUP BY ALL").fetchall():
+        counts[name] = int(n)
+    return MembershipResult(membership_table, history_table, evaluated, errors, counts)
+
+
+def write_membership(con: duckdb.DuckDBPyConnection, result: MembershipResult, lake_dir: Path) -> dict[str, int]:
+    """Write `segments/segment_membership.parquet` and `segments/segment_history.parquet` atomically."""
+    segments_dir = lake_dir / "segments"
+    return {
+        "segment_membership": lake.copy_query_to_parquet(
+            con,
+            f"SELECT * FROM {result.membership} ORDER BY segment, customer_id",
+            lake_dir / lake.SEGMENT_MEMBERSHIP,
+        ),
+        "segment_history": lake.copy_query_to_parquet(
+            con,
+            f"SELECT * FROM {result.history} ORDER BY segment, customer_id, entered_at",
+            segments_dir / "segment_history.parquet",
+        ),
+    }

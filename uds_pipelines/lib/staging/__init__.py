@@ -1,0 +1,1 @@
+"""Staging tables built in DuckDB over the landed lake."""

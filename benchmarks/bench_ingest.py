@@ -143,8 +143,10 @@ def _child(stage: str, files: list[str], work: str) -> None:
     started = time.perf_counter()
     info = (_stage_land if stage == "land" else _stage_bare)(files, work)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
-    print(json.dumps({"stage": stage, "seconds": seconds, "peak_rss": peak, **info}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak = usage.ru_maxrss * 1024  # Linux reports KiB
+    cpu = usage.ru_utime + usage.ru_stime
+    print(json.dumps({"stage": stage, "seconds": seconds, "cpu_seconds": cpu, "peak_rss": peak, **info}))
 
 
 def _run_stage(stage: str, files: list[Path], work: Path) -> dict:
@@ -175,12 +177,18 @@ def main(argv: list[str] | None = None) -> int:
         bare = _run_stage("bare", files, Path(work))
         land = _run_stage("land", files, Path(work))
     ratio = land["seconds"] / bare["seconds"]
+    # Wall time is what the target is about; CPU time is printed because it is steadier on a busy host.
+    print(f"load average before: {os.getloadavg()[0]:.1f}")
     for row in (bare, land):
         rate = args.events / row["seconds"]
-        print(f"{row['stage']:>5}: {row['seconds']:7.2f}s  {rate:10,.0f} events/s  peak RSS {row['peak_rss'] / 2**20:7.0f} MiB")
+        print(
+            f"{row['stage']:>5}: {row['seconds']:7.2f}s wall, {row['cpu_seconds']:7.2f}s CPU, "
+            f"{rate:10,.0f} events/s, peak RSS {row['peak_rss'] / 2**20:6.0f} MiB"
+        )
     print(f"landed={land['landed']} quarantined={land['quarantined']} bare_rows={bare['rows']}")
     ok = ratio <= TARGET_RATIO and land["peak_rss"] <= TARGET_RSS_BYTES
-    print(f"ratio land/bare = {ratio:.2f} (target <= {TARGET_RATIO}); {'OK' if ok else 'MISSED TARGET'}")
+    cpu_ratio = land["cpu_seconds"] / bare["cpu_seconds"]
+    print(f"ratio land/bare = {ratio:.2f} wall, {cpu_ratio:.2f} CPU (target <= {TARGET_RATIO}); {'OK' if ok else 'MISSED'}")
     return 0 if ok else 1
 
 

@@ -1,7 +1,5 @@
 """The one configuration resource, bound once for every asset, sensor and schedule."""
 
-from __future__ import annotations
-
 import os
 
 import dagster as dg

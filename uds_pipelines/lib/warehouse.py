@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -93,14 +95,75 @@ def _stage(engine: Engine, name: str, table: pa.Table, batch_rows: int) -> int:
     with engine.begin() as conn:
         staged.drop(conn, checkfirst=True)
         staged.create(conn)
-    insert = staged.insert()
     rows = 0
+    if engine.dialect.name == "sqlite":
+        # Driver-level executemany over tuples is several times faster than Core's dict rows.
+        quote = engine.dialect.identifier_preparer.quote
+        columns = ", ".join(quote(f.name) for f in table.schema)
+        sql = f"INSERT INTO {quote(staged.name)} ({columns}) VALUES ({', '.join('?' * table.num_columns)})"
+        with engine.begin() as conn:
+            for batch in _sqlite_ready(table).to_batches(max_chunksize=batch_rows):
+                if batch.num_rows:
+                    conn.exec_driver_sql(sql, list(zip(*(c.to_pylist() for c in batch.columns), strict=True)))
+                    rows += batch.num_rows
+        return rows
+    if engine.dialect.driver == "psycopg2" and not any(
+        pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type) for f in table.schema
+    ):
+        return _copy_postgres(engine, staged.name, table, batch_rows * 10)
+    # Core inserts use the dialect's batched "insertmanyvalues" (multi-row VALUES).
+    insert = staged.insert()
     with engine.begin() as conn:
         for batch in table.to_batches(max_chunksize=batch_rows):
             if batch.num_rows:
                 conn.execute(insert, batch.to_pylist())
                 rows += batch.num_rows
     return rows
+
+
+def _copy_postgres(engine: Engine, name: str, table: pa.Table, batch_rows: int) -> int:
+    """COPY ... FROM STDIN in CSV: an order of magnitude faster than INSERTs on PostgreSQL.
+
+    Arrow's CSV writer quotes every string and leaves nulls unquoted and empty, which is exactly
+    how PostgreSQL's CSV format tells NULL from an empty string.
+    """
+    quote = engine.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(f.name) for f in table.schema)
+    sql = f"COPY {quote(name)} ({columns}) FROM STDIN WITH (FORMAT csv)"
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    rows = 0
+    with engine.begin() as conn:
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            for batch in table.to_batches(max_chunksize=batch_rows):
+                if batch.num_rows:
+                    sink = io.BytesIO()
+                    pacsv.write_csv(pa.Table.from_batches([batch]), sink, options)
+                    sink.seek(0)
+                    cursor.copy_expert(sql, sink)
+                    rows += batch.num_rows
+        finally:
+            cursor.close()
+    return rows
+
+
+def _sqlite_ready(table: pa.Table) -> pa.Table:
+    """Values as SQLAlchemy's SQLite types store them (UTC text timestamps, ISO dates, floats)."""
+    for index, field in enumerate(table.schema):
+        kind = field.type
+        column = table.column(index)
+        if pa.types.is_timestamp(kind):
+            # Arrow keeps instants in UTC, so dropping the zone leaves the UTC wall time.
+            naive = pc.cast(column, pa.timestamp("us"))
+            column = pc.cast(naive, pa.string())
+        elif pa.types.is_date(kind):
+            column = pc.cast(column, pa.string())
+        elif pa.types.is_decimal(kind):
+            column = pc.cast(column, pa.float64())
+        else:
+            continue
+        table = table.set_column(index, field.name, column)
+    return table
 
 
 @contextmanager

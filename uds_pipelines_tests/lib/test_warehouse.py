@@ -38,7 +38,7 @@ def _profiles(n: int, tag: str = "a") -> pd.DataFrame:
 def _check_roundtrip(url: str) -> None:
     frame = _profiles(2_500)
     members = pa.table({"audience": ["x", "x"], "customer_id": ["a0000001", "a0000002"],
-                        "tags": [["a", "b"], None]})
+                        "tags": [["a", "b"], None], "note": ['', None], "text": ['a,"b"\nc', "=1"]})
     counts = publish_tables(url, {"customer_profiles": frame, "audience_members": members})
     assert counts == {"customer_profiles": 2_500, "audience_members": 2}
     back = read_table(url, "customer_profiles").sort_values("customer_id").reset_index(drop=True)
@@ -49,7 +49,11 @@ def _check_roundtrip(url: str) -> None:
     first = pd.to_datetime(back["first_seen_at"].iloc[10], utc=True)
     assert first == pd.Timestamp("2025-01-01T00:00:10Z")
     assert back["nps_latest"].isna().sum() == frame["nps_latest"].isna().sum()
-    assert read_table(url, "audience_members")["tags"].tolist()[0] == '["a", "b"]'
+    published = read_table(url, "audience_members").sort_values("customer_id")
+    assert published["tags"].tolist()[0] == '["a", "b"]'
+    # Empty string and NULL stay distinct; quotes, commas and newlines survive.
+    assert published["note"].tolist()[0] == "" and published["note"].isna().tolist() == [False, True]
+    assert published["text"].tolist() == ['a,"b"\nc', "=1"]
     # Republishing replaces, never appends; no staging tables are left behind.
     assert publish_tables(url, {"customer_profiles": frame.head(10)}) == {"customer_profiles": 10}
     assert len(read_table(url, "customer_profiles")) == 10

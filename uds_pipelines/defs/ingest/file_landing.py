@@ -1,7 +1,5 @@
 """Landing assets for parsed inbox sources: survey exports, form submissions, privacy requests."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import dagster as dg
@@ -43,7 +41,9 @@ def conservation_check(lake_dir: Path, source: str, table: str | None, asset_key
         metadata={
             "files_violating": len(violations),
             "violations": dg.MetadataValue.md(
-                violations.drop(columns=["sha256"]).head(20).to_markdown(index=False) if len(violations) else "none"
+                violations.drop(columns=["sha256"]).head(20).to_markdown(index=False)
+                if len(violations)
+                else "none"
             ),
         },
     )
@@ -59,7 +59,10 @@ def landing_metadata(summary, preview: pd.DataFrame | None) -> dict:
         "records_quarantined": summary.records_quarantined,
         "preview": dg.MetadataValue.md(preview_markdown(preview) if preview is not None else "_no rows_"),
         "files": dg.MetadataValue.md(
-            pd.DataFrame(summary.files).drop(columns=["sha256", "info"], errors="ignore").head(50).to_markdown(index=False)
+            pd.DataFrame(summary.files)
+            .drop(columns=["sha256", "info"], errors="ignore")
+            .head(50)
+            .to_markdown(index=False)
             if summary.files
             else "_no files waiting_"
         ),

@@ -1,7 +1,5 @@
 """One sensor per inbox folder: notices complete files and asks for their landing."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from uds_pipelines.defs.resources import UdsSettingsResource

@@ -1,7 +1,5 @@
 """Stripe assets: the Events API catch-up, landing of webhook/API files, and staging tables."""
 
-from __future__ import annotations
-
 import time
 
 import dagster as dg
@@ -22,7 +20,9 @@ class CatchUpConfig(dg.Config):
 
 
 @dg.asset(group_name=c.GROUP_INGEST, kinds={"stripe", "python"}, owners=c.OWNERS)
-def stripe_events_api_pull(context: dg.AssetExecutionContext, config: CatchUpConfig, uds: UdsSettingsResource):
+def stripe_events_api_pull(
+    context: dg.AssetExecutionContext, config: CatchUpConfig, uds: UdsSettingsResource
+):
     """Events missed by the webhook receiver, pulled from the Stripe Events API into inbox/stripe."""
     settings = uds.settings()
     reason = stripe_api.skip_reason(settings.stripe_api_key)
@@ -104,11 +104,14 @@ def landed_stripe_events(context: dg.AssetExecutionContext, config: LandingConfi
     yield conservation_check(settings.lake_dir, "stripe", None, "landed_stripe_events")
 
 
-@dg.asset(group_name=c.GROUP_INGEST, kinds={"parquet", "duckdb"}, owners=c.OWNERS, deps=[landed_stripe_events])
+@dg.asset(
+    group_name=c.GROUP_INGEST, kinds={"parquet", "duckdb"}, owners=c.OWNERS, deps=[landed_stripe_events]
+)
 def stripe_staging(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     """Typed Stripe tables (customers, charges, refunds, invoices, subscriptions, checkouts), newest state per object."""
     counts = build_stripe_staging(uds.settings().lake_dir)
     context.log.info(f"staging row counts: {counts}")
     return dg.MaterializeResult(
-        metadata={"dagster/row_count": int(counts.get("stripe_events", 0))} | {k: int(v) for k, v in counts.items()}
+        metadata={"dagster/row_count": int(counts.get("stripe_events", 0))}
+        | {k: int(v) for k, v in counts.items()}
     )

@@ -80,6 +80,7 @@ def plan_audience(
         prof AS (
             SELECT CAST(customer_id AS VARCHAR) AS customer_id, email, phone, first_name, last_name
             FROM {profiles} AS p
+            WHERE CAST(customer_id AS VARCHAR) IN (SELECT customer_id FROM seg)
             QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY customer_id) = 1
         )
         SELECT s.customer_id, p.customer_id IS NOT NULL AS has_profile,

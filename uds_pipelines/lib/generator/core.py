@@ -57,19 +57,23 @@ def _assign_sources(rng: random.Random, people: list[Person]) -> None:
             p.sources.add(rng.choice(["stripe", "forms", "surveys"]))
 
 
-def _stripe_plans(rng: random.Random, people: list[Person], first: dict[str, int], events: int) -> list[CustomerPlan]:
+def _stripe_plans(
+    rng: random.Random, people: list[Person], first: dict[str, int], events: int
+) -> list[CustomerPlan]:
     plans = []
     for p in people:
         if "stripe" in p.sources:
             for _ in range(2 if rng.random() < 0.05 else 1):
-                plans.append(CustomerPlan(sid(rng, "cus_", 15), p, 1, first[p.person_id] + rng.randint(0, 30 * DAY)))
+                plans.append(
+                    CustomerPlan(sid(rng, "cus_", 15), p, 1, first[p.person_id] + rng.randint(0, 30 * DAY))
+                )
     plans = plans[:events]
     if not plans:
         return plans
     weights = [rng.expovariate(1.0) + 0.2 for _ in plans]
     total = sum(weights)
     extra = events - len(plans)
-    for plan, w in zip(plans, weights):
+    for plan, w in zip(plans, weights, strict=True):
         plan.budget = 1 + int(extra * w / total)
     short = events - sum(plan.budget for plan in plans)
     for i in range(short):
@@ -92,12 +96,24 @@ def _chunk_jobs(seed: int, plans: list[CustomerPlan], end_ts: int, out_dir: Path
     return jobs
 
 
-def _run_chunks(jobs: list[ChunkJob], workers: int | None) -> list[ChunkResult]:
-    workers = min(len(jobs), workers or os.cpu_count() or 1)
-    if workers <= 1:
-        return [build_chunk(job) for job in jobs]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(build_chunk, jobs))
+class _Chunks:
+    """Stripe chunks run in worker processes while the main process writes the other sources."""
+
+    def __init__(self, jobs: list[ChunkJob], workers: int | None) -> None:
+        workers = min(len(jobs), workers or os.cpu_count() or 1)
+        self.pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+        if self.pool is None:
+            self.results = [build_chunk(job) for job in jobs]
+        else:
+            self.futures = [self.pool.submit(build_chunk, job) for job in jobs]
+
+    def wait(self) -> list[ChunkResult]:
+        if self.pool is not None:
+            try:
+                self.results = [future.result() for future in self.futures]
+            finally:
+                self.pool.shutdown()
+        return self.results
 
 
 def generate(
@@ -126,14 +142,11 @@ def generate(
     first = {p.person_id: start_ts + rng.randint(0, int(span * 0.85)) for p in persons}
     inbox = Inbox(out_dir)
     truth = Truth()
+    others = Truth()
 
     events = EVENTS_PER_PERSON * people if stripe_events is None else stripe_events
     plans = _stripe_plans(rng, persons, first, events)
-    results = _run_chunks(_chunk_jobs(seed, plans, end_ts, out_dir), workers)
-    files = 0
-    for result in results:
-        truth.extend(result.truth)
-        files += len(result.files)
+    chunks = _Chunks(_chunk_jobs(seed, plans, end_ts, out_dir), workers)
     customer_ids: dict[str, list[str]] = {}
     for plan in plans:
         customer_ids.setdefault(plan.person.person_id, []).append(plan.customer_id)
@@ -142,8 +155,10 @@ def generate(
         base = first[p.person_id]
         return rng.randint(base + int((end_ts - base) * lo), end_ts - 60)
 
-    respondents = [(p, later(p)) for p in persons if "surveys" in p.sources for _ in range(1 + (rng.random() < 0.1))]
-    write_surveys(rng, inbox, truth, respondents)
+    respondents = [
+        (p, later(p)) for p in persons if "surveys" in p.sources for _ in range(1 + (rng.random() < 0.1))
+    ]
+    write_surveys(rng, inbox, others, respondents)
 
     form_plan: list[tuple[Person, int, bool | None]] = []
     for p in persons:
@@ -154,7 +169,7 @@ def generate(
             t1 = later(p)
             form_plan += [(p, t1, True), (p, rng.randint(t1 + 60, max(t1 + 61, end_ts - 30)), False)]
         form_plan += [(p, later(p), None) for _ in range(rng.choices([1, 2, 3], [6, 3, 1])[0])]
-    write_forms(rng, inbox, truth, form_plan)
+    write_forms(rng, inbox, others, form_plan)
 
     requests: list[tuple[str, Person, int]] = []
     for p in persons:
@@ -165,7 +180,14 @@ def generate(
             requests.append(("access", p, later(p, 0.5)))
         elif roll < 0.06:
             requests.append(("consent", p, later(p, 0.5)))
-    write_privacy(rng, inbox, truth, requests, customer_ids)
+    write_privacy(rng, inbox, others, requests, customer_ids)
+
+    results = chunks.wait()
+    files = 0
+    for result in results:
+        truth.extend(result.truth)
+        files += len(result.files)
+    truth.extend(others)
 
     shutil.rmtree(out_dir / ".incoming", ignore_errors=True)
     truth_dir = out_dir / "ground_truth"
@@ -176,7 +198,7 @@ def generate(
 
     counts: dict[str, int] = {}
     expected: dict[str, int] = {}
-    for source, exp in zip(truth.records["source"], truth.records["expected"]):
+    for source, exp in zip(truth.records["source"], truth.records["expected"], strict=True):
         counts[source] = counts.get(source, 0) + 1
         expected[exp] = expected.get(exp, 0) + 1
     return GenerationSummary(

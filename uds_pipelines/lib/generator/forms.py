@@ -17,9 +17,24 @@ PROVIDERS = ["hubspot", "typeform", "webflow_v1", "webflow_v2", "netlify", "flat
 WEIGHTS = [3, 2, 1, 2, 1, 3, 3]
 ROWS_PER_FILE = 2000
 SINGLE_FILES = 2  # per provider, also written as one-submission *.json files
-FLAT_COLUMNS = ["submission_id", "email", "phone", "first_name", "last_name", "country", "submitted_at",
-                "consent_email_marketing", "consent_sms_marketing", "utm_source", "utm_medium", "utm_campaign",
-                "date_of_birth", "address_line1", "city", "postcode"]
+FLAT_COLUMNS = [
+    "submission_id",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "country",
+    "submitted_at",
+    "consent_email_marketing",
+    "consent_sms_marketing",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "date_of_birth",
+    "address_line1",
+    "city",
+    "postcode",
+]
 
 
 def _build(rng: random.Random, provider: str, person: Person, ts: int, forced: bool | None) -> fp.Submission:
@@ -44,7 +59,9 @@ def _dump(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
-def _record(truth: Truth, sub: fp.Submission, person: Person, ts: int, rel: str, pos: int, note: str = "") -> None:
+def _record(
+    truth: Truth, sub: fp.Submission, person: Person, ts: int, rel: str, pos: int, note: str = ""
+) -> None:
     notes = "; ".join(n for n in (note, sub.note) if n)
     truth.record("form_submission", sub.record_id, person.person_id, rel, pos, LAND, notes)
     email = sub.ids["email"]
@@ -54,12 +71,16 @@ def _record(truth: Truth, sub: fp.Submission, person: Person, ts: int, rel: str,
             truth.consent(person.person_id, "email", email, purpose, granted, at, "form", sub.record_id, rel)
 
 
-def write_forms(rng: random.Random, inbox: Inbox, truth: Truth, plan: list[tuple[Person, int, bool | None]]) -> int:
+def write_forms(
+    rng: random.Random, inbox: Inbox, truth: Truth, plan: list[tuple[Person, int, bool | None]]
+) -> int:
     """Write one submission per plan item `(person, unix time, forced email consent or None)`."""
     by_provider: dict[str, list] = {p: [] for p in PROVIDERS}
     for person, ts, forced in sorted(plan, key=lambda item: item[1]):
         # Withdrawals arrive through flat exports, where an explicit "no" is representable.
-        provider = rng.choice(["flat_jsonl", "flat_csv"]) if forced is False else rng.choices(PROVIDERS, WEIGHTS)[0]
+        provider = (
+            rng.choice(["flat_jsonl", "flat_csv"]) if forced is False else rng.choices(PROVIDERS, WEIGHTS)[0]
+        )
         by_provider[provider].append((person, ts, _build(rng, provider, person, ts, forced)))
     for provider, items in by_provider.items():
         if provider not in ("flat_jsonl", "flat_csv"):
@@ -69,7 +90,9 @@ def write_forms(rng: random.Random, inbox: Inbox, truth: Truth, plan: list[tuple
             items = items[SINGLE_FILES:]
         for part in range(0, len(items), ROWS_PER_FILE):
             chunk = items[part : part + ROWS_PER_FILE]
-            name = f"forms/{provider.replace('_jsonl', '').replace('_csv', '')}_{part // ROWS_PER_FILE + 1:03d}"
+            name = (
+                f"forms/{provider.replace('_jsonl', '').replace('_csv', '')}_{part // ROWS_PER_FILE + 1:03d}"
+            )
             if provider == "flat_csv":
                 _write_flat_csv(rng, inbox, truth, name + ".csv", chunk, malformed=part == 0)
             else:
@@ -78,7 +101,9 @@ def write_forms(rng: random.Random, inbox: Inbox, truth: Truth, plan: list[tuple
     return len(plan) + (1 if plan else 0)
 
 
-def _write_jsonl(rng: random.Random, inbox: Inbox, truth: Truth, rel: str, items: list, malformed: bool) -> None:
+def _write_jsonl(
+    rng: random.Random, inbox: Inbox, truth: Truth, rel: str, items: list, malformed: bool
+) -> None:
     lines = []
     for pos, (person, ts, sub) in enumerate(items, start=1):
         text = _dump(sub.payload)
@@ -92,11 +117,17 @@ def _write_jsonl(rng: random.Random, inbox: Inbox, truth: Truth, rel: str, items
     inbox.write_text(rel, "".join(lines))
 
 
-def _write_flat_csv(rng: random.Random, inbox: Inbox, truth: Truth, rel: str, items: list, malformed: bool) -> None:
+def _write_flat_csv(
+    rng: random.Random, inbox: Inbox, truth: Truth, rel: str, items: list, malformed: bool
+) -> None:
     rows = [FLAT_COLUMNS]
     for pos, (person, ts, sub) in enumerate(items, start=1):
-        row = [sub.flat[c] if c not in ("consent_email_marketing", "consent_sms_marketing") else
-               _csv_bool(rng, sub.flat[c]) for c in FLAT_COLUMNS]
+        row = [
+            sub.flat[c]
+            if c not in ("consent_email_marketing", "consent_sms_marketing")
+            else _csv_bool(rng, sub.flat[c])
+            for c in FLAT_COLUMNS
+        ]
         row = ["" if v is None else str(v) for v in row]
         if malformed and pos == 3 and len(items) >= 4:
             row, note = ragged_row(rng, row)
@@ -113,5 +144,7 @@ def _write_broken_file(rng: random.Random, inbox: Inbox, truth: Truth, plan: lis
         return
     person, ts, _ = plan[0]
     sub = fp.hubspot(rng, person, ts)
-    rel = inbox.write_text("forms/hubspot_broken_001.json", truncated_json(json.dumps(sub.payload, indent=2), rng))
+    rel = inbox.write_text(
+        "forms/hubspot_broken_001.json", truncated_json(json.dumps(sub.payload, indent=2), rng)
+    )
     truth.record("form_submission", None, person.person_id, rel, 0, QUARANTINE, "truncated JSON file")

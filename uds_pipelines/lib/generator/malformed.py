@@ -45,7 +45,7 @@ def corrupt_event_line(rng: random.Random, line: str, kind: str) -> tuple[str, s
 
 def invalid_utf8_line(rng: random.Random) -> bytes:
     """Bytes that are not UTF-8 at all (Latin-1 text and stray continuation bytes)."""
-    return b"{\"id\": \xc3\x28 caf\xe9 \x80\x81" + bytes([0x80 + rng.randrange(64) for _ in range(8)])
+    return b'{"id": \xc3\x28 caf\xe9 \x80\x81' + bytes([0x80 + rng.randrange(64) for _ in range(8)])
 
 
 def ragged_row(rng: random.Random, row: list[str]) -> tuple[list[str], str]:

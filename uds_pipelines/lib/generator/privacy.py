@@ -19,7 +19,9 @@ def _iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _identifier(rng: random.Random, person: Person, customer_ids: list[str], allow_customer: bool) -> tuple[str, str]:
+def _identifier(
+    rng: random.Random, person: Person, customer_ids: list[str], allow_customer: bool
+) -> tuple[str, str]:
     roll = rng.random()
     if allow_customer and customer_ids and roll < 0.15:
         # A Stripe customer id quoted by the person, e.g. from a receipt.
@@ -53,17 +55,36 @@ def write_privacy(
     if requests:
         _, person, ts = requests[0]
         bad = [
-            ({"request_id": f"dsr_{rng.getrandbits(48):012x}", "type": "delete_everything", "email": person.email,
-              "received_at": _iso(ts)}, "unknown request type"),
-            ({"request_id": f"dsr_{rng.getrandbits(48):012x}", "type": "access", "received_at": _iso(ts)},
-             "request without email, phone or customer_id"),
-            ({"request_id": f"dsr_{rng.getrandbits(48):012x}", "type": "consent", "email": person.email,
-              "received_at": "last tuesday", "purpose": "email_marketing", "granted": False},
-             "wrong type: received_at is not a timestamp"),
+            (
+                {
+                    "request_id": f"dsr_{rng.getrandbits(48):012x}",
+                    "type": "delete_everything",
+                    "email": person.email,
+                    "received_at": _iso(ts),
+                },
+                "unknown request type",
+            ),
+            (
+                {"request_id": f"dsr_{rng.getrandbits(48):012x}", "type": "access", "received_at": _iso(ts)},
+                "request without email, phone or customer_id",
+            ),
+            (
+                {
+                    "request_id": f"dsr_{rng.getrandbits(48):012x}",
+                    "type": "consent",
+                    "email": person.email,
+                    "received_at": "last tuesday",
+                    "purpose": "email_marketing",
+                    "granted": False,
+                },
+                "wrong type: received_at is not a timestamp",
+            ),
         ]
         for k, (body, note) in enumerate(bad):
             text = json.dumps(body, ensure_ascii=False)
-            lines.insert(min(len(lines), 3 + k * 7), (text, body["request_id"], person.person_id, QUARANTINE, note))
+            lines.insert(
+                min(len(lines), 3 + k * 7), (text, body["request_id"], person.person_id, QUARANTINE, note)
+            )
     for part in range(0, len(lines), ROWS_PER_FILE):
         chunk = lines[part : part + ROWS_PER_FILE]
         rel = f"privacy/requests_{part // ROWS_PER_FILE + 1:03d}.jsonl"

@@ -8,11 +8,27 @@ from dataclasses import dataclass
 
 from uds_pipelines.lib.generator import stripe_objects as so
 from uds_pipelines.lib.generator.people import Person
-from uds_pipelines.lib.generator.variants import email_variant, first_name_variant, last_name_variant, phone_variant
+from uds_pipelines.lib.generator.pools import JUNK_EMAILS, JUNK_PHONES
+from uds_pipelines.lib.generator.variants import (
+    JUNK_SHARE,
+    email_variant,
+    first_name_variant,
+    last_name_variant,
+    phone_variant,
+)
 
 # Events each action emits; plans are drawn so a customer's events sum exactly to its budget.
-COST = {"update": 1, "charge": 1, "checkout": 2, "subscribe": 3, "renew": 2, "sub_update": 1, "cancel": 1,
-        "refund": 1, "delete": 1}
+COST = {
+    "update": 1,
+    "charge": 1,
+    "checkout": 2,
+    "subscribe": 3,
+    "renew": 2,
+    "sub_update": 1,
+    "cancel": 1,
+    "refund": 1,
+    "delete": 1,
+}
 
 
 @dataclass
@@ -88,7 +104,9 @@ def customer_events(rng: random.Random, plan: CustomerPlan, end_ts: int) -> list
     currency = person.currency
     events: list[Event] = []
 
-    def emit(t: int, etype: str, obj: dict, previous: dict | None = None, api: bool = True, consent=None) -> None:
+    def emit(
+        t: int, etype: str, obj: dict, previous: dict | None = None, api: bool = True, consent=None
+    ) -> None:
         evt = so.envelope(rng, t, etype, obj, previous, api)
         events.append(Event(t, dumps(evt), evt["id"], etype, pid, cid, consent))
 
@@ -99,16 +117,27 @@ def customer_events(rng: random.Random, plan: CustomerPlan, end_ts: int) -> list
 
     email = email_variant(rng, person)[0] if rng.random() > 0.05 else None
     phone = phone_variant(rng, person)[0] if rng.random() < 0.5 else None
+    if rng.random() < JUNK_SHARE:
+        # Checkout forms filled with placeholder identifiers that unrelated people share.
+        email, phone = rng.choice(JUNK_EMAILS), rng.choice(JUNK_PHONES)
     name = full_name() if rng.random() > 0.08 else None
-    cust = so.customer(cid, plan.t0, email, name, phone, so.address(person, rng.random() < 0.6),
-                       currency if rng.random() < 0.7 else None, "".join(rng.choices(so.ALPHABET[10:36], k=7)))
+    cust = so.customer(
+        cid,
+        plan.t0,
+        email,
+        name,
+        phone,
+        so.address(person, rng.random() < 0.6),
+        currency if rng.random() < 0.7 else None,
+        "".join(rng.choices(so.ALPHABET[10:36], k=7)),
+    )
     emit(plan.t0, "customer.created", cust)
 
     actions = plan_actions(rng, plan.budget)
     times = sorted(rng.randint(plan.t0 + 60, max(plan.t0 + 61, end_ts - 60)) for _ in actions)
     open_charges: list[dict] = []
     sub: dict | None = None
-    for action, t in zip(actions, times):
+    for action, t in zip(actions, times, strict=True):
         if action == "update":
             field = "email" if cust["email"] is None else rng.choice(["email", "phone", "name", "address"])
             previous = {field: cust[field]}
@@ -122,15 +151,27 @@ def customer_events(rng: random.Random, plan: CustomerPlan, end_ts: int) -> list
                 cust["address"] = so.address(person)
             emit(t, "customer.updated", cust, previous)
         elif action == "charge":
-            ch = so.charge(rng, t, cid, rng.choice(so.ONE_OFF[currency]), currency, cust["email"], cust["name"])
+            ch = so.charge(
+                rng, t, cid, rng.choice(so.ONE_OFF[currency]), currency, cust["email"], cust["name"]
+            )
             open_charges.append(ch)
             emit(t, "charge.succeeded", ch)
         elif action == "checkout":
             amount = rng.choice(so.ONE_OFF[currency]) * rng.randint(1, 2)
             details_email = cust["email"] or email_variant(rng, person)[0]
             promotions = rng.choices(["opt_in", "opt_out", None], [5, 3, 2])[0]
-            cs = so.checkout_session(rng, t, cid, amount, currency, details_email, cust["name"], cust["phone"],
-                                     so.address(person), promotions)
+            cs = so.checkout_session(
+                rng,
+                t,
+                cid,
+                amount,
+                currency,
+                details_email,
+                cust["name"],
+                cust["phone"],
+                so.address(person),
+                promotions,
+            )
             consent = (details_email, promotions == "opt_in", t) if promotions else None
             emit(t, "checkout.session.completed", cs, consent=consent)
             ch = so.charge(rng, t + 1, cid, amount, currency, details_email, cust["name"])
@@ -175,7 +216,9 @@ def _invoice_pair(rng, emit, open_charges: list[dict], sub: dict, t: int, cust: 
     item = sub["items"]["data"][0]
     amount = item["price"]["unit_amount"] * item["quantity"]
     invoice_id = so.sid(rng, "in_")
-    ch = so.charge(rng, t + 1, sub["customer"], amount, sub["currency"], cust["email"], cust["name"], invoice_id)
+    ch = so.charge(
+        rng, t + 1, sub["customer"], amount, sub["currency"], cust["email"], cust["name"], invoice_id
+    )
     inv = so.invoice(rng, t, sub, ch["id"], amount, cust["email"], cust["name"], reason)
     inv["id"] = invoice_id
     for line in inv["lines"]["data"]:

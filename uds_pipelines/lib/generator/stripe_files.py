@@ -71,15 +71,25 @@ def build_chunk(job: ChunkJob) -> ChunkResult:
         taken = set(picks)
         events = [e for i, e in enumerate(events) if i not in taken]
 
-    late_ids = {e.event_id for e in events if e.etype == "customer.created" and rng.random() < LATE_CREATED_SHARE}
+    late_ids = {
+        e.event_id for e in events if e.etype == "customer.created" and rng.random() < LATE_CREATED_SHARE
+    }
     main: list[_Line] = []
     late: list[_Line] = []
     for i, e in enumerate(events):
-        (late if e.event_id in late_ids else main).append(_Line(i, e.line, e, LAND, "late delivery" if e.event_id in late_ids else ""))
+        (late if e.event_id in late_ids else main).append(
+            _Line(i, e.line, e, LAND, "late delivery" if e.event_id in late_ids else "")
+        )
     n = len(main)
     for i in rng.sample(range(n), k=min(n, round(n * DUPLICATE_SHARE))):
         original = main[i]
-        copy = _Line(rng.uniform(original.key + 0.5, n + 1), original.text, original.event, DUPLICATE, "duplicate delivery")
+        copy = _Line(
+            rng.uniform(original.key + 0.5, n + 1),
+            original.text,
+            original.event,
+            DUPLICATE,
+            "duplicate delivery",
+        )
         (main if rng.random() < 0.5 else late).append(copy)
     kinds = STRIPE_KINDS
     for j in range(round(len(events) * MALFORMED_SHARE)):
@@ -100,7 +110,12 @@ def build_chunk(job: ChunkJob) -> ChunkResult:
         result.files.append(rel)
     if listed:
         rel = f"stripe/events_list_{suffix}.json"
-        body = {"object": "list", "data": [json.loads(e.line) for e in listed], "has_more": False, "url": "/v1/events"}
+        body = {
+            "object": "list",
+            "data": [json.loads(e.line) for e in listed],
+            "has_more": False,
+            "url": "/v1/events",
+        }
         inbox.write_text(rel, json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n")
         for pos, e in enumerate(listed, start=1):
             _record(result, rel, pos, _Line(0, e.line, e, LAND, "list object"))
@@ -120,7 +135,9 @@ def _write_jsonl(inbox: Inbox, result: ChunkResult, rel: str, lines: list[_Line]
     result.lines += len(lines)
 
 
-def _write_corrupt(rng: random.Random, inbox: Inbox, result: ChunkResult, rel: str, good: list[Event]) -> None:
+def _write_corrupt(
+    rng: random.Random, inbox: Inbox, result: ChunkResult, rel: str, good: list[Event]
+) -> None:
     """A file mixing good events (ASCII-escaped) with a line of invalid UTF-8 bytes."""
     lines: list[tuple[bytes, _Line]] = []
     for e in good:
@@ -139,7 +156,9 @@ def _record(result: ChunkResult, rel: str, pos: int, line: _Line) -> None:
     file = rel
     e = line.event
     if e is None:
-        result.truth.record("stripe_event", line.record_id, line.person_id, file, pos, line.expected, line.note)
+        result.truth.record(
+            "stripe_event", line.record_id, line.person_id, file, pos, line.expected, line.note
+        )
         return
     result.truth.record("stripe_event", e.event_id, e.person_id, file, pos, line.expected, line.note)
     if line.expected != LAND:
@@ -149,4 +168,6 @@ def _record(result: ChunkResult, rel: str, pos: int, line: _Line) -> None:
     if e.consent is not None:
         email, granted, ts = e.consent
         at = datetime.fromtimestamp(ts, tz=timezone.utc)
-        result.truth.consent(e.person_id, "email", email, "email_marketing", granted, at, "stripe", e.event_id, file)
+        result.truth.consent(
+            e.person_id, "email", email, "email_marketing", granted, at, "stripe", e.event_id, file
+        )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import random
 import string
-import uuid
 
 API_VERSION = "2024-06-20"
 ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase
@@ -25,14 +25,29 @@ PLANS = {
 STATES = {"US": "CA", "BR": "SP", "IN": "MH", "JP": "13"}
 
 
+_B64_TO_ALNUM = bytes.maketrans(b"+/", b"Xz")
+
+
 def sid(rng: random.Random, prefix: str, length: int = 24) -> str:
-    """A Stripe-looking id such as `evt_1Pgc76B7WZ01zgkWwyRHS12y`."""
-    return prefix + "1" + "".join(rng.choices(ALPHABET, k=length - 1))
+    """A Stripe-looking id such as `evt_1Pgc76B7WZ01zgkWwyRHS12y`.
+
+    Base64 of random bytes with the two symbols mapped to letters: one C call instead of a
+    Python loop per character, which matters at a million events.
+    """
+    raw = base64.b64encode(rng.randbytes(length)).translate(_B64_TO_ALNUM)
+    return prefix + "1" + raw[: length - 1].decode("ascii")
 
 
 def address(person, present: bool = True) -> dict:
     if not present:
-        return {"city": None, "country": None, "line1": None, "line2": None, "postal_code": None, "state": None}
+        return {
+            "city": None,
+            "country": None,
+            "line1": None,
+            "line2": None,
+            "postal_code": None,
+            "state": None,
+        }
     return {
         "city": person.city,
         "country": person.country,
@@ -88,7 +103,13 @@ def charge(rng, created: int, cid: str, amount: int, currency: str, email, name,
         "payment_method": sid(rng, "pm_"),
         "receipt_email": email,
         "refunded": False,
-        "refunds": {"object": "list", "data": [], "has_more": False, "total_count": 0, "url": f"/v1/charges/{ch}/refunds"},
+        "refunds": {
+            "object": "list",
+            "data": [],
+            "has_more": False,
+            "total_count": 0,
+            "url": f"/v1/charges/{ch}/refunds",
+        },
         "status": "succeeded",
     }
 
@@ -141,8 +162,14 @@ def subscription(rng, created: int, cid: str, pr: dict, quantity: int) -> dict:
         "items": {
             "object": "list",
             "data": [
-                {"id": sid(rng, "si_", 14), "object": "subscription_item", "created": created, "price": pr,
-                 "quantity": quantity, "subscription": sub}
+                {
+                    "id": sid(rng, "si_", 14),
+                    "object": "subscription_item",
+                    "created": created,
+                    "price": pr,
+                    "quantity": quantity,
+                    "subscription": sub,
+                }
             ],
             "has_more": False,
             "url": f"/v1/subscription_items?subscription={sub}",
@@ -175,10 +202,20 @@ def invoice(rng, created: int, sub: dict, ch_id: str, amount: int, email, name, 
         "lines": {
             "object": "list",
             "data": [
-                {"id": sid(rng, "il_"), "object": "line_item", "amount": amount, "currency": sub["currency"],
-                 "period": {"start": created, "end": sub["current_period_end"]},
-                 "price": {"id": item["price"]["id"], "object": "price", "unit_amount": item["price"]["unit_amount"]},
-                 "quantity": item["quantity"], "subscription": sub["id"]}
+                {
+                    "id": sid(rng, "il_"),
+                    "object": "line_item",
+                    "amount": amount,
+                    "currency": sub["currency"],
+                    "period": {"start": created, "end": sub["current_period_end"]},
+                    "price": {
+                        "id": item["price"]["id"],
+                        "object": "price",
+                        "unit_amount": item["price"]["unit_amount"],
+                    },
+                    "quantity": item["quantity"],
+                    "subscription": sub["id"],
+                }
             ],
             "has_more": False,
         },
@@ -192,8 +229,9 @@ def invoice(rng, created: int, sub: dict, ch_id: str, amount: int, email, name, 
     }
 
 
-def checkout_session(rng, created: int, cid: str, amount: int, currency: str, email, name, phone, addr,
-                     promotions: str | None) -> dict:
+def checkout_session(
+    rng, created: int, cid: str, amount: int, currency: str, email, name, phone, addr, promotions: str | None
+) -> dict:
     cs = "cs_test_" + "".join(rng.choices(ALPHABET, k=58))
     return {
         "id": cs,
@@ -205,8 +243,14 @@ def checkout_session(rng, created: int, cid: str, amount: int, currency: str, em
         "created": created,
         "currency": currency,
         "customer": cid,
-        "customer_details": {"address": addr, "email": email, "name": name, "phone": phone,
-                             "tax_exempt": "none", "tax_ids": []},
+        "customer_details": {
+            "address": addr,
+            "email": email,
+            "name": name,
+            "phone": phone,
+            "tax_exempt": "none",
+            "tax_ids": [],
+        },
         "customer_email": None,
         "livemode": False,
         "metadata": {},
@@ -219,12 +263,19 @@ def checkout_session(rng, created: int, cid: str, amount: int, currency: str, em
     }
 
 
-def envelope(rng, created: int, etype: str, obj: dict, previous: dict | None = None, api: bool = True) -> dict:
+def _uuid4(rng: random.Random) -> str:
+    h = f"{rng.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
+
+
+def envelope(
+    rng, created: int, etype: str, obj: dict, previous: dict | None = None, api: bool = True
+) -> dict:
     data: dict = {"object": obj}
     if previous is not None:
         data["previous_attributes"] = previous
     request = (
-        {"id": sid(rng, "req_", 14), "idempotency_key": str(uuid.UUID(int=rng.getrandbits(128), version=4))}
+        {"id": sid(rng, "req_", 14), "idempotency_key": _uuid4(rng)}
         if api
         else {"id": None, "idempotency_key": None}
     )

@@ -19,25 +19,43 @@ OPTIN_Q = "May we email you news and offers?"
 HEARD_Q = "How did you hear about us?"
 BETTER_Q = "What could we do better?"
 CHANNELS = ["Search engine", "Friend or colleague", "Social media", "Podcast"]
-COMMENTS = ["Faster delivery please", "More colour options", "Great service!", "Cheaper shipping to Europe",
-            "Ça marche très bien", "Nothing, keep going", "Better app on Android", ""]
+COMMENTS = [
+    "Faster delivery please",
+    "More colour options",
+    "Great service!",
+    "Cheaper shipping to Europe",
+    "Ça marche très bien",
+    "Nothing, keep going",
+    "Better app on Android",
+    "",
+]
 LAYOUTS = ["qualtrics_3row", "surveymonkey", "typeform", "google_forms"]
 ROWS_PER_FILE = 400
 
 QUALTRICS_META = [
-    ("StartDate", "Start Date", "startDate"), ("EndDate", "End Date", "endDate"),
-    ("Status", "Response Type", "status"), ("IPAddress", "IP Address", "ipAddress"),
-    ("Progress", "Progress", "progress"), ("Duration (in seconds)", "Duration (in seconds)", "duration"),
-    ("Finished", "Finished", "finished"), ("RecordedDate", "Recorded Date", "recordedDate"),
-    ("ResponseId", "Response ID", "_recordId"), ("RecipientLastName", "Recipient Last Name", "recipientLastName"),
+    ("StartDate", "Start Date", "startDate"),
+    ("EndDate", "End Date", "endDate"),
+    ("Status", "Response Type", "status"),
+    ("IPAddress", "IP Address", "ipAddress"),
+    ("Progress", "Progress", "progress"),
+    ("Duration (in seconds)", "Duration (in seconds)", "duration"),
+    ("Finished", "Finished", "finished"),
+    ("RecordedDate", "Recorded Date", "recordedDate"),
+    ("ResponseId", "Response ID", "_recordId"),
+    ("RecipientLastName", "Recipient Last Name", "recipientLastName"),
     ("RecipientFirstName", "Recipient First Name", "recipientFirstName"),
     ("RecipientEmail", "Recipient Email", "recipientEmail"),
     ("ExternalReference", "External Data Reference", "externalDataReference"),
     ("DistributionChannel", "Distribution Channel", "distributionChannel"),
     ("UserLanguage", "User Language", "userLanguage"),
 ]
-QUALTRICS_QUESTIONS = [("Q1", NPS_Q, "QID1"), ("Q1_NPS_GROUP", NPS_Q + " - Group", "QID1_NPS_GROUP"),
-                       ("Q2", OPTIN_Q, "QID2"), ("Q3", HEARD_Q, "QID3"), ("Q4", BETTER_Q, "QID4_TEXT")]
+QUALTRICS_QUESTIONS = [
+    ("Q1", NPS_Q, "QID1"),
+    ("Q1_NPS_GROUP", NPS_Q + " - Group", "QID1_NPS_GROUP"),
+    ("Q2", OPTIN_Q, "QID2"),
+    ("Q3", HEARD_Q, "QID3"),
+    ("Q4", BETTER_Q, "QID4_TEXT"),
+]
 
 
 def _nps_group(score: str) -> str:
@@ -58,7 +76,9 @@ class _Answers:
         self.country = person.country if rng.random() < 0.7 else ""
         self.ids, notes = identity_fields(rng, person, phone_keep=0.5)
         self.note = "; ".join(notes)
-        self.nps = "" if rng.random() < 0.05 else str(rng.choices(range(11), [1, 1, 1, 1, 2, 3, 4, 6, 8, 8, 6])[0])
+        self.nps = (
+            "" if rng.random() < 0.05 else str(rng.choices(range(11), [1, 1, 1, 1, 2, 3, 4, 6, 8, 8, 6])[0])
+        )
         self.optin = rng.choice(["Yes", "Yes", "No"])
         self.heard = rng.choice(CHANNELS)
         self.better = rng.choice(COMMENTS)
@@ -82,18 +102,52 @@ def _qualtrics(rng, rows: list[_Answers]) -> tuple[list[list[str]], int, list[st
         rid = "R_" + "".join(rng.choices(ALPHABET, k=15))
         ids.append(rid)
         f = "%Y-%m-%d %H:%M:%S"
-        out.append([_fmt(a.start, f), _fmt(a.ts, f), "0", _ip(rng), "100", str(a.ts - a.start), "1", _fmt(a.ts, f),
-                    rid, a.ids["last_name"] or "", a.ids["first_name"] or "", a.ids["email"] or "", "", "email", "EN",
-                    a.nps, _nps_group(a.nps), a.optin, a.heard, a.better])
+        out.append(
+            [
+                _fmt(a.start, f),
+                _fmt(a.ts, f),
+                "0",
+                _ip(rng),
+                "100",
+                str(a.ts - a.start),
+                "1",
+                _fmt(a.ts, f),
+                rid,
+                a.ids["last_name"] or "",
+                a.ids["first_name"] or "",
+                a.ids["email"] or "",
+                "",
+                "email",
+                "EN",
+                a.nps,
+                _nps_group(a.nps),
+                a.optin,
+                a.heard,
+                a.better,
+            ]
+        )
     return out, 3, ids
 
 
 def _surveymonkey(rng, rows: list[_Answers]) -> tuple[list[list[str]], int, list[str]]:
-    meta = ["Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address", "Email Address", "First Name",
-            "Last Name", "Custom Data 1"]
+    meta = [
+        "Respondent ID",
+        "Collector ID",
+        "Start Date",
+        "End Date",
+        "IP Address",
+        "Email Address",
+        "First Name",
+        "Last Name",
+        "Custom Data 1",
+    ]
     row1 = meta + [NPS_Q, OPTIN_Q, HEARD_Q, "", "", "", BETTER_Q, "Contact information", "", "", ""]
-    row2 = [""] * len(meta) + ["Response", "Response"] + CHANNELS + ["Open-Ended Response", "Name", "Email Address",
-                                                                   "Phone Number", "Country"]
+    row2 = (
+        [""] * len(meta)
+        + ["Response", "Response"]
+        + CHANNELS
+        + ["Open-Ended Response", "Name", "Email Address", "Phone Number", "Country"]
+    )
     out, ids = [row1, row2], []
     collector = str(rng.randint(400_000_000, 499_999_999))
     for a in rows:
@@ -102,22 +156,64 @@ def _surveymonkey(rng, rows: list[_Answers]) -> tuple[list[list[str]], int, list
         f = "%m/%d/%Y %I:%M:%S %p"
         name = " ".join(p for p in (a.ids["first_name"], a.ids["last_name"]) if p)
         choices = [c if c == a.heard else "" for c in CHANNELS]
-        out.append([rid, collector, _fmt(a.start, f), _fmt(a.ts, f), _ip(rng), a.ids["email"] or "",
-                    a.ids["first_name"] or "", a.ids["last_name"] or "", "", a.nps, a.optin, *choices, a.better,
-                    name, a.ids["email"] or "", a.ids["phone"] or "", a.country])
+        out.append(
+            [
+                rid,
+                collector,
+                _fmt(a.start, f),
+                _fmt(a.ts, f),
+                _ip(rng),
+                a.ids["email"] or "",
+                a.ids["first_name"] or "",
+                a.ids["last_name"] or "",
+                "",
+                a.nps,
+                a.optin,
+                *choices,
+                a.better,
+                name,
+                a.ids["email"] or "",
+                a.ids["phone"] or "",
+                a.country,
+            ]
+        )
     return out, 2, ids
 
 
 def _typeform(rng, rows: list[_Answers]) -> tuple[list[list[str]], int, list[str]]:
-    header = ["#", "What's your first name?", "And your last name?", "What's your email address?", NPS_Q, OPTIN_Q,
-              HEARD_Q, BETTER_Q, "Start Date (UTC)", "Submit Date (UTC)", "Network ID"]
+    header = [
+        "#",
+        "What's your first name?",
+        "And your last name?",
+        "What's your email address?",
+        NPS_Q,
+        OPTIN_Q,
+        HEARD_Q,
+        BETTER_Q,
+        "Start Date (UTC)",
+        "Submit Date (UTC)",
+        "Network ID",
+    ]
     out, ids = [header], []
     for a in rows:
         token = f"{rng.getrandbits(128):032x}"
         ids.append(token)
         f = "%Y-%m-%d %H:%M:%S"
-        out.append([token, a.ids["first_name"] or "", a.ids["last_name"] or "", a.ids["email"] or "", a.nps, a.optin,
-                    a.heard, a.better, _fmt(a.start, f), _fmt(a.ts, f), f"{rng.getrandbits(40):010x}"])
+        out.append(
+            [
+                token,
+                a.ids["first_name"] or "",
+                a.ids["last_name"] or "",
+                a.ids["email"] or "",
+                a.nps,
+                a.optin,
+                a.heard,
+                a.better,
+                _fmt(a.start, f),
+                _fmt(a.ts, f),
+                f"{rng.getrandbits(40):010x}",
+            ]
+        )
     return out, 1, ids
 
 
@@ -128,16 +224,24 @@ def _google_forms(rng, rows: list[_Answers]) -> tuple[list[list[str]], int, list
         ts = datetime.fromtimestamp(a.ts, tz=timezone.utc)
         stamp = f"{ts.month}/{ts.day}/{ts.year} {ts.hour}:{ts.minute:02d}:{ts.second:02d}"
         name = " ".join(p for p in (a.ids["first_name"], a.ids["last_name"]) if p)
-        out.append([stamp, a.ids["email"] or "", a.nps, a.optin, name, a.ids["phone"] or "", a.heard, a.better])
+        out.append(
+            [stamp, a.ids["email"] or "", a.nps, a.optin, name, a.ids["phone"] or "", a.heard, a.better]
+        )
     # Google Forms exports carry no response id: ground truth matches these rows by file and position.
     return out, 1, [None] * len(rows)
 
 
-WRITERS = {"qualtrics_3row": _qualtrics, "surveymonkey": _surveymonkey, "typeform": _typeform,
-           "google_forms": _google_forms}
+WRITERS = {
+    "qualtrics_3row": _qualtrics,
+    "surveymonkey": _surveymonkey,
+    "typeform": _typeform,
+    "google_forms": _google_forms,
+}
 
 
-def write_surveys(rng: random.Random, inbox: Inbox, truth: Truth, respondents: list[tuple[Person, int]]) -> int:
+def write_surveys(
+    rng: random.Random, inbox: Inbox, truth: Truth, respondents: list[tuple[Person, int]]
+) -> int:
     """Spread respondents over survey files of every layout; returns the number of responses written."""
     by_layout: dict[str, list[tuple[Person, int]]] = {layout: [] for layout in LAYOUTS}
     for i, item in enumerate(respondents):
@@ -156,7 +260,7 @@ def write_surveys(rng: random.Random, inbox: Inbox, truth: Truth, respondents: l
             if layout == "surveymonkey" and not ragged_done and len(answers) >= 10:
                 bad_rows = set(rng.sample(range(len(answers)), k=2))
                 ragged_done = True
-            for i, (a, rid) in enumerate(zip(answers, ids)):
+            for i, (a, rid) in enumerate(zip(answers, ids, strict=True)):
                 person = chunk[i][0]
                 if i in bad_rows:
                     rows[header_rows + i], note = ragged_row(rng, rows[header_rows + i])
@@ -165,8 +269,17 @@ def write_surveys(rng: random.Random, inbox: Inbox, truth: Truth, respondents: l
                 truth.record("survey_response", rid, person.person_id, rel, i + 1, LAND, a.note)
                 email = a.ids["email"]
                 if email and not is_junk_email(email):
-                    truth.consent(person.person_id, "email", email, "email_marketing", a.optin == "Yes", a.at,
-                                  "survey", rid, rel)
+                    truth.consent(
+                        person.person_id,
+                        "email",
+                        email,
+                        "email_marketing",
+                        a.optin == "Yes",
+                        a.at,
+                        "survey",
+                        rid,
+                        rel,
+                    )
             inbox.write_csv(rel, rows, bom=layout == "qualtrics_3row" and rng.random() < 0.5)
             written += len(answers)
     return written

@@ -78,6 +78,7 @@ class Truth:
         for name, value in zip(
             CONSENTS_SCHEMA.names,
             (person_id, identifier_type, identifier, purpose, granted, captured_at, source, record_id, file),
+            strict=True,
         ):
             cols[name].append(value)
 

@@ -33,7 +33,10 @@ def email_variant(rng: random.Random, person: Person, clean: float = 0.45) -> tu
     local, domain = email.split("@", 1)
     kind = rng.randrange(6)
     if kind == 0:
-        return email.upper() if rng.random() < 0.3 else local.capitalize() + "@" + domain.capitalize(), "email case"
+        return (
+            email.upper() if rng.random() < 0.3 else local.capitalize() + "@" + domain.capitalize(),
+            "email case",
+        )
     if kind == 1:
         return rng.choice(["  ", " ", "\t"]) + email + rng.choice([" ", "  ", ""]), "email whitespace"
     if kind == 2:
@@ -46,25 +49,36 @@ def email_variant(rng: random.Random, person: Person, clean: float = 0.45) -> tu
     return email.lower(), ""
 
 
+_FORMATS_CACHE: dict[str, list[tuple[str, str]]] = {}
+
+
+def phone_formats(e164: str, region: str) -> list[tuple[str, str]]:
+    """Every way the number gets written (cached: phonenumbers formatting is slow)."""
+    cached = _FORMATS_CACHE.get(e164)
+    if cached is not None:
+        return cached
+    number = phonenumbers.parse(e164, None)
+    intl = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    code, _, rest = intl.partition(" ")
+    trunk = f"{code} (0){rest}" if region in TRUNK_ZERO_REGIONS else intl
+    formats = [
+        (e164, "phone e164"),
+        (intl, "phone international"),
+        (national, "phone national"),
+        (trunk, "phone (0)" if region in TRUNK_ZERO_REGIONS else "phone international"),
+        ("00" + intl[1:].replace(" ", ""), "phone 00 prefix"),
+        (national.replace(" ", "-").replace("(", "").replace(")", ""), "phone national dashes"),
+    ]
+    if len(_FORMATS_CACHE) > 500_000:
+        _FORMATS_CACHE.clear()
+    _FORMATS_CACHE[e164] = formats
+    return formats
+
+
 def format_phone(rng: random.Random, e164: str, region: str) -> tuple[str, str]:
     """A valid phone written the way a person types it: national, international, E.164, `(0)`."""
-    number = phonenumbers.parse(e164, None)
-    kind = rng.randrange(6)
-    if kind == 0:
-        return e164, "phone e164"
-    if kind == 1:
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL), "phone international"
-    if kind == 2:
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL), "phone national"
-    if kind == 3 and region in TRUNK_ZERO_REGIONS:
-        intl = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-        code, _, rest = intl.partition(" ")
-        return f"{code} (0){rest}", "phone (0)"
-    if kind == 4:
-        intl = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-        return "00" + intl[1:].replace(" ", ""), "phone 00 prefix"
-    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    return national.replace(" ", "-").replace("(", "").replace(")", ""), "phone national dashes"
+    return phone_formats(e164, region)[rng.randrange(6)]
 
 
 def phone_variant(rng: random.Random, person: Person) -> tuple[str, str]:

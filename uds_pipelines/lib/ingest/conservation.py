@@ -29,7 +29,7 @@ def conservation_violations(lake_dir: Path, source: str, records_table: str | No
         quarantined = (
             f"(SELECT regexp_extract(filename, '{source}-([0-9a-f]+)\\.parquet', 1) AS batch, count(*) AS n "
             f"FROM read_parquet('{lake.parquet_glob(lake_dir / lake.QUARANTINE)}', filename=true, union_by_name=true) "
-            f"WHERE source = '{source}' GROUP BY 1)"
+            f"GROUP BY 1)"
             if lake.has_parquet(lake_dir / lake.QUARANTINE)
             else "(SELECT NULL::VARCHAR AS batch, 0::BIGINT AS n WHERE false)"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -85,6 +86,11 @@ class SourceSpec:
     records_table: str
     extra_tables: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def record_source(self) -> str:
+        """The singular name used in quarantine rows and the identity map (`survey`, `form`)."""
+        return {"surveys": "survey", "forms": "form"}.get(self.source, self.source)
+
 
 @dataclass
 class LandingSummary:
@@ -158,7 +164,8 @@ def land_files(spec: SourceSpec, paths: list[Path], lake_dir: Path) -> LandingSu
         if len(result.consents):
             consents = to_arrow(result.consents, SCHEMAS[lake.LANDED_CONSENT])
             lake.write_parquet_atomic(consents, lake_dir / lake.LANDED_CONSENT / batch)
-        write_quarantine(result.quarantine, lake_dir, batch_name=batch)
+        quarantined = [dataclasses.replace(q, source=spec.record_source) for q in result.quarantine]
+        write_quarantine(quarantined, lake_dir, batch_name=batch)
         row = _file_row(
             path.name, sha, size, result.records_read, len(result.records), len(result.quarantine)
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from uds_pipelines.lib.normalize.country_data import ALIASES, COUNTRY_ROWS
+from uds_pipelines.lib.normalize.country_data import COUNTRY_ROWS
 from uds_pipelines.lib.normalize.text import fold_words
 
 
@@ -27,8 +27,6 @@ def _build() -> tuple[frozenset[str], dict[str, str]]:
         lookup[code3.lower()] = code2
         for name in names.split("|"):
             lookup[_key(name)] = code2
-    for alias, code2 in ALIASES.items():
-        lookup[_key(alias)] = code2
     return frozenset(alpha2), lookup
 
 

@@ -18,7 +18,24 @@ from pathlib import Path
 from uds_pipelines.lib import lake
 from uds_pipelines.lib.profiles.sources import FORM_COLUMNS, RESPONSE_COLUMNS, STAGING
 
-ZERO_DECIMAL = ("bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf")
+ZERO_DECIMAL = (
+    "bif",
+    "clp",
+    "djf",
+    "gnf",
+    "jpy",
+    "kmf",
+    "krw",
+    "mga",
+    "pyg",
+    "rwf",
+    "ugx",
+    "vnd",
+    "vuv",
+    "xaf",
+    "xof",
+    "xpf",
+)
 ACTIVE_SUBSCRIPTION = ("active", "trialing", "past_due")
 
 CHARGE_COLUMNS = {
@@ -63,7 +80,7 @@ def profiles_sql(lake_dir: Path, records_table: str, identity_map_table: str, co
         SELECT customer_id,
                arg_min(email_n, rank_key) FILTER (WHERE email_n IS NOT NULL) AS email,
                arg_min(phone_n, rank_key) FILTER (WHERE phone_n IS NOT NULL) AS phone,
-               arg_min(struct_pack(f := trim(first_name), l := trim(last_name)), rank_key)
+               arg_min(struct_pack(f := uds_name_norm(first_name), l := uds_name_norm(last_name)), rank_key)
                    FILTER (WHERE nullif(trim(first_name), '') IS NOT NULL) AS names,
                arg_min(country_n, rank_key) FILTER (WHERE country_n IS NOT NULL) AS country,
                min(observed_at) AS first_seen_at, max(observed_at) AS last_seen_at,

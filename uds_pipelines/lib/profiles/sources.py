@@ -28,7 +28,12 @@ FORM_COLUMNS = {
     "first_name": "VARCHAR", "last_name": "VARCHAR", "country": "VARCHAR", "date_of_birth": "VARCHAR",
     "address_line1": "VARCHAR", "city": "VARCHAR", "postcode": "VARCHAR", "utm_source": "VARCHAR",
 }  # fmt: skip
-CHECKOUT_COLUMNS = {"session_id": "VARCHAR", "customer_id": "VARCHAR", "customer_email": "VARCHAR", "created": "TIMESTAMPTZ"}
+CHECKOUT_COLUMNS = {
+    "session_id": "VARCHAR",
+    "customer_id": "VARCHAR",
+    "customer_email": "VARCHAR",
+    "created": "TIMESTAMPTZ",
+}
 
 
 def staging_table(lake_dir: Path, name: str, columns: dict[str, str]) -> str:

@@ -30,6 +30,27 @@ class MembershipResult:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+def _evaluate_in_one_pass(
+    con: duckdb.DuckDBPyConnection, segments: list[SegmentDefinition], profiles_sql: str, as_of: datetime
+) -> None:
+    """All segments in a single scan of the profiles (one list of matching names per person)."""
+    if not segments:
+        return
+    flags = ", ".join(f"CASE WHEN ({s.where}) THEN '{s.name}' END" for s in segments)
+    con.execute(
+        f"""
+        INSERT INTO _segment_current
+        SELECT DISTINCT customer_id, segment FROM (
+            SELECT CAST(p.customer_id AS VARCHAR) AS customer_id,
+                unnest(list_filter([{flags}], x -> x IS NOT NULL)) AS segment
+            FROM {profiles_sql} AS p
+            CROSS JOIN (SELECT CAST(? AS TIMESTAMP WITH TIME ZONE) AS as_of) AS _params
+        ) AS m
+        """,
+        [as_of],
+    )
+
+
 def compute_membership(
     con: duckdb.DuckDBPyConnection,
     segments: list[SegmentDefinition],
@@ -51,17 +72,23 @@ def compute_membership(
     columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {profiles_sql} AS p").fetchall()]
     con.execute("CREATE OR REPLACE TEMP TABLE _segment_current (customer_id VARCHAR, segment VARCHAR)")
     evaluated: list[str] = []
-    for segment in valid:
-        try:
-            con.execute(
-                "INSERT INTO _segment_current SELECT DISTINCT CAST(customer_id AS VARCHAR), "
-                f"'{segment.name}' FROM ({segment_select(segment, profiles_sql)}) AS m",
-                [as_of],
-            )
-        except duckdb.Error as exc:
-            errors.append(explain_error(segment, exc, columns))
-            continue
-        evaluated.append(segment.name)
+    try:
+        _evaluate_in_one_pass(con, valid, profiles_sql, as_of)
+        evaluated = [s.name for s in valid]
+    except duckdb.Error:
+        # Some segment fails at run time: redo them one by one so only that one is lost.
+        con.execute("DELETE FROM _segment_current")
+        for segment in valid:
+            try:
+                con.execute(
+                    "INSERT INTO _segment_current SELECT DISTINCT CAST(customer_id AS VARCHAR), "
+                    f"'{segment.name}' FROM ({segment_select(segment, profiles_sql)}) AS m",
+                    [as_of],
+                )
+            except duckdb.Error as exc:
+                errors.append(explain_error(segment, exc, columns))
+                continue
+            evaluated.append(segment.name)
     if excluded_customers_sql:
         con.execute(
             f"DELETE FROM _segment_current WHERE customer_id IN "
@@ -98,12 +125,12 @@ def write_membership(con: duckdb.DuckDBPyConnection, result: MembershipResult, l
     return {
         "segment_membership": lake.copy_query_to_parquet(
             con,
-            f"SELECT * FROM {result.membership} ORDER BY segment, customer_id",
+            f"SELECT * FROM {result.membership}",
             lake_dir / lake.SEGMENT_MEMBERSHIP,
         ),
         "segment_history": lake.copy_query_to_parquet(
             con,
-            f"SELECT * FROM {result.history} ORDER BY segment, customer_id, entered_at",
+            f"SELECT * FROM {result.history}",
             segments_dir / "segment_history.parquet",
         ),
     }

@@ -119,7 +119,8 @@ def test_rfm_scores_are_quintiles_over_buyers(con, tmp_path):
         for i in range(50)
     ] + [{"customer_id": "NEVER"}]
     sql = add_rfm_scores(con, write_profiles(tmp_path / "p.parquet", rows), AS_OF.to_pydatetime())
-    frame = con.execute(f"SELECT * FROM {sql} ORDER BY customer_id").df().set_index("customer_id")
+    frame = con.sql(f"SELECT * FROM {sql} ORDER BY customer_id").to_arrow_table().to_pandas()
+    frame = frame.set_index("customer_id")
     assert frame.loc["NEVER", ["rfm_recency", "rfm_frequency", "rfm_monetary"]].isna().all()
     buyers = frame.drop(index="NEVER")
     for column in ("rfm_recency", "rfm_frequency", "rfm_monetary"):

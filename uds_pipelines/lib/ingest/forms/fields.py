@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -71,10 +72,12 @@ FALSE_WORDS = {"false", "no", "n", "0", "off", "f", "unchecked", "denied"}
 CONSENT_WORDS = re.compile(r"consent|newsletter|marketing|opt.?in|subscribe", re.IGNORECASE)
 
 
+@lru_cache(maxsize=8192)
 def normalize_key(key: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(key).lower())
 
 
+@lru_cache(maxsize=8192)  # the same few field names repeat on every submission
 def column_for_key(key: str) -> str | None:
     """Our column for a source field name, tolerant of case, spacing and punctuation."""
     norm = normalize_key(key)
@@ -85,6 +88,7 @@ def column_for_key(key: str) -> str | None:
     return column if column in _NUMBERED_OK else None
 
 
+@lru_cache(maxsize=8192)
 def consent_purpose_for_key(key: str) -> str | None:
     """`consent_email_marketing` / "Consent: SMS marketing" -> the purpose; None for other keys."""
     snake = re.sub(r"[^a-z0-9]+", "_", str(key).lower()).strip("_")
@@ -93,6 +97,7 @@ def consent_purpose_for_key(key: str) -> str | None:
     return snake[len("consent_") :]
 
 
+@lru_cache(maxsize=8192)
 def infer_purpose(text: str) -> str:
     """Purpose of a consent question from its wording; email marketing unless it says otherwise."""
     lowered = text.lower()

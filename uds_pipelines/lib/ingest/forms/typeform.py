@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from uds_pipelines.lib.ingest.forms.fields import (
@@ -53,6 +54,7 @@ def answer_value(answer: dict[str, Any]) -> Any:
     return value
 
 
+@lru_cache(maxsize=8192)  # definitions repeat across the responses of one form
 def _column_for(ref: str, title: str, answer_type: str | None) -> str | None:
     if answer_type in _TYPE_COLUMNS:
         return _TYPE_COLUMNS[answer_type]

@@ -27,6 +27,9 @@ class LayoutSpec:
     layout: str
     header_rows: int
     width: int
+    named_width: int | None = (
+        None  # columns up to the last one with a header; blank-headed ones may be missing
+    )
     id_columns: list[int] = field(default_factory=list)
     id_required: bool = True
     fields: dict[str, list[int]] = field(default_factory=dict)

@@ -54,6 +54,7 @@ def parse_survey_bytes(data: bytes, source_file: str, name: str = "") -> ParseRe
         layout=spec.layout, header_rows=spec.header_rows, leading_blank_rows=leading, columns=spec.width
     )
     info.update({k: v for k, v in spec.notes.items() if v is not None})
+    spec.named_width = _named_width(rows[: spec.header_rows])
     survey_id = survey_id_for(spec)
     info["survey_id"] = survey_id
     first_data = leading + spec.header_rows
@@ -109,3 +110,7 @@ def _leading_blank_rows(table: RawTable) -> int:
             break
         count += 1
     return count
+
+
+def _named_width(header_rows: list[list[str]]) -> int:
+    return max((i + 1 for row in header_rows for i, c in enumerate(row) if c.strip()), default=0)

@@ -14,6 +14,7 @@ from uds_pipelines.lib.ingest.decoding import decode_bytes
 DELIMITERS = (",", "\t", ";", "|")
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+FIELD_LIMIT = 16 * 1024 * 1024
 
 
 class UnreadableFile(Exception):
@@ -49,6 +50,8 @@ def read_csv_text(data: bytes) -> RawTable:
     if text.startswith("\ufeff"):
         text = text[1:]
     _reject_binary(text, decoded.lossy)
+    # Free-text answers can exceed csv's 128 KiB default; raising the (process-wide) limit only relaxes it.
+    csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
     lines = list(io.StringIO(text, newline=""))
     delimiter = sniff_delimiter(lines[:50])
     reader = csv.reader(lines, delimiter=delimiter)

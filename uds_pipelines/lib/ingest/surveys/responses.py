@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from uds_pipelines.lib.ingest.results import consent_frame
 from uds_pipelines.lib.ingest.surveys import timestamps
 from uds_pipelines.lib.ingest.surveys.consent import consent_answer, consent_questions
-from uds_pipelines.lib.ingest.surveys.model import LayoutSpec, cell, split_full_name
+from uds_pipelines.lib.ingest.surveys.model import LayoutSpec, Question, cell, split_full_name
 from uds_pipelines.lib.ingest.surveys.nps import find_nps_question, nps_value
 from uds_pipelines.lib.masking import EMAIL_RE, mask_text
 from uds_pipelines.lib.quarantine import QuarantineRecord
@@ -57,38 +58,17 @@ def stable_response_id(survey_id: str, position: int, cells: list[str]) -> str:
 
 
 def build_responses(spec: LayoutSpec, rows: list[DataRow], survey_id: str, source_file: str) -> Built:
-    quarantine: list[QuarantineRecord] = []
-    info: dict = {}
-    good: list[DataRow] = []
-    blank = trimmed = 0
-    for row in rows:
-        if not any(c.strip() for c in row.cells):
-            blank += 1  # blank lines are layout, not responses
-            continue
-        if len(row.cells) > spec.width and not any(c.strip() for c in row.cells[spec.width :]):
-            row.cells = row.cells[: spec.width]
-            trimmed += 1
-        if len(row.cells) != spec.width:
-            reason = f"ragged row: {len(row.cells)} cells, header has {spec.width}"
-            quarantine.append(QuarantineRecord(SOURCE, source_file, row.position, reason, row.raw))
-            continue
-        good.append(row)
-    info.update(blank_rows_skipped=blank, rows_with_trailing_empty_cells=trimmed)
+    good, quarantine, info = _screen_rows(spec, rows, source_file)
     _promote_email_question(spec, good)
-    stamps, stamp_info = _timestamps(spec, good)
-    info["submitted_at"] = stamp_info
+    stamps, info["submitted_at"] = _timestamps(spec, good)
     nps_question = find_nps_question(spec.questions, [r.cells for r in good])
     info["nps_question"] = nps_question.question_id[:120] if nps_question else None
     consent_qs = consent_questions(spec.questions)
     info["consent_questions"] = [{"question_id": q.question_id[:120], "purpose": p} for q, p in consent_qs]
-    identity_cols = spec.role_columns()
-    questions = [q for q in spec.questions if q.index not in identity_cols]
 
     records: list[dict] = []
-    answers: list[tuple[str, str, str, str]] = []
-    consents: list[dict] = []
+    accepted: list[DataRow] = []
     seen: dict[str, int] = {}
-    no_identifier = 0
     for row, stamp in zip(good, stamps, strict=True):
         response_id = _first(row.cells, spec.id_columns)
         if response_id is None:
@@ -103,23 +83,82 @@ def build_responses(spec: LayoutSpec, rows: list[DataRow], survey_id: str, sourc
             continue
         seen[response_id] = row.position
         record = _identity(spec, row.cells)
+        own_survey = _first(row.cells, [spec.survey_id_column]) if spec.survey_id_column is not None else None
         record.update(
             response_id=response_id,
-            survey_id=_first(row.cells, [spec.survey_id_column])
-            if spec.survey_id_column is not None
-            else None,
+            survey_id=own_survey or survey_id,
             layout=spec.layout,
             submitted_at=stamp,
             nps=nps_value(cell(row.cells, nps_question.index)) if nps_question else None,
             source_file=source_file,
             position=row.position,
         )
-        record["survey_id"] = record["survey_id"] or survey_id
         records.append(record)
-        for question in questions:
-            value = cell(row.cells, question.index)
-            if value.strip():
-                answers.append((response_id, question.question_id, question.question_text, value))
+        accepted.append(row)
+    identity_cols = spec.role_columns()
+    questions = [q for q in spec.questions if q.index not in identity_cols]
+    consents, info["consent_answers_without_identifier"] = _consents(consent_qs, accepted, records)
+    return Built(
+        records=records_frame(records),
+        answers=answers_frame(questions, accepted, [r["response_id"] for r in records]),
+        consents=_typed_consents(consents),
+        quarantine=quarantine,
+        records_read=len(records) + len(quarantine),
+        info=info,
+    )
+
+
+def _screen_rows(spec: LayoutSpec, rows: list[DataRow], source_file: str) -> tuple[list, list, dict]:
+    """Rows that fit the header; ragged ones are quarantined, blank lines skipped and counted."""
+    good: list[DataRow] = []
+    quarantine: list[QuarantineRecord] = []
+    blank = trimmed = padded = 0
+    for row in rows:
+        if not any(c.strip() for c in row.cells):
+            blank += 1  # blank lines are layout, not responses
+            continue
+        if len(row.cells) > spec.width and not any(c.strip() for c in row.cells[spec.width :]):
+            row.cells = row.cells[: spec.width]
+            trimmed += 1
+        elif (spec.named_width or spec.width) <= len(row.cells) < spec.width:
+            # only columns without any header are missing (a trailing delimiter on the header line)
+            row.cells = row.cells + [""] * (spec.width - len(row.cells))
+            padded += 1
+        if len(row.cells) != spec.width:
+            reason = f"ragged row: {len(row.cells)} cells, header has {spec.width}"
+            quarantine.append(QuarantineRecord(SOURCE, source_file, row.position, reason, row.raw))
+            continue
+        good.append(row)
+    info = {"blank_rows_skipped": blank, "rows_with_trailing_empty_cells": trimmed, "rows_padded": padded}
+    return good, quarantine, info
+
+
+def answers_frame(questions: list[Question], rows: list[DataRow], response_ids: list[str]) -> pd.DataFrame:
+    """Long form, one row per non-blank answer, built column-wise: exports can hold millions of cells."""
+    if not questions or not rows:
+        return pd.DataFrame(columns=ANSWER_COLUMNS, dtype=object)
+    index = [q.index for q in questions]
+    cells = np.array([r.cells for r in rows], dtype=object)[:, index].ravel()
+    frame = pd.DataFrame(
+        {
+            "response_id": np.repeat(np.array(response_ids, dtype=object), len(index)),
+            "question_id": np.tile(np.array([q.question_id for q in questions], dtype=object), len(rows)),
+            "question_text": np.tile(np.array([q.question_text for q in questions], dtype=object), len(rows)),
+            "answer": cells,
+        },
+        dtype=object,
+    )
+    keep = pd.Series(cells, dtype=object).str.strip().ne("").to_numpy()
+    return frame[keep].reset_index(drop=True)
+
+
+def _consents(
+    consent_qs: list[tuple[Question, str]], rows: list[DataRow], records: list[dict]
+) -> tuple[list, int]:
+    """Statements keyed by the respondent's email, else phone; answers with neither are counted."""
+    statements: list[dict] = []
+    no_identifier = 0
+    for row, record in zip(rows, records, strict=True):
         identifier = ("email", record["respondent_email"]) if record["respondent_email"] else None
         if identifier is None and record["phone"]:
             identifier = ("phone", record["phone"])
@@ -130,27 +169,19 @@ def build_responses(spec: LayoutSpec, rows: list[DataRow], survey_id: str, sourc
             if identifier is None:
                 no_identifier += 1
                 continue
-            consents.append(
+            statements.append(
                 {
                     "identifier_type": identifier[0],
                     "identifier": identifier[1],
                     "purpose": purpose,
                     "granted": granted,
-                    "captured_at": stamp,
+                    "captured_at": record["submitted_at"],
                     "source": SOURCE,
-                    "source_record": response_id,
-                    "source_file": source_file,
+                    "source_record": record["response_id"],
+                    "source_file": record["source_file"],
                 }
             )
-    info["consent_answers_without_identifier"] = no_identifier
-    return Built(
-        records=records_frame(records),
-        answers=pd.DataFrame(answers, columns=ANSWER_COLUMNS, dtype=object),
-        consents=_typed_consents(consents),
-        quarantine=quarantine,
-        records_read=len(records) + len(quarantine),
-        info=info,
-    )
+    return statements, no_identifier
 
 
 def records_frame(records: list[dict]) -> pd.DataFrame:

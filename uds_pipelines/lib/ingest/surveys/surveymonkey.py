@@ -32,7 +32,7 @@ CONTACT_ROLES = ("email", "first_name", "last_name", "full_name", "phone", "coun
 
 def is_surveymonkey_header(rows: list[list[str]]) -> bool:
     names = {norm_header(c) for c in rows[0]} if rows else set()
-    return "respondent id" in names and "collector id" in names
+    return "respondent id" in names and ("collector id" in names or {"start date", "end date"} <= names)
 
 
 def build(rows: list[list[str]]) -> LayoutSpec:

@@ -1,0 +1,36 @@
+"""Materializing the inputs of identity resolution from staging and landed tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.normalize.duckdb_udfs import register_duckdb_udfs
+from uds_pipelines.lib.profiles.sources import identifiers_sql, person_attributes_sql, person_records_sql
+
+IDENTITY = "identity"
+PERSON_RECORDS = f"{IDENTITY}/person_records.parquet"
+IDENTIFIERS = f"{IDENTITY}/identifiers.parquet"
+
+
+def resolution_connection(default_region: str, memory_limit: str = "2GB") -> duckdb.DuckDBPyConnection:
+    return register_duckdb_udfs(lake.duckdb_connection(memory_limit), default_region)
+
+
+def build_identity_inputs(
+    con: duckdb.DuckDBPyConnection, lake_dir: Path, default_region: str
+) -> dict[str, int]:
+    """Write `person_records` (raw attributes per source record) and normalized `identifiers`."""
+    records = lake_dir / PERSON_RECORDS
+    n_records = lake.copy_query_to_parquet(con, person_records_sql(lake_dir), records)
+    records_sql = lake.read_table_sql(records, {"source": "VARCHAR", "record_id": "VARCHAR"})
+    n_ids = lake.copy_query_to_parquet(
+        con, identifiers_sql(records_sql, default_region), lake_dir / IDENTIFIERS
+    )
+    return {"person_records": n_records, "identifiers": n_ids}
+
+
+def attributes_sql(lake_dir: Path) -> str:
+    return person_attributes_sql(f"read_parquet('{lake_dir / PERSON_RECORDS}')")

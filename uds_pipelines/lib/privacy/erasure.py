@@ -1,0 +1,131 @@
+"""Erasure: remove every row of the requested persons from the lake, the exports and the warehouse."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.privacy.exports_erase import erase_exports
+from uds_pipelines.lib.privacy.matchers import erasure_spec, register_lookups
+from uds_pipelines.lib.privacy.requests import STATUS_INVALID, Subject, subjects_from_frame
+from uds_pipelines.lib.privacy.rewrite import delete_where
+from uds_pipelines.lib.privacy.variants import collect_raw_values
+from uds_pipelines.lib.privacy.warehouse_erase import erase_warehouse
+
+PRIVACY_DIR = "privacy"  # lake/privacy: suppression hashes and the audit, which hold no identifiers
+BATCH_FOLDERS = ("landed", "quarantine")
+
+
+@dataclass
+class ErasureReport:
+    """Counts only (no identifiers): rows removed per table, per request, and what was rewritten."""
+
+    run_id: str
+    request_ids: list[str] = field(default_factory=list)
+    removed: dict[str, int] = field(default_factory=dict)
+    per_request: dict[str, dict[str, int]] = field(default_factory=dict)
+    files_rewritten: int = 0
+    files_deleted: int = 0
+    bytes_rewritten: int = 0
+    export_rows_removed: dict[str, int] = field(default_factory=dict)
+    export_files_deleted: list[str] = field(default_factory=list)
+    warehouse_removed: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def total_removed(self) -> int:
+        return sum(self.removed.values())
+
+    def as_metadata(self) -> dict:
+        return {
+            "requests": len(self.request_ids),
+            "rows_removed": self.total_removed,
+            "files_rewritten": self.files_rewritten,
+            "files_deleted": self.files_deleted,
+            "bytes_rewritten": self.bytes_rewritten,
+            "removed": dict(self.removed),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def table_label(path: Path, lake_dir: Path) -> str:
+    """`landed/stripe` for batch folders, `identity/identity_map` for single-file tables."""
+    rel = path.relative_to(lake_dir)
+    if rel.parts[0] in BATCH_FOLDERS:
+        return "/".join(rel.parts[:-1])
+    return str(rel.with_suffix(""))
+
+
+def _bump(target: dict[str, int], key: str, n: int) -> None:
+    target[key] = target.get(key, 0) + n
+
+
+def erase_subjects(
+    lake_dir: Path,
+    exports_dir: Path,
+    subjects: pd.DataFrame | list[Subject],
+    *,
+    warehouse_url: str | None,
+    run_id: str,
+    con: duckdb.DuckDBPyConnection | None = None,
+    default_region: str = "US",
+) -> ErasureReport:
+    """Remove every row belonging to the subjects (from `resolve_subjects`) and return counts.
+
+    Rows go when an id column holds one of the person's ids (customer id, Stripe customer/object
+    ids, survey response ids, form submission ids, identity record ids/identifiers) or when any
+    text column contains one of their emails/phones/ids in any spelling found in the lake
+    (case-insensitive, on word boundaries). Only affected files are rewritten, atomically; a file
+    left empty is deleted. Add the subjects to the suppression list first, so records landing
+    meanwhile are dropped at landing.
+    """
+    started = time.perf_counter()
+    usable = [s for s in subjects_from_frame(subjects) if s.status != STATUS_INVALID]
+    report = ErasureReport(run_id=run_id, request_ids=[s.request_id for s in usable])
+    if not usable:
+        return report
+    own = con is None
+    con = con or lake.duckdb_connection()
+    try:
+        collect_raw_values(con, lake_dir, usable, default_region)
+        pattern = register_lookups(con, usable)
+        privacy_files = (
+            set((lake_dir / PRIVACY_DIR).glob("*.parquet")) if (lake_dir / PRIVACY_DIR).is_dir() else set()
+        )
+        changes, tags = delete_where(
+            con, lake_dir, lambda cols: erasure_spec(cols, pattern), exclude=privacy_files
+        )
+        for change in changes:
+            _bump(report.removed, table_label(change.path, lake_dir), change.rows_removed)
+            report.files_deleted += int(change.deleted)
+            report.files_rewritten += int(not change.deleted)
+            report.bytes_rewritten += change.bytes_written
+        for (path, rid), n in tags.items():
+            _bump(report.per_request.setdefault(rid, {}), table_label(path, lake_dir), n)
+        exports = erase_exports(con, exports_dir, usable, pattern)
+        report.export_rows_removed = exports.rows_removed
+        report.export_files_deleted = exports.files_deleted
+        report.bytes_rewritten += exports.bytes_written
+        for rid, counts in exports.per_request.items():
+            for key, n in counts.items():
+                _bump(report.per_request.setdefault(rid, {}), key, n)
+        if exports.rows_removed or exports.files_deleted:
+            report.removed["exports"] = sum(exports.rows_removed.values()) + len(exports.files_deleted)
+        owners = {c: s.request_id for s in usable for c in s.customer_ids}
+        for table, counts in erase_warehouse(warehouse_url, owners).items():
+            report.warehouse_removed[table] = sum(counts.values())
+            _bump(report.removed, f"warehouse/{table}", sum(counts.values()))
+            for rid, n in counts.items():
+                _bump(report.per_request.setdefault(rid, {}), f"warehouse/{table}", n)
+    finally:
+        for name in ("_er_eq", "_er_needle"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        if own:
+            con.close()
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,156 @@
+"""Delete matching rows from Parquet files: match in DuckDB, rewrite only affected files atomically."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from uds_pipelines.lib import lake
+
+FILE_COL = "_prv_file"
+ROW_COL = "_prv_row"
+
+
+@dataclass
+class FileChange:
+    """What happened to one Parquet file: rows removed, bytes of the rewritten file, or deleted."""
+
+    path: Path
+    rows_removed: int
+    bytes_written: int
+    deleted: bool
+
+
+def parquet_files(root: Path, exclude: set[Path] | None = None) -> dict[Path, list[Path]]:
+    """Visible `*.parquet` files under `root`, grouped by folder (one folder = one table)."""
+    groups: dict[Path, list[Path]] = {}
+    if not root.is_dir():
+        return groups
+    excluded = {p.resolve() for p in exclude or set()}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if name.endswith(".parquet") and not name.startswith(".") and path.resolve() not in excluded:
+                groups.setdefault(Path(dirpath), []).append(path)
+    return groups
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _files_sql(files: list[Path]) -> str:
+    return "[" + lake.sql_literal_list(str(f) for f in files) + "]"
+
+
+def describe_files(con: duckdb.DuckDBPyConnection, files: list[Path]) -> dict[str, str]:
+    rows = con.execute(
+        f"DESCRIBE SELECT * FROM read_parquet({_files_sql(files)}, union_by_name=true)"
+    ).fetchall()
+    return {r[0]: str(r[1]).upper() for r in rows}
+
+
+@dataclass
+class MatchSpec:
+    """How to find a person's rows in one table.
+
+    `predicate` selects the rows to delete. `extra` columns (alias -> SQL) are kept for the matched
+    rows in `_prv_m`, and each of `tag_queries` selects (`_prv_file`, `_prv_row`, `request_id`)
+    from `_prv_m`, attributing rows to the requests that caused them.
+    """
+
+    predicate: str
+    extra: dict[str, str] = field(default_factory=dict)
+    tag_queries: list[str] = field(default_factory=list)
+
+
+def matching_rows(
+    con: duckdb.DuckDBPyConnection, files: list[Path], spec: MatchSpec
+) -> tuple[dict[Path, np.ndarray], dict[tuple[Path, str], int]]:
+    """Row numbers per file where the predicate holds (NULL is false), and rows per (file, request)."""
+    extra = "".join(f", {expr} AS {quote_ident(alias)}" for alias, expr in spec.extra.items())
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _prv_m AS
+        SELECT {FILE_COL}, file_row_number AS {ROW_COL}{extra}
+        FROM read_parquet({_files_sql(files)}, union_by_name=true, filename='{FILE_COL}', file_row_number=true)
+        WHERE coalesce(({spec.predicate}), false)
+        """
+    )
+    try:
+        rows = con.execute(f"SELECT {FILE_COL}, list({ROW_COL}) FROM _prv_m GROUP BY 1").fetchall()
+        tags: dict[tuple[Path, str], int] = {}
+        if rows and spec.tag_queries:
+            union = " UNION ".join(spec.tag_queries)
+            for name, request_id, n in con.execute(
+                f"SELECT {FILE_COL}, request_id, count(*) FROM ({union}) GROUP BY ALL"
+            ).fetchall():
+                tags[(Path(name), request_id)] = int(n)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _prv_m")
+    return {Path(name): np.sort(np.asarray(numbers, dtype=np.int64)) for name, numbers in rows}, tags
+
+
+def remove_rows(path: Path, row_numbers: np.ndarray) -> FileChange:
+    """Rewrite `path` without `row_numbers` (same schema and metadata), or delete it if nothing is left."""
+    table = pq.read_table(path)
+    keep = np.ones(table.num_rows, dtype=bool)
+    keep[row_numbers[row_numbers < table.num_rows]] = False
+    removed = int(table.num_rows - keep.sum())
+    if not keep.any():
+        path.unlink()
+        lake.fsync_dir(path.parent)
+        return FileChange(path, removed, 0, True)
+    kept = table.filter(pa.array(keep))
+    lake.write_parquet_atomic(kept, path)
+    return FileChange(path, removed, path.stat().st_size, False)
+
+
+def delete_where(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    spec_for: Callable[[dict[str, str]], MatchSpec | None],
+    exclude: set[Path] | None = None,
+) -> tuple[list[FileChange], dict[tuple[Path, str], int]]:
+    """For every table folder under `root`, delete rows matching `spec_for(columns)`.
+
+    `spec_for` gets the column names and DuckDB types of a folder's files and returns a MatchSpec,
+    or None to leave them alone. Untouched files keep their bytes and mtime. Returns the changed
+    files and, when the spec attributes rows, the rows removed per (file, request id).
+    """
+    changes: list[FileChange] = []
+    tags: dict[tuple[Path, str], int] = {}
+    for _folder, files in parquet_files(root, exclude).items():
+        for group in _schema_groups(con, files):
+            spec = spec_for(describe_files(con, group))
+            if spec is None:
+                continue
+            matched, group_tags = matching_rows(con, group, spec)
+            tags.update(group_tags)
+            for path, numbers in matched.items():
+                changes.append(remove_rows(path, numbers))
+    return changes, tags
+
+
+def _schema_groups(con: duckdb.DuckDBPyConnection, files: list[Path]) -> list[list[Path]]:
+    """Files of a folder that DuckDB can read together; a file it cannot read is skipped alone."""
+    try:
+        describe_files(con, files)
+        return [files]
+    except duckdb.Error:
+        groups = []
+        for path in files:
+            try:
+                describe_files(con, [path])
+                groups.append([path])
+            except duckdb.Error:
+                continue
+        return groups

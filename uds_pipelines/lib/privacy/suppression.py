@@ -1,0 +1,202 @@
+"""Suppression list: keyed hashes of erased identifiers, and dropping their records at landing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.normalize import normalize_email, normalize_phone
+from uds_pipelines.lib.privacy.requests import Subject, subjects_from_frame
+from uds_pipelines.lib.privacy.variants import candidate_strings
+from uds_pipelines.lib.quarantine import QuarantineRecord
+
+SUPPRESSION_FILE = "privacy/suppression.parquet"
+SUPPRESSION_TABLE = "_uds_suppression"
+SUPPRESSION_COLUMNS = {
+    "id_type": "VARCHAR",
+    "id_hash": "VARCHAR",
+    "request_id": "VARCHAR",
+    "added_at": "TIMESTAMPTZ",
+}
+SUPPRESSED_ID_TYPES = (
+    "email",
+    "phone",
+    "stripe_customer",
+    "customer_id",
+    "survey_response",
+    "form_submission",
+)
+# Landed column -> the id type its values are hashed as (after normalization for email/phone).
+ID_COLUMNS = {
+    "email": "email",
+    "respondent_email": "email",
+    "customer_email": "email",
+    "phone": "phone",
+    "customer_ref": "stripe_customer",
+    "response_id": "survey_response",
+    "submission_id": "form_submission",
+}
+TEXT_COLUMNS = ("payload", "fields_json", "answer", "raw")
+
+
+def suppression_hash(value: str, key: bytes) -> str:
+    """HMAC-SHA256 hex of a normalized identifier (email match key, E.164 phone, or an id)."""
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def suppression_hashes(subjects: pd.DataFrame | list[Subject], key: bytes) -> pd.DataFrame:
+    """(id_type, id_hash, request_id) for every unshared identifier of the subjects; no plain values."""
+    rows = []
+    for s in subjects_from_frame(subjects):
+        shared = set(s.shared)
+        pairs = {
+            (t, v)
+            for t, v in s.identifiers + s.requested
+            if t in SUPPRESSED_ID_TYPES and (t, v) not in shared
+        }
+        pairs |= {("customer_id", c) for c in s.customer_ids}
+        rows += [
+            {"id_type": t, "id_hash": suppression_hash(v, key), "request_id": s.request_id}
+            for t, v in sorted(pairs)
+        ]
+    return pd.DataFrame(rows, columns=["id_type", "id_hash", "request_id"], dtype=object)
+
+
+def load_suppression(lake_dir: Path) -> pd.DataFrame:
+    path = lake_dir / SUPPRESSION_FILE
+    if not path.exists():
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in SUPPRESSION_COLUMNS})
+    return pd.read_parquet(path)
+
+
+def add_to_suppression(lake_dir: Path, hashes: pd.DataFrame, added_at: datetime | None = None) -> int:
+    """Append new (id_type, id_hash) pairs to `lake/privacy/suppression.parquet`; returns how many were new."""
+    current = load_suppression(lake_dir)
+    known = set(zip(current["id_type"], current["id_hash"], strict=True))
+    fresh = hashes[[(t, h) not in known for t, h in zip(hashes["id_type"], hashes["id_hash"], strict=True)]]
+    fresh = fresh.drop_duplicates(["id_type", "id_hash"])
+    if fresh.empty:
+        return 0
+    fresh = fresh.assign(added_at=pd.Timestamp(added_at or datetime.now(timezone.utc)).tz_convert("UTC"))
+    combined = pd.concat([current, fresh], ignore_index=True) if len(current) else fresh
+    table = pa.Table.from_pandas(combined[list(SUPPRESSION_COLUMNS)], preserve_index=False)
+    lake.write_parquet_atomic(table, lake_dir / SUPPRESSION_FILE)
+    return len(fresh)
+
+
+def suppressed_set(lake_dir: Path) -> set[tuple[str, str]]:
+    frame = load_suppression(lake_dir)
+    return set(zip(frame["id_type"], frame["id_hash"], strict=True))
+
+
+def register_suppression(con: duckdb.DuckDBPyConnection, key: bytes, lake_dir: Path) -> str:
+    """Create temp table `_uds_suppression(id_type, id_hash)` and the UDF `uds_hmac(VARCHAR) -> VARCHAR`.
+
+    Landing SQL can then drop records with `suppressed_sql("email", "uds_email_key(email)")`.
+    """
+    frame = load_suppression(lake_dir)[["id_type", "id_hash"]]
+    con.register("_uds_suppression_df", frame)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {SUPPRESSION_TABLE} AS SELECT DISTINCT * FROM _uds_suppression_df"
+    )
+    con.unregister("_uds_suppression_df")
+
+    def uds_hmac(values: pa.Array) -> pa.Array:
+        return pa.array(
+            [None if v is None else suppression_hash(v, key) for v in values.to_pylist()], pa.string()
+        )
+
+    try:
+        con.remove_function("uds_hmac")
+    except Exception:  # noqa: BLE001 - not registered yet on this connection
+        pass
+    con.create_function(
+        "uds_hmac", uds_hmac, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"), type="arrow"
+    )
+    return SUPPRESSION_TABLE
+
+
+def suppressed_sql(id_type: str, value_sql: str) -> str:
+    """SQL predicate: the normalized value `value_sql` of type `id_type` is on the suppression list."""
+    return f"coalesce(uds_hmac({value_sql}) IN (SELECT id_hash FROM {SUPPRESSION_TABLE} WHERE id_type = '{id_type}'), false)"
+
+
+def _row_keys(row: dict, default_region: str) -> list[tuple[str, str]]:
+    keys: list[tuple[str, str]] = []
+    country = row.get("country") if isinstance(row.get("country"), str) else None
+    for column, id_type in ID_COLUMNS.items():
+        value = row.get(column)
+        if not isinstance(value, str) or not value.strip():
+            continue
+        if id_type == "email":
+            value = normalize_email(value).match_key
+        elif id_type == "phone":
+            value = normalize_phone(value, country, default_region).e164
+        if value:
+            keys.append((id_type, value))
+    ident, ident_type = row.get("identifier"), row.get("identifier_type")
+    if isinstance(ident, str) and ident_type in ("email", "phone", "stripe_customer", "customer_id"):
+        norm = normalize_email(ident).match_key if ident_type == "email" else ident
+        norm = normalize_phone(ident, country, default_region).e164 if ident_type == "phone" else norm
+        if norm:
+            keys.append((ident_type, norm))
+    for column in TEXT_COLUMNS:
+        for found in candidate_strings(row.get(column) if isinstance(row.get(column), str) else None):
+            email_key = normalize_email(found).match_key if "@" in found else None
+            phone = None if email_key else normalize_phone(found, country, default_region).e164
+            if email_key or phone:
+                keys.append(("email", email_key) if email_key else ("phone", phone))
+    return keys
+
+
+def filter_suppressed(
+    data: pd.DataFrame | pa.Table | duckdb.DuckDBPyRelation,
+    *,
+    key: bytes,
+    lake_dir: Path | None = None,
+    suppressed: set[tuple[str, str]] | None = None,
+    source: str,
+    source_file: str = "",
+    default_region: str = "US",
+) -> tuple[pd.DataFrame, list[QuarantineRecord]]:
+    """Rows of `data` whose identifiers are not suppressed, and one quarantine record per dropped row.
+
+    Identifiers are read from id columns (ID_COLUMNS, consent `identifier`) and from emails/phones
+    inside text columns (payload, fields_json, answer, raw). Dropped rows are quarantined with
+    reason `suppressed` and no raw content. Do not filter privacy requests: a suppressed person may
+    still send requests.
+    """
+    frame = data.df() if isinstance(data, duckdb.DuckDBPyRelation) else data
+    frame = frame.to_pandas() if isinstance(frame, pa.Table) else frame
+    hashes = suppressed if suppressed is not None else suppressed_set(lake_dir) if lake_dir else set()
+    if not hashes or frame.empty:
+        return frame, []
+    cache: dict[tuple[str, str], bool] = {}
+    drop: list[bool] = []
+    for row in frame.to_dict("records"):
+        hit = False
+        for pair in _row_keys(row, default_region):
+            if pair not in cache:
+                cache[pair] = (pair[0], suppression_hash(pair[1], key)) in hashes
+            if cache[pair]:
+                hit = True
+                break
+        drop.append(hit)
+    mask = pd.Series(drop, index=frame.index)
+    dropped = frame[mask]
+    positions = (
+        dropped["position"].tolist() if "position" in dropped else [i + 1 for i, d in enumerate(drop) if d]
+    )
+    files = dropped["source_file"].tolist() if "source_file" in dropped else [source_file] * len(dropped)
+    records = [
+        QuarantineRecord(source, str(f or source_file), int(p), "suppressed", None)
+        for f, p in zip(files, positions, strict=True)
+    ]
+    return frame[~mask].reset_index(drop=True), records

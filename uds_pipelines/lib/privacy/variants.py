@@ -1,0 +1,166 @@
+"""Raw spellings of a person's identifiers as found in the lake, and the needles to erase them by."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.masking import EMAIL_RE, PHONE_RE
+from uds_pipelines.lib.normalize import normalize_email, normalize_phone
+from uds_pipelines.lib.privacy.needles import expand_needles
+from uds_pipelines.lib.privacy.requests import Subject
+
+STRIPE_ID_TYPES = ("stripe_customer",)
+
+
+def candidate_strings(text: str | None) -> list[str]:
+    """Email- and phone-looking substrings of free text."""
+    if not text:
+        return []
+    return [m.group(0) for m in EMAIL_RE.finditer(text)] + [m.group(0) for m in PHONE_RE.finditer(text)]
+
+
+def owned_spellings(subject: Subject, candidates: list[str | None], default_region: str = "US") -> set[str]:
+    """The candidates that normalize to one of the subject's own (unshared) emails or phones."""
+    emails = subject.values("email") - {v for t, v in subject.shared if t == "email"}
+    phones = subject.values("phone") - {v for t, v in subject.shared if t == "phone"}
+    out: set[str] = set()
+    for raw in candidates:
+        if not isinstance(raw, str) or not raw.strip():
+            continue
+        text = raw.strip()
+        if "@" in text:
+            result = normalize_email(text)
+            if result.match_key in emails:
+                out.add(text)
+                out.add(result.normalized or text)
+        elif normalize_phone(text, None, default_region).e164 in phones:
+            out.add(text)
+    return out
+
+
+def _refs_frame(subjects: list[Subject]) -> pd.DataFrame:
+    rows = [
+        {"request_id": s.request_id, "source": src, "value": rec} for s in subjects for src, rec in s.records
+    ]
+    rows += [
+        {"request_id": s.request_id, "source": "stripe", "value": v}
+        for s in subjects
+        for v in s.values("stripe_customer")
+    ]
+    rows += [
+        {"request_id": s.request_id, "source": "customer", "value": c}
+        for s in subjects
+        for c in s.customer_ids
+    ]
+    return pd.DataFrame(rows, columns=["request_id", "source", "value"], dtype=object).drop_duplicates()
+
+
+def _texts(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, list[str | None]]:
+    out: dict[str, list[str | None]] = {}
+    for rid, *values in con.execute(sql).fetchall():
+        out.setdefault(rid, []).extend(values)
+    return out
+
+
+def collect_raw_values(
+    con: duckdb.DuckDBPyConnection, lake_dir: Path, subjects: list[Subject], default_region: str = "US"
+) -> dict[str, set[str]]:
+    """Fill `subject.raw_values` and `subject.stripe_objects`; returns raw values per request id.
+
+    Looks at the person's own landed records (Stripe payloads by customer, survey responses and
+    answers, form submissions, consent statements, their privacy requests) and at all quarantine
+    text, and keeps only spellings that normalize to the person's own email or phone.
+    """
+    refs = _refs_frame(subjects)
+    con.register("_prv_refs", refs)
+    try:
+        stripe = lake.read_table_sql(
+            lake_dir / lake.LANDED_STRIPE,
+            {"customer_ref": "VARCHAR", "object_id": "VARCHAR", "payload": "VARCHAR"},
+        )
+        rows = con.execute(
+            f"SELECT r.request_id, s.object_id, s.payload FROM {stripe} s JOIN _prv_refs r "
+            "ON r.source = 'stripe' AND s.customer_ref = r.value"
+        ).fetchall()
+        texts: dict[str, list[str | None]] = {}
+        objects: dict[str, set[str]] = {}
+        for rid, object_id, payload in rows:
+            objects.setdefault(rid, set()).add(object_id)
+            texts.setdefault(rid, []).extend(candidate_strings(payload))
+        for sql in _record_queries(lake_dir):
+            for rid, values in _texts(con, sql).items():
+                bucket = texts.setdefault(rid, [])
+                for value in values:
+                    bucket.extend(candidate_strings(value) if value and len(value) > 40 else [value])
+        quarantine_candidates = _quarantine_candidates(con, lake_dir)
+    finally:
+        con.unregister("_prv_refs")
+    result: dict[str, set[str]] = {}
+    for subject in subjects:
+        found = owned_spellings(
+            subject, texts.get(subject.request_id, []) + quarantine_candidates, default_region
+        )
+        subject.raw_values |= found
+        subject.stripe_objects = {o for o in objects.get(subject.request_id, set()) if o}
+        result[subject.request_id] = set(subject.raw_values)
+    return result
+
+
+def _record_queries(lake_dir: Path) -> list[str]:
+    """Queries returning (request_id, text...) for the text of each person's own records."""
+    responses = lake.read_table_sql(
+        lake_dir / lake.LANDED_SURVEYS / "responses",
+        {"response_id": "VARCHAR", "respondent_email": "VARCHAR", "phone": "VARCHAR"},
+    )
+    answers = lake.read_table_sql(
+        lake_dir / lake.LANDED_SURVEYS / "answers", {"response_id": "VARCHAR", "answer": "VARCHAR"}
+    )
+    forms = lake.read_table_sql(
+        lake_dir / lake.LANDED_FORMS,
+        {"submission_id": "VARCHAR", "email": "VARCHAR", "phone": "VARCHAR", "fields_json": "VARCHAR"},
+    )
+    consent = lake.read_table_sql(
+        lake_dir / lake.LANDED_CONSENT, {"identifier": "VARCHAR", "source_record": "VARCHAR"}
+    )
+    privacy = lake.read_table_sql(
+        lake_dir / lake.LANDED_PRIVACY, {"request_id": "VARCHAR", "email": "VARCHAR", "phone": "VARCHAR"}
+    )
+    return [
+        f"SELECT r.request_id, t.respondent_email, t.phone FROM {responses} t JOIN _prv_refs r "
+        "ON r.source = 'survey' AND t.response_id = r.value",
+        f"SELECT r.request_id, t.answer FROM {answers} t JOIN _prv_refs r ON r.source = 'survey' AND t.response_id = r.value",
+        f"SELECT r.request_id, t.email, t.phone, t.fields_json FROM {forms} t JOIN _prv_refs r "
+        "ON r.source = 'form' AND t.submission_id = r.value",
+        f"SELECT r.request_id, t.identifier FROM {consent} t JOIN _prv_refs r ON t.source_record = r.value",
+        f"SELECT DISTINCT r.request_id, t.email, t.phone FROM {privacy} t JOIN _prv_refs r ON t.request_id = r.request_id",
+    ]
+
+
+def _quarantine_candidates(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> list[str]:
+    """Distinct email/phone-looking strings in quarantine `raw` text (no record ids to join on there)."""
+    quarantine = lake.read_table_sql(lake_dir / lake.QUARANTINE, {"raw": "VARCHAR"})
+    email_re = EMAIL_RE.pattern.replace("'", "''")
+    rows = con.execute(
+        f"SELECT DISTINCT unnest(regexp_extract_all(raw, '{email_re}')) FROM {quarantine} WHERE raw LIKE '%@%'"
+    ).fetchall()
+    out = [r[0] for r in rows]
+    phone_like = con.execute(
+        f"SELECT DISTINCT unnest(regexp_extract_all(raw, '\\+?\\d[\\d\\s().-]{{6,}}\\d')) FROM {quarantine}"
+    ).fetchall()
+    return out + [r[0] for r in phone_like]
+
+
+def subject_needles(subject: Subject) -> list[str]:
+    """Lower-cased strings whose presence in any text marks a row as the person's."""
+    shared = {v for _, v in subject.shared}
+    values: set[str] = set(subject.raw_values)
+    for id_type, value in subject.identifiers + subject.requested:
+        if id_type in ("email", "phone", "customer_id", *STRIPE_ID_TYPES) and value not in shared:
+            values.add(value)
+    values |= {o for o in subject.stripe_objects if o}
+    values |= set(subject.customer_ids)
+    return expand_needles(values)

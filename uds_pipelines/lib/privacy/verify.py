@@ -1,0 +1,208 @@
+"""Verify an erasure: search everything under the data dir and the warehouse for the identifiers."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import sqlalchemy as sa
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.privacy.needles import expand_needles, needle_pattern, sha256_hex
+from uds_pipelines.lib.privacy.rewrite import describe_files, parquet_files, quote_ident
+from uds_pipelines.lib.privacy.suppression import SUPPRESSION_FILE
+from uds_pipelines.lib.warehouse import make_engine
+
+LEFTOVER = "leftover"
+PENDING_INBOX = "pending_inbox"
+SKIP_NAMES = {".uds_key"}
+CHUNK_LINES = 100_000
+MAX_BINARY_BYTES = 512 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Where an identifier was found: a path (relative to the data dir) and counts, never the value."""
+
+    path: str
+    detail: str
+    count: int = 1
+    kind: str = LEFTOVER
+
+
+def search_pattern(identifiers: set[str]) -> str | None:
+    """Needles for the identifiers, plus the SHA-256 hex that hashed audiences would carry."""
+    values = {i.strip() for i in identifiers if i and i.strip()}
+    return needle_pattern(expand_needles(values | {sha256_hex(v.lower()) for v in values}))
+
+
+def count_matches(con: duckdb.DuckDBPyConnection, texts: list[str | None], pattern: str) -> int:
+    if not texts:
+        return 0
+    con.register("_prv_scan", pa.table({"t": pa.array(texts, pa.string())}))
+    try:
+        return int(
+            con.execute(
+                "SELECT count(*) FROM _prv_scan WHERE regexp_matches(lower(t), ?)", [pattern]
+            ).fetchall()[0][0]
+        )
+    finally:
+        con.unregister("_prv_scan")
+
+
+def verify_erased(
+    data_dir: Path,
+    warehouse_url: str | None,
+    identifiers: set[str],
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> list[Finding]:
+    """Every place under `data_dir` (decoded Parquet, CSV/JSON/text, other files' bytes) and in the
+    warehouse where one of `identifiers` still occurs (case-insensitive, on word boundaries).
+
+    Files under `inbox/` are reported with kind `pending_inbox`: landing drops them as suppressed.
+    `.uds_key` and the suppression list (hashes only) are not searched.
+    """
+    pattern = search_pattern(identifiers)
+    if not pattern:
+        return []
+    own = con is None
+    con = con or lake.duckdb_connection()
+    findings: list[Finding] = []
+    try:
+        skip = {(data_dir / "lake" / SUPPRESSION_FILE).resolve()}
+        sqlite_files = _sqlite_files(warehouse_url)
+        findings += _scan_parquet(con, data_dir, pattern, skip)
+        for path in _other_files(data_dir):
+            if path.resolve() in skip or path.name in SKIP_NAMES:
+                continue
+            n = _scan_file(con, path, pattern)
+            if n:
+                kind = PENDING_INBOX if _under(path, data_dir / "inbox") else LEFTOVER
+                what = "raw bytes of database file" if path.resolve() in sqlite_files else "lines/blocks"
+                findings.append(Finding(str(path.relative_to(data_dir)), f"{what}: {n} match(es)", n, kind))
+        findings += _scan_warehouse(con, warehouse_url, pattern)
+    finally:
+        if own:
+            con.close()
+    return findings
+
+
+def _under(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+def _scan_parquet(
+    con: duckdb.DuckDBPyConnection, data_dir: Path, pattern: str, skip: set[Path]
+) -> list[Finding]:
+    findings = []
+    literal = "'" + pattern.replace("'", "''") + "'"
+    for _folder, files in parquet_files(data_dir, skip).items():
+        files = [f for f in files if not any(p.startswith(".") for p in f.relative_to(data_dir).parts[:-1])]
+        for path in files:
+            try:
+                columns = describe_files(con, [path])
+            except duckdb.Error:
+                n = _scan_file(con, path, pattern)
+                if n:
+                    findings.append(Finding(str(path.relative_to(data_dir)), "unreadable parquet bytes", n))
+                continue
+            text_cols = [
+                c
+                for c, t in columns.items()
+                if t in ("VARCHAR", "JSON") or t.endswith("[]") or t.startswith(("STRUCT", "MAP"))
+            ]
+            if not text_cols:
+                continue
+            counts = ", ".join(
+                f"count(*) FILTER (WHERE regexp_matches(lower(CAST({quote_ident(c)} AS VARCHAR)), {literal}))"
+                for c in text_cols
+            )
+            row = con.execute(f"SELECT {counts} FROM read_parquet('{path.as_posix()}')").fetchall()[0]
+            kind = PENDING_INBOX if _under(path, data_dir / "inbox") else LEFTOVER
+            for column, n in zip(text_cols, row, strict=True):
+                if n:
+                    rel = str(path.relative_to(data_dir))
+                    findings.append(Finding(rel, f"parquet column {column}: {int(n)} row(s)", int(n), kind))
+    return findings
+
+
+def _other_files(data_dir: Path):
+    for dirpath, dirnames, filenames in os.walk(data_dir):
+        dirnames[:] = sorted(dirnames)
+        for name in sorted(filenames):
+            if not name.endswith(".parquet"):
+                yield Path(dirpath) / name
+
+
+def _scan_file(con: duckdb.DuckDBPyConnection, path: Path, pattern: str) -> int:
+    """Matching lines of a text file; for other files, matching 1 MiB blocks of their bytes."""
+    try:
+        if path.suffix.lower() == ".xlsx":
+            return count_matches(con, _xlsx_cells(path), pattern)
+        size = path.stat().st_size
+        if size > MAX_BINARY_BYTES:
+            return 0
+        data = path.read_bytes()
+    except (OSError, ValueError):
+        return 0
+    text = data.decode("utf-8", errors="replace").replace("\x00", " ")
+    lines = text.splitlines() or [""]
+    total = 0
+    for start in range(0, len(lines), CHUNK_LINES):
+        total += count_matches(con, lines[start : start + CHUNK_LINES], pattern)
+    return total
+
+
+def _xlsx_cells(path: Path) -> list[str]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=False)
+    try:
+        return [
+            "\n".join("" if v is None else str(v) for v in row)
+            for ws in book.worksheets
+            for row in ws.iter_rows(values_only=True)
+        ]
+    finally:
+        book.close()
+
+
+def _sqlite_files(url: str | None) -> set[Path]:
+    if not url or not url.startswith("sqlite:///"):
+        return set()
+    db = Path(url[len("sqlite:///") :]).resolve()
+    return {db, Path(str(db) + "-wal"), Path(str(db) + "-journal")}
+
+
+def _scan_warehouse(con: duckdb.DuckDBPyConnection, url: str | None, pattern: str) -> list[Finding]:
+    if not url:
+        return []
+    findings = []
+    engine = make_engine(url)
+    try:
+        inspector = sa.inspect(engine)
+        with engine.connect() as conn:
+            for table in inspector.get_table_names():
+                for column in inspector.get_columns(table):
+                    if (
+                        not isinstance(column["type"], (sa.String, sa.Text, sa.JSON))
+                        and "CHAR" not in str(column["type"]).upper()
+                    ):
+                        continue
+                    query = sa.select(sa.column(column["name"])).select_from(sa.table(table))
+                    values = [None if v is None else str(v) for (v,) in conn.execute(query)]
+                    n = count_matches(con, values, pattern)
+                    if n:
+                        findings.append(
+                            Finding(f"warehouse:{table}", f"column {column['name']}: {n} row(s)", n)
+                        )
+    finally:
+        engine.dispose()
+    return findings

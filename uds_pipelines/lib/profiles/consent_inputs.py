@@ -1,0 +1,45 @@
+"""Where consent statements come from and how their identifiers meet the identity graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.ingest.results import CONSENT_COLUMNS
+
+CONSENT_DIR = "consent"
+LEDGER = f"{CONSENT_DIR}/consent_ledger.parquet"
+EFFECTIVE = f"{CONSENT_DIR}/effective_consent.parquet"
+
+# Ledger identifiers are raw as given; they are keyed the way identity keys identifiers.
+KEY_EXPRESSIONS = {
+    "email": "uds_email_key(identifier)",
+    "phone": "uds_phone_e164(identifier, NULL)",
+    "stripe_customer": "trim(identifier)",
+    "customer_id": "trim(identifier)",
+}
+
+_CONSENT_TYPES = {c: "VARCHAR" for c in CONSENT_COLUMNS} | {
+    "granted": "BOOLEAN",
+    "captured_at": "TIMESTAMPTZ",
+}
+
+
+def statement_sqls(lake_dir: Path) -> list[str]:
+    return [
+        lake.read_table_sql(lake_dir / lake.LANDED_CONSENT, _CONSENT_TYPES),
+        lake.read_table_sql(lake_dir / "staging/stripe_consents.parquet", _CONSENT_TYPES),
+    ]
+
+
+def identifier_customers_sql(lake_dir: Path) -> str:
+    """(identifier_type, identifier_key, customer_id) for every identifier the graph knows."""
+    ids = lake_dir / "identity/identifiers.parquet"
+    id_map = lake_dir / lake.IDENTITY_MAP
+    return f"""(
+        SELECT i.id_type AS identifier_type, i.id_value AS identifier_key, m.customer_id
+        FROM read_parquet('{ids}') i JOIN read_parquet('{id_map}') m USING (source, record_id)
+        WHERE i.id_type IN ('email', 'phone', 'stripe_customer')
+        UNION ALL
+        SELECT DISTINCT 'customer_id', customer_id, customer_id FROM read_parquet('{id_map}')
+    )"""

@@ -1,0 +1,63 @@
+"""Customer KPIs computed from profiles, as plain numbers for metadata and dashboards."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.segments.definitions import timestamp_literal
+
+
+def kpis(con: duckdb.DuckDBPyConnection, lake_dir: Path, as_of: datetime) -> dict[str, float | int | None]:
+    """Customers, active customers (last order within 30/90 days), churn rate (buyers with no
+    order for 90 days over all buyers), conversion rate (people first seen through a form or survey
+    who later paid, over everyone first seen that way), average and median lifetime value of
+    buyers, and NPS (% promoters minus % detractors among people with a score)."""
+    profiles = lake_dir / lake.PROFILES
+    if not profiles.exists():
+        return {"customers": 0}
+    t = timestamp_literal(as_of)
+    row = con.execute(
+        f"""
+        SELECT count(*) AS customers,
+               count(*) FILTER (WHERE last_order_at >= {t} - INTERVAL 30 DAY) AS active_30d,
+               count(*) FILTER (WHERE last_order_at >= {t} - INTERVAL 90 DAY) AS active_90d,
+               count(*) FILTER (WHERE orders_count > 0) AS buyers,
+               count(*) FILTER (WHERE orders_count > 0 AND last_order_at < {t} - INTERVAL 90 DAY) AS churned,
+               count(*) FILTER (WHERE surveys_count + forms_count > 0) AS signed_up,
+               count(*) FILTER (WHERE surveys_count + forms_count > 0 AND orders_count > 0
+                                  AND first_order_at >= first_seen_at) AS converted,
+               avg(lifetime_value) FILTER (WHERE orders_count > 0) AS avg_ltv,
+               median(lifetime_value) FILTER (WHERE orders_count > 0) AS median_ltv,
+               count(nps_latest) AS nps_respondents,
+               count(*) FILTER (WHERE nps_latest >= 9) AS promoters,
+               count(*) FILTER (WHERE nps_latest <= 6) AS detractors
+        FROM read_parquet('{profiles}')
+        """
+    ).fetchone()
+    names = [d[0] for d in con.description]
+    raw = dict(zip(names, row))
+    buyers, signed_up, respondents = raw["buyers"], raw["signed_up"], raw["nps_respondents"]
+    return {
+        "customers": int(raw["customers"]),
+        "active_customers_30d": int(raw["active_30d"]),
+        "active_customers_90d": int(raw["active_90d"]),
+        "buyers": int(buyers),
+        "churn_rate": round(raw["churned"] / buyers, 4) if buyers else None,
+        "conversion_rate": round(raw["converted"] / signed_up, 4) if signed_up else None,
+        "average_ltv": round(float(raw["avg_ltv"]), 2) if raw["avg_ltv"] is not None else None,
+        "median_ltv": round(float(raw["median_ltv"]), 2) if raw["median_ltv"] is not None else None,
+        "nps": round(100.0 * (raw["promoters"] - raw["detractors"]) / respondents, 1)
+        if respondents
+        else None,
+        "nps_respondents": int(respondents),
+    }
+
+
+def kpi_markdown(figures: dict) -> str:
+    lines = ["| KPI | value |", "|---|---|"]
+    lines += [f"| {name} | {'n/a' if value is None else value} |" for name, value in figures.items()]
+    return "\n".join(lines)

@@ -172,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     files = write_events(args.cache_dir / f"n{args.events}", args.events)
     size = sum(f.stat().st_size for f in files)
-    print(f"input: {args.events} events, {len(files)} files, {size / 1e6:.0f} MB ({time.perf_counter() - t0:.1f}s)")
+    print(
+        f"input: {args.events} events, {len(files)} files, {size / 1e6:.0f} MB ({time.perf_counter() - t0:.1f}s)"
+    )
     with tempfile.TemporaryDirectory(prefix="uds_bench_") as work:
         bare = _run_stage("bare", files, Path(work))
         land = _run_stage("land", files, Path(work))
@@ -188,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"landed={land['landed']} quarantined={land['quarantined']} bare_rows={bare['rows']}")
     ok = ratio <= TARGET_RATIO and land["peak_rss"] <= TARGET_RSS_BYTES
     cpu_ratio = land["cpu_seconds"] / bare["cpu_seconds"]
-    print(f"ratio land/bare = {ratio:.2f} wall, {cpu_ratio:.2f} CPU (target <= {TARGET_RATIO}); {'OK' if ok else 'MISSED'}")
+    print(
+        f"ratio land/bare = {ratio:.2f} wall, {cpu_ratio:.2f} CPU (target <= {TARGET_RATIO}); {'OK' if ok else 'MISSED'}"
+    )
     return 0 if ok else 1
 
 

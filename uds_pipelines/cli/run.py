@@ -41,13 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False)
     failed = [e.step_key for e in result.all_events if e.is_step_failure]
+    evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     failed_checks = [
-        e.event_specific_data.asset_check_evaluation.check_name  # type: ignore[union-attr]
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-        and not e.event_specific_data.asset_check_evaluation.passed  # type: ignore[union-attr]
+        f"{ev.check_name} ({ev.severity.value.lower()})"  # type: ignore[union-attr]
+        for ev in evaluations
+        if not ev.passed  # type: ignore[union-attr]
     ]
-    print(f"uds-run: run {result.run_id} {'succeeded' if result.success and not failed_checks else 'FAILED'}")
+    print(f"uds-run: run {result.run_id} {'succeeded' if result.success and not failed else 'FAILED'}")
     for step in failed:
         print(f"  failed step: {step}", file=sys.stderr)
     for check in failed_checks:

@@ -2,6 +2,8 @@
 
 import dagster as dg
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from uds_pipelines import constants as c
@@ -109,7 +111,7 @@ def audience_exports(context: dg.AssetExecutionContext, uds: UdsSettingsResource
         for audience in audiences:
             if "file" not in audience.destinations or counts is None or audience.name not in counts.index:
                 continue
-            rows = members.filter(pq.pa.compute.equal(members["audience"], audience.name))
+            rows = members.filter(pc.equal(members["audience"], audience.name))
             plan = AudiencePlan(
                 audience=audience,
                 rows=rows.select(FORMAT_COLUMNS[audience.format]),
@@ -142,7 +144,7 @@ def warehouse_tables(context: dg.AssetExecutionContext, uds: UdsSettingsResource
     to_warehouse = {a.name for a in audiences if "warehouse" in a.destinations}
     members = pq.read_table(lake_dir / MEMBERS)
     members = members.filter(
-        pq.pa.compute.is_in(members["audience"], pq.pa.array(sorted(to_warehouse), pq.pa.string()))
+        pc.is_in(members["audience"], pa.array(sorted(to_warehouse), pa.string()))
     )
     counts = warehouse.publish_tables(
         settings.warehouse_url,

@@ -90,19 +90,22 @@ def effective_consent(
     )
     con.execute(
         f"""
+        CREATE OR REPLACE TEMP TABLE _consent_matched AS
+        SELECT CAST(ic.customer_id AS VARCHAR) AS customer_id, k.purpose, k.granted, k.captured_at, k.source
+        FROM _consent_keyed AS k
+        LEFT JOIN {identifier_customers_sql} AS ic
+          ON ic.identifier_type = k.identifier_type AND ic.identifier_key = k.identifier_key
+        """
+    )
+    unmatched = con.execute("SELECT count(*) FROM _consent_matched WHERE customer_id IS NULL").fetchall()[0][0]
+    con.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
-        WITH matched AS (
-            SELECT ic.customer_id, k.purpose, k.granted, k.captured_at, k.source
-            FROM _consent_keyed AS k
-            JOIN (SELECT DISTINCT identifier_type, identifier_key, customer_id
-                  FROM {identifier_customers_sql} AS ic0) AS ic
-              ON ic.identifier_type = k.identifier_type AND ic.identifier_key = k.identifier_key
-        ),
-        latest AS (
-            SELECT * FROM matched
+        WITH latest AS (
+            SELECT * FROM _consent_matched WHERE customer_id IS NOT NULL
             QUALIFY captured_at = max(captured_at) OVER (PARTITION BY customer_id, purpose)
         )
-        SELECT CAST(customer_id AS VARCHAR) AS customer_id, purpose,
+        SELECT customer_id, purpose,
             bool_and(granted) AS granted,
             max(captured_at) AS decided_at,
             coalesce(min(source) FILTER (WHERE NOT granted), min(source)) AS decided_by_source
@@ -110,15 +113,7 @@ def effective_consent(
         GROUP BY ALL
         """
     )
-    unmatched = con.execute(
-        f"""
-        SELECT count(*) FROM _consent_keyed AS k
-        WHERE NOT EXISTS (SELECT 1 FROM {identifier_customers_sql} AS ic
-                          WHERE ic.identifier_type = k.identifier_type
-                            AND ic.identifier_key = k.identifier_key)
-        """
-    ).fetchall()[0][0]
-    con.execute("DROP TABLE IF EXISTS _consent_keyed")
+    con.execute("DROP TABLE IF EXISTS _consent_keyed; DROP TABLE IF EXISTS _consent_matched")
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     granted = con.execute(f"SELECT purpose, count(*) FILTER (WHERE granted) FROM {table} GROUP BY ALL").fetchall()
     return EffectiveConsent(

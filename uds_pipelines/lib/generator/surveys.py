@@ -29,7 +29,7 @@ COMMENTS = [
     "Better app on Android",
     "",
 ]
-LAYOUTS = ["qualtrics_3row", "surveymonkey", "typeform", "google_forms"]
+LAYOUTS = ["qualtrics_3row", "surveymonkey", "typeform", "google_forms", "qualtrics_legacy"]
 ROWS_PER_FILE = 400
 
 QUALTRICS_META = [
@@ -127,6 +127,51 @@ def _qualtrics(rng, rows: list[_Answers]) -> tuple[list[list[str]], int, list[st
             ]
         )
     return out, 3, ids
+
+
+def _qualtrics_legacy(rng, rows: list[_Answers]) -> tuple[list[list[str]], int, list[str]]:
+    """The pre-2017 export: V1..V10 codes, a label row, a BOM and a trailing comma on every line."""
+    meta = [
+        "ResponseID",
+        "ResponseSet",
+        "Name",
+        "ExternalDataReference",
+        "EmailAddress",
+        "IPAddress",
+        "Status",
+        "StartDate",
+        "EndDate",
+        "Finished",
+    ]
+    header = [f"V{i}" for i in range(1, 11)] + ["Q1", "Q2", "Q3", "Q4", ""]
+    labels = meta + [NPS_Q, OPTIN_Q, HEARD_Q, BETTER_Q, ""]
+    out, ids = [header, labels], []
+    for a in rows:
+        rid = "R_" + "".join(rng.choices(ALPHABET, k=15))
+        ids.append(rid)
+        f = "%Y-%m-%d %H:%M:%S"
+        first, last = a.ids["first_name"] or "", a.ids["last_name"] or ""
+        name = f"{last}, {first}" if last else (first or "Anonymous")
+        out.append(
+            [
+                rid,
+                "Default Response Set",
+                name,
+                "",
+                a.ids["email"] or "",
+                _ip(rng),
+                "0",
+                _fmt(a.start, f),
+                _fmt(a.ts, f),
+                "1",
+                a.nps,
+                a.optin,
+                a.heard,
+                a.better,
+                "",
+            ]
+        )
+    return out, 2, ids
 
 
 def _surveymonkey(rng, rows: list[_Answers]) -> tuple[list[list[str]], int, list[str]]:
@@ -233,6 +278,7 @@ def _google_forms(rng, rows: list[_Answers]) -> tuple[list[list[str]], int, list
 
 WRITERS = {
     "qualtrics_3row": _qualtrics,
+    "qualtrics_legacy": _qualtrics_legacy,
     "surveymonkey": _surveymonkey,
     "typeform": _typeform,
     "google_forms": _google_forms,
@@ -280,6 +326,7 @@ def write_surveys(
                         rid,
                         rel,
                     )
-            inbox.write_csv(rel, rows, bom=layout == "qualtrics_3row" and rng.random() < 0.5)
+            bom = layout == "qualtrics_legacy" or (layout == "qualtrics_3row" and rng.random() < 0.5)
+            inbox.write_csv(rel, rows, bom=bom)
             written += len(answers)
     return written

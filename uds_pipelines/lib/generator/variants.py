@@ -12,6 +12,7 @@ from uds_pipelines.lib.generator.pools import JUNK_EMAILS, JUNK_PHONES
 # Share of records that carry a junk identifier shared by unrelated people.
 JUNK_SHARE = 0.02
 TRUNK_ZERO_REGIONS = {"GB", "DE", "FR"}
+IDD_00_REGIONS = {"GB", "DE", "FR", "IN"}
 
 
 def gmail_dots(rng: random.Random, local: str) -> str:
@@ -67,7 +68,10 @@ def phone_formats(e164: str, region: str) -> list[tuple[str, str]]:
         (intl, "phone international"),
         (national, "phone national"),
         (trunk, "phone (0)" if region in TRUNK_ZERO_REGIONS else "phone international"),
-        ("00" + intl[1:].replace(" ", ""), "phone 00 prefix"),
+        # "00" is the international prefix only where the dialling plan says so (not US 011, JP 010).
+        ("00" + intl[1:].replace(" ", ""), "phone 00 prefix")
+        if region in IDD_00_REGIONS
+        else (e164, "phone e164"),
         (national.replace(" ", "-").replace("(", "").replace(")", ""), "phone national dashes"),
     ]
     if len(_FORMATS_CACHE) > 500_000:

@@ -41,7 +41,7 @@ def build_graph(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _idr_input AS
-        SELECT source, record_id, id_type, id_value, hash(source, record_id) AS rk, hash(id_type, id_value) AS vk
+        SELECT source, record_id, id_type, id_value, hash(source || chr(31) || record_id) AS rk, hash(id_type || chr(31) || id_value) AS vk
         FROM (
             SELECT source::VARCHAR AS source, record_id::VARCHAR AS record_id,
                    id_type::VARCHAR AS id_type, id_value::VARCHAR AS id_value
@@ -63,8 +63,7 @@ def build_graph(
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _idr_records AS
-        SELECT (row_number() OVER (ORDER BY source, record_id) - 1)::BIGINT AS rec_idx, rk, source, record_id
-        FROM _idr_rec_keys;
+        SELECT (row_number() OVER () - 1)::BIGINT AS rec_idx, rk, source, record_id FROM _idr_rec_keys;
         CREATE OR REPLACE TEMP TABLE _idr_keys AS
         SELECT (row_number() OVER () - 1)::BIGINT AS val_id, vk, id_type, id_value FROM _idr_val_keys;
         CREATE OR REPLACE TEMP TABLE _idr_obs AS

@@ -35,7 +35,7 @@ def assign_ids(con: duckdb.DuckDBPyConnection, prev_map_sql: str, prev_registry_
     """From `_idr_records` and `_idr_comp`, create `_idr_overlap`, `_idr_claims` and `_idr_comp_ids`.
 
     A previous id claims the component holding most of its records (tie: the component with the
-    smallest (source, record_id) of its records; rec_idx follows that order). A component claimed by
+    smallest (source, record_id) of its records). A component claimed by
     several ids keeps the oldest (registry created_at, tie: smallest id); unclaimed components get new ids.
     """
     con.execute(
@@ -54,7 +54,7 @@ def assign_ids(con: duckdb.DuckDBPyConnection, prev_map_sql: str, prev_registry_
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _idr_overlap AS
-        SELECT c.comp, p.customer_id AS prev_id, count(*) AS n, min(r.rec_idx) AS min_rec
+        SELECT c.comp, p.customer_id AS prev_id, count(*) AS n, min(r.source || chr(31) || r.record_id) AS min_rec
         FROM _idr_records r
         JOIN (SELECT DISTINCT source, record_id, customer_id FROM ({prev_map_sql})
               WHERE customer_id IS NOT NULL) p

@@ -139,7 +139,13 @@ def land_stripe_files(
                 batch_path = final
         finally:
             con.execute(f"SET preserve_insertion_order={str(previous).lower()}")
-            for table in ("stripe_jl_env", "stripe_jl_off", "stripe_js_docs", "stripe_js_env", "stripe_all_env"):
+            for table in (
+                "stripe_jl_env",
+                "stripe_jl_off",
+                "stripe_js_docs",
+                "stripe_js_env",
+                "stripe_all_env",
+            ):
                 con.execute(f"DROP TABLE IF EXISTS {table}")
             con.execute("DROP TABLE IF EXISTS stripe_dups")
             if own:
@@ -163,7 +169,9 @@ def _inspect(path: Path, st: StripeFileStats) -> str | None:
     return None
 
 
-def _whole_file(st: StripeFileStats, quarantine: list[QuarantineRecord], reason: str, raw: str | None) -> None:
+def _whole_file(
+    st: StripeFileStats, quarantine: list[QuarantineRecord], reason: str, raw: str | None
+) -> None:
     st.records_read += 1
     st.records_quarantined += 1
     quarantine.append(QuarantineRecord(SOURCE, st.file_name, 0, reason, raw))
@@ -172,7 +180,9 @@ def _whole_file(st: StripeFileStats, quarantine: list[QuarantineRecord], reason:
 def _build_jsonl_env(con, jsonl, stats, quarantine, tmp: Path) -> str | None:
     """Pass 1 over the JSONL files; files DuckDB cannot read are cleaned, then probed one by one."""
     if not jsonl:
-        con.execute(envelope.create_jsonl_env("(SELECT NULL::VARCHAR AS filename, NULL::VARCHAR AS line WHERE false)"))
+        con.execute(
+            envelope.create_jsonl_env("(SELECT NULL::VARCHAR AS filename, NULL::VARCHAR AS line WHERE false)")
+        )
         return None
     readable = list(jsonl)
     try:
@@ -226,7 +236,9 @@ def _collect_bad(con, stats: dict[str, StripeFileStats], quarantine: list[Quaran
             where = "top level" if kinds[filename] == "event" else f"item {position}"
         else:
             where = f"line {position}"
-        quarantine.append(QuarantineRecord(SOURCE, st.file_name, int(position), describe(code, raw, where), raw))
+        quarantine.append(
+            QuarantineRecord(SOURCE, st.file_name, int(position), describe(code, raw, where), raw)
+        )
 
 
 def _apply_counts(con, stats: dict[str, StripeFileStats]) -> int:

@@ -67,15 +67,13 @@ def update_history(
         merged AS (
             SELECT * FROM prev WHERE exited_at IS NOT NULL
             UNION ALL
-            SELECT o.customer_id, o.segment, o.entered_at,
-                CASE WHEN o.segment NOT IN ({evaluated}) OR c.customer_id IS NOT NULL
-                     THEN NULL ELSE {at} END
+            -- One outer join: still in (keep open), left (close), new (open at as_of).
+            SELECT coalesce(o.customer_id, c.customer_id), coalesce(o.segment, c.segment),
+                coalesce(o.entered_at, {at}),
+                CASE WHEN o.customer_id IS NULL OR c.customer_id IS NOT NULL OR o.segment NOT IN ({evaluated})
+                     THEN CAST(NULL AS TIMESTAMP WITH TIME ZONE) ELSE {at} END
             FROM open_prev AS o
-            LEFT JOIN cur AS c ON c.customer_id = o.customer_id AND c.segment = o.segment
-            UNION ALL
-            SELECT c.customer_id, c.segment, {at}, CAST(NULL AS TIMESTAMP WITH TIME ZONE)
-            FROM cur AS c
-            ANTI JOIN open_prev AS o ON o.customer_id = c.customer_id AND o.segment = c.segment
+            FULL OUTER JOIN cur AS c ON c.customer_id = o.customer_id AND c.segment = o.segment
         )
         SELECT * FROM merged {keep}
         """

@@ -106,10 +106,9 @@ def compute_membership(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {membership_table} AS
-        SELECT c.customer_id, c.segment, h.entered_at
-        FROM _segment_current AS c
-        JOIN {history_table} AS h
-          ON h.customer_id = c.customer_id AND h.segment = c.segment AND h.exited_at IS NULL
+        -- The open history rows of this run's segments are exactly its members, with their entry time.
+        SELECT customer_id, segment, entered_at FROM {history_table}
+        WHERE exited_at IS NULL AND segment IN ({lake.sql_literal_list(evaluated) or "''"})
         """
     )
     con.execute("DROP TABLE _segment_current")

@@ -38,7 +38,9 @@ def build_stripe_staging(lake_dir: Path, con: duckdb.DuckDBPyConnection | None =
     try:
         landed = lake.read_table_sql(lake_dir / lake.LANDED_STRIPE, LANDED_COLUMNS)
         con.execute(f"CREATE OR REPLACE TEMP VIEW stripe_landed AS SELECT * FROM {landed}")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW stripe_checkout_sessions_v AS {stripe_sql.CHECKOUT_SESSIONS}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW stripe_checkout_sessions_v AS {stripe_sql.CHECKOUT_SESSIONS}"
+        )
         counts = {}
         for table, sql in STRIPE_STAGING_TABLES.items():
             counts[table] = lake.copy_query_to_parquet(con, sql, staging_path(lake_dir, table))

@@ -7,7 +7,13 @@ import io
 import json
 from pathlib import Path
 
-HEADER_ROWS = {"qualtrics_3row": 3, "surveymonkey": 2, "typeform": 1, "google_forms": 1}
+HEADER_ROWS = {
+    "qualtrics_3row": 3,
+    "qualtrics_legacy": 2,
+    "surveymonkey": 2,
+    "typeform": 1,
+    "google_forms": 1,
+}
 ID_COLUMN = {
     "qualtrics_3row": "ResponseId",
     "surveymonkey": "Respondent ID",

@@ -175,7 +175,11 @@ def test_survey_layouts(generated):
         p.name.rsplit("_", 1)[0]: list(csv.reader(io.StringIO(p.read_text("utf-8-sig"))))
         for p in folder.glob("*.csv")
     }
-    assert set(layouts) == {"qualtrics_3row", "surveymonkey", "typeform", "google_forms"}
+    assert set(layouts) == {"qualtrics_3row", "qualtrics_legacy", "surveymonkey", "typeform", "google_forms"}
+    assert (folder / "qualtrics_legacy_001.csv").read_bytes().startswith(b"\xef\xbb\xbfV1,V2,")
+    legacy = layouts["qualtrics_legacy"]
+    assert legacy[1][:3] == ["ResponseID", "ResponseSet", "Name"] and legacy[2][0].startswith("R_")
+    assert all(row[-1] == "" for row in legacy), "legacy exports end every line with a comma"
     q = layouts["qualtrics_3row"]
     assert q[2][q[0].index("Q1")] == '{"ImportId":"QID1"}' and NPS_Q in q[1] and OPTIN_Q in q[1]
     assert (

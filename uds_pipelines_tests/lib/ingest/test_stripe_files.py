@@ -13,8 +13,15 @@ from uds_pipelines.lib.ingest.stripe_files import LANDED_COLUMNS, batch_name_for
 
 
 def event(event_id: str, type_: str, created: int, obj: dict | None) -> dict:
-    body = {"id": event_id, "object": "event", "api_version": "2024-06-20", "created": created,
-            "livemode": False, "pending_webhooks": 1, "type": type_}
+    body = {
+        "id": event_id,
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": created,
+        "livemode": False,
+        "pending_webhooks": 1,
+        "type": type_,
+    }
     if obj is not None:
         body["data"] = {"object": obj}
     return body
@@ -22,7 +29,9 @@ def event(event_id: str, type_: str, created: int, obj: dict | None) -> dict:
 
 def write_jsonl(path: Path, rows: list) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [r if isinstance(r, bytes) else (r if isinstance(r, str) else json.dumps(r)).encode() for r in rows]
+    lines = [
+        r if isinstance(r, bytes) else (r if isinstance(r, str) else json.dumps(r)).encode() for r in rows
+    ]
     path.write_bytes(b"\n".join(lines) + b"\n")
     return path
 
@@ -33,9 +42,11 @@ def fixture(realdata: Path, name: str) -> dict:
 
 def landed(lake_dir: Path) -> list[dict]:
     con = duckdb.connect()
-    rel = con.execute(f"SELECT * FROM read_parquet('{lake_dir}/landed/stripe/*.parquet') ORDER BY source_file, position")
+    rel = con.execute(
+        f"SELECT * FROM read_parquet('{lake_dir}/landed/stripe/*.parquet') ORDER BY source_file, position"
+    )
     cols = [d[0] for d in rel.description]
-    return [dict(zip(cols, row)) for row in rel.fetchall()]
+    return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
 
 
 def quarantined(lake_dir: Path) -> list[tuple]:
@@ -50,11 +61,14 @@ def test_real_fixtures_land_with_envelope(tmp_path, realdata):
     customer = fixture(realdata, "customer")
     invoice = fixture(realdata, "invoice")
     charge = fixture(realdata, "charge")
-    src = write_jsonl(tmp_path / "in" / "events.jsonl", [
-        event("evt_c1", "customer.created", 1700000000, customer),
-        event("evt_i1", "invoice.paid", 1700000100, invoice),
-        event("evt_ch1", "charge.succeeded", 1700000200, charge),
-    ])
+    src = write_jsonl(
+        tmp_path / "in" / "events.jsonl",
+        [
+            event("evt_c1", "customer.created", 1700000000, customer),
+            event("evt_i1", "invoice.paid", 1700000100, invoice),
+            event("evt_ch1", "charge.succeeded", 1700000200, charge),
+        ],
+    )
     real_event = realdata / "stripe" / "openapi_fixture_event.json"  # a plan.created envelope
     result = land_stripe_files([src, real_event], tmp_path / "lake")
 
@@ -71,23 +85,30 @@ def test_real_fixtures_land_with_envelope(tmp_path, realdata):
     assert json.loads(rows["evt_ch1"]["payload"])["data"]["object"] == charge
     plan = rows["evt_1Pgc76B7WZ01zgkWwyRHS12y"]
     assert (plan["type"], plan["object_type"], plan["source_file"], plan["position"]) == (
-        "plan.created", "plan", "openapi_fixture_event.json", 1)
+        "plan.created",
+        "plan",
+        "openapi_fixture_event.json",
+        1,
+    )
     assert plan["api_version"] is None and plan["livemode"] is False
 
 
 def test_every_bad_input_kind_is_quarantined_and_the_rest_lands(tmp_path, realdata):
     good = event("evt_ok", "customer.created", 1700000000, fixture(realdata, "customer"))
-    src = write_jsonl(tmp_path / "in" / "mixed.jsonl", [
-        good,                                                       # 1
-        '{"id": "evt_trunc", "type": "charge.succeeded", "crea',     # 2 truncated JSON
-        b'{"id": "evt_utf", "name": "\xff\xfe"}',                    # 3 invalid UTF-8
-        "[1, 2, 3]",                                                 # 4 JSON array
-        event("", "x.y", 1700000000, {"id": "x"}) | {"id": None},    # 5 no id
-        event("evt_nodata", "customer.created", 1700000000, None),   # 6 no data.object
-        event("evt_badts", "customer.created", 0, {"id": "c"}) | {"created": "yesterday"},  # 7
-        "",                                                          # 8 blank: not a record
-        event("evt_unknown", "brand_new.type", 1700000001, {"id": "zz_1", "object": "zz"}),  # 9
-    ])
+    src = write_jsonl(
+        tmp_path / "in" / "mixed.jsonl",
+        [
+            good,  # 1
+            '{"id": "evt_trunc", "type": "charge.succeeded", "crea',  # 2 truncated JSON
+            b'{"id": "evt_utf", "name": "\xff\xfe"}',  # 3 invalid UTF-8
+            "[1, 2, 3]",  # 4 JSON array
+            event("", "x.y", 1700000000, {"id": "x"}) | {"id": None},  # 5 no id
+            event("evt_nodata", "customer.created", 1700000000, None),  # 6 no data.object
+            event("evt_badts", "customer.created", 0, {"id": "c"}) | {"created": "yesterday"},  # 7
+            "",  # 8 blank: not a record
+            event("evt_unknown", "brand_new.type", 1700000001, {"id": "zz_1", "object": "zz"}),  # 9
+        ],
+    )
     empty = tmp_path / "in" / "empty.jsonl"
     empty.write_bytes(b"")
     bad_json = tmp_path / "in" / "broken.json"
@@ -109,27 +130,42 @@ def test_every_bad_input_kind_is_quarantined_and_the_rest_lands(tmp_path, realda
     assert [r["position"] for r in landed(tmp_path / "lake")] == [1, 9]
     stats = {f.file_name: f for f in result.files}
     assert (stats["mixed.jsonl"].records_read, stats["mixed.jsonl"].records_landed) == (8, 2)
-    assert result.records_read == result.records_landed + result.records_quarantined + result.duplicates_skipped
+    assert (
+        result.records_read == result.records_landed + result.records_quarantined + result.duplicates_skipped
+    )
     on_disk = quarantined(tmp_path / "lake")
     assert len(on_disk) == 8 and {q[0] for q in on_disk} == {"stripe"}
-    raw = duckdb.connect().execute(
-        f"SELECT raw FROM read_parquet('{tmp_path}/lake/quarantine/*.parquet') WHERE position = 4"
-    ).fetchone()[0]
+    raw = (
+        duckdb.connect()
+        .execute(f"SELECT raw FROM read_parquet('{tmp_path}/lake/quarantine/*.parquet') WHERE position = 4")
+        .fetchone()[0]
+    )
     assert raw == "[1, 2, 3]"
 
 
 def test_json_list_object_positions_and_bad_items(tmp_path):
-    doc = {"object": "list", "has_more": False, "data": [
-        event("evt_a", "customer.created", 1700000000, {"id": "cus_a", "object": "customer"}),
-        {"object": "event", "type": "x", "created": 1, "data": {"object": {}}},
-        event("evt_b", "charge.succeeded", 1700000001, {"id": "ch_b", "object": "charge", "customer": "cus_a"}),
-    ]}
+    doc = {
+        "object": "list",
+        "has_more": False,
+        "data": [
+            event("evt_a", "customer.created", 1700000000, {"id": "cus_a", "object": "customer"}),
+            {"object": "event", "type": "x", "created": 1, "data": {"object": {}}},
+            event(
+                "evt_b",
+                "charge.succeeded",
+                1700000001,
+                {"id": "ch_b", "object": "charge", "customer": "cus_a"},
+            ),
+        ],
+    }
     path = tmp_path / "page.json"
     path.write_text(json.dumps(doc))
     result = land_stripe_files([path], tmp_path / "lake")
     rows = landed(tmp_path / "lake")
     assert [(r["event_id"], r["position"], r["customer_ref"]) for r in rows] == [
-        ("evt_a", 1, "cus_a"), ("evt_b", 3, "cus_a")]
+        ("evt_a", 1, "cus_a"),
+        ("evt_b", 3, "cus_a"),
+    ]
     assert [(q.position, q.reason) for q in result.quarantine] == [(2, "event without id at item 2")]
     assert result.files[0].records_read == 3 and result.conserved
 
@@ -150,8 +186,10 @@ def test_duplicates_within_and_across_batches_are_skipped(tmp_path):
 
 
 def test_rerun_after_crash_is_idempotent(tmp_path):
-    rows = [event(f"evt_{i}", "charge.succeeded", 1700000000 + i, {"id": f"ch_{i}", "object": "charge"})
-            for i in range(5)] + ["{broken"]
+    rows = [
+        event(f"evt_{i}", "charge.succeeded", 1700000000 + i, {"id": f"ch_{i}", "object": "charge"})
+        for i in range(5)
+    ] + ["{broken"]
     src = write_jsonl(tmp_path / "in" / "batch.jsonl", rows)
     first = land_stripe_files([src], tmp_path / "lake")
     # a killed earlier attempt of the same batch left a temp file behind
@@ -172,17 +210,28 @@ def test_positions_follow_lines_across_files_and_blank_lines(tmp_path):
     for f in range(3):
         rows = []
         for i in range(20_000):
-            rows.append("" if i % 97 == 5 else event(
-                f"evt_{f}_{i + 1}", "charge.succeeded", 1700000000 + i,
-                {"id": f"ch_{f}_{i}", "object": "charge", "description": "x" * (i % 300)}))
+            rows.append(
+                ""
+                if i % 97 == 5
+                else event(
+                    f"evt_{f}_{i + 1}",
+                    "charge.succeeded",
+                    1700000000 + i,
+                    {"id": f"ch_{f}_{i}", "object": "charge", "description": "x" * (i % 300)},
+                )
+            )
         files.append(write_jsonl(tmp_path / f"part{f}.jsonl", rows))
     con = lake.duckdb_connection(threads=2)  # a caller's connection: settings must be restored
     result = land_stripe_files(files, tmp_path / "lake", con=con)
     assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0] is False
-    wrong = duckdb.connect().execute(
-        f"SELECT count(*), count(*) FILTER (WHERE event_id <> 'evt_' || substr(source_file, 5, 1) || '_' || position)"
-        f" FROM '{result.batch_path}'"
-    ).fetchone()
+    wrong = (
+        duckdb.connect()
+        .execute(
+            f"SELECT count(*), count(*) FILTER (WHERE event_id <> 'evt_' || substr(source_file, 5, 1) || '_' || position)"
+            f" FROM '{result.batch_path}'"
+        )
+        .fetchone()
+    )
     assert wrong == (result.records_landed, 0)
     assert result.records_landed == 3 * (20_000 - len(range(5, 20_000, 97)))
 

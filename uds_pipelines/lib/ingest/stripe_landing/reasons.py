@@ -10,7 +10,12 @@ from uds_pipelines.lib.ingest.stripe_landing.envelope import LINE_DELIMITER, MAX
 from uds_pipelines.lib.quarantine import MAX_RAW_CHARS, QuarantineRecord, decode_raw
 
 SOURCE = "stripe"
-_JSON_TYPE_NAMES = {"ARRAY": "JSON array", "VARCHAR": "JSON string", "BOOLEAN": "JSON boolean", "NULL": "JSON null"}
+_JSON_TYPE_NAMES = {
+    "ARRAY": "JSON array",
+    "VARCHAR": "JSON string",
+    "BOOLEAN": "JSON boolean",
+    "NULL": "JSON null",
+}
 
 
 def _json_error(text: str | None) -> str:

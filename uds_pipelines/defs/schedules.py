@@ -1,0 +1,64 @@
+"""Jobs and schedules. Sensors keep ingestion continuous; profiles and segments are rebuilt
+daily at 02:00 UTC; audiences are exported daily at 03:00 UTC, after them; the Stripe Events API
+catch-up runs hourly. Each asset has exactly one trigger; `uds_full_run` (what `uds-run` calls)
+runs everything on demand."""
+
+import dagster as dg
+
+from uds_pipelines import constants as c
+
+LANDING_ASSETS = ["landed_stripe_events", "landed_survey_responses", "landed_form_submissions", "landed_privacy_requests"]
+
+uds_full_run = dg.define_asset_job(
+    c.JOB_FULL_RUN,
+    selection=dg.AssetSelection.all(),
+    description="Everything in the inbox through the whole graph once (what uds-run runs).",
+    tags={"uds/exclusive": "identity"},
+)
+
+daily_profiles_job = dg.define_asset_job(
+    c.JOB_DAILY_PROFILES,
+    selection=(
+        dg.AssetSelection.assets("stripe_staging")
+        | dg.AssetSelection.groups(c.GROUP_IDENTITY, c.GROUP_PROFILES, c.GROUP_SEGMENTS)
+    ),
+    description="Staging, identity resolution, profiles, KPIs and segments.",
+    tags={"uds/exclusive": "identity"},
+)
+
+daily_audiences_job = dg.define_asset_job(
+    c.JOB_DAILY_AUDIENCES,
+    selection=dg.AssetSelection.groups(c.GROUP_AUDIENCES),
+    description="Consent-safe audience exports and warehouse publishing.",
+    tags={"uds/exclusive": "identity"},
+)
+
+stripe_catchup_job = dg.define_asset_job(
+    c.JOB_STRIPE_CATCHUP,
+    selection=dg.AssetSelection.assets("stripe_events_api_pull"),
+    description="Pull events the webhook receiver missed from the Stripe Events API.",
+)
+
+daily_profiles_schedule = dg.ScheduleDefinition(
+    name="daily_profiles_schedule",
+    job=daily_profiles_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+daily_audiences_schedule = dg.ScheduleDefinition(
+    name="daily_audiences_schedule",
+    job=daily_audiences_job,
+    cron_schedule="0 3 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+hourly_stripe_catchup_schedule = dg.ScheduleDefinition(
+    name="hourly_stripe_catchup_schedule",
+    job=stripe_catchup_job,
+    cron_schedule="15 * * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)

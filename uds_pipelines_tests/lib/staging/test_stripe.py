@@ -1,0 +1,246 @@
+"""Tests for the Stripe staging tables, built over landed events wrapped around real Stripe objects."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
+from uds_pipelines.lib.staging.stripe import build_stripe_staging, staging_path
+
+T0 = 1_700_000_000
+
+
+def fx(realdata: Path, name: str) -> dict:
+    return json.loads((realdata / "stripe" / f"openapi_fixture_{name}.json").read_text())
+
+
+def ev(event_id: str, type_: str, created: int, obj: dict) -> dict:
+    return {
+        "id": event_id,
+        "object": "event",
+        "created": created,
+        "type": type_,
+        "livemode": False,
+        "api_version": "2024-06-20",
+        "data": {"object": obj},
+    }
+
+
+def land(tmp_path: Path, name: str, events: list[dict]) -> None:
+    path = tmp_path / "inbox" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    result = land_stripe_files([path], tmp_path / "lake")
+    assert result.records_quarantined == 0
+
+
+def table(tmp_path: Path, name: str, order: str) -> list[dict]:
+    rel = duckdb.connect().execute(
+        f"SELECT * FROM '{staging_path(tmp_path / 'lake', name)}' ORDER BY {order}"
+    )
+    cols = [d[0] for d in rel.description]
+    return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
+
+
+def utc(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+def test_customers_newest_state_wins_and_deletion(tmp_path, realdata):
+    customer = fx(realdata, "customer")
+    updated = copy.deepcopy(customer) | {"email": "new@example.com", "name": "Jenny Rosen"}
+    updated["address"]["country"] = "DE"
+    other = copy.deepcopy(customer) | {"id": "cus_OTHER", "email": "other@example.com"}
+    # updated arrives first in the file, created (older) second: file order must not matter
+    land(
+        tmp_path,
+        "a.jsonl",
+        [
+            ev("evt_2", "customer.updated", T0 + 60, updated),
+            ev("evt_1", "customer.created", T0, customer),
+            ev("evt_3", "customer.created", T0, other),
+        ],
+    )
+    land(
+        tmp_path,
+        "b.jsonl",
+        [
+            ev("evt_1", "customer.created", T0, customer),  # duplicate delivery
+            ev("evt_9", "customer.deleted", T0 + 90, fx(realdata, "deleted_customer")),
+        ],
+    )
+    counts = build_stripe_staging(tmp_path / "lake")
+    assert counts["stripe_events"] == 4 and counts["stripe_customers"] == 2
+    rows = table(tmp_path, "stripe_customers", "customer_id")
+    assert (
+        rows[0]["customer_id"] == "cus_OTHER"
+        and rows[0]["deleted"] is False
+        and rows[0]["deleted_at"] is None
+    )
+    main = rows[1]
+    assert (main["customer_id"], main["email"], main["name"], main["country"]) == (
+        "cus_QXg1o8vcGmoR32",
+        "new@example.com",
+        "Jenny Rosen",
+        "DE",
+    )
+    assert main["created"] == utc(1234567890)
+    assert main["deleted"] is True and main["deleted_at"] == utc(T0 + 90)
+    assert main["updated_at"] == utc(T0 + 90)
+
+
+def test_charges_and_refunds_from_both_sources(tmp_path, realdata):
+    charge = fx(realdata, "charge")
+    refund = fx(realdata, "refund")
+    refunded = copy.deepcopy(charge) | {"amount_refunded": 100, "refunded": True, "customer": "cus_1"}
+    refunded["refunds"]["data"] = [refund]
+    later_refund = refund | {"status": "failed"}
+    land(
+        tmp_path,
+        "c.jsonl",
+        [
+            ev("evt_r2", "refund.updated", T0 + 50, later_refund),
+            ev("evt_c2", "charge.refunded", T0 + 40, refunded),
+            ev("evt_c1", "charge.succeeded", T0, charge),
+        ],
+    )
+    build_stripe_staging(tmp_path / "lake")
+    [ch] = table(tmp_path, "stripe_charges", "charge_id")
+    assert (ch["charge_id"], ch["customer_id"], ch["amount"], ch["amount_refunded"], ch["currency"]) == (
+        "ch_1PgafuB7WZ01zgkWXYmPNZs8",
+        "cus_1",
+        100,
+        100,
+        "usd",
+    )
+    assert (ch["status"], ch["paid"], ch["refunded"], ch["created"]) == (
+        "succeeded",
+        True,
+        True,
+        utc(1234567890),
+    )
+    [rf] = table(tmp_path, "stripe_refunds", "refund_id")
+    assert (rf["refund_id"], rf["charge_id"], rf["amount"], rf["currency"], rf["status"]) == (
+        "re_1Pgc72B7WZ01zgkWqPvrRrPE",
+        "ch_1PgafuB7WZ01zgkWXYmPNZs8",
+        100,
+        "usd",
+        "failed",
+    )
+
+
+def test_invoices_paid_at_from_status_transitions(tmp_path, realdata):
+    draft = fx(realdata, "invoice")
+    paid = copy.deepcopy(draft) | {"status": "paid", "amount_paid": 1000, "charge": "ch_9"}
+    paid["status_transitions"]["paid_at"] = T0 + 30
+    land(
+        tmp_path,
+        "i.jsonl",
+        [ev("evt_p", "invoice.paid", T0 + 30, paid), ev("evt_d", "invoice.created", T0, draft)],
+    )
+    build_stripe_staging(tmp_path / "lake")
+    [inv] = table(tmp_path, "stripe_invoices", "invoice_id")
+    assert (inv["invoice_id"], inv["customer_id"], inv["status"], inv["amount_paid"], inv["currency"]) == (
+        "in_1Pgc6tB7WZ01zgkWu9fdqL6I",
+        "cus_QXg1o8vcGmoR32",
+        "paid",
+        1000,
+        "usd",
+    )
+    assert inv["paid_at"] == utc(T0 + 30) and inv["charge_id"] == "ch_9"
+    assert inv["subscription_id"] == "subscription"  # from parent.subscription_details in this API shape
+
+
+def test_subscription_mrr_normalised_to_a_month(tmp_path, realdata):
+    sub = fx(realdata, "subscription")
+    item = sub["items"]["data"][0]
+    multi = copy.deepcopy(sub) | {"id": "sub_multi", "status": "past_due"}
+
+    def with_price(amount: int, quantity: int, interval: str, count: int) -> dict:
+        new = copy.deepcopy(item)
+        new["price"]["unit_amount"], new["quantity"] = amount, quantity
+        new["price"]["recurring"] = {"interval": interval, "interval_count": count}
+        return new
+
+    multi["items"]["data"] = [
+        with_price(12000, 2, "year", 1),
+        with_price(1000, 1, "week", 1),
+        with_price(3000, 1, "month", 3),
+        with_price(10, 3, "day", 1),
+    ]
+    land(
+        tmp_path,
+        "s.jsonl",
+        [
+            ev("evt_s1", "customer.subscription.created", T0, sub),
+            ev("evt_s2", "customer.subscription.updated", T0, multi),
+        ],
+    )
+    build_stripe_staging(tmp_path / "lake")
+    rows = {r["subscription_id"]: r for r in table(tmp_path, "stripe_subscriptions", "subscription_id")}
+    real = rows["sub_1Pgc6rB7WZ01zgkWNy0Cn5nw"]
+    # price.recurring (month, count 1) wins over the fixture's placeholder plan.interval_count
+    assert (real["mrr_minor"], real["currency"], real["status"], real["customer_id"]) == (
+        2000,
+        "usd",
+        "active",
+        "cus_QXg1o8vcGmoR32",
+    )
+    assert real["canceled_at"] == utc(1234567890)
+    assert rows["sub_multi"]["mrr_minor"] == round(2000 + 1000 * 52 / 12 + 1000 + 30 * 365 / 12)
+
+
+def test_checkout_sessions_and_consents(tmp_path, realdata):
+    session = fx(realdata, "checkout_session")  # promotions null: no consent statement
+    opted_in = copy.deepcopy(session) | {"id": "cs_in", "customer": "cus_A"}
+    opted_in["consent"]["promotions"] = "opt_in"
+    opted_out = copy.deepcopy(session) | {"id": "cs_out", "customer": None, "created": None}
+    opted_out["consent"]["promotions"] = "opt_out"
+    opted_out["customer_details"]["email"] = "out@example.com"
+    land(
+        tmp_path,
+        "k.jsonl",
+        [
+            ev("evt_k0", "checkout.session.completed", T0, session),
+            ev("evt_k1", "checkout.session.completed", T0 + 1, opted_in),
+            ev("evt_k2", "checkout.session.completed", T0 + 2, opted_out),
+        ],
+    )
+    counts = build_stripe_staging(tmp_path / "lake")
+    sessions = {r["session_id"]: r for r in table(tmp_path, "stripe_checkout_sessions", "session_id")}
+    assert counts["stripe_checkout_sessions"] == 3
+    real = sessions["cs_test_a1YS1URlnyQCN5fUUduORoQ7Pw41PJqDWkIVQCpJPqkfIhd6tVY8XB1OLY"]
+    assert (real["customer_email"], real["promotions_consent"], real["customer_id"]) == (
+        "example@example.com",
+        None,
+        None,
+    )
+    consents = table(tmp_path, "stripe_consents", "source_record, identifier_type")
+    got = [
+        (c["identifier_type"], c["identifier"], c["granted"], c["captured_at"], c["source_record"])
+        for c in consents
+    ]
+    assert got == [
+        ("email", "example@example.com", True, utc(1234567890), "cs_in"),
+        ("stripe_customer", "cus_A", True, utc(1234567890), "cs_in"),
+        ("email", "out@example.com", False, utc(T0 + 2), "cs_out"),  # no session created: event time
+    ]
+    assert {(c["purpose"], c["source"], c["source_file"]) for c in consents} == {
+        ("email_marketing", "stripe", "k.jsonl")
+    }
+
+
+def test_staging_before_anything_landed_is_empty_and_typed(tmp_path):
+    counts = build_stripe_staging(tmp_path / "lake")
+    assert set(counts.values()) == {0} and len(counts) == 8
+    schema = (
+        duckdb.connect()
+        .execute(f"DESCRIBE SELECT * FROM '{staging_path(tmp_path / 'lake', 'stripe_subscriptions')}'")
+        .fetchall()
+    )
+    assert ("mrr_minor", "BIGINT") in [(c[0], c[1]) for c in schema]

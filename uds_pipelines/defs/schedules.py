@@ -7,7 +7,12 @@ import dagster as dg
 
 from uds_pipelines import constants as c
 
-LANDING_ASSETS = ["landed_stripe_events", "landed_survey_responses", "landed_form_submissions", "landed_privacy_requests"]
+LANDING_ASSETS = [
+    "landed_stripe_events",
+    "landed_survey_responses",
+    "landed_form_submissions",
+    "landed_privacy_requests",
+]
 
 uds_full_run = dg.define_asset_job(
     c.JOB_FULL_RUN,

@@ -120,7 +120,7 @@ def audience_exports(context: dg.AssetExecutionContext, uds: UdsSettingsResource
                 excluded_customers_sql=excluded_customers_sql(lake_dir),
                 con=con,
             )
-            paths = write_audience_files(plan, settings.exports_dir, context.run_id, settings.as_of())
+            paths = write_audience_files(plan, settings.exports_dir, context.run.run_id, settings.as_of())
             written.append({"audience": audience.name, "file": paths[0].name, "rows": rows.num_rows})
     finally:
         con.close()
@@ -143,9 +143,7 @@ def warehouse_tables(context: dg.AssetExecutionContext, uds: UdsSettingsResource
     audiences, _ = _load(settings)
     to_warehouse = {a.name for a in audiences if "warehouse" in a.destinations}
     members = pq.read_table(lake_dir / MEMBERS)
-    members = members.filter(
-        pc.is_in(members["audience"], pa.array(sorted(to_warehouse), pa.string()))
-    )
+    members = members.filter(pc.is_in(members["audience"], pa.array(sorted(to_warehouse), pa.string())))
     counts = warehouse.publish_tables(
         settings.warehouse_url,
         {"customer_profiles": pq.read_table(lake_dir / lake.PROFILES), "audience_members": members},

@@ -65,7 +65,7 @@ def identity_map(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
             previous_map_path=_existing(out / "identity_map.parquet"),
             previous_registry_path=_existing(out / "customer_registry.parquet"),
             config=GuardrailConfig(),
-            run_id=context.run_id,
+            run_id=context.run.run_id,
             now=settings.as_of(),
             matching=settings.matching,
             person_attributes_sql=attributes_sql(settings.lake_dir)

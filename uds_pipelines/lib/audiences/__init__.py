@@ -14,7 +14,7 @@ from uds_pipelines.lib.audiences.export import (
     AudienceCheckFailed,
     audience_file_name,
     audience_members_table,
-    neutralize_formulas,
+    formula_safe_sql,
     write_audience_files,
 )
 from uds_pipelines.lib.audiences.hashing import hash_email, hash_phone
@@ -36,7 +36,7 @@ __all__ = [
     "hash_email",
     "hash_phone",
     "load_audiences",
-    "neutralize_formulas",
+    "formula_safe_sql",
     "parse_audiences",
     "plan_audience",
     "write_audience_files",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import json
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from uds_pipelines.lib import lake
 from uds_pipelines.lib.audiences.checks import check_audience
@@ -37,18 +36,9 @@ class AudienceCheckFailed(RuntimeError):
     """Refused to write an audience whose rows fail `check_audience` (message has counts only)."""
 
 
-def neutralize_formulas(table: pa.Table) -> pa.Table:
-    """Prefix `'` to text cells that start with `=`, `+`, `-`, `@`, tab or CR."""
-    for index, name in enumerate(table.column_names):
-        column = table.column(index)
-        if name in VERBATIM_COLUMNS or not pa.types.is_string(column.type) and not pa.types.is_large_string(
-            column.type
-        ):
-            continue
-        risky = pc.fill_null(pc.match_substring_regex(column, FORMULA_START), False)
-        fixed = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
-        table = table.set_column(index, name, fixed)
-    return table
+def formula_safe_sql(column: str) -> str:
+    """DuckDB expression prefixing `'` to a text cell starting with `=`, `+`, `-`, `@`, tab or CR."""
+    return f"CASE WHEN regexp_matches({column}, '{FORMULA_START}') THEN chr(39) || {column} ELSE {column} END"
 
 
 def audience_file_name(audience: str, as_of: datetime) -> str:
@@ -56,19 +46,24 @@ def audience_file_name(audience: str, as_of: datetime) -> str:
     return f"{audience}-{day:%Y%m%d}.csv"
 
 
-def _write_csv_atomic(table: pa.Table, final: Path, batch_rows: int = 65536) -> str:
-    """Plain RFC 4180 CSV (quotes only where needed, unquoted header); returns the file's sha256."""
+def _write_csv_atomic(plan: AudiencePlan, columns: list[str], final: Path) -> str:
+    """CSV via DuckDB (header, quotes only where needed, NULL as empty); returns the file's sha256."""
+    view = f"_audience_rows_{uuid.uuid4().hex[:8]}"
+    select = ", ".join(
+        f'"{c}"' if c in VERBATIM_COLUMNS else f'{formula_safe_sql(chr(34) + c + chr(34))} AS "{c}"'
+        for c in columns
+    )
     tmp = lake.temp_path_for(final)
+    plan.con.register(view, plan.rows)
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as handle:
-            # CRLF per RFC 4180; it also makes the writer quote cells containing a bare CR.
-            writer = csv.writer(handle, lineterminator="\r\n")
-            writer.writerow(table.column_names)
-            for batch in table.to_batches(max_chunksize=batch_rows):
-                writer.writerows(zip(*(column.to_pylist() for column in batch.columns), strict=True))
+        plan.con.execute(
+            f"COPY (SELECT {select} FROM {view} ORDER BY customer_id) TO '{lake._sql_path(tmp)}' "
+            "(FORMAT csv, HEADER true)"
+        )
         digest = lake.sha256_file(tmp)
         lake.atomic_replace(tmp, final)
     finally:
+        plan.con.unregister(view)
         tmp.unlink(missing_ok=True)
     return digest
 
@@ -96,8 +91,7 @@ def write_audience_files(plan: AudiencePlan, exports_dir: Path, run_id: str, as_
     folder = exports_dir / "audiences" / audience.name
     folder.mkdir(parents=True, exist_ok=True)
     csv_path = folder / audience_file_name(audience.name, as_of)
-    rows = neutralize_formulas(plan.rows.select(FORMAT_COLUMNS[audience.format]))
-    digest = _write_csv_atomic(rows, csv_path)
+    digest = _write_csv_atomic(plan, FORMAT_COLUMNS[audience.format], csv_path)
     manifest = {
         "audience": audience.name,
         "segment": audience.segment,
@@ -106,7 +100,7 @@ def write_audience_files(plan: AudiencePlan, exports_dir: Path, run_id: str, as_
         "destinations": list(audience.destinations),
         "file": csv_path.name,
         "columns": FORMAT_COLUMNS[audience.format],
-        "rows": rows.num_rows,
+        "rows": plan.rows.num_rows,
         "sha256": digest,
         "run_id": run_id,
         "as_of": as_of.astimezone(timezone.utc).isoformat() if as_of.tzinfo else as_of.isoformat(),

@@ -101,15 +101,18 @@ def effective_consent(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
-        WITH latest AS (
-            SELECT * FROM _consent_matched WHERE customer_id IS NOT NULL
-            QUALIFY captured_at = max(captured_at) OVER (PARTITION BY customer_id, purpose)
+        -- One aggregate instead of a window: order statements by time, and at the same instant
+        -- put a "no" after a "yes" so that the tie decides no.
+        WITH ranked AS (
+            SELECT customer_id, purpose, granted, captured_at, source,
+                epoch_us(captured_at) * 2 + CAST(NOT granted AS BIGINT) AS decision_key
+            FROM _consent_matched WHERE customer_id IS NOT NULL
         )
         SELECT customer_id, purpose,
-            bool_and(granted) AS granted,
+            arg_max(granted, decision_key) AS granted,
             max(captured_at) AS decided_at,
-            coalesce(min(source) FILTER (WHERE NOT granted), min(source)) AS decided_by_source
-        FROM latest
+            arg_max(source, decision_key) AS decided_by_source
+        FROM ranked
         GROUP BY ALL
         """
     )

@@ -107,6 +107,10 @@ class _Chunks:
         else:
             self.futures = [self.pool.submit(build_chunk, job) for job in jobs]
 
+    def cancel(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
     def wait(self) -> list[ChunkResult]:
         if self.pool is not None:
             try:
@@ -114,6 +118,49 @@ class _Chunks:
             finally:
                 self.pool.shutdown()
         return self.results
+
+
+def _write_other_sources(
+    rng: random.Random,
+    inbox: Inbox,
+    truth: Truth,
+    persons: list[Person],
+    first: dict[str, int],
+    end_ts: int,
+    customer_ids: dict[str, list[str]],
+) -> None:
+    """Surveys, forms (with opt-in then withdrawal) and privacy requests, timed after each person's first visit."""
+
+    def later(p: Person, lo: float = 0.0) -> int:
+        base = first[p.person_id]
+        return rng.randint(base + int((end_ts - base) * lo), end_ts - 60)
+
+    respondents = [
+        (p, later(p)) for p in persons if "surveys" in p.sources for _ in range(1 + (rng.random() < 0.1))
+    ]
+    write_surveys(rng, inbox, truth, respondents)
+
+    form_plan: list[tuple[Person, int, bool | None]] = []
+    for p in persons:
+        if "forms" not in p.sources:
+            continue
+        if rng.random() < 0.1:
+            # Opt in, then withdraw later through another form.
+            t1 = later(p)
+            form_plan += [(p, t1, True), (p, rng.randint(t1 + 60, max(t1 + 61, end_ts - 30)), False)]
+        form_plan += [(p, later(p), None) for _ in range(rng.choices([1, 2, 3], [6, 3, 1])[0])]
+    write_forms(rng, inbox, truth, form_plan)
+
+    requests: list[tuple[str, Person, int]] = []
+    for p in persons:
+        if p.erased:
+            requests.append(("erasure", p, later(p, 0.8)))
+        roll = rng.random()
+        if roll < 0.02:
+            requests.append(("access", p, later(p, 0.5)))
+        elif roll < 0.06:
+            requests.append(("consent", p, later(p, 0.5)))
+    write_privacy(rng, inbox, truth, requests, customer_ids)
 
 
 def generate(
@@ -132,6 +179,8 @@ def generate(
     began = time.perf_counter()
     out_dir = Path(out_dir)
     start_ts, end_ts = _ts(start), _ts(end)
+    if people < 1:
+        raise ValueError("people must be at least 1")
     if end_ts <= start_ts + 30 * DAY:
         raise ValueError("end must be at least 30 days after start")
     rng = random.Random(seed)
@@ -151,37 +200,11 @@ def generate(
     for plan in plans:
         customer_ids.setdefault(plan.person.person_id, []).append(plan.customer_id)
 
-    def later(p: Person, lo: float = 0.0) -> int:
-        base = first[p.person_id]
-        return rng.randint(base + int((end_ts - base) * lo), end_ts - 60)
-
-    respondents = [
-        (p, later(p)) for p in persons if "surveys" in p.sources for _ in range(1 + (rng.random() < 0.1))
-    ]
-    write_surveys(rng, inbox, others, respondents)
-
-    form_plan: list[tuple[Person, int, bool | None]] = []
-    for p in persons:
-        if "forms" not in p.sources:
-            continue
-        if rng.random() < 0.1:
-            # Opt in, then withdraw later through another form.
-            t1 = later(p)
-            form_plan += [(p, t1, True), (p, rng.randint(t1 + 60, max(t1 + 61, end_ts - 30)), False)]
-        form_plan += [(p, later(p), None) for _ in range(rng.choices([1, 2, 3], [6, 3, 1])[0])]
-    write_forms(rng, inbox, others, form_plan)
-
-    requests: list[tuple[str, Person, int]] = []
-    for p in persons:
-        if p.erased:
-            requests.append(("erasure", p, later(p, 0.8)))
-        roll = rng.random()
-        if roll < 0.02:
-            requests.append(("access", p, later(p, 0.5)))
-        elif roll < 0.06:
-            requests.append(("consent", p, later(p, 0.5)))
-    write_privacy(rng, inbox, others, requests, customer_ids)
-
+    try:
+        _write_other_sources(rng, inbox, others, persons, first, end_ts, customer_ids)
+    except BaseException:
+        chunks.cancel()
+        raise
     results = chunks.wait()
     files = 0
     for result in results:

@@ -7,25 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from uds_pipelines.lib.generator.people import Person
+from uds_pipelines.lib.generator.pools import COUNTRY_NAMES, UTM
 from uds_pipelines.lib.generator.stripe_objects import ALPHABET
 from uds_pipelines.lib.generator.variants import identity_fields
 
-COUNTRY_NAMES = {
-    "US": "United States",
-    "GB": "United Kingdom",
-    "DE": "Germany",
-    "FR": "France",
-    "BR": "Brazil",
-    "IN": "India",
-    "JP": "Japan",
-}
-UTM = [
-    ("google", "cpc", "spring_sale_2025"),
-    ("newsletter", "email", "monthly_digest"),
-    ("facebook", "social", "black_friday"),
-    ("instagram", "social", "launch_2026"),
-    ("partner", "referral", ""),
-]
 EMAIL_TEXT = "I agree to receive marketing emails from Acme."
 SMS_TEXT = "I agree to receive text messages (SMS) about offers from Acme."
 HUBSPOT_SUBSCRIPTIONS = {"email_marketing": 999, "sms_marketing": 1001}

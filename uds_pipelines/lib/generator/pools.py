@@ -243,6 +243,24 @@ NICKNAMES: dict[str, list[str]] = {
     "Ashley": ["Ash"],
 }
 
+# How forms write countries, and the campaigns submissions are tagged with.
+COUNTRY_NAMES = {
+    "US": "United States",
+    "GB": "United Kingdom",
+    "DE": "Germany",
+    "FR": "France",
+    "BR": "Brazil",
+    "IN": "India",
+    "JP": "Japan",
+}
+UTM = [
+    ("google", "cpc", "spring_sale_2025"),
+    ("newsletter", "email", "monthly_digest"),
+    ("facebook", "social", "black_friday"),
+    ("instagram", "social", "launch_2026"),
+    ("partner", "referral", ""),
+]
+
 JUNK_EMAILS = ["test@test.com", "noreply@example.com", "TEST@TEST.COM", "none@none.com"]
 JUNK_PHONES = ["0000000000", "+1 555 555 5555", "555-555-5555", "+15555555555", "1234567890"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from uds_pipelines.lib.generator import stripe_objects as so
@@ -211,7 +212,15 @@ def customer_events(rng: random.Random, plan: CustomerPlan, end_ts: int) -> list
     return events
 
 
-def _invoice_pair(rng, emit, open_charges: list[dict], sub: dict, t: int, cust: dict, reason: str) -> None:
+def _invoice_pair(
+    rng: random.Random,
+    emit: Callable[..., None],
+    open_charges: list[dict],
+    sub: dict,
+    t: int,
+    cust: dict,
+    reason: str,
+) -> None:
     """A subscription payment: charge.succeeded (carrying `invoice`) then invoice.paid (carrying `charge`)."""
     item = sub["items"]["data"][0]
     amount = item["price"]["unit_amount"] * item["quantity"]

@@ -81,7 +81,9 @@ def customer(cid: str, created: int, email, name, phone, addr: dict, currency, p
     }
 
 
-def charge(rng, created: int, cid: str, amount: int, currency: str, email, name, invoice=None) -> dict:
+def charge(
+    rng: random.Random, created: int, cid: str, amount: int, currency: str, email, name, invoice=None
+) -> dict:
     ch = sid(rng, "ch_")
     return {
         "id": ch,
@@ -114,7 +116,7 @@ def charge(rng, created: int, cid: str, amount: int, currency: str, email, name,
     }
 
 
-def refund(rng, created: int, ch: dict, amount: int) -> dict:
+def refund(rng: random.Random, created: int, ch: dict, amount: int) -> dict:
     return {
         "id": sid(rng, "re_"),
         "object": "refund",
@@ -144,7 +146,7 @@ def price(price_id: str, unit_amount: int, currency: str, interval: str) -> dict
     }
 
 
-def subscription(rng, created: int, cid: str, pr: dict, quantity: int) -> dict:
+def subscription(rng: random.Random, created: int, cid: str, pr: dict, quantity: int) -> dict:
     sub = sid(rng, "sub_")
     period = 30 * 86400 if pr["recurring"]["interval"] == "month" else 365 * 86400
     return {
@@ -182,7 +184,9 @@ def subscription(rng, created: int, cid: str, pr: dict, quantity: int) -> dict:
     }
 
 
-def invoice(rng, created: int, sub: dict, ch_id: str, amount: int, email, name, reason: str) -> dict:
+def invoice(
+    rng: random.Random, created: int, sub: dict, ch_id: str, amount: int, email, name, reason: str
+) -> dict:
     inv = sid(rng, "in_")
     item = sub["items"]["data"][0]
     return {
@@ -230,7 +234,16 @@ def invoice(rng, created: int, sub: dict, ch_id: str, amount: int, email, name, 
 
 
 def checkout_session(
-    rng, created: int, cid: str, amount: int, currency: str, email, name, phone, addr, promotions: str | None
+    rng: random.Random,
+    created: int,
+    cid: str,
+    amount: int,
+    currency: str,
+    email,
+    name,
+    phone,
+    addr,
+    promotions: str | None,
 ) -> dict:
     cs = "cs_test_" + "".join(rng.choices(ALPHABET, k=58))
     return {
@@ -269,7 +282,7 @@ def _uuid4(rng: random.Random) -> str:
 
 
 def envelope(
-    rng, created: int, etype: str, obj: dict, previous: dict | None = None, api: bool = True
+    rng: random.Random, created: int, etype: str, obj: dict, previous: dict | None = None, api: bool = True
 ) -> dict:
     data: dict = {"object": obj}
     if previous is not None:

@@ -74,7 +74,9 @@ def components_table(
     con.register("_idr_labels_arrow", arrow)
     try:
         where = f"WHERE rec_idx IN ({records_sql})" if records_sql else ""
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT rec_idx, comp FROM _idr_labels_arrow {where}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT rec_idx, comp FROM _idr_labels_arrow {where}"
+        )
     finally:
         con.unregister("_idr_labels_arrow")
     return con.execute(f"SELECT count(DISTINCT comp) FROM {table}").fetchall()[0][0]

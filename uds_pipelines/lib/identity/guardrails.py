@@ -38,7 +38,9 @@ class GuardrailConfig:
     """What the identity graph refuses to follow; every field has a sane default."""
 
     blocked_values: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_BLOCKED_VALUES))
-    blocked_patterns: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_BLOCKED_PATTERNS))
+    blocked_patterns: dict[str, tuple[str, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_BLOCKED_PATTERNS)
+    )
     block_placeholder_phones: bool = True
     max_records_per_value: int = 50
     max_records_per_value_by_type: dict[str, int] = field(default_factory=dict)
@@ -128,7 +130,9 @@ def blocked_rule_sql(config: GuardrailConfig, type_col: str = "id_type", value_c
     for id_type, values in config.blocked_values.items():
         if values:
             listed = ", ".join(sql_quote(v.lower()) for v in values)
-            whens.append(f"WHEN {type_col} = {sql_quote(id_type)} AND {lowered} IN ({listed}) THEN '{RULE_BLOCKED_VALUE}'")
+            whens.append(
+                f"WHEN {type_col} = {sql_quote(id_type)} AND {lowered} IN ({listed}) THEN '{RULE_BLOCKED_VALUE}'"
+            )
     for id_type, patterns in config.blocked_patterns.items():
         for pattern in patterns:
             whens.append(
@@ -136,7 +140,9 @@ def blocked_rule_sql(config: GuardrailConfig, type_col: str = "id_type", value_c
                 f" THEN '{RULE_BLOCKED_PATTERN}'"
             )
     if config.block_placeholder_phones:
-        whens.append(f"WHEN {type_col} = 'phone' AND {_placeholder_phone_sql(value_col)} THEN '{RULE_PLACEHOLDER_PHONE}'")
+        whens.append(
+            f"WHEN {type_col} = 'phone' AND {_placeholder_phone_sql(value_col)} THEN '{RULE_PLACEHOLDER_PHONE}'"
+        )
     if not whens:
         return "CAST(NULL AS VARCHAR)"
     return "CASE " + " ".join(whens) + " ELSE NULL END"
@@ -145,9 +151,14 @@ def blocked_rule_sql(config: GuardrailConfig, type_col: str = "id_type", value_c
 def max_records_sql(config: GuardrailConfig, type_col: str = "id_type") -> str:
     """A SQL expression giving the per-type `max_records_per_value` limit."""
     whens = " ".join(
-        f"WHEN {type_col} = {sql_quote(t)} THEN {int(n)}" for t, n in config.max_records_per_value_by_type.items()
+        f"WHEN {type_col} = {sql_quote(t)} THEN {int(n)}"
+        for t, n in config.max_records_per_value_by_type.items()
     )
-    return f"CASE {whens} ELSE {int(config.max_records_per_value)} END" if whens else str(config.max_records_per_value)
+    return (
+        f"CASE {whens} ELSE {int(config.max_records_per_value)} END"
+        if whens
+        else str(config.max_records_per_value)
+    )
 
 
 def mask_identifier(id_type: str, value: str | None) -> str | None:

@@ -11,10 +11,10 @@ from uds_pipelines.lib.identity.guardrails import (
     RULE_MAX_RECORDS,
     RULE_TYPE_LIMIT,
     GuardrailConfig,
-    sql_quote,
     blocked_rule_sql,
     mask_identifier,
     max_records_sql,
+    sql_quote,
 )
 
 # Values followed as links: not cut by any guardrail and shared by at least two records.
@@ -158,8 +158,16 @@ def enforce_type_limits(con: duckdb.DuckDBPyConnection, config: GuardrailConfig)
     priority = list(config.type_priority)
     if not limits or not priority:
         return {"rounds": 0, "values_cut": 0, "components_over_limit": 0}
-    limit_case = "CASE " + " ".join(f"WHEN v.id_type = {sql_quote(t)} THEN {int(n)}" for t, n in limits.items()) + " END"
-    prio_case = "CASE " + " ".join(f"WHEN v.id_type = {sql_quote(t)} THEN {i}" for i, t in enumerate(priority)) + " END"
+    limit_case = (
+        "CASE "
+        + " ".join(f"WHEN v.id_type = {sql_quote(t)} THEN {int(n)}" for t, n in limits.items())
+        + " END"
+    )
+    prio_case = (
+        "CASE "
+        + " ".join(f"WHEN v.id_type = {sql_quote(t)} THEN {i}" for i, t in enumerate(priority))
+        + " END"
+    )
     type_list = ", ".join(sql_quote(t) for t in limits)
     prio_list = ", ".join(sql_quote(t) for t in priority)
     n_rec, n_val = graph_size(con)
@@ -231,7 +239,7 @@ def guardrail_report(con: duckdb.DuckDBPyConnection) -> None:
         FROM _idr_values WHERE rule IS NOT NULL ORDER BY rule, id_type, n_records DESC, val_id
         """
     ).fetchdf()
-    masked = [mask_identifier(t, v) for t, v in zip(frame["id_type"], frame["id_value"])]
+    masked = [mask_identifier(t, v) for t, v in zip(frame["id_type"], frame["id_value"], strict=True)]
     table = pa.table(
         {
             "rule": pa.array(frame["rule"].tolist(), pa.string()),

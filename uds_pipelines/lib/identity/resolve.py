@@ -88,7 +88,9 @@ def resolve_identities(
             raise ValueError("matching='probabilistic' needs person_attributes_sql")
         from uds_pipelines.lib.identity.probabilistic import probabilistic_pairs
 
-        probabilistic_pairs(con, person_attributes_sql, threshold=config.match_threshold, train=train_probabilistic)
+        probabilistic_pairs(
+            con, person_attributes_sql, threshold=config.match_threshold, train=train_probabilistic
+        )
         stats["probabilistic_links"] = linking.add_record_pairs(con, "_idr_prob_pairs")
         linking.compute_components(con)
         lap("probabilistic")
@@ -132,7 +134,9 @@ def _build_map_and_links(con: duckdb.DuckDBPyConnection) -> None:
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_idr_pairs' AND temporary"
     ).fetchall()[0][0]
     probability = (
-        "(SELECT p.match_probability FROM _idr_pairs p WHERE p.val_id = v.val_id)" if has_pairs else "NULL::DOUBLE"
+        "(SELECT p.match_probability FROM _idr_pairs p WHERE p.val_id = v.val_id)"
+        if has_pairs
+        else "NULL::DOUBLE"
     )
     con.execute(
         f"""
@@ -158,8 +162,16 @@ def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                (SELECT coalesce(sum(links_cut), 0) FROM _idr_guardrail_report)
         """
     ).fetchall()[0]
-    keys = ("customers", "new", "merges", "splits", "retired_total", "guardrail_values", "guardrail_links_cut")
-    return dict(zip(keys, (int(v) for v in row)))
+    keys = (
+        "customers",
+        "new",
+        "merges",
+        "splits",
+        "retired_total",
+        "guardrail_values",
+        "guardrail_links_cut",
+    )
+    return dict(zip(keys, (int(v) for v in row), strict=True))
 
 
 def write_outputs(

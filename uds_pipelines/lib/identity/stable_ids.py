@@ -31,7 +31,9 @@ def new_customer_ids(count: int) -> pa.Array:
     return pa.array(np.char.add(ID_PREFIX.encode(), chunks).astype(str))
 
 
-def assign_ids(con: duckdb.DuckDBPyConnection, prev_map_sql: str, prev_registry_sql: str, now: datetime) -> None:
+def assign_ids(
+    con: duckdb.DuckDBPyConnection, prev_map_sql: str, prev_registry_sql: str, now: datetime
+) -> None:
     """From `_idr_records` and `_idr_comp`, create `_idr_overlap`, `_idr_claims` and `_idr_comp_ids`.
 
     A previous id claims the component holding most of its records (tie: the component with the
@@ -88,7 +90,10 @@ def assign_ids(con: duckdb.DuckDBPyConnection, prev_map_sql: str, prev_registry_
         """
     ).fetchall()[0][0]
     fresh = _fresh_ids(con, unclaimed)
-    con.register("_idr_fresh_arrow", pa.table({"k": pa.array(np.arange(unclaimed, dtype=np.int64)), "customer_id": fresh}))
+    con.register(
+        "_idr_fresh_arrow",
+        pa.table({"k": pa.array(np.arange(unclaimed, dtype=np.int64)), "customer_id": fresh}),
+    )
     try:
         con.execute(
             """

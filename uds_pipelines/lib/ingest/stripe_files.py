@@ -119,6 +119,7 @@ def land_stripe_files(
         try:
             if own:
                 con.execute(f"SET temp_directory={envelope.sql_str(Path(tmp) / 'spill')}")
+                con.execute("SET enable_progress_bar=false")
             # Line numbers and the pass 1 / pass 2 pairing rely on scans in file order.
             con.execute("SET preserve_insertion_order=true")
             source = _build_jsonl_env(con, jsonl, stats, quarantine, Path(tmp))

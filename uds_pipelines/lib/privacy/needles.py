@@ -38,7 +38,7 @@ def expand_needles(values: Iterable[str | None]) -> list[str]:
     return sorted(out, key=lambda s: (-len(s), s))
 
 
-def needle_pattern(needles: Iterable[str]) -> str | None:
+def needle_pattern(needles: Iterable[str], bounded: bool = True) -> str | None:
     """An alternation matching any needle in lower-cased text; None when there is nothing to find.
 
     Group 1 is the needle itself, so `regexp_extract_all(text, pattern, 1)` tells which one matched.
@@ -46,7 +46,9 @@ def needle_pattern(needles: Iterable[str]) -> str | None:
     items = sorted(set(needles), key=lambda s: (-len(s), s))
     if not items:
         return None
-    return _LEFT + "(" + "|".join(_escape(n) for n in items) + ")" + _RIGHT
+    alternation = "(" + "|".join(_escape(n) for n in items) + ")"
+    # Binary formats pack fields without separators, so there only plain containment is sound.
+    return _LEFT + alternation + _RIGHT if bounded else alternation
 
 
 def sql_string(text: str) -> str:

@@ -14,13 +14,26 @@ from uds_pipelines.lib import lake
 from uds_pipelines.lib.privacy.needles import expand_needles, needle_pattern, sha256_hex
 from uds_pipelines.lib.privacy.rewrite import describe_files, parquet_files, quote_ident
 from uds_pipelines.lib.privacy.suppression import SUPPRESSION_FILE
-from uds_pipelines.lib.warehouse import make_engine
 
 LEFTOVER = "leftover"
 PENDING_INBOX = "pending_inbox"
 SKIP_NAMES = {".uds_key"}
 CHUNK_LINES = 100_000
 MAX_BINARY_BYTES = 512 * 1024 * 1024
+TEXT_SUFFIXES = {
+    ".csv",
+    ".tsv",
+    ".json",
+    ".jsonl",
+    ".ndjson",
+    ".txt",
+    ".log",
+    ".md",
+    ".yaml",
+    ".yml",
+    ".xml",
+    ".xlsx",
+}
 
 
 @dataclass(frozen=True)
@@ -33,10 +46,10 @@ class Finding:
     kind: str = LEFTOVER
 
 
-def search_pattern(identifiers: set[str]) -> str | None:
+def search_pattern(identifiers: set[str], bounded: bool = True) -> str | None:
     """Needles for the identifiers, plus the SHA-256 hex that hashed audiences would carry."""
     values = {i.strip() for i in identifiers if i and i.strip()}
-    return needle_pattern(expand_needles(values | {sha256_hex(v.lower()) for v in values}))
+    return needle_pattern(expand_needles(values | {sha256_hex(v.lower()) for v in values}), bounded)
 
 
 def count_matches(con: duckdb.DuckDBPyConnection, texts: list[str | None], pattern: str) -> int:
@@ -66,7 +79,8 @@ def verify_erased(
     `.uds_key` and the suppression list (hashes only) are not searched.
     """
     pattern = search_pattern(identifiers)
-    if not pattern:
+    raw_pattern = search_pattern(identifiers, bounded=False)
+    if not pattern or not raw_pattern:
         return []
     own = con is None
     con = con or lake.duckdb_connection()
@@ -74,11 +88,11 @@ def verify_erased(
     try:
         skip = {(data_dir / "lake" / SUPPRESSION_FILE).resolve()}
         sqlite_files = _sqlite_files(warehouse_url)
-        findings += _scan_parquet(con, data_dir, pattern, skip)
+        findings += _scan_parquet(con, data_dir, pattern, raw_pattern, skip)
         for path in _other_files(data_dir):
             if path.resolve() in skip or path.name in SKIP_NAMES:
                 continue
-            n = _scan_file(con, path, pattern)
+            n = _scan_file(con, path, pattern if path.suffix.lower() in TEXT_SUFFIXES else raw_pattern)
             if n:
                 kind = PENDING_INBOX if _under(path, data_dir / "inbox") else LEFTOVER
                 what = "raw bytes of database file" if path.resolve() in sqlite_files else "lines/blocks"
@@ -99,17 +113,16 @@ def _under(path: Path, folder: Path) -> bool:
 
 
 def _scan_parquet(
-    con: duckdb.DuckDBPyConnection, data_dir: Path, pattern: str, skip: set[Path]
+    con: duckdb.DuckDBPyConnection, data_dir: Path, pattern: str, raw_pattern: str, skip: set[Path]
 ) -> list[Finding]:
     findings = []
     literal = "'" + pattern.replace("'", "''") + "'"
     for _folder, files in parquet_files(data_dir, skip).items():
-        files = [f for f in files if not any(p.startswith(".") for p in f.relative_to(data_dir).parts[:-1])]
         for path in files:
             try:
                 columns = describe_files(con, [path])
             except duckdb.Error:
-                n = _scan_file(con, path, pattern)
+                n = _scan_file(con, path, raw_pattern)
                 if n:
                     findings.append(Finding(str(path.relative_to(data_dir)), "unreadable parquet bytes", n))
                 continue
@@ -185,7 +198,7 @@ def _scan_warehouse(con: duckdb.DuckDBPyConnection, url: str | None, pattern: st
     if not url:
         return []
     findings = []
-    engine = make_engine(url)
+    engine = sa.create_engine(url)  # read-only: no write lock (make_engine takes BEGIN IMMEDIATE)
     try:
         inspector = sa.inspect(engine)
         with engine.connect() as conn:

@@ -22,18 +22,17 @@ def erase_warehouse(url: str | None, owners: dict[str, str]) -> dict[str, dict[s
     engine = make_engine(url)
     try:
         sqlite = engine.dialect.name == "sqlite"
-        tables = [
-            t
-            for t in sa.inspect(engine).get_table_names()
-            if any(c["name"].lower() == "customer_id" for c in sa.inspect(engine).get_columns(t))
-        ]
-        if not tables:
-            return removed
         ids = sorted(owners)
         with engine.connect() as conn:
             with conn.begin():
                 if sqlite:
                     conn.exec_driver_sql("PRAGMA secure_delete = ON")
+                inspector = sa.inspect(conn)
+                tables = [
+                    t
+                    for t in inspector.get_table_names()
+                    if any(c["name"].lower() == "customer_id" for c in inspector.get_columns(t))
+                ]
                 for table in tables:
                     counts: dict[str, int] = {}
                     target = sa.table(table, sa.column("customer_id"))

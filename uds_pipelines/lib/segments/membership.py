@@ -41,11 +41,11 @@ def _evaluate_in_one_pass(
         f"""
         INSERT INTO _segment_current
         SELECT DISTINCT customer_id, segment FROM (
-            SELECT CAST(p.customer_id AS VARCHAR) AS customer_id,
-                unnest(list_filter([{flags}], x -> x IS NOT NULL)) AS segment
+            SELECT CAST(p.customer_id AS VARCHAR) AS customer_id, unnest([{flags}]) AS segment
             FROM {profiles_sql} AS p
             CROSS JOIN (SELECT CAST(? AS TIMESTAMP WITH TIME ZONE) AS as_of) AS _params
         ) AS m
+        WHERE segment IS NOT NULL
         """,
         [as_of],
     )

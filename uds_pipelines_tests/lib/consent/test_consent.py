@@ -172,3 +172,30 @@ def test_bad_purpose_name_is_a_config_error(con):
     ledger = build_consent_ledger(con, [], PURPOSES)
     with pytest.raises(ValueError, match="purposes"):
         effective_consent(con, ledger, "identifier_customers", ["email marketing; drop"])
+
+
+def test_random_sequences_match_a_plain_reference(con, tmp_path):
+    """Many statements with frequent timestamp ties, checked against a direct reading of the rule."""
+    import random
+
+    rng = random.Random(7)
+    people = {"C1": [("email", "ann@example.com"), ("phone", "+14155550101"), ("stripe_customer", "cus_Ann1")],
+              "C2": [("email", "bob@example.com")], "C3": [("email", "cy@example.com")]}
+    rows, expected_input = [], []
+    for n in range(400):
+        customer = rng.choice(list(people))
+        id_type, identifier = rng.choice(people[customer])
+        purpose = rng.choice(PURPOSES)
+        granted = rng.random() < 0.5
+        at = pd.Timestamp("2025-01-01T00:00:00Z") + pd.Timedelta(minutes=rng.randrange(30))
+        rows.append(_stmt(id_type, identifier, purpose, granted, at.isoformat(), rng.choice(["form", "survey"]), f"r{n}"))
+        expected_input.append((customer, purpose, granted, at))
+    ledger = build_consent_ledger(con, [_landed(tmp_path, rows)], PURPOSES)
+    result = effective_consent(con, ledger, "identifier_customers", PURPOSES)
+    got = {k: v[0] for k, v in _decisions(con, result.table).items()}
+    expected: dict[tuple[str, str], bool] = {}
+    for customer, purpose in {(c, p) for c, p, _, _ in expected_input}:
+        mine = [(at, g) for c, p, g, at in expected_input if (c, p) == (customer, purpose)]
+        latest = max(at for at, _ in mine)
+        expected[(customer, purpose)] = all(g for at, g in mine if at == latest)
+    assert got == expected

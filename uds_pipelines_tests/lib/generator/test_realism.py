@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 
 from uds_pipelines.lib.generator.pools import JUNK_EMAILS, JUNK_PHONES, is_junk_phone
 from uds_pipelines.lib.generator.surveys import NPS_Q, OPTIN_Q
+from uds_pipelines.lib.generator.variants import phone_formats
 
 STRIPE_TYPES = {
     "customer.created",
@@ -239,3 +240,16 @@ def test_privacy_requests_target_real_people(generated, people, records):
     assert types == {"erasure", "access", "consent"}
     erasures = records[(records["source"] == "privacy_request") & records["note"].str.startswith("erasure")]
     assert set(erasures["person_id"]) == set(people[people["erased"]]["person_id"])
+
+
+def test_every_phone_format_parses_back_to_the_number(people):
+    notes = set()
+    for e164, country in zip(people["phone_e164"], people["country"], strict=True):
+        for value, note in phone_formats(e164, country):
+            parsed = phonenumbers.parse(value, country)
+            assert phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) == e164, (
+                note,
+                country,
+            )
+            notes.add(note)
+    assert {"phone e164", "phone international", "phone national", "phone (0)", "phone 00 prefix"} <= notes

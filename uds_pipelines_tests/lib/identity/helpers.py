@@ -56,4 +56,6 @@ class Runner:
 
 
 def ids_by_record(identity_map: pd.DataFrame) -> dict[tuple[str, str], str]:
-    return {(s, r): c for s, r, c in identity_map[["source", "record_id", "customer_id"]].itertuples(index=False)}
+    return {
+        (s, r): c for s, r, c in identity_map[["source", "record_id", "customer_id"]].itertuples(index=False)
+    }

@@ -180,3 +180,18 @@ def test_failed_segment_keeps_history_and_erased_are_purged(con, tmp_path):
     assert [e.name for e in second.errors] == ["big"]
     rows = con.execute("SELECT customer_id, entered_at, exited_at FROM h2").fetchall()
     assert rows == [("X", AS_OF, None)]
+
+
+def test_single_pass_matches_one_by_one(con, tmp_path):
+    from uds_pipelines.lib.segments.membership import _evaluate_in_one_pass
+
+    segments, _ = load_segments(CONFIG_DIR / "segments.yaml")
+    profiles = add_rfm_scores(con, _profiles(tmp_path), AS_OF.to_pydatetime())
+    con.execute("CREATE OR REPLACE TEMP TABLE _segment_current (customer_id VARCHAR, segment VARCHAR)")
+    _evaluate_in_one_pass(con, segments, profiles, AS_OF.to_pydatetime())  # must not fall back
+    together = set(con.execute("SELECT customer_id, segment FROM _segment_current").fetchall())
+    one_by_one = set()
+    for segment in segments:
+        result = compute_membership(con, [segment], profiles, AS_OF.to_pydatetime())
+        one_by_one |= set(con.execute(f"SELECT customer_id, segment FROM {result.membership}").fetchall())
+    assert together == one_by_one and len(together) >= 6

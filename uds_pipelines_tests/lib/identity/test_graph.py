@@ -1,0 +1,102 @@
+"""Connected components: scipy and the numpy fallback agree, and chains of identifiers join up."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+
+from uds_pipelines.lib.identity import GuardrailConfig, linking
+from uds_pipelines.lib.identity.graph import _labels_numpy, component_labels
+from uds_pipelines_tests.lib.identity.helpers import Runner, identifiers_frame, ids_by_record
+
+
+def _partition(labels: np.ndarray) -> set[frozenset[int]]:
+    groups: dict[int, set[int]] = {}
+    for node, label in enumerate(labels.tolist()):
+        groups.setdefault(label, set()).add(node)
+    return {frozenset(g) for g in groups.values()}
+
+
+def _reference(rec: np.ndarray, val: np.ndarray, n_rec: int, n_val: int) -> set[frozenset[int]]:
+    """Plain union-find over record pairs sharing a value: the obviously-correct answer."""
+    parent = list(range(n_rec))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    first: dict[int, int] = {}
+    for r, v in zip(rec.tolist(), val.tolist(), strict=True):
+        if v in first:
+            parent[find(r)] = find(first[v])
+        else:
+            first[v] = r
+    return _partition(np.array([find(x) for x in range(n_rec)]))
+
+
+def test_scipy_and_numpy_fallback_match_reference_on_random_graphs() -> None:
+    rng = np.random.default_rng(42)
+    for n_rec, n_val, n_edges in [(50, 40, 60), (400, 300, 500), (1000, 2000, 900), (5, 3, 0)]:
+        rec = rng.integers(0, n_rec, n_edges)
+        val = rng.integers(0, n_val, n_edges)
+        expected = _reference(rec, val, n_rec, n_val)
+        assert _partition(component_labels(rec, val, n_rec, n_val)) == expected
+        assert _partition(_labels_numpy(rec, val + n_rec, n_rec + n_val)[:n_rec]) == expected
+
+
+def test_long_path_converges_in_numpy_fallback() -> None:
+    # A path r0-v0-r1-v1-...: the worst case for label propagation, a few steps for pointer jumping.
+    n = 5000
+    rec = np.concatenate([np.arange(n - 1), np.arange(1, n)])
+    val = np.concatenate([np.arange(n - 1), np.arange(n - 1)])
+    labels = _labels_numpy(rec, val + n, n + n - 1)[:n]
+    assert len(set(labels.tolist())) == 1
+
+
+def test_chain_email_then_phone_is_one_person(tmp_path) -> None:
+    records = {
+        ("form", "A"): [("email", "ann@mail.io")],
+        ("survey", "B"): [("email", "ann@mail.io"), ("phone", "+14155550123")],
+        ("stripe", "cus_C"): [("phone", "+14155550123"), ("stripe_customer", "cus_C")],
+        ("form", "D"): [("email", "dan@mail.io")],
+    }
+    out = Runner(tmp_path).run(records)
+    ids = ids_by_record(out["identity_map"])
+    assert len(out["identity_map"]) == 4
+    assert ids[("form", "A")] == ids[("survey", "B")] == ids[("stripe", "cus_C")]
+    assert ids[("form", "D")] != ids[("form", "A")]
+    links = out["identity_links"]
+    assert set(links["id_type"]) == {"email", "phone"}
+    assert set(links["customer_id"]) == {ids[("form", "A")]}
+
+
+def _record_partition(con) -> set[frozenset[tuple[str, str]]]:
+    rows = con.execute(
+        "SELECT c.comp, r.source, r.record_id FROM _idr_comp c JOIN _idr_records r USING (rec_idx)"
+    ).fetchall()
+    groups: dict[int, set[tuple[str, str]]] = {}
+    for comp, source, record_id in rows:
+        groups.setdefault(comp, set()).add((source, record_id))
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_exact_key_path_matches_hashed_path() -> None:
+    records = {
+        ("form", f"r{i}"): [("email", f"user{i // 3}@mail{i % 7}.com"), ("phone", f"+1415555{i // 5:04d}")]
+        for i in range(300)
+    }
+    records[("form", "junk")] = [("email", "noreply@shop.io")]
+    partitions = []
+    for exact in (False, True):
+        con = duckdb.connect()
+        con.register("ids", identifiers_frame(records))
+        n_rec, _ = linking.build_graph(con, "SELECT * FROM ids", GuardrailConfig(), exact_keys=exact)
+        linking.compute_components(con)
+        assert n_rec == 301
+        blocked = con.execute("SELECT rule FROM _idr_values WHERE id_value = 'noreply@shop.io'").fetchall()
+        assert blocked == [("blocked_pattern",)]
+        partitions.append(_record_partition(con))
+    assert partitions[0] == partitions[1]
+    assert len(partitions[0]) < 301  # the chains really joined records

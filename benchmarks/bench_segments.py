@@ -97,21 +97,31 @@ def run(n: int, folder: Path) -> None:
     started = time.perf_counter()
     started_cpu = _cpu()
     profiles = lake.read_table_sql(files["profiles"], {})
-    con.execute(f"CREATE TEMP TABLE suppressed AS SELECT customer_id FROM {profiles} WHERE hash(customer_id) % 100 = 0")
+    con.execute(
+        f"CREATE TEMP TABLE suppressed AS SELECT customer_id FROM {profiles} WHERE hash(customer_id) % 100 = 0"
+    )
     ids = f"(SELECT 'email' AS identifier_type, lower(email) AS identifier_key, customer_id FROM {profiles})"
     ledger = build_consent_ledger(con, [lake.read_table_sql(files["consent"], {})], DEFAULT_PURPOSES)
     consent = effective_consent(con, ledger, ids, DEFAULT_PURPOSES)
-    wide = con.execute(f"SELECT count(*) FROM ({wide_consent_sql(consent.table, DEFAULT_PURPOSES, profiles)})").fetchall()
+    wide = con.execute(
+        f"SELECT count(*) FROM ({wide_consent_sql(consent.table, DEFAULT_PURPOSES, profiles)})"
+    ).fetchall()
     step("consent")
     segments, seg_errors = load_segments(CONFIG_DIR / "segments.yaml")
     scored = add_rfm_scores(con, profiles, AS_OF)
     lake_dir = folder / "lake"
     history_file = lake_dir / "segments" / "segment_history.parquet"
-    first = compute_membership(con, segments, scored, AS_OF - timedelta(days=1), excluded_customers_sql="suppressed")
+    first = compute_membership(
+        con, segments, scored, AS_OF - timedelta(days=1), excluded_customers_sql="suppressed"
+    )
     write_membership(con, first, lake_dir)
     step("segments run 1")
     result = compute_membership(
-        con, segments, scored, AS_OF, previous_history_sql=lake.read_table_sql(history_file, {}),
+        con,
+        segments,
+        scored,
+        AS_OF,
+        previous_history_sql=lake.read_table_sql(history_file, {}),
         excluded_customers_sql="suppressed",
     )
     written = write_membership(con, result, lake_dir)
@@ -135,7 +145,9 @@ def run(n: int, folder: Path) -> None:
         print(f"  {name}: {counts}")
     for name, (wall, cpu) in timings.items():
         print(f"{name:>16}: {wall:6.2f} s wall  {cpu:6.2f} s CPU")
-    print(f"total (excluding synthesis): {total:.2f} s wall, {total_cpu:.2f} s CPU   peak RSS: {peak_gib:.2f} GiB")
+    print(
+        f"total (excluding synthesis): {total:.2f} s wall, {total_cpu:.2f} s CPU   peak RSS: {peak_gib:.2f} GiB"
+    )
 
 
 def main() -> None:

@@ -224,4 +224,6 @@ def read_table(url: str, name: str) -> pd.DataFrame:
     if not NAME_RE.match(name):
         raise ValueError(f"bad table name {name!r}")
     with _disposing(make_engine(url)) as engine, engine.connect() as conn:
-        return pd.read_sql_query(sa.text(f"SELECT * FROM {engine.dialect.identifier_preparer.quote(name)}"), conn)
+        return pd.read_sql_query(
+            sa.text(f"SELECT * FROM {engine.dialect.identifier_preparer.quote(name)}"), conn
+        )

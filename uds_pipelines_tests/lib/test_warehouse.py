@@ -37,8 +37,15 @@ def _profiles(n: int, tag: str = "a") -> pd.DataFrame:
 
 def _check_roundtrip(url: str) -> None:
     frame = _profiles(2_500)
-    members = pa.table({"audience": ["x", "x"], "customer_id": ["a0000001", "a0000002"],
-                        "tags": [["a", "b"], None], "note": ['', None], "text": ['a,"b"\nc', "=1"]})
+    members = pa.table(
+        {
+            "audience": ["x", "x"],
+            "customer_id": ["a0000001", "a0000002"],
+            "tags": [["a", "b"], None],
+            "note": ["", None],
+            "text": ['a,"b"\nc', "=1"],
+        }
+    )
     counts = publish_tables(url, {"customer_profiles": frame, "audience_members": members})
     assert counts == {"customer_profiles": 2_500, "audience_members": 2}
     back = read_table(url, "customer_profiles").sort_values("customer_id").reset_index(drop=True)
@@ -138,8 +145,9 @@ def test_concurrent_reader_sees_old_or_new_full_table(tmp_path):
 
 def test_empty_and_typed_arrow_tables(tmp_path):
     url = f"sqlite:///{tmp_path / 'e.sqlite'}"
-    empty = pa.table({"audience": pa.array([], pa.string()),
-                      "exported_at": pa.array([], pa.timestamp("us", tz="UTC"))})
+    empty = pa.table(
+        {"audience": pa.array([], pa.string()), "exported_at": pa.array([], pa.timestamp("us", tz="UTC"))}
+    )
     assert publish_tables(url, {"audience_members": empty}) == {"audience_members": 0}
     assert list(read_table(url, "audience_members").columns) == ["audience", "exported_at"]
     when = datetime(2026, 1, 31, 12, 0, tzinfo=timezone.utc)

@@ -39,9 +39,9 @@ def check_audience(plan: AudiencePlan) -> tuple[bool, dict]:
                 f"(SELECT CAST(customer_id AS VARCHAR) FROM {plan.excluded_customers_sql} AS x) "
                 "ORDER BY 1 LIMIT 1000"
             ).fetchall()
-        duplicates = con.execute(
-            f"SELECT count(*) - count(DISTINCT customer_id) FROM {view}"
-        ).fetchall()[0][0]
+        duplicates = con.execute(f"SELECT count(*) - count(DISTINCT customer_id) FROM {view}").fetchall()[0][
+            0
+        ]
         bad_hashes = 0
         if audience.format == "hashed":
             bad_hashes = con.execute(
@@ -51,9 +51,11 @@ def check_audience(plan: AudiencePlan) -> tuple[bool, dict]:
     finally:
         con.unregister(view)
     counts = {k: int(plan.counts.get(k, 0)) for k in COUNT_KEYS}
-    adds_up = counts["in_segment"] == (
-        counts["exported"] + counts["excluded_no_consent"] + counts["excluded_erased_or_suppressed"]
-    ) and counts["exported"] == plan.rows.num_rows
+    adds_up = (
+        counts["in_segment"]
+        == (counts["exported"] + counts["excluded_no_consent"] + counts["excluded_erased_or_suppressed"])
+        and counts["exported"] == plan.rows.num_rows
+    )
     columns_ok = plan.rows.column_names == FORMAT_COLUMNS[audience.format]
     details = {
         "audience": audience.name,
@@ -69,5 +71,7 @@ def check_audience(plan: AudiencePlan) -> tuple[bool, dict]:
         "sample_customer_ids_suppressed": [r[0] for r in suppressed[:10]],
         **counts,
     }
-    passed = not no_consent and not suppressed and duplicates == 0 and bad_hashes == 0 and adds_up and columns_ok
+    passed = (
+        not no_consent and not suppressed and duplicates == 0 and bad_hashes == 0 and adds_up and columns_ok
+    )
     return passed, details

@@ -85,7 +85,9 @@ def write_audience_files(plan: AudiencePlan, exports_dir: Path, run_id: str, as_
     """
     passed, details = check_audience(plan)
     if not passed:
-        summary = {k: details[k] for k in ("rows_without_consent", "rows_erased_or_suppressed", "counts_add_up")}
+        summary = {
+            k: details[k] for k in ("rows_without_consent", "rows_erased_or_suppressed", "counts_add_up")
+        }
         raise AudienceCheckFailed(f"audience {plan.audience.name!r} failed its check: {summary}")
     audience = plan.audience
     folder = exports_dir / "audiences" / audience.name

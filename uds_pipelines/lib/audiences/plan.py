@@ -81,7 +81,6 @@ def plan_audience(
             SELECT CAST(customer_id AS VARCHAR) AS customer_id, email, phone, first_name, last_name
             FROM {profiles} AS p
             WHERE CAST(customer_id AS VARCHAR) IN (SELECT customer_id FROM seg)
-            QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY customer_id) = 1
         )
         SELECT s.customer_id, p.customer_id IS NOT NULL AS has_profile,
             CASE WHEN x.customer_id IS NOT NULL THEN 'excluded_erased_or_suppressed'
@@ -95,7 +94,8 @@ def plan_audience(
         """,
         [audience.segment, audience.purpose],
     )
-    # Members whose profile is gone (e.g. erased since segmentation) are reported, never exported.
+    # Profiles hold one row per customer; a duplicate would show up as a duplicate export row,
+    # which check_audience blocks. Members whose profile is gone (e.g. erased since segmentation) are reported, never exported.
     counts = dict.fromkeys(COUNT_KEYS, 0)
     for decision, n in con.execute(
         "SELECT decision, count(*) FROM _audience_plan WHERE has_profile GROUP BY ALL"

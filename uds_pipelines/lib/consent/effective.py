@@ -76,8 +76,10 @@ def effective_consent(
     identifiers and sources decides; a yes and a no at that same instant decide no.
     """
     wanted = lake.sql_literal_list(check_purposes(purposes)) or "NULL"
-    usable = ledger.usable_sql if isinstance(ledger, ConsentLedger) else (
-        f"(SELECT * FROM {ledger} AS l WHERE known_purpose AND unusable_reason IS NULL)"
+    usable = (
+        ledger.usable_sql
+        if isinstance(ledger, ConsentLedger)
+        else (f"(SELECT * FROM {ledger} AS l WHERE known_purpose AND unusable_reason IS NULL)")
     )
     key = _key_case(key_expressions or DEFAULT_KEY_EXPRESSIONS)
     con.execute(
@@ -97,7 +99,9 @@ def effective_consent(
           ON ic.identifier_type = k.identifier_type AND ic.identifier_key = k.identifier_key
         """
     )
-    unmatched = con.execute("SELECT count(*) FROM _consent_matched WHERE customer_id IS NULL").fetchall()[0][0]
+    unmatched = con.execute("SELECT count(*) FROM _consent_matched WHERE customer_id IS NULL").fetchall()[0][
+        0
+    ]
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
@@ -118,7 +122,9 @@ def effective_consent(
     )
     con.execute("DROP TABLE IF EXISTS _consent_keyed; DROP TABLE IF EXISTS _consent_matched")
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    granted = con.execute(f"SELECT purpose, count(*) FILTER (WHERE granted) FROM {table} GROUP BY ALL").fetchall()
+    granted = con.execute(
+        f"SELECT purpose, count(*) FILTER (WHERE granted) FROM {table} GROUP BY ALL"
+    ).fetchall()
     return EffectiveConsent(
         table=table,
         rows=int(rows),

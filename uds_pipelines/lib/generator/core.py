@@ -16,7 +16,7 @@ from uds_pipelines.lib.generator.people import Person, make_people, people_table
 from uds_pipelines.lib.generator.privacy import write_privacy
 from uds_pipelines.lib.generator.stripe_events import CustomerPlan
 from uds_pipelines.lib.generator.stripe_files import UNIQUE_PER_CHUNK, ChunkJob, ChunkResult, build_chunk
-from uds_pipelines.lib.generator.stripe_objects import sid
+from uds_pipelines.lib.generator.stripe_objects import FastRandom, sid
 from uds_pipelines.lib.generator.surveys import write_surveys
 from uds_pipelines.lib.generator.truth import Truth
 from uds_pipelines.lib.generator.writer import Inbox, write_parquet
@@ -183,7 +183,7 @@ def generate(
         raise ValueError("people must be at least 1")
     if end_ts <= start_ts + 30 * DAY:
         raise ValueError("end must be at least 30 days after start")
-    rng = random.Random(seed)
+    rng = FastRandom(seed)
     start_date = datetime.fromtimestamp(start_ts, tz=timezone.utc).date()
     persons = make_people(rng, people, start_date)
     _assign_sources(rng, persons)

@@ -52,8 +52,12 @@ class Event:
     consent: tuple[str, bool, int] | None = None
 
 
+# One encoder reused for every event; the object graphs are trees, so the circularity check is skipped.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
 def dumps(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(obj)
 
 
 def plan_actions(rng: random.Random, budget: int) -> list[str]:

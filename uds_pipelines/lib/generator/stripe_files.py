@@ -10,6 +10,7 @@ from pathlib import Path
 
 from uds_pipelines.lib.generator.malformed import STRIPE_KINDS, corrupt_event_line, invalid_utf8_line
 from uds_pipelines.lib.generator.stripe_events import CustomerPlan, Event, customer_events
+from uds_pipelines.lib.generator.stripe_objects import FastRandom
 from uds_pipelines.lib.generator.truth import DUPLICATE, LAND, QUARANTINE, Truth
 from uds_pipelines.lib.generator.writer import Inbox
 
@@ -51,7 +52,7 @@ class _Line:
 
 def build_chunk(job: ChunkJob) -> ChunkResult:
     """Generate and write one chunk; pure function of the job, so chunks can run in parallel."""
-    rng = random.Random(job.seed)
+    rng = FastRandom(job.seed)
     inbox = Inbox(job.out_dir)
     result = ChunkResult()
     events: list[Event] = []

@@ -28,12 +28,27 @@ STATES = {"US": "CA", "BR": "SP", "IN": "MH", "JP": "13"}
 _B64_TO_ALNUM = bytes.maketrans(b"+/", b"Xz")
 
 
-def sid(rng: random.Random, prefix: str, length: int = 24) -> str:
-    """A Stripe-looking id such as `evt_1Pgc76B7WZ01zgkWwyRHS12y`.
+class FastRandom(random.Random):
+    """`random.Random` plus `token(n)`: id characters sliced from one big seeded random buffer.
 
-    Base64 of random bytes with the two symbols mapped to letters: one C call instead of a
-    Python loop per character, which matters at a million events.
+    Drawing ids a buffer at a time instead of a call per id matters at a million events.
     """
+
+    _buffer = ""
+    _pos = 0
+
+    def token(self, n: int) -> str:
+        if self._pos + n > len(self._buffer):
+            self._buffer = base64.b64encode(self.randbytes(3 * 8192)).translate(_B64_TO_ALNUM).decode("ascii")
+            self._pos = 0
+        self._pos += n
+        return self._buffer[self._pos - n : self._pos]
+
+
+def sid(rng: random.Random, prefix: str, length: int = 24) -> str:
+    """A Stripe-looking id such as `evt_1Pgc76B7WZ01zgkWwyRHS12y` (base64 letters, symbols mapped away)."""
+    if isinstance(rng, FastRandom):
+        return prefix + "1" + rng.token(length - 1)
     raw = base64.b64encode(rng.randbytes(length)).translate(_B64_TO_ALNUM)
     return prefix + "1" + raw[: length - 1].decode("ascii")
 
@@ -245,7 +260,7 @@ def checkout_session(
     addr,
     promotions: str | None,
 ) -> dict:
-    cs = "cs_test_" + "".join(rng.choices(ALPHABET, k=58))
+    cs = sid(rng, "cs_test_", 59).replace("cs_test_1", "cs_test_a1", 1)
     return {
         "id": cs,
         "object": "checkout.session",

@@ -39,9 +39,8 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
-    frame = con.execute(sql, params or []).df()
-    return [json_safe(r) for r in frame.to_dict("records")]
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
+    return [json_safe(r) for r in con.sql(sql).to_arrow_table().to_pylist()]
 
 
 def _in(values: set[str]) -> str:

@@ -11,7 +11,9 @@ import duckdb
 import yaml
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_MISSING_COLUMN_RE = re.compile(r'(?:Referenced column "([^"]+)" not found|does not have a column named "([^"]+)")')
+_MISSING_COLUMN_RE = re.compile(
+    r'(?:Referenced column "([^"]+)" not found|does not have a column named "([^"]+)")'
+)
 _FUNCTION_RE = re.compile(r"Scalar Function with name (\w+) does not exist")
 
 
@@ -87,7 +89,8 @@ def explain_error(segment: SegmentDefinition, exc: Exception, columns: list[str]
     missing = _MISSING_COLUMN_RE.search(str(exc))
     if missing:
         return SegmentError(
-            segment.name, f"unknown column '{missing.group(1) or missing.group(2)}' (profile columns: {', '.join(columns)})"
+            segment.name,
+            f"unknown column '{missing.group(1) or missing.group(2)}' (profile columns: {', '.join(columns)})",
         )
     function = _FUNCTION_RE.search(str(exc))
     if function:

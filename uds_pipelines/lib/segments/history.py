@@ -83,9 +83,7 @@ def update_history(
 
 def membership_from_history(history_sql: str) -> str:
     """Current membership `(customer_id, segment, entered_at)`: the open history rows."""
-    return (
-        f"(SELECT customer_id, segment, entered_at FROM {history_sql} AS h WHERE exited_at IS NULL)"
-    )
+    return f"(SELECT customer_id, segment, entered_at FROM {history_sql} AS h WHERE exited_at IS NULL)"
 
 
 def changes_since_sql(history_sql: str, since: datetime) -> str:

@@ -118,7 +118,9 @@ def compute_membership(
     return MembershipResult(membership_table, history_table, evaluated, errors, counts)
 
 
-def write_membership(con: duckdb.DuckDBPyConnection, result: MembershipResult, lake_dir: Path) -> dict[str, int]:
+def write_membership(
+    con: duckdb.DuckDBPyConnection, result: MembershipResult, lake_dir: Path
+) -> dict[str, int]:
     """Write `segments/segment_membership.parquet` and `segments/segment_history.parquet` atomically."""
     segments_dir = lake_dir / "segments"
     return {

@@ -36,10 +36,20 @@ def env(tmp_path):
     profiles = write_profiles(
         tmp_path / "profiles.parquet",
         [
-            {"customer_id": "C1", "email": " Ann@Example.COM ", "phone": "+14155550101",
-             "first_name": "Ann", "last_name": "Lee"},
-            {"customer_id": "C2", "email": "=HYPERLINK(\"http://x\")@example.com", "first_name": "+cmd",
-             "last_name": "-2+3", "phone": None},
+            {
+                "customer_id": "C1",
+                "email": " Ann@Example.COM ",
+                "phone": "+14155550101",
+                "first_name": "Ann",
+                "last_name": "Lee",
+            },
+            {
+                "customer_id": "C2",
+                "email": '=HYPERLINK("http://x")@example.com',
+                "first_name": "+cmd",
+                "last_name": "-2+3",
+                "phone": None,
+            },
             {"customer_id": "C3", "email": "nocons@example.com"},  # no consent statement at all
             {"customer_id": "C4", "email": "optout@example.com"},  # said no
             {"customer_id": "C5", "email": "erased@example.com"},  # consented but suppressed
@@ -68,7 +78,15 @@ def env(tmp_path):
 
 def _audience(fmt: str = "email", purpose: str = "email_marketing"):
     audiences, errors = parse_audiences(
-        [{"name": f"vip_{fmt}", "segment": "vip", "purpose": purpose, "format": fmt, "destinations": ["file"]}],
+        [
+            {
+                "name": f"vip_{fmt}",
+                "segment": "vip",
+                "purpose": purpose,
+                "format": fmt,
+                "destinations": ["file"],
+            }
+        ],
         PURPOSES,
     )
     assert errors == []
@@ -104,7 +122,11 @@ def test_plan_excludes_no_consent_and_suppressed_and_counts_add_up(env):
     assert c["in_segment"] == c["exported"] + c["excluded_no_consent"] + c["excluded_erased_or_suppressed"]
     assert c["exported"] == len(rows) - 1
     assert manifest["file"] == csv_path.name and manifest["run_id"] == "run-1"
-    assert (manifest["format"], manifest["purpose"], manifest["segment"]) == ("email", "email_marketing", "vip")
+    assert (manifest["format"], manifest["purpose"], manifest["segment"]) == (
+        "email",
+        "email_marketing",
+        "vip",
+    )
     assert manifest["sha256"] == hashlib.sha256(csv_path.read_bytes()).hexdigest()
     assert manifest["as_of"].startswith("2026-01-31T00:00:00")
 
@@ -113,10 +135,17 @@ def test_injected_row_without_consent_fails_check_and_is_never_written(env):
     con, profiles, tmp_path = env
     plan = plan_audience(con, _audience(), "membership", profiles, "consent", "suppressed")
     for intruder in ("C3", "C4", "C5"):
-        extra = pa.table({"customer_id": [intruder], "email": ["x@example.com"], "first_name": ["X"],
-                          "last_name": ["Y"]})
-        plan_bad = type(plan)(plan.audience, pa.concat_tables([plan.rows, extra]), dict(plan.counts),
-                              plan.effective_consent_sql, plan.excluded_customers_sql, con)
+        extra = pa.table(
+            {"customer_id": [intruder], "email": ["x@example.com"], "first_name": ["X"], "last_name": ["Y"]}
+        )
+        plan_bad = type(plan)(
+            plan.audience,
+            pa.concat_tables([plan.rows, extra]),
+            dict(plan.counts),
+            plan.effective_consent_sql,
+            plan.excluded_customers_sql,
+            con,
+        )
         plan_bad.counts["exported"] += 1
         plan_bad.counts["in_segment"] += 1
         passed, details = check_audience(plan_bad)
@@ -134,7 +163,9 @@ def test_injected_row_without_consent_fails_check_and_is_never_written(env):
 
 def test_hashed_format_uses_normalized_email_and_e164_phone(env):
     con, profiles, tmp_path = env
-    plan = plan_audience(con, _audience("hashed", "ad_targeting"), "membership", profiles, "consent", "suppressed")
+    plan = plan_audience(
+        con, _audience("hashed", "ad_targeting"), "membership", profiles, "consent", "suppressed"
+    )
     assert plan.rows.column_names == ["customer_id", "email_sha256", "phone_sha256"]
     rows = {r["customer_id"]: r for r in plan.rows.to_pylist()}
     assert set(rows) == {"C1", "C7"}
@@ -166,13 +197,17 @@ def test_python_and_sql_hashes_agree(value):
 
 def test_csv_injection_neutralized_but_ids_untouched(env):
     con, profiles, tmp_path = env
-    con.execute("INSERT INTO membership VALUES ('=C8', 'vip'); INSERT INTO consent VALUES ('=C8', 'email_marketing', true)")
+    con.execute(
+        "INSERT INTO membership VALUES ('=C8', 'vip'); INSERT INTO consent VALUES ('=C8', 'email_marketing', true)"
+    )
     con.execute(f"CREATE TABLE p2 AS SELECT * FROM {profiles}")
-    con.execute("INSERT INTO p2 (customer_id, email, first_name, last_name) VALUES ('=C8', '@x@example.com', '\tTab', '\rCR')")
+    con.execute(
+        "INSERT INTO p2 (customer_id, email, first_name, last_name) VALUES ('=C8', '@x@example.com', '\tTab', '\rCR')"
+    )
     plan = plan_audience(con, _audience(), "membership", "p2", "consent", "suppressed")
     csv_path, _ = write_audience_files(plan, tmp_path / "exports", "run-1", AS_OF_DT)
     rows = {r[0]: r for r in _read_csv(csv_path)[1:]}
-    assert rows["C2"][1] == "'=HYPERLINK(\"http://x\")@example.com"
+    assert rows["C2"][1] == '\'=HYPERLINK("http://x")@example.com'
     assert rows["C2"][2:] == ["'+cmd", "'-2+3"]
     assert rows["=C8"][1:] == ["'@x@example.com", "'\tTab", "'\rCR"]
     assert rows["C1"][1:] == [" Ann@Example.COM ", "Ann", "Lee"]
@@ -206,7 +241,13 @@ def test_audience_definitions_validation_and_shipped_defaults():
             {"name": "b", "segment": "s", "purpose": "postal", "format": "email"},
             {"name": "c", "segment": "missing", "purpose": "email_marketing", "format": "email"},
             {"name": "../evil", "segment": "s", "purpose": "email_marketing", "format": "email"},
-            {"name": "d", "segment": "s", "purpose": "email_marketing", "format": "email", "destinations": ["s3"]},
+            {
+                "name": "d",
+                "segment": "s",
+                "purpose": "email_marketing",
+                "format": "email",
+                "destinations": ["s3"],
+            },
             {"name": "ok", "segment": "s", "purpose": "email_marketing", "format": "email"},
         ],
         PURPOSES,
@@ -220,7 +261,9 @@ def test_audience_members_table_keeps_hashed_audiences_hashed(env):
     con, profiles, _ = env
     plans = [
         plan_audience(con, _audience(), "membership", profiles, "consent", "suppressed"),
-        plan_audience(con, _audience("hashed", "ad_targeting"), "membership", profiles, "consent", "suppressed"),
+        plan_audience(
+            con, _audience("hashed", "ad_targeting"), "membership", profiles, "consent", "suppressed"
+        ),
     ]
     table = audience_members_table(plans, AS_OF_DT)
     assert table.num_rows == 5

@@ -123,7 +123,9 @@ def test_unknown_purpose_and_unusable_statements_are_kept_and_reported(con, tmp_
 
 
 def test_multiple_sources_naive_timestamps_and_unmatched(con, tmp_path):
-    landed = _landed(tmp_path, [_stmt("email", "dee@example.com", "ad_targeting", True, "2025-01-01T00:00:00Z")])
+    landed = _landed(
+        tmp_path, [_stmt("email", "dee@example.com", "ad_targeting", True, "2025-01-01T00:00:00Z")]
+    )
     # A staging relation with naive (UTC) timestamps and text booleans must still be ordered correctly.
     con.execute(
         """
@@ -179,8 +181,11 @@ def test_random_sequences_match_a_plain_reference(con, tmp_path):
     import random
 
     rng = random.Random(7)
-    people = {"C1": [("email", "ann@example.com"), ("phone", "+14155550101"), ("stripe_customer", "cus_Ann1")],
-              "C2": [("email", "bob@example.com")], "C3": [("email", "cy@example.com")]}
+    people = {
+        "C1": [("email", "ann@example.com"), ("phone", "+14155550101"), ("stripe_customer", "cus_Ann1")],
+        "C2": [("email", "bob@example.com")],
+        "C3": [("email", "cy@example.com")],
+    }
     rows, expected_input = [], []
     for n in range(400):
         customer = rng.choice(list(people))
@@ -188,7 +193,11 @@ def test_random_sequences_match_a_plain_reference(con, tmp_path):
         purpose = rng.choice(PURPOSES)
         granted = rng.random() < 0.5
         at = pd.Timestamp("2025-01-01T00:00:00Z") + pd.Timedelta(minutes=rng.randrange(30))
-        rows.append(_stmt(id_type, identifier, purpose, granted, at.isoformat(), rng.choice(["form", "survey"]), f"r{n}"))
+        rows.append(
+            _stmt(
+                id_type, identifier, purpose, granted, at.isoformat(), rng.choice(["form", "survey"]), f"r{n}"
+            )
+        )
         expected_input.append((customer, purpose, granted, at))
     ledger = build_consent_ledger(con, [_landed(tmp_path, rows)], PURPOSES)
     result = effective_consent(con, ledger, "identifier_customers", PURPOSES)

@@ -6,7 +6,13 @@ import pyarrow.parquet as pq
 from uds_pipelines.lib import lake
 from uds_pipelines.lib.privacy import erase_subjects, handle_requests, read_audit, verify_erased
 from uds_pipelines_tests.lib.privacy.helpers import request, resolve, snapshot
-from uds_pipelines_tests.lib.privacy.lakefixture import BOB_CID, BOB_SPELLINGS, JANE_CID, JANE_SPELLINGS, build_lake
+from uds_pipelines_tests.lib.privacy.lakefixture import (
+    BOB_CID,
+    BOB_SPELLINGS,
+    JANE_CID,
+    JANE_SPELLINGS,
+    build_lake,
+)
 
 KEY = b"test-key"
 
@@ -20,7 +26,11 @@ def test_resolution_covers_the_whole_person(tmp_path):
     # named only by email, yet the phone and Stripe id of the same person come along
     assert ("phone", "+14155550123") in row["identifiers"]
     assert ("stripe_customer", "cus_JANE000000001") in row["identifiers"]
-    assert set(row["records"]) == {("stripe", "cus_JANE000000001"), ("survey", "R_jane000001"), ("form", "sub-jane-0001")}
+    assert set(row["records"]) == {
+        ("stripe", "cus_JANE000000001"),
+        ("survey", "R_jane000001"),
+        ("form", "sub-jane-0001"),
+    }
     by_phone = resolve(con, lk.lake_dir, [request("r2", phone="(415) 555-0123")]).iloc[0]
     assert by_phone["customer_id"] == JANE_CID
 
@@ -31,13 +41,27 @@ def test_erasure_by_email_reaches_every_table_and_spares_others(tmp_path):
     bob_before = verify_erased(lk.data_dir, lk.warehouse_url, BOB_SPELLINGS)
     assert verify_erased(lk.data_dir, lk.warehouse_url, JANE_SPELLINGS)
     subjects = resolve(con, lk.lake_dir, [request("req-e1", email="jane.doe@gmail.com")])
-    result = handle_requests(lk.lake_dir, lk.exports_dir, subjects, key=KEY, warehouse_url=lk.warehouse_url, run_id="r", con=con)
+    result = handle_requests(
+        lk.lake_dir, lk.exports_dir, subjects, key=KEY, warehouse_url=lk.warehouse_url, run_id="r", con=con
+    )
     # the quarantined variant was never named anywhere: found through normalization of quarantine text
-    assert verify_erased(lk.data_dir, lk.warehouse_url, JANE_SPELLINGS | {"JANE.DOE+other@gmail.com", JANE_CID}) == []
+    assert (
+        verify_erased(lk.data_dir, lk.warehouse_url, JANE_SPELLINGS | {"JANE.DOE+other@gmail.com", JANE_CID})
+        == []
+    )
     assert verify_erased(lk.data_dir, lk.warehouse_url, BOB_SPELLINGS) == bob_before
     removed = result.erasure.removed
-    for table in ("landed/stripe", "landed/surveys/responses", "landed/surveys/answers", "landed/forms", "landed/consent",
-                  "quarantine", "identity/identity_map", "profiles/customer_profiles", "segments/segment_membership"):
+    for table in (
+        "landed/stripe",
+        "landed/surveys/responses",
+        "landed/surveys/answers",
+        "landed/forms",
+        "landed/consent",
+        "quarantine",
+        "identity/identity_map",
+        "profiles/customer_profiles",
+        "segments/segment_membership",
+    ):
         assert removed.get(table, 0) >= 1, table
     assert removed["landed/stripe"] == 3  # customer, charge, and the refund that only names the charge
     assert result.erasure.warehouse_removed == {"customer_profiles": 1, "audience_members": 1}
@@ -57,7 +81,9 @@ def test_exports_rewritten_and_manifests_updated(tmp_path):
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["rows"] == 1 and manifest["counts"]["exported"] == 1
     assert manifest["sha256"] == lake.sha256_file(folder / "vip_email-20250601.csv")
-    hashed = (lk.exports_dir / "audiences" / "vip_hashed" / "vip_hashed-20250601.csv").read_text().splitlines()
+    hashed = (
+        (lk.exports_dir / "audiences" / "vip_hashed" / "vip_hashed-20250601.csv").read_text().splitlines()
+    )
     assert len(hashed) == 2 and BOB_CID in hashed[1]  # Jane's row went by her hash, under a stale id
     assert not (lk.exports_dir / "access_requests" / "req-a-jane.json").exists()
     assert (lk.exports_dir / "access_requests" / "req-a-bob.json").exists()
@@ -68,7 +94,9 @@ def test_only_affected_files_change_and_no_temp_files_remain(tmp_path):
     before = snapshot(lk.data_dir / "lake")
     con = lake.duckdb_connection()
     subjects = resolve(con, lk.lake_dir, [request("req-e1", email="jane.doe@gmail.com")])
-    report = erase_subjects(lk.lake_dir, lk.exports_dir, subjects, warehouse_url=lk.warehouse_url, run_id="r", con=con)
+    report = erase_subjects(
+        lk.lake_dir, lk.exports_dir, subjects, warehouse_url=lk.warehouse_url, run_id="r", con=con
+    )
     after = snapshot(lk.data_dir / "lake")
     assert after["landed/stripe/batch-b.parquet"] == before["landed/stripe/batch-b.parquet"]
     assert after["landed/forms/batch-f.parquet"] != before["landed/forms/batch-f.parquet"]
@@ -87,7 +115,9 @@ def test_unknown_and_invalid_requests_are_audited(tmp_path):
     rows = [request("req-x", email="nobody@nowhere.org"), request("req-bad", email="not an email")]
     subjects = resolve(con, lk.lake_dir, rows)
     assert subjects.set_index("request_id").loc["req-x", "customer_id"] is None
-    handle_requests(lk.lake_dir, lk.exports_dir, subjects, key=KEY, warehouse_url=lk.warehouse_url, run_id="r", con=con)
+    handle_requests(
+        lk.lake_dir, lk.exports_dir, subjects, key=KEY, warehouse_url=lk.warehouse_url, run_id="r", con=con
+    )
     audit = read_audit(lk.lake_dir).set_index("request_id")
     assert audit.loc["req-x", "status"] == "nothing_found"
     assert audit.loc["req-bad", "status"] == "invalid"
@@ -101,8 +131,17 @@ def test_shared_identifier_does_not_erase_the_other_person(tmp_path):
     lk = build_lake(tmp_path)
     ids_path = lk.lake_dir / "identity" / "identifiers.parquet"
     ids = pd.read_parquet(ids_path)
-    shared = pd.DataFrame([{"source": "survey", "record_id": "R_bob0000001", "id_type": "phone", "id_value": "+14155550123",
-                            "observed_at": ids["observed_at"].iloc[0]}])
+    shared = pd.DataFrame(
+        [
+            {
+                "source": "survey",
+                "record_id": "R_bob0000001",
+                "id_type": "phone",
+                "id_value": "+14155550123",
+                "observed_at": ids["observed_at"].iloc[0],
+            }
+        ]
+    )
     lake.write_parquet_atomic(pd.concat([ids, shared], ignore_index=True), ids_path)
     con = lake.duckdb_connection()
     subjects = resolve(con, lk.lake_dir, [request("req-e1", email="jane.doe@gmail.com")])

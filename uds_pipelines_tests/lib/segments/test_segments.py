@@ -41,11 +41,24 @@ def _profiles(tmp_path):
         tmp_path / "profiles.parquet",
         [
             # Two orders, last one 120 days ago: at risk; big spender.
-            {"customer_id": "A", "orders_count": 2, "lifetime_value": 900.0,
-             "last_order_at": AS_OF - 120 * DAY, "first_order_at": AS_OF - 400 * DAY, "nps_latest": 9},
+            {
+                "customer_id": "A",
+                "orders_count": 2,
+                "lifetime_value": 900.0,
+                "last_order_at": AS_OF - 120 * DAY,
+                "first_order_at": AS_OF - 400 * DAY,
+                "nps_latest": 9,
+            },
             # One recent order and new.
-            {"customer_id": "B", "orders_count": 1, "lifetime_value": 20.0, "first_seen_at": AS_OF - 5 * DAY,
-             "last_order_at": AS_OF - 2 * DAY, "first_order_at": AS_OF - 2 * DAY, "nps_latest": 3},
+            {
+                "customer_id": "B",
+                "orders_count": 1,
+                "lifetime_value": 20.0,
+                "first_seen_at": AS_OF - 5 * DAY,
+                "last_order_at": AS_OF - 2 * DAY,
+                "first_order_at": AS_OF - 2 * DAY,
+                "nps_latest": 3,
+            },
             # Never purchased, passive NPS.
             {"customer_id": "C", "nps_latest": 7},
             # Seen "in the future" relative to as_of: not new.
@@ -58,8 +71,18 @@ def test_shipped_segments_load_and_compute(con, tmp_path):
     segments, errors = load_segments(CONFIG_DIR / "segments.yaml")
     assert errors == []
     names = {s.name for s in segments}
-    assert {"high_value", "at_risk", "new_customers", "never_purchased", "promoters", "detractors",
-            "champions", "loyal", "rfm_at_risk", "hibernating"} <= names
+    assert {
+        "high_value",
+        "at_risk",
+        "new_customers",
+        "never_purchased",
+        "promoters",
+        "detractors",
+        "champions",
+        "loyal",
+        "rfm_at_risk",
+        "hibernating",
+    } <= names
     profiles = add_rfm_scores(con, _profiles(tmp_path), AS_OF.to_pydatetime())
     result = compute_membership(con, segments, profiles, AS_OF.to_pydatetime())
     assert result.errors == []
@@ -114,8 +137,12 @@ def test_unreadable_yaml_is_an_error_not_a_raise(tmp_path):
 
 def test_rfm_scores_are_quintiles_over_buyers(con, tmp_path):
     rows = [
-        {"customer_id": f"P{i:02d}", "orders_count": i + 1, "lifetime_value": float(10 * (i + 1)),
-         "last_order_at": AS_OF - (50 - i) * DAY}
+        {
+            "customer_id": f"P{i:02d}",
+            "orders_count": i + 1,
+            "lifetime_value": float(10 * (i + 1)),
+            "last_order_at": AS_OF - (50 - i) * DAY,
+        }
         for i in range(50)
     ] + [{"customer_id": "NEVER"}]
     sql = add_rfm_scores(con, write_profiles(tmp_path / "p.parquet", rows), AS_OF.to_pydatetime())
@@ -158,7 +185,9 @@ def test_history_enter_stay_exit_reenter(con, tmp_path):
         f"SELECT customer_id, entered_at, exited_at FROM read_parquet('{history_path}') ORDER BY 1, 2"
     ).fetchall()
     assert history == [("X", t[0], t[2]), ("X", t[3], None), ("Y", t[1], None)]
-    changes = con.execute(f"SELECT customer_id, change, changed_at FROM {changes_since_sql(f'read_parquet({chr(39)}{history_path}{chr(39)})', t[1])} ORDER BY 3").fetchall()
+    changes = con.execute(
+        f"SELECT customer_id, change, changed_at FROM {changes_since_sql(f'read_parquet({chr(39)}{history_path}{chr(39)})', t[1])} ORDER BY 3"
+    ).fetchall()
     assert changes == [("X", "exited", t[2]), ("X", "entered", t[3])]
     membership_file = lake_dir / lake.SEGMENT_MEMBERSHIP
     assert con.execute(f"SELECT count(*) FROM read_parquet('{membership_file}')").fetchone()[0] == 2
@@ -174,8 +203,13 @@ def test_failed_segment_keeps_history_and_erased_are_purged(con, tmp_path):
     first = compute_membership(con, good, profiles, AS_OF.to_pydatetime(), history_table="h1")
     con.execute("CREATE TABLE erased AS SELECT 'Z' AS customer_id")
     second = compute_membership(
-        con, broken, profiles, (AS_OF + DAY).to_pydatetime(), previous_history_sql=first.history,
-        excluded_customers_sql="erased", history_table="h2",
+        con,
+        broken,
+        profiles,
+        (AS_OF + DAY).to_pydatetime(),
+        previous_history_sql=first.history,
+        excluded_customers_sql="erased",
+        history_table="h2",
     )
     assert [e.name for e in second.errors] == ["big"]
     rows = con.execute("SELECT customer_id, entered_at, exited_at FROM h2").fetchall()

@@ -1,0 +1,129 @@
+"""Benchmark erasure: a lake of ~1M Stripe events (plus identity and profiles), erase 100 people."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.privacy import erase_subjects, resolve_subjects, verify_erased
+
+EVENTS_PER_FILE = 100_000
+# Customer c has events for itself and its charges; payloads look like Stripe's (about 700 bytes).
+EVENTS_SQL = """
+SELECT 'evt_' || lpad(CAST(i AS VARCHAR), 12, '0') AS event_id,
+       CASE WHEN i % 10 = 0 THEN 'customer.updated' ELSE 'charge.succeeded' END AS type,
+       make_timestamptz(2024, 1, 1, 0, 0, 0) + to_seconds(i) AS created,
+       false AS livemode, '2024-06-20' AS api_version,
+       CASE WHEN i % 10 = 0 THEN 'customer' ELSE 'charge' END AS object_type,
+       CASE WHEN i % 10 = 0 THEN 'cus_' || lpad(CAST(i % {customers} AS VARCHAR), 10, '0')
+            ELSE 'ch_' || lpad(CAST(i AS VARCHAR), 14, '0') END AS object_id,
+       'cus_' || lpad(CAST(i % {customers} AS VARCHAR), 10, '0') AS customer_ref,
+       '{{"id":"evt_' || lpad(CAST(i AS VARCHAR), 12, '0') || '","object":"event","api_version":"2024-06-20",'
+       || '"created":' || CAST(1704067200 + i AS VARCHAR) || ',"type":"charge.succeeded","livemode":false,'
+       || '"data":{{"object":{{"id":"ch_' || lpad(CAST(i AS VARCHAR), 14, '0') || '","object":"charge","amount":'
+       || CAST(100 + i % 9000 AS VARCHAR) || ',"currency":"usd","customer":"cus_'
+       || lpad(CAST(i % {customers} AS VARCHAR), 10, '0') || '","billing_details":{{"email":"User.'
+       || CAST(i % {customers} AS VARCHAR) || '+shop@Mail' || CAST(i % {customers} % 97 AS VARCHAR)
+       || '.com","phone":"+1415' || lpad(CAST(i % {customers} AS VARCHAR), 7, '0') || '","name":"Person '
+       || CAST(i % {customers} AS VARCHAR) || '","address":{{"city":"Springfield","country":"US","line1":"1 Main St",'
+       || '"postal_code":"12345"}}}},"description":"Order ' || CAST(i AS VARCHAR) || '","metadata":{{"source":"web"}},'
+       || '"paid":true,"status":"succeeded","receipt_url":"https://pay.stripe.com/receipts/x"}}}},'
+       || '"request":{{"id":null,"idempotency_key":null}},"pending_webhooks":0}}' AS payload,
+       'bench.jsonl' AS source_file, i AS position, now() AS landed_at
+FROM range({start}, {stop}) t(i)
+"""
+
+
+def build(lake_dir: Path, events: int, customers: int) -> None:
+    con = lake.duckdb_connection(memory_limit="4GB")
+    for n, start in enumerate(range(0, events, EVENTS_PER_FILE)):
+        stop = min(events, start + EVENTS_PER_FILE)
+        sql = EVENTS_SQL.format(customers=customers, start=start, stop=stop)
+        lake.copy_query_to_parquet(con, sql, lake_dir / lake.LANDED_STRIPE / f"batch-{n:04d}.parquet")
+    ids = f"""
+        SELECT 'stripe' AS source, 'cus_' || lpad(CAST(c AS VARCHAR), 10, '0') AS record_id, t.id_type,
+               CASE t.id_type WHEN 'email' THEN 'user.' || c || '@mail' || (c % 97) || '.com'
+                    WHEN 'phone' THEN '+1415' || lpad(CAST(c AS VARCHAR), 7, '0')
+                    ELSE 'cus_' || lpad(CAST(c AS VARCHAR), 10, '0') END AS id_value
+        FROM range({customers}) r(c), (VALUES ('email'), ('phone'), ('stripe_customer')) t(id_type)
+    """
+    lake.copy_query_to_parquet(con, ids, lake_dir / "identity" / "identifiers.parquet")
+    lake.copy_query_to_parquet(
+        con,
+        f"SELECT 'stripe' AS source, 'cus_' || lpad(CAST(c AS VARCHAR), 10, '0') AS record_id, "
+        f"'uds_' || lpad(CAST(c AS VARCHAR), 20, '0') AS customer_id FROM range({customers}) r(c)",
+        lake_dir / lake.IDENTITY_MAP,
+    )
+    lake.copy_query_to_parquet(
+        con,
+        f"SELECT 'uds_' || lpad(CAST(c AS VARCHAR), 20, '0') AS customer_id, 'user.' || c || '@mail' || (c % 97) || '.com' "
+        f"AS email, '+1415' || lpad(CAST(c AS VARCHAR), 7, '0') AS phone FROM range({customers}) r(c)",
+        lake_dir / lake.PROFILES,
+    )
+    con.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--erase", type=int, default=100)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="bench_privacy_"))
+    try:
+        data = root / "data"
+        started = time.perf_counter()
+        build(data / "lake", args.events, args.customers)
+        size = sum(p.stat().st_size for p in (data / "lake").rglob("*.parquet"))
+        print(
+            f"built lake: {args.events} events, {size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s"
+        )
+        step = max(1, args.customers // args.erase)
+        people = [i * step for i in range(args.erase)]
+        requests = pd.DataFrame(
+            [
+                {
+                    "request_id": f"r{c}",
+                    "type": "erasure",
+                    "email": f"USER.{c}@mail{c % 97}.com",
+                    "phone": None,
+                    "customer_id": None,
+                    "received_at": None,
+                }
+                for c in people
+            ]
+        )
+        con = lake.duckdb_connection(memory_limit="4GB")
+        started = time.perf_counter()
+        ids = lake.read_table_sql(data / "lake" / "identity" / "identifiers.parquet", {})
+        subjects = resolve_subjects(
+            con, requests, ids, lake.read_table_sql(data / "lake" / lake.IDENTITY_MAP, {})
+        )
+        resolved = time.perf_counter() - started
+        report = erase_subjects(
+            data / "lake", data / "exports", subjects, warehouse_url=None, run_id="bench", con=con
+        )
+        total = time.perf_counter() - started
+        print(f"resolve: {resolved:.2f} s; erase: {report.seconds:.2f} s; total: {total:.2f} s")
+        print(
+            f"rows removed: {report.removed}; files rewritten: {report.files_rewritten}; "
+            f"bytes rewritten: {report.bytes_rewritten} ({report.bytes_rewritten / 1e6:.1f} MB)"
+        )
+        started = time.perf_counter()
+        sample = {f"user.{c}+shop@mail{c % 97}.com" for c in people[:10]}
+        findings = verify_erased(data, None, sample, con=con)
+        print(
+            f"verify (10 people, whole data dir): {time.perf_counter() - started:.2f} s, findings: {len(findings)}"
+        )
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -116,7 +116,9 @@ def main(argv: list[str] | None = None) -> None:
         written = write_outputs(con, result, work / "out")
         seconds = time.perf_counter() - started
         metrics = pairwise(con, result.tables["identity_map"])
-        print(f"run1: seconds={seconds:.1f} cpu_seconds={cpu_seconds() - cpu:.1f} peak_rss_mib={peak_rss_mib():.0f} stats={result.stats}")
+        print(
+            f"run1: seconds={seconds:.1f} cpu_seconds={cpu_seconds() - cpu:.1f} peak_rss_mib={peak_rss_mib():.0f} stats={result.stats}"
+        )
         print("run1: " + " ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
 
         if args.second_run:
@@ -133,7 +135,9 @@ def main(argv: list[str] | None = None) -> None:
             )
             write_outputs(con, result, work / "out")
             seconds = time.perf_counter() - started
-            print(f"run2: seconds={seconds:.1f} cpu_seconds={cpu_seconds() - cpu:.1f} peak_rss_mib={peak_rss_mib():.0f} stats={result.stats}")
+            print(
+                f"run2: seconds={seconds:.1f} cpu_seconds={cpu_seconds() - cpu:.1f} peak_rss_mib={peak_rss_mib():.0f} stats={result.stats}"
+            )
         con.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -27,7 +27,9 @@ def test_every_asset_has_group_kind_owner_and_one_line_docstring():
             assert spec.group_name and spec.group_name != "default", spec.key
             assert spec.kinds, f"{spec.key} has no kind"
             assert spec.owners, f"{spec.key} has no owner"
-            assert spec.description and "\n" not in spec.description.strip(), f"{spec.key} needs a one-line docstring"
+            assert spec.description and "\n" not in spec.description.strip(), (
+                f"{spec.key} needs a one-line docstring"
+            )
     assert EXPECTED_GROUPS <= groups
 
 

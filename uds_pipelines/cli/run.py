@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False)
     failed = [e.step_key for e in result.all_events if e.is_step_failure]
-    evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    evaluations = [
+        e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
     failed_checks = [
         f"{ev.check_name} ({ev.severity.value.lower()})"  # type: ignore[union-attr]
         for ev in evaluations

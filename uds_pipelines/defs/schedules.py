@@ -1,5 +1,6 @@
 """Jobs and schedules. Sensors keep ingestion continuous; profiles and segments are rebuilt
-daily at 02:00 UTC; audiences are exported daily at 03:00 UTC, after them; the Stripe Events API
+daily at 02:00 UTC (privacy requests are handled in the same run, before profiles); retention
+runs at 01:00 UTC; audiences are exported daily at 03:00 UTC, after them; the Stripe Events API
 catch-up runs hourly. Each asset has exactly one trigger; `uds_full_run` (what `uds-run` calls)
 runs everything on demand."""
 
@@ -24,10 +25,10 @@ uds_full_run = dg.define_asset_job(
 daily_profiles_job = dg.define_asset_job(
     c.JOB_DAILY_PROFILES,
     selection=(
-        dg.AssetSelection.assets("stripe_staging")
+        dg.AssetSelection.assets("stripe_staging", "privacy_requests")
         | dg.AssetSelection.groups(c.GROUP_IDENTITY, c.GROUP_PROFILES, c.GROUP_SEGMENTS)
     ),
-    description="Staging, identity resolution, profiles, KPIs and segments.",
+    description="Staging, identity resolution, privacy requests, profiles, KPIs and segments.",
     tags={"uds/exclusive": "identity"},
 )
 
@@ -35,6 +36,13 @@ daily_audiences_job = dg.define_asset_job(
     c.JOB_DAILY_AUDIENCES,
     selection=dg.AssetSelection.groups(c.GROUP_AUDIENCES),
     description="Consent-safe audience exports and warehouse publishing.",
+    tags={"uds/exclusive": "identity"},
+)
+
+retention_job = dg.define_asset_job(
+    c.JOB_RETENTION,
+    selection=dg.AssetSelection.assets("retention"),
+    description="Delete landed raw records past UDS_RETENTION_DAYS and old quarantine rows.",
     tags={"uds/exclusive": "identity"},
 )
 
@@ -56,6 +64,14 @@ daily_audiences_schedule = dg.ScheduleDefinition(
     name="daily_audiences_schedule",
     job=daily_audiences_job,
     cron_schedule="0 3 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+daily_retention_schedule = dg.ScheduleDefinition(
+    name="daily_retention_schedule",
+    job=retention_job,
+    cron_schedule="0 1 * * *",
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )

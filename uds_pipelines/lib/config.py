@@ -27,7 +27,9 @@ def parse_as_of(value: str | None, variable: str = "UDS_AS_OF") -> datetime | No
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise ConfigError(f"{variable}={value!r} is not an ISO 8601 timestamp (e.g. 2026-01-31T00:00:00Z)") from exc
+        raise ConfigError(
+            f"{variable}={value!r} is not an ISO 8601 timestamp (e.g. 2026-01-31T00:00:00Z)"
+        ) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)
@@ -74,7 +76,11 @@ class Settings:
         segments_file = _existing_file(env, "UDS_SEGMENTS_FILE", CONFIG_DIR / "segments.yaml")
         audiences_file = _existing_file(env, "UDS_AUDIENCES_FILE", CONFIG_DIR / "audiences.yaml")
         purposes_raw = env.get("UDS_CONSENT_PURPOSES")
-        purposes = tuple(p.strip() for p in purposes_raw.split(",") if p.strip()) if purposes_raw else DEFAULT_PURPOSES
+        purposes = (
+            tuple(p.strip() for p in purposes_raw.split(",") if p.strip())
+            if purposes_raw
+            else DEFAULT_PURPOSES
+        )
         region = (env.get("UDS_DEFAULT_REGION") or "US").strip().upper()
         if len(region) != 2 or not region.isalpha():
             raise ConfigError(f"UDS_DEFAULT_REGION={region!r} must be an ISO 3166-1 alpha-2 code")

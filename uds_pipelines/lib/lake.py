@@ -90,7 +90,9 @@ def parquet_glob(folder: Path) -> str:
 
 
 def has_parquet(folder: Path) -> bool:
-    return folder.is_dir() and any(p.suffix == ".parquet" and not p.name.startswith(".") for p in folder.iterdir())
+    return folder.is_dir() and any(
+        p.suffix == ".parquet" and not p.name.startswith(".") for p in folder.iterdir()
+    )
 
 
 def read_table_sql(path: Path, empty_columns: dict[str, str]) -> str:

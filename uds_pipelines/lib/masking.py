@@ -12,7 +12,15 @@ PHONE_RE = re.compile(r"(?<![\w])\+?\d[\d\s().\-]{6,}\d")
 # Columns whose values are personal data and must be masked in previews.
 EMAIL_COLUMNS = {"email", "email_raw", "email_normalized", "respondent_email"}
 PHONE_COLUMNS = {"phone", "phone_raw", "phone_e164"}
-NAME_COLUMNS = {"first_name", "last_name", "name", "full_name", "respondent_name", "address_line1", "postcode"}
+NAME_COLUMNS = {
+    "first_name",
+    "last_name",
+    "name",
+    "full_name",
+    "respondent_name",
+    "address_line1",
+    "postcode",
+}
 DROP_COLUMNS = {"raw", "payload", "answer", "identifier", "identifier_value", "date_of_birth"}
 
 
@@ -76,9 +84,11 @@ def preview_markdown(frame: pd.DataFrame, rows: int = 10) -> str:
     """A masked markdown preview of the first rows of `frame`."""
     if frame.empty:
         return "_no rows_"
-    return mask_frame(frame.head(rows)).to_markdown(index=False) if _has_tabulate() else mask_frame(
-        frame.head(rows)
-    ).to_string(index=False)
+    return (
+        mask_frame(frame.head(rows)).to_markdown(index=False)
+        if _has_tabulate()
+        else mask_frame(frame.head(rows)).to_string(index=False)
+    )
 
 
 def _has_tabulate() -> bool:

@@ -1,17 +1,26 @@
-"""Customers that no segment or audience may contain: erased people still in a stale table."""
+"""Customers that no segment or audience may contain: anyone whose customer id, email or phone
+is on the suppression list (kept only as keyed hashes)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-ERASED_CUSTOMERS = "privacy/erased_customers.parquet"
+import duckdb
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.privacy.suppression import load_suppression, register_suppression, suppressed_sql
 
 
-def excluded_customers_sql(lake_dir: Path) -> str | None:
-    """A relation of customer ids erased by privacy requests, or None when there are none.
-
-    Erasure removes people from every table; this list keeps them out of segments and audiences
-    even when a table was built from inputs read before the erasure finished.
-    """
-    path = lake_dir / ERASED_CUSTOMERS
-    return f"(SELECT customer_id FROM read_parquet('{path}'))" if path.exists() else None
+def excluded_customers_sql(con: duckdb.DuckDBPyConnection, lake_dir: Path, key: bytes) -> str | None:
+    """A relation of suppressed customer ids over the current profiles, or None when nobody is
+    suppressed. Needs the `uds_*` normalization functions on `con`."""
+    profiles = lake_dir / lake.PROFILES
+    if not profiles.exists() or load_suppression(lake_dir).empty:
+        return None
+    register_suppression(con, key, lake_dir)
+    return f"""(
+        SELECT customer_id FROM read_parquet('{profiles}')
+        WHERE {suppressed_sql("customer_id", "customer_id")}
+           OR {suppressed_sql("email", "uds_email_key(email)")}
+           OR {suppressed_sql("phone", "phone")}
+    )"""

@@ -46,7 +46,9 @@ def decode_raw(data: bytes) -> str:
     return data.decode("utf-8", errors="backslashreplace")
 
 
-def write_quarantine(records: list[QuarantineRecord], lake_dir: Path, batch_name: str | None = None) -> Path | None:
+def write_quarantine(
+    records: list[QuarantineRecord], lake_dir: Path, batch_name: str | None = None
+) -> Path | None:
     """Append `records` as one new Parquet file under `lake/quarantine/`; None when empty."""
     if not records:
         return None

@@ -13,6 +13,7 @@ from uds_pipelines.lib.audiences.definitions import load_audiences
 from uds_pipelines.lib.audiences.export import audience_members_table, write_audience_files
 from uds_pipelines.lib.audiences.plan import FORMAT_COLUMNS, AudiencePlan, plan_audience
 from uds_pipelines.lib.audiences.verify import verify_members
+from uds_pipelines.lib.identity.inputs import resolution_connection
 from uds_pipelines.lib.privacy_exclusions import excluded_customers_sql
 from uds_pipelines.lib.profiles.consent_inputs import EFFECTIVE
 from uds_pipelines.lib.segments.definitions import load_segments
@@ -42,8 +43,9 @@ def audience_members(context: dg.AssetExecutionContext, uds: UdsSettingsResource
     audiences, errors = _load(settings)
     for error in errors:
         context.log.error(f"audience {error.name!r} skipped: {error.message}")
-    con = lake.duckdb_connection()
+    con = resolution_connection(settings.default_region)
     try:
+        excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key())
         plans = [
             plan_audience(
                 con,
@@ -51,7 +53,7 @@ def audience_members(context: dg.AssetExecutionContext, uds: UdsSettingsResource
                 f"read_parquet('{lake_dir / lake.SEGMENT_MEMBERSHIP}')",
                 f"read_parquet('{lake_dir / lake.PROFILES}')",
                 _effective_sql(lake_dir),
-                excluded_customers_sql(lake_dir),
+                excluded,
             )
             for audience in audiences
         ]
@@ -73,12 +75,12 @@ def audience_members(context: dg.AssetExecutionContext, uds: UdsSettingsResource
 @dg.asset_check(asset=audience_members, name=c.CHECK_AUDIENCE_CONSENT_SAFE, blocking=True)
 def audience_members_consent_safe(uds: UdsSettingsResource) -> dg.AssetCheckResult:
     """Zero members without consent for their audience's purpose and zero erased or suppressed people."""
-    lake_dir = uds.settings().lake_dir
-    con = lake.duckdb_connection()
+    settings = uds.settings()
+    lake_dir = settings.lake_dir
+    con = resolution_connection(settings.default_region)
     try:
-        result = verify_members(
-            con, lake_dir / MEMBERS, _effective_sql(lake_dir), excluded_customers_sql(lake_dir)
-        )
+        excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key())
+        result = verify_members(con, lake_dir / MEMBERS, _effective_sql(lake_dir), excluded)
     finally:
         con.close()
     passed = result["rows_without_consent"] == 0 and result["rows_erased_or_suppressed"] == 0
@@ -105,9 +107,10 @@ def audience_exports(context: dg.AssetExecutionContext, uds: UdsSettingsResource
     counts = (
         pd.read_parquet(lake_dir / COUNTS).set_index("audience") if (lake_dir / COUNTS).exists() else None
     )
-    con = lake.duckdb_connection()
+    con = resolution_connection(settings.default_region)
     written = []
     try:
+        excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key())
         for audience in audiences:
             if "file" not in audience.destinations or counts is None or audience.name not in counts.index:
                 continue
@@ -117,7 +120,7 @@ def audience_exports(context: dg.AssetExecutionContext, uds: UdsSettingsResource
                 rows=rows.select(FORMAT_COLUMNS[audience.format]),
                 counts={k: int(v) for k, v in counts.loc[audience.name].items() if pd.notna(v)},
                 effective_consent_sql=_effective_sql(lake_dir),
-                excluded_customers_sql=excluded_customers_sql(lake_dir),
+                excluded_customers_sql=excluded,
                 con=con,
             )
             paths = write_audience_files(plan, settings.exports_dir, context.run.run_id, settings.as_of())

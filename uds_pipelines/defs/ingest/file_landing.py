@@ -32,8 +32,10 @@ def selected_paths(folder: Path, config: LandingConfig) -> list[Path]:
     return [f.path for f in waiting[: config.max_files]]
 
 
-def conservation_check(lake_dir: Path, source: str, table: str | None, asset_key: str) -> dg.AssetCheckResult:
-    violations = conservation_violations(lake_dir, source, table)
+def conservation_check(
+    lake_dir: Path, source: str, table: str | None, asset_key: str, landed_now: set[str] | None = None
+) -> dg.AssetCheckResult:
+    violations = conservation_violations(lake_dir, source, table, landed_now)
     return dg.AssetCheckResult(
         check_name=c.CHECK_CONSERVATION,
         asset_key=asset_key,
@@ -88,7 +90,8 @@ def build_landing_asset(name: str, spec: SourceSpec, description: str) -> dg.Ass
         )
         preview = summary.landed_frames[0] if summary.landed_frames else None
         yield dg.MaterializeResult(metadata=landing_metadata(summary, preview))
-        yield conservation_check(settings.lake_dir, spec.source, spec.records_table, name)
+        landed_now = {f["sha256"] for f in summary.files if not f.get("duplicate_file")}
+        yield conservation_check(settings.lake_dir, spec.source, spec.records_table, name, landed_now)
 
     return _landing
 

@@ -20,7 +20,12 @@ from uds_pipelines.lib.profiles.kpis import kpi_markdown, kpis
 from uds_pipelines.lib.segments.rfm import add_rfm_scores
 
 
-@dg.asset(group_name=c.GROUP_PROFILES, kinds={"duckdb", "parquet"}, owners=c.OWNERS, deps=["identity_map"])
+@dg.asset(
+    group_name=c.GROUP_PROFILES,
+    kinds={"duckdb", "parquet"},
+    owners=c.OWNERS,
+    deps=["identity_map", "privacy_requests"],
+)
 def consent_ledger(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     """Every consent statement from every source, and effective consent per person and purpose."""
     settings = uds.settings()

@@ -6,6 +6,7 @@ import pandas as pd
 from uds_pipelines import constants as c
 from uds_pipelines.defs.resources import UdsSettingsResource
 from uds_pipelines.lib import lake
+from uds_pipelines.lib.identity.inputs import resolution_connection
 from uds_pipelines.lib.privacy_exclusions import excluded_customers_sql
 from uds_pipelines.lib.segments.definitions import load_segments
 from uds_pipelines.lib.segments.membership import compute_membership, write_membership
@@ -25,7 +26,7 @@ def segment_membership(context: dg.AssetExecutionContext, uds: UdsSettingsResour
     settings = uds.settings()
     lake_dir = settings.lake_dir
     segments, load_errors = load_segments(settings.segments_file)
-    con = lake.duckdb_connection()
+    con = resolution_connection(settings.default_region)
     try:
         history = lake_dir / HISTORY
         result = compute_membership(
@@ -34,7 +35,7 @@ def segment_membership(context: dg.AssetExecutionContext, uds: UdsSettingsResour
             f"read_parquet('{lake_dir / lake.PROFILES}')",
             settings.as_of(),
             previous_history_sql=f"read_parquet('{history}')" if history.exists() else None,
-            excluded_customers_sql=excluded_customers_sql(lake_dir),
+            excluded_customers_sql=excluded_customers_sql(con, lake_dir, settings.suppression_key()),
         )
         written = write_membership(con, result, lake_dir)
     finally:

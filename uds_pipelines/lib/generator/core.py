@@ -12,13 +12,13 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from uds_pipelines.lib.generator.forms import write_forms
+from uds_pipelines.lib.generator.ids import FastRandom, sid
 from uds_pipelines.lib.generator.people import Person, make_people, people_table
 from uds_pipelines.lib.generator.privacy import write_privacy
 from uds_pipelines.lib.generator.stripe_events import CustomerPlan
 from uds_pipelines.lib.generator.stripe_files import UNIQUE_PER_CHUNK, ChunkJob, ChunkResult, build_chunk
-from uds_pipelines.lib.generator.stripe_objects import FastRandom, sid
 from uds_pipelines.lib.generator.surveys import write_surveys
-from uds_pipelines.lib.generator.truth import Truth
+from uds_pipelines.lib.generator.truth import Truth, totals_table
 from uds_pipelines.lib.generator.writer import Inbox, write_parquet
 
 DEFAULT_START = date(2025, 1, 1)
@@ -207,9 +207,14 @@ def generate(
         raise
     results = chunks.wait()
     files = 0
+    totals: dict[tuple[str, str], list[int]] = {}
     for result in results:
         truth.extend(result.truth)
         files += len(result.files)
+        for key, tally in result.totals.items():
+            merged = totals.setdefault(key, [0, 0, 0])
+            for i, value in enumerate(tally):
+                merged[i] += value
     truth.extend(others)
 
     shutil.rmtree(out_dir / ".incoming", ignore_errors=True)
@@ -218,6 +223,7 @@ def generate(
     records = truth.records_table()
     write_parquet(records, truth_dir / "records.parquet")
     write_parquet(truth.consents_table(), truth_dir / "consents.parquet")
+    write_parquet(totals_table(totals), truth_dir / "stripe_totals.parquet")
 
     counts: dict[str, int] = {}
     expected: dict[str, int] = {}
@@ -229,7 +235,7 @@ def generate(
         people=people,
         counts=counts,
         stripe_unique_events=sum(r.unique_events for r in results),
-        files_written=files + len(inbox.files_written) + 3,
+        files_written=files + len(inbox.files_written) + 4,
         seconds=round(time.perf_counter() - began, 3),
         expected=expected,
     )

@@ -6,9 +6,9 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from uds_pipelines.lib.generator.ids import ALPHABET
 from uds_pipelines.lib.generator.people import Person
 from uds_pipelines.lib.generator.pools import COUNTRY_NAMES, UTM
-from uds_pipelines.lib.generator.stripe_objects import ALPHABET
 from uds_pipelines.lib.generator.variants import identity_fields
 
 EMAIL_TEXT = "I agree to receive marketing emails from Acme."
@@ -67,6 +67,10 @@ def hubspot(rng: random.Random, person: Person, ts: int, forced: bool | None = N
     if ids["phone"]:
         fields.append({"objectTypeId": "0-1", "name": "phone", "value": ids["phone"]})
     fields.append({"objectTypeId": "0-1", "name": "country", "value": _country(rng, person.country)})
+    if rng.random() < 0.3:
+        # Older integrations post fields without objectTypeId (see the older HubSpot docs example).
+        for f in fields:
+            del f["objectTypeId"]
     consents = _consents(rng, forced)
     source, medium, campaign = rng.choice(UTM)
     payload = {
@@ -171,6 +175,9 @@ def webflow(
     data = {"First Name": ids["first_name"], "Last Name": ids["last_name"] or "", "Email": ids["email"]}
     if ids["phone"]:
         data["Phone Number"] = ids["phone"]
+        if version == 2 and ids["phone"].startswith("+") and rng.random() < 0.3:
+            # Webflow's own example posts the phone as a JSON number: 15550000000.
+            data["Phone Number"] = int("".join(ch for ch in ids["phone"] if ch.isdigit()))
     for _, granted in consents:
         data["Marketing Opt-in"] = "true" if granted else "false"
     sub_id = _hex(rng, 24)

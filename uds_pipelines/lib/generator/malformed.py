@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 
-from uds_pipelines.lib.generator.stripe_objects import sid
+from uds_pipelines.lib.generator.ids import sid
 
 STRIPE_KINDS = ["truncated", "created_string", "missing_id", "missing_data_object", "json_array"]
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from uds_pipelines.lib.generator import stripe_objects as so
+from uds_pipelines.lib.generator.ids import ALPHABET
 from uds_pipelines.lib.generator.people import Person
 from uds_pipelines.lib.generator.pools import JUNK_EMAILS, JUNK_PHONES
 from uds_pipelines.lib.generator.variants import (
@@ -50,6 +51,8 @@ class Event:
     customer_id: str
     # (email as given, granted, unix time) for checkout sessions that carry consent.promotions.
     consent: tuple[str, bool, int] | None = None
+    # (currency, charged, refunded) in minor units for charge.succeeded / charge.refunded.
+    money: tuple[str, int, int] | None = None
 
 
 # One encoder reused for every event; the object graphs are trees, so the circularity check is skipped.
@@ -113,7 +116,12 @@ def customer_events(rng: random.Random, plan: CustomerPlan, end_ts: int) -> list
         t: int, etype: str, obj: dict, previous: dict | None = None, api: bool = True, consent=None
     ) -> None:
         evt = so.envelope(rng, t, etype, obj, previous, api)
-        events.append(Event(t, dumps(evt), evt["id"], etype, pid, cid, consent))
+        money = None
+        if etype == "charge.succeeded":
+            money = (obj["currency"], obj["amount"], 0)
+        elif etype == "charge.refunded":
+            money = (obj["currency"], 0, obj["amount_refunded"])
+        events.append(Event(t, dumps(evt), evt["id"], etype, pid, cid, consent, money))
 
     def full_name() -> str:
         first, _ = first_name_variant(rng, person)
@@ -134,7 +142,7 @@ def customer_events(rng: random.Random, plan: CustomerPlan, end_ts: int) -> list
         phone,
         so.address(person, rng.random() < 0.6),
         currency if rng.random() < 0.7 else None,
-        "".join(rng.choices(so.ALPHABET[10:36], k=7)),
+        "".join(rng.choices(ALPHABET[10:36], k=7)),
     )
     emit(plan.t0, "customer.created", cust)
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from uds_pipelines.lib.generator.ids import FastRandom
 from uds_pipelines.lib.generator.malformed import STRIPE_KINDS, corrupt_event_line, invalid_utf8_line
+from uds_pipelines.lib.generator.pools import is_junk_email
 from uds_pipelines.lib.generator.stripe_events import CustomerPlan, Event, customer_events
-from uds_pipelines.lib.generator.stripe_objects import FastRandom
 from uds_pipelines.lib.generator.truth import DUPLICATE, LAND, QUARANTINE, Truth
 from uds_pipelines.lib.generator.writer import Inbox
 
@@ -37,6 +38,8 @@ class ChunkResult:
     files: list[str] = field(default_factory=list)
     unique_events: int = 0
     lines: int = 0
+    # (person_id, currency) -> [charges, charged minor units, refunded minor units]
+    totals: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -60,6 +63,13 @@ def build_chunk(job: ChunkJob) -> ChunkResult:
         events.extend(customer_events(rng, plan, job.end_ts))
     events.sort(key=lambda e: (e.created, e.event_id))
     result.unique_events = len(events)
+    for e in events:
+        if e.money is not None:
+            currency, charged, refunded = e.money
+            tally = result.totals.setdefault((e.person_id, currency), [0, 0, 0])
+            tally[0] += 1 if charged else 0
+            tally[1] += charged
+            tally[2] += refunded
 
     # Pull some events out for *.json files first so they are never duplicated.
     singles: list[Event] = []
@@ -166,7 +176,7 @@ def _record(result: ChunkResult, rel: str, pos: int, line: _Line) -> None:
         return
     if e.etype == "customer.created":
         result.truth.record("stripe_customer", e.customer_id, e.person_id, file, pos, LAND, "customer")
-    if e.consent is not None:
+    if e.consent is not None and not is_junk_email(e.consent[0]):
         email, granted, ts = e.consent
         at = datetime.fromtimestamp(ts, tz=timezone.utc)
         result.truth.consent(

@@ -6,8 +6,8 @@ import json
 import random
 from datetime import datetime, timezone
 
+from uds_pipelines.lib.generator.ids import ALPHABET
 from uds_pipelines.lib.generator.people import Person
-from uds_pipelines.lib.generator.stripe_objects import ALPHABET
 from uds_pipelines.lib.generator.variants import identity_fields
 
 NPS_Q = "How likely are you to recommend us to a friend or colleague?"

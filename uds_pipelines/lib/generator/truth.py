@@ -33,6 +33,16 @@ CONSENTS_SCHEMA = pa.schema(
     ]
 )
 
+TOTALS_SCHEMA = pa.schema(
+    [
+        ("person_id", pa.string()),
+        ("currency", pa.string()),
+        ("charges", pa.int64()),
+        ("charged_minor", pa.int64()),
+        ("refunded_minor", pa.int64()),
+    ]
+)
+
 LAND, QUARANTINE, DUPLICATE = "land", "quarantine", "duplicate"
 
 
@@ -96,3 +106,18 @@ class Truth:
 
     def count(self, source: str) -> int:
         return sum(1 for s in self.records["source"] if s == source)
+
+
+def totals_table(totals: dict[tuple[str, str], list[int]]) -> pa.Table:
+    """Per person and currency: successful charges, amount charged and amount refunded (minor units)."""
+    keys = sorted(totals)
+    return pa.table(
+        {
+            "person_id": [k[0] for k in keys],
+            "currency": [k[1] for k in keys],
+            "charges": [totals[k][0] for k in keys],
+            "charged_minor": [totals[k][1] for k in keys],
+            "refunded_minor": [totals[k][2] for k in keys],
+        },
+        schema=TOTALS_SCHEMA,
+    )

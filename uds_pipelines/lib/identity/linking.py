@@ -34,14 +34,17 @@ def build_graph(
     """Create `_idr_records`, `_idr_values` (with the value-level guardrail verdicts) and `_idr_obs`.
 
     Records and values are joined on 64-bit hashes of their text, which is several times faster than
-    joining strings; if any hash is shared by two different texts (checked, not assumed) the graph is
-    rebuilt on exact dense ranks. `exact_keys=True` forces the exact path. Returns (#records, #values).
+    joining strings; if any hash is shared by two different texts (checked with a second hash, not
+    assumed) the graph is rebuilt on exact dense ranks. `exact_keys=True` forces the exact path. Returns (#records, #values).
     """
     con.execute("DROP TABLE IF EXISTS _idr_pairs")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _idr_input AS
-        SELECT source, record_id, id_type, id_value, hash(source || chr(31) || record_id) AS rk, hash(id_type || chr(31) || id_value) AS vk
+        SELECT source, record_id, id_type, id_value,
+               hash(source || chr(31) || record_id) AS rk, hash(record_id || chr(30) || source) AS rk2,
+               hash(id_type || chr(31) || id_value) AS vk, hash(id_value || chr(30) || id_type) AS vk2,
+               id_type = 'record' AND id_value = source || ':' || record_id AS self_ref
         FROM (
             SELECT source::VARCHAR AS source, record_id::VARCHAR AS record_id,
                    id_type::VARCHAR AS id_type, id_value::VARCHAR AS id_value
@@ -53,7 +56,7 @@ def build_graph(
         con.execute(
             """
             CREATE OR REPLACE TEMP TABLE _idr_input AS
-            SELECT source, record_id, id_type, id_value,
+            SELECT source, record_id, id_type, id_value, rk2, vk2, self_ref,
                    dense_rank() OVER (ORDER BY source, record_id)::UBIGINT AS rk,
                    dense_rank() OVER (ORDER BY id_type, id_value)::UBIGINT AS vk
             FROM _idr_input
@@ -91,17 +94,24 @@ def build_graph(
 
 
 def _keys_are_unique(con: duckdb.DuckDBPyConnection) -> bool:
-    """Group `_idr_input` by its keys into `_idr_rec_keys` / `_idr_val_keys`; False if a key covers two texts."""
+    """Group `_idr_input` by its keys into `_idr_rec_keys` / `_idr_val_keys`; False if a key covers two texts.
+
+    A record's own `record` identifier (`source:record_id`) is a value only when another record also
+    carries it: the record is a node anyway, and skipping these halves the value table.
+    Two texts sharing a key are told apart by a second, independent hash of the same text (comparing
+    integers is far cheaper than min/max over strings).
+    """
     clashes = con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _idr_rec_keys AS
-        SELECT rk, min(source) AS source, min(record_id) AS record_id,
-               min(source) <> max(source) OR min(record_id) <> max(record_id) AS clash
+        SELECT rk, any_value(source) AS source, any_value(record_id) AS record_id, min(rk2) <> max(rk2) AS clash
         FROM _idr_input GROUP BY rk;
         CREATE OR REPLACE TEMP TABLE _idr_val_keys AS
-        SELECT vk, min(id_type) AS id_type, min(id_value) AS id_value,
-               min(id_type) <> max(id_type) OR min(id_value) <> max(id_value) AS clash
-        FROM _idr_input WHERE id_type IS NOT NULL AND id_value IS NOT NULL GROUP BY vk;
+        SELECT vk, any_value(id_type) AS id_type, any_value(id_value) AS id_value, min(vk2) <> max(vk2) AS clash
+        FROM _idr_input
+        WHERE id_type IS NOT NULL AND id_value IS NOT NULL
+          AND (NOT self_ref OR vk IN (SELECT vk FROM _idr_input WHERE id_type = 'record' AND NOT self_ref))
+        GROUP BY vk;
         SELECT (SELECT count(*) FROM _idr_rec_keys WHERE clash) + (SELECT count(*) FROM _idr_val_keys WHERE clash)
         """
     ).fetchall()[0][0]

@@ -10,11 +10,14 @@ from uds_pipelines.lib import lake
 from uds_pipelines.lib.ingest.inbox import LEDGER_COLUMNS
 
 
-def conservation_violations(lake_dir: Path, source: str, records_table: str | None) -> pd.DataFrame:
+def conservation_violations(
+    lake_dir: Path, source: str, records_table: str | None, landed_now: set[str] | None = None
+) -> pd.DataFrame:
     """Files of `source` whose counts do not add up.
 
-    The ledger's own arithmetic is checked, and, for tables whose batch files are named after
-    the content hash, the rows actually stored in the lake are counted again per file.
+    The ledger's own arithmetic is checked for every file ever landed. For the files landed in
+    this run (`landed_now`, sha256s), the rows actually stored in the lake are counted again per
+    file; older files are not recounted because erasure and retention legitimately remove rows.
     """
     con = lake.duckdb_connection("1GB")
     try:
@@ -34,6 +37,7 @@ def conservation_violations(lake_dir: Path, source: str, records_table: str | No
             else "(SELECT NULL::VARCHAR AS batch, 0::BIGINT AS n WHERE false)"
         )
         check_stored = records_table is not None
+        recent = lake.sql_literal_list(sorted(landed_now or [])) or "NULL"
         sql = f"""
             WITH files AS (
                 SELECT * FROM {ledger} WHERE source = ? AND records_read IS NOT NULL
@@ -44,8 +48,9 @@ def conservation_violations(lake_dir: Path, source: str, records_table: str | No
             LEFT JOIN {stored} s ON s.batch = substr(f.sha256, 1, 24)
             LEFT JOIN {quarantined} q ON q.batch = substr(f.sha256, 1, 24)
             WHERE f.records_read <> f.records_landed + f.records_quarantined + f.duplicates_skipped
-               OR ({str(check_stored).lower()} AND f.records_landed > 0 AND coalesce(s.n, 0) <> f.records_landed)
-               OR ({str(check_stored).lower()} AND coalesce(q.n, 0) <> f.records_quarantined)
+               OR ({str(check_stored).lower()} AND f.sha256 IN ({recent}) AND (
+                    (f.records_landed > 0 AND coalesce(s.n, 0) <> f.records_landed)
+                    OR coalesce(q.n, 0) <> f.records_quarantined))
         """
         return con.execute(sql, [source]).df()
     finally:

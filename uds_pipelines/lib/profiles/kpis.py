@@ -39,7 +39,7 @@ def kpis(con: duckdb.DuckDBPyConnection, lake_dir: Path, as_of: datetime) -> dic
         """
     ).fetchone()
     names = [d[0] for d in con.description]
-    raw = dict(zip(names, row))
+    raw = dict(zip(names, row, strict=False))
     buyers, signed_up, respondents = raw["buyers"], raw["signed_up"], raw["nps_respondents"]
     return {
         "customers": int(raw["customers"]),

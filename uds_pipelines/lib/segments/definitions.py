@@ -10,10 +10,13 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from uds_pipelines.lib.masking import mask_text
+
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _MISSING_COLUMN_RE = re.compile(
     r'(?:Referenced column "([^"]+)" not found|does not have a column named "([^"]+)")'
 )
+_QUOTED_RE = re.compile(r"'[^']*'")
 _FUNCTION_RE = re.compile(r"Scalar Function with name (\w+) does not exist")
 
 
@@ -95,7 +98,8 @@ def explain_error(segment: SegmentDefinition, exc: Exception, columns: list[str]
     function = _FUNCTION_RE.search(str(exc))
     if function:
         return SegmentError(segment.name, f"unknown function '{function.group(1)}'")
-    return SegmentError(segment.name, text)
+    # Run-time errors quote the offending value (e.g. a name that failed a cast): never pass it on.
+    return SegmentError(segment.name, mask_text(_QUOTED_RE.sub("'***'", text)))
 
 
 def validate_segments(

@@ -185,3 +185,17 @@ def test_bundled_samples_match_generator(tmp_path):
     generate(tmp_path, people=200, seed=7)
     for part in ("inbox", "ground_truth"):
         assert tree_hashes(REPO / "data" / "samples" / part) == tree_hashes(tmp_path / part)
+
+
+def test_consent_truth_refers_to_landed_records(generated, records):
+    consents = pq.read_table(generated[0] / "ground_truth" / "consents.parquet").to_pandas()
+    assert len(consents) > 50
+    landed = records[records["expected"] == "land"]
+    keyed = set(zip(landed["file"], landed["record_id"], strict=True))
+    with_id = consents[consents["record_id"].notna()]
+    for row in with_id.itertuples():
+        assert (row.file, row.record_id) in keyed, row.record_id
+    assert set(consents["purpose"]) <= {"email_marketing", "sms_marketing", "ad_targeting", "analytics"}
+    assert consents["captured_at"].notna().all() and consents["person_id"].notna().all()
+    lower = consents["identifier"].str.strip().str.lower()
+    assert not lower.isin(["test@test.com", "noreply@example.com"]).any()

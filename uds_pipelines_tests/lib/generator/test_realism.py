@@ -253,3 +253,37 @@ def test_every_phone_format_parses_back_to_the_number(people):
             )
             notes.add(note)
     assert {"phone e164", "phone international", "phone national", "phone (0)", "phone 00 prefix"} <= notes
+
+
+def test_stripe_totals_match_the_charges_in_the_inbox(generated, records):
+    out = generated[0]
+    owner = dict(
+        zip(
+            records.loc[records["source"] == "stripe_customer", "record_id"],
+            records.loc[records["source"] == "stripe_customer", "person_id"],
+            strict=True,
+        )
+    )
+    seen: dict[str, dict] = {}
+    for _, _, e in stripe_events(out):
+        seen[e["id"]] = e
+    for path in (out / "inbox" / "stripe").glob("*.json"):
+        obj = json.loads(path.read_text("utf-8"))
+        for e in obj["data"] if obj["object"] == "list" else [obj]:
+            seen[e["id"]] = e
+    expected: dict[tuple[str, str], list[int]] = {}
+    for e in seen.values():
+        if e["type"] in ("charge.succeeded", "charge.refunded"):
+            charge = e["data"]["object"]
+            tally = expected.setdefault((owner[charge["customer"]], charge["currency"]), [0, 0, 0])
+            if e["type"] == "charge.succeeded":
+                tally[0] += 1
+                tally[1] += charge["amount"]
+            else:
+                tally[2] += charge["amount_refunded"]
+    totals = pq.read_table(out / "ground_truth" / "stripe_totals.parquet").to_pandas()
+    got = {
+        (r.person_id, r.currency): [r.charges, r.charged_minor, r.refunded_minor] for r in totals.itertuples()
+    }
+    assert got == expected
+    assert (totals["refunded_minor"] > 0).any()

@@ -67,6 +67,7 @@ def test_chain_email_then_phone_is_one_person(tmp_path) -> None:
     assert len(out["identity_map"]) == 4
     assert ids[("form", "A")] == ids[("survey", "B")] == ids[("stripe", "cus_C")]
     assert ids[("form", "D")] != ids[("form", "A")]
+    assert "ann@mail.io" not in str(out["stats"]) and "4155550123" not in str(out["stats"])
     links = out["identity_links"]
     assert set(links["id_type"]) == {"email", "phone"}
     assert set(links["customer_id"]) == {ids[("form", "A")]}
@@ -100,3 +101,16 @@ def test_exact_key_path_matches_hashed_path() -> None:
         partitions.append(_record_partition(con))
     assert partitions[0] == partitions[1]
     assert len(partitions[0]) < 301  # the chains really joined records
+
+
+def test_record_reference_links_when_another_record_carries_it(tmp_path) -> None:
+    # Own `record` ids link nothing by themselves, but a record pointing at another record's id does.
+    records = {
+        ("stripe", "cus_1"): [],
+        ("form", "x"): [("record", "stripe:cus_1")],
+        ("form", "y"): [],
+    }
+    out = Runner(tmp_path).run(records)
+    ids = ids_by_record(out["identity_map"])
+    assert ids[("form", "x")] == ids[("stripe", "cus_1")] != ids[("form", "y")]
+    assert out["stats"]["records"] == 3

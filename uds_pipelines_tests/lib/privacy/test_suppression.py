@@ -33,7 +33,7 @@ def test_hashes_never_hold_the_identifier(tmp_path):
     for value in JANE_SPELLINGS | {"janedoe@gmail.com", "r_jane000001", "sub-jane-0001"}:
         assert value.lower() not in text
     assert ("email", suppression_hash("janedoe@gmail.com", KEY)) in set(
-        zip(stored["id_type"], stored["id_hash"])
+        zip(stored["id_type"], stored["id_hash"], strict=True)
     )
     assert suppression_hash("janedoe@gmail.com", b"other") != suppression_hash("janedoe@gmail.com", KEY)
     assert _suppress_jane(lk, con) == 0  # idempotent

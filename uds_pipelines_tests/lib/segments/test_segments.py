@@ -60,7 +60,7 @@ def _profiles(tmp_path):
                 "nps_latest": 3,
             },
             # Never purchased, passive NPS.
-            {"customer_id": "C", "nps_latest": 7},
+            {"customer_id": "C", "nps_latest": 7, "first_name": "Zed"},
             # Seen "in the future" relative to as_of: not new.
             {"customer_id": "D", "first_seen_at": AS_OF + 5 * DAY},
         ],
@@ -105,7 +105,7 @@ def test_bad_segment_names_segment_and_column_others_still_compute(con, tmp_path
                 {"name": "big", "where": "lifetime_value > 100"},
                 {"name": "typo", "where": "lifetime_valu > 100"},
                 {"name": "not_boolean", "where": "orders_count + 1"},
-                {"name": "runtime_fail", "where": "CAST(currency AS INTEGER) = 1"},
+                {"name": "runtime_fail", "where": "CAST(first_name AS INTEGER) = 1"},
                 {"name": "Bad Name", "where": "true"},
                 {"name": "big", "where": "true"},
                 {"name": "empty", "where": ""},
@@ -122,6 +122,7 @@ def test_bad_segment_names_segment_and_column_others_still_compute(con, tmp_path
     assert "lifetime_valu" in by_name["typo"] and "unknown column" in by_name["typo"]
     assert "not a boolean" in by_name["not_boolean"]
     assert "no_such_fn" in by_name["mystery_fn"]
+    assert "Zed" not in by_name["runtime_fail"] and "convert" in by_name["runtime_fail"].lower()
     assert result.evaluated == ["big"]
     assert _members(con, result.membership) == {"big": {"A"}}
 

@@ -1,0 +1,111 @@
+"""Data-subject requests: access reports, erasure that reaches every byte, suppression, retention."""
+
+import dagster as dg
+import pandas as pd
+
+from uds_pipelines import constants as c
+from uds_pipelines.defs.resources import UdsSettingsResource
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.identity.inputs import IDENTIFIERS, resolution_connection
+from uds_pipelines.lib.privacy import (
+    apply_retention,
+    completed_request_ids,
+    handle_requests,
+    resolve_subjects,
+    verify_erased,
+)
+
+PRIVACY_COLUMNS = {"request_id": "VARCHAR", "type": "VARCHAR", "email": "VARCHAR", "phone": "VARCHAR",
+                   "customer_id": "VARCHAR", "received_at": "TIMESTAMPTZ"}  # fmt: skip
+
+
+def pending_requests(con, lake_dir) -> pd.DataFrame:
+    requests = con.execute(
+        f"SELECT * FROM {lake.read_table_sql(lake_dir / lake.LANDED_PRIVACY, PRIVACY_COLUMNS)} "
+        "WHERE type IN ('erasure', 'access') ORDER BY received_at, request_id"
+    ).df()
+    done = completed_request_ids(lake_dir)
+    return requests[~requests["request_id"].astype(str).isin(done)].drop_duplicates("request_id")
+
+
+@dg.asset(
+    group_name=c.GROUP_PRIVACY,
+    kinds={"duckdb", "parquet"},
+    owners=c.OWNERS,
+    deps=["landed_privacy_requests", "identity_map"],
+    check_specs=[dg.AssetCheckSpec(c.CHECK_ERASURE_VERIFIED, asset="privacy_requests", blocking=True)],
+)
+def privacy_requests(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
+    """Erasure and access requests resolved to whole persons; erased everywhere, suppressed, audited."""
+    settings = uds.settings()
+    lake_dir = settings.lake_dir
+    con = resolution_connection(settings.default_region)
+    try:
+        pending = pending_requests(con, lake_dir)
+        subjects = resolve_subjects(
+            con,
+            pending,
+            lake.read_table_sql(
+                lake_dir / IDENTIFIERS,
+                {"source": "VARCHAR", "record_id": "VARCHAR", "id_type": "VARCHAR", "id_value": "VARCHAR"},
+            ),
+            lake.read_table_sql(
+                lake_dir / lake.IDENTITY_MAP,
+                {"source": "VARCHAR", "record_id": "VARCHAR", "customer_id": "VARCHAR"},
+            ),
+            settings.default_region,
+        )
+        result = handle_requests(
+            lake_dir,
+            settings.exports_dir,
+            subjects,
+            key=settings.suppression_key(),
+            warehouse_url=settings.warehouse_url,
+            run_id=context.run.run_id,
+            con=con,
+            default_region=settings.default_region,
+        )
+        # The erased identifiers live in memory for this run only, for the verification scan.
+        erased = subjects[subjects["type"] == "erasure"] if len(subjects) else subjects
+        needles = {str(v) for ids in erased.get("identifiers", []) for _, v in ids} if len(erased) else set()
+        findings = (
+            verify_erased(settings.data_dir, settings.warehouse_url, needles, con=con) if needles else []
+        )
+    finally:
+        con.close()
+    leftovers = [f for f in findings if f.kind == "leftover"]
+    statuses = result.status_counts()
+    context.log.info(f"privacy requests: {len(pending)} pending, outcomes {statuses}")
+    yield dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(pending),
+            "outcomes": dg.MetadataValue.json(statuses),
+            "access_reports_written": len(result.access_files),
+            "identifiers_suppressed": result.suppressed_added,
+            "erasure": dg.MetadataValue.json(result.erasure.as_metadata() if result.erasure else {}),
+        }
+    )
+    yield dg.AssetCheckResult(
+        check_name=c.CHECK_ERASURE_VERIFIED,
+        passed=not leftovers,
+        description=None if not leftovers else "erased identifiers still found: see findings",
+        metadata={
+            "identifiers_checked": len(needles),
+            "findings": dg.MetadataValue.md(
+                "\n".join(f"- {f.kind}: `{f.path}` {f.detail} ({f.count})" for f in findings) or "none"
+            ),
+        },
+    )
+
+
+@dg.asset(
+    group_name=c.GROUP_PRIVACY, kinds={"duckdb", "parquet"}, owners=c.OWNERS, deps=["landed_stripe_events"]
+)
+def retention(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
+    """Landed raw records older than UDS_RETENTION_DAYS and quarantine older than 90 days, deleted."""
+    settings = uds.settings()
+    removed = apply_retention(settings.lake_dir, settings.as_of(), settings.retention_days)
+    context.log.info(f"retention removed {removed}")
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": int(sum(removed.values())), "removed": dg.MetadataValue.json(removed)}
+    )

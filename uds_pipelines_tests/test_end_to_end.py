@@ -3,6 +3,7 @@
 import csv
 import json
 import shutil
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -36,9 +37,11 @@ def pipeline(tmp_path_factory):
         # the same files dropped again, and a second run: nothing lands twice, ids stay put
         shutil.copytree(generated / "inbox", data / "inbox", dirs_exist_ok=True)
         second = _run_full_job(instance)
+        late = _redeliver_erased_people(generated / "ground_truth", data / "inbox")
+        third = _run_full_job(instance)
         event_log = "\n".join(
             str(record.dagster_event or "") + " " + str(record.user_message)
-            for run in (first, second)
+            for run in (first, second, third)
             for record in instance.all_logs(run.run_id)
         )
         yield {
@@ -46,13 +49,34 @@ def pipeline(tmp_path_factory):
             "truth": generated / "ground_truth",
             "first": first,
             "second": second,
+            "third": third,
+            "late": late,
             "map_after_first": map_after_first,
             "event_log": event_log,
         }
 
 
+def _redeliver_erased_people(truth_dir: Path, inbox: Path) -> dict:
+    """After erasure, an erased person's old webhook arrives again and they fill in a form."""
+    people = pd.read_parquet(truth_dir / "people.parquet")
+    records = pd.read_parquet(truth_dir / "records.parquet")
+    erased = people[people["erased"]].iloc[0]
+    customers = records[
+        (records["source"] == "stripe_customer") & (records["person_id"] == erased["person_id"])
+    ]
+    events = []
+    for i, customer_id in enumerate(customers["record_id"]):
+        obj = {"id": customer_id, "object": "customer", "email": erased["email"], "name": "Late Delivery"}
+        events.append({"id": f"evt_late_{i}", "object": "event", "type": "customer.updated", "created": 1790000000,
+                       "livemode": False, "api_version": "2024-06-20", "data": {"object": obj}})  # fmt: skip
+    (inbox / "stripe" / "late.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    form = {"submission_id": "late-form-1", "email": erased["email"].upper(), "first_name": "Late"}
+    (inbox / "forms" / "late.jsonl").write_text(json.dumps(form) + "\n")
+    return {"email": erased["email"], "stripe_events": len(events)}
+
+
 def test_both_runs_succeed_and_every_check_passes(pipeline):
-    for result in (pipeline["first"], pipeline["second"]):
+    for result in (pipeline["first"], pipeline["second"], pipeline["third"]):
         assert result.success
         evaluations = [
             e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
@@ -87,7 +111,7 @@ def test_quarantine_matches_ground_truth_per_source(pipeline):
         bad[~bad["person_id"].isin(_erased_people(pipeline))].groupby("source").size().rename(index=names)
     )
     con = duckdb.connect()
-    query = f"SELECT source, count(*) FROM '{pipeline['data']}/lake/quarantine/*.parquet' GROUP BY 1"
+    query = f"SELECT source, count(*) FROM '{pipeline['data']}/lake/quarantine/*.parquet' WHERE reason <> 'suppressed' GROUP BY 1"
     got = dict(con.execute(query).fetchall())
     assert set(got) == set(at_most.index)
     for source in at_most.index:
@@ -230,3 +254,20 @@ def test_erased_people_are_gone_from_every_file(pipeline):
             text = path.read_bytes().decode("utf-8", errors="ignore").lower()
         for email in erased["email"].str.lower():
             assert email not in text, f"an erased email remains in {path.relative_to(pipeline['data'])}"
+
+
+def test_records_of_erased_people_arriving_later_are_dropped_at_landing(pipeline):
+    late = pipeline["late"]
+    con = duckdb.connect()
+    rows = con.execute(
+        f"SELECT source, source_file, reason, raw FROM '{pipeline['data']}/lake/quarantine/*.parquet' "
+        "WHERE source_file = 'late.jsonl'"
+    ).fetchall()
+    assert sorted((r[0], r[2]) for r in rows) == sorted(
+        [("form", "suppressed")] + [("stripe", "suppressed")] * late["stripe_events"]
+    )
+    assert all(r[3] is None for r in rows), "no raw content is kept for suppressed records"
+    landed = con.execute(
+        f"SELECT count(*) FROM '{pipeline['data']}/lake/landed/stripe/*.parquet' WHERE event_id LIKE 'evt_late_%'"
+    ).fetchone()[0]
+    assert landed == 0

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -153,3 +154,14 @@ def test_uds_run_records_its_run_in_postgres(instance, pg_home, pg_database, gen
     assert all(len(list(m.parent.glob("*.csv"))) >= 1 for m in manifests)
     assert (data / "lake" / "profiles" / "customer_profiles.parquet").stat().st_size > 0
     assert [p for p in (data / "inbox").rglob("*") if p.is_file()] == []
+
+    # CONTRACT section 6 on the production storage: the raw event rows in PostgreSQL hold no email
+    people = pd.read_parquet(generated / "ground_truth" / "people.parquet")
+    url = sa.engine.make_url(POSTGRES_URL).set(database=pg_database["DAGSTER_PG_DB"])
+    engine = sa.create_engine(url)
+    with engine.connect() as con:
+        stored = "\n".join(con.execute(sa.text("SELECT event FROM event_logs")).scalars()).lower()
+    engine.dispose()
+    assert len(stored) > 10_000, "the run's events are in PostgreSQL"
+    leaked = [e for e in people["email"].dropna().str.lower() if e in stored]
+    assert leaked == [], f"{len(leaked)} email(s) in the event log"

@@ -10,6 +10,8 @@ from uds_pipelines.lib.identity.inputs import attributes_sql, build_identity_inp
 from uds_pipelines.lib.identity.resolve import resolve_identities, write_outputs
 
 IDENTITY_DIR = "identity"
+IDENTIFIER_COLUMNS = {"source": "VARCHAR", "record_id": "VARCHAR", "id_type": "VARCHAR", "id_value": "VARCHAR",
+                      "observed_at": "TIMESTAMPTZ"}  # fmt: skip
 COMPONENT_WARN_RECORDS = 25
 
 

@@ -13,6 +13,7 @@ from uds_pipelines.lib.ingest.conservation import conservation_violations
 from uds_pipelines.lib.ingest.forms import parse_form_file
 from uds_pipelines.lib.ingest.landing import SourceSpec, land_files
 from uds_pipelines.lib.ingest.privacy_requests import parse_privacy_file
+from uds_pipelines.lib.ingest.suppression_gate import gate_frame, suppression_active
 from uds_pipelines.lib.ingest.surveys import parse_survey_file
 from uds_pipelines.lib.masking import preview_markdown
 
@@ -83,7 +84,17 @@ def build_landing_asset(name: str, spec: SourceSpec, description: str) -> dg.Ass
     def _landing(context: dg.AssetExecutionContext, config: LandingConfig, uds: UdsSettingsResource):
         settings = uds.settings()
         paths = selected_paths(settings.inbox(spec.source), config)
-        summary = land_files(spec, paths, settings.lake_dir)
+        gate = None
+        if spec.source != "privacy" and suppression_active(settings.lake_dir):
+            key, lake_dir, region = settings.suppression_key(), settings.lake_dir, settings.default_region
+
+            def gate(frame, source_file):
+                return gate_frame(
+                    frame, key=key, lake_dir=lake_dir, source=spec.record_source, source_file=source_file,
+                    default_region=region,
+                )  # fmt: skip
+
+        summary = land_files(spec, paths, settings.lake_dir, gate)
         context.log.info(
             f"{spec.source}: {len(paths)} file(s), {summary.records_landed} records landed, "
             f"{summary.records_quarantined} quarantined, {summary.duplicate_files} already landed"

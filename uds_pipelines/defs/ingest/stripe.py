@@ -11,6 +11,7 @@ from uds_pipelines.defs.resources import UdsSettingsResource
 from uds_pipelines.lib import lake
 from uds_pipelines.lib.ingest import inbox, stripe_api
 from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
+from uds_pipelines.lib.ingest.suppression_gate import gate_stripe_batch, suppression_active
 from uds_pipelines.lib.staging.stripe import build_stripe_staging
 
 
@@ -71,6 +72,11 @@ def landed_stripe_events(context: dg.AssetExecutionContext, config: LandingConfi
         fresh.append((path, sha))
     result = land_stripe_files([p for p, _ in fresh], settings.lake_dir) if fresh else None
     if result is not None:
+        suppressed = {}
+        if result.batch_path is not None and suppression_active(settings.lake_dir):
+            suppressed = gate_stripe_batch(
+                result.batch_path, settings.lake_dir, settings.suppression_key(), settings.default_region
+            )
         stats = {s.file_name: s for s in result.files}
         for path, sha in fresh:
             s = stats.get(path.name)
@@ -82,8 +88,8 @@ def landed_stripe_events(context: dg.AssetExecutionContext, config: LandingConfi
                     "sha256": sha,
                     "size_bytes": path.stat().st_size if path.exists() else 0,
                     "records_read": s.records_read,
-                    "records_landed": s.records_landed,
-                    "records_quarantined": s.records_quarantined,
+                    "records_landed": s.records_landed - suppressed.get(path.name, 0),
+                    "records_quarantined": s.records_quarantined + suppressed.get(path.name, 0),
                     "duplicates_skipped": s.duplicates_skipped,
                 }
             )

@@ -187,11 +187,13 @@ def enforce_type_limits(con: duckdb.DuckDBPyConnection, config: GuardrailConfig)
         offending = con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _idr_offending AS
-            SELECT DISTINCT comp FROM (
-                SELECT c.comp FROM _idr_obs o JOIN _idr_comp c USING (rec_idx) JOIN _idr_values v USING (val_id)
+            WITH held AS (  -- distinct (component, value) first: cheaper than count(DISTINCT ...)
+                SELECT DISTINCT c.comp, v.id_type, v.val_id
+                FROM _idr_obs o JOIN _idr_comp c USING (rec_idx) JOIN _idr_values v USING (val_id)
                 WHERE v.rule IS NULL AND v.id_type IN ({type_list})
-                GROUP BY c.comp, v.id_type HAVING count(DISTINCT v.val_id) > any_value({limit_case})
-            );
+            )
+            SELECT DISTINCT comp FROM held v
+            GROUP BY comp, id_type HAVING count(*) > any_value({limit_case});
             SELECT count(*) FROM _idr_offending
             """
         ).fetchall()[0][0]

@@ -140,7 +140,7 @@ def _build_map_and_links(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _idr_identity_links AS
+        CREATE OR REPLACE TEMP VIEW _idr_identity_links AS
         SELECT rc.customer_id, r.source, r.record_id, v.id_type, v.id_value, v.n_records AS records_linked,
                {probability} AS match_probability
         FROM _idr_obs o JOIN _idr_values v USING (val_id)
@@ -201,8 +201,6 @@ def write_outputs(
                 f"SELECT * FROM {old} WHERE run_id NOT IN (SELECT DISTINCT run_id FROM {table}) "
                 f"UNION ALL BY NAME {sql}"
             )
-        elif name == "identity_map":
-            sql += " ORDER BY source, record_id"
         lake.copy_query_to_parquet(con, sql, final)
         written[name] = final
     return written

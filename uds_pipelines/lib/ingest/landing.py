@@ -131,7 +131,12 @@ def to_arrow(frame: pd.DataFrame, schema: dict[str, pa.DataType]) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=names)
 
 
-def land_files(spec: SourceSpec, paths: list[Path], lake_dir: Path) -> LandingSummary:
+Gate = Callable[[pd.DataFrame, str], tuple[pd.DataFrame, list[QuarantineRecord]]]
+
+
+def land_files(
+    spec: SourceSpec, paths: list[Path], lake_dir: Path, gate: Gate | None = None
+) -> LandingSummary:
     """Parse and land each file, record it in the ledger, then remove it from the inbox.
 
     Batch names derive from the content hash, so a run killed half way and re-run rewrites the
@@ -151,7 +156,13 @@ def land_files(spec: SourceSpec, paths: list[Path], lake_dir: Path) -> LandingSu
             summary.files.append(_file_row(path.name, sha, size, 0, 0, 0, duplicate=True))
             path.unlink(missing_ok=True)
             continue
-        result = _parse_safely(spec, path)
+        try:
+            result = _parse_safely(spec, path)
+        except FileNotFoundError:
+            summary.vanished_files += 1  # renamed away while being read: it lands under its new name
+            continue
+        if gate is not None and len(result.records):
+            result = _apply_gate(result, gate, path.name)
         batch = f"{spec.source}-{sha[:24]}.parquet"
         records = to_arrow(result.records, SCHEMAS[spec.records_table])
         if records.num_rows:
@@ -178,6 +189,20 @@ def land_files(spec: SourceSpec, paths: list[Path], lake_dir: Path) -> LandingSu
     return summary
 
 
+def _apply_gate(result: ParseResult, gate: Gate, source_file: str) -> ParseResult:
+    """Drop records of suppressed people, with everything that hangs off them (answers, consents)."""
+    kept, dropped = gate(result.records, source_file)
+    if not dropped:
+        return result
+    id_column = result.records.columns[0]
+    gone = set(result.records[id_column]) - set(kept[id_column])
+    extra = {name: frame[~frame[id_column].isin(gone)] for name, frame in result.extra.items()}
+    consents = result.consents[~result.consents["source_record"].isin(gone)]
+    return dataclasses.replace(
+        result, records=kept, extra=extra, consents=consents, quarantine=result.quarantine + dropped
+    )
+
+
 def _parse_safely(spec: SourceSpec, path: Path) -> ParseResult:
     """Parsers promise not to raise; if one does anyway, the file is quarantined whole, not lost."""
     if not inbox.is_accepted(spec.source, path.name):
@@ -190,6 +215,8 @@ def _parse_safely(spec: SourceSpec, path: Path) -> ParseResult:
         )
     try:
         return spec.parse(path, source_file=path.name)
+    except FileNotFoundError:
+        raise
     except Exception as exc:  # noqa: BLE001 - the pipeline keeps going, the file is kept
         log.warning("parser for %s failed on %s: %s", spec.source, path.name, type(exc).__name__)
         raw = path.read_bytes().decode("utf-8", errors="backslashreplace")

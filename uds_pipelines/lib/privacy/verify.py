@@ -17,6 +17,9 @@ from uds_pipelines.lib.privacy.suppression import SUPPRESSION_FILE
 
 LEFTOVER = "leftover"
 PENDING_INBOX = "pending_inbox"
+# `data/samples/` is the project's committed synthetic demo set (source code, not customer data);
+# matches there are reported but do not fail verification.
+BUNDLED_SAMPLE = "bundled_sample"
 SKIP_NAMES = {".uds_key"}
 CHUNK_LINES = 100_000
 MAX_BINARY_BYTES = 512 * 1024 * 1024
@@ -94,7 +97,7 @@ def verify_erased(
                 continue
             n = _scan_file(con, path, pattern if path.suffix.lower() in TEXT_SUFFIXES else raw_pattern)
             if n:
-                kind = PENDING_INBOX if _under(path, data_dir / "inbox") else LEFTOVER
+                kind = _kind(path, data_dir)
                 what = "raw bytes of database file" if path.resolve() in sqlite_files else "lines/blocks"
                 findings.append(Finding(str(path.relative_to(data_dir)), f"{what}: {n} match(es)", n, kind))
         findings += _scan_warehouse(con, warehouse_url, pattern)
@@ -138,7 +141,7 @@ def _scan_parquet(
                 for c in text_cols
             )
             row = con.execute(f"SELECT {counts} FROM read_parquet('{path.as_posix()}')").fetchall()[0]
-            kind = PENDING_INBOX if _under(path, data_dir / "inbox") else LEFTOVER
+            kind = _kind(path, data_dir)
             for column, n in zip(text_cols, row, strict=True):
                 if n:
                     rel = str(path.relative_to(data_dir))
@@ -219,3 +222,11 @@ def _scan_warehouse(con: duckdb.DuckDBPyConnection, url: str | None, pattern: st
     finally:
         engine.dispose()
     return findings
+
+
+def _kind(path: Path, data_dir: Path) -> str:
+    if _under(path, data_dir / "inbox"):
+        return PENDING_INBOX
+    if _under(path, data_dir / "samples"):
+        return BUNDLED_SAMPLE
+    return LEFTOVER

@@ -1,0 +1,75 @@
+"""Records of erased people that arrive again are dropped at landing, counted, never stored.
+
+A dropped record becomes a quarantine row with reason `suppressed` and no raw content, so the
+conservation of records still holds and nothing about the person is written back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.normalize.duckdb_udfs import register_duckdb_udfs
+from uds_pipelines.lib.privacy.suppression import (
+    filter_suppressed,
+    load_suppression,
+    register_suppression,
+    suppressed_sql,
+)
+from uds_pipelines.lib.quarantine import QuarantineRecord, write_quarantine
+
+SUPPRESSED = "suppressed"
+# Where an event carries the person's email, whatever the object type.
+EVENT_EMAIL_PATHS = ("$.data.object.email", "$.data.object.customer_email", "$.data.object.customer_details.email",
+                     "$.data.object.billing_details.email", "$.data.object.receipt_email")  # fmt: skip
+
+
+def suppression_active(lake_dir: Path) -> bool:
+    return not load_suppression(lake_dir).empty
+
+
+def gate_frame(
+    frame: pd.DataFrame, *, key: bytes, lake_dir: Path, source: str, source_file: str, default_region: str
+) -> tuple[pd.DataFrame, list[QuarantineRecord]]:
+    """Rows of a parsed frame whose identifiers are not suppressed, and the dropped ones."""
+    kept, dropped = filter_suppressed(
+        frame,
+        key=key,
+        lake_dir=lake_dir,
+        source=source,
+        source_file=source_file,
+        default_region=default_region,
+    )
+    return kept.reset_index(drop=True), dropped
+
+
+def gate_stripe_batch(batch_path: Path, lake_dir: Path, key: bytes, default_region: str) -> dict[str, int]:
+    """Remove suppressed events from a freshly landed Stripe batch file (rewritten atomically) and
+    quarantine them by position; returns dropped counts per source file."""
+    con = register_duckdb_udfs(lake.duckdb_connection("1GB"), default_region)
+    try:
+        register_suppression(con, key, lake_dir)
+        emails = ", ".join(f"json_extract_string(payload, '{p}')" for p in EVENT_EMAIL_PATHS)
+        predicate = (
+            f"{suppressed_sql('stripe_customer', 'customer_ref')} "
+            f"OR {suppressed_sql('email', f'uds_email_key(coalesce({emails}))')}"
+        )
+        batch = f"read_parquet('{batch_path}')"
+        dropped = con.execute(f"SELECT source_file, position FROM {batch} WHERE {predicate}").fetchall()
+        if not dropped:
+            return {}
+        if len(dropped) == pq.ParquetFile(batch_path).metadata.num_rows:
+            batch_path.unlink()
+        else:
+            lake.copy_query_to_parquet(con, f"SELECT * FROM {batch} WHERE NOT ({predicate})", batch_path)
+    finally:
+        con.close()
+    records = [QuarantineRecord("stripe", name, int(pos), SUPPRESSED, None) for name, pos in dropped]
+    write_quarantine(records, lake_dir, batch_name=f"suppressed-{batch_path.name}")
+    counts: dict[str, int] = {}
+    for name, _ in dropped:
+        counts[name] = counts.get(name, 0) + 1
+    return counts

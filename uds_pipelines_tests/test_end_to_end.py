@@ -271,3 +271,32 @@ def test_records_of_erased_people_arriving_later_are_dropped_at_landing(pipeline
         f"SELECT count(*) FROM '{pipeline['data']}/lake/landed/stripe/*.parquet' WHERE event_id LIKE 'evt_late_%'"
     ).fetchone()[0]
     assert landed == 0
+
+
+def test_lifetime_value_and_orders_match_ground_truth(pipeline):
+    """For every person whose Stripe records resolved to one customer, LTV and order count equal
+    what the generator charged minus what it refunded (one order per charge, invoices not twice)."""
+    totals = pd.read_parquet(pipeline["truth"] / "stripe_totals.parquet")
+    totals = totals[~totals["person_id"].isin(_erased_people(pipeline))]
+    records = pd.read_parquet(pipeline["truth"] / "records.parquet")
+    customers = records[records["source"] == "stripe_customer"][["record_id", "person_id"]]
+    id_map = pd.read_parquet(pipeline["data"] / "lake/identity/identity_map.parquet")
+    owners = customers.merge(id_map, on="record_id").groupby("person_id")["customer_id"].agg(set)
+    profiles = pd.read_parquet(pipeline["data"] / "lake/profiles/customer_profiles.parquet").set_index(
+        "customer_id"
+    )
+    checked = 0
+    for person_id, rows in totals.groupby("person_id"):
+        ids = owners.get(person_id, set())
+        if len(ids) != 1 or len(rows) != 1:
+            continue  # person split across customers, or paying in several currencies
+        row = rows.iloc[0]
+        divisor = 1 if row["currency"] in ("jpy", "krw") else 100
+        profile = profiles.loc[next(iter(ids))]
+        assert profile["currency"] == row["currency"]
+        assert profile["lifetime_value"] == pytest.approx(
+            (row["charged_minor"] - row["refunded_minor"]) / divisor
+        )
+        assert profile["orders_count"] == row["charges"]
+        checked += 1
+    assert checked >= 20, "too few people to say anything"

@@ -143,7 +143,7 @@ def test_project_code_location_loads_without_error(servers, page):
 def test_asset_graph_shows_every_group(servers, page, expected):
     assert {"ingest", "identity", "profiles", "segments", "audiences"} <= set(expected.groups)
     page.goto(f"{servers['main'].url}/asset-groups")
-    expect(page.get_by_role("button", name="Materialize all", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(r"Materialize all$"))).to_be_visible()
     for group in expected.groups:
         expect(page.get_by_text(group, exact=True).first).to_be_visible()
     screenshot(page, "02_asset_graph")
@@ -165,7 +165,7 @@ def _ui_run_ids(server: DagsterDev) -> list[str]:
 
 def _launch_materialize_all(page: Page, server: DagsterDev) -> str:
     page.goto(f"{server.url}/asset-groups")
-    button = page.get_by_role("button", name="Materialize all", exact=True)
+    button = page.get_by_role("button", name=re.compile(r"Materialize all$"))
     expect(button).to_be_enabled()
     button.click()
     deadline = time.monotonic() + 60
@@ -210,7 +210,11 @@ def test_sensors_and_schedules_are_running(servers, page, expected):
     page.goto(f"{servers['main'].url}/automation")
     stopped = []
     for name in expected.automations:
-        row = page.locator("[class*='listItem']").filter(has=page.get_by_text(name, exact=True))
+        row = (
+            page.locator("[class*='listItem']")
+            .filter(has=page.get_by_text(name, exact=True))
+            .filter(has=page.get_by_role("checkbox"))  # the row itself, not the link inside it
+        )
         expect(row).to_have_count(1)
         toggle = row.get_by_role(
             "checkbox"

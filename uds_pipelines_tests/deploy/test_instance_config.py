@@ -130,3 +130,23 @@ def test_postgres_yaml_reads_credentials_from_the_environment_only():
     for field in ("hostname", "port", "username", "password", "db_name"):
         assert set(storage[field]) == {"env"}, field
     assert storage["scheme"] == "postgresql+psycopg2"
+
+
+def test_helm_values_apply_the_same_queue_retry_and_monitoring_policy():
+    helm = yaml.safe_load((DEPLOY / "helm" / "values.yaml").read_text())
+    instance = yaml.safe_load(POSTGRES_YAML.read_text())
+    daemon = helm["dagsterDaemon"]
+    queued = daemon["runCoordinator"]["config"]["queuedRunCoordinator"]
+    coordinator = instance["run_coordinator"]["config"]
+    assert queued["tagConcurrencyLimits"] == coordinator["tag_concurrency_limits"]
+    assert queued["maxConcurrentRuns"] == coordinator["max_concurrent_runs"]
+    retries = instance["run_retries"]
+    assert (daemon["runRetries"]["maxRetries"], daemon["runRetries"]["retryOnAssetOrOpFailure"]) == (
+        retries["max_retries"],
+        retries["retry_on_asset_or_op_failure"],
+    )
+    monitoring = instance["run_monitoring"]
+    assert daemon["runMonitoring"]["startTimeoutSeconds"] == monitoring["start_timeout_seconds"]
+    assert daemon["runMonitoring"]["cancelTimeoutSeconds"] == monitoring["cancel_timeout_seconds"]
+    assert helm["postgresql"]["postgresqlScheme"] == instance["storage"]["postgres"]["postgres_db"]["scheme"]
+    assert helm["telemetry"]["enabled"] is False

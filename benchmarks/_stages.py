@@ -1,0 +1,318 @@
+"""Pipeline stages as the assets run them, plus a bare DuckDB pass over each stage's inputs, one per child."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.config import Settings
+
+AS_OF = "2026-11-01T00:00:00Z"
+ERASE_PEOPLE = 100
+JSON_SUFFIXES = (".json", ".jsonl")
+
+
+def settings_for(data_dir: Path, matching: str = "deterministic") -> Settings:
+    return Settings.from_env(
+        {"UDS_DATA_DIR": str(data_dir), "UDS_AS_OF": AS_OF, "UDS_MATCHING": matching, "HOME": os.environ["HOME"]}
+    )
+
+
+def _inbox_files(data_dir: Path, source: str, suffixes: tuple[str, ...] | None = None) -> list[Path]:
+    folder = data_dir / "inbox" / source
+    files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.exists() else []
+    return [p for p in files if suffixes is None or p.suffix in suffixes]
+
+
+def land_stripe(data_dir: Path) -> dict:
+    from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
+
+    paths = _inbox_files(data_dir, "stripe")
+    result = land_stripe_files(paths, data_dir / "lake")
+    for path in paths:
+        path.unlink(missing_ok=True)  # the asset removes landed files from the inbox too
+    return {
+        "rows": result.records_read,
+        "landed": result.records_landed,
+        "quarantined": result.records_quarantined,
+        "duplicates": result.duplicates_skipped,
+    }
+
+
+def land_files_stage(data_dir: Path) -> dict:
+    from uds_pipelines.defs.ingest.file_landing import FORMS, PRIVACY, SURVEYS
+    from uds_pipelines.lib.ingest.landing import land_files
+
+    out: dict = {"rows": 0}
+    for spec in (SURVEYS, FORMS, PRIVACY):
+        summary = land_files(spec, _inbox_files(data_dir, spec.source), data_dir / "lake")
+        out[spec.source] = [summary.records_read, summary.records_landed, summary.records_quarantined]
+        out["rows"] += summary.records_read
+    return out
+
+
+def staging(data_dir: Path) -> dict:
+    from uds_pipelines.lib.staging.stripe import build_stripe_staging
+
+    counts = build_stripe_staging(data_dir / "lake")
+    return {"rows": int(counts.get("stripe_events", 0))} | {k: int(v) for k, v in counts.items()}
+
+
+def identity_inputs(data_dir: Path) -> dict:
+    from uds_pipelines.lib.identity.inputs import build_identity_inputs, resolution_connection
+
+    s = settings_for(data_dir)
+    con = resolution_connection(s.default_region)
+    try:
+        counts = build_identity_inputs(con, s.lake_dir, s.default_region)
+    finally:
+        con.close()
+    return {"rows": counts["person_records"]} | counts
+
+
+def identity_resolution(data_dir: Path, matching: str = "deterministic", out_dir: Path | None = None) -> dict:
+    from uds_pipelines.lib.identity.guardrails import GuardrailConfig
+    from uds_pipelines.lib.identity.inputs import attributes_sql, resolution_connection
+    from uds_pipelines.lib.identity.resolve import resolve_identities, write_outputs
+
+    s = settings_for(data_dir, matching)
+    out = out_dir or s.lake_dir / "identity"
+    con = resolution_connection(s.default_region)
+    try:
+        identifiers = lake.read_table_sql(
+            s.lake_dir / "identity" / "identifiers.parquet", {"source": "VARCHAR", "record_id": "VARCHAR"}
+        )
+        result = resolve_identities(
+            con,
+            identifiers,
+            previous_map_path=None,
+            previous_registry_path=None,
+            config=GuardrailConfig(),
+            run_id=f"bench-{matching}",
+            now=s.as_of(),
+            matching=matching,
+            person_attributes_sql=attributes_sql(s.lake_dir) if matching == "probabilistic" else None,
+        )
+        write_outputs(con, result, out)
+    finally:
+        con.close()
+    stats = {k: v for k, v in result.stats.items() if isinstance(v, (int, float, str, dict))}
+    return {"rows": int(result.stats.get("records", 0))} | stats
+
+
+def profiles(data_dir: Path) -> dict:
+    from uds_pipelines.lib.consent import build_consent_ledger, effective_consent, wide_consent_sql, write_ledger
+    from uds_pipelines.lib.identity.inputs import PERSON_RECORDS, resolution_connection
+    from uds_pipelines.lib.profiles.build import profiles_sql
+    from uds_pipelines.lib.profiles.consent_inputs import (
+        EFFECTIVE,
+        KEY_EXPRESSIONS,
+        LEDGER,
+        identifier_customers_sql,
+        statement_sqls,
+    )
+    from uds_pipelines.lib.segments.rfm import add_rfm_scores
+
+    s = settings_for(data_dir)
+    lake_dir = s.lake_dir
+    con = resolution_connection(s.default_region)
+    try:
+        ledger = build_consent_ledger(con, statement_sqls(lake_dir), s.purposes)
+        write_ledger(con, ledger, lake_dir / LEDGER)
+        effective = effective_consent(
+            con, ledger, identifier_customers_sql(lake_dir), s.purposes, KEY_EXPRESSIONS
+        )
+        lake.copy_query_to_parquet(con, f"SELECT * FROM {effective.table}", lake_dir / EFFECTIVE)
+        eff = lake.read_table_sql(
+            lake_dir / EFFECTIVE, {"customer_id": "VARCHAR", "purpose": "VARCHAR", "granted": "BOOLEAN"}
+        )
+        base = profiles_sql(
+            lake_dir,
+            f"read_parquet('{lake_dir / PERSON_RECORDS}')",
+            f"read_parquet('{lake_dir / lake.IDENTITY_MAP}')",
+            wide_consent_sql(eff, s.purposes),
+            s.purposes,
+            s.default_region,
+        )
+        con.execute(f"CREATE TEMP TABLE _profiles AS {base}")
+        with_rfm = add_rfm_scores(con, "_profiles", s.as_of())
+        rows = lake.copy_query_to_parquet(
+            con, f"SELECT * FROM {with_rfm} ORDER BY customer_id", lake_dir / lake.PROFILES
+        )
+    finally:
+        con.close()
+    return {"rows": rows, "consent_statements": ledger.rows}
+
+
+def segments_audiences(data_dir: Path) -> dict:
+    from uds_pipelines.defs.audiences.assets import COUNTS, MEMBERS
+    from uds_pipelines.lib.audiences.definitions import load_audiences
+    from uds_pipelines.lib.audiences.export import audience_members_table, write_audience_files
+    from uds_pipelines.lib.audiences.plan import plan_audience
+    from uds_pipelines.lib.identity.inputs import resolution_connection
+    from uds_pipelines.lib.privacy_exclusions import excluded_customers_sql
+    from uds_pipelines.lib.profiles.consent_inputs import EFFECTIVE
+    from uds_pipelines.lib.segments.definitions import load_segments
+    from uds_pipelines.lib.segments.membership import compute_membership, write_membership
+
+    s = settings_for(data_dir)
+    lake_dir = s.lake_dir
+    segments, _ = load_segments(s.segments_file)
+    audiences, _ = load_audiences(s.audiences_file, s.purposes, [x.name for x in segments])
+    profiles_rel = f"read_parquet('{lake_dir / lake.PROFILES}')"
+    effective = lake.read_table_sql(
+        lake_dir / EFFECTIVE, {"customer_id": "VARCHAR", "purpose": "VARCHAR", "granted": "BOOLEAN"}
+    )
+    con = resolution_connection(s.default_region)
+    try:
+        excluded = excluded_customers_sql(con, lake_dir, s.suppression_key())
+        result = compute_membership(
+            con, segments, profiles_rel, s.as_of(), previous_history_sql=None, excluded_customers_sql=excluded
+        )
+        written = write_membership(con, result, lake_dir)
+        membership = f"read_parquet('{lake_dir / lake.SEGMENT_MEMBERSHIP}')"
+        plans = [plan_audience(con, a, membership, profiles_rel, effective, excluded) for a in audiences]
+        lake.write_parquet_atomic(audience_members_table(plans, s.as_of()), lake_dir / MEMBERS)
+        import pandas as pd
+
+        lake.write_parquet_atomic(
+            pd.DataFrame([{"audience": p.audience.name} | p.counts for p in plans]), lake_dir / COUNTS
+        )
+        exported = 0
+        for plan in plans:
+            if "file" in plan.audience.destinations:
+                write_audience_files(plan, s.exports_dir, "bench", s.as_of())
+                exported += plan.rows.num_rows
+    finally:
+        con.close()
+    return {"rows": written["segment_membership"], "exported_rows": exported}
+
+
+def privacy_erase(data_dir: Path) -> dict:
+    from uds_pipelines.defs.privacy.assets import pending_requests
+    from uds_pipelines.lib.identity.inputs import IDENTIFIERS, resolution_connection
+    from uds_pipelines.lib.privacy import handle_requests, resolve_subjects
+
+    s = settings_for(data_dir)
+    lake_dir = s.lake_dir
+    con = resolution_connection(s.default_region)
+    try:
+        pending = pending_requests(con, lake_dir)
+        pending = pending[pending["type"] == "erasure"].head(ERASE_PEOPLE)
+        subjects = resolve_subjects(
+            con,
+            pending,
+            lake.read_table_sql(lake_dir / IDENTIFIERS, {"source": "VARCHAR", "record_id": "VARCHAR"}),
+            lake.read_table_sql(lake_dir / lake.IDENTITY_MAP, {"source": "VARCHAR", "record_id": "VARCHAR"}),
+            s.default_region,
+        )
+        result = handle_requests(
+            lake_dir, s.exports_dir, subjects, key=s.suppression_key(), warehouse_url=None, run_id="bench",
+            con=con, default_region=s.default_region,
+        )  # fmt: skip
+    finally:
+        con.close()
+    erasure = result.erasure.as_metadata() if result.erasure else {}
+    return {"rows": len(pending), "status": result.status_counts(), "erasure": erasure}
+
+
+STAGES: dict[str, Callable[[Path], dict]] = {
+    "land_stripe": land_stripe,
+    "land_files": land_files_stage,
+    "staging": staging,
+    "identity_inputs": identity_inputs,
+    "identity_resolution": identity_resolution,
+    "profiles": profiles,
+    "segments_audiences": segments_audiences,
+    "privacy_erase": privacy_erase,
+}
+
+
+def stage_inputs(stage: str, data_dir: Path, gen_dir: Path) -> list[tuple[str, list[Path]]]:
+    """The files each stage reads, as (reader, files) for the bare DuckDB pass."""
+    lake_dir = data_dir / "lake"
+    inbox = gen_dir / "inbox"
+
+    def parquet(*rel: str) -> list[tuple[str, list[Path]]]:
+        found = []
+        for r in rel:
+            p = lake_dir / r
+            files = [p] if p.suffix == ".parquet" else sorted(p.glob("*.parquet")) if p.exists() else []
+            found += [("parquet", [f]) for f in files if f.exists()]
+        return found
+
+    if stage == "land_stripe":
+        return [("jsonl", [p for p in sorted((inbox / "stripe").glob("*.jsonl"))])]
+    if stage == "land_files":
+        out = []
+        for source in ("surveys", "forms", "privacy"):
+            files = sorted((inbox / source).iterdir())
+            out += [("csv", [f]) for f in files if f.suffix == ".csv"]
+            jl = [f for f in files if f.suffix == ".jsonl"]
+            out += [("jsonl", jl)] if jl else []
+        return out
+    if stage == "staging":
+        return [("parquet", sorted((lake_dir / lake.LANDED_STRIPE).glob("*.parquet")))]
+    if stage == "identity_inputs":
+        return parquet("staging/stripe_customers.parquet", "staging/stripe_checkout_sessions.parquet",
+                       "landed/surveys/responses", "landed/forms")  # fmt: skip
+    if stage == "identity_resolution":
+        return parquet("identity/identifiers.parquet")
+    if stage == "profiles":
+        return parquet("identity/person_records.parquet", "identity/identity_map.parquet",
+                       "identity/identifiers.parquet", "staging/stripe_charges.parquet",
+                       "staging/stripe_refunds.parquet", "staging/stripe_invoices.parquet",
+                       "staging/stripe_subscriptions.parquet", "staging/stripe_consents.parquet",
+                       "landed/consent", "landed/surveys/responses", "landed/forms")  # fmt: skip
+    if stage == "segments_audiences":
+        return parquet(lake.PROFILES, "consent/effective_consent.parquet")
+    if stage == "privacy_erase":
+        return parquet(lake.LANDED_STRIPE, "landed/forms", "landed/surveys/responses", "identity/identifiers.parquet")
+    raise ValueError(stage)
+
+
+def bare(stage: str, data_dir: Path, gen_dir: Path, scratch: Path) -> dict:
+    """COPY every input of the stage to Parquet with DuckDB, nothing else: the floor for that stage."""
+    con = lake.duckdb_connection("2GB")
+    con.execute("SET enable_progress_bar=false")
+    con.execute(f"SET temp_directory='{scratch / 'spill'}'")
+    rows = 0
+    scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        for i, (reader, files) in enumerate(stage_inputs(stage, data_dir, gen_dir)):
+            names = ", ".join(f"'{f}'" for f in files)
+            source = {
+                "jsonl": f"read_json([{names}], format='newline_delimited', ignore_errors=true)",
+                "csv": f"read_csv([{names}], all_varchar=true, null_padding=true, ignore_errors=true)",
+                "parquet": f"read_parquet([{names}], union_by_name=true)",
+            }[reader]
+            target = scratch / f"bare-{i}.parquet"
+            rows += con.execute(f"COPY (SELECT * FROM {source}) TO '{target}' (FORMAT parquet)").fetchone()[0]
+            target.unlink()
+    finally:
+        con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return {"rows": rows}
+
+
+def child_main(argv: list[str]) -> None:
+    """`_stages.py STAGE DATA_DIR GEN_DIR [bare]`: run one stage (or its bare pass) and print RESULT."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _common import emit_result
+
+    stage, data_dir, gen_dir = argv[0], Path(argv[1]), Path(argv[2])
+    started = time.perf_counter()
+    if len(argv) > 3 and argv[3] == "bare":
+        result = bare(stage, data_dir, gen_dir, data_dir / ".bare")
+    else:
+        result = STAGES[stage](data_dir)
+    emit_result(result | {"inner_seconds": round(time.perf_counter() - started, 2)})
+
+
+if __name__ == "__main__":
+    child_main(sys.argv[1:])

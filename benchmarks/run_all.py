@@ -1,0 +1,147 @@
+"""Every pipeline stage at several sizes of Stripe events, each against a bare DuckDB pass: one table.
+
+`python benchmarks/run_all.py [--sizes 100000,1000000,10000000] [--stages land_stripe,staging,...]`
+Generated data is cached in benchmarks/.cache/<size>/gen (reused); each stage runs in its own
+subprocess so its peak RSS is its own. Stages are run before their bare pass, so the bare pass gets
+the warmer page cache (the ratio errs against the pipeline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import CACHE_DIR, Measure, ensure_generated, fmt_table, link_tree, run_measured  # noqa: E402
+from _stages import STAGES  # noqa: E402
+
+STAGE_LABELS = {
+    "generate": "generate",
+    "land_stripe": "land stripe",
+    "land_files": "land surveys+forms+privacy",
+    "staging": "staging",
+    "identity_inputs": "identity inputs",
+    "identity_resolution": "identity resolution",
+    "profiles": "consent + profiles",
+    "segments_audiences": "segments+audiences",
+    "privacy_erase": "privacy erase 100",
+}
+ALL_STAGES = list(STAGE_LABELS)
+STAGES_PY = Path(__file__).resolve().parent / "_stages.py"
+
+
+def _uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def run_size(size: int, stages: list[str], log) -> dict[str, dict]:
+    """Run the selected stages at one size; a fresh lake when landing is selected, else the last one."""
+    gen_dir, gen_meta = ensure_generated(size)
+    data_dir = CACHE_DIR / str(size) / "data"
+    results: dict[str, dict] = {}
+    if "generate" in stages:
+        results["generate"] = {"stage": gen_meta, "bare": None}
+        log(f"[{size}] generate: {gen_meta['seconds']} s (cached figures from when it was generated)")
+    if "land_stripe" in stages:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        link_tree(gen_dir / "inbox", data_dir / "inbox")
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    for stage in [s for s in ALL_STAGES if s in stages and s in STAGES]:
+        args = [sys.executable, str(STAGES_PY), stage, str(data_dir), str(gen_dir)]
+        measured = run_measured(args, env)
+        log(f"[{size}] {stage}: {json.dumps(measured.as_dict(), default=str)}")
+        if measured.returncode != 0:
+            results[stage] = {"stage": measured.as_dict(), "bare": None}
+            log(f"[{size}] {stage} FAILED; later stages skipped")
+            break
+        bare = run_measured(args + ["bare"], env)
+        log(f"[{size}] {stage} bare: {json.dumps(bare.as_dict(), default=str)}")
+        results[stage] = {"stage": measured.as_dict(), "bare": bare.as_dict()}
+    return results
+
+
+def _row(size: int, stage: str, r: dict) -> list[object]:
+    m = Measure(**r["stage"]) if "returncode" in r["stage"] else None
+    if m is None:
+        return [size, STAGE_LABELS[stage], "-", "-", "-", "-", "-", "-"]
+    bare = r.get("bare")
+    ratio = f"{m.seconds / bare['seconds']:.2f}" if bare and bare["seconds"] > 0 else "-"
+    status = "" if m.returncode == 0 else " (FAILED)"
+    return [
+        f"{size:,}",
+        STAGE_LABELS[stage] + status,
+        f"{m.seconds:,.1f}",
+        f"{m.cpu_seconds:,.1f}",
+        f"{size / m.seconds:,.0f}" if m.seconds else "-",
+        f"{m.peak_rss_mib:,.0f}",
+        f"{bare['seconds']:,.1f}" if bare else "-",
+        ratio,
+    ]
+
+
+def report(all_results: dict[int, dict[str, dict]]) -> str:
+    headers = ["events", "stage", "wall s", "CPU s", "events/s", "peak RSS MiB", "bare s", "ratio"]
+    rows = [_row(size, stage, r) for size, res in all_results.items() for stage, r in res.items()]
+    text = fmt_table(headers, rows)
+    sizes = sorted(all_results)
+    growth_rows = []
+    for small, big in zip(sizes, sizes[1:], strict=False):
+        for stage in ALL_STAGES:
+            a, b = all_results[small].get(stage), all_results[big].get(stage)
+            if not a or not b or a["stage"].get("returncode") or b["stage"].get("returncode"):
+                continue
+            wall = b["stage"]["seconds"] / max(a["stage"]["seconds"], 1e-9)
+            cpu = b["stage"]["cpu_seconds"] / max(a["stage"]["cpu_seconds"], 1e-9)
+            rss = b["stage"]["peak_rss_mib"] / max(a["stage"]["peak_rss_mib"], 1e-9)
+            growth_rows.append(
+                [f"{small:,} -> {big:,}", STAGE_LABELS[stage], f"{big / small:.0f}x", f"{wall:.1f}x",
+                 f"{cpu:.1f}x", f"{rss:.1f}x"]  # fmt: skip
+            )
+    if growth_rows:
+        text += "\n\nGrowth (linear = the size factor):\n\n" + fmt_table(
+            ["sizes", "stage", "size", "wall", "CPU", "peak RSS"], growth_rows
+        )
+    return text
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100000,1000000,10000000")
+    parser.add_argument("--stages", default=",".join(ALL_STAGES), help=f"any of {','.join(ALL_STAGES)}")
+    parser.add_argument("--json", type=Path, default=CACHE_DIR / "run_all.json", help="raw figures (merged)")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    stages = [s for s in args.stages.split(",") if s]
+    unknown = set(stages) - set(ALL_STAGES)
+    if unknown:
+        parser.error(f"unknown stages {sorted(unknown)}")
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    saved = json.loads(args.json.read_text()) if args.json.exists() else {}
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    started = datetime.now(timezone.utc)
+    log(f"start {started.isoformat(timespec='seconds')}: {_uptime()}")
+    for size in sizes:
+        began = time.perf_counter()
+        results = run_size(size, stages, log)
+        saved.setdefault(str(size), {}).update(results)
+        saved["_meta"] = {"cpus": os.cpu_count(), "finished": datetime.now(timezone.utc).isoformat()}
+        args.json.write_text(json.dumps(saved, indent=1, default=str))
+        log(f"[{size}] done in {time.perf_counter() - began:.0f} s; {_uptime()}")
+    log(f"end: {_uptime()}")
+    shown = {int(k): v for k, v in saved.items() if not k.startswith("_") and int(k) in sizes}
+    print(report({k: {s: v[s] for s in ALL_STAGES if s in v} for k, v in sorted(shown.items())}))
+
+
+if __name__ == "__main__":
+    main()

@@ -72,7 +72,15 @@ def _redeliver_erased_people(truth_dir: Path, inbox: Path) -> dict:
     (inbox / "stripe" / "late.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
     form = {"submission_id": "late-form-1", "email": erased["email"].upper(), "first_name": "Late"}
     (inbox / "forms" / "late.jsonl").write_text(json.dumps(form) + "\n")
-    return {"email": erased["email"], "stripe_events": len(events)}
+    # and someone else asks what we hold about them, naming only an email variant
+    per_person = records[records["source"].isin(["stripe_customer", "form_submission", "survey_response"])]
+    busiest = per_person[~per_person["person_id"].isin(people.loc[people["erased"], "person_id"])]
+    subject_id = busiest.groupby("person_id").size().idxmax()
+    subject = people.set_index("person_id").loc[subject_id]
+    request = {"request_id": "dsr_access_1", "type": "access", "email": f"  {subject['email'].upper()} ",
+               "received_at": "2026-11-01T00:00:00Z"}  # fmt: skip
+    (inbox / "privacy" / "late.jsonl").write_text(json.dumps(request) + "\n")
+    return {"email": erased["email"], "stripe_events": len(events), "access_person": subject_id}
 
 
 def test_both_runs_succeed_and_every_check_passes(pipeline):
@@ -300,3 +308,24 @@ def test_lifetime_value_and_orders_match_ground_truth(pipeline):
         assert profile["orders_count"] == row["charges"]
         checked += 1
     assert checked >= 20, "too few people to say anything"
+
+
+def test_access_request_report_is_complete_against_ground_truth(pipeline):
+    person_id = pipeline["late"]["access_person"]
+    report_path = pipeline["data"] / "exports/access_requests/dsr_access_1.json"
+    report = json.loads(report_path.read_text())
+    text = json.dumps(report).lower()
+    people = pd.read_parquet(pipeline["truth"] / "people.parquet").set_index("person_id")
+    assert people.loc[person_id, "email"].lower() in text
+    truth = _truth_with_record_ids(pipeline)
+    mine = truth[truth["person_id"] == person_id]
+    id_map = pd.read_parquet(pipeline["data"] / "lake/identity/identity_map.parquet")
+    profiles = report["profile"] if isinstance(report["profile"], list) else [report["profile"]]
+    customer_ids = {p["customer_id"] for p in profiles}
+    assert customer_ids, "the profile is part of the report"
+    # the request named one email; the report covers every record of the resolved person, and
+    # those are exactly the person's true records that resolution joined to that email
+    held = id_map[id_map["customer_id"].isin(customer_ids)]
+    assert [r for r in held["record_id"] if str(r).lower() not in text] == []
+    assert set(held["record_id"]) <= set(mine["record_id"])
+    assert len(held) >= 2

@@ -83,10 +83,19 @@ def _tick(sensor: dg.SensorDefinition, definitions, instance, data: Path, cursor
     return sensor.evaluate_tick(context)
 
 
-def test_storage_is_postgres(instance):
+def _pg_engine(pg_database: dict[str, str]) -> sa.Engine:
+    return sa.create_engine(sa.engine.make_url(POSTGRES_URL).set(database=pg_database["DAGSTER_PG_DB"]))
+
+
+def test_instance_creates_its_tables_in_postgres(instance, pg_database):
     assert type(instance.run_storage).__name__ == "PostgresRunStorage"
     assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
-    assert instance.get_runs() == []
+    engine = _pg_engine(pg_database)
+    with engine.connect() as con:
+        tables = set(sa.inspect(con).get_table_names())
+    engine.dispose()
+    # run, event-log and schedule (sensor cursors) storage all live in the one database
+    assert {"runs", "event_logs", "instigators", "job_ticks"} <= tables
 
 
 def test_inbox_sensors_request_each_file_once(instance, generated, tmp_path):
@@ -157,8 +166,7 @@ def test_uds_run_records_its_run_in_postgres(instance, pg_home, pg_database, gen
 
     # CONTRACT section 6 on the production storage: the raw event rows in PostgreSQL hold no email
     people = pd.read_parquet(generated / "ground_truth" / "people.parquet")
-    url = sa.engine.make_url(POSTGRES_URL).set(database=pg_database["DAGSTER_PG_DB"])
-    engine = sa.create_engine(url)
+    engine = _pg_engine(pg_database)
     with engine.connect() as con:
         stored = "\n".join(con.execute(sa.text("SELECT event FROM event_logs")).scalars()).lower()
     engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -58,6 +59,7 @@ class Settings:
     purposes: tuple[str, ...] = DEFAULT_PURPOSES
     default_region: str = "US"
     retention_days: int = 730
+    duckdb_memory_limit: str = "2GB"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -91,6 +93,9 @@ class Settings:
                 raise ValueError
         except ValueError as exc:
             raise ConfigError(f"UDS_RETENTION_DAYS={retention_raw!r} must be a positive integer") from exc
+        memory_limit = (env.get("UDS_DUCKDB_MEMORY_LIMIT") or "2GB").strip().upper().replace(" ", "")
+        if not re.fullmatch(r"\d+(\.\d+)?(KB|MB|GB|TB|KIB|MIB|GIB|TIB)", memory_limit):
+            raise ConfigError(f"UDS_DUCKDB_MEMORY_LIMIT={memory_limit!r} must be a size such as 2GB or 512MB")
         return cls(
             data_dir=data_dir,
             webhook_secrets=_split_secrets(env.get("UDS_STRIPE_WEBHOOK_SECRET")),
@@ -105,6 +110,7 @@ class Settings:
             purposes=purposes,
             default_region=region,
             retention_days=retention_days,
+            duckdb_memory_limit=memory_limit,
         )
 
     # --- resolved paths -------------------------------------------------------------------

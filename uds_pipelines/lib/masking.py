@@ -75,7 +75,7 @@ def mask_frame(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = out[column].map(mask_phone)
         elif column in NAME_COLUMNS:
             out[column] = out[column].map(mask_name)
-        elif out[column].dtype == object:
+        elif out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(lambda v: mask_text(v) if isinstance(v, str) else v)
     return out
 

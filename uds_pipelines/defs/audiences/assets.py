@@ -43,7 +43,7 @@ def audience_members(context: dg.AssetExecutionContext, uds: UdsSettingsResource
     audiences, errors = _load(settings)
     for error in errors:
         context.log.error(f"audience {error.name!r} skipped: {error.message}")
-    con = resolution_connection(settings.default_region)
+    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
     try:
         excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key())
         plans = [
@@ -77,7 +77,7 @@ def audience_members_consent_safe(uds: UdsSettingsResource) -> dg.AssetCheckResu
     """Zero members without consent for their audience's purpose and zero erased or suppressed people."""
     settings = uds.settings()
     lake_dir = settings.lake_dir
-    con = resolution_connection(settings.default_region)
+    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
     try:
         excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key())
         result = verify_members(con, lake_dir / MEMBERS, _effective_sql(lake_dir), excluded)
@@ -107,7 +107,7 @@ def audience_exports(context: dg.AssetExecutionContext, uds: UdsSettingsResource
     counts = (
         pd.read_parquet(lake_dir / COUNTS).set_index("audience") if (lake_dir / COUNTS).exists() else None
     )
-    con = resolution_connection(settings.default_region)
+    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
     written = []
     try:
         excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key())

@@ -24,7 +24,7 @@ COMPONENT_WARN_RECORDS = 25
 def identity_inputs(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     """Person-level records from every source with their normalized identifiers (email key, E.164 phone, ids)."""
     settings = uds.settings()
-    con = resolution_connection(settings.default_region)
+    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
     try:
         counts = build_identity_inputs(con, settings.lake_dir, settings.default_region)
         by_type = con.execute(
@@ -56,7 +56,7 @@ def identity_map(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     """One customer id per person: identity graph with guardrails, stable ids and a merge/split log."""
     settings = uds.settings()
     out = settings.lake_dir / IDENTITY_DIR
-    con = resolution_connection(settings.default_region)
+    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
     try:
         identifiers = lake.read_table_sql(
             out / "identifiers.parquet", {"source": "VARCHAR", "record_id": "VARCHAR"}

@@ -39,7 +39,7 @@ def privacy_requests(context: dg.AssetExecutionContext, uds: UdsSettingsResource
     """Erasure and access requests resolved to whole persons; erased everywhere, suppressed, audited."""
     settings = uds.settings()
     lake_dir = settings.lake_dir
-    con = resolution_connection(settings.default_region)
+    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
     try:
         pending = pending_requests(con, lake_dir)
         subjects = resolve_subjects(

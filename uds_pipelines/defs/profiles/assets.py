@@ -29,7 +29,7 @@ from uds_pipelines.lib.segments.rfm import add_rfm_scores
 def consent_ledger(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     """Every consent statement from every source, and effective consent per person and purpose."""
     settings = uds.settings()
-    con = resolution_connection(settings.default_region)
+    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
     try:
         ledger = build_consent_ledger(con, statement_sqls(settings.lake_dir), settings.purposes)
         write_ledger(con, ledger, settings.lake_dir / LEDGER)
@@ -68,7 +68,7 @@ def customer_profiles(context: dg.AssetExecutionContext, uds: UdsSettingsResourc
     """One profile per person: survivorship of contact details, lifetime value, orders, NPS, consent, RFM."""
     settings = uds.settings()
     lake_dir = settings.lake_dir
-    con = resolution_connection(settings.default_region)
+    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
     try:
         effective = lake.read_table_sql(
             lake_dir / EFFECTIVE, {"customer_id": "VARCHAR", "purpose": "VARCHAR", "granted": "BOOLEAN"}

@@ -26,7 +26,7 @@ def segment_membership(context: dg.AssetExecutionContext, uds: UdsSettingsResour
     settings = uds.settings()
     lake_dir = settings.lake_dir
     segments, load_errors = load_segments(settings.segments_file)
-    con = resolution_connection(settings.default_region)
+    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
     try:
         history = lake_dir / HISTORY
         result = compute_membership(

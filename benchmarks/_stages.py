@@ -19,7 +19,12 @@ JSON_SUFFIXES = (".json", ".jsonl")
 
 def settings_for(data_dir: Path, matching: str = "deterministic") -> Settings:
     return Settings.from_env(
-        {"UDS_DATA_DIR": str(data_dir), "UDS_AS_OF": AS_OF, "UDS_MATCHING": matching, "HOME": os.environ["HOME"]}
+        {
+            "UDS_DATA_DIR": str(data_dir),
+            "UDS_AS_OF": AS_OF,
+            "UDS_MATCHING": matching,
+            "HOME": os.environ["HOME"],
+        }
     )
 
 
@@ -106,7 +111,12 @@ def identity_resolution(data_dir: Path, matching: str = "deterministic", out_dir
 
 
 def profiles(data_dir: Path) -> dict:
-    from uds_pipelines.lib.consent import build_consent_ledger, effective_consent, wide_consent_sql, write_ledger
+    from uds_pipelines.lib.consent import (
+        build_consent_ledger,
+        effective_consent,
+        wide_consent_sql,
+        write_ledger,
+    )
     from uds_pipelines.lib.identity.inputs import PERSON_RECORDS, resolution_connection
     from uds_pipelines.lib.profiles.build import profiles_sql
     from uds_pipelines.lib.profiles.consent_inputs import (
@@ -230,6 +240,10 @@ STAGES: dict[str, Callable[[Path], dict]] = {
     "profiles": profiles,
     "segments_audiences": segments_audiences,
     "privacy_erase": privacy_erase,
+    "identity_deterministic": identity_resolution,
+    "identity_probabilistic": lambda d: identity_resolution(
+        d, "probabilistic", d / "lake" / "identity_probabilistic"
+    ),
 }
 
 
@@ -272,7 +286,9 @@ def stage_inputs(stage: str, data_dir: Path, gen_dir: Path) -> list[tuple[str, l
     if stage == "segments_audiences":
         return parquet(lake.PROFILES, "consent/effective_consent.parquet")
     if stage == "privacy_erase":
-        return parquet(lake.LANDED_STRIPE, "landed/forms", "landed/surveys/responses", "identity/identifiers.parquet")
+        return parquet(
+            lake.LANDED_STRIPE, "landed/forms", "landed/surveys/responses", "identity/identifiers.parquet"
+        )
     raise ValueError(stage)
 
 

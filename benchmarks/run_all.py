@@ -42,7 +42,7 @@ def _uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
-def run_size(size: int, stages: list[str], log) -> dict[str, dict]:
+def run_size(size: int, stages: list[str], log, timeout: float | None = None) -> dict[str, dict]:
     """Run the selected stages at one size; a fresh lake when landing is selected, else the last one."""
     gen_dir, gen_meta = ensure_generated(size)
     data_dir = CACHE_DIR / str(size) / "data"
@@ -56,7 +56,7 @@ def run_size(size: int, stages: list[str], log) -> dict[str, dict]:
     env = dict(os.environ, PYTHONHASHSEED="0")
     for stage in [s for s in ALL_STAGES if s in stages and s in STAGES]:
         args = [sys.executable, str(STAGES_PY), stage, str(data_dir), str(gen_dir)]
-        measured = run_measured(args, env)
+        measured = run_measured(args, env, timeout)
         log(f"[{size}] {stage}: {json.dumps(measured.as_dict(), default=str)}")
         if measured.returncode != 0:
             results[stage] = {"stage": measured.as_dict(), "bare": None}
@@ -69,7 +69,8 @@ def run_size(size: int, stages: list[str], log) -> dict[str, dict]:
 
 
 def _row(size: int, stage: str, r: dict) -> list[object]:
-    m = Measure(**r["stage"]) if "returncode" in r["stage"] else None
+    fields = ("seconds", "cpu_seconds", "peak_rss_mib", "returncode", "result")
+    m = Measure(**{k: r["stage"][k] for k in fields}) if "returncode" in r["stage"] else None
     if m is None:
         return [size, STAGE_LABELS[stage], "-", "-", "-", "-", "-", "-"]
     bare = r.get("bare")
@@ -102,8 +103,14 @@ def report(all_results: dict[int, dict[str, dict]]) -> str:
             cpu = b["stage"]["cpu_seconds"] / max(a["stage"]["cpu_seconds"], 1e-9)
             rss = b["stage"]["peak_rss_mib"] / max(a["stage"]["peak_rss_mib"], 1e-9)
             growth_rows.append(
-                [f"{small:,} -> {big:,}", STAGE_LABELS[stage], f"{big / small:.0f}x", f"{wall:.1f}x",
-                 f"{cpu:.1f}x", f"{rss:.1f}x"]  # fmt: skip
+                [
+                    f"{small:,} -> {big:,}",
+                    STAGE_LABELS[stage],
+                    f"{big / small:.0f}x",
+                    f"{wall:.1f}x",
+                    f"{cpu:.1f}x",
+                    f"{rss:.1f}x",
+                ]  # fmt: skip
             )
     if growth_rows:
         text += "\n\nGrowth (linear = the size factor):\n\n" + fmt_table(
@@ -113,9 +120,12 @@ def report(all_results: dict[int, dict[str, dict]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="100000,1000000,10000000")
     parser.add_argument("--stages", default=",".join(ALL_STAGES), help=f"any of {','.join(ALL_STAGES)}")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per stage before it is killed")
     parser.add_argument("--json", type=Path, default=CACHE_DIR / "run_all.json", help="raw figures (merged)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -133,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     log(f"start {started.isoformat(timespec='seconds')}: {_uptime()}")
     for size in sizes:
         began = time.perf_counter()
-        results = run_size(size, stages, log)
+        results = run_size(size, stages, log, args.timeout)
         saved.setdefault(str(size), {}).update(results)
         saved["_meta"] = {"cpus": os.cpu_count(), "finished": datetime.now(timezone.utc).isoformat()}
         args.json.write_text(json.dumps(saved, indent=1, default=str))

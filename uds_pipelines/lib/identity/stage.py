@@ -1,0 +1,91 @@
+"""The identity stages as whole operations over the lake (what the assets run)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.config import Settings
+from uds_pipelines.lib.identity.guardrails import GuardrailConfig
+from uds_pipelines.lib.identity.inputs import (
+    IDENTIFIERS,
+    attributes_sql,
+    build_identity_inputs,
+    resolution_connection,
+)
+from uds_pipelines.lib.identity.resolve import resolve_identities, write_outputs
+
+IDENTITY_DIR = "identity"
+IDENTIFIER_COLUMNS = {"source": "VARCHAR", "record_id": "VARCHAR", "id_type": "VARCHAR", "id_value": "VARCHAR",
+                      "observed_at": "TIMESTAMPTZ"}  # fmt: skip
+
+
+@dataclass
+class IdentityInputsStage:
+    person_records: int
+    identifiers: int
+    by_type: pd.DataFrame
+
+
+@dataclass
+class ResolutionStage:
+    stats: dict[str, Any]
+    records_without_customer: int
+    largest_components: pd.DataFrame  # customer_id, records (ids are random, not personal data)
+    guardrail_report: pd.DataFrame  # values masked
+
+
+def build_inputs(settings: Settings) -> IdentityInputsStage:
+    """Write person records and their normalized identifiers."""
+    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
+    try:
+        counts = build_identity_inputs(con, settings.lake_dir, settings.default_region)
+        by_type = con.execute(
+            f"SELECT id_type, count(*) AS n FROM read_parquet('{settings.lake_dir / IDENTIFIERS}') GROUP BY 1 ORDER BY 1"
+        ).df()
+    finally:
+        con.close()
+    return IdentityInputsStage(counts["person_records"], counts["identifiers"], by_type)
+
+
+def resolve(settings: Settings, run_id: str, guardrails: GuardrailConfig | None = None) -> ResolutionStage:
+    """Resolve identifiers into people with stable ids; writes identity_map, registry, changes, report."""
+    out = settings.lake_dir / IDENTITY_DIR
+    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
+    try:
+        identifiers = lake.read_table_sql(settings.lake_dir / IDENTIFIERS, IDENTIFIER_COLUMNS)
+        probabilistic = settings.matching == "probabilistic"
+        result = resolve_identities(
+            con,
+            identifiers,
+            previous_map_path=_existing(out / "identity_map.parquet"),
+            previous_registry_path=_existing(out / "customer_registry.parquet"),
+            config=guardrails or GuardrailConfig(),
+            run_id=run_id,
+            now=settings.as_of(),
+            matching=settings.matching,
+            person_attributes_sql=attributes_sql(settings.lake_dir) if probabilistic else None,
+        )
+        write_outputs(con, result, out)
+        id_map = result.tables["identity_map"]
+        unmapped = con.execute(
+            f"SELECT count(*) FROM (SELECT DISTINCT source, record_id FROM {identifiers}) i "
+            f"ANTI JOIN {id_map} m USING (source, record_id)"
+        ).fetchall()[0][0]
+        biggest = con.execute(
+            f"SELECT customer_id, count(*) AS records FROM {id_map} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5"
+        ).df()
+        report = con.execute(
+            "SELECT rule, id_type, id_value_masked, records_affected, links_cut "
+            f"FROM {result.tables['guardrail_report']} ORDER BY records_affected DESC LIMIT 20"
+        ).df()
+    finally:
+        con.close()
+    return ResolutionStage(result.stats, int(unmapped), biggest, report)
+
+
+def _existing(path):
+    return path if path.exists() else None

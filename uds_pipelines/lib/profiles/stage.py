@@ -1,0 +1,91 @@
+"""The consent and profile stages as whole operations over the lake (what the assets run)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.config import Settings
+from uds_pipelines.lib.consent import (
+    ConsentLedger,
+    EffectiveConsent,
+    build_consent_ledger,
+    effective_consent,
+    wide_consent_sql,
+    write_ledger,
+)
+from uds_pipelines.lib.identity.inputs import IDENTIFIERS, PERSON_RECORDS, resolution_connection
+from uds_pipelines.lib.profiles.build import profiles_sql
+from uds_pipelines.lib.profiles.consent_inputs import (
+    EFFECTIVE,
+    KEY_EXPRESSIONS,
+    LEDGER,
+    identifier_customers_sql,
+    statement_sqls,
+)
+from uds_pipelines.lib.segments.rfm import add_rfm_scores
+
+EFFECTIVE_COLUMNS = {"customer_id": "VARCHAR", "purpose": "VARCHAR", "granted": "BOOLEAN"}
+
+
+@dataclass
+class ConsentStage:
+    ledger: ConsentLedger
+    effective: EffectiveConsent
+
+
+@dataclass
+class ProfilesStage:
+    rows: int
+    duplicate_ids: int
+    without_identifier: int
+    preview: pd.DataFrame
+
+
+def build_consent(settings: Settings) -> ConsentStage:
+    """Write the consent ledger and effective consent per person and purpose."""
+    lake_dir = settings.lake_dir
+    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
+    try:
+        ledger = build_consent_ledger(con, statement_sqls(lake_dir), settings.purposes)
+        write_ledger(con, ledger, lake_dir / LEDGER)
+        effective = effective_consent(
+            con, ledger, identifier_customers_sql(lake_dir), settings.purposes, KEY_EXPRESSIONS
+        )
+        lake.copy_query_to_parquet(con, f"SELECT * FROM {effective.table}", lake_dir / EFFECTIVE)
+    finally:
+        con.close()
+    return ConsentStage(ledger, effective)
+
+
+def build_profiles(settings: Settings) -> ProfilesStage:
+    """Write customer profiles with RFM scores; returns the figures the blocking checks judge."""
+    lake_dir = settings.lake_dir
+    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
+    try:
+        effective = lake.read_table_sql(lake_dir / EFFECTIVE, EFFECTIVE_COLUMNS)
+        base = profiles_sql(
+            lake_dir,
+            f"read_parquet('{lake_dir / PERSON_RECORDS}')",
+            f"read_parquet('{lake_dir / lake.IDENTITY_MAP}')",
+            wide_consent_sql(effective, settings.purposes),
+            settings.purposes,
+            settings.default_region,
+        )
+        con.execute(f"CREATE TEMP TABLE _profiles AS {base}")
+        with_rfm = add_rfm_scores(con, "_profiles", settings.as_of())
+        profiles = lake_dir / lake.PROFILES
+        rows = lake.copy_query_to_parquet(con, f"SELECT * FROM {with_rfm} ORDER BY customer_id", profiles)
+        duplicates, without_identifier = con.execute(
+            f"""SELECT count(*) - count(DISTINCT customer_id),
+                       count(*) FILTER (WHERE customer_id NOT IN (
+                           SELECT m.customer_id FROM read_parquet('{lake_dir / lake.IDENTITY_MAP}') m
+                           JOIN read_parquet('{lake_dir / IDENTIFIERS}') i USING (source, record_id)))
+                FROM read_parquet('{profiles}')"""
+        ).fetchall()[0]
+        preview = con.execute(f"SELECT * FROM read_parquet('{profiles}') LIMIT 10").df()
+    finally:
+        con.close()
+    return ProfilesStage(rows, int(duplicates), int(without_identifier), preview)

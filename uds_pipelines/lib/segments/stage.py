@@ -1,0 +1,42 @@
+"""The segment stage as a whole operation over the lake (what the asset runs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.config import Settings
+from uds_pipelines.lib.identity.inputs import resolution_connection
+from uds_pipelines.lib.privacy_exclusions import excluded_customers_sql
+from uds_pipelines.lib.segments.definitions import SegmentError, load_segments
+from uds_pipelines.lib.segments.membership import compute_membership, write_membership
+
+HISTORY = "segments/segment_history.parquet"
+
+
+@dataclass
+class SegmentStage:
+    written: dict[str, int]
+    counts: dict[str, int]
+    errors: list[SegmentError]
+
+
+def build_segments(settings: Settings) -> SegmentStage:
+    """Evaluate every valid segment over the profiles, roll the history forward, write both."""
+    lake_dir = settings.lake_dir
+    segments, load_errors = load_segments(settings.segments_file)
+    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
+    try:
+        history = lake_dir / HISTORY
+        result = compute_membership(
+            con,
+            segments,
+            f"read_parquet('{lake_dir / lake.PROFILES}')",
+            settings.as_of(),
+            previous_history_sql=f"read_parquet('{history}')" if history.exists() else None,
+            excluded_customers_sql=excluded_customers_sql(con, lake_dir, settings.suppression_key()),
+        )
+        written = write_membership(con, result, lake_dir)
+    finally:
+        con.close()
+    return SegmentStage(written, result.counts, load_errors + result.errors)

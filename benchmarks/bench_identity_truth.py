@@ -103,7 +103,7 @@ def tag_table(con: duckdb.DuckDBPyConnection, errors: str, mode: str, limit: int
         WITH tags AS (
             SELECT DISTINCT rid_a, rid_b, trim(tag) AS tag FROM (
                 SELECT rid_a, rid_b, unnest(string_split(coalesce(note_a, '') || ';' || coalesce(note_b, ''), ';')) AS tag
-                FROM {errors}_{mode}) WHERE trim(tag) <> ''
+                FROM {errors}_{mode}) WHERE trim(tag) NOT IN ('', 'customer')
         ),
         all_pairs AS (
             SELECT DISTINCT a.rid AS rid_a, b.rid AS rid_b, trim(t.tag) AS tag
@@ -144,6 +144,57 @@ def shared_identifiers(con: duckdb.DuckDBPyConnection, lake: Path, mode: str, li
     ).fetchall()
     masked = [[t, mask_email(v) if t == "email" else mask_phone(v), p, c] for t, v, p, c in rows]
     return fmt_table(["id_type", "value (masked)", "true people", "customers"], masked)
+
+
+def fn_causes(con: duckdb.DuckDBPyConnection, lake: Path, mode: str) -> str:
+    """Missed pairs by what the two records have in common: a shared value means a guardrail cut it."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE ids AS
+        SELECT source AS src, record_id AS rid,
+               list(id_value) FILTER (WHERE id_type = 'email') AS em, list(id_value) FILTER (WHERE id_type = 'phone') AS ph
+        FROM read_parquet('{lake}/identity/identifiers.parquet') GROUP BY ALL
+        """
+    )
+    rows = con.execute(
+        f"""
+        WITH f AS (
+            SELECT coalesce(a.em, []) AS ea, coalesce(a.ph, []) AS pa, coalesce(b.em, []) AS eb, coalesce(b.ph, []) AS pb,
+                   coalesce(note_a, '') || ';' || coalesce(note_b, '') AS notes
+            FROM fn_{mode} f LEFT JOIN ids a ON a.src = f.src_a AND a.rid = f.rid_a
+            LEFT JOIN ids b ON b.src = f.src_b AND b.rid = f.rid_b
+        )
+        SELECT CASE WHEN len(list_intersect(ea, eb)) > 0 OR len(list_intersect(pa, pb)) > 0
+                    THEN 'share an email/phone (a guardrail cut it)'
+                    WHEN len(ea) + len(pa) = 0 OR len(eb) + len(pb) = 0 THEN 'a record has no email/phone at all'
+                    ELSE 'no email/phone in common' END AS cause,
+               CASE WHEN notes LIKE '%junk email%' THEN 'junk email'
+                    WHEN notes LIKE '%junk phone%' THEN 'junk phone' ELSE '-' END AS tagged,
+               CASE WHEN len(pa) = 0 OR len(pb) = 0 THEN 'no' ELSE 'yes' END AS both_have_phone,
+               count(*) AS pairs
+        FROM f GROUP BY ALL ORDER BY pairs DESC
+        """
+    ).fetchall()
+    return fmt_table(["cause", "note tag", "both records have a phone", "missed pairs"], rows)
+
+
+def fp_attributes(con: duckdb.DuckDBPyConnection, lake: Path, mode: str) -> str:
+    """Wrong merges by which matching attributes the two (different) people's records agree on."""
+    rows = con.execute(
+        f"""
+        WITH a AS (SELECT source AS src, record_id AS rid, lower(first_name) AS fn, lower(last_name) AS ln,
+                          date_of_birth AS dob, postcode AS pc, lower(address_line1) AS ad
+                   FROM read_parquet('{lake}/identity/person_records.parquet'))
+        SELECT coalesce(x.ln = y.ln, false) AS same_last_name, coalesce(x.fn = y.fn, false) AS same_first_name,
+               coalesce(x.dob = y.dob, false) AS same_birth_date, coalesce(x.pc = y.pc, false) AS same_postcode,
+               coalesce(x.ad = y.ad, false) AS same_address, count(*) AS pairs
+        FROM fp_{mode} f JOIN a x ON x.src = f.src_a AND x.rid = f.rid_a JOIN a y ON y.src = f.src_b AND y.rid = f.rid_b
+        GROUP BY ALL ORDER BY pairs DESC LIMIT 10
+        """
+    ).fetchall()
+    return fmt_table(
+        ["same last name", "same first", "same birth date", "same postcode", "same address", "pairs"], rows
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -190,11 +241,13 @@ def main(argv: list[str] | None = None) -> None:
     print("\nPreparation stages:\n" + fmt_table(["stage", "wall s", "CPU s", "peak RSS MiB"], prep))
     for mode in MODES:
         print(f"\n## {mode}: missed same-person pairs\n" + tag_table(con, "fn", mode))
+        print("\n" + fn_causes(con, lake, mode))
         print(f"\n## {mode}: wrongly merged pairs\n" + tag_table(con, "fp", mode))
         print(
             f"\nidentifiers shared by different people in one customer ({mode}):\n"
             + shared_identifiers(con, lake, mode)
         )
+        print("\nattributes the wrongly merged records agree on:\n" + fp_attributes(con, lake, mode))
     con.close()
 
 

@@ -72,9 +72,10 @@ def _row(size: int, stage: str, r: dict) -> list[object]:
     fields = ("seconds", "cpu_seconds", "peak_rss_mib", "returncode", "result")
     m = Measure(**{k: r["stage"][k] for k in fields}) if "returncode" in r["stage"] else None
     if m is None:
-        return [size, STAGE_LABELS[stage], "-", "-", "-", "-", "-", "-"]
+        return [size, STAGE_LABELS[stage], "-", "-", "-", "-", "-", "-", "-", "-"]
     bare = r.get("bare")
     ratio = f"{m.seconds / bare['seconds']:.2f}" if bare and bare["seconds"] > 0 else "-"
+    cpu_ratio = f"{m.cpu_seconds / bare['cpu_seconds']:.2f}" if bare and bare["cpu_seconds"] > 0 else "-"
     status = "" if m.returncode == 0 else " (FAILED)"
     return [
         f"{size:,}",
@@ -84,12 +85,15 @@ def _row(size: int, stage: str, r: dict) -> list[object]:
         f"{size / m.seconds:,.0f}" if m.seconds else "-",
         f"{m.peak_rss_mib:,.0f}",
         f"{bare['seconds']:,.1f}" if bare else "-",
+        f"{bare['cpu_seconds']:,.1f}" if bare else "-",
         ratio,
+        cpu_ratio,
     ]
 
 
 def report(all_results: dict[int, dict[str, dict]]) -> str:
-    headers = ["events", "stage", "wall s", "CPU s", "events/s", "peak RSS MiB", "bare s", "ratio"]
+    headers = ["events", "stage", "wall s", "CPU s", "events/s", "peak RSS MiB", "bare wall s", "bare CPU s",
+               "ratio wall", "ratio CPU"]  # fmt: skip
     rows = [_row(size, stage, r) for size, res in all_results.items() for stage, r in res.items()]
     text = fmt_table(headers, rows)
     sizes = sorted(all_results)
@@ -140,17 +144,25 @@ def main(argv: list[str] | None = None) -> None:
         print(line, file=sys.stderr, flush=True)
 
     started = datetime.now(timezone.utc)
-    log(f"start {started.isoformat(timespec='seconds')}: {_uptime()}")
+    start_load = _uptime()
+    log(f"start {started.isoformat(timespec='seconds')}: {start_load}")
     for size in sizes:
         began = time.perf_counter()
         results = run_size(size, stages, log, args.timeout)
         saved.setdefault(str(size), {}).update(results)
-        saved["_meta"] = {"cpus": os.cpu_count(), "finished": datetime.now(timezone.utc).isoformat()}
+        saved.setdefault("_runs", {})[str(size)] = {
+            "cpus": os.cpu_count(), "started": started.isoformat(timespec="seconds"),
+            "load_start": start_load, "load_end": _uptime(), "stages": stages,
+        }  # fmt: skip
         args.json.write_text(json.dumps(saved, indent=1, default=str))
         log(f"[{size}] done in {time.perf_counter() - began:.0f} s; {_uptime()}")
     log(f"end: {_uptime()}")
     shown = {int(k): v for k, v in saved.items() if not k.startswith("_") and int(k) in sizes}
     print(report({k: {s: v[s] for s in ALL_STAGES if s in v} for k, v in sorted(shown.items())}))
+    for size, run in sorted(saved.get("_runs", {}).items(), key=lambda kv: int(kv[0])):
+        print(
+            f"\n{int(size):,} events, run from {run['started']}: start `{run['load_start']}`; end `{run['load_end']}`"
+        )
 
 
 if __name__ == "__main__":

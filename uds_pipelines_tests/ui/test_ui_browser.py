@@ -215,7 +215,7 @@ def test_materialize_all_from_the_ui_succeeds(servers, page, ui_run):
 def test_sensors_and_schedules_are_running(servers, page, expected):
     assert {"stripe_inbox_sensor", "daily_profiles_schedule"} <= set(expected.automations)
     page.goto(f"{servers['main'].url}/automation")
-    stopped = []
+    stopped: list[str] = []
     for name in expected.automations:
         row = (
             page.locator("[class*='listItem']")
@@ -226,7 +226,9 @@ def test_sensors_and_schedules_are_running(servers, page, expected):
         # the first checkbox selects the row, the last is the on/off switch (an input drawn over by an svg)
         toggle = row.get_by_role("checkbox").last
         expect(toggle).to_be_attached()
-        if not toggle.is_checked():
+        try:
+            expect(toggle).to_be_checked(timeout=15_000)  # each row's state arrives after the list
+        except AssertionError:
             stopped.append(name)
     screenshot(page, "05_automation")
     assert stopped == [], f"not running in the UI: {stopped}"
@@ -235,10 +237,13 @@ def test_sensors_and_schedules_are_running(servers, page, expected):
 
 def test_check_result_is_visible(servers, page, ui_run):
     page.goto(f"{servers['main'].url}/assets/customer_profiles?view=checks")
-    page.get_by_text("customer_id_unique", exact=True).first.click()
+    entry = page.get_by_title("customer_id_unique", exact=True).first
+    # the checks list shows each check's latest status right under its name
+    expect(entry.locator("xpath=following-sibling::span[1]")).to_have_text("Succeeded")
+    entry.click()
+    expect(page).to_have_url(re.compile(r"checkDetail=customer_id_unique"))
     expect(page.get_by_text("Evaluation result")).to_be_visible()
     expect(page.get_by_text("Passed", exact=True).first).to_be_visible()
-    expect(page.get_by_text("Succeeded", exact=True).first).to_be_visible()
     screenshot(page, "06_checks")
 
 

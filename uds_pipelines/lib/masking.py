@@ -81,14 +81,12 @@ def mask_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def preview_markdown(frame: pd.DataFrame, rows: int = 10) -> str:
-    """A masked markdown preview of the first rows of `frame`."""
+    """A masked markdown preview of the first rows of `frame` (missing values shown empty)."""
     if frame.empty:
         return "_no rows_"
-    return (
-        mask_frame(frame.head(rows)).to_markdown(index=False)
-        if _has_tabulate()
-        else mask_frame(frame.head(rows)).to_string(index=False)
-    )
+    masked = mask_frame(frame.head(rows)).astype(object)
+    masked = masked.where(masked.notna(), "")
+    return masked.to_markdown(index=False) if _has_tabulate() else masked.to_string(index=False)
 
 
 def _has_tabulate() -> bool:

@@ -80,7 +80,9 @@ def identity_inputs(data_dir: Path) -> dict:
     return {"rows": counts["person_records"]} | counts
 
 
-def identity_resolution(data_dir: Path, matching: str = "deterministic", out_dir: Path | None = None) -> dict:
+def identity_resolution(
+    data_dir: Path, matching: str = "deterministic", out_dir: Path | None = None, train: bool = False
+) -> dict:
     from uds_pipelines.lib.identity.guardrails import GuardrailConfig
     from uds_pipelines.lib.identity.inputs import attributes_sql, resolution_connection
     from uds_pipelines.lib.identity.resolve import resolve_identities, write_outputs
@@ -102,6 +104,7 @@ def identity_resolution(data_dir: Path, matching: str = "deterministic", out_dir
             now=s.as_of(),
             matching=matching,
             person_attributes_sql=attributes_sql(s.lake_dir) if matching == "probabilistic" else None,
+            train_probabilistic=train,
         )
         write_outputs(con, result, out)
     finally:
@@ -243,6 +246,9 @@ STAGES: dict[str, Callable[[Path], dict]] = {
     "identity_deterministic": identity_resolution,
     "identity_probabilistic": lambda d: identity_resolution(
         d, "probabilistic", d / "lake" / "identity_probabilistic"
+    ),
+    "identity_probabilistic_trained": lambda d: identity_resolution(
+        d, "probabilistic", d / "lake" / "identity_probabilistic_trained", train=True
     ),
 }
 

@@ -23,7 +23,12 @@ from uds_pipelines.lib.masking import mask_email, mask_phone  # noqa: E402
 
 STAGES_PY = Path(__file__).resolve().parent / "_stages.py"
 PREP = ["land_stripe", "land_files", "staging", "identity_inputs"]
-MODES = {"deterministic": "identity", "probabilistic": "identity_probabilistic"}
+MODES = {
+    "deterministic": "identity",
+    "probabilistic": "identity_probabilistic",
+    # Splink re-estimating u (random sampling) and m (EM) instead of the fixed values.
+    "probabilistic_trained": "identity_probabilistic_trained",
+}
 EVENTS_PER_PERSON = 10
 
 # Landed person records with their true person; surveys and forms are matched on file + position

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from uds_pipelines.lib.masking import mask_text
 
@@ -32,6 +32,8 @@ CHROMIUM_ARGS = [
 ]
 # no telemetry, and no "Join the Dagster community" modal covering the page
 DAGSTER_YAML = "telemetry:\n  enabled: false\nnux:\n  enabled: false\n"
+# the UI answers slowly while the same machine runs pipelines; 5 s (the default) is too tight
+expect.set_options(timeout=20_000)
 
 
 def free_port() -> int:
@@ -44,6 +46,8 @@ def _chromium_or_reason() -> tuple[str | None, str]:
     path = os.environ.get("UDS_CHROMIUM", "/usr/bin/chromium")
     if os.access(path, os.X_OK):
         return path, ""
+    if path != "/usr/bin/chromium":
+        return None, f"UDS_CHROMIUM={path} is not an executable file"
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         return None, f"{path} is missing and cannot be installed here (needs root and apt-get)"
     # the same installer CI sources, so a developer's root container behaves like CI
@@ -175,3 +179,16 @@ def start_dagster_dev(cwd: Path, home: Path, env_extra: dict[str, str]) -> Dagst
             start_new_session=True,
         )
     return DagsterDev(proc=proc, port=port, log_path=log_path)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failed browser test, keep a screenshot of what the page showed at that moment."""
+    outcome = yield
+    report = outcome.get_result()
+    page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
+    if report.when == "call" and report.failed and isinstance(page, Page):
+        try:
+            screenshot(page, f"failed_{item.name}")
+        except Exception as exc:  # the page may already be gone; the test failure matters more
+            print(f"no failure screenshot for {item.name}: {exc}")

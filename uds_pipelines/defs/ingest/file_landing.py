@@ -1,5 +1,6 @@
 """Landing assets for parsed inbox sources: survey exports, form submissions, privacy requests."""
 
+import functools
 from pathlib import Path
 
 import dagster as dg
@@ -8,6 +9,7 @@ import pandas as pd
 from uds_pipelines import constants as c
 from uds_pipelines.defs.resources import UdsSettingsResource
 from uds_pipelines.lib import lake
+from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.ingest import inbox
 from uds_pipelines.lib.ingest.conservation import conservation_violations
 from uds_pipelines.lib.ingest.forms import parse_form_file
@@ -72,6 +74,21 @@ def landing_metadata(summary, preview: pd.DataFrame | None) -> dict:
     }
 
 
+def _land(spec: SourceSpec, config: LandingConfig, settings: Settings):
+    paths = selected_paths(settings.inbox(spec.source), config)
+    gate = None
+    # A suppressed person may still send privacy requests, so those are never gated.
+    if spec.source != "privacy" and suppression_active(settings.lake_dir):
+        gate = functools.partial(
+            gate_frame,
+            key=settings.suppression_key(),
+            lake_dir=settings.lake_dir,
+            source=spec.record_source,
+            default_region=settings.default_region,
+        )
+    return land_files(spec, paths, settings.lake_dir, gate)
+
+
 def build_landing_asset(name: str, spec: SourceSpec, description: str) -> dg.AssetsDefinition:
     @dg.asset(
         name=name,
@@ -83,20 +100,10 @@ def build_landing_asset(name: str, spec: SourceSpec, description: str) -> dg.Ass
     )
     def _landing(context: dg.AssetExecutionContext, config: LandingConfig, uds: UdsSettingsResource):
         settings = uds.settings()
-        paths = selected_paths(settings.inbox(spec.source), config)
-        gate = None
-        if spec.source != "privacy" and suppression_active(settings.lake_dir):
-            key, lake_dir, region = settings.suppression_key(), settings.lake_dir, settings.default_region
-
-            def gate(frame, source_file):
-                return gate_frame(
-                    frame, key=key, lake_dir=lake_dir, source=spec.record_source, source_file=source_file,
-                    default_region=region,
-                )  # fmt: skip
-
-        summary = land_files(spec, paths, settings.lake_dir, gate)
+        with inbox.landing_lock(settings.lake_dir, spec.source):
+            summary = _land(spec, config, settings)
         context.log.info(
-            f"{spec.source}: {len(paths)} file(s), {summary.records_landed} records landed, "
+            f"{spec.source}: {len(summary.files)} file(s), {summary.records_landed} records landed, "
             f"{summary.records_quarantined} quarantined, {summary.duplicate_files} already landed"
         )
         preview = summary.landed_frames[0] if summary.landed_frames else None

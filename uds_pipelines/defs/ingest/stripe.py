@@ -9,6 +9,7 @@ from uds_pipelines import constants as c
 from uds_pipelines.defs.ingest.file_landing import LandingConfig, conservation_check, selected_paths
 from uds_pipelines.defs.resources import UdsSettingsResource
 from uds_pipelines.lib import lake
+from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.ingest import inbox, stripe_api
 from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
 from uds_pipelines.lib.ingest.suppression_gate import gate_stripe_batch, suppression_active
@@ -47,16 +48,8 @@ def stripe_events_api_pull(
     )
 
 
-@dg.asset(
-    group_name=c.GROUP_INGEST,
-    kinds={"parquet", "duckdb"},
-    owners=c.OWNERS,
-    deps=[stripe_events_api_pull],
-    check_specs=[dg.AssetCheckSpec(c.CHECK_CONSERVATION, asset="landed_stripe_events")],
-)
-def landed_stripe_events(context: dg.AssetExecutionContext, config: LandingConfig, uds: UdsSettingsResource):
-    """Stripe events from inbox/stripe, envelope typed and deduplicated by event id, landed as Parquet."""
-    settings = uds.settings()
+def _land_stripe(config: LandingConfig, settings: Settings) -> tuple[list[dict], list]:
+    """Land new Stripe files; returns the ledger rows written and the files that were new."""
     paths = selected_paths(settings.inbox("stripe"), config)
     known = inbox.landed_hashes(settings.lake_dir, "stripe")
     rows, fresh = [], []
@@ -96,6 +89,21 @@ def landed_stripe_events(context: dg.AssetExecutionContext, config: LandingConfi
         inbox.write_ledger_rows(settings.lake_dir, "stripe", rows, rows[0]["sha256"][:24] if rows else "none")
         for path, _ in fresh:
             path.unlink(missing_ok=True)
+    return rows, fresh
+
+
+@dg.asset(
+    group_name=c.GROUP_INGEST,
+    kinds={"parquet", "duckdb"},
+    owners=c.OWNERS,
+    deps=[stripe_events_api_pull],
+    check_specs=[dg.AssetCheckSpec(c.CHECK_CONSERVATION, asset="landed_stripe_events")],
+)
+def landed_stripe_events(context: dg.AssetExecutionContext, config: LandingConfig, uds: UdsSettingsResource):
+    """Stripe events from inbox/stripe, envelope typed and deduplicated by event id, landed as Parquet."""
+    settings = uds.settings()
+    with inbox.landing_lock(settings.lake_dir, "stripe"):
+        rows, fresh = _land_stripe(config, settings)
     frame = pd.DataFrame(rows)
     landed = int(frame["records_landed"].sum()) if len(frame) else 0
     context.log.info(f"stripe: {len(fresh)} new file(s), {landed} events landed")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,3 +106,17 @@ def write_ledger_rows(lake_dir: Path, source: str, rows: list[dict], batch_key: 
         frame[column] = frame[column].fillna(0).astype("int64")
     frame = frame[list(LEDGER_COLUMNS)]
     return lake.write_parquet_atomic(frame, lake_dir / lake.LANDED_FILES / f"{source}-{batch_key}.parquet")
+
+
+@contextlib.contextmanager
+def landing_lock(lake_dir: Path, source: str):
+    """One landing of a source at a time across processes (a sensor run and `uds-run` may overlap);
+    the second waits, then finds the files it was asked for already landed and removed."""
+    lock_dir = lake_dir / "_locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with open(lock_dir / f"landing-{source}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -191,7 +191,7 @@ def land_files(
 
 def _apply_gate(result: ParseResult, gate: Gate, source_file: str) -> ParseResult:
     """Drop records of suppressed people, with everything that hangs off them (answers, consents)."""
-    kept, dropped = gate(result.records, source_file)
+    kept, dropped = gate(result.records, source_file=source_file)
     if not dropped:
         return result
     id_column = result.records.columns[0]

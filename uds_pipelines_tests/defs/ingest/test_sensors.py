@@ -18,8 +18,13 @@ def data_dir(tmp_path):
     return tmp_path
 
 
+_DEFINITIONS = []
+
+
 def _tick(name: str, data_dir, cursor=None):
-    definitions = defs()
+    if not _DEFINITIONS:
+        _DEFINITIONS.append(defs())  # loading the code location once keeps the module fast
+    definitions = _DEFINITIONS[0]
     sensor = definitions.get_sensor_def(name)
     with dg.instance_for_test() as instance:
         context = dg.build_sensor_context(

@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import ensure_generated, fmt_table, link_tree, run_measured  # noqa: E402
 
+from uds_pipelines.lib.identity.guardrails import GuardrailConfig  # noqa: E402
 from uds_pipelines.lib.masking import mask_email, mask_phone  # noqa: E402
 
 STAGES_PY = Path(__file__).resolve().parent / "_stages.py"
@@ -94,7 +95,9 @@ def prepare(events: int, people: int, seed: int, reuse: bool) -> tuple[Path, Pat
 
 
 def metrics(con: duckdb.DuckDBPyConnection, map_sql: str) -> dict[str, float]:
-    pred, truth, agree, matched, total = con.execute(PAIRS_SQL.format(map=map_sql)).fetchone()
+    pred, truth, agree, matched, total = (
+        int(v or 0) for v in con.execute(PAIRS_SQL.format(map=map_sql)).fetchone()
+    )
     p = agree / pred if pred else 1.0
     r = agree / truth if truth else 1.0
     return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
@@ -151,6 +154,14 @@ def shared_identifiers(con: duckdb.DuckDBPyConnection, lake: Path, mode: str, li
     return fmt_table(["id_type", "value (masked)", "true people", "customers"], masked)
 
 
+def _junk_email_sql(col: str) -> str:
+    """The guardrails' own blocked values and patterns, as a SQL predicate on `col`."""
+    config = GuardrailConfig()
+    values = ", ".join(f"'{v}'" for v in config.blocked_values.get("email", ()))
+    patterns = [f"regexp_full_match(lower({col}), '{p}')" for p in config.blocked_patterns.get("email", ())]
+    return "(" + " OR ".join([f"lower({col}) IN ({values})", *patterns]) + ")"
+
+
 def fn_causes(con: duckdb.DuckDBPyConnection, lake: Path, mode: str) -> str:
     """Missed pairs by what the two records have in common: a shared value means a guardrail cut it."""
     con.execute(
@@ -161,11 +172,11 @@ def fn_causes(con: duckdb.DuckDBPyConnection, lake: Path, mode: str) -> str:
         FROM read_parquet('{lake}/identity/identifiers.parquet') GROUP BY ALL
         """
     )
+    junk = _junk_email_sql("v")
     rows = con.execute(
         f"""
         WITH f AS (
-            SELECT coalesce(a.em, []) AS ea, coalesce(a.ph, []) AS pa, coalesce(b.em, []) AS eb, coalesce(b.ph, []) AS pb,
-                   coalesce(note_a, '') || ';' || coalesce(note_b, '') AS notes
+            SELECT coalesce(a.em, []) AS ea, coalesce(a.ph, []) AS pa, coalesce(b.em, []) AS eb, coalesce(b.ph, []) AS pb
             FROM fn_{mode} f LEFT JOIN ids a ON a.src = f.src_a AND a.rid = f.rid_a
             LEFT JOIN ids b ON b.src = f.src_b AND b.rid = f.rid_b
         )
@@ -173,14 +184,15 @@ def fn_causes(con: duckdb.DuckDBPyConnection, lake: Path, mode: str) -> str:
                     THEN 'share an email/phone (a guardrail cut it)'
                     WHEN len(ea) + len(pa) = 0 OR len(eb) + len(pb) = 0 THEN 'a record has no email/phone at all'
                     ELSE 'no email/phone in common' END AS cause,
-               CASE WHEN notes LIKE '%junk email%' THEN 'junk email'
-                    WHEN notes LIKE '%junk phone%' THEN 'junk phone' ELSE '-' END AS tagged,
+               CASE WHEN len(list_filter(ea || eb, lambda v: {junk})) > 0 THEN 'yes' ELSE 'no' END AS junk,
                CASE WHEN len(pa) = 0 OR len(pb) = 0 THEN 'no' ELSE 'yes' END AS both_have_phone,
                count(*) AS pairs
         FROM f GROUP BY ALL ORDER BY pairs DESC
         """
     ).fetchall()
-    return fmt_table(["cause", "note tag", "both records have a phone", "missed pairs"], rows)
+    return fmt_table(
+        ["cause", "an email is junk (guardrail-blocked)", "both have a phone", "missed pairs"], rows
+    )
 
 
 def fp_attributes(con: duckdb.DuckDBPyConnection, lake: Path, mode: str) -> str:

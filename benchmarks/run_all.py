@@ -150,10 +150,11 @@ def main(argv: list[str] | None = None) -> None:
         began = time.perf_counter()
         results = run_size(size, stages, log, args.timeout)
         saved.setdefault(str(size), {}).update(results)
-        saved.setdefault("_runs", {})[str(size)] = {
-            "cpus": os.cpu_count(), "started": started.isoformat(timespec="seconds"),
-            "load_start": start_load, "load_end": _uptime(), "stages": stages,
-        }  # fmt: skip
+        if set(stages) - {"generate"}:
+            saved.setdefault("_runs", {})[str(size)] = {
+                "cpus": os.cpu_count(), "started": started.isoformat(timespec="seconds"),
+                "load_start": start_load, "load_end": _uptime(), "stages": stages,
+            }  # fmt: skip
         args.json.write_text(json.dumps(saved, indent=1, default=str))
         log(f"[{size}] done in {time.perf_counter() - began:.0f} s; {_uptime()}")
     log(f"end: {_uptime()}")

@@ -26,6 +26,9 @@ def segment_membership(context: dg.AssetExecutionContext, uds: UdsSettingsResour
         metadata={
             "dagster/row_count": written["segment_membership"],
             "history_rows": written["segment_history"],
+            "entered_and_exited_this_run": dg.MetadataValue.md(
+                stage.movements.to_markdown(index=False) if len(stage.movements) else "none"
+            ),
             "members_by_segment": dg.MetadataValue.md(
                 counts.to_markdown(index=False) if len(counts) else "none"
             ),

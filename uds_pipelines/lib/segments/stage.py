@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from uds_pipelines.lib import lake
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.identity.inputs import resolution_connection
@@ -19,6 +21,7 @@ class SegmentStage:
     written: dict[str, int]
     counts: dict[str, int]
     errors: list[SegmentError]
+    movements: pd.DataFrame  # segment, entered, exited: who moved in this run
 
 
 def build_segments(settings: Settings) -> SegmentStage:
@@ -37,6 +40,12 @@ def build_segments(settings: Settings) -> SegmentStage:
             excluded_customers_sql=excluded_customers_sql(con, lake_dir, settings.suppression_key()),
         )
         written = write_membership(con, result, lake_dir)
+        movements = con.execute(
+            f"""SELECT segment, count(*) FILTER (WHERE entered_at = ?) AS entered,
+                       count(*) FILTER (WHERE exited_at = ?) AS exited
+                FROM {result.history} GROUP BY segment ORDER BY segment""",
+            [settings.as_of(), settings.as_of()],
+        ).df()
     finally:
         con.close()
-    return SegmentStage(written, result.counts, load_errors + result.errors)
+    return SegmentStage(written, result.counts, load_errors + result.errors, movements)

@@ -21,11 +21,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.data_dir:
         os.environ["UDS_DATA_DIR"] = args.data_dir
-    if not os.environ.get("DAGSTER_HOME"):
-        # the README's commands use the same default, so these runs show in the UI
-        home = Path(".dagster_home").resolve()
-        home.mkdir(exist_ok=True)
-        os.environ["DAGSTER_HOME"] = str(home)
+    # the README's commands use the same default, so these runs show in the UI
+    home = Path(os.environ.get("DAGSTER_HOME") or ".dagster_home").resolve()
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"uds-run: DAGSTER_HOME={home} cannot be created: {exc.strerror}", file=sys.stderr)
+        return 2
+    os.environ["DAGSTER_HOME"] = str(home)
 
     import dagster as dg
 

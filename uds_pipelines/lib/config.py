@@ -83,6 +83,11 @@ class Settings:
             if purposes_raw
             else DEFAULT_PURPOSES
         )
+        bad = [p for p in purposes if not re.fullmatch(r"[a-z][a-z0-9_]*", p)]
+        if bad or not purposes:
+            raise ConfigError(
+                f"UDS_CONSENT_PURPOSES={purposes_raw!r} must be comma-separated lower-case names like email_marketing"
+            )
         region = (env.get("UDS_DEFAULT_REGION") or "US").strip().upper()
         if len(region) != 2 or not region.isalpha():
             raise ConfigError(f"UDS_DEFAULT_REGION={region!r} must be an ISO 3166-1 alpha-2 code")
@@ -140,16 +145,23 @@ class Settings:
         key_file = self.data_dir / ".uds_key"
         if not key_file.exists():
             key_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = key_file.with_suffix(".tmp")
-            tmp.write_text(secrets.token_hex(32))
-            os.chmod(tmp, 0o600)
+            tmp = key_file.parent / f".uds_key.{secrets.token_hex(8)}.tmp"
+            fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
             try:
-                os.link(tmp, key_file)  # fails if another process made it first: keep theirs
+                os.write(fd, secrets.token_hex(32).encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            try:
+                os.link(tmp, key_file)  # fails if another process made it first: everyone keeps theirs
             except FileExistsError:
                 pass
             finally:
                 tmp.unlink(missing_ok=True)
-        return key_file.read_text().strip().encode()
+        key = key_file.read_text().strip().encode()  # always the persisted key, never our own candidate
+        if not key:
+            raise ConfigError(f"{key_file} is empty: set UDS_SUPPRESSION_KEY or restore the key file")
+        return key
 
 
 def _existing_file(env, variable: str, default: Path) -> Path:

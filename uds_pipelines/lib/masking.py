@@ -21,7 +21,19 @@ NAME_COLUMNS = {
     "address_line1",
     "postcode",
 }
-DROP_COLUMNS = {"raw", "payload", "answer", "identifier", "identifier_value", "date_of_birth"}
+# Free text and quasi-identifiers: never previewed at all (names can hide in any free text).
+DROP_COLUMNS = {
+    "raw",
+    "payload",
+    "answer",
+    "identifier",
+    "identifier_value",
+    "date_of_birth",
+    "fields_json",
+    "city",
+    "question_text",
+    "id_value",
+}
 
 
 def _mask_word(word: str) -> str:

@@ -24,7 +24,7 @@ class LandingConfig(dg.Config):
     """Files to land (names in the inbox folder); empty means every complete file waiting there."""
 
     files: list[str] = []
-    max_files: int = 2000
+    max_files: int = 0  # 0: no cap (uds-run lands everything); sensors already ask in chunks
 
 
 def selected_paths(folder: Path, config: LandingConfig) -> list[Path]:
@@ -32,7 +32,7 @@ def selected_paths(folder: Path, config: LandingConfig) -> list[Path]:
     if config.files:
         wanted = set(config.files)
         waiting = [f for f in waiting if f.name in wanted]
-    return [f.path for f in waiting[: config.max_files]]
+    return [f.path for f in (waiting[: config.max_files] if config.max_files else waiting)]
 
 
 def conservation_check(

@@ -1,5 +1,7 @@
 """Data-subject requests: access reports, erasure that reaches every byte, suppression, retention."""
 
+import contextlib
+
 import dagster as dg
 import pandas as pd
 
@@ -7,6 +9,7 @@ from uds_pipelines import constants as c
 from uds_pipelines.defs.resources import UdsSettingsResource
 from uds_pipelines.lib import lake
 from uds_pipelines.lib.identity.inputs import IDENTIFIERS, resolution_connection
+from uds_pipelines.lib.ingest import inbox
 from uds_pipelines.lib.privacy import (
     apply_retention,
     completed_request_ids,
@@ -40,6 +43,11 @@ def privacy_requests(context: dg.AssetExecutionContext, uds: UdsSettingsResource
     settings = uds.settings()
     lake_dir = settings.lake_dir
     con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
+    # No landing may run while people are erased and suppressed, or a batch landing in between
+    # could bring a person back after the scan.
+    locks = contextlib.ExitStack()
+    for source in c.INBOX_SOURCES:
+        locks.enter_context(inbox.landing_lock(lake_dir, source))
     try:
         pending = pending_requests(con, lake_dir)
         subjects = resolve_subjects(
@@ -73,6 +81,7 @@ def privacy_requests(context: dg.AssetExecutionContext, uds: UdsSettingsResource
         )
     finally:
         con.close()
+        locks.close()
     leftovers = [f for f in findings if f.kind == "leftover"]
     statuses = result.status_counts()
     context.log.info(f"privacy requests: {len(pending)} pending, outcomes {statuses}")

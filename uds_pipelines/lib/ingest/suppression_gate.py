@@ -25,6 +25,11 @@ SUPPRESSED = "suppressed"
 # Where an event carries the person's email, whatever the object type.
 EVENT_EMAIL_PATHS = ("$.data.object.email", "$.data.object.customer_email", "$.data.object.customer_details.email",
                      "$.data.object.billing_details.email", "$.data.object.receipt_email")  # fmt: skip
+EVENT_PHONE_PATHS = (
+    "$.data.object.phone",
+    "$.data.object.customer_details.phone",
+    "$.data.object.billing_details.phone",
+)
 
 
 def suppression_active(lake_dir: Path) -> bool:
@@ -52,11 +57,16 @@ def gate_stripe_batch(batch_path: Path, lake_dir: Path, key: bytes, default_regi
     con = register_duckdb_udfs(lake.duckdb_connection("1GB"), default_region)
     try:
         register_suppression(con, key, lake_dir)
-        emails = ", ".join(f"json_extract_string(payload, '{p}')" for p in EVENT_EMAIL_PATHS)
-        predicate = (
-            f"{suppressed_sql('stripe_customer', 'customer_ref')} "
-            f"OR {suppressed_sql('email', f'uds_email_key(coalesce({emails}))')}"
-        )
+        checks = [suppressed_sql("stripe_customer", "customer_ref")]
+        checks += [
+            suppressed_sql("email", f"uds_email_key(json_extract_string(payload, '{path}'))")
+            for path in EVENT_EMAIL_PATHS
+        ]
+        checks += [
+            suppressed_sql("phone", f"uds_phone_e164(json_extract_string(payload, '{path}'), NULL)")
+            for path in EVENT_PHONE_PATHS
+        ]
+        predicate = " OR ".join(checks)
         batch = f"read_parquet('{batch_path}')"
         dropped = con.execute(f"SELECT source_file, position FROM {batch} WHERE {predicate}").fetchall()
         if not dropped:

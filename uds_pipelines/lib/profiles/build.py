@@ -100,6 +100,7 @@ def profiles_sql(lake_dir: Path, records_table: str, identity_map_table: str, co
         FROM {invoices} i JOIN stripe_map sm ON sm.stripe_customer_id = i.customer_id
         WHERE i.status = 'paid' AND coalesce(i.amount_paid, 0) > 0
           AND (i.charge_id IS NULL OR i.charge_id NOT IN (SELECT charge_id FROM ch WHERE charge_id IS NOT NULL))
+          AND i.invoice_id NOT IN (SELECT invoice_id FROM ch WHERE invoice_id IS NOT NULL)
     ),
     per_currency AS (
         SELECT customer_id, currency, sum(net_minor) / {minor_divisor_sql("currency")} AS total, count(*) AS n,

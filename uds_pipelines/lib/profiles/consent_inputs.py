@@ -33,13 +33,17 @@ def statement_sqls(lake_dir: Path) -> list[str]:
 
 
 def identifier_customers_sql(lake_dir: Path) -> str:
-    """(identifier_type, identifier_key, customer_id) for every identifier the graph knows."""
+    """(identifier_type, identifier_key, customer_id) for every identifier held by exactly one person."""
     ids = lake_dir / "identity/identifiers.parquet"
     id_map = lake_dir / lake.IDENTITY_MAP
     return f"""(
-        SELECT i.id_type AS identifier_type, i.id_value AS identifier_key, m.customer_id
+        SELECT i.id_type AS identifier_type, i.id_value AS identifier_key, any_value(m.customer_id) AS customer_id
         FROM read_parquet('{ids}') i JOIN read_parquet('{id_map}') m USING (source, record_id)
         WHERE i.id_type IN ('email', 'phone', 'stripe_customer')
+        GROUP BY 1, 2
+        -- an identifier several people hold (a shared or junk address the graph refused to
+        -- follow) speaks for none of them: its statements decide nobody's consent
+        HAVING count(DISTINCT m.customer_id) = 1
         UNION ALL
         SELECT DISTINCT 'customer_id', customer_id, customer_id FROM read_parquet('{id_map}')
     )"""

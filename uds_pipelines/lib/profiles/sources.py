@@ -71,10 +71,13 @@ def person_records_sql(lake_dir: Path) -> str:
         SELECT 'form', submission_id, 2, submitted_at, email, phone, first_name, last_name, country,
                date_of_birth, address_line1, city, postcode
         FROM {forms} WHERE submission_id IS NOT NULL
+        -- a re-sent submission or a cumulative re-export is one record, not two
+        QUALIFY row_number() OVER (PARTITION BY submission_id ORDER BY submitted_at DESC NULLS LAST) = 1
         UNION ALL
         SELECT 'survey', response_id, 3, submitted_at, respondent_email, phone, first_name, last_name,
                country, NULL, NULL, NULL, NULL
         FROM {responses} WHERE response_id IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY response_id ORDER BY submitted_at DESC NULLS LAST) = 1
     """
 
 

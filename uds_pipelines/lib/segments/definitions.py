@@ -98,8 +98,14 @@ def explain_error(segment: SegmentDefinition, exc: Exception, columns: list[str]
     function = _FUNCTION_RE.search(str(exc))
     if function:
         return SegmentError(segment.name, f"unknown function '{function.group(1)}'")
-    # Run-time errors quote the offending value (e.g. a name that failed a cast): never pass it on.
-    return SegmentError(segment.name, mask_text(_QUOTED_RE.sub("'***'", text)))
+    # Run-time errors quote the offending value in many ways (a name that failed a cast, quoted or
+    # bare), so only the error class and DuckDB's leading category survive, never its detail.
+    category = text.split(":", 1)[0] if ":" in text else type(exc).__name__
+    return SegmentError(
+        segment.name,
+        f"{mask_text(category)} while evaluating 'where': a value could not be converted or evaluated "
+        "(value withheld)",
+    )
 
 
 def validate_segments(

@@ -9,6 +9,8 @@ from collections.abc import Iterable
 
 # Shorter strings would match unrelated text by accident (e.g. a 3-digit form id inside a payload).
 MIN_NEEDLE_CHARS = 6
+# Alternations much longer than this overflow RE2's DFA cache (see `split_pattern`).
+MAX_PATTERN_CHARS = 10000
 _RE2_SPECIAL = set(r"\.^$|?*+()[]{}-/#&~")
 # Boundaries so `ann@x.com` does not match inside `joann@x.com`, nor `+1415555012` inside a longer
 # number, nor `cus_abc` inside `cus_abcd`; a trailing dot is allowed only when no label follows it.
@@ -51,6 +53,59 @@ def needle_pattern(needles: Iterable[str], bounded: bool = True) -> str | None:
     return _LEFT + alternation + _RIGHT if bounded else alternation
 
 
+def _alternatives(pattern: str) -> tuple[str, list[str], str] | None:
+    """(left, escaped needles, right) of a `needle_pattern` result; None if it is not one."""
+    for left, right in ((_LEFT, _RIGHT), ("", "")):
+        body = pattern[len(left) : len(pattern) - len(right)]
+        if pattern.startswith(left) and pattern.endswith(right) and body[:1] == "(" and body[-1:] == ")":
+            break
+    else:
+        return None
+    items: list[str] = []
+    current: list[str] = []
+    chars = iter(body[1:-1])
+    for ch in chars:
+        if ch == "\\":
+            current.append(ch + next(chars, ""))
+        elif ch == "|":
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    items.append("".join(current))
+    return left, items, right
+
+
+def split_pattern(pattern: str, max_chars: int = MAX_PATTERN_CHARS) -> list[str]:
+    """`pattern` as several patterns of at most about `max_chars` each that together match the same.
+
+    RE2 runs a needle alternation as a DFA whose states it caches in a fixed memory budget; past
+    roughly 18k pattern characters the cache thrashes and RE2 falls back to its NFA, some 50x
+    slower. Scanning with a few smaller alternations (`regexp_matches(t, p1) OR ...`) keeps every
+    scan on the fast DFA. Each part keeps the word boundaries, so a row matches a part exactly when
+    it matches the whole. Patterns not built by `needle_pattern` come back unchanged.
+    """
+    parsed = _alternatives(pattern)
+    if parsed is None or len(pattern) <= max_chars:
+        return [pattern]
+    left, items, right = parsed
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for item in items:
+        if chunks[-1] and size + len(item) + 1 > max_chars:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += len(item) + 1
+    return [left + "(" + "|".join(chunk) + ")" + right for chunk in chunks]
+
+
+def matches_sql(text_sql: str, pattern: str) -> str:
+    """SQL predicate: `text_sql` matches `pattern`, scanned in DFA-sized parts (NULL for NULL text)."""
+    parts = [f"regexp_matches({text_sql}, {sql_string(p)})" for p in split_pattern(pattern)]
+    return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+
 def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -59,7 +114,7 @@ def contains_any_sql(column_sql: str, pattern: str | None) -> str:
     """SQL predicate: lower(column) contains any needle (NULL-safe: false for NULL)."""
     if not pattern:
         return "false"
-    return f"coalesce(regexp_matches(lower({column_sql}), {sql_string(pattern)}), false)"
+    return f"coalesce({matches_sql(f'lower({column_sql})', pattern)}, false)"
 
 
 def compile_pattern(needles: Iterable[str]) -> re.Pattern[str] | None:

@@ -11,7 +11,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from uds_pipelines.lib import lake
-from uds_pipelines.lib.privacy.needles import expand_needles, needle_pattern, sha256_hex
+from uds_pipelines.lib.privacy.needles import expand_needles, matches_sql, needle_pattern, sha256_hex
 from uds_pipelines.lib.privacy.rewrite import describe_files, parquet_files, quote_ident
 from uds_pipelines.lib.privacy.suppression import SUPPRESSION_FILE
 
@@ -62,7 +62,7 @@ def count_matches(con: duckdb.DuckDBPyConnection, texts: list[str | None], patte
     try:
         return int(
             con.execute(
-                "SELECT count(*) FROM _prv_scan WHERE regexp_matches(lower(t), ?)", [pattern]
+                f"SELECT count(*) FROM _prv_scan WHERE {matches_sql('lower(t)', pattern)}"
             ).fetchall()[0][0]
         )
     finally:
@@ -119,7 +119,6 @@ def _scan_parquet(
     con: duckdb.DuckDBPyConnection, data_dir: Path, pattern: str, raw_pattern: str, skip: set[Path]
 ) -> list[Finding]:
     findings = []
-    literal = "'" + pattern.replace("'", "''") + "'"
     for _folder, files in parquet_files(data_dir, skip).items():
         for path in files:
             try:
@@ -137,7 +136,7 @@ def _scan_parquet(
             if not text_cols:
                 continue
             counts = ", ".join(
-                f"count(*) FILTER (WHERE regexp_matches(lower(CAST({quote_ident(c)} AS VARCHAR)), {literal}))"
+                f"count(*) FILTER (WHERE {matches_sql(f'lower(CAST({quote_ident(c)} AS VARCHAR))', pattern)})"
                 for c in text_cols
             )
             row = con.execute(f"SELECT {counts} FROM read_parquet('{path.as_posix()}')").fetchall()[0]

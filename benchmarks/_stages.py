@@ -69,15 +69,14 @@ def staging(data_dir: Path) -> dict:
 
 
 def identity_inputs(data_dir: Path) -> dict:
-    from uds_pipelines.lib.identity.inputs import build_identity_inputs, resolution_connection
+    from uds_pipelines.lib.identity.stage import build_inputs
 
-    s = settings_for(data_dir)
-    con = resolution_connection(s.default_region)
-    try:
-        counts = build_identity_inputs(con, s.lake_dir, s.default_region)
-    finally:
-        con.close()
-    return {"rows": counts["person_records"]} | counts
+    stage = build_inputs(settings_for(data_dir))
+    return {
+        "rows": stage.person_records,
+        "person_records": stage.person_records,
+        "identifiers": stage.identifiers,
+    }
 
 
 def identity_resolution(
@@ -114,52 +113,12 @@ def identity_resolution(
 
 
 def profiles(data_dir: Path) -> dict:
-    from uds_pipelines.lib.consent import (
-        build_consent_ledger,
-        effective_consent,
-        wide_consent_sql,
-        write_ledger,
-    )
-    from uds_pipelines.lib.identity.inputs import PERSON_RECORDS, resolution_connection
-    from uds_pipelines.lib.profiles.build import profiles_sql
-    from uds_pipelines.lib.profiles.consent_inputs import (
-        EFFECTIVE,
-        KEY_EXPRESSIONS,
-        LEDGER,
-        identifier_customers_sql,
-        statement_sqls,
-    )
-    from uds_pipelines.lib.segments.rfm import add_rfm_scores
+    from uds_pipelines.lib.profiles.stage import build_consent, build_profiles
 
-    s = settings_for(data_dir)
-    lake_dir = s.lake_dir
-    con = resolution_connection(s.default_region)
-    try:
-        ledger = build_consent_ledger(con, statement_sqls(lake_dir), s.purposes)
-        write_ledger(con, ledger, lake_dir / LEDGER)
-        effective = effective_consent(
-            con, ledger, identifier_customers_sql(lake_dir), s.purposes, KEY_EXPRESSIONS
-        )
-        lake.copy_query_to_parquet(con, f"SELECT * FROM {effective.table}", lake_dir / EFFECTIVE)
-        eff = lake.read_table_sql(
-            lake_dir / EFFECTIVE, {"customer_id": "VARCHAR", "purpose": "VARCHAR", "granted": "BOOLEAN"}
-        )
-        base = profiles_sql(
-            lake_dir,
-            f"read_parquet('{lake_dir / PERSON_RECORDS}')",
-            f"read_parquet('{lake_dir / lake.IDENTITY_MAP}')",
-            wide_consent_sql(eff, s.purposes),
-            s.purposes,
-            s.default_region,
-        )
-        con.execute(f"CREATE TEMP TABLE _profiles AS {base}")
-        with_rfm = add_rfm_scores(con, "_profiles", s.as_of())
-        rows = lake.copy_query_to_parquet(
-            con, f"SELECT * FROM {with_rfm} ORDER BY customer_id", lake_dir / lake.PROFILES
-        )
-    finally:
-        con.close()
-    return {"rows": rows, "consent_statements": ledger.rows}
+    settings = settings_for(data_dir)
+    consent = build_consent(settings)
+    stage = build_profiles(settings)
+    return {"rows": stage.rows, "consent_statements": consent.ledger.rows}
 
 
 def segments_audiences(data_dir: Path) -> dict:
@@ -171,7 +130,7 @@ def segments_audiences(data_dir: Path) -> dict:
     from uds_pipelines.lib.privacy_exclusions import excluded_customers_sql
     from uds_pipelines.lib.profiles.consent_inputs import EFFECTIVE
     from uds_pipelines.lib.segments.definitions import load_segments
-    from uds_pipelines.lib.segments.membership import compute_membership, write_membership
+    from uds_pipelines.lib.segments.stage import build_segments
 
     s = settings_for(data_dir)
     lake_dir = s.lake_dir
@@ -183,11 +142,8 @@ def segments_audiences(data_dir: Path) -> dict:
     )
     con = resolution_connection(s.default_region)
     try:
+        written = build_segments(s).written
         excluded = excluded_customers_sql(con, lake_dir, s.suppression_key())
-        result = compute_membership(
-            con, segments, profiles_rel, s.as_of(), previous_history_sql=None, excluded_customers_sql=excluded
-        )
-        written = write_membership(con, result, lake_dir)
         membership = f"read_parquet('{lake_dir / lake.SEGMENT_MEMBERSHIP}')"
         plans = [plan_audience(con, a, membership, profiles_rel, effective, excluded) for a in audiences]
         lake.write_parquet_atomic(audience_members_table(plans, s.as_of()), lake_dir / MEMBERS)

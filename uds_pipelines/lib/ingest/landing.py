@@ -167,7 +167,8 @@ def land_files(
         records = to_arrow(result.records, SCHEMAS[spec.records_table])
         if records.num_rows:
             lake.write_parquet_atomic(records, lake_dir / spec.records_table / batch)
-            summary.landed_frames.append(result.records)
+            if not summary.landed_frames:  # one frame is enough for the preview; memory stays flat
+                summary.landed_frames.append(result.records.head(10))
         for name, table in spec.extra_tables.items():
             extra = result.extra.get(name)
             if extra is not None and len(extra):

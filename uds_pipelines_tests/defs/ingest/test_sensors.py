@@ -96,3 +96,16 @@ def test_empty_inbox_skips_with_a_reason(data_dir):
     result = _tick("privacy_inbox_sensor", data_dir)
     assert not result.run_requests
     assert "no new files" in (result.skip_message or "")
+
+
+def test_file_still_waiting_after_a_failed_run_is_requested_again(data_dir):
+    from uds_pipelines.lib.ingest.sensor_logic import RETRY_AFTER_SECONDS, plan_inbox_runs
+
+    folder = data_dir / "inbox" / "surveys"
+    (folder / "export.csv").write_text("email\nx@example.com\n")
+    first, cursor = plan_inbox_runs(folder, "surveys", None, now=1_000.0)
+    soon, cursor = plan_inbox_runs(folder, "surveys", cursor, now=1_000.0 + 60)
+    assert soon == []
+    later, _ = plan_inbox_runs(folder, "surveys", cursor, now=1_000.0 + RETRY_AFTER_SECONDS + 1)
+    assert [r.files for r in later] == [["export.csv"]]
+    assert later[0].run_key != first[0].run_key

@@ -75,6 +75,7 @@ def landing_metadata(summary, preview: pd.DataFrame | None) -> dict:
 
 
 def _land(spec: SourceSpec, config: LandingConfig, settings: Settings):
+    inbox.release_stale_claims(settings.inbox(spec.source))
     paths = selected_paths(settings.inbox(spec.source), config)
     gate = None
     # A suppressed person may still send privacy requests, so those are never gated.

@@ -50,16 +50,17 @@ def stripe_events_api_pull(
 
 def _land_stripe(config: LandingConfig, settings: Settings) -> tuple[list[dict], list]:
     """Land new Stripe files; returns the ledger rows written and the files that were new."""
+    inbox.release_stale_claims(settings.inbox("stripe"))
     paths = selected_paths(settings.inbox("stripe"), config)
     known = inbox.landed_hashes(settings.lake_dir, "stripe")
     rows, fresh = [], []
-    for path in paths:
-        try:
-            sha = lake.sha256_file(path)
-        except FileNotFoundError:
+    for waiting in paths:
+        path = inbox.claim(waiting)
+        if path is None:
             continue
+        sha = lake.sha256_file(path)
         if sha in known:
-            path.unlink(missing_ok=True)
+            inbox.finish(path)
             continue
         known.add(sha)
         fresh.append((path, sha))
@@ -88,7 +89,7 @@ def _land_stripe(config: LandingConfig, settings: Settings) -> tuple[list[dict],
             )
         inbox.write_ledger_rows(settings.lake_dir, "stripe", rows, rows[0]["sha256"][:24] if rows else "none")
         for path, _ in fresh:
-            path.unlink(missing_ok=True)
+            inbox.finish(path)
     return rows, fresh
 
 

@@ -120,3 +120,44 @@ def landing_lock(lake_dir: Path, source: str):
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+CLAIM_DIR = ".landing"
+
+
+def claim(path: Path) -> Path | None:
+    """Move a waiting file into the hidden `.landing/` folder beside it before reading it, so a
+    writer renaming a new version over the same name cannot be deleted unread. The name is kept
+    (it is the record's `source_file`). None when the file is gone or a claim of that name is pending."""
+    claim_dir = path.parent / CLAIM_DIR
+    claim_dir.mkdir(exist_ok=True)
+    target = claim_dir / path.name
+    if target.exists():
+        return None
+    try:
+        os.rename(path, target)
+    except FileNotFoundError:
+        return None
+    return target
+
+
+def release_stale_claims(folder: Path) -> int:
+    """Put back files claimed by a run that died before landing them (call under the landing lock)."""
+    claim_dir = folder / CLAIM_DIR
+    if not claim_dir.is_dir():
+        return 0
+    released = 0
+    for path in claim_dir.iterdir():
+        target = folder / path.name
+        if target.exists():  # a newer file took the name meanwhile: keep both
+            target = folder / f"{path.stem}.recovered-{path.stat().st_mtime_ns}{path.suffix}"
+        os.rename(path, target)
+        released += 1
+    return released
+
+
+def finish(claimed: Path) -> None:
+    """Remove a landed file from the inbox (its records are in the lake now)."""
+    claimed.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # other claims still pending
+        claimed.parent.rmdir()

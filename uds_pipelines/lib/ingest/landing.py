@@ -144,23 +144,19 @@ def land_files(
     """
     summary = LandingSummary()
     known = inbox.landed_hashes(lake_dir, spec.source)
-    for path in paths:
-        try:
-            sha = lake.sha256_file(path)
-            size = path.stat().st_size
-        except FileNotFoundError:
+    for waiting in paths:
+        path = inbox.claim(waiting)
+        if path is None:
             summary.vanished_files += 1  # renamed away while queued: its new name is another file
             continue
+        sha = lake.sha256_file(path)
+        size = path.stat().st_size
         if sha in known:
             summary.duplicate_files += 1
             summary.files.append(_file_row(path.name, sha, size, 0, 0, 0, duplicate=True))
-            path.unlink(missing_ok=True)
+            inbox.finish(path)
             continue
-        try:
-            result = _parse_safely(spec, path)
-        except FileNotFoundError:
-            summary.vanished_files += 1  # renamed away while being read: it lands under its new name
-            continue
+        result = _parse_safely(spec, path)
         if gate is not None and len(result.records):
             result = _apply_gate(result, gate, path.name)
         batch = f"{spec.source}-{sha[:24]}.parquet"
@@ -186,7 +182,7 @@ def land_files(
         summary.files.append(row | {"info": result.info})
         summary.records_landed += len(result.records)
         summary.records_quarantined += len(result.quarantine)
-        path.unlink(missing_ok=True)
+        inbox.finish(path)
     return summary
 
 
@@ -216,8 +212,6 @@ def _parse_safely(spec: SourceSpec, path: Path) -> ParseResult:
         )
     try:
         return spec.parse(path, source_file=path.name)
-    except FileNotFoundError:
-        raise
     except Exception as exc:  # noqa: BLE001 - the pipeline keeps going, the file is kept
         log.warning("parser for %s failed on %s: %s", spec.source, path.name, type(exc).__name__)
         raw = path.read_bytes().decode("utf-8", errors="backslashreplace")

@@ -104,3 +104,27 @@ def test_gate_drops_records_with_their_consents_as_quarantine(tmp_path):
     assert "p1@example.com" not in set(consents["identifier"])
     reasons = pd.read_parquet(lake_dir / lake.QUARANTINE)["reason"].tolist()
     assert "suppressed" in reasons
+
+
+def test_a_new_version_renamed_in_while_landing_is_not_deleted_unread(tmp_path):
+    from uds_pipelines.lib.ingest import inbox
+
+    folder = _forms_inbox(tmp_path)
+    claimed = inbox.claim(folder / "a.jsonl")
+    assert claimed is not None and claimed.name == "a.jsonl" and not (folder / "a.jsonl").exists()
+    (folder / "a.jsonl").write_text(
+        '{"submission_id": "new", "email": "n@example.com"}\n'
+    )  # the writer's rename
+    inbox.finish(claimed)
+    assert (folder / "a.jsonl").read_text().startswith('{"submission_id": "new"')
+
+
+def test_files_claimed_by_a_dead_run_are_put_back(tmp_path):
+    from uds_pipelines.lib.ingest import inbox
+
+    folder = _forms_inbox(tmp_path)
+    inbox.claim(folder / "a.jsonl")  # the run dies here
+    assert [p.name for p in folder.iterdir() if p.is_file()] == []
+    assert inbox.release_stale_claims(folder) == 1
+    summary = land_files(FORMS, sorted(p for p in folder.iterdir() if p.is_file()), tmp_path / "lake")
+    assert summary.records_landed == 3

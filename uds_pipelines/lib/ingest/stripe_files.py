@@ -192,7 +192,10 @@ def _build_jsonl_env(con, jsonl, stats, quarantine, tmp: Path) -> str | None:
         return source
     except duckdb.Error:
         pass
+    cleaned_paths = []
     for index, path in enumerate(jsonl):
+        if _duckdb_reads(con, path):
+            continue  # only the files DuckDB refuses are rewritten through Python
         st = stats.pop(str(path))
         cleaned = clean_jsonl(path, tmp / f"clean{index}", st.file_name)
         stats[str(cleaned.path)] = st
@@ -200,7 +203,8 @@ def _build_jsonl_env(con, jsonl, stats, quarantine, tmp: Path) -> str | None:
         st.records_quarantined += len(cleaned.quarantine)
         quarantine.extend(cleaned.quarantine)
         readable[index] = cleaned.path
-    for path in list(readable):
+        cleaned_paths.append(cleaned.path)
+    for path in cleaned_paths:
         try:
             con.execute(f"SELECT count(*) FROM {envelope.jsonl_source([path])}").fetchall()
         except duckdb.Error as exc:
@@ -212,6 +216,14 @@ def _build_jsonl_env(con, jsonl, stats, quarantine, tmp: Path) -> str | None:
     source = envelope.jsonl_source(readable)
     con.execute(envelope.create_jsonl_env(source))
     return source
+
+
+def _duckdb_reads(con, path: Path) -> bool:
+    try:
+        con.execute(f"SELECT count(*) FROM {envelope.jsonl_source([path])}").fetchall()
+    except duckdb.Error:
+        return False
+    return True
 
 
 def _build_json_env(con, json_files: list[Path]) -> None:

@@ -11,9 +11,9 @@ import pandas as pd
 
 from uds_pipelines.lib.ingest.forms.fields import as_text, normalize_key, parse_bool, parse_timestamp
 from uds_pipelines.lib.ingest.forms.reader import Item, read_items
-from uds_pipelines.lib.ingest.results import ParseResult, consent_frame
+from uds_pipelines.lib.ingest.results import ParseResult, consent_frame, parse_guarded
 from uds_pipelines.lib.masking import mask_text
-from uds_pipelines.lib.quarantine import QuarantineRecord, decode_raw
+from uds_pipelines.lib.quarantine import QuarantineRecord
 
 SOURCE = "privacy"
 REQUEST_TYPES = ("erasure", "access", "consent")
@@ -118,23 +118,7 @@ def parse_privacy_file(path: Path, source_file: str | None = None) -> ParseResul
     path = Path(path)
     source_file = source_file or path.name
     info: dict[str, Any] = {}
-    try:
-        return _parse(path, source_file, info)
-    except OSError as exc:
-        reason, raw = f"unreadable file: {type(exc).__name__}", None
-    except Exception as exc:  # a parser bug must not stop the pipeline or lose the request
-        reason = f"privacy parser error ({type(exc).__name__}): file kept whole"
-        try:
-            raw = decode_raw(path.read_bytes())
-        except OSError:
-            raw = None
-    info["error"] = reason
-    return ParseResult(
-        records=empty_privacy_frame(),
-        quarantine=[QuarantineRecord(SOURCE, source_file, 0, reason, raw)],
-        records_read=1,
-        info=info,
-    )
+    return parse_guarded(_parse, path, source_file, SOURCE, "privacy", empty_privacy_frame(), info)
 
 
 def _consent_rows(row: dict[str, Any], source_file: str) -> list[dict[str, Any]]:

@@ -54,3 +54,29 @@ class ParseResult:
     def conserved(self) -> bool:
         """Every record read either landed or was quarantined."""
         return self.records_read == len(self.records) + len(self.quarantine)
+
+
+def parse_guarded(
+    parse, path, source_file: str, source: str, label: str, empty_records: pd.DataFrame, info: dict
+) -> ParseResult:
+    """Run `parse(path, source_file, info)`; any failure becomes one whole-file quarantine record
+    (a parser bug must not stop the pipeline or lose the file)."""
+    from uds_pipelines.lib.quarantine import decode_raw
+
+    try:
+        return parse(path, source_file, info)
+    except OSError as exc:
+        reason, raw = f"unreadable file: {type(exc).__name__}", None
+    except Exception as exc:  # noqa: BLE001
+        reason = f"{label} parser error ({type(exc).__name__}): file kept whole"
+        try:
+            raw = decode_raw(path.read_bytes())
+        except OSError:
+            raw = None
+    info["error"] = reason
+    return ParseResult(
+        records=empty_records,
+        quarantine=[QuarantineRecord(source, source_file, 0, reason, raw)],
+        records_read=1,
+        info=info,
+    )

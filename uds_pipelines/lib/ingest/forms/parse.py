@@ -13,7 +13,7 @@ from uds_pipelines.lib.ingest.forms.detect import detect_provider
 from uds_pipelines.lib.ingest.forms.fields import FORM_COLUMNS, Submission, is_blank, stable_submission_id
 from uds_pipelines.lib.ingest.forms.flat import recognized_key
 from uds_pipelines.lib.ingest.forms.reader import read_items
-from uds_pipelines.lib.ingest.results import ParseResult, consent_frame
+from uds_pipelines.lib.ingest.results import ParseResult, consent_frame, parse_guarded
 from uds_pipelines.lib.masking import mask_text
 from uds_pipelines.lib.quarantine import QuarantineRecord, decode_raw
 
@@ -116,24 +116,7 @@ def parse_form_file(path: Path, source_file: str | None = None) -> ParseResult:
     path = Path(path)
     source_file = source_file or path.name
     info: dict[str, Any] = {"providers": {}}
-    try:
-        return _parse(path, source_file, info)
-    except OSError as exc:
-        reason = f"unreadable file: {type(exc).__name__}"
-        raw = None
-    except Exception as exc:  # a parser bug must not stop the pipeline or lose the file
-        reason = f"form parser error ({type(exc).__name__}): file kept whole"
-        try:
-            raw = decode_raw(path.read_bytes())
-        except OSError:
-            raw = None
-    info["error"] = reason
-    return ParseResult(
-        records=empty_forms_frame(),
-        quarantine=[QuarantineRecord(QUARANTINE_SOURCE, source_file, 0, reason, raw)],
-        records_read=1,
-        info=info,
-    )
+    return parse_guarded(_parse, path, source_file, QUARANTINE_SOURCE, "form", empty_forms_frame(), info)
 
 
 def _whole_file(path: Path, source_file: str, reason: str) -> list[QuarantineRecord]:

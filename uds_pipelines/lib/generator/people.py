@@ -54,6 +54,15 @@ def ascii_fold(text: str) -> str:
     return "".join(c for c in folded if not unicodedata.combining(c))
 
 
+def _mailbox(email: str) -> str:
+    """The mailbox an address delivers to: Gmail ignores dots, so `a.b@gmail.com` is `ab@gmail.com`.
+    Two people must never share one, or the ground truth would call one mailbox two people."""
+    local, _, domain = email.partition("@")
+    if domain in ("gmail.com", "googlemail.com"):
+        return local.replace(".", "") + "@gmail.com"
+    return email
+
+
 def _email_local(rng: random.Random, first: str, last: str) -> str:
     f = ascii_fold(first).lower().replace("'", "").replace(" ", "")
     la = ascii_fold(last).lower().replace("'", "").replace(" ", "")
@@ -112,10 +121,10 @@ def make_people(rng: random.Random, count: int, start: date, erased_share: float
         local = _email_local(rng, first, last)
         email = f"{local}@{domain}"
         suffix = 2
-        while email in emails:
+        while _mailbox(email) in emails:
             email = f"{local}{suffix}@{domain}"
             suffix += 1
-        emails.add(email)
+        emails.add(_mailbox(email))
         dob = start - timedelta(days=rng.randint(18 * 365, 75 * 365))
         people.append(
             Person(

@@ -17,8 +17,8 @@ from uds_pipelines.lib.ingest.results import ParseResult, consent_frame, parse_g
 from uds_pipelines.lib.masking import mask_text
 from uds_pipelines.lib.quarantine import QuarantineRecord, decode_raw
 
-# The quarantine `source` is the inbox folder (the conservation check counts by it); consent
-# statements name the record kind, as CONSENT_COLUMNS specifies.
+# The parser names its quarantine rows after the inbox folder; landing stores them under the
+# singular record source (`form`), the name consent statements and the identity map use too.
 QUARANTINE_SOURCE = "forms"
 CONSENT_SOURCE = "form"
 MAX_KEYS_IN_REASON = 12

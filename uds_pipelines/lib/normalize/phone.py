@@ -30,6 +30,10 @@ _POSSIBLE_REASONS = {
 # whose own prefix is 00, so a "0044..." typed into a US form would otherwise be misread.
 _IDD_00 = re.compile(r"^00(?=[1-9])")
 _TRUNK_ZERO = re.compile(r"\(\s*0\s*\)")
+# An international number whose "+" was lost: Webflow posts phone fields as JSON numbers
+# (15550000000), spreadsheets drop the sign. Only bare digit strings of 11-15 digits not starting
+# with 0 qualify: shorter ones are more likely national numbers, and a leading 0 is a trunk prefix.
+_BARE_INTERNATIONAL = re.compile(r"[1-9][0-9]{10,14}")
 
 
 @dataclass(frozen=True)
@@ -69,9 +73,28 @@ def _region_for(country: str | None, default_region: str) -> str:
     return region or (default_region or "US").upper()
 
 
+def _without_plus(text: str) -> phonenumbers.PhoneNumber | None:
+    """`text` read as an international number missing its "+", when that reading is valid.
+
+    Asked only after the national reading failed, so a number valid where the record says it lives
+    is never re-read."""
+    if not _BARE_INTERNATIONAL.fullmatch(text):
+        return None
+    try:
+        number = phonenumbers.parse("+" + text, None)
+    except NumberParseException:
+        return None
+    if _looks_fake(str(number.national_number)) or not phonenumbers.is_valid_number(number):
+        return None
+    return number
+
+
 @lru_cache(maxsize=262_144)
 def normalize_phone(raw: str | None, country: str | None = None, default_region: str = "US") -> PhoneResult:
-    """E.164 for `raw`, read against the record's country (alpha-2 or a name), else `default_region`."""
+    """E.164 for `raw`, read against the record's country (alpha-2 or a name), else `default_region`.
+
+    A bare digit string that is invalid there but valid with a "+" in front (`447400123456`) is
+    taken as that international number."""
     if raw is None or not isinstance(raw, str) or not raw.strip():
         return PhoneResult(raw, None, None, "missing")
     region = _region_for(country, default_region)
@@ -90,6 +113,10 @@ def normalize_phone(raw: str | None, country: str | None = None, default_region:
     if _looks_fake(str(number.national_number)) or _looks_fake(typed):
         return PhoneResult(raw, None, read_as, "placeholder number", extension)
     if not phonenumbers.is_valid_number(number):
+        plus = _without_plus(text)
+        if plus is not None:
+            e164 = phonenumbers.format_number(plus, PhoneNumberFormat.E164)
+            return PhoneResult(raw, e164, phonenumbers.region_code_for_number(plus), None, extension)
         possible = phonenumbers.is_possible_number_with_reason(number)
         reason = _POSSIBLE_REASONS.get(possible) or f"invalid number for region {read_as}"
         return PhoneResult(raw, None, read_as, reason, extension)

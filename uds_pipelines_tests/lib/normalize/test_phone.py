@@ -82,3 +82,35 @@ def test_vectorized_uses_each_rows_country() -> None:
     assert frame["e164"].tolist() == ["+4930901820", "+442079460958", None, None]
     assert frame.loc[8, "reason"] == "too short"  # nine digits read as a US number
     assert frame.loc[7, "reason"] == "missing"
+
+
+@pytest.mark.parametrize(
+    ("raw", "country", "e164", "region"),
+    [
+        # Webflow posts phone fields as JSON numbers, so the "+" is lost on the way.
+        ("4915123121279", None, "+4915123121279", "DE"),
+        ("447400994077", None, "+447400994077", "GB"),
+        ("33612287722", "US", "+33612287722", "FR"),
+        ("14155550123", "GB", "+14155550123", "US"),
+    ],
+)
+def test_international_number_without_its_plus(raw: str, country: str | None, e164: str, region: str) -> None:
+    result = normalize_phone(raw, country)
+    assert (result.e164, result.region, result.reason) == (e164, region, None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "country", "e164"),
+    [
+        ("07400 994077", None, None),  # a national number with a trunk 0 is never re-read
+        ("0447400994077", None, None),
+        ("44 7400 994077", None, None),  # only bare digit strings
+        ("2025550123", None, "+12025550123"),  # valid where the record lives: national reading wins
+        ("4930901820", None, None),  # ten digits: more likely a national number than +49 30 901820
+        ("15555555555", None, None),  # a placeholder stays one
+    ],
+)
+def test_plus_is_restored_only_for_bare_long_digit_strings(
+    raw: str, country: str | None, e164: str | None
+) -> None:
+    assert normalize_phone(raw, country).e164 == e164

@@ -16,7 +16,7 @@ STAGING = "staging"
 CUSTOMER_COLUMNS = {
     "customer_id": "VARCHAR", "email": "VARCHAR", "name": "VARCHAR", "phone": "VARCHAR",
     "country": "VARCHAR", "created": "TIMESTAMPTZ", "deleted": "BOOLEAN", "deleted_at": "TIMESTAMPTZ",
-    "updated_at": "TIMESTAMPTZ",
+    "updated_at": "TIMESTAMPTZ", "address_line1": "VARCHAR", "city": "VARCHAR", "postcode": "VARCHAR",
 }  # fmt: skip
 RESPONSE_COLUMNS = {
     "response_id": "VARCHAR", "survey_id": "VARCHAR", "respondent_email": "VARCHAR", "first_name": "VARCHAR",
@@ -29,11 +29,9 @@ FORM_COLUMNS = {
     "address_line1": "VARCHAR", "city": "VARCHAR", "postcode": "VARCHAR", "utm_source": "VARCHAR",
 }  # fmt: skip
 CHECKOUT_COLUMNS = {
-    "session_id": "VARCHAR",
-    "customer_id": "VARCHAR",
-    "customer_email": "VARCHAR",
-    "created": "TIMESTAMPTZ",
-}
+    "session_id": "VARCHAR", "customer_id": "VARCHAR", "customer_email": "VARCHAR", "created": "TIMESTAMPTZ",
+    "address_line1": "VARCHAR", "city": "VARCHAR", "postcode": "VARCHAR", "country": "VARCHAR",
+}  # fmt: skip
 
 
 def staging_table(lake_dir: Path, name: str, columns: dict[str, str]) -> str:
@@ -51,6 +49,8 @@ def person_records_sql(lake_dir: Path) -> str:
     responses = lake.read_table_sql(lake_dir / lake.LANDED_SURVEYS / "responses", RESPONSE_COLUMNS)
     forms = lake.read_table_sql(lake_dir / lake.LANDED_FORMS, FORM_COLUMNS)
     # A deleted Stripe customer keeps the email a checkout saw, so its money stays with the person.
+    # A customer object without an address (or country) takes the billing address of its newest
+    # checkout that has one, whole: line, city, postcode and country always come from one address.
     return f"""
         SELECT 'stripe' AS source, c.customer_id AS record_id, 1 AS priority,
                coalesce(c.updated_at, c.created) AS observed_at,
@@ -59,12 +59,21 @@ def person_records_sql(lake_dir: Path) -> str:
                     THEN regexp_extract(trim(c.name), '^(.*) [^ ]+$', 1) ELSE trim(c.name) END AS first_name,
                CASE WHEN position(' ' IN trim(c.name)) > 0
                     THEN regexp_extract(trim(c.name), ' ([^ ]+)$', 1) END AS last_name,
-               c.country, NULL::VARCHAR AS date_of_birth, NULL::VARCHAR AS address_line1,
-               NULL::VARCHAR AS city, NULL::VARCHAR AS postcode
-        FROM {customers} c
+               coalesce(c.country, k.address.country, k.country) AS country, NULL::VARCHAR AS date_of_birth,
+               CASE WHEN own_address THEN c.address_line1 ELSE k.address.line1 END AS address_line1,
+               CASE WHEN own_address THEN c.city ELSE k.address.city END AS city,
+               CASE WHEN own_address THEN c.postcode ELSE k.address.postcode END AS postcode
+        FROM (
+            SELECT *, coalesce(address_line1, postcode) IS NOT NULL AS own_address FROM {customers}
+        ) c
         LEFT JOIN (
-            SELECT customer_id, arg_max(customer_email, created) AS customer_email
-            FROM {checkout} WHERE customer_id IS NOT NULL AND customer_email IS NOT NULL GROUP BY 1
+            SELECT customer_id,
+                   arg_max(customer_email, created) FILTER (WHERE customer_email IS NOT NULL) AS customer_email,
+                   arg_max(struct_pack(line1 := address_line1, city := city, postcode := postcode,
+                                      country := country), created)
+                       FILTER (WHERE coalesce(address_line1, postcode) IS NOT NULL) AS address,
+                   arg_max(country, created) FILTER (WHERE country IS NOT NULL) AS country
+            FROM {checkout} WHERE customer_id IS NOT NULL GROUP BY 1
         ) k USING (customer_id)
         WHERE c.customer_id IS NOT NULL
         UNION ALL

@@ -34,6 +34,24 @@ def _customer_id(obj: str) -> str:
                     ELSE json_extract_string({obj}, '$.customer') END"""
 
 
+def _address(obj: str, *paths: str) -> str:
+    """`address_line1`, `city`, `postcode` from the first address object at `paths` that has a line
+    or a postal code; fields are never mixed from two addresses."""
+    picked = (
+        "CASE "
+        + " ".join(
+            f"WHEN coalesce(json_extract_string({obj}, '{p}.line1'), json_extract_string({obj}, '{p}.postal_code'))"
+            f" IS NOT NULL THEN json_extract({obj}, '{p}')"
+            for p in paths
+        )
+        + " END"
+    )
+    return ",\n           ".join(
+        f"json_extract_string({picked}, '$.{field}') AS {column}"
+        for field, column in (("line1", "address_line1"), ("city", "city"), ("postal_code", "postcode"))
+    )
+
+
 CUSTOMERS = f"""
     WITH deletions AS (
         SELECT object_id, min(created) AS deleted_at
@@ -59,7 +77,8 @@ CUSTOMERS = f"""
            {_ts("json_extract_string(obj, '$.created')")} AS created,
            d.deleted_at IS NOT NULL AS deleted,
            d.deleted_at,
-           s.updated_at
+           s.updated_at,
+           {_address("obj", "$.address", "$.shipping.address")}
     FROM s LEFT JOIN deletions d ON d.object_id = s.customer_id
 """
 
@@ -160,7 +179,10 @@ CHECKOUT_SESSIONS = f"""
                     json_extract_string(obj, '$.customer_email')) AS customer_email,
            json_extract_string(obj, '$.consent.promotions') AS promotions_consent,
            coalesce({_ts("json_extract_string(obj, '$.created')")}, event_created) AS created,
-           source_file
+           source_file,
+           -- the billing address the customer typed at checkout
+           {_address("obj", "$.customer_details.address")},
+           json_extract_string(obj, '$.customer_details.address.country') AS country
     FROM ({latest("checkout.session")})
 """
 

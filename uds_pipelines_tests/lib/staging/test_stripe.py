@@ -54,8 +54,18 @@ def utc(seconds: int) -> datetime:
 def test_customers_newest_state_wins_and_deletion(tmp_path, realdata):
     customer = fx(realdata, "customer")
     updated = copy.deepcopy(customer) | {"email": "new@example.com", "name": "Jenny Rosen"}
-    updated["address"]["country"] = "DE"
+    updated["address"] |= {
+        "country": "DE",
+        "line1": "Hauptstraße 5",
+        "city": "Berlin",
+        "postal_code": "10115",
+    }
     other = copy.deepcopy(customer) | {"id": "cus_OTHER", "email": "other@example.com"}
+    # no address of its own: the shipping address is taken, whole
+    other["shipping"] = {
+        "name": "O",
+        "address": {"line1": "1 Mill Lane", "city": "Leeds", "postal_code": "LS1"},
+    }
     # updated arrives first in the file, created (older) second: file order must not matter
     land(
         tmp_path,
@@ -90,6 +100,9 @@ def test_customers_newest_state_wins_and_deletion(tmp_path, realdata):
         "DE",
     )
     assert main["created"] == utc(1234567890)
+    address = ("address_line1", "city", "postcode")
+    assert tuple(main[c] for c in address) == ("Hauptstraße 5", "Berlin", "10115")
+    assert tuple(rows[0][c] for c in address) == ("1 Mill Lane", "Leeds", "LS1")
     assert main["deleted"] is True and main["deleted_at"] == utc(T0 + 90)
     assert main["updated_at"] == utc(T0 + 90)
 
@@ -199,6 +212,8 @@ def test_checkout_sessions_and_consents(tmp_path, realdata):
     session = fx(realdata, "checkout_session")  # promotions null: no consent statement
     opted_in = copy.deepcopy(session) | {"id": "cs_in", "customer": "cus_A"}
     opted_in["consent"]["promotions"] = "opt_in"
+    opted_in["customer_details"]["address"] |= {"line1": "2 Rue Pasteur", "city": "Lyon", "postal_code": "69001",
+                                                "country": "FR"}  # fmt: skip
     opted_out = copy.deepcopy(session) | {"id": "cs_out", "customer": None, "created": None}
     opted_out["consent"]["promotions"] = "opt_out"
     opted_out["customer_details"]["email"] = "out@example.com"
@@ -220,6 +235,9 @@ def test_checkout_sessions_and_consents(tmp_path, realdata):
         None,
         None,
     )
+    billing = ("address_line1", "city", "postcode", "country")
+    assert tuple(sessions["cs_in"][c] for c in billing) == ("2 Rue Pasteur", "Lyon", "69001", "FR")
+    assert tuple(real[c] for c in billing) == (None, None, None, None)
     consents = table(tmp_path, "stripe_consents", "source_record, identifier_type")
     got = [
         (c["identifier_type"], c["identifier"], c["granted"], c["captured_at"], c["source_record"])

@@ -1,0 +1,62 @@
+"""Person records: Stripe customers carry their address, else the billing address of their newest checkout."""
+
+import pandas as pd
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.identity.inputs import resolution_connection
+from uds_pipelines.lib.profiles.sources import (
+    CHECKOUT_COLUMNS,
+    CUSTOMER_COLUMNS,
+    identifiers_sql,
+    person_records_sql,
+)
+
+TS = pd.Timestamp("2026-05-01", tz="UTC")
+
+
+def _write(lake_dir, name, rows, columns):
+    frame = pd.DataFrame(rows)
+    for column, sql_type in columns.items():
+        if column not in frame:
+            frame[column] = pd.Series(
+                [None] * len(frame), dtype="datetime64[us, UTC]" if "TIMESTAMP" in sql_type else object
+            )
+    lake.write_parquet_atomic(frame, lake_dir / name)
+
+
+def test_stripe_address_and_country_fall_back_to_the_newest_checkout(tmp_path):
+    lake_dir = tmp_path / "lake"
+    _write(lake_dir, "staging/stripe_customers.parquet", [
+        {"customer_id": "cus_own", "email": "a@example.com", "phone": "07400 123456", "country": "GB",
+         "address_line1": "1 High Street", "city": "Leeds", "postcode": "LS1 1AA", "created": TS},
+        {"customer_id": "cus_co", "email": "b@example.com", "phone": "07400 654321", "created": TS},
+        {"customer_id": "cus_none", "email": "c@example.com", "phone": "07400 111222", "created": TS},
+    ], CUSTOMER_COLUMNS)  # fmt: skip
+    _write(lake_dir, "staging/stripe_checkout_sessions.parquet", [
+        # the own address wins over any checkout
+        {"session_id": "cs_0", "customer_id": "cus_own", "created": TS, "address_line1": "9 Elm Road",
+         "city": "York", "postcode": "YO1 1AA", "country": "GB"},
+        {"session_id": "cs_1", "customer_id": "cus_co", "customer_email": "b@example.com", "created": TS,
+         "address_line1": "2 Mill Lane", "city": "Bristol", "postcode": "BS1 1AA", "country": "GB"},
+        # newer, but without an address: the older session's address is kept whole
+        {"session_id": "cs_2", "customer_id": "cus_co", "customer_email": "b2@example.com",
+         "created": TS + pd.Timedelta(days=1), "city": "Paris", "country": "FR"},
+    ], CHECKOUT_COLUMNS)  # fmt: skip
+    con = resolution_connection("US")
+    con.execute(f"CREATE TABLE records AS {person_records_sql(lake_dir)}")
+    rows = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "SELECT record_id, email, country, address_line1, city, postcode FROM records ORDER BY 1"
+        ).fetchall()
+    }
+    assert rows["cus_own"] == ("a@example.com", "GB", "1 High Street", "Leeds", "LS1 1AA")
+    assert rows["cus_co"] == ("b@example.com", "GB", "2 Mill Lane", "Bristol", "BS1 1AA")
+    assert rows["cus_none"] == ("c@example.com", None, None, None, None)
+    # the checkout's country reads the national phone; without any country it stays unread (US default)
+    phones = dict(
+        con.execute(
+            f"SELECT record_id, id_value FROM ({identifiers_sql('records', 'US')}) WHERE id_type = 'phone'"
+        ).fetchall()
+    )
+    assert phones == {"cus_own": "+447400123456", "cus_co": "+447400654321"}

@@ -9,3 +9,48 @@ REALDATA = Path(__file__).parent / "realdata"
 def realdata() -> Path:
     """Real exports and payloads written by others (see realdata/*/SOURCES.md)."""
     return REALDATA
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A real S3-compatible HTTP server (moto in server mode) on loopback, for object-storage tests."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+S3_TEST_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def make_bucket(endpoint: str):
+    """A new, empty bucket on the loopback S3 server; returns (s3fs filesystem, bucket name)."""
+    import uuid
+
+    import s3fs
+
+    name = f"uds-test-{uuid.uuid4().hex[:12]}"
+    fs = s3fs.S3FileSystem(endpoint_url=endpoint, key="testing", secret="testing", use_listings_cache=False)
+    fs.mkdir(name)
+    return fs, name
+
+
+def set_s3_env(mp: pytest.MonkeyPatch, endpoint: str) -> None:
+    for variable, value in S3_TEST_ENV.items():
+        mp.setenv(variable, value)
+    mp.setenv("UDS_S3_ENDPOINT_URL", endpoint)
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint, monkeypatch):
+    """A fresh bucket on the loopback S3 server, with credentials and endpoint in the environment."""
+    set_s3_env(monkeypatch, s3_endpoint)
+    return make_bucket(s3_endpoint)

@@ -13,6 +13,7 @@ import pytest
 from uds_pipelines import constants as c
 from uds_pipelines.definitions import defs
 from uds_pipelines.lib.generator.core import generate
+from uds_pipelines_tests.conftest import make_bucket, set_s3_env
 
 AS_OF = "2026-11-01T00:00:00Z"
 
@@ -22,8 +23,10 @@ def _run_full_job(instance) -> dg.ExecuteInProcessResult:
     return job.execute_in_process(instance=instance, raise_on_error=False)
 
 
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
+@pytest.fixture(scope="module", params=["local", "s3"])
+def pipeline(request, tmp_path_factory):
+    """Three runs of the full job. With `s3`, lake and exports live in a bucket on a loopback S3
+    server and are downloaded afterwards, so every test below checks object storage too."""
     root = tmp_path_factory.mktemp("e2e")
     generated = root / "generated"
     generate(generated, people=120, seed=11)
@@ -32,8 +35,18 @@ def pipeline(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp, dg.instance_for_test() as instance:
         mp.setenv("UDS_DATA_DIR", str(data))
         mp.setenv("UDS_AS_OF", AS_OF)
+        bucket = None
+        if request.param == "s3":
+            endpoint = request.getfixturevalue("s3_endpoint")
+            set_s3_env(mp, endpoint)
+            fs, bucket = make_bucket(endpoint)
+            mp.setenv("UDS_LAKE_URL", f"s3://{bucket}/cdp")
         first = _run_full_job(instance)
-        map_after_first = pd.read_parquet(data / "lake/identity/identity_map.parquet")
+        if bucket:
+            with fs.open(f"{bucket}/cdp/lake/identity/identity_map.parquet", "rb") as handle:
+                map_after_first = pd.read_parquet(handle)
+        else:
+            map_after_first = pd.read_parquet(data / "lake/identity/identity_map.parquet")
         # the same files dropped again, and a second run: nothing lands twice, ids stay put
         shutil.copytree(generated / "inbox", data / "inbox", dirs_exist_ok=True)
         second = _run_full_job(instance)
@@ -44,6 +57,11 @@ def pipeline(tmp_path_factory):
             for run in (first, second, third)
             for record in instance.all_logs(run.run_id)
         )
+        if bucket:
+            written_locally = [p for p in ("lake", "exports") if (data / p).exists()]
+            assert not written_locally, f"{written_locally} written under UDS_DATA_DIR, not to the bucket"
+            for folder in ("lake", "exports"):
+                fs.get(f"{bucket}/cdp/{folder}/", str(data / folder) + "/", recursive=True)
         yield {
             "data": data,
             "truth": generated / "ground_truth",

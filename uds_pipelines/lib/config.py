@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from uds_pipelines.lib import storage
+
 DEFAULT_PURPOSES = ("email_marketing", "sms_marketing", "ad_targeting", "analytics")
 MATCHING_MODES = ("deterministic", "probabilistic")
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -60,6 +62,8 @@ class Settings:
     default_region: str = "US"
     retention_days: int = 730
     duckdb_memory_limit: str = "2GB"
+    lake_url: str | None = None
+    s3_endpoint_url: str | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -101,6 +105,12 @@ class Settings:
         memory_limit = (env.get("UDS_DUCKDB_MEMORY_LIMIT") or "2GB").strip().upper().replace(" ", "")
         if not re.fullmatch(r"\d+(\.\d+)?(KB|MB|GB|TB|KIB|MIB|GIB|TIB)", memory_limit):
             raise ConfigError(f"UDS_DUCKDB_MEMORY_LIMIT={memory_limit!r} must be a size such as 2GB or 512MB")
+        lake_url = (env.get("UDS_LAKE_URL") or "").strip().rstrip("/") or None
+        if lake_url is not None:
+            check_storage_url(lake_url, "UDS_LAKE_URL")
+        endpoint = (env.get("UDS_S3_ENDPOINT_URL") or "").strip() or None
+        if endpoint and not endpoint.startswith(("http://", "https://")):
+            raise ConfigError(f"UDS_S3_ENDPOINT_URL={endpoint!r} must be an http(s) URL")
         return cls(
             data_dir=data_dir,
             webhook_secrets=_split_secrets(env.get("UDS_STRIPE_WEBHOOK_SECRET")),
@@ -116,6 +126,8 @@ class Settings:
             default_region=region,
             retention_days=retention_days,
             duckdb_memory_limit=memory_limit,
+            lake_url=lake_url,
+            s3_endpoint_url=endpoint,
         )
 
     # --- resolved paths -------------------------------------------------------------------
@@ -124,12 +136,24 @@ class Settings:
         return self.data_dir / "inbox"
 
     @property
+    def storage_root(self) -> Path:
+        """Where `lake/` and `exports/` live: `UDS_LAKE_URL` (object storage) or `UDS_DATA_DIR`."""
+        if self.lake_url is None:
+            return self.data_dir
+        return storage.remote_root(self.lake_url, self.s3_endpoint_url)
+
+    @property
     def lake_dir(self) -> Path:
-        return self.data_dir / "lake"
+        return self.storage_root / "lake"
 
     @property
     def exports_dir(self) -> Path:
-        return self.data_dir / "exports"
+        return self.storage_root / "exports"
+
+    @property
+    def locks_dir(self) -> Path:
+        """Local lock files; object storage has no advisory locks, so they always stay on disk."""
+        return self.data_dir / ".locks"
 
     def inbox(self, source: str) -> Path:
         return self.inbox_dir / source
@@ -162,6 +186,15 @@ class Settings:
         if not key:
             raise ConfigError(f"{key_file} is empty: set UDS_SUPPRESSION_KEY or restore the key file")
         return key
+
+
+def check_storage_url(url: str, variable: str) -> None:
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in storage.SUPPORTED_SCHEMES or not url.split("://", 1)[1].strip("/"):
+        raise ConfigError(
+            f"{variable}={url!r} must be an object-storage URL such as s3://bucket/prefix "
+            f"(schemes: {', '.join(storage.SUPPORTED_SCHEMES)})"
+        )
 
 
 def _existing_file(env, variable: str, default: Path) -> Path:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
+import tempfile
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -12,6 +12,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from uds_pipelines.lib import storage
 
 # Table locations relative to `<UDS_DATA_DIR>/lake`. Multi-file tables are folders of Parquet
 # files read with a glob; single-file tables are replaced atomically on every run.
@@ -28,25 +30,18 @@ PROFILES = "profiles/customer_profiles.parquet"
 SEGMENT_MEMBERSHIP = "segments/segment_membership.parquet"
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a rename inside `path` durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_replace(tmp: Path, final: Path) -> None:
-    """Rename a fully written temp file over `final`, durably."""
-    with open(tmp, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, final)
-    fsync_dir(final.parent)
+fsync_dir = storage.fsync_dir
+atomic_replace = storage.publish  # (tmp, final): rename locally, one upload to object storage
 
 
 def temp_path_for(final: Path) -> Path:
-    """A hidden sibling temp path; readers glob `*.parquet` and never see it."""
+    """A local temp path for a file that will become `final`.
+
+    Local lake: a hidden sibling, so the rename stays on one filesystem and readers (who glob
+    `*.parquet`) never see it. Object storage: the local temp folder, uploaded in one piece.
+    """
+    if storage.is_remote(final):
+        return Path(tempfile.gettempdir()) / f"uds-{uuid.uuid4().hex}-{final.name}.tmp"
     final.parent.mkdir(parents=True, exist_ok=True)
     return final.parent / f".{final.name}.{uuid.uuid4().hex}.tmp"
 
@@ -75,7 +70,20 @@ def copy_query_to_parquet(con: duckdb.DuckDBPyConnection, sql: str, final: Path,
 
 
 def parquet_row_count(path: Path) -> int:
-    return pq.ParquetFile(path).metadata.num_rows if path.exists() else 0
+    if not path.exists():
+        return 0
+    with path.open("rb") as handle:
+        return pq.ParquetFile(handle).metadata.num_rows
+
+
+def read_arrow(path: Path) -> pa.Table:
+    """One Parquet file as an Arrow table, local or on object storage."""
+    with path.open("rb") as handle:
+        return pq.read_table(handle)
+
+
+def read_frame(path: Path) -> pd.DataFrame:
+    return read_arrow(path).to_pandas()
 
 
 def new_batch_name(prefix: str = "batch") -> str:
@@ -116,12 +124,13 @@ def duckdb_connection(memory_limit: str = "2GB", threads: int | None = None) -> 
     con.execute("SET preserve_insertion_order=false")
     if threads:
         con.execute(f"SET threads={int(threads)}")
+    storage.register_with_duckdb(con)
     return con
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with path.open("rb") as handle:
         while block := handle.read(chunk):
             digest.update(block)
     return digest.hexdigest()

@@ -4,7 +4,6 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from uds_pipelines import constants as c
 from uds_pipelines.defs.resources import UdsSettingsResource
@@ -103,9 +102,9 @@ def audience_exports(context: dg.AssetExecutionContext, uds: UdsSettingsResource
     settings = uds.settings()
     lake_dir = settings.lake_dir
     audiences, _ = _load(settings)
-    members = pq.read_table(lake_dir / MEMBERS)
+    members = lake.read_arrow(lake_dir / MEMBERS)
     counts = (
-        pd.read_parquet(lake_dir / COUNTS).set_index("audience") if (lake_dir / COUNTS).exists() else None
+        lake.read_frame(lake_dir / COUNTS).set_index("audience") if (lake_dir / COUNTS).exists() else None
     )
     con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
     written = []
@@ -145,11 +144,11 @@ def warehouse_tables(context: dg.AssetExecutionContext, uds: UdsSettingsResource
     lake_dir = settings.lake_dir
     audiences, _ = _load(settings)
     to_warehouse = {a.name for a in audiences if "warehouse" in a.destinations}
-    members = pq.read_table(lake_dir / MEMBERS)
+    members = lake.read_arrow(lake_dir / MEMBERS)
     members = members.filter(pc.is_in(members["audience"], pa.array(sorted(to_warehouse), pa.string())))
     counts = warehouse.publish_tables(
         settings.warehouse_url,
-        {"customer_profiles": pq.read_table(lake_dir / lake.PROFILES), "audience_members": members},
+        {"customer_profiles": lake.read_arrow(lake_dir / lake.PROFILES), "audience_members": members},
     )
     return dg.MaterializeResult(
         metadata={"dagster/row_count": sum(counts.values())} | {k: int(v) for k, v in counts.items()}

@@ -101,7 +101,7 @@ def build_landing_asset(name: str, spec: SourceSpec, description: str) -> dg.Ass
     )
     def _landing(context: dg.AssetExecutionContext, config: LandingConfig, uds: UdsSettingsResource):
         settings = uds.settings()
-        with inbox.landing_lock(settings.lake_dir, spec.source):
+        with inbox.landing_lock(settings.locks_dir, spec.source):
             summary = _land(spec, config, settings)
         context.log.info(
             f"{spec.source}: {len(summary.files)} file(s), {summary.records_landed} records landed, "

@@ -103,7 +103,7 @@ def _land_stripe(config: LandingConfig, settings: Settings) -> tuple[list[dict],
 def landed_stripe_events(context: dg.AssetExecutionContext, config: LandingConfig, uds: UdsSettingsResource):
     """Stripe events from inbox/stripe, envelope typed and deduplicated by event id, landed as Parquet."""
     settings = uds.settings()
-    with inbox.landing_lock(settings.lake_dir, "stripe"):
+    with inbox.landing_lock(settings.locks_dir, "stripe"):
         rows, fresh = _land_stripe(config, settings)
     frame = pd.DataFrame(rows)
     landed = int(frame["records_landed"].sum()) if len(frame) else 0

@@ -47,7 +47,7 @@ def privacy_requests(context: dg.AssetExecutionContext, uds: UdsSettingsResource
     # could bring a person back after the scan.
     locks = contextlib.ExitStack()
     for source in c.INBOX_SOURCES:
-        locks.enter_context(inbox.landing_lock(lake_dir, source))
+        locks.enter_context(inbox.landing_lock(settings.locks_dir, source))
     try:
         pending = pending_requests(con, lake_dir)
         subjects = resolve_subjects(
@@ -77,7 +77,7 @@ def privacy_requests(context: dg.AssetExecutionContext, uds: UdsSettingsResource
         erased = subjects[subjects["type"] == "erasure"] if len(subjects) else subjects
         needles = {str(v) for ids in erased.get("identifiers", []) for _, v in ids} if len(erased) else set()
         findings = (
-            verify_erased(settings.data_dir, settings.warehouse_url, needles, con=con) if needles else []
+            verify_erased(settings.data_dir, settings.warehouse_url, needles, con=con, storage_root=settings.storage_root) if needles else []
         )
     finally:
         con.close()

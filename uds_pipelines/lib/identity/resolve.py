@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import lake, storage
 from uds_pipelines.lib.identity import linking
 from uds_pipelines.lib.identity.changes import CHANGE_COLUMNS, build_changes, build_registry
 from uds_pipelines.lib.identity.graph import query_arrow
@@ -117,7 +117,7 @@ def _table_sql(path: Path | None, columns: dict[str, str]) -> str:
     if path is None:
         cols = ", ".join(f"CAST(NULL AS {typ}) AS {name}" for name, typ in columns.items())
         return f"(SELECT {cols} WHERE false)"
-    return lake.read_table_sql(Path(path), columns)
+    return lake.read_table_sql(storage.as_path(path), columns)
 
 
 def _build_map_and_links(con: duckdb.DuckDBPyConnection) -> None:
@@ -187,7 +187,7 @@ def write_outputs(
     (rows of the same run_id are replaced, so re-running a run is idempotent). `identity_links` holds raw
     identifier values, so it is written only when asked for.
     """
-    out_dir = Path(out_dir)
+    out_dir = storage.as_path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     for name, table in result.tables.items():

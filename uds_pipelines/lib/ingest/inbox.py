@@ -109,10 +109,12 @@ def write_ledger_rows(lake_dir: Path, source: str, rows: list[dict], batch_key: 
 
 
 @contextlib.contextmanager
-def landing_lock(lake_dir: Path, source: str):
+def landing_lock(lock_dir: Path, source: str):
     """One landing of a source at a time across processes (a sensor run and `uds-run` may overlap);
-    the second waits, then finds the files it was asked for already landed and removed."""
-    lock_dir = lake_dir / "_locks"
+    the second waits, then finds the files it was asked for already landed and removed.
+
+    `lock_dir` is local (`<UDS_DATA_DIR>/.locks`): flock needs a real filesystem, so runs that share
+    an object-storage lake must also share that folder or be serialised by the run queue."""
     lock_dir.mkdir(parents=True, exist_ok=True)
     with open(lock_dir / f"landing-{source}.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

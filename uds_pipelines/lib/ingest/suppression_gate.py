@@ -9,9 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import lake, storage
 from uds_pipelines.lib.normalize.duckdb_udfs import register_duckdb_udfs
 from uds_pipelines.lib.privacy.suppression import (
     filter_suppressed,
@@ -71,8 +70,8 @@ def gate_stripe_batch(batch_path: Path, lake_dir: Path, key: bytes, default_regi
         dropped = con.execute(f"SELECT source_file, position FROM {batch} WHERE {predicate}").fetchall()
         if not dropped:
             return {}
-        if len(dropped) == pq.ParquetFile(batch_path).metadata.num_rows:
-            batch_path.unlink()
+        if len(dropped) == lake.parquet_row_count(batch_path):
+            storage.remove(batch_path)
         else:
             lake.copy_query_to_parquet(con, f"SELECT * FROM {batch} WHERE NOT ({predicate})", batch_path)
     finally:

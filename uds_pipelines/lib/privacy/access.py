@@ -141,7 +141,7 @@ def _audience_exports(exports_dir: Path, customers: set[str]) -> list[dict]:
     if not folder.is_dir() or not customers:
         return found
     for path in sorted(folder.glob("*/*.csv")):
-        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+        with path.open(encoding="utf-8", errors="replace", newline="") as handle:
             for row in csv.DictReader(handle):
                 if row.get("customer_id") in customers:
                     found.append({"audience": path.parent.name, "file": path.name, "row": row})

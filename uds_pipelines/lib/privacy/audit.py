@@ -63,7 +63,7 @@ def read_audit(lake_dir: Path) -> pd.DataFrame:
     path = lake_dir / AUDIT_FILE
     if not path.exists():
         return AUDIT_SCHEMA.empty_table().to_pandas()
-    return pd.read_parquet(path)
+    return lake.read_frame(path)
 
 
 def write_audit(lake_dir: Path, rows: list[dict]) -> Path | None:

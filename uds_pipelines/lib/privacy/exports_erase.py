@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import lake, storage
 from uds_pipelines.lib.privacy.needles import sha256_hex
 from uds_pipelines.lib.privacy.requests import Subject
 from uds_pipelines.lib.privacy.variants import subject_needles
@@ -67,7 +66,7 @@ def text_owner(text: str, subjects: list[Subject]) -> str:
 def _write_text_atomic(final: Path, text: str) -> int:
     tmp = lake.temp_path_for(final)
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:  # local temp file
             handle.write(text)
         lake.atomic_replace(tmp, final)
     finally:
@@ -76,8 +75,7 @@ def _write_text_atomic(final: Path, text: str) -> int:
 
 
 def _delete(path: Path) -> None:
-    path.unlink()
-    lake.fsync_dir(path.parent)
+    storage.remove(path)
 
 
 def erase_exports(
@@ -93,30 +91,28 @@ def erase_exports(
         return changes
     customers = {c: s.request_id for s in subjects for c in s.customer_ids}
     customers |= {h: s.request_id for s in subjects for h in hashed_values([s])}
-    for dirpath, dirnames, filenames in os.walk(exports_dir):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            if name.startswith(".") or not name.lower().endswith(TEXT_SUFFIXES) or name == "manifest.json":
-                continue
-            rel = str(path.relative_to(exports_dir))
-            if name.lower().endswith(".csv"):
-                removed = _erase_csv(con, path, subjects, customers, pattern, changes)
-                if removed:
-                    changes.rows_removed[rel] = removed
-                    _update_manifest(path, removed)
-            elif name.lower().endswith((".jsonl", ".ndjson")):
-                removed = _erase_lines(con, path, customers, pattern, changes)
-                if removed:
-                    changes.rows_removed[rel] = removed
-            else:
-                text = path.read_text(encoding="utf-8", errors="replace")
-                owner = next((rid for c, rid in customers.items() if c in text), None)
-                if owner or row_matches(con, [text], pattern)[0]:
-                    _delete(path)
-                    changes.files_deleted.append(rel)
-                    bucket = changes.per_request.setdefault(owner or text_owner(text, subjects), {})
-                    bucket["exports_files"] = bucket.get("exports_files", 0) + 1
+    for path in storage.walk_files(exports_dir):
+        name = path.name
+        if name.startswith(".") or not name.lower().endswith(TEXT_SUFFIXES) or name == "manifest.json":
+            continue
+        rel = storage.relative(path, exports_dir)
+        if name.lower().endswith(".csv"):
+            removed = _erase_csv(con, path, subjects, customers, pattern, changes)
+            if removed:
+                changes.rows_removed[rel] = removed
+                _update_manifest(path, removed)
+        elif name.lower().endswith((".jsonl", ".ndjson")):
+            removed = _erase_lines(con, path, customers, pattern, changes)
+            if removed:
+                changes.rows_removed[rel] = removed
+        else:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            owner = next((rid for c, rid in customers.items() if c in text), None)
+            if owner or row_matches(con, [text], pattern)[0]:
+                _delete(path)
+                changes.files_deleted.append(rel)
+                bucket = changes.per_request.setdefault(owner or text_owner(text, subjects), {})
+                bucket["exports_files"] = bucket.get("exports_files", 0) + 1
     return changes
 
 
@@ -128,7 +124,7 @@ def _erase_csv(
     pattern: str | None,
     changes: ExportChanges,
 ) -> int:
-    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
         rows = list(csv.reader(handle))
     if len(rows) <= 1:
         return 0

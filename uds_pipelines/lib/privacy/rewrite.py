@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,9 +9,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import lake, storage
 
 FILE_COL = "_prv_file"
 ROW_COL = "_prv_row"
@@ -28,18 +26,14 @@ class FileChange:
     deleted: bool
 
 
-def parquet_files(root: Path, exclude: set[Path] | None = None) -> dict[Path, list[Path]]:
+def parquet_files(root: Path, exclude: set | None = None) -> dict[Path, list[Path]]:
     """Visible `*.parquet` files under `root`, grouped by folder (one folder = one table)."""
     groups: dict[Path, list[Path]] = {}
-    if not root.is_dir():
-        return groups
-    excluded = {p.resolve() for p in exclude or set()}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            if name.endswith(".parquet") and not name.startswith(".") and path.resolve() not in excluded:
-                groups.setdefault(Path(dirpath), []).append(path)
+    excluded = {p if isinstance(p, str) else storage.key(p) for p in exclude or set()}
+    for path in storage.walk_files(root):
+        name = path.name
+        if name.endswith(".parquet") and not name.startswith(".") and storage.key(path) not in excluded:
+            groups.setdefault(path.parent, []).append(path)
     return groups
 
 
@@ -76,6 +70,11 @@ def matching_rows(
     con: duckdb.DuckDBPyConnection, files: list[Path], spec: MatchSpec
 ) -> tuple[dict[Path, np.ndarray], dict[tuple[Path, str], int]]:
     """Row numbers per file where the predicate holds (NULL is false), and rows per (file, request)."""
+    by_name = {str(f): f for f in files}  # DuckDB reports the names it was given
+
+    def path_of(name: str) -> Path:
+        return by_name.get(name) or storage.same_kind_path(name, files[0])
+
     extra = "".join(f", {expr} AS {quote_ident(alias)}" for alias, expr in spec.extra.items())
     con.execute(
         f"""
@@ -93,21 +92,20 @@ def matching_rows(
             for name, request_id, n in con.execute(
                 f"SELECT {FILE_COL}, request_id, count(*) FROM ({union}) GROUP BY ALL"
             ).fetchall():
-                tags[(Path(name), request_id)] = int(n)
+                tags[(path_of(name), request_id)] = int(n)
     finally:
         con.execute("DROP TABLE IF EXISTS _prv_m")
-    return {Path(name): np.sort(np.asarray(numbers, dtype=np.int64)) for name, numbers in rows}, tags
+    return {path_of(name): np.sort(np.asarray(numbers, dtype=np.int64)) for name, numbers in rows}, tags
 
 
 def remove_rows(path: Path, row_numbers: np.ndarray) -> FileChange:
     """Rewrite `path` without `row_numbers` (same schema and metadata), or delete it if nothing is left."""
-    table = pq.read_table(path)
+    table = lake.read_arrow(path)
     keep = np.ones(table.num_rows, dtype=bool)
     keep[row_numbers[row_numbers < table.num_rows]] = False
     removed = int(table.num_rows - keep.sum())
     if not keep.any():
-        path.unlink()
-        lake.fsync_dir(path.parent)
+        storage.remove(path)
         return FileChange(path, removed, 0, True)
     kept = table.filter(pa.array(keep))
     lake.write_parquet_atomic(kept, path)

@@ -73,7 +73,7 @@ def load_suppression(lake_dir: Path) -> pd.DataFrame:
     path = lake_dir / SUPPRESSION_FILE
     if not path.exists():
         return pd.DataFrame({c: pd.Series(dtype=object) for c in SUPPRESSION_COLUMNS})
-    return pd.read_parquet(path)
+    return lake.read_frame(path)
 
 
 def add_to_suppression(lake_dir: Path, hashes: pd.DataFrame, added_at: datetime | None = None) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import duckdb
 import pyarrow as pa
 import sqlalchemy as sa
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import lake, storage
 from uds_pipelines.lib.privacy.needles import expand_needles, matches_sql, needle_pattern, sha256_hex
 from uds_pipelines.lib.privacy.rewrite import describe_files, parquet_files, quote_ident
 from uds_pipelines.lib.privacy.suppression import SUPPRESSION_FILE
@@ -74,12 +73,14 @@ def verify_erased(
     warehouse_url: str | None,
     identifiers: set[str],
     con: duckdb.DuckDBPyConnection | None = None,
+    storage_root: Path | None = None,
 ) -> list[Finding]:
     """Every place under `data_dir` (decoded Parquet, CSV/JSON/text, other files' bytes) and in the
     warehouse where one of `identifiers` still occurs (case-insensitive, on word boundaries).
 
     Files under `inbox/` are reported with kind `pending_inbox`: landing drops them as suppressed.
-    `.uds_key` and the suppression list (hashes only) are not searched.
+    `.uds_key` and the suppression list (hashes only) are not searched. With the lake on object
+    storage (`storage_root`, a remote path), everything under it is searched as well.
     """
     pattern = search_pattern(identifiers)
     raw_pattern = search_pattern(identifiers, bounded=False)
@@ -89,17 +90,19 @@ def verify_erased(
     con = con or lake.duckdb_connection()
     findings: list[Finding] = []
     try:
-        skip = {(data_dir / "lake" / SUPPRESSION_FILE).resolve()}
-        sqlite_files = _sqlite_files(warehouse_url)
-        findings += _scan_parquet(con, data_dir, pattern, raw_pattern, skip)
-        for path in _other_files(data_dir):
-            if path.resolve() in skip or path.name in SKIP_NAMES:
-                continue
-            n = _scan_file(con, path, pattern if path.suffix.lower() in TEXT_SUFFIXES else raw_pattern)
-            if n:
-                kind = _kind(path, data_dir)
-                what = "raw bytes of database file" if path.resolve() in sqlite_files else "lines/blocks"
-                findings.append(Finding(str(path.relative_to(data_dir)), f"{what}: {n} match(es)", n, kind))
+        roots = [data_dir] + ([storage_root] if storage_root is not None and storage.is_remote(storage_root) else [])
+        skip = {storage.key(root / "lake" / SUPPRESSION_FILE) for root in roots}
+        sqlite_files = {str(p) for p in _sqlite_files(warehouse_url)}
+        for root in roots:
+            findings += _scan_parquet(con, root, data_dir, pattern, raw_pattern, skip)
+            for path in _other_files(root):
+                if storage.key(path) in skip or path.name in SKIP_NAMES:
+                    continue
+                n = _scan_file(con, path, pattern if path.suffix.lower() in TEXT_SUFFIXES else raw_pattern)
+                if n:
+                    kind = _kind(path, data_dir)
+                    what = "raw bytes of database file" if storage.key(path) in sqlite_files else "lines/blocks"
+                    findings.append(Finding(_display(path, data_dir), f"{what}: {n} match(es)", n, kind))
         findings += _scan_warehouse(con, warehouse_url, pattern)
     finally:
         if own:
@@ -107,7 +110,14 @@ def verify_erased(
     return findings
 
 
+def _display(path: Path, data_dir: Path) -> str:
+    """Local files relative to the data dir, objects by their full URL."""
+    return str(path) if storage.is_remote(path) else str(path.relative_to(data_dir))
+
+
 def _under(path: Path, folder: Path) -> bool:
+    if storage.is_remote(path):
+        return False
     try:
         path.relative_to(folder)
         return True
@@ -116,17 +126,17 @@ def _under(path: Path, folder: Path) -> bool:
 
 
 def _scan_parquet(
-    con: duckdb.DuckDBPyConnection, data_dir: Path, pattern: str, raw_pattern: str, skip: set[Path]
+    con: duckdb.DuckDBPyConnection, root: Path, data_dir: Path, pattern: str, raw_pattern: str, skip: set[str]
 ) -> list[Finding]:
     findings = []
-    for _folder, files in parquet_files(data_dir, skip).items():
+    for _folder, files in parquet_files(root, skip).items():
         for path in files:
             try:
                 columns = describe_files(con, [path])
             except duckdb.Error:
                 n = _scan_file(con, path, raw_pattern)
                 if n:
-                    findings.append(Finding(str(path.relative_to(data_dir)), "unreadable parquet bytes", n))
+                    findings.append(Finding(_display(path, data_dir), "unreadable parquet bytes", n))
                 continue
             text_cols = [
                 c
@@ -139,21 +149,20 @@ def _scan_parquet(
                 f"count(*) FILTER (WHERE {matches_sql(f'lower(CAST({quote_ident(c)} AS VARCHAR))', pattern)})"
                 for c in text_cols
             )
-            row = con.execute(f"SELECT {counts} FROM read_parquet('{path.as_posix()}')").fetchall()[0]
+            source = str(path).replace("'", "''")
+            row = con.execute(f"SELECT {counts} FROM read_parquet('{source}')").fetchall()[0]
             kind = _kind(path, data_dir)
             for column, n in zip(text_cols, row, strict=True):
                 if n:
-                    rel = str(path.relative_to(data_dir))
+                    rel = _display(path, data_dir)
                     findings.append(Finding(rel, f"parquet column {column}: {int(n)} row(s)", int(n), kind))
     return findings
 
 
-def _other_files(data_dir: Path):
-    for dirpath, dirnames, filenames in os.walk(data_dir):
-        dirnames[:] = sorted(dirnames)
-        for name in sorted(filenames):
-            if not name.endswith(".parquet"):
-                yield Path(dirpath) / name
+def _other_files(root: Path):
+    for path in storage.walk_files(root, include_hidden=True):
+        if not path.name.endswith(".parquet"):
+            yield path
 
 
 def _scan_file(con: duckdb.DuckDBPyConnection, path: Path, pattern: str) -> int:

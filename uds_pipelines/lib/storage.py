@@ -1,0 +1,134 @@
+"""Where lake and export files live: a local folder, or S3-compatible object storage via fsspec.
+
+Local paths are `pathlib.Path`; remote ones are `upath.UPath` objects, which offer the same
+methods (`/`, `exists`, `iterdir`, `glob`, `open`, `unlink`, `stat`) over s3fs. Everything that
+differs between the two (walking a tree, making a write visible, DuckDB access) is here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+
+SUPPORTED_SCHEMES = ("s3",)
+_REMOTE_ROOTS: list = []  # every remote root opened in this process; DuckDB connections get their filesystems
+
+
+def is_remote(path) -> bool:
+    return not isinstance(path, Path)
+
+
+@lru_cache(maxsize=8)
+def remote_root(url: str, endpoint_url: str | None = None):
+    """The UPath for `url`; credentials come from the usual AWS variables or instance role."""
+    try:
+        import s3fs  # noqa: F401  (UPath would fail later, with a less helpful message)
+        from upath import UPath
+    except ImportError as exc:
+        raise RuntimeError(
+            f"{url} is on object storage, which needs s3fs and universal_pathlib: "
+            "pip install 'uds_pipelines[s3]'"
+        ) from exc
+
+    options: dict = {"use_listings_cache": False}  # other processes add files between our reads
+    if endpoint_url:
+        options["endpoint_url"] = endpoint_url
+    root = UPath(url, **options)
+    _REMOTE_ROOTS.append(root)
+    return root
+
+
+def register_with_duckdb(con) -> None:
+    """Let DuckDB read and write `s3://...` through our fsspec filesystems (its own httpfs
+    extension would have to be downloaded, which production images often cannot do)."""
+    for fs in filesystems(_REMOTE_ROOTS):
+        con.register_filesystem(fs)
+
+
+def filesystems(paths) -> list:
+    """The fsspec filesystems behind the remote paths among `paths` (deduplicated)."""
+    seen: dict[int, object] = {}
+    for path in paths:
+        if is_remote(path):
+            seen.setdefault(id(path.fs), path.fs)
+    return list(seen.values())
+
+
+def key(path) -> str:
+    """A comparable identity for a path: resolved local path, or the full URL."""
+    return str(path.resolve()) if not is_remote(path) else str(path)
+
+
+def as_path(value):
+    """`value` as a path: strings become local paths, paths (local or remote) pass through."""
+    return Path(value) if isinstance(value, str) else value
+
+
+def same_kind_path(name: str, like):
+    """A path for `name` (as DuckDB reports file names) on the storage of `like`."""
+    if not is_remote(like):
+        return Path(name)
+    from upath import UPath
+
+    return UPath(name, **like.storage_options)
+
+
+def relative(path, root) -> str:
+    """`path` below `root` as a slash-separated string."""
+    if not is_remote(path):
+        return str(path.relative_to(root))
+    return str(path)[len(str(root)) :].lstrip("/")
+
+
+def walk_files(root, include_hidden: bool = False) -> Iterator:
+    """Every file under `root` in sorted order; folders whose name starts with a dot (work in
+    progress: claims, temp files) are skipped unless `include_hidden`."""
+    if not is_remote(root):
+        if not root.is_dir():
+            return
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if include_hidden or not d.startswith("."))
+            for name in sorted(filenames):
+                yield Path(dirpath) / name
+        return
+    base = root.path.rstrip("/")
+    for found in sorted(root.fs.find(base)):
+        relative = found[len(base) :].lstrip("/")
+        hidden = any(part.startswith(".") for part in relative.split("/")[:-1])
+        if relative and (include_hidden or not hidden):
+            yield root.joinpath(*relative.split("/"))
+
+
+def fsync_dir(path) -> None:
+    """Make a rename inside a local folder durable; object stores have no folders to sync."""
+    if is_remote(path):
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(tmp: Path, final) -> None:
+    """Make the fully written local file `tmp` visible as `final`, all or nothing.
+
+    Local: fsync, rename over `final`, fsync the folder. Object storage: one upload; S3 makes an
+    object visible only when its PUT (or CompleteMultipartUpload) succeeds, and readers see the
+    previous version until then, so a crash never exposes a partial file.
+    """
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
+    if is_remote(final):
+        final.fs.put_file(str(tmp), final.path)
+        return
+    os.replace(tmp, final)
+    fsync_dir(final.parent)
+
+
+def remove(path) -> None:
+    """Delete a file durably."""
+    path.unlink()
+    fsync_dir(path.parent)

@@ -1,4 +1,9 @@
-"""Optional fuzzy matching (Splink, DuckDB backend) on name, birth date and address for records with no shared identifier."""
+"""Optional fuzzy matching (Splink, DuckDB backend) on name, birth date and address for records with no shared identifier.
+
+The attributes arrive as match keys (`profiles.sources.person_attributes_sql`): birth dates as
+DATEs, addresses and cities folded with `lib.normalize.address`. Birth date, postcode, city and
+address are compared exactly on those keys; an address also scores, lower, when its house numbers
+are the same and the rest is close (a typo in the street), never across different house numbers."""
 
 from __future__ import annotations
 
@@ -18,13 +23,18 @@ ATTRIBUTE_COLUMNS = (
 )
 # Fixed m/u values (no training by default): small or skewed inputs make EM unstable, and fixed
 # values give the same answer on every run. The prior is deliberately low so that a shared full
-# name plus city alone stays below a 0.99 threshold while name + birth date or address passes.
+# name plus city alone stays below a 0.99 threshold while name + birth date or exact address passes.
 PRIOR_MATCH = 1e-5
 NAME_M, NAME_U = [0.85, 0.08, 0.04, 0.03], [0.004, 0.006, 0.02, 0.97]
 DOB_M, DOB_U = [0.95, 0.05], [0.0003, 0.9997]
 POSTCODE_M, POSTCODE_U = [0.9, 0.1], [0.001, 0.999]
 CITY_M, CITY_U = [0.9, 0.1], [0.02, 0.98]
-ADDRESS_M, ADDRESS_U = [0.8, 0.1, 0.1], [0.0005, 0.002, 0.9975]
+ADDRESS_M, ADDRESS_U = [0.85, 0.05, 0.1], [0.0005, 0.0002, 0.9993]
+# Same house numbers (every digit run, in order) and a Jaro-Winkler of at least 0.9 on the key.
+SAME_NUMBERS_CLOSE_STREET = (
+    "regexp_extract_all(address_line1_l, '[0-9]+') = regexp_extract_all(address_line1_r, '[0-9]+') "
+    "AND jaro_winkler_similarity(address_line1_l, address_line1_r) >= 0.9"
+)
 
 
 class ProbabilisticMatchingUnavailable(RuntimeError):
@@ -33,6 +43,7 @@ class ProbabilisticMatchingUnavailable(RuntimeError):
 
 def _import_splink():
     try:
+        import splink.comparison_level_library as cll
         import splink.comparison_library as cl
         from splink import DuckDBAPI, Linker, SettingsCreator, block_on
     except ImportError as exc:
@@ -40,10 +51,25 @@ def _import_splink():
             "probabilistic matching (UDS_MATCHING=probabilistic) needs Splink: "
             "pip install 'uds_pipelines[probabilistic]'"
         ) from exc
-    return cl, DuckDBAPI, Linker, SettingsCreator, block_on
+    return (cl, cll), DuckDBAPI, Linker, SettingsCreator, block_on
 
 
-def _settings(cl, SettingsCreator, block_on):  # noqa: N803 - Splink class passed in
+def _address_comparison(cl, cll):
+    return cl.CustomComparison(
+        output_column_name="address_line1",
+        comparison_levels=[
+            cll.NullLevel("address_line1"),
+            cll.ExactMatchLevel("address_line1"),
+            cll.CustomLevel(
+                SAME_NUMBERS_CLOSE_STREET, label_for_charts="same house numbers, street JW >= 0.9"
+            ),
+            cll.ElseLevel(),
+        ],
+    ).configure(m_probabilities=ADDRESS_M, u_probabilities=ADDRESS_U)
+
+
+def _settings(libraries, SettingsCreator, block_on):  # noqa: N803 - Splink class passed in
+    cl, cll = libraries
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
@@ -58,13 +84,16 @@ def _settings(cl, SettingsCreator, block_on):  # noqa: N803 - Splink class passe
             cl.ExactMatch("date_of_birth").configure(m_probabilities=DOB_M, u_probabilities=DOB_U),
             cl.ExactMatch("postcode").configure(m_probabilities=POSTCODE_M, u_probabilities=POSTCODE_U),
             cl.ExactMatch("city").configure(m_probabilities=CITY_M, u_probabilities=CITY_U),
-            cl.JaroWinklerAtThresholds("address_line1", [0.9]).configure(
-                m_probabilities=ADDRESS_M, u_probabilities=ADDRESS_U
-            ),
+            _address_comparison(cl, cll),
         ],
         blocking_rules_to_generate_predictions=[
-            block_on("date_of_birth", "last_name_key"),
-            block_on("postcode", "last_name_key"),
+            # Each high-cardinality attribute is paired with the initial of either name, so typos
+            # (rarely in the first letter) or a missing name do not keep a pair from being scored.
+            block_on("date_of_birth", "substr(last_name_key, 1, 1)"),
+            block_on("date_of_birth", "substr(first_name_key, 1, 1)"),
+            block_on("postcode", "substr(last_name_key, 1, 1)"),
+            block_on("postcode", "substr(first_name_key, 1, 1)"),
+            block_on("postcode", "address_line1"),
             block_on("first_name_key", "last_name_key", "city"),
         ],
         retain_matching_columns=False,
@@ -85,20 +114,21 @@ def probabilistic_pairs(
     `train=True` re-estimates u by random sampling and m by EM on two blocking rules, starting from
     the fixed values; worth it only on large inputs.
     """
-    cl, DuckDBAPI, Linker, SettingsCreator, block_on = _import_splink()  # noqa: N806
+    libraries, DuckDBAPI, Linker, SettingsCreator, block_on = _import_splink()  # noqa: N806
     attrs = query_arrow(
         con,
         f"""
         SELECT r.rec_idx AS unique_id,
                nullif(lower(trim(a.first_name_key::VARCHAR)), '') AS first_name_key,
                nullif(lower(trim(a.last_name_key::VARCHAR)), '') AS last_name_key,
-               nullif(trim(a.date_of_birth::VARCHAR), '') AS date_of_birth,
-               nullif(upper(regexp_replace(a.postcode::VARCHAR, '\\s', '', 'g')), '') AS postcode,
+               -- a DATE, or ISO text; anything else (an unparsed `05/12/1979`) is never compared
+               strftime(TRY_CAST(a.date_of_birth AS DATE), '%Y-%m-%d') AS date_of_birth,
+               nullif(upper(regexp_replace(a.postcode::VARCHAR, '[^0-9A-Za-z]', '', 'g')), '') AS postcode,
                nullif(lower(trim(a.city::VARCHAR)), '') AS city,
                nullif(lower(regexp_replace(trim(a.address_line1::VARCHAR), '\\s+', ' ', 'g')), '') AS address_line1
         FROM ({person_attributes_sql}) a
         JOIN _idr_records r ON r.source = a.source::VARCHAR AND r.record_id = a.record_id::VARCHAR
-        WHERE a.last_name_key IS NOT NULL
+        WHERE coalesce(a.first_name_key, a.last_name_key) IS NOT NULL
         QUALIFY row_number() OVER (PARTITION BY r.rec_idx) = 1
         """,
     )
@@ -111,7 +141,7 @@ def probabilistic_pairs(
     try:
         db_api = DuckDBAPI(connection=splink_con)
         frame = db_api.register(attrs, table_name="uds_person_attributes")
-        linker = Linker(frame, _settings(cl, SettingsCreator, block_on), log_level=logging.WARNING)
+        linker = Linker(frame, _settings(libraries, SettingsCreator, block_on), log_level=logging.WARNING)
         if train:
             linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
             for rule in (block_on("date_of_birth"), block_on("postcode")):

@@ -7,7 +7,9 @@ from collections.abc import Callable
 import duckdb
 import pyarrow as pa
 
+from uds_pipelines.lib.normalize.address import address_key, place_key, postcode_key
 from uds_pipelines.lib.normalize.country import normalize_country
+from uds_pipelines.lib.normalize.dates import birth_date_iso
 from uds_pipelines.lib.normalize.email import FAST_EMAIL_PATTERN, SPECIAL_TLDS, normalize_email
 from uds_pipelines.lib.normalize.names import normalize_name
 from uds_pipelines.lib.normalize.phone import normalize_phone
@@ -84,7 +86,9 @@ def register_duckdb_udfs(
 
     uds_email_norm(email), uds_email_key(email), uds_email_reason(email),
     uds_phone_e164(phone, country), uds_phone_reason(phone, country),
-    uds_name_norm(name), uds_name_key(name), uds_country(country).
+    uds_name_norm(name), uds_name_key(name), uds_country(country),
+    uds_birth_date(text, order) (ISO text; `order` 'dmy', 'mdy' or NULL), uds_address_key(line),
+    uds_place_key(city), uds_postcode_key(postcode).
     """
     region = (default_region or "US").upper()
     scalars: dict[str, tuple[Callable[..., str | None], int]] = {
@@ -96,6 +100,10 @@ def register_duckdb_udfs(
         "uds_name_norm": (lambda n: normalize_name(n).normalized, 1),
         "uds_name_key": (lambda n: normalize_name(n).match_key, 1),
         "uds_country": (normalize_country, 1),
+        "uds_birth_date": (birth_date_iso, 2),
+        "uds_address_key": (address_key, 1),
+        "uds_place_key": (place_key, 1),
+        "uds_postcode_key": (postcode_key, 1),
     }
     for name, (scalar, arity) in scalars.items():
         _register(con, name, scalar, arity)

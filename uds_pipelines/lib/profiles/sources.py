@@ -1,8 +1,9 @@
 """SQL for the person-level records every source contributes, keyed by (source, record_id).
 
 Identity resolution reads their identifiers; profiles read their attributes. The DuckDB
-functions `uds_email_key`, `uds_email_norm`, `uds_phone_e164`, `uds_name_key` and `uds_country`
-come from `lib.normalize.register_duckdb_udfs` and must be registered on the connection.
+functions `uds_email_key`, `uds_email_norm`, `uds_phone_e164`, `uds_name_key`, `uds_country`,
+`uds_birth_date`, `uds_address_key`, `uds_place_key` and `uds_postcode_key` come from
+`lib.normalize.register_duckdb_udfs` and must be registered on the connection.
 """
 
 from __future__ import annotations
@@ -110,10 +111,20 @@ def identifiers_sql(records_table: str, default_region: str) -> str:
     """
 
 
+# The order each source writes ambiguous numeric dates in (`05/12/1979`): forms use day-first
+# (DD/MM/YYYY, as the flat form export does). Sources not listed get unambiguous dates only.
+BIRTH_DATE_ORDER = {"form": "dmy"}
+
+
 def person_attributes_sql(records_table: str) -> str:
-    """Attributes for probabilistic matching (name keys, birth date, address)."""
+    """Attributes for probabilistic matching, as match keys: name keys, birth date (a DATE, or NULL
+    when unreadable or ambiguous), postcode, city and address line keys (`lib.normalize.address`)."""
+    order = " ".join(f"WHEN '{source}' THEN '{fmt}'" for source, fmt in BIRTH_DATE_ORDER.items())
     return f"""
         SELECT source, record_id, uds_name_key(first_name) AS first_name_key,
-               uds_name_key(last_name) AS last_name_key, date_of_birth, postcode, city, address_line1
+               uds_name_key(last_name) AS last_name_key,
+               TRY_CAST(uds_birth_date(date_of_birth::VARCHAR, CASE source {order} END) AS DATE) AS date_of_birth,
+               uds_postcode_key(postcode) AS postcode, uds_place_key(city) AS city,
+               uds_address_key(address_line1) AS address_line1
         FROM {records_table}
     """

@@ -108,3 +108,63 @@ def test_probabilistic_needs_attributes() -> None:
             now=T0,
             matching="probabilistic",
         )
+
+
+RAW_COLUMNS = ["source", "record_id", "first_name", "last_name", "date_of_birth", "postcode", "city", "address_line1"]  # fmt: skip
+
+
+def _resolve_raw(rows: list[tuple]) -> dict:
+    """Resolve records that share no identifier, from raw attributes through `person_attributes_sql`."""
+    from uds_pipelines.lib.identity.inputs import resolution_connection
+    from uds_pipelines.lib.profiles.sources import person_attributes_sql
+
+    con = resolution_connection("US")
+    records = {(r[0], r[1]): [("email", f"{r[1]}@mail.io")] for r in rows}
+    con.register("ids", identifiers_frame(records))
+    con.register("raw", pd.DataFrame(rows, columns=RAW_COLUMNS))
+    result = resolve_identities(
+        con, "SELECT * FROM ids", previous_map_path=None, previous_registry_path=None,
+        config=GuardrailConfig(), run_id="r1", now=T0, matching="probabilistic",
+        person_attributes_sql=person_attributes_sql("raw"),
+    )  # fmt: skip
+    frame = result.arrow(con, "identity_map").to_pandas()
+    return dict(zip(frame["record_id"], frame["customer_id"], strict=True))
+
+
+def test_birth_dates_in_two_formats_and_address_spellings_match() -> None:
+    ids = _resolve_raw(
+        [
+            ("form", "a1", "Jonathan", "Smith", "1980-04-02", None, None, None),
+            ("form", "a2", "Jonathan", "Smith", "02/04/1980", None, None, None),  # forms write day-first
+            ("stripe", "b1", "Maria", "Lopez", None, "sw1a 1aa", "London", "10 Downing Street"),
+            ("form", "b2", "MARIA", "López", None, "SW1A 1AA", "LONDON", "10, downing st."),
+        ]
+    )
+    assert ids["a1"] == ids["a2"]
+    assert ids["b1"] == ids["b2"]
+    assert ids["a1"] != ids["b1"]
+
+
+def test_both_names_misspelt_still_compared() -> None:
+    # blocking on birth date or postcode with a name's initial, not the whole (misspelt) name
+    ids = _resolve_raw(
+        [
+            ("form", "c1", "Aditya", "Gputa", "1964-11-06", "651801", "Pune", "27 Brigade Road"),
+            ("form", "c2", "Adityya", "Gupta", "06/11/1964", "651801", "Pune", None),
+        ]
+    )
+    assert ids["c1"] == ids["c2"]
+
+
+def test_same_name_and_street_but_other_house_number_or_no_name_do_not_match() -> None:
+    ids = _resolve_raw(
+        [
+            ("stripe", "d1", "Emily", "Martinez", None, None, "Austin", "229 Townsend Street"),
+            ("form", "d2", "Emily", "Martinez", None, None, "Austin", "213 Townsend St"),
+            # nothing but the same address: a household member as likely as the same person
+            ("stripe", "e1", None, None, None, "35130", "Austin", "72 Maple Drive"),
+            ("form", "e2", "Emily", "Martinez", None, "35130", "Austin", "72 Maple Dr"),
+        ]
+    )
+    assert len({ids["d1"], ids["d2"], ids["e1"]}) == 3
+    assert ids["e1"] != ids["e2"]

@@ -149,3 +149,28 @@ def test_default_region_and_reregistration(tmp_path) -> None:
     register_duckdb_udfs(connection, default_region="DE")  # idempotent: replaces, does not fail
     assert connection.execute("SELECT uds_phone_e164('030 901820', NULL)").fetchone()[0] == "+4930901820"
     assert connection.execute("SELECT uds_email_key(NULL)").fetchone()[0] is None
+
+
+def test_birth_date_and_address_sql_agree_with_python(con) -> None:
+    from uds_pipelines.lib.normalize import address_key, place_key, postcode_key
+    from uds_pipelines.lib.normalize.dates import birth_date_iso
+
+    values = [
+        ("1979-12-05", None, "Hauptstraße 5", "München", "10115"),
+        ("05/12/1979", "dmy", "10, Downing St.", None, "sw1a 1aa"),
+        ("05/12/1979", None, None, "Frankfurt am Main", None),
+        ("25/12/1979", None, "  ", "", "01310-100"),
+        (None, "mdy", "Av. Paulista 1000", "São Paulo", ""),
+        ("soon", None, "1-2-3 Shibuya", "Tokyo", "100-0001"),
+    ]
+    con.execute("CREATE TABLE t (i INT, dob VARCHAR, ord VARCHAR, line VARCHAR, city VARCHAR, pc VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)", [(i, *v) for i, v in enumerate(values)])
+    rows = con.execute(
+        "SELECT uds_birth_date(dob, ord), uds_address_key(line), uds_place_key(city), uds_postcode_key(pc) "
+        "FROM t ORDER BY i"
+    ).fetchall()
+    expected = [
+        (birth_date_iso(d, o), address_key(a), place_key(c), postcode_key(p)) for d, o, a, c, p in values
+    ]
+    assert rows == expected
+    assert rows[1][0] == "1979-12-05" and rows[2][0] is None

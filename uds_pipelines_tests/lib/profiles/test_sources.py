@@ -1,4 +1,7 @@
-"""Person records: Stripe customers carry their address, else the billing address of their newest checkout."""
+"""Person records: Stripe customers carry their address, else the billing address of their newest checkout;
+person attributes are match keys."""
+
+from datetime import date
 
 import pandas as pd
 
@@ -8,6 +11,7 @@ from uds_pipelines.lib.profiles.sources import (
     CHECKOUT_COLUMNS,
     CUSTOMER_COLUMNS,
     identifiers_sql,
+    person_attributes_sql,
     person_records_sql,
 )
 
@@ -60,3 +64,22 @@ def test_stripe_address_and_country_fall_back_to_the_newest_checkout(tmp_path):
         ).fetchall()
     )
     assert phones == {"cus_own": "+447400123456", "cus_co": "+447400654321"}
+
+
+def test_person_attributes_are_match_keys_and_dates_follow_the_source_order():
+    con = resolution_connection("US")
+    con.execute(
+        """CREATE TABLE records AS SELECT * FROM (VALUES
+            ('form', 'f1', 'Zoë', 'Müller', '05/12/1979', 'sw1a 1aa', 'München', 'Hauptstraße 5'),
+            ('form', 'f2', 'Zoe', 'Muller', '1979-12-05', NULL, NULL, NULL),
+            ('survey', 's1', 'Zoe', NULL, '05/12/1979', NULL, NULL, NULL),
+            ('survey', 's2', NULL, NULL, '25/12/1979', NULL, NULL, NULL)
+        ) t(source, record_id, first_name, last_name, date_of_birth, postcode, city, address_line1)"""
+    )
+    rows = con.execute(f"SELECT * FROM ({person_attributes_sql('records')}) ORDER BY record_id").fetchall()
+    assert rows == [
+        ("form", "f1", "zoe", "muller", date(1979, 12, 5), "SW1A1AA", "munchen", "haupt st 5"),
+        ("form", "f2", "zoe", "muller", date(1979, 12, 5), None, None, None),
+        ("survey", "s1", "zoe", None, None, None, None, None),  # ambiguous, and surveys declare no order
+        ("survey", "s2", None, None, date(1979, 12, 25), None, None, None),
+    ]

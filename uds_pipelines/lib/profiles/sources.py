@@ -119,11 +119,12 @@ BIRTH_DATE_ORDER = {"form": "dmy"}
 def person_attributes_sql(records_table: str) -> str:
     """Attributes for probabilistic matching, as match keys: name keys, birth date (a DATE, or NULL
     when unreadable or ambiguous), postcode, city and address line keys (`lib.normalize.address`)."""
-    order = " ".join(f"WHEN '{source}' THEN '{fmt}'" for source, fmt in BIRTH_DATE_ORDER.items())
+    whens = " ".join(f"WHEN '{source}' THEN '{fmt}'" for source, fmt in BIRTH_DATE_ORDER.items())
+    order = f"CASE source {whens} END" if whens else "NULL"
     return f"""
         SELECT source, record_id, uds_name_key(first_name) AS first_name_key,
                uds_name_key(last_name) AS last_name_key,
-               TRY_CAST(uds_birth_date(date_of_birth::VARCHAR, CASE source {order} END) AS DATE) AS date_of_birth,
+               TRY_CAST(uds_birth_date(date_of_birth::VARCHAR, {order}) AS DATE) AS date_of_birth,
                uds_postcode_key(postcode) AS postcode, uds_place_key(city) AS city,
                uds_address_key(address_line1) AS address_line1
         FROM {records_table}

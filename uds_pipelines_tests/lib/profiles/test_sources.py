@@ -83,3 +83,19 @@ def test_person_attributes_are_match_keys_and_dates_follow_the_source_order():
         ("survey", "s1", "zoe", None, None, None, None, None),  # ambiguous, and surveys declare no order
         ("survey", "s2", None, None, date(1979, 12, 25), None, None, None),
     ]
+
+
+def test_without_declared_orders_only_unambiguous_dates_are_read(monkeypatch):
+    from uds_pipelines.lib.profiles import sources
+
+    monkeypatch.setattr(sources, "BIRTH_DATE_ORDER", {})
+    con = resolution_connection("US")
+    con.execute(
+        "CREATE TABLE records AS SELECT *, 'Ann' AS first_name, NULL AS last_name, NULL AS postcode, NULL AS city,"
+        " NULL AS address_line1 FROM (VALUES ('form', 'f1', '05/12/1979'), ('form', 'f2', '25/12/1979'))"
+        " t(source, record_id, date_of_birth)"
+    )
+    rows = con.execute(
+        f"SELECT record_id, date_of_birth FROM ({person_attributes_sql('records')}) ORDER BY 1"
+    )
+    assert rows.fetchall() == [("f1", None), ("f2", date(1979, 12, 25))]

@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ensure_generated, fmt_table, link_tree, run_measured  # noqa: E402
 
 from uds_pipelines.lib.identity.guardrails import GuardrailConfig  # noqa: E402
+from uds_pipelines.lib.identity.inputs import attributes_sql, resolution_connection  # noqa: E402
 from uds_pipelines.lib.masking import mask_email, mask_phone  # noqa: E402
 
 STAGES_PY = Path(__file__).resolve().parent / "_stages.py"
@@ -195,17 +196,18 @@ def fn_causes(con: duckdb.DuckDBPyConnection, lake: Path, mode: str) -> str:
     )
 
 
-def fp_attributes(con: duckdb.DuckDBPyConnection, lake: Path, mode: str) -> str:
-    """Wrong merges by which matching attributes the two (different) people's records agree on."""
+def pair_attributes(con: duckdb.DuckDBPyConnection, lake: Path, errors: str, mode: str) -> str:
+    """Error pairs by which matching attributes (as match keys) the two records agree on."""
     rows = con.execute(
         f"""
-        WITH a AS (SELECT source AS src, record_id AS rid, lower(first_name) AS fn, lower(last_name) AS ln,
-                          date_of_birth AS dob, postcode AS pc, lower(address_line1) AS ad
-                   FROM read_parquet('{lake}/identity/person_records.parquet'))
+        WITH a AS (SELECT source AS src, record_id AS rid, first_name_key AS fn, last_name_key AS ln,
+                          date_of_birth AS dob, postcode AS pc, address_line1 AS ad
+                   FROM ({attributes_sql(lake)}))
         SELECT coalesce(x.ln = y.ln, false) AS same_last_name, coalesce(x.fn = y.fn, false) AS same_first_name,
                coalesce(x.dob = y.dob, false) AS same_birth_date, coalesce(x.pc = y.pc, false) AS same_postcode,
                coalesce(x.ad = y.ad, false) AS same_address, count(*) AS pairs
-        FROM fp_{mode} f JOIN a x ON x.src = f.src_a AND x.rid = f.rid_a JOIN a y ON y.src = f.src_b AND y.rid = f.rid_b
+        FROM {errors}_{mode} f JOIN a x ON x.src = f.src_a AND x.rid = f.rid_a
+        JOIN a y ON y.src = f.src_b AND y.rid = f.rid_b
         GROUP BY ALL ORDER BY pairs DESC LIMIT 10
         """
     ).fetchall()
@@ -237,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
         measures[mode] = m.as_dict()
 
     lake = data_dir / "lake"
-    con = duckdb.connect()
+    con = resolution_connection("US")  # the attribute keys need the uds_* functions
     con.execute(TRUTH_SQL.format(gt=gen_dir / "ground_truth", lake=lake))
     rows, found = [], {}
     for mode, folder in MODES.items():
@@ -264,7 +266,9 @@ def main(argv: list[str] | None = None) -> None:
             f"\nidentifiers shared by different people in one customer ({mode}):\n"
             + shared_identifiers(con, lake, mode)
         )
-        print("\nattributes the wrongly merged records agree on:\n" + fp_attributes(con, lake, mode))
+        print("\nattributes the wrongly merged records agree on:\n" + pair_attributes(con, lake, "fp", mode))
+        if mode != "deterministic":
+            print("\nattributes the missed pairs agree on:\n" + pair_attributes(con, lake, "fn", mode))
     con.close()
 
 

@@ -98,9 +98,11 @@ def parquet_glob(folder: Path) -> str:
 
 
 def has_parquet(folder: Path) -> bool:
-    return folder.is_dir() and any(
-        p.suffix == ".parquet" and not p.name.startswith(".") for p in folder.iterdir()
-    )
+    if storage.is_remote(folder):
+        names = storage.list_names(folder)  # one LIST request; is_dir + iterdir would cost three
+    else:
+        names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
+    return any(n.endswith(".parquet") and not n.startswith(".") for n in names)
 
 
 def read_table_sql(path: Path, empty_columns: dict[str, str]) -> str:

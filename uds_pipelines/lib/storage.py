@@ -82,6 +82,14 @@ def relative(path, root) -> str:
     return str(path)[len(str(root)) :].lstrip("/")
 
 
+def list_names(folder) -> list[str]:
+    """Names of the entries directly in a remote folder; empty when there is none."""
+    try:
+        return [entry.rstrip("/").rsplit("/", 1)[-1] for entry in folder.fs.ls(folder.path, detail=False)]
+    except FileNotFoundError:
+        return []
+
+
 def walk_files(root, include_hidden: bool = False) -> Iterator:
     """Every file under `root` in sorted order; folders whose name starts with a dot (work in
     progress: claims, temp files) are skipped unless `include_hidden`."""

@@ -54,84 +54,131 @@ def _parse_json(text: Any) -> Any:
         return text
 
 
+# The tables an access report reads: lake path, columns it needs even before anything landed.
+_TABLES = {
+    "profile": (lake.PROFILES, {"customer_id": "VARCHAR"}),
+    "stripe": (
+        lake.LANDED_STRIPE,
+        {"event_id": "VARCHAR", "customer_ref": "VARCHAR", "payload": "VARCHAR", "created": "TIMESTAMPTZ"},
+    ),
+    "survey_responses": (f"{lake.LANDED_SURVEYS}/responses", {"response_id": "VARCHAR"}),
+    "survey_answers": (f"{lake.LANDED_SURVEYS}/answers", {"response_id": "VARCHAR"}),
+    "form_submissions": (lake.LANDED_FORMS, {"submission_id": "VARCHAR"}),
+    "segments": (lake.SEGMENT_MEMBERSHIP, {"customer_id": "VARCHAR"}),
+    "segment_history": ("segments/segment_history.parquet", {"customer_id": "VARCHAR"}),
+    "audience_memberships": ("audiences", {"customer_id": "VARCHAR"}),
+}
+_CONSENT_LANDED_COLUMNS = {"identifier": "VARCHAR", "identifier_type": "VARCHAR", "source_record": "VARCHAR"}
+
+
+def _keys(subjects: list[Subject]) -> dict[str, set[str]]:
+    """The values that select a person's rows, united over `subjects`."""
+    keys: dict[str, set[str]] = {k: set() for k in ("customers", "stripe", "surveys", "forms", "records", "spellings")}
+    for subject in subjects:
+        stripe_ids = subject.values("stripe_customer")
+        keys["customers"] |= set(subject.customer_ids)
+        keys["stripe"] |= stripe_ids
+        keys["surveys"] |= subject.record_ids("survey")
+        keys["forms"] |= subject.record_ids("form")
+        keys["records"] |= subject.record_ids() | stripe_ids
+        keys["spellings"] |= {v.lower() for v in subject.raw_values} | subject.values("email") | subject.values("phone")
+    return keys
+
+
+def _where(name: str, k: dict[str, set[str]]) -> str:
+    if name == "consents":
+        return (
+            f"source_record IN {_in(k['records'])} OR lower(trim(identifier)) IN {_in(k['spellings'])} "
+            f"OR (identifier_type IN ('customer_id', 'stripe_customer') AND identifier IN {_in(k['customers'] | k['stripe'])})"
+        )
+    if name == "stripe":
+        return f"customer_ref IN {_in(k['stripe'])}"
+    if name in ("survey_responses", "survey_answers"):
+        return f"response_id IN {_in(k['surveys'])}"
+    if name == "form_submissions":
+        return f"submission_id IN {_in(k['forms'])}"
+    return f"customer_id IN {_in(k['customers'])}"
+
+
+def lake_sources(lake_dir: Path) -> dict[str, str]:
+    """SQL for every table an access report reads."""
+    sources = {name: lake.read_table_sql(lake_dir / path, cols) for name, (path, cols) in _TABLES.items()}
+    ledger = lake_dir / "consent" / "consent_ledger.parquet"
+    sources["consents"] = (
+        lake.read_table_sql(ledger, {})
+        if ledger.exists()
+        else lake.read_table_sql(lake_dir / lake.LANDED_CONSENT, _CONSENT_LANDED_COLUMNS)
+    )
+    return sources
+
+
+def prefetch_sources(con: duckdb.DuckDBPyConnection, lake_dir: Path, subjects: list[Subject]) -> dict[str, str]:
+    """Every table cut down, in one scan each, to the rows of any of `subjects`, as temp tables.
+
+    A batch of access requests then reads the lake once instead of once per request, which is
+    what makes a batch affordable when each read is an object-storage request.
+    """
+    keys = _keys(subjects)
+    sources = {}
+    for name, sql in lake_sources(lake_dir).items():
+        temp = f"_access_{name}"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {temp} AS SELECT * FROM {sql} WHERE {_where(name, keys)}")
+        sources[name] = temp
+    return sources
+
+
+def drop_prefetched(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> None:
+    for temp in sources.values():
+        con.execute(f"DROP TABLE IF EXISTS {temp}")
+
+
 def build_access_report(
     con: duckdb.DuckDBPyConnection,
     lake_dir: Path,
     exports_dir: Path,
     subject: Subject,
     default_region: str = "US",
+    sources: dict[str, str] | None = None,
 ) -> dict:
     """Profile, identifiers, consent statements, Stripe objects, survey answers, form submissions,
-    segment memberships and history, and audiences the person was exported to."""
-    if not subject.raw_values:
-        collect_raw_values(con, lake_dir, [subject], default_region)
-    customers = set(subject.customer_ids)
-    stripe_ids = subject.values("stripe_customer")
-    surveys, forms = subject.record_ids("survey"), subject.record_ids("form")
-    records = subject.record_ids() | stripe_ids
-    emails, phones = subject.values("email"), subject.values("phone")
-    spellings = {v.lower() for v in subject.raw_values} | emails | phones
+    segment memberships and history, and audiences the person was exported to.
 
-    def table(path: str, columns: dict[str, str]) -> str:
-        return lake.read_table_sql(lake_dir / path, columns)
+    `sources` (from `prefetch_sources`, after `collect_raw_values` for the whole batch) replaces
+    the lake tables when a batch is processed."""
+    if sources is None:
+        if not subject.raw_values:
+            collect_raw_values(con, lake_dir, [subject], default_region)
+        sources = lake_sources(lake_dir)
+    keys = _keys([subject])
+
+    def rows(name: str, order: str = "") -> list[dict]:
+        return _rows(con, f"SELECT * FROM {sources[name]} WHERE {_where(name, keys)} {order}")
 
     report: dict[str, Any] = {
         "request_id": subject.request_id,
         "generated_at": datetime.now(timezone.utc).isoformat(),
-        "customer_ids": sorted(customers),
+        "customer_ids": sorted(keys["customers"]),
         "identifiers": [{"type": t, "value": v} for t, v in sorted(set(subject.identifiers))],
         "records": [{"source": s, "record_id": r} for s, r in sorted(subject.records)],
     }
-    report["profile"] = _rows(
-        con,
-        f"SELECT * FROM {table(lake.PROFILES, {'customer_id': 'VARCHAR'})} WHERE customer_id IN {_in(customers)}",
-    )
-    ledger = lake_dir / "consent" / "consent_ledger.parquet"
-    consent_src = (
-        lake.read_table_sql(ledger, {})
-        if ledger.exists()
-        else table(
-            lake.LANDED_CONSENT,
-            {"identifier": "VARCHAR", "identifier_type": "VARCHAR", "source_record": "VARCHAR"},
-        )
-    )
-    report["consents"] = _rows(
-        con,
-        f"SELECT * FROM {consent_src} WHERE source_record IN {_in(records)} OR lower(trim(identifier)) IN {_in(spellings)} "
-        f"OR (identifier_type IN ('customer_id', 'stripe_customer') AND identifier IN {_in(customers | stripe_ids)}) "
-        "ORDER BY captured_at",
-    )
-    stripe = table(
-        lake.LANDED_STRIPE,
-        {"event_id": "VARCHAR", "customer_ref": "VARCHAR", "payload": "VARCHAR", "created": "TIMESTAMPTZ"},
-    )
+    report["profile"] = rows("profile")
+    report["consents"] = rows("consents", "ORDER BY captured_at")
     events = con.execute(
-        f"SELECT DISTINCT ON (event_id) event_id, payload FROM {stripe} WHERE customer_ref IN {_in(stripe_ids)} ORDER BY event_id"
+        f"SELECT DISTINCT ON (event_id) event_id, payload FROM {sources['stripe']} "
+        f"WHERE {_where('stripe', keys)} ORDER BY event_id"
     ).fetchall()
     report["stripe_events"] = [_parse_json(p) for _, p in events]
-    responses = table(f"{lake.LANDED_SURVEYS}/responses", {"response_id": "VARCHAR"})
-    answers = table(f"{lake.LANDED_SURVEYS}/answers", {"response_id": "VARCHAR"})
-    report["survey_responses"] = _rows(con, f"SELECT * FROM {responses} WHERE response_id IN {_in(surveys)}")
-    report["survey_answers"] = _rows(con, f"SELECT * FROM {answers} WHERE response_id IN {_in(surveys)}")
-    submissions = _rows(
-        con,
-        f"SELECT * FROM {table(lake.LANDED_FORMS, {'submission_id': 'VARCHAR'})} WHERE submission_id IN {_in(forms)}",
-    )
+    report["survey_responses"] = rows("survey_responses")
+    report["survey_answers"] = rows("survey_answers")
+    submissions = rows("form_submissions")
     for row in submissions:
         if "fields_json" in row:
             row["fields_json"] = _parse_json(row["fields_json"])
     report["form_submissions"] = submissions
-    report["segments"] = _rows(
-        con,
-        f"SELECT * FROM {table(lake.SEGMENT_MEMBERSHIP, {'customer_id': 'VARCHAR'})} WHERE customer_id IN {_in(customers)}",
-    )
-    history = table("segments/segment_history.parquet", {"customer_id": "VARCHAR"})
-    report["segment_history"] = _rows(con, f"SELECT * FROM {history} WHERE customer_id IN {_in(customers)}")
-    members = table("audiences", {"customer_id": "VARCHAR"})
-    report["audience_memberships"] = _rows(
-        con, f"SELECT * FROM {members} WHERE customer_id IN {_in(customers)}"
-    )
-    report["audience_exports"] = _audience_exports(exports_dir, customers)
+    report["segments"] = rows("segments")
+    report["segment_history"] = rows("segment_history")
+    report["audience_memberships"] = rows("audience_memberships")
+    report["audience_exports"] = _audience_exports(exports_dir, keys["customers"])
     return report
 
 

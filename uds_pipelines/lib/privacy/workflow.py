@@ -9,11 +9,17 @@ import duckdb
 import pandas as pd
 
 from uds_pipelines.lib import lake
-from uds_pipelines.lib.privacy.access import build_access_report, write_access_report
+from uds_pipelines.lib.privacy.access import (
+    build_access_report,
+    drop_prefetched,
+    prefetch_sources,
+    write_access_report,
+)
 from uds_pipelines.lib.privacy.audit import audit_row, write_audit
 from uds_pipelines.lib.privacy.erasure import ErasureReport, erase_subjects
 from uds_pipelines.lib.privacy.requests import STATUS_INVALID, STATUS_NOTHING, subjects_from_frame
 from uds_pipelines.lib.privacy.suppression import add_to_suppression, suppression_hashes
+from uds_pipelines.lib.privacy.variants import collect_raw_values
 
 
 @dataclass
@@ -52,10 +58,16 @@ def handle_requests(
     own = con is None
     con = con or lake.duckdb_connection()
     try:
-        for s in all_subjects:
-            if s.type == "access" and s.status not in (STATUS_INVALID, STATUS_NOTHING):
-                report = build_access_report(con, lake_dir, exports_dir, s, default_region)
-                result.access_files.append(write_access_report(exports_dir, s.request_id, report))
+        access = [s for s in all_subjects if s.type == "access" and s.status not in (STATUS_INVALID, STATUS_NOTHING)]
+        if access:
+            collect_raw_values(con, lake_dir, access, default_region)
+            sources = prefetch_sources(con, lake_dir, access)
+            try:
+                for s in access:
+                    report = build_access_report(con, lake_dir, exports_dir, s, default_region, sources)
+                    result.access_files.append(write_access_report(exports_dir, s.request_id, report))
+            finally:
+                drop_prefetched(con, sources)
         erasures = [s for s in all_subjects if s.type == "erasure" and s.status != STATUS_INVALID]
         if erasures:
             result.suppressed_added = add_to_suppression(lake_dir, suppression_hashes(erasures, key))

@@ -10,8 +10,10 @@ from uds_pipelines.lib.privacy import (
     handle_requests,
     subjects_from_frame,
 )
+from uds_pipelines.lib.privacy.access import prefetch_sources
+from uds_pipelines.lib.privacy.variants import collect_raw_values
 from uds_pipelines_tests.lib.privacy.helpers import request, resolve, snapshot
-from uds_pipelines_tests.lib.privacy.lakefixture import JANE_CID, build_lake
+from uds_pipelines_tests.lib.privacy.lakefixture import BOB_CID, JANE_CID, build_lake
 
 
 def test_access_report_holds_everything_planted(tmp_path):
@@ -31,6 +33,25 @@ def test_access_report_holds_everything_planted(tmp_path):
     assert [s["segment"] for s in report["segments"]] == ["vip"] and len(report["segment_history"]) == 1
     assert [a["audience"] for a in report["audience_exports"]] == ["vip_email"]
     json.dumps(report)  # plain JSON: timestamps already strings
+
+
+def test_a_batch_of_access_reports_equals_one_report_at_a_time(tmp_path):
+    lk = build_lake(tmp_path)
+    con = lake.duckdb_connection()
+    asks = [request("req-a1", "access", phone="+1 415 555 0123"), request("req-a2", "access", customer_id=BOB_CID)]
+    alone = [
+        build_access_report(con, lk.lake_dir, lk.exports_dir, s)
+        for s in subjects_from_frame(resolve(con, lk.lake_dir, asks))
+    ]
+    batch = subjects_from_frame(resolve(con, lk.lake_dir, asks))
+    collect_raw_values(con, lk.lake_dir, batch)
+    sources = prefetch_sources(con, lk.lake_dir, batch)
+    together = [build_access_report(con, lk.lake_dir, lk.exports_dir, s, sources=sources) for s in batch]
+    for report in alone + together:
+        report.pop("generated_at")
+    assert together == alone
+    assert alone[0]["customer_ids"] == [JANE_CID] and alone[1]["customer_ids"] == [BOB_CID]
+    assert alone[0]["stripe_events"] and alone[0]["profile"] != alone[1]["profile"]
 
 
 def test_access_request_writes_file_atomically_and_audits(tmp_path):

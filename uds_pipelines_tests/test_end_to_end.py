@@ -12,6 +12,7 @@ import pytest
 
 from uds_pipelines import constants as c
 from uds_pipelines.definitions import defs
+from uds_pipelines.lib import lake
 from uds_pipelines.lib.generator.core import generate
 from uds_pipelines_tests.conftest import make_bucket, set_s3_env
 
@@ -280,6 +281,12 @@ def test_erased_people_are_gone_from_every_file(pipeline):
             text = path.read_bytes().decode("utf-8", errors="ignore").lower()
         for email in erased["email"].str.lower():
             assert email not in text, f"an erased email remains in {path.relative_to(pipeline['data'])}"
+
+
+def test_no_batch_is_left_held_after_screening(pipeline):
+    held = list((pipeline["data"] / "lake").rglob("*" + lake.HELD_SUFFIX))
+    assert held == []
+    assert list((pipeline["data"] / "lake/landed/stripe").glob("*.parquet"))
 
 
 def test_records_of_erased_people_arriving_later_are_dropped_at_landing(pipeline):

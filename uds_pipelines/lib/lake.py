@@ -24,6 +24,9 @@ LANDED_CONSENT = "landed/consent"
 LANDED_PRIVACY = "landed/privacy"
 LANDED_FILES = "landed/_files"
 QUARANTINE = "quarantine"
+# A batch written but not yet released (screened against the suppression list): globs of
+# `*.parquet` skip it, erasure still reaches it.
+HELD_SUFFIX = ".held"
 IDENTITY_MAP = "identity/identity_map.parquet"
 IDENTITY_CHANGES = "identity/identity_changes.parquet"
 PROFILES = "profiles/customer_profiles.parquet"

@@ -136,6 +136,15 @@ def publish(tmp: Path, final) -> None:
     fsync_dir(final.parent)
 
 
+def rename(src, dst) -> None:
+    """Move a file in the same store, replacing `dst` all at once (S3: server-side copy, then delete)."""
+    if is_remote(src):
+        src.fs.mv(src.path, dst.path)
+        return
+    os.replace(src, dst)
+    fsync_dir(dst.parent)
+
+
 def remove(path) -> None:
     """Delete a file durably."""
     path.unlink()

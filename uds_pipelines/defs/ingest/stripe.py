@@ -11,7 +11,7 @@ from uds_pipelines.defs.resources import UdsSettingsResource
 from uds_pipelines.lib import lake
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.ingest import inbox, stripe_api
-from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
+from uds_pipelines.lib.ingest.stripe_files import land_stripe_files, release_held_batch
 from uds_pipelines.lib.ingest.suppression_gate import gate_stripe_batch, suppression_active
 from uds_pipelines.lib.staging.stripe import build_stripe_staging
 
@@ -64,13 +64,16 @@ def _land_stripe(config: LandingConfig, settings: Settings) -> tuple[list[dict],
             continue
         known.add(sha)
         fresh.append((path, sha))
-    result = land_stripe_files([p for p, _ in fresh], settings.lake_dir) if fresh else None
+    # Screened before anyone can read it: an erased person's redelivered event never becomes visible.
+    screen = suppression_active(settings.lake_dir)
+    result = land_stripe_files([p for p, _ in fresh], settings.lake_dir, hold=screen) if fresh else None
     if result is not None:
         suppressed = {}
-        if result.batch_path is not None and suppression_active(settings.lake_dir):
+        if result.batch_path is not None and screen:
             suppressed = gate_stripe_batch(
                 result.batch_path, settings.lake_dir, settings.suppression_key(), settings.default_region
             )
+            release_held_batch(result.batch_path)
         stats = {s.file_name: s for s in result.files}
         for path, sha in fresh:
             s = stats.get(path.name)

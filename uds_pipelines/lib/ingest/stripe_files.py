@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import lake, storage
 from uds_pipelines.lib.ingest.stripe_landing import envelope, output
 from uds_pipelines.lib.ingest.stripe_landing.reasons import SOURCE, clean_jsonl, describe, describe_document
 from uds_pipelines.lib.masking import mask_text
@@ -90,10 +90,14 @@ def land_stripe_files(
     *,
     con: duckdb.DuckDBPyConnection | None = None,
     batch_name: str | None = None,
+    hold: bool = False,
 ) -> StripeLandingResult:
     """Land Stripe event files as one batch; bad records go to quarantine, duplicates are skipped.
 
-    The caller deletes the inbox files only after this returns (landed and quarantine are durable)."""
+    The caller deletes the inbox files only after this returns (landed and quarantine are durable).
+    With `hold`, the batch is written as `<name>.held` (no reader globs it) for the caller to
+    screen and then `release_held_batch`: a crash in between leaves nothing readable, and the
+    inbox files are still there to be landed again."""
     unique = sorted({Path(p) for p in paths}, key=lambda p: (p.name, str(p)))
     stats = {str(p): StripeFileStats(p.name, p) for p in unique}
     quarantine: list[QuarantineRecord] = []
@@ -111,7 +115,7 @@ def land_stripe_files(
 
     name = batch_name or batch_name_for([s.sha256 or s.file_name for s in stats.values()])
     landed_dir = lake_dir / lake.LANDED_STRIPE
-    final = landed_dir / name
+    final = landed_dir / (name + lake.HELD_SUFFIX if hold else name)
     own = con is None
     con = con or lake.duckdb_connection(memory_limit="1GB")
     previous = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
@@ -274,9 +278,19 @@ def _landed_files(folder: Path) -> list[Path]:
 
 
 def _remove_stale_temps(folder: Path, name: str) -> None:
-    """Temp files a killed earlier run of this same batch left behind."""
-    for stale in folder.glob(f".{name}.*.tmp"):
-        stale.unlink(missing_ok=True)
+    """Temp and held files a killed earlier run of this same batch left behind."""
+    for stale in [*folder.glob(f".{name}.*.tmp"), folder / (name + lake.HELD_SUFFIX)]:
+        if stale.exists():
+            stale.unlink()
+
+
+def release_held_batch(held: Path) -> Path | None:
+    """Publish a screened `<name>.held` batch under its real name; None when screening emptied it."""
+    if not held.exists():
+        return None
+    final = held.parent / held.name.removesuffix(lake.HELD_SUFFIX)
+    storage.rename(held, final)
+    return final
 
 
 def _write_quarantine(records: list[QuarantineRecord], stats: dict[str, StripeFileStats], lake_dir: Path):

@@ -51,8 +51,9 @@ def gate_frame(
 
 
 def gate_stripe_batch(batch_path: Path, lake_dir: Path, key: bytes, default_region: str) -> dict[str, int]:
-    """Remove suppressed events from a freshly landed Stripe batch file (rewritten atomically) and
-    quarantine them by position; returns dropped counts per source file."""
+    """Remove suppressed events from a freshly landed (normally still held) Stripe batch file,
+    rewritten atomically or deleted when nothing is left, and quarantine them by position; returns
+    dropped counts per source file."""
     con = register_duckdb_udfs(lake.duckdb_connection("1GB"), default_region)
     try:
         register_suppression(con, key, lake_dir)
@@ -77,7 +78,8 @@ def gate_stripe_batch(batch_path: Path, lake_dir: Path, key: bytes, default_regi
     finally:
         con.close()
     records = [QuarantineRecord("stripe", name, int(pos), SUPPRESSED, None) for name, pos in dropped]
-    write_quarantine(records, lake_dir, batch_name=f"suppressed-{batch_path.name}")
+    batch_name = batch_path.name.removesuffix(lake.HELD_SUFFIX)
+    write_quarantine(records, lake_dir, batch_name=f"suppressed-{batch_name}")
     counts: dict[str, int] = {}
     for name, _ in dropped:
         counts[name] = counts.get(name, 0) + 1

@@ -27,12 +27,14 @@ class FileChange:
 
 
 def parquet_files(root: Path, exclude: set | None = None) -> dict[Path, list[Path]]:
-    """Visible `*.parquet` files under `root`, grouped by folder (one folder = one table)."""
+    """Visible `*.parquet` files (and held batches, which are Parquet too) under `root`, grouped by
+    folder (one folder = one table)."""
     groups: dict[Path, list[Path]] = {}
     excluded = {p if isinstance(p, str) else storage.key(p) for p in exclude or set()}
     for path in storage.walk_files(root):
         name = path.name
-        if name.endswith(".parquet") and not name.startswith(".") and storage.key(path) not in excluded:
+        parquet = name.endswith((".parquet", ".parquet" + lake.HELD_SUFFIX))
+        if parquet and not name.startswith(".") and storage.key(path) not in excluded:
             groups.setdefault(path.parent, []).append(path)
     return groups
 

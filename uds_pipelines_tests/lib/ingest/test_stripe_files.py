@@ -9,7 +9,12 @@ import duckdb
 import pytest
 
 from uds_pipelines.lib import lake
-from uds_pipelines.lib.ingest.stripe_files import LANDED_COLUMNS, batch_name_for, land_stripe_files
+from uds_pipelines.lib.ingest.stripe_files import (
+    LANDED_COLUMNS,
+    batch_name_for,
+    land_stripe_files,
+    release_held_batch,
+)
 
 
 def event(event_id: str, type_: str, created: int, obj: dict | None) -> dict:
@@ -255,3 +260,26 @@ def test_whitespace_only_json_file_is_one_quarantine_record(tmp_path, payload):
     result = land_stripe_files([path], tmp_path / "lake")
     assert [(q.position, q.reason) for q in result.quarantine] == [(0, "empty file (no events)")]
     assert result.conserved and result.records_read == 1
+
+
+def test_a_held_batch_is_invisible_until_released_and_a_crash_leaves_nothing_readable(tmp_path):
+    rows = [event(f"evt_{i}", "charge.succeeded", 1700000000 + i, {"id": f"ch_{i}", "object": "charge"}) for i in range(3)]
+    src = write_jsonl(tmp_path / "in" / "batch.jsonl", rows)
+    folder = tmp_path / "lake" / lake.LANDED_STRIPE
+    held = land_stripe_files([src], tmp_path / "lake", hold=True)
+    assert held.batch_path.name.endswith(lake.HELD_SUFFIX) and held.records_landed == 3
+    assert not lake.has_parquet(folder)  # staging and every other reader see no batch yet
+    # the process dies here; the inbox file is still there and is landed again
+    again = land_stripe_files([src], tmp_path / "lake", hold=True)
+    assert again.batch_path == held.batch_path and again.records_landed == 3
+    released = release_held_batch(again.batch_path)
+    assert released is not None and released.suffix == ".parquet" and not held.batch_path.exists()
+    assert sorted(r["event_id"] for r in landed(tmp_path / "lake")) == ["evt_0", "evt_1", "evt_2"]
+    assert [p.name for p in folder.iterdir()] == [released.name]
+
+
+def test_a_held_batch_emptied_by_screening_is_not_released(tmp_path):
+    src = write_jsonl(tmp_path / "a.jsonl", [event("evt_1", "customer.created", 1700000000, {"id": "cus_1"})])
+    held = land_stripe_files([src], tmp_path / "lake", hold=True)
+    held.batch_path.unlink()  # what the suppression gate does when every event was suppressed
+    assert release_held_batch(held.batch_path) is None

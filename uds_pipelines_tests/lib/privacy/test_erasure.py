@@ -5,6 +5,7 @@ import pyarrow.parquet as pq
 
 from uds_pipelines.lib import lake
 from uds_pipelines.lib.privacy import erase_subjects, handle_requests, read_audit, verify_erased
+from uds_pipelines.lib.privacy.rewrite import MatchSpec, delete_where
 from uds_pipelines_tests.lib.privacy.helpers import request, resolve, snapshot
 from uds_pipelines_tests.lib.privacy.lakefixture import (
     BOB_CID,
@@ -149,3 +150,13 @@ def test_shared_identifier_does_not_erase_the_other_person(tmp_path):
     erase_subjects(lk.lake_dir, lk.exports_dir, subjects, warehouse_url=lk.warehouse_url, run_id="r", con=con)
     responses = pd.read_parquet(lk.lake_dir / lake.LANDED_SURVEYS / "responses")
     assert responses["response_id"].tolist() == ["R_bob0000001"]
+
+
+def test_erasure_reaches_a_held_batch_a_crash_left_behind(tmp_path):
+    folder = tmp_path / "lake" / lake.LANDED_STRIPE
+    lake.write_parquet_atomic(pd.DataFrame({"email": ["a@x.com", "b@x.com"]}), folder / "stripe-1.parquet")
+    held = folder / ("stripe-2.parquet" + lake.HELD_SUFFIX)
+    lake.write_parquet_atomic(pd.DataFrame({"email": ["a@x.com", "c@x.com"]}), held)
+    changes, _ = delete_where(lake.duckdb_connection(), tmp_path / "lake", lambda cols: MatchSpec("email = 'a@x.com'"))
+    assert sorted(c.path.name for c in changes) == ["stripe-1.parquet", held.name]
+    assert lake.read_frame(held)["email"].tolist() == ["c@x.com"]

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 # Shorter strings would match unrelated text by accident (e.g. a 3-digit form id inside a payload).
 MIN_NEEDLE_CHARS = 6
@@ -85,9 +86,17 @@ def split_pattern(pattern: str, max_chars: int = MAX_PATTERN_CHARS) -> list[str]
     scan on the fast DFA. Each part keeps the word boundaries, so a row matches a part exactly when
     it matches the whole. Patterns not built by `needle_pattern` come back unchanged.
     """
-    parsed = _alternatives(pattern)
-    if parsed is None or len(pattern) <= max_chars:
+    if len(pattern) <= max_chars:
         return [pattern]
+    return list(_split(pattern, max_chars))
+
+
+@lru_cache(maxsize=16)
+def _split(pattern: str, max_chars: int) -> tuple[str, ...]:
+    # One erasure run asks for the same pattern once per text column of every file scanned.
+    parsed = _alternatives(pattern)
+    if parsed is None:
+        return (pattern,)
     left, items, right = parsed
     chunks: list[list[str]] = [[]]
     size = 0
@@ -97,7 +106,7 @@ def split_pattern(pattern: str, max_chars: int = MAX_PATTERN_CHARS) -> list[str]
             size = 0
         chunks[-1].append(item)
         size += len(item) + 1
-    return [left + "(" + "|".join(chunk) + ")" + right for chunk in chunks]
+    return tuple(left + "(" + "|".join(chunk) + ")" + right for chunk in chunks)
 
 
 def matches_sql(text_sql: str, pattern: str) -> str:

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -160,3 +161,22 @@ def test_erasure_reaches_a_held_batch_a_crash_left_behind(tmp_path):
     changes, _ = delete_where(lake.duckdb_connection(), tmp_path / "lake", lambda cols: MatchSpec("email = 'a@x.com'"))
     assert sorted(c.path.name for c in changes) == ["stripe-1.parquet", held.name]
     assert lake.read_frame(held)["email"].tolist() == ["c@x.com"]
+
+
+def test_rows_are_removed_batch_by_batch_keeping_schema_and_order(tmp_path, monkeypatch):
+    from uds_pipelines.lib.privacy import rewrite
+
+    monkeypatch.setattr(rewrite, "REWRITE_BATCH_ROWS", 64)
+    path = tmp_path / "big.parquet"
+    frame = pd.DataFrame({"n": range(1000), "created": pd.date_range("2026-01-01", periods=1000, freq="h", tz="UTC")})
+    lake.write_parquet_atomic(frame, path)
+    schema, dtypes = pq.read_schema(path), pd.read_parquet(path).dtypes
+    drop = np.array([0, 63, 64, 65, 127, 500, 999, 999, 5000])  # batch edges, a duplicate, one past the end
+    change = rewrite.remove_rows(path, drop)
+    assert (change.rows_removed, change.deleted) == (7, False)
+    kept = pd.read_parquet(path)
+    assert kept["n"].tolist() == [n for n in range(1000) if n not in {0, 63, 64, 65, 127, 500, 999}]
+    assert pq.read_schema(path).equals(schema, check_metadata=True)
+    assert kept.dtypes.equals(dtypes)
+    everything = rewrite.remove_rows(path, np.arange(993))
+    assert everything.deleted and not path.exists()

@@ -6,7 +6,7 @@ from uds_pipelines import constants as c
 from uds_pipelines.defs.resources import UdsSettingsResource
 from uds_pipelines.lib import lake
 from uds_pipelines.lib.masking import preview_markdown
-from uds_pipelines.lib.profiles.kpis import kpi_markdown, kpis
+from uds_pipelines.lib.profiles.kpis import bar_chart_markdown, kpi_markdown, kpis, new_buyers_by_month
 from uds_pipelines.lib.profiles.stage import build_consent, build_profiles
 
 
@@ -73,10 +73,15 @@ def customer_kpis(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     con = lake.duckdb_connection()
     try:
         figures = kpis(con, settings.lake_dir, settings.as_of())
+        curve = new_buyers_by_month(con, settings.lake_dir, settings.as_of())
     finally:
         con.close()
+    # Numeric entries are also plotted across materializations in the asset's Plots tab.
     return dg.MaterializeResult(
-        metadata={"kpis": dg.MetadataValue.md(kpi_markdown(figures))}
+        metadata={
+            "kpis": dg.MetadataValue.md(kpi_markdown(figures)),
+            "new_buyers_by_month": dg.MetadataValue.md(bar_chart_markdown(curve, "new buyers")),
+        }
         | {
             k: dg.MetadataValue.float(float(v)) if isinstance(v, float) else v
             for k, v in figures.items()

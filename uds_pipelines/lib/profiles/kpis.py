@@ -57,6 +57,44 @@ def kpis(con: duckdb.DuckDBPyConnection, lake_dir: Path, as_of: datetime) -> dic
     }
 
 
+def new_buyers_by_month(
+    con: duckdb.DuckDBPyConnection, lake_dir: Path, as_of: datetime, months: int = 12
+) -> list[tuple[str, int]]:
+    """People whose first order fell in each of the last `months` calendar months (oldest first,
+    months without any included), the acquisition curve behind the conversion rate."""
+    profiles = lake_dir / lake.PROFILES
+    if not profiles.exists():
+        return []
+    t = timestamp_literal(as_of)
+    rows = con.execute(
+        f"""
+        WITH months AS (
+            SELECT date_trunc('month', {t} - to_months(i)) AS month
+            FROM range({int(months)}) AS r(i)
+        ), firsts AS (
+            SELECT date_trunc('month', first_order_at) AS month, count(*) AS n
+            FROM read_parquet('{profiles}')
+            WHERE first_order_at IS NOT NULL AND first_order_at <= {t}
+            GROUP BY 1
+        )
+        SELECT strftime(m.month, '%Y-%m'), coalesce(f.n, 0)
+        FROM months m LEFT JOIN firsts f ON f.month = m.month
+        ORDER BY m.month
+        """
+    ).fetchall()
+    return [(month, int(n)) for month, n in rows]
+
+
+def bar_chart_markdown(rows: list[tuple[str, int]], label: str, width: int = 30) -> str:
+    """A small bar chart as a markdown table (the Dagster UI renders markdown, not images)."""
+    if not rows:
+        return f"No {label} yet."
+    top = max(n for _, n in rows) or 1
+    lines = [f"| month | {label} | |", "|---|---:|---|"]
+    lines += [f"| {key} | {n} | {'█' * round(width * n / top) or ('▏' if n else '')} |" for key, n in rows]
+    return "\n".join(lines)
+
+
 def kpi_markdown(figures: dict) -> str:
     lines = ["| KPI | value |", "|---|---|"]
     lines += [f"| {name} | {'n/a' if value is None else value} |" for name, value in figures.items()]

@@ -43,7 +43,12 @@ def remote_root(url: str, endpoint_url: str | None = None):
 def register_with_duckdb(con) -> None:
     """Let DuckDB read and write `s3://...` through our fsspec filesystems (its own httpfs
     extension would have to be downloaded, which production images often cannot do)."""
+    # DuckDB takes one filesystem per protocol: the store opened last wins (one store per process).
+    by_protocol = {}
     for fs in filesystems(_REMOTE_ROOTS):
+        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+        by_protocol[protocol] = fs
+    for fs in by_protocol.values():
         con.register_filesystem(fs)
 
 

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 
 from uds_pipelines.lib import storage
 
-# Table locations relative to `<UDS_DATA_DIR>/lake`. Multi-file tables are folders of Parquet
+# Table locations relative to the lake (`<UDS_DATA_DIR>/lake`, or `<UDS_LAKE_URL>/lake`). Multi-file tables are folders of Parquet
 # files read with a glob; single-file tables are replaced atomically on every run.
 LANDED_STRIPE = "landed/stripe"
 LANDED_SURVEYS = "landed/surveys"

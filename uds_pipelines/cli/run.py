@@ -2,13 +2,19 @@
 
 It runs the same definitions through Dagster itself, so with the same DAGSTER_HOME its runs show
 in the UI. Exit status is non-zero when any asset or blocking check failed.
+
+By default the run executes in this process, outside the instance's run queue. With `--queue` it
+is submitted to the queue instead (`dagster job launch` against the workspace) and the daemon
+runs it under the queue's concurrency limits; `--wait SECONDS` then follows it to the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 from uds_pipelines.constants import JOB_FULL_RUN
@@ -18,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="uds-run", description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", help="overrides UDS_DATA_DIR")
     parser.add_argument("--job", default=JOB_FULL_RUN, help=f"job to run (default {JOB_FULL_RUN})")
+    parser.add_argument(
+        "--queue", action="store_true", help="submit the run to the instance's run queue for the daemon to execute"
+    )
+    parser.add_argument("--workspace", default="workspace.yaml", help="with --queue: the daemon's workspace file")
+    parser.add_argument("--wait", type=float, help="with --queue: follow the run for up to this many seconds")
     args = parser.parse_args(argv)
     if args.data_dir:
         os.environ["UDS_DATA_DIR"] = args.data_dir
@@ -40,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"uds-run: configuration error: {exc}", file=sys.stderr)
         return 2
+    if args.queue:
+        return _submit_to_queue(args.job, Path(args.workspace), args.wait)
     job = defs().resolve_job_def(args.job)
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False)
@@ -58,6 +71,43 @@ def main(argv: list[str] | None = None) -> int:
     for check in failed_checks:
         print(f"  failed check: {check}", file=sys.stderr)
     return 0 if result.success and not failed else 1
+
+
+FINISHED = ("SUCCESS", "FAILURE", "CANCELED")
+
+
+def _submit_to_queue(job: str, workspace: Path, wait: float | None) -> int:
+    """Queue `job` through the run coordinator; with `wait`, poll it until it finishes."""
+    import dagster as dg
+
+    if not workspace.is_file():
+        print(f"uds-run: --queue needs the daemon's workspace file; {workspace} does not exist", file=sys.stderr)
+        return 2
+    with dg.DagsterInstance.get() as instance:
+        before = {r.run_id for r in instance.get_runs(filters=dg.RunsFilter(job_name=job))}
+        launch = subprocess.run(
+            [str(Path(sys.executable).parent / "dagster"), "job", "launch", "-w", str(workspace), "-j", job],
+            capture_output=True,
+            text=True,
+        )
+        new = [r for r in instance.get_runs(filters=dg.RunsFilter(job_name=job)) if r.run_id not in before]
+        if launch.returncode != 0 or not new:
+            print(f"uds-run: could not queue {job}:\n{launch.stderr[-2000:]}", file=sys.stderr)
+            return 1
+        run_id = new[0].run_id
+        print(f"uds-run: queued run {run_id} ({job})")
+        if wait is None:
+            return 0
+        deadline = time.monotonic() + wait
+        status = new[0].status.value
+        while status not in FINISHED and time.monotonic() < deadline:
+            time.sleep(1.0)
+            status = instance.get_run_by_id(run_id).status.value
+    print(f"uds-run: run {run_id} {status.lower()}")
+    if status not in FINISHED:
+        print(f"uds-run: still {status.lower()} after {wait:.0f} s: is the daemon running?", file=sys.stderr)
+        return 3
+    return 0 if status == "SUCCESS" else 1
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ def test_without_a_daemon_the_run_waits_in_the_queue(env, tmp_path):
 
 
 def test_the_daemon_runs_the_queued_job(env, tmp_path):
+    assert runs(env) == []  # creates the SQLite storage first: two processes creating it at once race
     daemon = subprocess.Popen(
         [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", "workspace.yaml"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,

@@ -45,20 +45,11 @@ def register_with_duckdb(con) -> None:
     extension would have to be downloaded, which production images often cannot do)."""
     # DuckDB takes one filesystem per protocol: the store opened last wins (one store per process).
     by_protocol = {}
-    for fs in filesystems(_REMOTE_ROOTS):
-        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
-        by_protocol[protocol] = fs
+    for root in _REMOTE_ROOTS:
+        protocol = root.fs.protocol if isinstance(root.fs.protocol, str) else root.fs.protocol[0]
+        by_protocol[protocol] = root.fs
     for fs in by_protocol.values():
         con.register_filesystem(fs)
-
-
-def filesystems(paths) -> list:
-    """The fsspec filesystems behind the remote paths among `paths` (deduplicated)."""
-    seen: dict[int, object] = {}
-    for path in paths:
-        if is_remote(path):
-            seen.setdefault(id(path.fs), path.fs)
-    return list(seen.values())
 
 
 def key(path) -> str:

@@ -14,12 +14,15 @@ import sys
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import ensure_generated, fmt_table, link_tree, run_measured  # noqa: E402
 
-from uds_pipelines.lib.identity.guardrails import GuardrailConfig  # noqa: E402
+from uds_pipelines.lib.identity.graph import component_labels, query_arrow  # noqa: E402
+from uds_pipelines.lib.identity.guardrails import GuardrailConfig, blocked_rule_sql  # noqa: E402
 from uds_pipelines.lib.identity.inputs import attributes_sql, resolution_connection  # noqa: E402
 from uds_pipelines.lib.masking import mask_email, mask_phone  # noqa: E402
 
@@ -103,6 +106,48 @@ def metrics(con: duckdb.DuckDBPyConnection, map_sql: str) -> dict[str, float]:
     r = agree / truth if truth else 1.0
     return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
             "true_pairs": truth, "predicted_pairs": pred, "records": matched, "truth_records": total}  # fmt: skip
+
+
+def identifier_ceiling(con: duckdb.DuckDBPyConnection, lake: Path) -> dict[str, int]:
+    """The most any identifier-only resolver can link: true pairs joined by usable shared identifiers.
+
+    An oracle graph whose identifier nodes are per true person (so strangers never merge and no
+    size guardrail is needed), over every identifier the resolver extracted except the values the
+    guardrails block (junk emails, placeholder phones). Its recall bounds deterministic recall.
+    """
+    blocked = blocked_rule_sql(GuardrailConfig())
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE oracle_rec AS
+        SELECT row_number() OVER () - 1 AS rec_ix, t.src, t.rid, t.person_id FROM truth t
+        JOIN rec_deterministic d USING (src, rid);
+        CREATE OR REPLACE TABLE oracle_edges AS
+        WITH usable AS (
+            SELECT r.rec_ix, r.person_id, i.id_type, i.id_value
+            FROM read_parquet('{lake}/identity/identifiers.parquet') i
+            JOIN oracle_rec r ON r.src = i.source AND r.rid = i.record_id
+            WHERE ({blocked}) IS NULL
+        )
+        SELECT rec_ix, dense_rank() OVER (ORDER BY person_id, id_type, id_value) - 1 AS val_ix FROM usable
+        """
+    )
+    edges = query_arrow(con, "SELECT rec_ix, val_ix FROM oracle_edges")
+    # fetchall: a half-read result would block registering the labels below
+    n_rec = con.execute("SELECT count(*) FROM oracle_rec").fetchall()[0][0]
+    n_val = con.execute("SELECT coalesce(max(val_ix) + 1, 0) FROM oracle_edges").fetchall()[0][0]
+    labels = component_labels(
+        edges.column("rec_ix").to_numpy(), edges.column("val_ix").to_numpy(), n_rec, n_val
+    )
+    con.register("oracle_labels", pa.table({"rec_ix": np.arange(n_rec), "label": labels}))
+    linkable, true_pairs = con.execute(
+        """
+        WITH l AS (SELECT r.person_id, o.label FROM oracle_rec r JOIN oracle_labels o USING (rec_ix))
+        SELECT (SELECT sum(n * (n - 1) / 2) FROM (SELECT count(*) AS n FROM l GROUP BY label)),
+               (SELECT sum(n * (n - 1) / 2) FROM (SELECT count(*) AS n FROM l GROUP BY person_id))
+        """
+    ).fetchall()[0]
+    con.unregister("oracle_labels")
+    return {"linkable_pairs": int(linkable or 0), "true_pairs": int(true_pairs or 0)}
 
 
 def tag_table(con: duckdb.DuckDBPyConnection, errors: str, mode: str, limit: int = 12) -> str:
@@ -255,6 +300,12 @@ def main(argv: list[str] | None = None) -> None:
           f"(of {any_f['truth_records']:,} landed in truth)")  # fmt: skip
     print(fmt_table(["matching", "precision", "recall", "F1", "predicted pairs", "true pairs", "wall s",
                      "CPU s", "peak RSS MiB"], rows))  # fmt: skip
+    ceiling = identifier_ceiling(con, lake)
+    bound = ceiling["linkable_pairs"] / ceiling["true_pairs"] if ceiling["true_pairs"] else 1.0
+    agree = found["deterministic"]["recall"] * found["deterministic"]["true_pairs"]
+    print(f"\nidentifier ceiling: {ceiling['linkable_pairs']:,} of {ceiling['true_pairs']:,} true pairs "
+          f"share a chain of usable identifiers (recall bound {bound:.4f}); deterministic links "
+          f"{agree / ceiling['linkable_pairs']:.4f} of them")  # fmt: skip
     prep = [[k, f"{v['seconds']:.1f}", f"{v['cpu_seconds']:.1f}", f"{v['peak_rss_mib']:.0f}"] for k, v in measures.items()
             if k not in MODES]  # fmt: skip
     print("\nPreparation stages:\n" + fmt_table(["stage", "wall s", "CPU s", "peak RSS MiB"], prep))

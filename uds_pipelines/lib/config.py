@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import yaml
+
 from uds_pipelines.lib import storage
+from uds_pipelines.lib.identity.guardrails import GuardrailConfig
 
 DEFAULT_PURPOSES = ("email_marketing", "sms_marketing", "ad_targeting", "analytics")
 MATCHING_MODES = ("deterministic", "probabilistic")
@@ -64,6 +67,7 @@ class Settings:
     duckdb_memory_limit: str = "2GB"
     lake_url: str | None = None
     s3_endpoint_url: str | None = None
+    guardrails_file: Path | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -111,6 +115,7 @@ class Settings:
         endpoint = (env.get("UDS_S3_ENDPOINT_URL") or "").strip() or None
         if endpoint and not endpoint.startswith(("http://", "https://")):
             raise ConfigError(f"UDS_S3_ENDPOINT_URL={endpoint!r} must be an http(s) URL")
+        guardrails_file = _guardrails_file(env.get("UDS_IDENTITY_GUARDRAILS"))
         return cls(
             data_dir=data_dir,
             webhook_secrets=_split_secrets(env.get("UDS_STRIPE_WEBHOOK_SECRET")),
@@ -128,6 +133,7 @@ class Settings:
             duckdb_memory_limit=memory_limit,
             lake_url=lake_url,
             s3_endpoint_url=endpoint,
+            guardrails_file=guardrails_file,
         )
 
     # --- resolved paths -------------------------------------------------------------------
@@ -157,6 +163,10 @@ class Settings:
 
     def inbox(self, source: str) -> Path:
         return self.inbox_dir / source
+
+    def guardrails(self) -> GuardrailConfig:
+        """The identity guardrails: `UDS_IDENTITY_GUARDRAILS` over the defaults."""
+        return GuardrailConfig.from_yaml(self.guardrails_file) if self.guardrails_file else GuardrailConfig()
 
     def as_of(self) -> datetime:
         """`UDS_AS_OF` when set, else the wall clock (UTC)."""
@@ -195,6 +205,18 @@ def check_storage_url(url: str, variable: str) -> None:
             f"{variable}={url!r} must be an object-storage URL such as s3://bucket/prefix "
             f"(schemes: {', '.join(storage.SUPPORTED_SCHEMES)})"
         )
+
+
+def _guardrails_file(value: str | None) -> Path | None:
+    """`UDS_IDENTITY_GUARDRAILS`: a YAML file of guardrail settings, loaded now so typos fail at start."""
+    if not value:
+        return None
+    path = _existing_file({"UDS_IDENTITY_GUARDRAILS": value}, "UDS_IDENTITY_GUARDRAILS", Path())
+    try:
+        GuardrailConfig.from_yaml(path)
+    except (ValueError, TypeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"UDS_IDENTITY_GUARDRAILS={value!r}: {exc}") from exc
+    return path
 
 
 def _existing_file(env, variable: str, default: Path) -> Path:

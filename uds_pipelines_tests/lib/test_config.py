@@ -57,3 +57,27 @@ def test_suppression_key_is_made_once_and_kept_private(tmp_path):
     assert (tmp_path / ".uds_key").stat().st_mode & 0o077 == 0
     explicit = Settings.from_env({"UDS_DATA_DIR": str(tmp_path), "UDS_SUPPRESSION_KEY": "k3y"})
     assert explicit.suppression_key() == b"k3y"
+
+
+def test_guardrails_file_overrides_the_defaults(tmp_path):
+    assert Settings.from_env({"UDS_DATA_DIR": str(tmp_path)}).guardrails().max_records_per_value == 50
+    path = tmp_path / "guardrails.yaml"
+    path.write_text("blocked_values:\n  email: [info@shop.example]\nwarn_component_records: 40\n")
+    settings = Settings.from_env({"UDS_DATA_DIR": str(tmp_path), "UDS_IDENTITY_GUARDRAILS": str(path)})
+    config = settings.guardrails()
+    assert config.blocked_values["email"] == ("info@shop.example",)
+    assert config.blocked_values["phone"] == ()  # types not named keep their defaults
+    assert config.warn_component_records == 40 and config.max_records_per_value == 50
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["max_records_per_value: 1\n", "max_record_per_value: 10\n", "blocked_values: [oops\n", "- a list\n"],
+)
+def test_bad_guardrails_file_fails_at_start_naming_the_variable(content, tmp_path):
+    path = tmp_path / "guardrails.yaml"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match="UDS_IDENTITY_GUARDRAILS"):
+        Settings.from_env({"UDS_DATA_DIR": str(tmp_path), "UDS_IDENTITY_GUARDRAILS": str(path)})
+    with pytest.raises(ConfigError, match="UDS_IDENTITY_GUARDRAILS"):
+        Settings.from_env({"UDS_DATA_DIR": str(tmp_path), "UDS_IDENTITY_GUARDRAILS": str(tmp_path / "none.yaml")})

@@ -6,8 +6,6 @@ from uds_pipelines import constants as c
 from uds_pipelines.defs.resources import UdsSettingsResource
 from uds_pipelines.lib.identity.stage import build_inputs, resolve
 
-COMPONENT_WARN_RECORDS = 25
-
 
 @dg.asset(
     group_name=c.GROUP_IDENTITY,
@@ -23,6 +21,10 @@ def identity_inputs(context: dg.AssetExecutionContext, uds: UdsSettingsResource)
             "dagster/row_count": stage.person_records,
             "identifiers": stage.identifiers,
             "identifiers_by_type": dg.MetadataValue.md(stage.by_type.to_markdown(index=False)),
+            "rejected_identifiers": int(stage.rejected["records"].sum()) if len(stage.rejected) else 0,
+            "rejected_by_reason": dg.MetadataValue.md(
+                stage.rejected.to_markdown(index=False) if len(stage.rejected) else "none"
+            ),
         }
     )
 
@@ -53,6 +55,7 @@ def identity_map(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
                 report.to_markdown(index=False) if len(report) else "nothing cut"
             ),
             "timings_seconds": dg.MetadataValue.json(stage.stats.get("seconds", {})),
+            **_probabilistic_metadata(stage.stats),
         }
     )
     yield dg.AssetCheckResult(
@@ -60,13 +63,36 @@ def identity_map(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
         passed=stage.records_without_customer == 0,
         metadata={"records_without_customer": stage.records_without_customer},
     )
-    oversized = biggest[biggest["records"] > COMPONENT_WARN_RECORDS]
+    oversized = stage.oversized_components
     yield dg.AssetCheckResult(
         check_name=c.CHECK_COMPONENT_SIZE,
         passed=oversized.empty,
         severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            f"{len(oversized)} customer(s) hold more than {stage.warn_component_records} records; "
+            "the identifier most of their records share is the likely junk value to block"
+            if len(oversized)
+            else None
+        ),
         metadata={
-            "threshold_records": COMPONENT_WARN_RECORDS,
+            "threshold_records": stage.warn_component_records,
+            "oversized_components": dg.MetadataValue.md(
+                oversized.to_markdown(index=False) if len(oversized) else "none"
+            ),
             "largest_components": dg.MetadataValue.md(biggest.to_markdown(index=False)),
         },
     )
+
+
+def _probabilistic_metadata(stats: dict) -> dict:
+    """Which model scored the fuzzy matches and how many links it made or had cut (empty when off)."""
+    if stats.get("matching") != "probabilistic":
+        return {}
+    meta = {
+        "probabilistic_model": str(stats.get("probabilistic_model", "")),
+        "probabilistic_links": int(stats.get("probabilistic_links", 0)),
+        "probabilistic_links_cut": int(stats.get("probabilistic_links_cut", 0)),
+    }
+    if stats.get("probabilistic_training_error"):
+        meta["probabilistic_training_error"] = str(stats["probabilistic_training_error"])
+    return meta

@@ -48,6 +48,8 @@ class GuardrailConfig:
     type_priority: tuple[str, ...] = DEFAULT_PRIORITY
     max_rounds: int = 10
     match_threshold: float = 0.99
+    # Not a cut: the size above which the identity_map warning check names a component.
+    warn_component_records: int = 25
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> GuardrailConfig:
@@ -74,7 +76,7 @@ class GuardrailConfig:
         for key in ("block_placeholder_phones",):
             if key in data:
                 kwargs[key] = bool(data[key])
-        for key in ("max_records_per_value", "max_rounds"):
+        for key in ("max_records_per_value", "max_rounds", "warn_component_records"):
             if key in data:
                 kwargs[key] = int(data[key])
         if "match_threshold" in data:
@@ -95,6 +97,8 @@ class GuardrailConfig:
             raise ValueError("max_records_per_value must be >= 2 (a value on one record links nothing)")
         if any(v < 1 for v in self.max_values_per_type.values()):
             raise ValueError("max_values_per_type limits must be >= 1")
+        if self.warn_component_records < 2:
+            raise ValueError("warn_component_records must be >= 2")
         if not 0.0 < self.match_threshold <= 1.0:
             raise ValueError("match_threshold must be in (0, 1]")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 
 from uds_pipelines.lib import lake
+from uds_pipelines.lib.identity.rejections import write_rejected_identifiers
 from uds_pipelines.lib.normalize.duckdb_udfs import register_duckdb_udfs
 from uds_pipelines.lib.profiles.sources import identifiers_sql, person_attributes_sql, person_records_sql
 
@@ -22,14 +23,16 @@ def resolution_connection(default_region: str, memory_limit: str = "2GB") -> duc
 def build_identity_inputs(
     con: duckdb.DuckDBPyConnection, lake_dir: Path, default_region: str
 ) -> dict[str, int]:
-    """Write `person_records` (raw attributes per source record) and normalized `identifiers`."""
+    """Write `person_records` (raw attributes per source record), normalized `identifiers` and the
+    emails and phones the normalizers refused (`rejected_identifiers`, with the reason)."""
     records = lake_dir / PERSON_RECORDS
     n_records = lake.copy_query_to_parquet(con, person_records_sql(lake_dir), records)
     records_sql = lake.read_table_sql(records, {"source": "VARCHAR", "record_id": "VARCHAR"})
     n_ids = lake.copy_query_to_parquet(
         con, identifiers_sql(records_sql, default_region), lake_dir / IDENTIFIERS
     )
-    return {"person_records": n_records, "identifiers": n_ids}
+    n_rejected = write_rejected_identifiers(con, records_sql, lake_dir, default_region)
+    return {"person_records": n_records, "identifiers": n_ids, "rejected_identifiers": n_rejected}
 
 
 def attributes_sql(lake_dir: Path) -> str:

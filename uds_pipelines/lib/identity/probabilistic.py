@@ -31,6 +31,11 @@ POSTCODE_M, POSTCODE_U = [0.9, 0.1], [0.001, 0.999]
 CITY_M, CITY_U = [0.9, 0.1], [0.02, 0.98]
 ADDRESS_M, ADDRESS_U = [0.85, 0.05, 0.1], [0.0005, 0.0002, 0.9993]
 # Same house numbers (every digit run, in order) and a Jaro-Winkler of at least 0.9 on the key.
+# Below this many named records EM has too few matching pairs to estimate m: on a 3-record test
+# it drove every m towards u and found no match at all, so small inputs keep the fixed values.
+MIN_RECORDS_TO_TRAIN = 5_000
+MODEL_FIXED = "fixed weights"
+MODEL_TRAINED = "trained (u: random sampling, m: EM)"
 SAME_NUMBERS_CLOSE_STREET = (
     "regexp_extract_all(address_line1_l, '[0-9]+') = regexp_extract_all(address_line1_r, '[0-9]+') "
     "AND jaro_winkler_similarity(address_line1_l, address_line1_r) >= 0.9"
@@ -107,13 +112,16 @@ def probabilistic_pairs(
     threshold: float,
     train: bool = False,
     table: str = "_idr_prob_pairs",
+    report: dict | None = None,
 ) -> int:
     """Create `table(rec_l, rec_r, match_probability)`: Splink matches >= `threshold` between records
     of different deterministic components (`_idr_records`, `_idr_comp` must exist). Returns the count.
 
     `train=True` re-estimates u by random sampling and m by EM on two blocking rules, starting from
-    the fixed values; worth it only on large inputs.
+    the fixed values, when there are at least `MIN_RECORDS_TO_TRAIN` named records; `report` (if
+    given) gets `model` (which weights scored the pairs) and `scored_records`.
     """
+    report = report if report is not None else {}
     libraries, DuckDBAPI, Linker, SettingsCreator, block_on = _import_splink()  # noqa: N806
     attrs = query_arrow(
         con,
@@ -133,6 +141,7 @@ def probabilistic_pairs(
         """,
     )
     empty = f"CREATE OR REPLACE TEMP TABLE {table} (rec_l BIGINT, rec_r BIGINT, match_probability DOUBLE)"
+    report.update(model=MODEL_FIXED, scored_records=attrs.num_rows)
     if attrs.num_rows < 2:
         con.execute(empty)
         return 0
@@ -141,11 +150,22 @@ def probabilistic_pairs(
     try:
         db_api = DuckDBAPI(connection=splink_con)
         frame = db_api.register(attrs, table_name="uds_person_attributes")
-        linker = Linker(frame, _settings(libraries, SettingsCreator, block_on), log_level=logging.WARNING)
-        if train:
-            linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
-            for rule in (block_on("date_of_birth"), block_on("postcode")):
-                linker.training.estimate_parameters_using_expectation_maximisation(rule)
+
+        def new_linker():
+            return Linker(frame, _settings(libraries, SettingsCreator, block_on), log_level=logging.WARNING)
+
+        linker = new_linker()
+        if train and attrs.num_rows >= MIN_RECORDS_TO_TRAIN:
+            try:
+                linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
+                for rule in (block_on("date_of_birth"), block_on("postcode")):
+                    linker.training.estimate_parameters_using_expectation_maximisation(rule)
+                report["model"] = MODEL_TRAINED
+            # Splink raises several types when EM cannot run (e.g. no pair shares a birth date);
+            # matching then goes on with the fixed weights rather than failing the whole run.
+            except Exception as exc:  # noqa: BLE001
+                report["training_error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+                linker = new_linker()
         predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
         pairs = query_arrow(
             splink_con,

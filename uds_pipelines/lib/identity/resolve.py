@@ -26,6 +26,7 @@ OUTPUT_TABLES = {
     "identity_changes": "_idr_changes",
     "guardrail_report": "_idr_guardrail_report",
     "identity_links": "_idr_identity_links",
+    "match_links": "_idr_match_links",
 }
 OUTPUT_FILES = {name: f"{name}.parquet" for name in OUTPUT_TABLES}
 
@@ -88,9 +89,12 @@ def resolve_identities(
             raise ValueError("matching='probabilistic' needs person_attributes_sql")
         from uds_pipelines.lib.identity.probabilistic import probabilistic_pairs
 
+        model: dict[str, Any] = {}
         probabilistic_pairs(
-            con, person_attributes_sql, threshold=config.match_threshold, train=train_probabilistic
-        )
+            con, person_attributes_sql, threshold=config.match_threshold, train=train_probabilistic,
+            report=model,
+        )  # fmt: skip
+        stats.update({f"probabilistic_{k}": v for k, v in model.items()})
         stats["probabilistic_links"] = linking.add_record_pairs(con, "_idr_prob_pairs")
         linking.compute_components(con)
         lap("probabilistic")
@@ -138,6 +142,7 @@ def _build_map_and_links(con: duckdb.DuckDBPyConnection) -> None:
         if has_pairs
         else "NULL::DOUBLE"
     )
+    _build_match_links(con, bool(has_pairs))
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW _idr_identity_links AS
@@ -146,6 +151,36 @@ def _build_map_and_links(con: duckdb.DuckDBPyConnection) -> None:
         FROM _idr_obs o JOIN _idr_values v USING (val_id)
         JOIN _idr_records r USING (rec_idx) JOIN _idr_rec_customer rc USING (rec_idx)
         WHERE v.rule IS NULL AND v.n_records >= 2
+        """
+    )
+
+
+def _build_match_links(con: duckdb.DuckDBPyConnection, has_pairs: bool) -> None:
+    """`_idr_match_links`: every probabilistic match with its probability and whether it was followed.
+
+    Record ids only (no attribute values), so it is written on every run; empty when matching is
+    deterministic, which also replaces the links of an earlier probabilistic run.
+    """
+    if not has_pairs:
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _idr_match_links (
+                source_l VARCHAR, record_id_l VARCHAR, source_r VARCHAR, record_id_r VARCHAR,
+                match_probability DOUBLE, followed BOOLEAN, cut_by VARCHAR,
+                customer_id_l VARCHAR, customer_id_r VARCHAR)
+            """
+        )
+        return
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _idr_match_links AS
+        SELECT l.source AS source_l, l.record_id AS record_id_l, r.source AS source_r, r.record_id AS record_id_r,
+               p.match_probability, v.rule IS NULL AS followed, v.rule AS cut_by,
+               cl.customer_id AS customer_id_l, cr.customer_id AS customer_id_r
+        FROM _idr_pairs p JOIN _idr_values v USING (val_id)
+        JOIN _idr_records l ON l.rec_idx = p.rec_l JOIN _idr_records r ON r.rec_idx = p.rec_r
+        JOIN _idr_rec_customer cl ON cl.rec_idx = p.rec_l JOIN _idr_rec_customer cr ON cr.rec_idx = p.rec_r
+        ORDER BY source_l, record_id_l, source_r, record_id_r
         """
     )
 
@@ -159,7 +194,8 @@ def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                (SELECT count(*) FROM _idr_changes WHERE change = 'split'),
                (SELECT count(*) FROM _idr_registry WHERE status = 'retired'),
                (SELECT count(*) FROM _idr_guardrail_report),
-               (SELECT coalesce(sum(links_cut), 0) FROM _idr_guardrail_report)
+               (SELECT coalesce(sum(links_cut), 0) FROM _idr_guardrail_report),
+               (SELECT count(*) FROM _idr_match_links WHERE NOT followed)
         """
     ).fetchall()[0]
     keys = (
@@ -170,6 +206,7 @@ def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "retired_total",
         "guardrail_values",
         "guardrail_links_cut",
+        "probabilistic_links_cut",
     )
     return dict(zip(keys, (int(v) for v in row), strict=True))
 

@@ -9,14 +9,15 @@ import pandas as pd
 
 from uds_pipelines.lib import lake
 from uds_pipelines.lib.config import Settings
-from uds_pipelines.lib.identity.guardrails import GuardrailConfig
+from uds_pipelines.lib.identity.guardrails import GuardrailConfig, mask_identifier
 from uds_pipelines.lib.identity.inputs import (
     IDENTIFIERS,
     attributes_sql,
     build_identity_inputs,
     resolution_connection,
 )
-from uds_pipelines.lib.identity.resolve import resolve_identities, write_outputs
+from uds_pipelines.lib.identity.rejections import rejection_summary
+from uds_pipelines.lib.identity.resolve import ResolutionResult, resolve_identities, write_outputs
 
 IDENTITY_DIR = "identity"
 IDENTIFIER_COLUMNS = {"source": "VARCHAR", "record_id": "VARCHAR", "id_type": "VARCHAR", "id_value": "VARCHAR",
@@ -28,6 +29,7 @@ class IdentityInputsStage:
     person_records: int
     identifiers: int
     by_type: pd.DataFrame
+    rejected: pd.DataFrame  # id_type, reason, records (no values)
 
 
 @dataclass
@@ -36,6 +38,8 @@ class ResolutionStage:
     records_without_customer: int
     largest_components: pd.DataFrame  # customer_id, records (ids are random, not personal data)
     guardrail_report: pd.DataFrame  # values masked
+    oversized_components: pd.DataFrame  # customer_id, records, and the value holding most of them, masked
+    warn_component_records: int
 
 
 def build_inputs(settings: Settings) -> IdentityInputsStage:
@@ -46,13 +50,16 @@ def build_inputs(settings: Settings) -> IdentityInputsStage:
         by_type = con.execute(
             f"SELECT id_type, count(*) AS n FROM read_parquet('{settings.lake_dir / IDENTIFIERS}') GROUP BY 1 ORDER BY 1"
         ).df()
+        rejected = rejection_summary(con, settings.lake_dir)
     finally:
         con.close()
-    return IdentityInputsStage(counts["person_records"], counts["identifiers"], by_type)
+    return IdentityInputsStage(counts["person_records"], counts["identifiers"], by_type, rejected)
 
 
 def resolve(settings: Settings, run_id: str, guardrails: GuardrailConfig | None = None) -> ResolutionStage:
-    """Resolve identifiers into people with stable ids; writes identity_map, registry, changes, report."""
+    """Resolve identifiers into people with stable ids; writes identity_map, registry, changes, report
+    and the probabilistic match links. Guardrails: `guardrails`, else `UDS_IDENTITY_GUARDRAILS`."""
+    config = guardrails or settings.guardrails()
     out = settings.lake_dir / IDENTITY_DIR
     con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
     try:
@@ -63,7 +70,7 @@ def resolve(settings: Settings, run_id: str, guardrails: GuardrailConfig | None 
             identifiers,
             previous_map_path=_existing(out / "identity_map.parquet"),
             previous_registry_path=_existing(out / "customer_registry.parquet"),
-            config=guardrails or GuardrailConfig(),
+            config=config,
             run_id=run_id,
             now=settings.as_of(),
             matching=settings.matching,
@@ -84,9 +91,37 @@ def resolve(settings: Settings, run_id: str, guardrails: GuardrailConfig | None 
             "SELECT rule, id_type, id_value_masked, records_affected, links_cut "
             f"FROM {result.tables['guardrail_report']} ORDER BY records_affected DESC LIMIT 20"
         ).df()
+        oversized = oversized_components(con, result, config.warn_component_records)
     finally:
         con.close()
-    return ResolutionStage(result.stats, int(unmapped), biggest, report)
+    return ResolutionStage(result.stats, int(unmapped), biggest, report, oversized, config.warn_component_records)
+
+
+def oversized_components(con, result: ResolutionResult, threshold: int, limit: int = 10) -> pd.DataFrame:
+    """Components above `threshold` records, each with the shared value most of its records hold
+    (masked): the likely junk identifier the guardrails did not catch."""
+    frame = con.execute(
+        f"""
+        WITH big AS (
+            SELECT customer_id, count(*) AS records FROM {result.tables["identity_map"]}
+            GROUP BY 1 HAVING count(*) > {int(threshold)}
+        ),
+        glue AS (
+            SELECT l.customer_id, l.id_type, l.id_value, count(*) AS holders
+            FROM {result.tables["identity_links"]} l SEMI JOIN big USING (customer_id)
+            WHERE l.id_type NOT IN ('record', 'probabilistic') GROUP BY 1, 2, 3
+            QUALIFY row_number() OVER (PARTITION BY l.customer_id ORDER BY count(*) DESC, l.id_type, l.id_value) = 1
+        )
+        SELECT big.customer_id, big.records, glue.id_type AS top_identifier_type,
+               glue.id_value AS top_identifier, glue.holders AS records_holding_it
+        FROM big LEFT JOIN glue USING (customer_id) ORDER BY big.records DESC, big.customer_id LIMIT {int(limit)}
+        """
+    ).df()
+    frame["top_identifier"] = [
+        mask_identifier(t, v) if isinstance(v, str) else None
+        for t, v in zip(frame["top_identifier_type"], frame["top_identifier"], strict=True)
+    ]
+    return frame
 
 
 def _existing(path):

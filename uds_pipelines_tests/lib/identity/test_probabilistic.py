@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from uds_pipelines.lib.identity import GuardrailConfig, resolve_identities
-from uds_pipelines.lib.identity.probabilistic import ProbabilisticMatchingUnavailable
+from uds_pipelines.lib.identity.probabilistic import MODEL_FIXED, ProbabilisticMatchingUnavailable
 from uds_pipelines_tests.lib.identity.helpers import T0, identifiers_frame
 
 RECORDS = {
@@ -168,3 +168,55 @@ def test_same_name_and_street_but_other_house_number_or_no_name_do_not_match() -
     )
     assert len({ids["d1"], ids["d2"], ids["e1"]}) == 3
     assert ids["e1"] != ids["e2"]
+
+
+def _resolve_with_links(train: bool, config: GuardrailConfig | None = None, records: dict | None = None):
+    con = duckdb.connect()
+    con.register("ids", identifiers_frame(records or RECORDS))
+    con.register("attrs", pd.DataFrame(ATTRIBUTES, columns=COLUMNS))
+    result = resolve_identities(
+        con, "SELECT * FROM ids", previous_map_path=None, previous_registry_path=None,
+        config=config or GuardrailConfig(), run_id="r1", now=T0, matching="probabilistic",
+        person_attributes_sql="SELECT * FROM attrs", train_probabilistic=train,
+    )  # fmt: skip
+    return result.arrow(con, "match_links").to_pandas(), result.stats
+
+
+def test_small_inputs_keep_the_fixed_weights_when_training_is_asked_for() -> None:
+    # EM on a handful of records drives m towards u and matches nothing; the pipeline always asks
+    # for training, so small inputs must still link the look-alike pair.
+    links, stats = _resolve_with_links(train=True)
+    assert stats["probabilistic_model"] == MODEL_FIXED
+    assert stats["probabilistic_scored_records"] == 4
+    assert stats["probabilistic_links"] == 1
+    assert len(links) == 1
+
+
+def test_match_links_carry_probability_and_whether_followed() -> None:
+    links, stats = _resolve_with_links(train=False)
+    row = links.iloc[0]
+    assert {(row.source_l, row.record_id_l), (row.source_r, row.record_id_r)} == {("form", "p1"), ("survey", "p2")}
+    assert row.match_probability >= 0.99 and bool(row.followed) and pd.isna(row.cut_by)
+    assert row.customer_id_l == row.customer_id_r
+    assert stats["probabilistic_links_cut"] == 0
+
+    records = {
+        **RECORDS,
+        ("form", "p1"): [("email", f"p1-{i}@mail.io") for i in range(3)],
+        ("survey", "p2"): [("email", f"p2-{i}@mail.io") for i in range(3)],
+    }
+    cut, stats = _resolve_with_links(False, GuardrailConfig.from_dict({"max_values_per_type": {"email": 4}}), records)
+    assert len(cut) == 1 and not bool(cut.iloc[0].followed) and cut.iloc[0].cut_by == "per_type_limit"
+    assert cut.iloc[0].customer_id_l != cut.iloc[0].customer_id_r
+    assert stats["probabilistic_links_cut"] == 1
+
+
+def test_match_links_are_empty_in_deterministic_mode() -> None:
+    con = duckdb.connect()
+    con.register("ids", identifiers_frame(RECORDS))
+    result = resolve_identities(
+        con, "SELECT * FROM ids", previous_map_path=None, previous_registry_path=None,
+        config=GuardrailConfig(), run_id="r1", now=T0,
+    )  # fmt: skip
+    links = result.arrow(con, "match_links")
+    assert links.num_rows == 0 and "match_probability" in links.column_names

@@ -15,6 +15,8 @@ SEP = "\x1f"
 EQUALITY_COLUMNS = {
     "customer_id": "cust",
     "other_customer_id": "cust",
+    "customer_id_l": "cust",  # identity/match_links: both ends of a probabilistic match
+    "customer_id_r": "cust",
     "merged_into": "cust",
     "customer_ref": "stripe",
     "object_id": "stripe",

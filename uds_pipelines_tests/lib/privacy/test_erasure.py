@@ -180,3 +180,21 @@ def test_rows_are_removed_batch_by_batch_keeping_schema_and_order(tmp_path, monk
     assert kept.dtypes.equals(dtypes)
     everything = rewrite.remove_rows(path, np.arange(993))
     assert everything.deleted and not path.exists()
+
+
+def test_erasure_reaches_probabilistic_match_links_by_either_end(tmp_path):
+    lk = build_lake(tmp_path)
+    links = pd.DataFrame(
+        {
+            "source_l": ["form", "form"], "record_id_l": ["sub-x-1", "sub-y-1"],
+            "source_r": ["survey", "survey"], "record_id_r": ["R_x1", "R_y1"],
+            "match_probability": [0.999, 0.995], "followed": [True, True], "cut_by": [None, None],
+            "customer_id_l": ["uds_other", BOB_CID], "customer_id_r": [JANE_CID, BOB_CID],
+        }
+    )  # fmt: skip
+    path = lk.lake_dir / "identity" / "match_links.parquet"
+    lake.write_parquet_atomic(links, path)
+    con = lake.duckdb_connection()
+    subjects = resolve(con, lk.lake_dir, [request("req-e1", email="jane.doe@gmail.com")])
+    erase_subjects(lk.lake_dir, lk.exports_dir, subjects, warehouse_url=lk.warehouse_url, run_id="r", con=con)
+    assert pd.read_parquet(path)["customer_id_l"].tolist() == [BOB_CID]

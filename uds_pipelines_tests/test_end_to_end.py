@@ -201,6 +201,23 @@ def test_customer_ids_are_stable_across_runs(pipeline):
     assert before.equals(after.loc[before.index])
 
 
+def test_identity_change_log_and_side_tables(pipeline):
+    identity = pipeline["data"] / "lake/identity"
+    changes = pd.read_parquet(identity / "identity_changes.parquet")
+    first_run = changes[changes["run_id"] == pipeline["first"].run_id]
+    assert set(first_run["change"]) == {"new"}
+    assert set(first_run["customer_id"]) == set(pipeline["map_after_first"]["customer_id"])
+    # erasure in a later run takes records away: logged with that run, never under the first
+    later = changes[changes["run_id"] != pipeline["first"].run_id]
+    assert set(later["run_id"]) <= {pipeline["second"].run_id, pipeline["third"].run_id}
+    # refused phones and emails are kept with their reason, never their value
+    rejected = pd.read_parquet(identity / "rejected_identifiers.parquet")
+    assert list(rejected.columns) == ["source", "record_id", "id_type", "reason"]
+    assert "placeholder number" in set(rejected["reason"])  # the generator's shared junk phones
+    assert (identity / "match_links.parquet").exists()  # empty: matching is deterministic here
+    assert pd.read_parquet(identity / "match_links.parquet").empty
+
+
 def test_profiles_contract_columns_and_unique_ids(pipeline):
     profiles = pd.read_parquet(pipeline["data"] / "lake/profiles/customer_profiles.parquet")
     contract = ["customer_id", "email", "phone", "first_name", "last_name", "country", "first_seen_at",

@@ -1,4 +1,4 @@
-"""The identity change log (new / merge / split) and the customer registry after a run."""
+"""The identity change log (new / merge / split / revive) and the customer registry after a run."""
 
 from __future__ import annotations
 
@@ -19,24 +19,36 @@ CHANGE_COLUMNS = {
 def build_changes(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) -> None:
     """Create `_idr_changes` from the claims made by `stable_ids.assign_ids`.
 
-    - merge: `customer_id` survived and absorbed `other_customer_id` (`records` of its records);
+    - merge: `customer_id` survived and absorbed `other_customer_id` (`records` of its records); also
+      logged when an id merged earlier now follows a different survivor (its records split away from
+      the one it was merged into), but not when it only follows its survivor into another merge;
     - split: `records` of `customer_id`'s records now belong to `other_customer_id`;
+    - revive: a merged id is active again, holding `records` records split off from
+      `other_customer_id` (the id it had been merged into; that move is also a split row);
     - new: a person made only of records never seen before.
     A component of split-off records that gets a fresh id is logged as a split, not also as new.
     """
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _idr_changes AS
-        WITH sizes AS (SELECT comp, count(*) AS n FROM _idr_comp GROUP BY comp)
+        WITH sizes AS (SELECT comp, count(*) AS n FROM _idr_comp GROUP BY comp),
+        outcome AS (
+            SELECT c.*, s.customer_id AS survivor FROM _idr_claims c JOIN _idr_survivors s USING (comp)
+        )
         SELECT $run_id AS run_id, $now::TIMESTAMPTZ AS changed_at, 'merge' AS change,
-               s.customer_id, c.prev_id AS other_customer_id, c.n::BIGINT AS records
-        FROM _idr_claims c JOIN _idr_survivors s USING (comp)
-        WHERE c.prev_id <> s.customer_id
+               c.survivor AS customer_id, c.prev_id AS other_customer_id, c.n::BIGINT AS records
+        FROM outcome c LEFT JOIN outcome t ON t.prev_id = c.prev_target
+        WHERE c.prev_id <> c.survivor
+          AND (c.was_live OR t.survivor IS DISTINCT FROM c.survivor)
         UNION ALL
         SELECT $run_id, $now::TIMESTAMPTZ, 'split', o.prev_id, ci.customer_id, o.n::BIGINT
         FROM _idr_overlap o
         JOIN _idr_claims c ON c.prev_id = o.prev_id AND c.comp <> o.comp
         JOIN _idr_comp_ids ci ON ci.comp = o.comp
+        UNION ALL
+        SELECT $run_id, $now::TIMESTAMPTZ, 'revive', c.survivor, c.prev_target, sizes.n::BIGINT
+        FROM outcome c JOIN sizes USING (comp)
+        WHERE c.prev_id = c.survivor AND NOT c.was_live
         UNION ALL
         SELECT $run_id, $now::TIMESTAMPTZ, 'new', ci.customer_id, NULL, sizes.n::BIGINT
         FROM _idr_comp_ids ci JOIN sizes USING (comp)
@@ -49,7 +61,8 @@ def build_changes(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) ->
 def build_registry(con: duckdb.DuckDBPyConnection, prev_registry_sql: str, now: datetime) -> None:
     """Create `_idr_registry`: every id ever issued with its status now.
 
-    `active` ids hold records; `merged` ids point (`merged_into`) at the id that absorbed them, with
+    `active` ids hold records (a merged id whose records split off again is active again, with
+    `merged_into` cleared); `merged` ids point (`merged_into`) at the id that absorbed them, with
     older merge chains shortened by one step each run so they always end at a live id; `retired` ids
     lost all their records (erasure). `status_changed_at` moves only when status or target change.
     """

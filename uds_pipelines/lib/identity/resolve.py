@@ -130,8 +130,8 @@ def _build_map_and_links(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE _idr_rec_customer AS
         SELECT c.rec_idx, i.customer_id FROM _idr_comp c JOIN _idr_comp_ids i USING (comp);
         CREATE OR REPLACE TEMP TABLE _idr_identity_map AS
-        SELECT r.source, r.record_id, rc.customer_id
-        FROM _idr_records r JOIN _idr_rec_customer rc USING (rec_idx);
+        SELECT r.source, r.record_id, rc.customer_id, o.origin_customer_id
+        FROM _idr_records r JOIN _idr_rec_customer rc USING (rec_idx) JOIN _idr_rec_origin o USING (rec_idx);
         """
     )
     has_pairs = con.execute(

@@ -1,4 +1,4 @@
-"""Stable customer ids: carry ids over from the previous run, oldest id wins a merge, biggest part keeps a split."""
+"""Stable customer ids: carried over run to run, oldest id wins a merge, a split gives merged ids back."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ import pyarrow as pa
 ID_PREFIX = "uds_"
 ID_HEX_CHARS = 20
 
-MAP_COLUMNS = {"source": "VARCHAR", "record_id": "VARCHAR", "customer_id": "VARCHAR"}
+# The public contract is (source, record_id, customer_id); the origin id is the id a record first
+# received, kept while that id lives on in its person (see `assign_ids`).
+ORIGIN_COLUMN = "origin_customer_id"
+MAP_COLUMNS = {
+    "source": "VARCHAR",
+    "record_id": "VARCHAR",
+    "customer_id": "VARCHAR",
+    ORIGIN_COLUMN: "VARCHAR",
+}
 REGISTRY_COLUMNS = {
     "customer_id": "VARCHAR",
     "created_at": "TIMESTAMP WITH TIME ZONE",
@@ -34,11 +42,17 @@ def new_customer_ids(count: int) -> pa.Array:
 def assign_ids(
     con: duckdb.DuckDBPyConnection, prev_map_sql: str, prev_registry_sql: str, now: datetime
 ) -> None:
-    """From `_idr_records` and `_idr_comp`, create `_idr_overlap`, `_idr_claims` and `_idr_comp_ids`.
+    """From `_idr_records` and `_idr_comp`, create `_idr_overlap`, `_idr_claims`, `_idr_survivors`,
+    `_idr_comp_ids` and `_idr_rec_origin`.
 
-    A previous id claims the component holding most of its records (tie: the component with the
-    smallest (source, record_id) of its records). A component claimed by
-    several ids keeps the oldest (registry created_at, tie: smallest id); unclaimed components get new ids.
+    Every record remembers its origin id (`ORIGIN_COLUMN` of the map; the customer_id for maps
+    written before it existed): the id it first received, kept while that id lives on in its person,
+    either as the person's id or merged into it. Each previous id with records in this run claims one
+    component: the one holding most records of that origin (tie: smallest (source, record_id)); an id
+    none of whose origin records are left claims the component holding most records it carried. A
+    component claimed by several ids keeps the oldest (registry created_at, then ids that were live,
+    then smallest id): merged ids whose records split off get their id back; unclaimed components get
+    new ids.
     """
     con.execute(
         f"""
@@ -47,30 +61,55 @@ def assign_ids(
         FROM ({prev_registry_sql}) WHERE customer_id IS NOT NULL GROUP BY customer_id
         """
     )
+    prev_map = _prev_map_sql(con, prev_map_sql)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _idr_prev_ids AS
-        SELECT DISTINCT customer_id FROM ({prev_map_sql}) WHERE customer_id IS NOT NULL
+        SELECT DISTINCT customer_id
+        FROM (SELECT unnest([customer_id, origin_id]) AS customer_id FROM ({prev_map}))
+        WHERE customer_id IS NOT NULL
         """
     )
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _idr_overlap AS
-        SELECT c.comp, p.customer_id AS prev_id, count(*) AS n, min(r.source || chr(31) || r.record_id) AS min_rec
+        CREATE OR REPLACE TEMP TABLE _idr_prev_rec AS
+        SELECT c.comp, p.customer_id AS prev_id, p.origin_id, r.source || chr(31) || r.record_id AS rec_key,
+               r.rec_idx
         FROM _idr_records r
-        JOIN (SELECT DISTINCT source, record_id, customer_id FROM ({prev_map_sql})
-              WHERE customer_id IS NOT NULL) p
+        JOIN (SELECT source, record_id, min(customer_id) AS customer_id,
+                     arg_min(origin_id, customer_id) AS origin_id
+              FROM ({prev_map}) WHERE customer_id IS NOT NULL GROUP BY source, record_id) p
           ON p.source = r.source AND p.record_id = r.record_id
-        JOIN _idr_comp c ON c.rec_idx = r.rec_idx
-        GROUP BY c.comp, p.customer_id
+        JOIN _idr_comp c ON c.rec_idx = r.rec_idx;
+        CREATE OR REPLACE TEMP TABLE _idr_overlap AS
+        SELECT comp, prev_id, count(*) AS n, min(rec_key) AS min_rec FROM _idr_prev_rec GROUP BY comp, prev_id;
+        CREATE OR REPLACE TEMP TABLE _idr_origin_overlap AS
+        SELECT comp, origin_id, count(*) AS n, min(rec_key) AS min_rec
+        FROM _idr_prev_rec GROUP BY comp, origin_id;
         """
     )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _idr_claims AS
-        SELECT o.prev_id, o.comp, o.n, coalesce(g.created_at, ?) AS created_at
-        FROM _idr_overlap o LEFT JOIN _idr_prev_registry g ON g.customer_id = o.prev_id
-        QUALIFY row_number() OVER (PARTITION BY o.prev_id ORDER BY o.n DESC, o.min_rec) = 1
+        WITH own AS (
+            SELECT origin_id AS prev_id, comp, n FROM _idr_origin_overlap
+            QUALIFY row_number() OVER (PARTITION BY origin_id ORDER BY n DESC, min_rec) = 1
+        ),
+        held AS (
+            SELECT prev_id, comp, n FROM _idr_overlap WHERE prev_id NOT IN (SELECT prev_id FROM own)
+            QUALIFY row_number() OVER (PARTITION BY prev_id ORDER BY n DESC, min_rec) = 1
+        ),
+        live AS (SELECT DISTINCT prev_id FROM _idr_overlap),
+        target AS (SELECT origin_id, min(prev_id) AS prev_target FROM _idr_prev_rec GROUP BY origin_id),
+        picked AS (SELECT * FROM own UNION ALL SELECT * FROM held)
+        SELECT p.prev_id, p.comp, coalesce(o.n, p.n) AS n, coalesce(g.created_at, ?) AS created_at,
+               l.prev_id IS NOT NULL AS was_live,
+               CASE WHEN l.prev_id IS NOT NULL THEN p.prev_id ELSE t.prev_target END AS prev_target
+        FROM picked p
+        LEFT JOIN _idr_overlap o ON o.prev_id = p.prev_id AND o.comp = p.comp
+        LEFT JOIN live l ON l.prev_id = p.prev_id
+        LEFT JOIN target t ON t.origin_id = p.prev_id
+        LEFT JOIN _idr_prev_registry g ON g.customer_id = p.prev_id
         """,
         [now],
     )
@@ -78,7 +117,7 @@ def assign_ids(
         """
         CREATE OR REPLACE TEMP TABLE _idr_survivors AS
         SELECT comp, prev_id AS customer_id FROM _idr_claims
-        QUALIFY row_number() OVER (PARTITION BY comp ORDER BY created_at, prev_id) = 1
+        QUALIFY row_number() OVER (PARTITION BY comp ORDER BY created_at, was_live DESC, prev_id) = 1
         """
     )
     unclaimed = con.execute(
@@ -105,6 +144,26 @@ def assign_ids(
         )
     finally:
         con.unregister("_idr_fresh_arrow")
+    # A record keeps its origin while it sits in the component its origin id claimed (that id is
+    # its person's id or merged into it); otherwise (new record, or split off from its origin's
+    # records) the id it gets now becomes its origin.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _idr_rec_origin AS
+        SELECT c.rec_idx,
+               CASE WHEN cl.comp = c.comp THEN p.origin_id ELSE ci.customer_id END AS {ORIGIN_COLUMN}
+        FROM _idr_comp c JOIN _idr_comp_ids ci USING (comp)
+        LEFT JOIN _idr_prev_rec p USING (rec_idx)
+        LEFT JOIN _idr_claims cl ON cl.prev_id = p.origin_id
+        """
+    )
+
+
+def _prev_map_sql(con: duckdb.DuckDBPyConnection, prev_map_sql: str) -> str:
+    """The previous map as (source, record_id, customer_id, origin_id); origin = customer_id if absent."""
+    columns = {d[0].lower() for d in con.execute(f"SELECT * FROM ({prev_map_sql}) LIMIT 0").description}
+    origin = f"coalesce({ORIGIN_COLUMN}, customer_id)" if ORIGIN_COLUMN in columns else "customer_id"
+    return f"SELECT source, record_id, customer_id, {origin} AS origin_id FROM ({prev_map_sql})"
 
 
 def _fresh_ids(con: duckdb.DuckDBPyConnection, count: int, attempts: int = 5) -> pa.Array:

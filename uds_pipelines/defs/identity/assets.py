@@ -51,6 +51,7 @@ def identity_map(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
             "customers": int(stage.stats.get("customers", 0)),
             "merges": int(stage.stats.get("merges", 0)),
             "splits": int(stage.stats.get("splits", 0)),
+            "revived": int(stage.stats.get("revived", 0)),
             "guardrail_report": dg.MetadataValue.md(
                 report.to_markdown(index=False) if len(report) else "nothing cut"
             ),

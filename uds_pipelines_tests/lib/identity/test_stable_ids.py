@@ -227,6 +227,7 @@ def test_erasure_of_every_link_gives_all_three_ids_back(tmp_path) -> None:
         ("split", id_a, id_b, 1),
         ("split", id_a, id_c, 1),
     )
+    assert out["stats"]["revived"] == 2 and out["stats"]["splits"] == 2
 
 
 def test_person_keeps_survivor_id_when_its_own_records_are_erased(tmp_path) -> None:

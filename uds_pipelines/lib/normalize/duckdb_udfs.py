@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import duckdb
 import pyarrow as pa
@@ -11,7 +12,7 @@ from uds_pipelines.lib.normalize.address import address_key, place_key, postcode
 from uds_pipelines.lib.normalize.country import normalize_country
 from uds_pipelines.lib.normalize.dates import birth_date_iso
 from uds_pipelines.lib.normalize.email import FAST_EMAIL_PATTERN, SPECIAL_TLDS, normalize_email
-from uds_pipelines.lib.normalize.names import normalize_name
+from uds_pipelines.lib.normalize.names import normalize_name, split_full_name
 from uds_pipelines.lib.normalize.phone import normalize_phone
 
 # The SQL fast path is the same test as `is_plain_ascii_email`; the rest goes to Python.
@@ -43,6 +44,10 @@ CREATE OR REPLACE TEMP MACRO uds_email_key(e) AS
          WHEN uds__email_fast(trim(e)) THEN uds__email_fast_key(lower(trim(e)))
          ELSE uds__email_key_py(e) END;
 """
+
+
+# `uds_name_first` and `uds_name_last` split one full name; the split is cached between the two.
+_split_full_name = lru_cache(maxsize=262_144)(split_full_name)
 
 
 def _arrow_udf(scalar: Callable[..., str | None], arity: int) -> Callable[..., pa.Array]:
@@ -86,7 +91,8 @@ def register_duckdb_udfs(
 
     uds_email_norm(email), uds_email_key(email), uds_email_reason(email),
     uds_phone_e164(phone, country), uds_phone_reason(phone, country),
-    uds_name_norm(name), uds_name_key(name), uds_country(country),
+    uds_name_norm(name), uds_name_key(name), uds_name_first(full_name), uds_name_last(full_name)
+    (`split_full_name`: 'Doe, Jane' -> Jane / Doe, particles stay in the surname), uds_country(country),
     uds_birth_date(text, order) (ISO text; `order` 'dmy', 'mdy' or NULL), uds_address_key(line),
     uds_place_key(city), uds_postcode_key(postcode).
     """
@@ -99,6 +105,8 @@ def register_duckdb_udfs(
         "uds_phone_reason": (lambda p, c: normalize_phone(p, c, region).reason, 2),
         "uds_name_norm": (lambda n: normalize_name(n).normalized, 1),
         "uds_name_key": (lambda n: normalize_name(n).match_key, 1),
+        "uds_name_first": (lambda n: _split_full_name(n)[0], 1),
+        "uds_name_last": (lambda n: _split_full_name(n)[1], 1),
         "uds_country": (normalize_country, 1),
         "uds_birth_date": (birth_date_iso, 2),
         "uds_address_key": (address_key, 1),

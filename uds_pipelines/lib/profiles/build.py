@@ -2,13 +2,23 @@
 
 Survivorship: for email, phone, names and country, the value from the highest-priority source
 (Stripe, then forms, then surveys) wins, and within a source the most recent record; names are
-taken together from one record so first and last name stay consistent.
+taken together from one record so first and last name stay consistent. A deleted Stripe customer
+ranks after every other record: its contact data is used only when nothing else has the value.
 
 Money: Stripe amounts are in minor units. A charge and the invoice it paid are one order: paid
-invoices count only when their charge is not in the data. Refunds are taken from the charge's
-`amount_refunded`. A person paying in several currencies has a primary `currency` (the one with
-the largest net total); `lifetime_value` is in that currency's major unit, and every currency's
-total is kept in `lifetime_value_by_currency` (JSON) because no exchange rate is assumed.
+invoices count only when their charge is not in the data. A charge's refunds are the larger of its
+`amount_refunded` (Stripe's running total) and the sum of its refund objects (one per refund id,
+failed and canceled ones left out), so a refund seen both ways is subtracted once; refunds of a
+charge known only through its invoice are subtracted from that invoice. A person paying in several
+currencies has a primary `currency` (the one with the largest net total); `lifetime_value` is in
+that currency's major unit, and every currency's total is kept in `lifetime_value_by_currency`
+(JSON) because no exchange rate is assumed. `mrr` follows the same rule: it is in `currency` (a
+person without orders takes the currency of their largest MRR), every currency's MRR is in
+`mrr_by_currency`. A deleted customer's charges stay with the person; its subscriptions count as
+canceled (Stripe cancels them on deletion).
+
+Times: `first_seen_at` is the earliest record start (a Stripe customer's creation, a submission),
+`last_seen_at` the latest record state, `first_signup_at` the earliest form or survey submission.
 """
 
 from __future__ import annotations
@@ -47,6 +57,14 @@ INVOICE_COLUMNS = {
     "invoice_id": "VARCHAR", "customer_id": "VARCHAR", "charge_id": "VARCHAR", "amount_paid": "BIGINT",
     "currency": "VARCHAR", "status": "VARCHAR", "paid_at": "TIMESTAMPTZ", "created": "TIMESTAMPTZ",
 }  # fmt: skip
+REFUND_COLUMNS = {
+    "refund_id": "VARCHAR", "charge_id": "VARCHAR", "amount": "BIGINT", "currency": "VARCHAR",
+    "status": "VARCHAR", "created": "TIMESTAMPTZ",
+}  # fmt: skip
+# Refund states that never moved money back (or moved it back again).
+VOID_REFUND = ("failed", "canceled")
+# Subscription states Stripe leaves a deleted customer's subscriptions in.
+ENDED_SUBSCRIPTION = ("canceled", "incomplete_expired")
 SUBSCRIPTION_COLUMNS = {
     "subscription_id": "VARCHAR", "customer_id": "VARCHAR", "status": "VARCHAR", "currency": "VARCHAR",
     "mrr_minor": "BIGINT", "created": "TIMESTAMPTZ",
@@ -64,16 +82,21 @@ def profiles_sql(lake_dir: Path, records_table: str, identity_map_table: str, co
     st = lake_dir / STAGING
     charges = lake.read_table_sql(st / "stripe_charges.parquet", CHARGE_COLUMNS)
     invoices = lake.read_table_sql(st / "stripe_invoices.parquet", INVOICE_COLUMNS)
+    refunds = lake.read_table_sql(st / "stripe_refunds.parquet", REFUND_COLUMNS)
     subs = lake.read_table_sql(st / "stripe_subscriptions.parquet", SUBSCRIPTION_COLUMNS)
     region = default_region.replace("'", "")
     consent_cols = ",\n".join(f"coalesce(cw.consent_{p}, false) AS consent_{p}" for p in purposes)
     active = lake.sql_literal_list(ACTIVE_SUBSCRIPTION)
+    void = lake.sql_literal_list(VOID_REFUND)
+    ended = lake.sql_literal_list(ENDED_SUBSCRIPTION)
     return f"""
     WITH rec AS (
         SELECT m.customer_id, r.*, uds_country(r.country) AS country_n,
                uds_email_norm(r.email) AS email_n,
                uds_phone_e164(r.phone, coalesce(uds_country(r.country), '{region}')) AS phone_n,
-               r.priority * 10000000000 - coalesce(epoch(r.observed_at), 0) AS rank_key
+               -- a deleted Stripe customer ranks after every other record of the person
+               (CASE WHEN r.deleted THEN 9 ELSE r.priority END) * 10000000000
+                   - coalesce(epoch(r.observed_at), 0) AS rank_key
         FROM {records_table} r JOIN {identity_map_table} m USING (source, record_id)
     ),
     attrs AS (
@@ -83,21 +106,37 @@ def profiles_sql(lake_dir: Path, records_table: str, identity_map_table: str, co
                arg_min(struct_pack(f := uds_name_norm(first_name), l := uds_name_norm(last_name)), rank_key)
                    FILTER (WHERE nullif(trim(first_name), '') IS NOT NULL) AS names,
                arg_min(country_n, rank_key) FILTER (WHERE country_n IS NOT NULL) AS country,
-               min(observed_at) AS first_seen_at, max(observed_at) AS last_seen_at,
+               min(coalesce(created_at, observed_at)) AS first_seen_at, max(observed_at) AS last_seen_at,
+               min(observed_at) FILTER (WHERE source IN ('form', 'survey')) AS first_signup_at,
                count(*) FILTER (WHERE source = 'survey') AS surveys_count,
                count(*) FILTER (WHERE source = 'form') AS forms_count
         FROM rec GROUP BY customer_id
     ),
-    stripe_map AS (SELECT record_id AS stripe_customer_id, customer_id FROM {identity_map_table} WHERE source = 'stripe'),
+    stripe_map AS (
+        SELECT m.record_id AS stripe_customer_id, m.customer_id, coalesce(any_value(r.deleted), false) AS deleted
+        FROM {identity_map_table} m
+        LEFT JOIN {records_table} r ON r.source = 'stripe' AND r.record_id = m.record_id
+        WHERE m.source = 'stripe' GROUP BY 1, 2
+    ),
     ch AS (SELECT * FROM {charges}),
+    -- refund objects, one per refund id (staging keeps each refund's newest state)
+    rf AS (
+        SELECT charge_id, sum(amount) AS refunded FROM {refunds}
+        WHERE charge_id IS NOT NULL AND coalesce(status, '') NOT IN ({void}) GROUP BY charge_id
+    ),
     orders AS (
         SELECT sm.customer_id, lower(ch.currency) AS currency,
-               ch.amount - coalesce(ch.amount_refunded, 0) AS net_minor, ch.created AS ordered_at
+               ch.amount - least(greatest(coalesce(ch.amount_refunded, 0), coalesce(rf.refunded, 0)),
+                                 coalesce(ch.amount, 0)) AS net_minor,
+               ch.created AS ordered_at
         FROM ch JOIN stripe_map sm ON sm.stripe_customer_id = ch.customer_id
+        LEFT JOIN rf ON rf.charge_id = ch.charge_id
         WHERE ch.status = 'succeeded' OR (ch.status IS NULL AND ch.paid)
         UNION ALL
-        SELECT sm.customer_id, lower(i.currency), i.amount_paid, coalesce(i.paid_at, i.created)
+        SELECT sm.customer_id, lower(i.currency), i.amount_paid - least(coalesce(rf.refunded, 0), i.amount_paid),
+               coalesce(i.paid_at, i.created)
         FROM {invoices} i JOIN stripe_map sm ON sm.stripe_customer_id = i.customer_id
+        LEFT JOIN rf ON rf.charge_id = i.charge_id
         WHERE i.status = 'paid' AND coalesce(i.amount_paid, 0) > 0
           AND (i.charge_id IS NULL OR i.charge_id NOT IN (SELECT charge_id FROM ch WHERE charge_id IS NOT NULL))
           AND i.invoice_id NOT IN (SELECT invoice_id FROM ch WHERE invoice_id IS NOT NULL)
@@ -114,13 +153,28 @@ def profiles_sql(lake_dir: Path, records_table: str, identity_map_table: str, co
                    AS lifetime_value_by_currency
         FROM per_currency GROUP BY customer_id
     ),
-    subscriptions AS (
-        SELECT sm.customer_id,
-               arg_max(s.status, s.created) AS subscription_status,
-               sum(CASE WHEN s.status IN ({active}) THEN s.mrr_minor / {minor_divisor_sql("s.currency")} ELSE 0 END)
-                   AS mrr
+    -- Stripe cancels a deleted customer's subscriptions
+    subs AS (
+        SELECT sm.customer_id, lower(s.currency) AS currency, s.mrr_minor, s.created,
+               CASE WHEN sm.deleted AND coalesce(s.status, '') NOT IN ({ended}) THEN 'canceled'
+                    ELSE s.status END AS status
         FROM {subs} s JOIN stripe_map sm ON sm.stripe_customer_id = s.customer_id
-        GROUP BY sm.customer_id
+    ),
+    subs_per_currency AS (
+        SELECT customer_id, currency, sum(mrr_minor) / {minor_divisor_sql("currency")} AS mrr
+        FROM subs WHERE status IN ({active}) AND currency IS NOT NULL GROUP BY customer_id, currency
+    ),
+    subscriptions AS (
+        -- a live subscription's status if there is one, else the newest subscription's
+        SELECT customer_id, arg_max(status, struct_pack(live := status IN ({active}), created := created))
+                   AS subscription_status
+        FROM subs GROUP BY customer_id
+    ),
+    mrr_summary AS (
+        SELECT customer_id, arg_max(currency, mrr) AS top_currency,
+               to_json(map(list(currency ORDER BY currency), list(round(mrr, 2) ORDER BY currency)))::VARCHAR
+                   AS mrr_by_currency
+        FROM subs_per_currency GROUP BY customer_id
     ),
     nps AS (
         SELECT customer_id, arg_max(nps, observed_at) AS nps_latest
@@ -133,16 +187,21 @@ def profiles_sql(lake_dir: Path, records_table: str, identity_map_table: str, co
         WHERE nullif(trim(utm_source), '') IS NOT NULL GROUP BY customer_id
     )
     SELECT a.customer_id, a.email, a.phone, a.names.f AS first_name, a.names.l AS last_name, a.country,
-           a.first_seen_at, a.last_seen_at,
-           coalesce(mo.lifetime_value, 0.0)::DOUBLE AS lifetime_value, mo.currency,
+           a.first_seen_at, a.last_seen_at, a.first_signup_at,
+           coalesce(mo.lifetime_value, 0.0)::DOUBLE AS lifetime_value,
+           coalesce(mo.currency, mr.top_currency) AS currency,
            coalesce(mo.orders_count, 0)::BIGINT AS orders_count, mo.first_order_at, mo.last_order_at,
-           mo.lifetime_value_by_currency, s.subscription_status, coalesce(s.mrr, 0.0)::DOUBLE AS mrr,
+           mo.lifetime_value_by_currency, s.subscription_status, coalesce(sc.mrr, 0.0)::DOUBLE AS mrr,
+           mr.mrr_by_currency,
            n.nps_latest::INTEGER AS nps_latest, a.surveys_count::BIGINT AS surveys_count,
            a.forms_count::BIGINT AS forms_count, q.acquisition_source,
            {consent_cols}
     FROM attrs a
     LEFT JOIN money mo USING (customer_id)
     LEFT JOIN subscriptions s USING (customer_id)
+    LEFT JOIN mrr_summary mr USING (customer_id)
+    LEFT JOIN subs_per_currency sc
+           ON sc.customer_id = a.customer_id AND sc.currency = coalesce(mo.currency, mr.top_currency)
     LEFT JOIN nps n USING (customer_id)
     LEFT JOIN acquisition q USING (customer_id)
     LEFT JOIN ({consent_wide_sql}) cw USING (customer_id)

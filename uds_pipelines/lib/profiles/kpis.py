@@ -13,8 +13,8 @@ from uds_pipelines.lib.segments.definitions import timestamp_literal
 
 def kpis(con: duckdb.DuckDBPyConnection, lake_dir: Path, as_of: datetime) -> dict[str, float | int | None]:
     """Customers, active customers (last order within 30/90 days), churn rate (buyers with no
-    order for 90 days over all buyers), conversion rate (people first seen through a form or survey
-    who later paid, over everyone first seen that way), average and median lifetime value of
+    order for 90 days over all buyers), conversion rate (people with a form or survey sign-up whose
+    first payment came at or after their first sign-up, over everyone who signed up), average and median lifetime value of
     buyers, and NPS (% promoters minus % detractors among people with a score)."""
     profiles = lake_dir / lake.PROFILES
     if not profiles.exists():
@@ -27,9 +27,9 @@ def kpis(con: duckdb.DuckDBPyConnection, lake_dir: Path, as_of: datetime) -> dic
                count(*) FILTER (WHERE last_order_at >= {t} - INTERVAL 90 DAY) AS active_90d,
                count(*) FILTER (WHERE orders_count > 0) AS buyers,
                count(*) FILTER (WHERE orders_count > 0 AND last_order_at < {t} - INTERVAL 90 DAY) AS churned,
-               count(*) FILTER (WHERE surveys_count + forms_count > 0) AS signed_up,
-               count(*) FILTER (WHERE surveys_count + forms_count > 0 AND orders_count > 0
-                                  AND first_order_at >= first_seen_at) AS converted,
+               count(*) FILTER (WHERE first_signup_at IS NOT NULL) AS signed_up,
+               count(*) FILTER (WHERE first_signup_at IS NOT NULL AND orders_count > 0
+                                  AND first_order_at >= first_signup_at) AS converted,
                avg(lifetime_value) FILTER (WHERE orders_count > 0) AS avg_ltv,
                median(lifetime_value) FILTER (WHERE orders_count > 0) AS median_ltv,
                count(nps_latest) AS nps_respondents,

@@ -1,9 +1,10 @@
 """SQL for the person-level records every source contributes, keyed by (source, record_id).
 
 Identity resolution reads their identifiers; profiles read their attributes. The DuckDB
-functions `uds_email_key`, `uds_email_norm`, `uds_phone_e164`, `uds_name_key`, `uds_country`,
-`uds_birth_date`, `uds_address_key`, `uds_place_key` and `uds_postcode_key` come from
-`lib.normalize.register_duckdb_udfs` and must be registered on the connection.
+functions `uds_email_key`, `uds_email_norm`, `uds_phone_e164`, `uds_name_key`, `uds_name_first`,
+`uds_name_last`, `uds_country`, `uds_birth_date`, `uds_address_key`, `uds_place_key` and
+`uds_postcode_key` come from `lib.normalize.register_duckdb_udfs` and must be registered on the
+connection.
 """
 
 from __future__ import annotations
@@ -42,28 +43,29 @@ def staging_table(lake_dir: Path, name: str, columns: dict[str, str]) -> str:
 def person_records_sql(lake_dir: Path) -> str:
     """One row per source record with its raw personal attributes, source priority and time.
 
-    Columns: source, record_id, priority (lower wins in survivorship), observed_at, email,
-    phone, first_name, last_name, country, date_of_birth, address_line1, city, postcode.
+    Columns: source, record_id, priority (lower wins in survivorship), observed_at (the record's
+    latest state), email, phone, first_name, last_name, country, date_of_birth, address_line1,
+    city, postcode, deleted (a deleted Stripe customer), created_at (when the record began: a
+    Stripe customer's creation, a submission's time).
     """
     customers = staging_table(lake_dir, "stripe_customers", CUSTOMER_COLUMNS)
     checkout = staging_table(lake_dir, "stripe_checkout_sessions", CHECKOUT_COLUMNS)
     responses = lake.read_table_sql(lake_dir / lake.LANDED_SURVEYS / "responses", RESPONSE_COLUMNS)
     forms = lake.read_table_sql(lake_dir / lake.LANDED_FORMS, FORM_COLUMNS)
     # A deleted Stripe customer keeps the email a checkout saw, so its money stays with the person.
+    # Full names are split by `split_full_name` ('Doe, Jane'; 'Ludwig van Beethoven').
     # A customer object without an address (or country) takes the billing address of its newest
     # checkout that has one, whole: line, city, postcode and country always come from one address.
     return f"""
         SELECT 'stripe' AS source, c.customer_id AS record_id, 1 AS priority,
                coalesce(c.updated_at, c.created) AS observed_at,
                coalesce(c.email, k.customer_email) AS email, c.phone,
-               CASE WHEN position(' ' IN trim(c.name)) > 0
-                    THEN regexp_extract(trim(c.name), '^(.*) [^ ]+$', 1) ELSE trim(c.name) END AS first_name,
-               CASE WHEN position(' ' IN trim(c.name)) > 0
-                    THEN regexp_extract(trim(c.name), ' ([^ ]+)$', 1) END AS last_name,
+               uds_name_first(c.name) AS first_name, uds_name_last(c.name) AS last_name,
                coalesce(c.country, k.address.country, k.country) AS country, NULL::VARCHAR AS date_of_birth,
                CASE WHEN own_address THEN c.address_line1 ELSE k.address.line1 END AS address_line1,
                CASE WHEN own_address THEN c.city ELSE k.address.city END AS city,
-               CASE WHEN own_address THEN c.postcode ELSE k.address.postcode END AS postcode
+               CASE WHEN own_address THEN c.postcode ELSE k.address.postcode END AS postcode,
+               coalesce(c.deleted, false) AS deleted, coalesce(c.created, c.updated_at) AS created_at
         FROM (
             SELECT *, coalesce(address_line1, postcode) IS NOT NULL AS own_address FROM {customers}
         ) c
@@ -79,13 +81,13 @@ def person_records_sql(lake_dir: Path) -> str:
         WHERE c.customer_id IS NOT NULL
         UNION ALL
         SELECT 'form', submission_id, 2, submitted_at, email, phone, first_name, last_name, country,
-               date_of_birth, address_line1, city, postcode
+               date_of_birth, address_line1, city, postcode, false, submitted_at
         FROM {forms} WHERE submission_id IS NOT NULL
         -- a re-sent submission or a cumulative re-export is one record, not two
         QUALIFY row_number() OVER (PARTITION BY submission_id ORDER BY submitted_at DESC NULLS LAST) = 1
         UNION ALL
         SELECT 'survey', response_id, 3, submitted_at, respondent_email, phone, first_name, last_name,
-               country, NULL, NULL, NULL, NULL
+               country, NULL, NULL, NULL, NULL, false, submitted_at
         FROM {responses} WHERE response_id IS NOT NULL
         QUALIFY row_number() OVER (PARTITION BY response_id ORDER BY submitted_at DESC NULLS LAST) = 1
     """

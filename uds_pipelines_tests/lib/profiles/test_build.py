@@ -6,31 +6,12 @@ import pandas as pd
 from uds_pipelines.lib import lake
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.identity.inputs import resolution_connection
-from uds_pipelines.lib.profiles.build import profiles_sql
 from uds_pipelines.lib.profiles.consent_inputs import identifier_customers_sql
-from uds_pipelines.lib.profiles.sources import CUSTOMER_COLUMNS, FORM_COLUMNS, person_records_sql
+from uds_pipelines.lib.profiles.sources import CUSTOMER_COLUMNS, FORM_COLUMNS
+from uds_pipelines_tests.lib.profiles.helpers import build as _profiles
+from uds_pipelines_tests.lib.profiles.helpers import write as _write
 
 TS = pd.Timestamp("2026-05-01", tz="UTC")
-
-
-def _write(lake_dir, name, rows, columns=None):
-    frame = pd.DataFrame(rows)
-    for column, sql_type in (columns or {}).items():
-        if column not in frame:
-            frame[column] = pd.Series(
-                [None] * len(frame), dtype="datetime64[us, UTC]" if "TIMESTAMP" in sql_type else object
-            )
-    lake.write_parquet_atomic(frame, lake_dir / name)
-
-
-def _profiles(lake_dir):
-    con = resolution_connection("US")
-    con.execute(f"CREATE TABLE records AS {person_records_sql(lake_dir)}")
-    sql = profiles_sql(
-        lake_dir, "records", f"read_parquet('{lake_dir / lake.IDENTITY_MAP}')",
-        "(SELECT NULL::VARCHAR AS customer_id, NULL::BOOLEAN AS consent_email_marketing WHERE false)", ("email_marketing",), "US",
-    )  # fmt: skip
-    return con.execute(sql).df().set_index("customer_id"), con
 
 
 def test_charge_and_its_invoice_are_one_order_even_without_a_charge_link(tmp_path):

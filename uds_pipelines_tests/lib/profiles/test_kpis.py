@@ -1,4 +1,4 @@
-"""KPIs over a hand-built profiles table: every figure worked out by hand."""
+"""KPIs over profiles built by the real profile SQL from a hand-built lake: every figure worked out by hand."""
 
 from datetime import datetime, timezone
 
@@ -6,37 +6,57 @@ import pandas as pd
 import pytest
 
 from uds_pipelines.lib import lake
+from uds_pipelines.lib.profiles.build import CHARGE_COLUMNS
 from uds_pipelines.lib.profiles.kpis import bar_chart_markdown, kpis, new_buyers_by_month
+from uds_pipelines.lib.profiles.sources import CUSTOMER_COLUMNS, FORM_COLUMNS, RESPONSE_COLUMNS
+from uds_pipelines_tests.lib.profiles.helpers import identity_map, write, write_profiles
 
 AS_OF = datetime(2026, 11, 15, tzinfo=timezone.utc)
 
 
-def ts(text: str | None):
-    return pd.Timestamp(text, tz="UTC") if text else pd.NaT
+def ts(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz="UTC")
 
 
 @pytest.fixture
 def lake_dir(tmp_path):
-    rows = [
-        # customer, orders, first order, last order, ltv, surveys+forms, first seen, nps
-        ("c1", 3, "2026-11-02", "2026-11-10", 300.0, 1, "2026-10-01", 10),  # active 30d, converted, promoter
-        ("c2", 1, "2026-09-20", "2026-09-20", 50.0, 0, "2026-09-20", 6),  # active 90d only, detractor
-        ("c3", 2, "2025-01-05", "2025-06-01", 100.0, 1, "2025-03-01", None),  # churned; paid before signing up
-        ("c4", 0, None, None, 0.0, 1, "2026-10-10", 8),  # signed up, never paid, passive
-    ]
-    frame = pd.DataFrame(
-        [
-            {
-                "customer_id": c, "orders_count": o, "first_order_at": ts(f), "last_order_at": ts(last),
-                "lifetime_value": ltv, "surveys_count": sf, "forms_count": 0, "first_seen_at": ts(seen),
-                "nps_latest": nps,
-            }
-            for c, o, f, last, ltv, sf, seen, nps in rows
-        ]
-    )  # fmt: skip
-    frame["nps_latest"] = frame["nps_latest"].astype("Int64")
-    lake.write_parquet_atomic(frame, tmp_path / lake.PROFILES)
-    return tmp_path
+    """c1: survey, then pays twice (converted, active 30d, promoter).
+    c2: pays, then answers a survey (signed up, not converted; active 90d only; detractor).
+    c3: a Stripe customer since 2025-01-01 (updated much later) who paid before filling a form
+        (not converted; churned).
+    c4: form and survey, never paid (passive)."""
+    lake_dir = tmp_path / "lake"
+    write(lake_dir, "staging/stripe_customers.parquet", [
+        {"customer_id": "cus_1", "created": ts("2026-10-05")},
+        {"customer_id": "cus_2", "created": ts("2026-09-01")},
+        {"customer_id": "cus_3", "created": ts("2025-01-01"), "updated_at": ts("2026-08-01")},
+    ], CUSTOMER_COLUMNS)  # fmt: skip
+    charges = [("cus_1", "2026-11-02", 10000), ("cus_1", "2026-11-10", 20000), ("cus_2", "2026-09-20", 5000),
+               ("cus_3", "2025-01-05", 4000), ("cus_3", "2025-06-01", 6000)]  # fmt: skip
+    write(lake_dir, "staging/stripe_charges.parquet", [
+        {"charge_id": f"ch_{i}", "customer_id": cus, "amount": amount, "amount_refunded": 0, "currency": "usd",
+         "status": "succeeded", "paid": True, "created": ts(at)}
+        for i, (cus, at, amount) in enumerate(charges)
+    ], CHARGE_COLUMNS)  # fmt: skip
+    write(lake_dir, lake.LANDED_SURVEYS + "/responses/r.parquet", [
+        {"response_id": "r1", "submitted_at": ts("2026-10-01"), "nps": 10},
+        {"response_id": "r2", "submitted_at": ts("2026-09-25"), "nps": 6},
+        {"response_id": "r4", "submitted_at": ts("2026-10-12"), "nps": 8},
+    ], RESPONSE_COLUMNS)  # fmt: skip
+    write(lake_dir, lake.LANDED_FORMS + "/forms-a.parquet", [
+        {"submission_id": "f3", "submitted_at": ts("2025-03-01")},
+        {"submission_id": "f4", "submitted_at": ts("2026-10-10")},
+    ], FORM_COLUMNS)  # fmt: skip
+    identity_map(lake_dir, {
+        "c1": [("stripe", "cus_1"), ("survey", "r1")],
+        "c2": [("stripe", "cus_2"), ("survey", "r2")],
+        "c3": [("stripe", "cus_3"), ("form", "f3")],
+        "c4": [("form", "f4"), ("survey", "r4")],
+    })  # fmt: skip
+    profiles = write_profiles(lake_dir)
+    assert profiles.loc["c3", "first_seen_at"] == ts("2025-01-01")
+    assert profiles.loc["c2", "first_signup_at"] == ts("2026-09-25")
+    return lake_dir
 
 
 def test_kpis_match_hand_computed_figures(lake_dir):
@@ -47,7 +67,7 @@ def test_kpis_match_hand_computed_figures(lake_dir):
         "active_customers_90d": 2,
         "buyers": 3,
         "churn_rate": round(1 / 3, 4),
-        "conversion_rate": round(1 / 3, 4),  # c1 of c1, c3, c4 (c3 paid before signing up)
+        "conversion_rate": 0.25,  # c1 of c1..c4: c2 and c3 paid before signing up, c4 never paid
         "average_ltv": 150.0,
         "median_ltv": 100.0,
         "nps": 0.0,  # one promoter, one detractor, one passive

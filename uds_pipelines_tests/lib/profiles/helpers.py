@@ -1,0 +1,58 @@
+"""Hand-built lakes for profile tests: typed staging and landed tables, profiles through the real SQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.identity.inputs import resolution_connection
+from uds_pipelines.lib.profiles.build import profiles_sql
+from uds_pipelines.lib.profiles.sources import person_records_sql
+
+NO_CONSENT = "(SELECT NULL::VARCHAR AS customer_id, NULL::BOOLEAN AS consent_email_marketing WHERE false)"
+
+
+def write(lake_dir: Path, name: str, rows: list[dict], columns: dict[str, str] | None = None) -> None:
+    """Write `rows` as a Parquet file; columns of `columns` missing from every row are added as nulls."""
+    frame = pd.DataFrame(rows)
+    for column, sql_type in (columns or {}).items():
+        if column not in frame:
+            frame[column] = pd.Series(
+                [None] * len(frame), dtype="datetime64[us, UTC]" if "TIMESTAMP" in sql_type else object
+            )
+    lake.write_parquet_atomic(frame, lake_dir / name)
+
+
+def identity_map(lake_dir: Path, people: dict[str, list[tuple[str, str]]]) -> None:
+    """`people`: customer_id -> [(source, record_id), ...]."""
+    rows = [
+        {"source": source, "record_id": record_id, "customer_id": customer_id}
+        for customer_id, records in people.items()
+        for source, record_id in records
+    ]
+    write(lake_dir, lake.IDENTITY_MAP, rows)
+
+
+def build(lake_dir: Path):
+    """(profiles indexed by customer_id, connection holding the `records` table)."""
+    con = resolution_connection("US")
+    con.execute(f"CREATE TABLE records AS {person_records_sql(lake_dir)}")
+    sql = profiles_sql(
+        lake_dir,
+        "records",
+        f"read_parquet('{lake_dir / lake.IDENTITY_MAP}')",
+        NO_CONSENT,
+        ("email_marketing",),
+        "US",
+    )
+    return con.execute(sql).df().set_index("customer_id"), con
+
+
+def write_profiles(lake_dir: Path) -> pd.DataFrame:
+    """Build profiles from the lake and write them where the KPIs read them."""
+    profiles, con = build(lake_dir)
+    con.close()
+    lake.write_parquet_atomic(profiles.reset_index(), lake_dir / lake.PROFILES)
+    return profiles

@@ -65,6 +65,7 @@ def build_profiles(settings: Settings) -> ProfilesStage:
     lake_dir = settings.lake_dir
     con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
     try:
+        _require_current_person_records(con, lake_dir)
         effective = lake.read_table_sql(lake_dir / EFFECTIVE, EFFECTIVE_COLUMNS)
         base = profiles_sql(
             lake_dir,
@@ -89,3 +90,19 @@ def build_profiles(settings: Settings) -> ProfilesStage:
     finally:
         con.close()
     return ProfilesStage(rows, int(duplicates), int(without_identifier), preview)
+
+
+# Columns added to person records after the first release; an older file means identity_inputs
+# has not run since the upgrade.
+CURRENT_RECORD_COLUMNS = ("deleted", "created_at")
+
+
+def _require_current_person_records(con, lake_dir) -> None:
+    path = lake_dir / PERSON_RECORDS
+    held = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()}
+    missing = [c for c in CURRENT_RECORD_COLUMNS if c not in held]
+    if missing:
+        raise RuntimeError(
+            f"{PERSON_RECORDS} was written by an older version (no {', '.join(missing)}): "
+            "materialize identity_inputs and identity_map (or run the full job) before customer_profiles"
+        )

@@ -121,3 +121,17 @@ def test_first_and_last_order_match_ground_truth(built, pure):
         assert profile["last_order_at"] == expected["last_at"], person_id
         checked += 1
     assert checked >= 15
+
+
+def test_profiles_over_person_records_from_an_older_version_say_what_to_run(built, tmp_path):
+    root, lake_dir = built
+    old = tmp_path / "lake"
+    (old / "identity").mkdir(parents=True)
+    con = duckdb.connect()
+    con.execute(
+        f"COPY (SELECT * EXCLUDE (deleted, created_at) FROM read_parquet('{lake_dir}/identity/person_records.parquet')) "
+        f"TO '{old}/identity/person_records.parquet' (FORMAT parquet)"
+    )
+    settings = Settings.from_env({"UDS_DATA_DIR": str(tmp_path)})
+    with pytest.raises(RuntimeError, match="materialize identity_inputs"):
+        build_profiles(settings)

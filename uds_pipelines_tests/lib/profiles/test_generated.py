@@ -11,16 +11,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from uds_pipelines.defs.ingest.file_landing import FORMS, SURVEYS
 from uds_pipelines.lib import lake
 from uds_pipelines.lib.config import Settings
-from uds_pipelines.lib.generator.core import generate
 from uds_pipelines.lib.identity.stage import build_inputs, resolve
-from uds_pipelines.lib.ingest import inbox
-from uds_pipelines.lib.ingest.landing import land_files
-from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
 from uds_pipelines.lib.profiles.stage import build_consent, build_profiles
-from uds_pipelines.lib.staging.stripe import build_stripe_staging
+from uds_pipelines_tests.generated_lake import landed_generated_lake
 
 PERSON_SOURCES = ("stripe_customer", "survey_response", "form_submission")
 
@@ -28,13 +23,7 @@ PERSON_SOURCES = ("stripe_customer", "survey_response", "form_submission")
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("generated_profiles")
-    generate(root, people=80, seed=23, workers=1)
-    settings = Settings.from_env({"UDS_DATA_DIR": str(root), "UDS_AS_OF": "2026-11-01T00:00:00Z"})
-    stripe_paths = [f.path for f in inbox.list_inbox(settings.inbox("stripe"))]
-    land_stripe_files(stripe_paths, settings.lake_dir)
-    build_stripe_staging(settings.lake_dir)
-    for spec in (SURVEYS, FORMS):
-        land_files(spec, [f.path for f in inbox.list_inbox(settings.inbox(spec.source))], settings.lake_dir)
+    settings = landed_generated_lake(root, people=80, seed=23)
     build_inputs(settings)
     resolve(settings, run_id="test")
     build_consent(settings)

@@ -22,9 +22,10 @@ DEFAULT_BLOCKED_VALUES: dict[str, tuple[str, ...]] = {
     "email": ("test@test.com", "example@example.com", "email@email.com", "a@a.com", "n/a@n/a.com"),
     "phone": (),
 }
-DEFAULT_TYPE_LIMITS: dict[str, int] = {"email": 5, "phone": 5, "stripe_customer": 10}
-# Strongest first; guardrails cut the last listed types first.
-DEFAULT_PRIORITY: tuple[str, ...] = ("stripe_customer", "email", "phone", "probabilistic")
+DEFAULT_TYPE_LIMITS: dict[str, int] = {"email": 5, "phone": 5, "stripe_customer": 10, "external_id": 5}
+# Strongest first; guardrails cut the last listed types first. An app's own user id
+# (`external_id`) is a stronger link than an email, weaker than the Stripe customer itself.
+DEFAULT_PRIORITY: tuple[str, ...] = ("stripe_customer", "external_id", "email", "phone", "probabilistic")
 
 RULE_BLOCKED_VALUE = "blocked_value"
 RULE_BLOCKED_PATTERN = "blocked_pattern"

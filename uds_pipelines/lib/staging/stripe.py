@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 
 from uds_pipelines.lib import lake
+from uds_pipelines.lib.ingest.external_ids import configured_fields, field_key
 from uds_pipelines.lib.ingest.stripe_landing.envelope import LANDED_COLUMNS
 from uds_pipelines.lib.staging import stripe_sql
 
@@ -38,6 +39,11 @@ def build_stripe_staging(lake_dir: Path, con: duckdb.DuckDBPyConnection | None =
     try:
         landed = lake.read_table_sql(lake_dir / lake.LANDED_STRIPE, LANDED_COLUMNS)
         con.execute(f"CREATE OR REPLACE TEMP VIEW stripe_landed AS SELECT * FROM {landed}")
+        keys = sorted({field_key(n) for n in configured_fields()} - {""})
+        con.execute(
+            "CREATE OR REPLACE TEMP MACRO uds_external_id_keys() AS "
+            f"[{lake.sql_literal_list(keys)}]::VARCHAR[]"
+        )
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW stripe_checkout_sessions_v AS {stripe_sql.CHECKOUT_SESSIONS}"
         )
@@ -48,5 +54,6 @@ def build_stripe_staging(lake_dir: Path, con: duckdb.DuckDBPyConnection | None =
     finally:
         con.execute("DROP VIEW IF EXISTS stripe_checkout_sessions_v")
         con.execute("DROP VIEW IF EXISTS stripe_landed")
+        con.execute("DROP MACRO IF EXISTS uds_external_id_keys")
         if own:
             con.close()

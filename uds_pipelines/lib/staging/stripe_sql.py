@@ -52,6 +52,17 @@ def _address(obj: str, *paths: str) -> str:
     )
 
 
+# The first non-blank `metadata` value, in the object's key order, whose key is an external-id field
+# name (`lib.ingest.external_ids`; `uds_external_id_keys()` is the folded list, defined by
+# `build_stripe_staging`), trimmed.
+EXTERNAL_ID = r"""list_filter(
+               list_transform(
+                   map_entries(TRY_CAST(json_extract(obj, '$.metadata') AS MAP(VARCHAR, VARCHAR))),
+                   lambda e: CASE WHEN list_contains(uds_external_id_keys(),
+                                                     lower(regexp_replace(e.key, '[\s_-]+', '', 'g')))
+                                  THEN nullif(regexp_replace(e.value, '^\s+|\s+$', '', 'g'), '') END),
+               lambda v: v IS NOT NULL)[1]"""
+
 CUSTOMERS = f"""
     WITH deletions AS (
         SELECT object_id, min(created) AS deleted_at
@@ -78,7 +89,8 @@ CUSTOMERS = f"""
            d.deleted_at IS NOT NULL AS deleted,
            d.deleted_at,
            s.updated_at,
-           {_address("obj", "$.address", "$.shipping.address")}
+           {_address("obj", "$.address", "$.shipping.address")},
+           {EXTERNAL_ID} AS external_id
     FROM s LEFT JOIN deletions d ON d.object_id = s.customer_id
 """
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from uds_pipelines.lib.ingest.external_ids import external_id_value, is_external_id_field
+
 FORM_COLUMNS = [
     "submission_id",
     "form_provider",
@@ -25,6 +27,7 @@ FORM_COLUMNS = [
     "address_line1",
     "city",
     "postcode",
+    "external_id",
     "utm_source",
     "utm_medium",
     "utm_campaign",
@@ -34,7 +37,7 @@ FORM_COLUMNS = [
     "source_file",
     "position",
 ]
-PERSON_COLUMNS = FORM_COLUMNS[4:18]
+PERSON_COLUMNS = FORM_COLUMNS[FORM_COLUMNS.index("email") : FORM_COLUMNS.index("fields_json")]
 
 # Normalized key (lower-case, letters and digits only) -> our column. "name" is split later.
 _ALIASES: dict[str, list[str]] = {
@@ -208,8 +211,17 @@ class Submission:
             return
         self.fields[key] = value
 
+    def note_external_id(self, key: Any, value: Any) -> None:
+        """Copy the first non-blank value of a field named like an app's user id to `external_id`;
+        the field itself stays where it is kept (fields_json, `_hidden`)."""
+        if self.columns.get("external_id") is None and is_external_id_field(key):
+            text = external_id_value(value)
+            if text is not None:
+                self.columns["external_id"] = text
+
     def add_field(self, key: str, value: Any) -> None:
         """Route one named source field: a known column, a consent checkbox, or fields_json."""
+        self.note_external_id(key, value)
         purpose = consent_purpose_for_key(key)
         if purpose is not None:
             granted = parse_bool(value)

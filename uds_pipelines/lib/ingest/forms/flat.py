@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from uds_pipelines.lib.ingest.external_ids import is_external_id_field
 from uds_pipelines.lib.ingest.forms.fields import (
     Submission,
     as_text,
@@ -43,4 +44,5 @@ def recognized_key(key: str) -> bool:
         column_for_key(key) is not None
         or consent_purpose_for_key(key) is not None
         or (normalize_key(key) in _ID_KEYS)
+        or is_external_id_field(key)
     )

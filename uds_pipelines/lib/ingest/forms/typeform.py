@@ -87,6 +87,7 @@ def extract(payload: dict[str, Any]) -> Submission:
         title = str(meta.get("title") or "")
         key = ref or str(field_ref.get("id") or f"answer_{len(sub.fields) + 1}")
         value = answer_value(answer)
+        sub.note_external_id(ref, value)
         if answer.get("type") == "boolean" and isinstance(value, bool):
             purpose = consent_purpose_for_key(ref)
             if purpose or CONSENT_WORDS.search(f"{ref} {title}"):
@@ -103,6 +104,7 @@ def extract(payload: dict[str, Any]) -> Submission:
     hidden = response.get("hidden") if isinstance(response.get("hidden"), dict) else {}
     extra_hidden = {}
     for key, value in hidden.items():
+        sub.note_external_id(key, value)
         column = column_for_key(key)
         if column is not None:
             sub.set_column(column, value, f"hidden.{key}")

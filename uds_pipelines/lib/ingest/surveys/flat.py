@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from uds_pipelines.lib.ingest.external_ids import is_external_id_field
 from uds_pipelines.lib.ingest.surveys.model import (
     ALIASES,
     IDENTITY_ROLES,
@@ -70,6 +71,8 @@ def build(header: list[str], layout: str) -> LayoutSpec:
     meta = TYPEFORM_META if layout == "typeform" else GOOGLE_META if layout == "google_forms" else {}
     for index, name in enumerate(header):
         key = norm_header(name)
+        if is_external_id_field(name):  # a Typeform hidden field or a plain `user_id` column
+            spec.external_id_columns.append(index)
         if layout == "google_forms" and index == 0:
             spec.add_field("submitted_at", index)
             continue

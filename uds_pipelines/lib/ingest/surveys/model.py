@@ -36,6 +36,9 @@ class LayoutSpec:
     questions: list[Question] = field(default_factory=list)
     timestamp_tz: str | None = None  # IANA zone the export states for naive timestamps
     survey_id_column: int | None = None
+    # Columns named like an app's user id (`lib.ingest.external_ids`): copied to `external_id`,
+    # still kept as questions where they were (Typeform hidden fields, SurveyMonkey custom data).
+    external_id_columns: list[int] = field(default_factory=list)
     notes: dict = field(default_factory=dict)
 
     def add_field(self, role: str, index: int) -> None:

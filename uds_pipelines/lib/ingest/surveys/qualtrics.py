@@ -6,6 +6,7 @@ import ast
 import json
 import re
 
+from uds_pipelines.lib.ingest.external_ids import is_external_id_field
 from uds_pipelines.lib.ingest.surveys.model import (
     LayoutSpec,
     Question,
@@ -88,6 +89,8 @@ def build_3row(rows: list[list[str]], header_rows: int) -> LayoutSpec:
     for index, column_id in enumerate(ids):
         key = _key(column_id)
         text = cell(texts, index).strip() or column_id.strip()
+        if is_external_id_field(column_id):
+            spec.external_id_columns.append(index)
         if key in META_ROLES:
             _assign(spec, META_ROLES[key], index, key, stamps)
             if key in SUBMITTED_PRIORITY:
@@ -118,6 +121,8 @@ def build_legacy(rows: list[list[str]]) -> LayoutSpec:
     for index, column_id in enumerate(ids):
         text = cell(texts, index).strip()
         key = _key(text)
+        if is_external_id_field(text if LEGACY_V.match(column_id.strip()) else column_id):
+            spec.external_id_columns.append(index)
         if LEGACY_V.match(column_id.strip()) or key in (
             "locationlatitude",
             "locationlongitude",

@@ -25,6 +25,7 @@ RESPONSE_COLUMNS = [
     "last_name",
     "phone",
     "country",
+    "external_id",
     "submitted_at",
     "nps",
     "source_file",
@@ -83,6 +84,7 @@ def build_responses(spec: LayoutSpec, rows: list[DataRow], survey_id: str, sourc
             continue
         seen[response_id] = row.position
         record = _identity(spec, row.cells)
+        record["external_id"] = _first(row.cells, spec.external_id_columns)
         own_survey = _first(row.cells, [spec.survey_id_column]) if spec.survey_id_column is not None else None
         record.update(
             response_id=response_id,

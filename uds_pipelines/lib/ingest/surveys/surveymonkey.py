@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from uds_pipelines.lib.ingest.external_ids import is_external_id_field
 from uds_pipelines.lib.ingest.surveys.model import (
     LayoutSpec,
     Question,
@@ -43,6 +44,8 @@ def build(rows: list[list[str]]) -> LayoutSpec:
     index = 0
     while index < width:
         key = norm_header(cell(titles, index))
+        if is_external_id_field(cell(titles, index)):  # custom data / custom variables, when listed
+            spec.external_id_columns.append(index)
         if key in META_ROLES or CUSTOM_DATA.match(key):
             role = META_ROLES.get(key)
             if role == "response_id":
@@ -58,6 +61,8 @@ def build(rows: list[list[str]]) -> LayoutSpec:
     pending: list[tuple[int, str, str | None]] = []
     for text, members in groups:
         single = len(members) == 1
+        if single and is_external_id_field(text):  # a custom variable column after the metadata
+            spec.external_id_columns.append(members[0])
         for col in members:
             sub = cell(subs, col).strip()
             role = alias_role(sub) if not single and CONTACT_QUESTION.search(text) else None

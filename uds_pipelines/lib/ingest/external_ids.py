@@ -1,0 +1,79 @@
+"""Which source field holds an app's own user id (the `external_id` of a landed record).
+
+A survey response or form submission keeps one `external_id`: the value of the first field, in the
+record's own order, whose name is on the list and whose value is not blank (surrounding spaces
+removed). Names compare case-insensitively, ignoring spaces, underscores and hyphens, so
+`External Data Reference`, `ExternalDataReference` and `external_data_reference` are one name.
+The field itself is kept where it was kept before (a form's `fields_json`, a survey answer); the
+column is a copy. Stripe customers take it from `metadata` the same way (`lib.staging.stripe_sql`).
+
+`UDS_EXTERNAL_ID_FIELDS` (comma-separated) replaces the default list; set to an empty string it
+turns external ids off. SurveyMonkey's `Custom Data 1` columns are not on the default list because
+accounts use them for anything (a campaign, a region); add them when they carry a user id.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+ENV_VAR = "UDS_EXTERNAL_ID_FIELDS"
+DEFAULT_EXTERNAL_ID_FIELDS: tuple[str, ...] = (
+    "external_id",
+    "user_id",
+    "userid",
+    "customer_ref",
+    "ExternalReference",
+    "External Data Reference",
+)
+_IGNORED = re.compile(r"[\s_\-]+")
+
+
+@lru_cache(maxsize=8192)
+def field_key(name: str) -> str:
+    """`External Data Reference` -> `externaldatareference`."""
+    return _IGNORED.sub("", str(name).replace("\ufeff", "")).lower()
+
+
+def configured_fields(env: dict[str, str] | None = None) -> tuple[str, ...]:
+    """The field names in use: `UDS_EXTERNAL_ID_FIELDS` when set, else the defaults."""
+    raw = (os.environ if env is None else env).get(ENV_VAR)
+    if raw is None:
+        return DEFAULT_EXTERNAL_ID_FIELDS
+    return tuple(name.strip() for name in raw.split(",") if name.strip())
+
+
+@lru_cache(maxsize=64)
+def _keys(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(k for k in (field_key(n) for n in names) if k)
+
+
+def is_external_id_field(name: Any) -> bool:
+    if name is None:
+        return False
+    return field_key(str(name)) in _keys(configured_fields())
+
+
+def external_id_value(value: Any) -> str | None:
+    """The id as landed text: trimmed scalar text (numbers keep their digits), else None."""
+    if value is None or isinstance(value, (bool, dict, list, tuple)):
+        return None
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return None
+        value = int(value) if value.is_integer() else value
+    text = str(value).strip()
+    return text or None
+
+
+def first_external_id(items: Iterable[tuple[Any, Any]]) -> str | None:
+    """The first non-blank value among (field name, value) pairs whose name is on the list."""
+    for name, value in items:
+        if is_external_id_field(name):
+            text = external_id_value(value)
+            if text is not None:
+                return text
+    return None

@@ -116,9 +116,13 @@ def profiles(data_dir: Path) -> dict:
     from uds_pipelines.lib.profiles.stage import build_consent, build_profiles
 
     settings = settings_for(data_dir)
+    started = time.perf_counter()
     consent = build_consent(settings)
+    consent_seconds = time.perf_counter() - started
     stage = build_profiles(settings)
-    return {"rows": stage.rows, "consent_statements": consent.ledger.rows}
+    return {"rows": stage.rows, "consent_statements": consent.ledger.rows,
+            "consent_seconds": round(consent_seconds, 2),
+            "profiles_seconds": round(time.perf_counter() - started - consent_seconds, 2)}  # fmt: skip
 
 
 def segments_audiences(data_dir: Path) -> dict:

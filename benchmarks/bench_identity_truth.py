@@ -1,153 +1,36 @@
 """Identity accuracy on the generator's ground truth: pairwise P/R/F1, deterministic vs probabilistic.
 
 `python benchmarks/bench_identity_truth.py [--people 100000] [--seed 1] [--reuse]`
-Generates (cached under benchmarks/.cache/), lands, stages, builds identity inputs and resolves twice,
-each stage in its own subprocess for its peak RSS; then explains the misses by ground-truth `note`.
+Generates (cached under benchmarks/.cache/), lands, stages, builds identity inputs and resolves in each
+matching mode, each stage in its own subprocess for its peak RSS (`_identity_accuracy.py`); then explains
+the misses and wrong merges by ground-truth `note`. `bench_identity.py` prints the same accuracy table
+with the issue's targets, plus resolution speed at 1M people and profile-building time.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
 from pathlib import Path
 
 import duckdb
-import numpy as np
-import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ensure_generated, fmt_table, link_tree, run_measured  # noqa: E402
-
-from uds_pipelines.lib.identity.graph import component_labels, query_arrow  # noqa: E402
-from uds_pipelines.lib.identity.guardrails import GuardrailConfig, blocked_rule_sql  # noqa: E402
-from uds_pipelines.lib.identity.inputs import attributes_sql, resolution_connection  # noqa: E402
-from uds_pipelines.lib.masking import mask_email, mask_phone  # noqa: E402
-
-STAGES_PY = Path(__file__).resolve().parent / "_stages.py"
-PREP = ["land_stripe", "land_files", "staging", "identity_inputs"]
-MODES = {
-    "deterministic": "identity",
-    "probabilistic": "identity_probabilistic",
-    # Splink re-estimating u (random sampling) and m (EM) instead of the fixed values.
-    "probabilistic_trained": "identity_probabilistic_trained",
-}
-EVENTS_PER_PERSON = 10
-
-# Landed person records with their true person; surveys and forms are matched on file + position
-# because Google Forms and HubSpot rows carry no id of their own in the truth.
-TRUTH_SQL = """
-CREATE OR REPLACE TABLE truth AS
-WITH t AS (
-    SELECT *, regexp_extract(file, '[^/]+$') AS fname FROM read_parquet('{gt}/records.parquet')
-    WHERE expected = 'land' AND source IN ('stripe_customer', 'survey_response', 'form_submission')
+from _common import fmt_table  # noqa: E402
+from _identity_accuracy import (  # noqa: E402
+    ACCURACY_HEADERS,
+    EVENTS_PER_PERSON,
+    MODES,
+    accuracy_rows,
+    ceiling_line,
+    measure_accuracy,
+    prep_table,
 )
-SELECT 'stripe' AS src, record_id AS rid, person_id, note FROM t WHERE source = 'stripe_customer'
-UNION ALL
-SELECT 'survey', r.response_id, t.person_id, t.note FROM t
-JOIN read_parquet('{lake}/landed/surveys/responses/*.parquet') r ON r.source_file = t.fname AND r.position = t.position
-WHERE t.source = 'survey_response'
-UNION ALL
-SELECT 'form', f.submission_id, t.person_id, t.note FROM t
-JOIN read_parquet('{lake}/landed/forms/*.parquet') f ON f.source_file = t.fname AND f.position = t.position
-WHERE t.source = 'form_submission'
-"""
 
-PAIRS_SQL = """
-WITH j AS (SELECT person_id, customer_id FROM truth JOIN {map} m ON m.source = truth.src AND m.record_id = truth.rid),
-pred AS (SELECT sum(n * (n - 1) / 2) FROM (SELECT count(*) AS n FROM j GROUP BY customer_id)),
-tru AS (SELECT sum(n * (n - 1) / 2) FROM (SELECT count(*) AS n FROM j GROUP BY person_id)),
-agree AS (SELECT sum(n * (n - 1) / 2) FROM (SELECT count(*) AS n FROM j GROUP BY customer_id, person_id))
-SELECT (SELECT * FROM pred), (SELECT * FROM tru), (SELECT * FROM agree), (SELECT count(*) FROM j),
-       (SELECT count(*) FROM truth)
-"""
-
-# Every true pair (same person) and every predicted pair (same customer) with both records' notes.
-ERRORS_SQL = """
-CREATE OR REPLACE TABLE rec_{mode} AS
-SELECT t.*, m.customer_id FROM truth t JOIN {map} m ON m.source = t.src AND m.record_id = t.rid;
-CREATE OR REPLACE TABLE fn_{mode} AS
-SELECT a.src AS src_a, b.src AS src_b, a.rid AS rid_a, b.rid AS rid_b, a.note AS note_a, b.note AS note_b
-FROM rec_{mode} a JOIN rec_{mode} b ON a.person_id = b.person_id AND (a.src, a.rid) < (b.src, b.rid)
-WHERE a.customer_id <> b.customer_id;
-CREATE OR REPLACE TABLE fp_{mode} AS
-SELECT a.src AS src_a, b.src AS src_b, a.rid AS rid_a, b.rid AS rid_b, a.note AS note_a, b.note AS note_b
-FROM rec_{mode} a JOIN rec_{mode} b ON a.customer_id = b.customer_id AND (a.src, a.rid) < (b.src, b.rid)
-WHERE a.person_id <> b.person_id;
-"""
-
-
-def prepare(events: int, people: int, seed: int, reuse: bool) -> tuple[Path, Path, dict]:
-    gen_dir, gen_meta = ensure_generated(
-        events, people if people * EVENTS_PER_PERSON != events else None, seed
-    )
-    data_dir = gen_dir.parent / "identity_truth"
-    measures: dict = {"generate": gen_meta}
-    if reuse and (data_dir / "lake" / "identity" / "identifiers.parquet").exists():
-        return gen_dir, data_dir, measures
-    shutil.rmtree(data_dir, ignore_errors=True)
-    for source in ("stripe", "surveys", "forms"):
-        link_tree(gen_dir / "inbox" / source, data_dir / "inbox" / source)
-    for stage in PREP:
-        m = run_measured([sys.executable, str(STAGES_PY), stage, str(data_dir), str(gen_dir)])
-        if m.returncode != 0:
-            raise SystemExit(f"{stage} failed:\n{m.result.get('error')}")
-        measures[stage] = m.as_dict()
-    return gen_dir, data_dir, measures
-
-
-def metrics(con: duckdb.DuckDBPyConnection, map_sql: str) -> dict[str, float]:
-    pred, truth, agree, matched, total = (
-        int(v or 0) for v in con.execute(PAIRS_SQL.format(map=map_sql)).fetchone()
-    )
-    p = agree / pred if pred else 1.0
-    r = agree / truth if truth else 1.0
-    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
-            "true_pairs": truth, "predicted_pairs": pred, "records": matched, "truth_records": total}  # fmt: skip
-
-
-def identifier_ceiling(con: duckdb.DuckDBPyConnection, lake: Path) -> dict[str, int]:
-    """The most any identifier-only resolver can link: true pairs joined by usable shared identifiers.
-
-    An oracle graph whose identifier nodes are per true person (so strangers never merge and no
-    size guardrail is needed), over every identifier the resolver extracted except the values the
-    guardrails block (junk emails, placeholder phones). Its recall bounds deterministic recall.
-    """
-    blocked = blocked_rule_sql(GuardrailConfig())
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE oracle_rec AS
-        SELECT row_number() OVER () - 1 AS rec_ix, t.src, t.rid, t.person_id FROM truth t
-        JOIN rec_deterministic d USING (src, rid);
-        CREATE OR REPLACE TABLE oracle_edges AS
-        WITH usable AS (
-            SELECT r.rec_ix, r.person_id, i.id_type, i.id_value
-            FROM read_parquet('{lake}/identity/identifiers.parquet') i
-            JOIN oracle_rec r ON r.src = i.source AND r.rid = i.record_id
-            WHERE ({blocked}) IS NULL
-        )
-        SELECT rec_ix, dense_rank() OVER (ORDER BY person_id, id_type, id_value) - 1 AS val_ix FROM usable
-        """
-    )
-    edges = query_arrow(con, "SELECT rec_ix, val_ix FROM oracle_edges")
-    # fetchall: a half-read result would block registering the labels below
-    n_rec = con.execute("SELECT count(*) FROM oracle_rec").fetchall()[0][0]
-    n_val = con.execute("SELECT coalesce(max(val_ix) + 1, 0) FROM oracle_edges").fetchall()[0][0]
-    labels = component_labels(
-        edges.column("rec_ix").to_numpy(), edges.column("val_ix").to_numpy(), n_rec, n_val
-    )
-    con.register("oracle_labels", pa.table({"rec_ix": np.arange(n_rec), "label": labels}))
-    linkable, true_pairs = con.execute(
-        """
-        WITH l AS (SELECT r.person_id, o.label FROM oracle_rec r JOIN oracle_labels o USING (rec_ix))
-        SELECT (SELECT sum(n * (n - 1) / 2) FROM (SELECT count(*) AS n FROM l GROUP BY label)),
-               (SELECT sum(n * (n - 1) / 2) FROM (SELECT count(*) AS n FROM l GROUP BY person_id))
-        """
-    ).fetchall()[0]
-    con.unregister("oracle_labels")
-    return {"linkable_pairs": int(linkable or 0), "true_pairs": int(true_pairs or 0)}
+from uds_pipelines.lib.identity.guardrails import GuardrailConfig  # noqa: E402
+from uds_pipelines.lib.identity.inputs import attributes_sql  # noqa: E402
+from uds_pipelines.lib.masking import mask_email, mask_phone  # noqa: E402
 
 
 def tag_table(con: duckdb.DuckDBPyConnection, errors: str, mode: str, limit: int = 12) -> str:
@@ -272,43 +155,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--reuse", action="store_true", help="reuse the landed lake from the last run")
     args = parser.parse_args(argv)
-    events = args.events or args.people * EVENTS_PER_PERSON
-    gen_dir, data_dir, measures = prepare(events, args.people, args.seed, args.reuse)
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    for mode in MODES:
-        m = run_measured(
-            [sys.executable, str(STAGES_PY), f"identity_{mode}", str(data_dir), str(gen_dir)], env
-        )
-        if m.returncode != 0:
-            raise SystemExit(f"{mode} resolution failed:\n{m.result.get('error')}")
-        measures[mode] = m.as_dict()
-
-    lake = data_dir / "lake"
-    con = resolution_connection("US")  # the attribute keys need the uds_* functions
-    con.execute(TRUTH_SQL.format(gt=gen_dir / "ground_truth", lake=lake))
-    rows, found = [], {}
-    for mode, folder in MODES.items():
-        map_sql = f"read_parquet('{lake / folder / 'identity_map.parquet'}')"
-        found[mode] = metrics(con, map_sql)
-        con.execute(ERRORS_SQL.format(mode=mode, map=map_sql))
-        f, m = found[mode], measures[mode]
-        rows.append([mode, f"{f['precision']:.4f}", f"{f['recall']:.4f}", f"{f['f1']:.4f}",
-                     f"{f['predicted_pairs']:,}", f"{f['true_pairs']:,}", f"{m['seconds']:.1f}",
-                     f"{m['cpu_seconds']:.1f}", f"{m['peak_rss_mib']:.0f}"])  # fmt: skip
-    any_f = next(iter(found.values()))
-    print(f"people={args.people:,} events={events:,} seed={args.seed} person records={any_f['records']:,} "
+    acc = measure_accuracy(args.people, args.seed, args.events, args.reuse)
+    con, lake, any_f = acc.con, acc.lake, next(iter(acc.found.values()))
+    print(f"people={acc.people:,} events={acc.events:,} seed={acc.seed} person records={any_f['records']:,} "
           f"(of {any_f['truth_records']:,} landed in truth)")  # fmt: skip
-    print(fmt_table(["matching", "precision", "recall", "F1", "predicted pairs", "true pairs", "wall s",
-                     "CPU s", "peak RSS MiB"], rows))  # fmt: skip
-    ceiling = identifier_ceiling(con, lake)
-    bound = ceiling["linkable_pairs"] / ceiling["true_pairs"] if ceiling["true_pairs"] else 1.0
-    agree = found["deterministic"]["recall"] * found["deterministic"]["true_pairs"]
-    print(f"\nidentifier ceiling: {ceiling['linkable_pairs']:,} of {ceiling['true_pairs']:,} true pairs "
-          f"share a chain of usable identifiers (recall bound {bound:.4f}); deterministic links "
-          f"{agree / ceiling['linkable_pairs']:.4f} of them")  # fmt: skip
-    prep = [[k, f"{v['seconds']:.1f}", f"{v['cpu_seconds']:.1f}", f"{v['peak_rss_mib']:.0f}"] for k, v in measures.items()
-            if k not in MODES]  # fmt: skip
-    print("\nPreparation stages:\n" + fmt_table(["stage", "wall s", "CPU s", "peak RSS MiB"], prep))
+    print(fmt_table(ACCURACY_HEADERS, accuracy_rows(acc)))
+    print("\n" + ceiling_line(acc))
+    print("\nPreparation stages:\n" + prep_table(acc))
     for mode in MODES:
         print(f"\n## {mode}: missed same-person pairs\n" + tag_table(con, "fn", mode))
         print("\n" + fn_causes(con, lake, mode))

@@ -1,0 +1,141 @@
+"""Identity resolution speed on synthetic identifiers: 1M people (~5M identifier rows) in seconds.
+
+The project generator at 1M people means 10M Stripe events and about 10 minutes of generation plus
+landing, so the speed figure uses this SQL generator instead (a few seconds for 1M people). Its
+people and noise are home-made: use it for time and memory only, never for accuracy.
+
+`python benchmarks/_identity_speed.py synth OUT PEOPLE` and `... resolve IDENTIFIERS OUT_DIR MEMORY
+[PREVIOUS_DIR]` are the children `measure_speed` runs, one per step, for each step's own peak RSS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import CACHE_DIR, emit_result, run_measured  # noqa: E402
+
+# One row per identifier of a record: person p has 1-3 records; the first is a Stripe customer for
+# half the people. Identifiers: own record id, the person's email on 85% of records (10% of people use
+# a second email on some), phone on 40%, stripe_customer on the Stripe record and on 20% of that
+# person's other records. Noise: 0.5% of records give test@test.com, 0.3% a 555 placeholder phone,
+# 0.5% a shared office inbox (10 inboxes, each far over the size guardrail), and 2% of people share a
+# household phone with the next person.
+SYNTH_SQL = """
+WITH people AS (SELECT range AS p, 1 + hash(range, 'n') % 3 AS n_rec FROM range({n})),
+recs AS (
+    SELECT p, k, hash(p, k, 'r') % 1000 AS u1, hash(p, k, 's') % 1000 AS u2, hash(p, 'x') % 1000 AS up,
+           CASE WHEN k = 0 AND p % 2 = 0 THEN 'stripe' WHEN k % 2 = 1 THEN 'form' ELSE 'survey' END AS source
+    FROM people, range(3) t(k) WHERE k < n_rec
+),
+keyed AS (
+    SELECT *, CASE WHEN source = 'stripe' THEN 'cus_' || p ELSE source || '_' || p || '_' || k END AS record_id
+    FROM recs
+)
+SELECT p AS person, source, record_id, 'record' AS id_type, source || ':' || record_id AS id_value FROM keyed
+UNION ALL
+SELECT p, source, record_id, 'email',
+       CASE WHEN u1 < 5 THEN 'test@test.com'
+            WHEN u1 < 10 THEN 'info@office' || (p % 10) || '.com'
+            WHEN up < 100 AND k = 2 THEN 'alt' || p || '@mail' || (p % 97) || '.org'
+            ELSE 'user' || p || '@mail' || (p % 97) || '.com' END
+FROM keyed WHERE u1 < 850
+UNION ALL
+SELECT p, source, record_id, 'phone',
+       CASE WHEN u2 < 3 THEN '+15555555555'
+            WHEN up >= 980 AND p % 2 = 0 THEN '+1' || (2125550000 + p + 1)
+            ELSE '+1' || (2125550000 + p) END
+FROM keyed WHERE u2 < 400
+UNION ALL
+SELECT p, source, record_id, 'stripe_customer', 'cus_' || p
+FROM keyed WHERE p % 2 = 0 AND (source = 'stripe' OR u2 >= 800)
+"""
+SPEED_PY = Path(__file__).resolve()
+NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def synth_child(out: Path, people: int) -> dict:
+    from uds_pipelines.lib.lake import duckdb_connection
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb_connection()
+    partial = out.with_suffix(".partial")
+    con.execute(f"COPY ({SYNTH_SQL.format(n=int(people))}) TO '{partial}' (FORMAT parquet)")
+    rows, records = con.execute(
+        f"SELECT count(*), count(DISTINCT (source, record_id)) FROM read_parquet('{partial}')"
+    ).fetchall()[0]
+    con.close()
+    os.replace(partial, out)
+    return {"people": people, "identifiers": int(rows), "records": int(records)}
+
+
+def resolve_child(identifiers: Path, out_dir: Path, memory_limit: str, previous: Path | None) -> dict:
+    """What the identity_map asset does, on a ready identifiers table: resolve, then write outputs."""
+    from uds_pipelines.lib.identity.guardrails import GuardrailConfig
+    from uds_pipelines.lib.identity.inputs import resolution_connection
+    from uds_pipelines.lib.identity.resolve import resolve_identities, write_outputs
+
+    started = time.perf_counter()
+    (out_dir / "spill").mkdir(parents=True, exist_ok=True)
+    con = resolution_connection("US", memory_limit)
+    con.execute(f"SET temp_directory='{out_dir / 'spill'}'")
+    source = f"SELECT source, record_id, id_type, id_value FROM read_parquet('{identifiers}')"
+    if previous is not None:  # a re-run with 1% of records erased: carry-over, splits, retirement
+        source += " WHERE hash(record_id, 'erase') % 100 <> 0"
+    result = resolve_identities(
+        con,
+        source,
+        previous_map_path=previous / "identity_map.parquet" if previous else None,
+        previous_registry_path=previous / "customer_registry.parquet" if previous else None,
+        config=GuardrailConfig(),
+        run_id="bench-2" if previous else "bench-1",
+        now=NOW,
+    )
+    write_outputs(con, result, out_dir)
+    con.close()
+    shutil.rmtree(out_dir / "spill", ignore_errors=True)
+    stats = {k: v for k, v in result.stats.items() if isinstance(v, (int, float, str))}
+    return stats | {"resolve_seconds": round(time.perf_counter() - started, 2)}
+
+
+def measure_speed(people: int, memory_limit: str = "2GB", second_run: bool = False) -> dict:
+    """Synthesize (cached) and resolve `people` people, each step in its own measured child."""
+    folder = CACHE_DIR / "identity_speed" / str(people)
+    identifiers = folder / "identifiers.parquet"
+    out: dict = {"people": people, "memory_limit": memory_limit}
+    if not identifiers.exists():
+        m = run_measured([sys.executable, str(SPEED_PY), "synth", str(identifiers), str(people)])
+        if m.returncode != 0:
+            raise SystemExit(f"synthesis failed:\n{m.result.get('error')}")
+        (folder / "synth.json").write_text(json.dumps(m.as_dict()))
+    synth = json.loads((folder / "synth.json").read_text())
+    out |= {
+        "identifiers": synth["result"]["identifiers"],
+        "records": synth["result"]["records"],
+        "synth": synth,
+    }
+    runs = [("run1", None)] + ([("run2", folder / "run1")] if second_run else [])
+    for name, previous in runs:
+        shutil.rmtree(folder / name, ignore_errors=True)
+        argv = [sys.executable, str(SPEED_PY), "resolve", str(identifiers), str(folder / name), memory_limit]
+        m = run_measured(argv + ([str(previous)] if previous else []), dict(os.environ, PYTHONHASHSEED="0"))
+        if m.returncode != 0:
+            raise SystemExit(f"resolution ({name}) failed:\n{m.result.get('error')}")
+        out[name] = m.as_dict()
+    return out
+
+
+if __name__ == "__main__":
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "synth":
+        emit_result(synth_child(Path(args[0]), int(args[1])))
+    else:
+        prev = Path(args[3]) if len(args) > 3 else None
+        emit_result(resolve_child(Path(args[0]), Path(args[1]), args[2], prev))

@@ -1,0 +1,270 @@
+"""`external_id`: an app's own user id, from Qualtrics ExternalReference, Typeform hidden fields, form
+fields and Stripe customer metadata, landed, staged and linked as an identifier."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.identity import GuardrailConfig, resolve_identities, write_outputs
+from uds_pipelines.lib.identity.guardrails import DEFAULT_PRIORITY, DEFAULT_TYPE_LIMITS
+from uds_pipelines.lib.identity.inputs import IDENTIFIERS, build_identity_inputs, resolution_connection
+from uds_pipelines.lib.ingest.external_ids import (
+    DEFAULT_EXTERNAL_ID_FIELDS,
+    ENV_VAR,
+    field_key,
+    first_external_id,
+    is_external_id_field,
+)
+from uds_pipelines.lib.ingest.forms import parse_form_file
+from uds_pipelines.lib.ingest.landing import SourceSpec, land_files
+from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
+from uds_pipelines.lib.ingest.surveys import parse_survey_file
+from uds_pipelines.lib.profiles.sources import identifiers_sql, person_records_sql
+from uds_pipelines.lib.staging.stripe import build_stripe_staging, staging_path
+
+T0 = 1_700_000_000
+USER = "abc123456"  # the hidden `user_id` of Typeform's own webhook example
+
+
+def _rewrite_csv(source: Path, target: Path, header: str, values: list[str], header_row: int = 0) -> None:
+    """Copy a real export, setting column `header` (named in header row `header_row`) per data row."""
+    text = source.read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    index = rows[header_row].index(header)
+    skip = {"qualtrics_sample_3header.csv": 3, "qualtrics_sample_legacy_2header.csv": 2}[source.name]
+    for row, value in zip(rows[skip:], values, strict=True):
+        row[index] = value
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    target.write_text(out.getvalue(), encoding="utf-8")
+
+
+def test_field_names_compare_loosely_and_the_list_is_configurable(monkeypatch) -> None:
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    for name in ("ExternalReference", "External Data Reference", "ExternalDataReference", "user_id", "USER ID",
+                 "userId", "external-id", "customer_ref"):  # fmt: skip
+        assert is_external_id_field(name), name
+    assert not is_external_id_field("email") and not is_external_id_field("Custom Data 1")
+    assert field_key("External Data Reference") == "externaldatareference"
+    assert "External Data Reference" in DEFAULT_EXTERNAL_ID_FIELDS
+    assert first_external_id([("user_id", "  "), ("email", "x"), ("external_id", " u-1 ")]) == "u-1"
+    monkeypatch.setenv(ENV_VAR, "CRM id, Custom Data 1")
+    assert is_external_id_field("crm_id") and is_external_id_field("custom data 1")
+    assert not is_external_id_field("user_id")
+    monkeypatch.setenv(ENV_VAR, "")
+    assert not is_external_id_field("user_id")
+
+
+def test_qualtrics_external_reference(realdata: Path, tmp_path: Path) -> None:
+    # the real sample's ExternalReference is blank: a column, NULL
+    sample = realdata / "surveys" / "qualtrics_sample_3header.csv"
+    assert parse_survey_file(sample).records["external_id"].tolist() == [None]
+    path = tmp_path / "sample.csv"
+    _rewrite_csv(sample, path, "ExternalReference", [" panel-7781 "])
+    result = parse_survey_file(path)
+    assert result.records["external_id"].tolist() == ["panel-7781"]
+    assert result.quarantine == []
+    # the legacy 2-row export names it `ExternalDataReference` in its second header row
+    legacy = realdata / "surveys" / "qualtrics_sample_legacy_2header.csv"
+    path = tmp_path / "legacy.csv"
+    _rewrite_csv(legacy, path, "ExternalDataReference", ["Panel-7781"], header_row=1)
+    assert parse_survey_file(path).records["external_id"].tolist() == ["Panel-7781"]
+
+
+def test_typeform_export_hidden_field_is_the_external_id_and_stays_an_answer(tmp_path: Path) -> None:
+    path = tmp_path / "typeform.csv"
+    path.write_text(
+        "#,What is your name?,user_id,utm_source,Start Date (UTC),Submit Date (UTC),Network ID\n"
+        "aaaa1111,Ann,U-42,news,2024-01-01 10:00:00,2024-01-01 10:01:00,n1\n"
+        "bbbb2222,Bob,  ,ads,2024-01-01 10:00:00,2024-01-01 10:02:00,n2\n"
+    )
+    result = parse_survey_file(path)
+    assert result.info["layout"] == "typeform"
+    assert [v if isinstance(v, str) else None for v in result.records["external_id"]] == ["U-42", None]
+    assert "U-42" in set(result.extra["answers"]["answer"])  # the hidden field is still an answer
+
+
+def test_typeform_webhook_hidden_user_id(realdata: Path) -> None:
+    result = parse_form_file(realdata / "forms" / "typeform_webhook_docs_example.json")
+    row = result.records.iloc[0]
+    assert row["external_id"] == USER
+    assert json.loads(row["fields_json"])["_hidden"] == {"user_id": USER}  # kept as before
+
+
+def test_flat_forms_first_non_blank_match_wins(tmp_path: Path) -> None:
+    path = tmp_path / "forms.jsonl"
+    rows = [
+        {"submission_id": "s1", "email": "a@example.org", "user_id": " ", "External Data Reference": "X-1",
+         "customer_ref": "X-2"},
+        {"submission_id": "s2", "user_id": 12345},  # an external id alone is a usable submission
+        {"submission_id": "s3", "email": "c@example.org", "userid": ""},
+    ]  # fmt: skip
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = parse_form_file(path)
+    assert result.quarantine == []
+    assert result.records["external_id"].tolist() == ["X-1", "12345", None]
+    assert json.loads(result.records["fields_json"][0])["customer_ref"] == "X-2"
+
+
+def _event(event_id: str, obj: dict, created: int = T0) -> dict:
+    return {"id": event_id, "object": "event", "created": created, "type": "customer.created",
+            "livemode": False, "api_version": "2024-06-20", "data": {"object": obj}}  # fmt: skip
+
+
+def _land_stripe(tmp_path: Path, lake_dir: Path, events: list[dict]) -> None:
+    path = tmp_path / "inbox" / "stripe" / "events.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    assert land_stripe_files([path], lake_dir).records_quarantined == 0
+
+
+def _customer(realdata: Path, customer_id: str, metadata: dict) -> dict:
+    obj = copy.deepcopy(json.loads((realdata / "stripe" / "openapi_fixture_customer.json").read_text()))
+    return obj | {"id": customer_id, "email": f"{customer_id}@example.org", "metadata": metadata}
+
+
+def test_stripe_customer_metadata_user_id(realdata: Path, tmp_path: Path) -> None:
+    lake_dir = tmp_path / "lake"
+    _land_stripe(tmp_path, lake_dir, [
+        _event("evt_1", _customer(realdata, "cus_A", {"plan": "pro", "user_id": f" {USER} "})),
+        _event("evt_2", _customer(realdata, "cus_B", {"UserId": "  ", "external_id": "Ext-9"})),
+        _event("evt_3", _customer(realdata, "cus_C", {})),  # the real fixture's empty metadata
+        _event("evt_4", _customer(realdata, "cus_D", {"order": "o-1"})),
+    ])  # fmt: skip
+    build_stripe_staging(lake_dir)
+    rows = duckdb.sql(
+        f"SELECT customer_id, external_id FROM '{staging_path(lake_dir, 'stripe_customers')}' ORDER BY 1"
+    ).fetchall()
+    assert rows == [("cus_A", USER), ("cus_B", "Ext-9"), ("cus_C", None), ("cus_D", None)]
+
+
+def test_identifiers_external_id_is_opaque_and_never_a_blank_email_or_phone() -> None:
+    con = resolution_connection("US")
+    con.execute(
+        """CREATE TABLE records AS SELECT *, TIMESTAMPTZ '2026-01-01' AS observed_at FROM (VALUES
+            ('form', 'f1', ' AbC-1 ', NULL, NULL, NULL),
+            ('form', 'f2', '   ', NULL, NULL, NULL),
+            ('form', 'f3', '', NULL, NULL, NULL),
+            ('form', 'f4', 'Ann@Example.org', 'ann@example.org', NULL, NULL),
+            ('form', 'f5', '+14155550123', NULL, '(415) 555-0123', 'US'),
+            ('survey', 's1', NULL, NULL, NULL, NULL)
+        ) t(source, record_id, external_id, email, phone, country)"""
+    )
+    got = con.execute(
+        f"SELECT record_id, id_value FROM ({identifiers_sql('records', 'US')}) WHERE id_type = 'external_id'"
+    ).fetchall()
+    assert got == [("f1", "AbC-1")]
+    # a records table from before the column still works
+    con.execute("CREATE TABLE old AS SELECT * EXCLUDE (external_id) FROM records")
+    assert con.execute(
+        f"SELECT count(*) FROM ({identifiers_sql('old', 'US')}) WHERE id_type = 'external_id'"
+    ).fetchone() == (0,)
+
+
+def _land(tmp_path: Path, lake_dir: Path, source: str, files: dict[str, Path | str]) -> None:
+    inbox = tmp_path / "inbox" / source
+    inbox.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        if isinstance(content, Path):
+            shutil.copyfile(content, inbox / name)
+        else:
+            (inbox / name).write_text(content)
+    parse = parse_form_file if source == "forms" else parse_survey_file
+    table = lake.LANDED_FORMS if source == "forms" else lake.LANDED_SURVEYS + "/responses"
+    extra = {} if source == "forms" else {"answers": lake.LANDED_SURVEYS + "/answers"}
+    summary = land_files(SourceSpec(source, parse, table, extra), sorted(inbox.iterdir()), lake_dir)
+    assert summary.records_quarantined == 0
+
+
+def _resolve(tmp_path: Path, lake_dir: Path) -> dict[tuple[str, str], str]:
+    con = resolution_connection("US")
+    build_identity_inputs(con, lake_dir, "US")
+    result = resolve_identities(
+        con, f"SELECT * FROM read_parquet('{lake_dir / IDENTIFIERS}')",
+        previous_map_path=None, previous_registry_path=None, config=GuardrailConfig(), run_id="r1",
+        now=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    )  # fmt: skip
+    written = write_outputs(con, result, tmp_path / "out")
+    frame = pd.read_parquet(written["identity_map"])
+    return {(s, r): c for s, r, c in frame[["source", "record_id", "customer_id"]].itertuples(index=False)}
+
+
+def test_form_survey_and_stripe_sharing_only_an_external_id_are_one_person(
+    realdata: Path, tmp_path: Path
+) -> None:
+    lake_dir = tmp_path / "lake"
+    # Typeform's example (laura@example.com, hidden user_id) and the Qualtrics sample (no email,
+    # no phone) with the same id as its ExternalReference: nothing else in common.
+    survey = tmp_path / "qualtrics_sample_3header.csv"
+    _rewrite_csv(realdata / "surveys" / "qualtrics_sample_3header.csv", survey, "ExternalReference", [USER])
+    blank_forms = "".join(json.dumps(r) + "\n" for r in [
+        {"submission_id": "blank1", "email": "one@example.org", "user_id": "   "},
+        {"submission_id": "blank2", "email": "two@example.org", "user_id": "   "},
+    ])  # fmt: skip
+    _land(tmp_path, lake_dir, "forms", {
+        "typeform.json": realdata / "forms" / "typeform_webhook_docs_example.json", "blank.jsonl": blank_forms,
+    })  # fmt: skip
+    _land(tmp_path, lake_dir, "surveys", {"qualtrics.csv": survey})
+    _land_stripe(tmp_path, lake_dir, [_event("evt_1", _customer(realdata, "cus_A", {"user_id": USER}))])
+    build_stripe_staging(lake_dir)
+    ids = _resolve(tmp_path, lake_dir)
+    typeform = next(k for k in ids if k[0] == "form" and not k[1].startswith("blank"))
+    assert ids[typeform] == ids[("survey", "R_2YPOQ602ER1jkf1")] == ids[("stripe", "cus_A")]
+    # blank (whitespace) external ids link nothing
+    assert ids[("form", "blank1")] != ids[("form", "blank2")]
+    assert len({ids[("form", "blank1")], ids[("form", "blank2")], ids[typeform]}) == 3
+    identifiers = pd.read_parquet(lake_dir / IDENTIFIERS)
+    external = identifiers[identifiers["id_type"] == "external_id"]
+    assert sorted(external["id_value"]) == [USER, USER, USER]
+
+
+def test_landed_files_from_before_the_column_still_read(realdata: Path, tmp_path: Path) -> None:
+    lake_dir = tmp_path / "lake"
+    _land(
+        tmp_path,
+        lake_dir,
+        "forms",
+        {"typeform.json": realdata / "forms" / "typeform_webhook_docs_example.json"},
+    )
+    _land(tmp_path, lake_dir, "surveys", {"q.csv": realdata / "surveys" / "qualtrics_sample_3header.csv"})
+    for folder in (lake.LANDED_FORMS, lake.LANDED_SURVEYS + "/responses"):
+        for path in (lake_dir / folder).glob("*.parquet"):
+            old = pd.read_parquet(path).drop(columns=["external_id"])
+            lake.write_parquet_atomic(old, path)
+    build_stripe_staging(lake_dir)
+    staged = staging_path(lake_dir, "stripe_customers")
+    lake.write_parquet_atomic(pd.read_parquet(staged).drop(columns=["external_id"]), staged)
+    con = resolution_connection("US")
+    rows = con.execute(
+        f"SELECT source, external_id FROM ({person_records_sql(lake_dir)}) ORDER BY 1"
+    ).fetchall()
+    assert rows == [("form", None), ("survey", None)]
+
+
+def test_guardrail_defaults_rank_external_id_after_the_stripe_customer() -> None:
+    assert DEFAULT_PRIORITY[:3] == ("stripe_customer", "external_id", "email")
+    assert DEFAULT_TYPE_LIMITS["external_id"] == 5
+    assert GuardrailConfig().max_values_per_type["external_id"] == 5
+
+
+def test_a_component_with_too_many_external_ids_is_cut(tmp_path: Path) -> None:
+    from uds_pipelines_tests.lib.identity.helpers import Runner, ids_by_record
+
+    # one shared email holds six records, each with its own app user id: over the limit of 5,
+    # the weakest type (email) is cut and the six records stay apart
+    records = {
+        ("form", f"f{i}"): [("email", "shared@example.org"), ("external_id", v)]
+        for i, v in enumerate(f"u{n}" for n in range(6))
+    }
+    out = Runner(tmp_path).run(records)
+    assert len(set(ids_by_record(out["identity_map"]).values())) == 6

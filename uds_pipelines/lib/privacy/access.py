@@ -68,7 +68,12 @@ _TABLES = {
     "segment_history": ("segments/segment_history.parquet", {"customer_id": "VARCHAR"}),
     "audience_memberships": ("audiences", {"customer_id": "VARCHAR"}),
 }
-_CONSENT_LANDED_COLUMNS = {"identifier": "VARCHAR", "identifier_type": "VARCHAR", "source_record": "VARCHAR"}
+_CONSENT_LANDED_COLUMNS = {
+    "identifier": "VARCHAR",
+    "identifier_type": "VARCHAR",
+    "source_record": "VARCHAR",
+    "captured_at": "TIMESTAMPTZ",  # reports order by it, also before any statement landed
+}
 
 
 def _keys(subjects: list[Subject]) -> dict[str, set[str]]:

@@ -161,6 +161,10 @@ def subject_needles(subject: Subject) -> list[str]:
     for id_type, value in subject.identifiers + subject.requested:
         if id_type in ("email", "phone", "customer_id", *STRIPE_ID_TYPES) and value not in shared:
             values.add(value)
+        elif id_type == "external_id" and value not in shared and not str(value).strip().isdigit():
+            # An app's user id in free text (Stripe metadata, hidden fields, answers). An all-digit
+            # id is left to the id columns: as text it would also match amounts and timestamps.
+            values.add(value)
     values |= {o for o in subject.stripe_objects if o}
     values |= set(subject.customer_ids)
     return expand_needles(values)

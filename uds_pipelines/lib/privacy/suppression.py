@@ -32,6 +32,7 @@ SUPPRESSED_ID_TYPES = (
     "customer_id",
     "survey_response",
     "form_submission",
+    "external_id",
 )
 # Landed column -> the id type its values are hashed as (after normalization for email/phone).
 ID_COLUMNS = {
@@ -42,6 +43,7 @@ ID_COLUMNS = {
     "customer_ref": "stripe_customer",
     "response_id": "survey_response",
     "submission_id": "form_submission",
+    "external_id": "external_id",  # an app's user id on a survey response or form submission
 }
 TEXT_COLUMNS = ("payload", "fields_json", "answer", "raw")
 
@@ -139,6 +141,8 @@ def _row_keys(row: dict, default_region: str) -> list[tuple[str, str]]:
             value = normalize_email(value).match_key
         elif id_type == "phone":
             value = normalize_phone(value, country, default_region).e164
+        else:
+            value = value.strip()  # ids are opaque; identifiers store them trimmed
         if value:
             keys.append((id_type, value))
     ident, ident_type = row.get("identifier"), row.get("identifier_type")

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from uds_pipelines.lib import lake
 from uds_pipelines.lib.identity import GuardrailConfig, resolve_identities, write_outputs
@@ -14,6 +15,7 @@ from uds_pipelines.lib.identity.inputs import IDENTIFIERS, build_identity_inputs
 from uds_pipelines.lib.privacy.access import build_access_report
 from uds_pipelines.lib.privacy.erasure import erase_subjects
 from uds_pipelines.lib.privacy.requests import Subject, subjects_from_frame
+from uds_pipelines.lib.privacy.suppression import add_to_suppression, filter_suppressed, suppression_hashes
 from uds_pipelines.lib.privacy.variants import subject_needles
 from uds_pipelines.lib.staging.stripe import build_stripe_staging
 from uds_pipelines_tests.lib.identity.test_external_id import (
@@ -86,3 +88,18 @@ def test_all_digit_external_ids_are_not_text_needles() -> None:
     subject = Subject("r", identifiers=[("external_id", "12345678"), ("external_id", "usr_4711ab")])
     needles = subject_needles(subject)
     assert "usr_4711ab" in needles and "12345678" not in needles
+
+
+def test_an_erased_persons_external_id_keeps_new_submissions_out(realdata: Path, tmp_path: Path) -> None:
+    lake_dir = _lake(realdata, tmp_path)
+    con = duckdb.connect()
+    subjects = resolve(con, lake_dir, [request("e1", email="laura@example.com")])
+    key = b"k"
+    add_to_suppression(lake_dir, suppression_hashes(subjects, key))
+    arriving = pd.DataFrame(
+        {"submission_id": ["new-1", "new-2"], "email": [None, "someone@else.org"],
+         "external_id": [f"  {USER} ", "u-other"], "position": [1, 2]}
+    )  # fmt: skip
+    kept, quarantined = filter_suppressed(arriving, key=key, lake_dir=lake_dir, source="forms")
+    assert kept["submission_id"].tolist() == ["new-2"]
+    assert [(q.reason, q.raw) for q in quarantined] == [("suppressed", None)]

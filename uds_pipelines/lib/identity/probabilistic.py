@@ -164,7 +164,8 @@ def probabilistic_pairs(
             # Splink raises several types when EM cannot run (e.g. no pair shares a birth date);
             # matching then goes on with the fixed weights rather than failing the whole run.
             except Exception as exc:  # noqa: BLE001
-                report["training_error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+                # the type only: Splink's messages can quote rows, and this reaches metadata and logs
+                report["training_error"] = type(exc).__name__
                 linker = new_linker()
         predictions = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
         pairs = query_arrow(

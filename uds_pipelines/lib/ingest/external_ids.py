@@ -30,6 +30,8 @@ DEFAULT_EXTERNAL_ID_FIELDS: tuple[str, ...] = (
     "External Data Reference",
 )
 _IGNORED = re.compile(r"[\s_\-]+")
+# Longer text in an id field is not an id (a pasted note); the field itself stays where it was kept.
+MAX_EXTERNAL_ID_CHARS = 255
 
 
 @lru_cache(maxsize=8192)
@@ -58,7 +60,8 @@ def is_external_id_field(name: Any) -> bool:
 
 
 def external_id_value(value: Any) -> str | None:
-    """The id as landed text: trimmed scalar text (numbers keep their digits), else None."""
+    """The id as landed text: trimmed scalar text (numbers keep their digits) of at most
+    `MAX_EXTERNAL_ID_CHARS`, else None."""
     if value is None or isinstance(value, (bool, dict, list, tuple)):
         return None
     if isinstance(value, float):
@@ -66,7 +69,7 @@ def external_id_value(value: Any) -> str | None:
             return None
         value = int(value) if value.is_integer() else value
     text = str(value).strip()
-    return text or None
+    return text if text and len(text) <= MAX_EXTERNAL_ID_CHARS else None
 
 
 def first_external_id(items: Iterable[tuple[Any, Any]]) -> str | None:

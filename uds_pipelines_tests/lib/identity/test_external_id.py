@@ -268,3 +268,19 @@ def test_a_component_with_too_many_external_ids_is_cut(tmp_path: Path) -> None:
     }
     out = Runner(tmp_path).run(records)
     assert len(set(ids_by_record(out["identity_map"]).values())) == 6
+
+
+def test_odd_external_id_values_are_skipped_and_the_submission_still_lands(tmp_path: Path) -> None:
+    path = tmp_path / "forms.jsonl"
+    rows = [
+        {"submission_id": "t1", "email": "t1@example.org", "user_id": {"nested": 1}, "external_id": "E-1"},
+        {"submission_id": "t2", "email": "t2@example.org", "user_id": ["a"], "userid": True},
+        {"submission_id": "t3", "email": "t3@example.org", "user_id": "x" * 100_000},
+        {"submission_id": "t4", "email": "t4@example.org", "user_id": 1.0},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = parse_form_file(path)
+    assert result.quarantine == []
+    assert result.records["external_id"].tolist() == ["E-1", None, None, "1"]
+    # the over-long value is not an id, but it is kept with the submission
+    assert len(json.loads(result.records["fields_json"][2])["user_id"]) == 100_000

@@ -1,17 +1,33 @@
-# Sourced by the scripts: makes .venv (once) and installs the project with the given extras.
+# Sourced by the scripts: builds .venv from the committed lock (uv.lock) with the given extras,
+# so users, tests and CI run the same versions. Reinstalls only when uv.lock or pyproject.toml
+# changed since the last install of these extras.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PYTHON="${PYTHON:-python3}"
-if [ ! -x .venv/bin/python ]; then
-    "$PYTHON" -m venv .venv
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "uds_pipelines needs Python >= 3.11 with venv; '$PYTHON' is $("$PYTHON" -V 2>&1 || echo missing)" >&2
+    echo "(set PYTHON=/path/to/python3.11 or newer)" >&2
+    exit 2
+fi
+# uv itself, pinned by hash, in a venv of its own (uv sync would treat it as foreign in .venv)
+UV="$ROOT/.uv/bin/uv"
+if ! "$UV" --version 2>/dev/null | grep -qx "uv $(sed -n 's/^uv==//p' scripts/uv-tool.in)"; then
+    rm -rf .uv
+    "$PYTHON" -m venv .uv
+    .uv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+        -r scripts/uv-tool.txt
 fi
 EXTRAS="${1:-}"
 STAMP=".venv/.installed${EXTRAS:+-$EXTRAS}"
-# reinstall only when the dependency list changed
-if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
-    .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e ".${EXTRAS:+[$EXTRAS]}"
-    touch "$STAMP"
+WANT="$(cat uv.lock pyproject.toml | "$PYTHON" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
+if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
+    EXTRA_ARGS=()
+    for extra in ${EXTRAS//,/ }; do EXTRA_ARGS+=(--extra "$extra"); done
+    # --locked: stop if uv.lock no longer matches pyproject.toml instead of re-resolving;
+    # --inexact: keep other extras' packages, so start.sh after test.sh does not uninstall them
+    UV_PROJECT_ENVIRONMENT="$ROOT/.venv" UV_PYTHON_DOWNLOADS=never \
+        "$UV" sync --locked --inexact --python "$PYTHON" --quiet "${EXTRA_ARGS[@]}"
+    echo "$WANT" > "$STAMP"
 fi
 export PATH="$ROOT/.venv/bin:$PATH"

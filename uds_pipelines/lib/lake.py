@@ -109,17 +109,24 @@ def has_parquet(folder: Path) -> bool:
 
 
 def read_table_sql(path: Path, empty_columns: dict[str, str]) -> str:
-    """SQL for a lake table (file or folder of files), or an empty relation with the given columns.
+    """A parenthesized subquery over a lake table (file or folder of files), or an empty relation
+    with the given columns, so downstream queries stay valid before anything has landed.
 
-    Downstream queries stay valid before anything has landed.
+    Always a subquery, never a bare table function: callers put it after FROM or JOIN, with or
+    without parentheses of their own, and DuckDB >= 2.0.1 rejects `FROM (read_parquet(...))`.
     """
     if path.suffix == ".parquet":
         if path.exists():
-            return f"read_parquet('{_sql_path(path)}', union_by_name=true)"
+            return parquet_relation(path)
     elif has_parquet(path):
-        return f"read_parquet('{parquet_glob(path)}', union_by_name=true)"
+        return f"(SELECT * FROM read_parquet('{parquet_glob(path)}', union_by_name=true))"
     cols = ", ".join(f"CAST(NULL AS {typ}) AS {name}" for name, typ in empty_columns.items())
     return f"(SELECT {cols} WHERE false)"
+
+
+def parquet_relation(path: Path) -> str:
+    """A parenthesized subquery over one Parquet file, safe to wrap again (see read_table_sql)."""
+    return f"(SELECT * FROM read_parquet('{_sql_path(path)}', union_by_name=true))"
 
 
 def duckdb_connection(memory_limit: str = "2GB", threads: int | None = None) -> duckdb.DuckDBPyConnection:

@@ -49,8 +49,8 @@ def audience_members(context: dg.AssetExecutionContext, uds: UdsSettingsResource
             plan_audience(
                 con,
                 audience,
-                f"read_parquet('{lake_dir / lake.SEGMENT_MEMBERSHIP}')",
-                f"read_parquet('{lake_dir / lake.PROFILES}')",
+                lake.parquet_relation(lake_dir / lake.SEGMENT_MEMBERSHIP),
+                lake.parquet_relation(lake_dir / lake.PROFILES),
                 _effective_sql(lake_dir),
                 excluded,
             )

@@ -36,4 +36,4 @@ def build_identity_inputs(
 
 
 def attributes_sql(lake_dir: Path) -> str:
-    return person_attributes_sql(f"read_parquet('{lake_dir / PERSON_RECORDS}')")
+    return person_attributes_sql(lake.parquet_relation(lake_dir / PERSON_RECORDS))

@@ -69,8 +69,8 @@ def build_profiles(settings: Settings) -> ProfilesStage:
         effective = lake.read_table_sql(lake_dir / EFFECTIVE, EFFECTIVE_COLUMNS)
         base = profiles_sql(
             lake_dir,
-            f"read_parquet('{lake_dir / PERSON_RECORDS}')",
-            f"read_parquet('{lake_dir / lake.IDENTITY_MAP}')",
+            lake.parquet_relation(lake_dir / PERSON_RECORDS),
+            lake.parquet_relation(lake_dir / lake.IDENTITY_MAP),
             wide_consent_sql(effective, settings.purposes),
             settings.purposes,
             settings.default_region,

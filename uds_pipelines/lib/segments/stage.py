@@ -34,9 +34,9 @@ def build_segments(settings: Settings) -> SegmentStage:
         result = compute_membership(
             con,
             segments,
-            f"read_parquet('{lake_dir / lake.PROFILES}')",
+            lake.parquet_relation(lake_dir / lake.PROFILES),
             settings.as_of(),
-            previous_history_sql=f"read_parquet('{history}')" if history.exists() else None,
+            previous_history_sql=lake.parquet_relation(history) if history.exists() else None,
             excluded_customers_sql=excluded_customers_sql(con, lake_dir, settings.suppression_key()),
         )
         written = write_membership(con, result, lake_dir)

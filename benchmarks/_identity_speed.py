@@ -15,7 +15,7 @@ import os
 import shutil
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -58,7 +58,7 @@ SELECT p, source, record_id, 'stripe_customer', 'cus_' || p
 FROM keyed WHERE p % 2 = 0 AND (source = 'stripe' OR u2 >= 800)
 """
 SPEED_PY = Path(__file__).resolve()
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def synth_child(out: Path, people: int) -> dict:

@@ -20,7 +20,7 @@ import argparse
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-profiles", action="store_true")
     args = parser.parse_args(argv)
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     print(f"# Identity benchmark, {started.isoformat(timespec='seconds')}, {machine()}")
     print(f"load at start: `{uptime()}`")
     summary: list[list[str]] = []

@@ -6,7 +6,7 @@ import argparse
 import resource
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from uds_pipelines.lib import lake
@@ -15,7 +15,7 @@ from uds_pipelines.lib.config import CONFIG_DIR, DEFAULT_PURPOSES
 from uds_pipelines.lib.consent import build_consent_ledger, effective_consent, wide_consent_sql
 from uds_pipelines.lib.segments import add_rfm_scores, compute_membership, load_segments, write_membership
 
-AS_OF = datetime(2026, 1, 31, tzinfo=timezone.utc)
+AS_OF = datetime(2026, 1, 31, tzinfo=UTC)
 
 
 def _cpu() -> float:

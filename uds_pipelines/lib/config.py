@@ -6,7 +6,7 @@ import os
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -37,8 +37,8 @@ def parse_as_of(value: str | None, variable: str = "UDS_AS_OF") -> datetime | No
             f"{variable}={value!r} is not an ISO 8601 timestamp (e.g. 2026-01-31T00:00:00Z)"
         ) from exc
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def _split_secrets(value: str | None) -> tuple[str, ...]:
@@ -170,7 +170,7 @@ class Settings:
 
     def as_of(self) -> datetime:
         """`UDS_AS_OF` when set, else the wall clock (UTC)."""
-        return self.as_of_override or datetime.now(timezone.utc)
+        return self.as_of_override or datetime.now(UTC)
 
     def suppression_key(self) -> bytes:
         """The HMAC key for suppression hashes; made once and kept in `<data_dir>/.uds_key`."""

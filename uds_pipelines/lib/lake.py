@@ -6,6 +6,7 @@ import hashlib
 import tempfile
 import uuid
 from collections.abc import Iterable
+from datetime import UTC
 from pathlib import Path
 
 import duckdb
@@ -91,9 +92,9 @@ def read_frame(path: Path) -> pd.DataFrame:
 
 def new_batch_name(prefix: str = "batch") -> str:
     """A sortable, unique file name for an appended batch."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return f"{prefix}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.parquet"
+    return f"{prefix}-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.parquet"
 
 
 def parquet_glob(folder: Path) -> str:

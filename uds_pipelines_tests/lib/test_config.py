@@ -1,6 +1,6 @@
 """Settings: every CONTRACT variable has a working default; bad values name their variable."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -29,7 +29,7 @@ def test_rotating_secrets_and_as_of(tmp_path):
         }
     )
     assert settings.webhook_secrets == ("whsec_new", "whsec_old")
-    assert settings.as_of() == datetime(2026, 1, 31, 12, tzinfo=timezone.utc)
+    assert settings.as_of() == datetime(2026, 1, 31, 12, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -150,7 +150,7 @@ def test_empty_and_typed_arrow_tables(tmp_path):
     )
     assert publish_tables(url, {"audience_members": empty}) == {"audience_members": 0}
     assert list(read_table(url, "audience_members").columns) == ["audience", "exported_at"]
-    when = datetime(2026, 1, 31, 12, 0, tzinfo=timezone.utc)
+    when = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
     table = pa.table({"k": pa.array(["a"]).dictionary_encode(), "at": pa.array([when])})
     publish_tables(url, {"t": table})
     assert read_table(url, "t")["k"].tolist() == ["a"]

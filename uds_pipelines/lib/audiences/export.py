@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -42,7 +42,7 @@ def formula_safe_sql(column: str) -> str:
 
 
 def audience_file_name(audience: str, as_of: datetime) -> str:
-    day = as_of.astimezone(timezone.utc) if as_of.tzinfo else as_of
+    day = as_of.astimezone(UTC) if as_of.tzinfo else as_of
     return f"{audience}-{day:%Y%m%d}.csv"
 
 
@@ -105,8 +105,8 @@ def write_audience_files(plan: AudiencePlan, exports_dir: Path, run_id: str, as_
         "rows": plan.rows.num_rows,
         "sha256": digest,
         "run_id": run_id,
-        "as_of": as_of.astimezone(timezone.utc).isoformat() if as_of.tzinfo else as_of.isoformat(),
-        "generated_at": datetime.now(timezone.utc).isoformat(),
+        "as_of": as_of.astimezone(UTC).isoformat() if as_of.tzinfo else as_of.isoformat(),
+        "generated_at": datetime.now(UTC).isoformat(),
         "counts": {k: int(plan.counts[k]) for k in COUNT_KEYS},
         "info": {k: int(v) for k, v in plan.counts.items() if k not in COUNT_KEYS},
     }

@@ -8,7 +8,7 @@ import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from uds_pipelines.lib.generator.forms import write_forms
@@ -44,7 +44,7 @@ def _ts(value: date | datetime | str) -> int:
     if not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return int(value.timestamp())
 
 
@@ -184,7 +184,7 @@ def generate(
     if end_ts <= start_ts + 30 * DAY:
         raise ValueError("end must be at least 30 days after start")
     rng = FastRandom(seed)
-    start_date = datetime.fromtimestamp(start_ts, tz=timezone.utc).date()
+    start_date = datetime.fromtimestamp(start_ts, tz=UTC).date()
     persons = make_people(rng, people, start_date)
     _assign_sources(rng, persons)
     span = end_ts - start_ts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from uds_pipelines.lib.generator.ids import ALPHABET
 from uds_pipelines.lib.generator.people import Person
@@ -32,7 +32,7 @@ def _hex(rng: random.Random, n: int) -> str:
 
 
 def _iso(ts: int, ms: int = 0) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{ms:03d}Z"
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{ms:03d}Z"
 
 
 def _country(rng: random.Random, code: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from uds_pipelines.lib.generator import form_payloads as fp
 from uds_pipelines.lib.generator.malformed import ragged_row, truncated_json
@@ -66,7 +66,7 @@ def _record(
     truth.record("form_submission", sub.record_id, person.person_id, rel, pos, LAND, notes)
     email = sub.ids["email"]
     if email and not is_junk_email(email):
-        at = datetime.fromtimestamp(ts, tz=timezone.utc)
+        at = datetime.fromtimestamp(ts, tz=UTC)
         for purpose, granted in sub.consents:
             truth.consent(person.person_id, "email", email, purpose, granted, at, "form", sub.record_id, rel)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from uds_pipelines.lib.generator.people import Person
 from uds_pipelines.lib.generator.truth import LAND, QUARANTINE, Truth
@@ -16,7 +16,7 @@ ROWS_PER_FILE = 5000
 
 
 def _iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _identifier(
@@ -94,6 +94,6 @@ def write_privacy(
         in_chunk = {c[1] for c in chunk}
         for person_id, id_type, value, purpose, granted, ts, request_id in consents:
             if request_id in in_chunk:
-                at = datetime.fromtimestamp(ts, tz=timezone.utc)
+                at = datetime.fromtimestamp(ts, tz=UTC)
                 truth.consent(person_id, id_type, value, purpose, granted, at, "privacy", request_id, rel)
     return len(lines)

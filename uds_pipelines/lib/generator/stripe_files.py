@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from uds_pipelines.lib.generator.ids import FastRandom
@@ -178,7 +178,7 @@ def _record(result: ChunkResult, rel: str, pos: int, line: _Line) -> None:
         result.truth.record("stripe_customer", e.customer_id, e.person_id, file, pos, LAND, "customer")
     if e.consent is not None and not is_junk_email(e.consent[0]):
         email, granted, ts = e.consent
-        at = datetime.fromtimestamp(ts, tz=timezone.utc)
+        at = datetime.fromtimestamp(ts, tz=UTC)
         result.truth.consent(
             e.person_id, "email", email, "email_marketing", granted, at, "stripe", e.event_id, file
         )

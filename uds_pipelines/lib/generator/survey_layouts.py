@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from uds_pipelines.lib.generator.ids import ALPHABET
 from uds_pipelines.lib.generator.people import Person
@@ -79,11 +79,11 @@ class Answers:
         self.better = rng.choice(COMMENTS)
         self.ts = ts
         self.start = ts - rng.randint(40, 900)
-        self.at = datetime.fromtimestamp(ts, tz=timezone.utc)
+        self.at = datetime.fromtimestamp(ts, tz=UTC)
 
 
 def _fmt(ts: int, pattern: str) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime(pattern)
+    return datetime.fromtimestamp(ts, tz=UTC).strftime(pattern)
 
 
 def _qualtrics(rng: random.Random, rows: list[Answers]) -> tuple[list[list[str]], int, list[str]]:
@@ -261,7 +261,7 @@ def _google_forms(rng: random.Random, rows: list[Answers]) -> tuple[list[list[st
     header = ["Timestamp", "Email Address", NPS_Q, OPTIN_Q, "Your name", "Phone number", HEARD_Q, BETTER_Q]
     out = [header]
     for a in rows:
-        ts = datetime.fromtimestamp(a.ts, tz=timezone.utc)
+        ts = datetime.fromtimestamp(a.ts, tz=UTC)
         stamp = f"{ts.month}/{ts.day}/{ts.year} {ts.hour}:{ts.minute:02d}:{ts.second:02d}"
         name = " ".join(p for p in (a.ids["first_name"], a.ids["last_name"]) if p)
         out.append(

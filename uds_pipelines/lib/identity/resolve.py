@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ def resolve_identities(
     if matching not in MATCHING_MODES:
         raise ValueError(f"matching={matching!r} must be one of {', '.join(MATCHING_MODES)}")
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     config.validate()
     stats: dict[str, Any] = {"matching": matching}
     timings: dict[str, float] = {}

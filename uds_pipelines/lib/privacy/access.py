@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +161,7 @@ def build_access_report(
 
     report: dict[str, Any] = {
         "request_id": subject.request_id,
-        "generated_at": datetime.now(timezone.utc).isoformat(),
+        "generated_at": datetime.now(UTC).isoformat(),
         "customer_ids": sorted(keys["customers"]),
         "identifiers": [{"type": t, "value": v} for t, v in sorted(set(subject.identifiers))],
         "records": [{"source": s, "record_id": r} for s, r in sorted(subject.records)],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -50,7 +50,7 @@ def audit_row(
         "request_id": str(request_id),
         "type": str(request_type),
         "received_at": received,
-        "completed_at": pd.Timestamp(completed_at or datetime.now(timezone.utc)),
+        "completed_at": pd.Timestamp(completed_at or datetime.now(UTC)),
         "status": status,
         "rows_removed": sum(counts.values()),
         "removed_counts": json.dumps(counts, sort_keys=True),

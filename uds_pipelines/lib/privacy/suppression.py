@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -86,7 +86,7 @@ def add_to_suppression(lake_dir: Path, hashes: pd.DataFrame, added_at: datetime 
     fresh = fresh.drop_duplicates(["id_type", "id_hash"])
     if fresh.empty:
         return 0
-    fresh = fresh.assign(added_at=pd.Timestamp(added_at or datetime.now(timezone.utc)).tz_convert("UTC"))
+    fresh = fresh.assign(added_at=pd.Timestamp(added_at or datetime.now(UTC)).tz_convert("UTC"))
     combined = pd.concat([current, fresh], ignore_index=True) if len(current) else fresh
     table = pa.Table.from_pandas(combined[list(SUPPRESSION_COLUMNS)], preserve_index=False)
     lake.write_parquet_atomic(table, lake_dir / SUPPRESSION_FILE)

@@ -9,7 +9,7 @@ import shutil
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 try:
@@ -35,7 +35,7 @@ def inbox_dir_for(data_dir: Path, source: str = "stripe") -> Path:
 
 
 def rotated_name(prefix: str = "webhook", suffix: str = ".jsonl") -> str:
-    return f"{prefix}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex}{suffix}"
+    return f"{prefix}-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex}{suffix}"
 
 
 def publish_file(src: Path, dest_dir: Path, name: str) -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -10,7 +10,7 @@ import pandas as pd
 
 from uds_pipelines.lib.identity import GuardrailConfig, resolve_identities, write_outputs
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def identifiers_frame(records: dict[tuple[str, str], list[tuple[str, str]]]) -> pd.DataFrame:

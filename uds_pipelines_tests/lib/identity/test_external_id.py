@@ -8,7 +8,7 @@ import csv
 import io
 import json
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -192,7 +192,7 @@ def _resolve(tmp_path: Path, lake_dir: Path) -> dict[tuple[str, str], str]:
     result = resolve_identities(
         con, f"SELECT * FROM read_parquet('{lake_dir / IDENTIFIERS}')",
         previous_map_path=None, previous_registry_path=None, config=GuardrailConfig(), run_id="r1",
-        now=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        now=datetime(2026, 1, 1, tzinfo=UTC),
     )  # fmt: skip
     written = write_outputs(con, result, tmp_path / "out")
     frame = pd.read_parquet(written["identity_map"])

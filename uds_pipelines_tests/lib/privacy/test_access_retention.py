@@ -1,5 +1,5 @@
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -72,7 +72,7 @@ def test_retention_deletes_only_old_rows(tmp_path):
     lk = build_lake(tmp_path)
     before = snapshot(lk.lake_dir)
     removed = apply_retention(
-        lk.lake_dir, datetime(2025, 6, 10, tzinfo=timezone.utc), retention_days=730, quarantine_days=90
+        lk.lake_dir, datetime(2025, 6, 10, tzinfo=UTC), retention_days=730, quarantine_days=90
     )
     assert removed == {
         "landed/stripe": 1,
@@ -90,6 +90,6 @@ def test_retention_deletes_only_old_rows(tmp_path):
     after = snapshot(lk.lake_dir)
     assert after["landed/stripe/batch-a.parquet"] == before["landed/stripe/batch-a.parquet"]
     assert after["landed/consent/batch-c.parquet"] == before["landed/consent/batch-c.parquet"]
-    assert apply_retention(lk.lake_dir, datetime(2025, 6, 10, tzinfo=timezone.utc)) == dict.fromkeys(
+    assert apply_retention(lk.lake_dir, datetime(2025, 6, 10, tzinfo=UTC)) == dict.fromkeys(
         removed, 0
     )

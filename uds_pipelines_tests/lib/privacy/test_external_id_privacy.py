@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -49,7 +49,7 @@ def _lake(realdata: Path, tmp_path: Path) -> Path:
         previous_registry_path=None,
         config=GuardrailConfig(),
         run_id="r1",
-        now=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        now=datetime(2026, 1, 1, tzinfo=UTC),
     )
     write_outputs(con, result, lake_dir / "identity")
     return lake_dir

@@ -1,6 +1,6 @@
 """KPIs over profiles built by the real profile SQL from a hand-built lake: every figure worked out by hand."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
@@ -11,7 +11,7 @@ from uds_pipelines.lib.profiles.kpis import bar_chart_markdown, kpis, new_buyers
 from uds_pipelines.lib.profiles.sources import CUSTOMER_COLUMNS, FORM_COLUMNS, RESPONSE_COLUMNS
 from uds_pipelines_tests.lib.profiles.helpers import identity_map, write, write_profiles
 
-AS_OF = datetime(2026, 11, 15, tzinfo=timezone.utc)
+AS_OF = datetime(2026, 11, 15, tzinfo=UTC)
 
 
 def ts(text: str) -> pd.Timestamp:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -48,7 +48,7 @@ def table(tmp_path: Path, name: str, order: str) -> list[dict]:
 
 
 def utc(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def test_customers_newest_state_wins_and_deletion(tmp_path, realdata):

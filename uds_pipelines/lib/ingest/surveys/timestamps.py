@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
@@ -79,7 +79,7 @@ def parse_timestamp(
     zone = _zone(match["zone"])
     if zone is False:
         return None
-    stamp = stamp.replace(tzinfo=zone or naive_tz or timezone.utc)
+    stamp = stamp.replace(tzinfo=zone or naive_tz or UTC)
     return pd.Timestamp(stamp).tz_convert("UTC")
 
 
@@ -103,7 +103,7 @@ def _zone(text: str | None) -> tzinfo | None | bool:
         return None
     text = text.strip().upper()
     if text in ("Z", "GMT", "UTC"):
-        return timezone.utc
+        return UTC
     match = re.match(r"^(?:GMT|UTC)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", text)
     if not match:
         return False

@@ -12,7 +12,8 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
 fi
 # uv itself, pinned by hash, in a venv of its own (uv sync would treat it as foreign in .venv)
 UV="$ROOT/.uv/bin/uv"
-if ! "$UV" --version 2>/dev/null | grep -qx "uv $(sed -n 's/^uv==//p' scripts/uv-tool.in)"; then
+# (`uv --version` prints "uv 0.13.9 (x86_64-unknown-linux-gnu)": compare the second word)
+if [ "$("$UV" --version 2>/dev/null | cut -d' ' -f2)" != "$(sed -n 's/^uv==//p' scripts/uv-tool.in)" ]; then
     rm -rf .uv
     "$PYTHON" -m venv .uv
     .uv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \

@@ -58,6 +58,8 @@ def test_schema_validates_without_a_database(config_file: Path):
     config, custom_class = dagster_instance_config(str(config_file.parent), config_file.name)
     assert custom_class is None
     assert config["telemetry"] == {"enabled": False}
+    # what users see on first load: no onboarding window with an e-mail field over the page
+    assert config["nux"] == {"enabled": False}
     assert config["run_monitoring"]["enabled"] is True
 
 

@@ -1,4 +1,4 @@
-"""Fixtures for the browser tests: Debian chromium, throwaway `dagster dev` servers, screenshots."""
+"""Fixtures for the browser tests: Debian chromium, throwaway `dg dev` servers, screenshots."""
 
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# no telemetry, and no "Join the Dagster community" modal covering the page
-DAGSTER_YAML = "telemetry:\n  enabled: false\nnux:\n  enabled: false\n"
+# the instance config `scripts/start.sh` gives users, so the tests see the UI they see
+LOCAL_YAML = REPO / "deploy" / "dagster.local.yaml"
 # the UI answers slowly while the same machine runs pipelines; 5 s (the default) is too tight
 expect.set_options(timeout=20_000)
 
@@ -78,15 +78,9 @@ def browser(chromium_path: str) -> Iterator[Browser]:
 
 
 def new_page(browser: Browser) -> Page:
-    """A roomy page (so virtualised lists render every row) that gets rid of onboarding pop-ups."""
+    """A roomy page (so virtualised lists render every row) in a fresh context, as a new user's."""
     page = browser.new_page(viewport={"width": 1600, "height": 1200})
     page.set_default_timeout(30_000)
-    skip = (
-        page.get_by_role("dialog")
-        .filter(has_text="Join the Dagster community")
-        .get_by_role("button", name="Skip")
-    )
-    page.add_locator_handler(skip, lambda loc: loc.click())
     return page
 
 
@@ -99,7 +93,7 @@ def screenshot(page: Page, name: str) -> Path:
 
 @dataclass
 class DagsterDev:
-    """One `dagster dev` process group with its own DAGSTER_HOME."""
+    """One `dg dev` process group with its own DAGSTER_HOME."""
 
     proc: subprocess.Popen
     port: int
@@ -117,14 +111,14 @@ class DagsterDev:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"dagster dev exited with {self.proc.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(f"dg dev exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
                 if requests.get(f"{self.url}/server_info", timeout=2).ok:
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.5)
-        raise RuntimeError(f"dagster dev did not answer /server_info in {timeout:.0f}s:\n{self.log_tail()}")
+        raise RuntimeError(f"dg dev did not answer /server_info in {timeout:.0f}s:\n{self.log_tail()}")
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
         response = requests.post(
@@ -150,9 +144,9 @@ class DagsterDev:
 
 
 def start_dagster_dev(cwd: Path, home: Path, env_extra: dict[str, str]) -> DagsterDev:
-    """Start `dagster dev -w workspace.yaml` in `cwd`; the caller waits for it and stops it."""
+    """Start `dg dev -w workspace.yaml` in `cwd` as start.sh does; the caller waits for it and stops it."""
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text(DAGSTER_YAML)
+    shutil.copy(LOCAL_YAML, home / "dagster.yaml")
     # only the variables we choose: a developer's UDS_* or DAGSTER_* must not leak into the run
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UDS_", "DAGSTER_"))}
     env.update({"DAGSTER_HOME": str(home), "PYTHONUNBUFFERED": "1", **env_extra})
@@ -161,9 +155,7 @@ def start_dagster_dev(cwd: Path, home: Path, env_extra: dict[str, str]) -> Dagst
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "dagster",
+                str(Path(sys.executable).parent / "dg"),
                 "dev",
                 "-w",
                 "workspace.yaml",

@@ -142,6 +142,28 @@ def test_project_code_location_loads_without_error(servers, page):
     assert code_location_errors(page, servers["main"], "01_locations") == []
 
 
+def test_first_visit_shows_no_community_window(servers, browser):
+    """A new user's browser (fresh storage) lands on the UI, not on an e-mail sign-up window."""
+    server = servers["main"]
+    assert server.graphql("{ shouldShowNux }")["shouldShowNux"] is False
+    fresh = new_page(browser)
+    try:
+        fresh.goto(f"{server.url}/overview")
+        expect(fresh.get_by_role("link", name=re.compile("Catalog"))).to_be_visible()
+        fresh.wait_for_timeout(3000)  # the window opens a moment after the first render
+        screenshot(fresh, "01_first_visit")
+        assert fresh.get_by_text("Join the Dagster community").count() == 0
+        assert fresh.get_by_role("dialog").count() == 0
+    finally:
+        fresh.close()
+
+
+def test_server_starts_without_deprecation_warnings(servers):
+    log = servers["main"].log_path.read_text(errors="replace")
+    assert "Launching Dagster services" in log, "the log this test reads is the server's"
+    assert not re.findall(r"\w*(?:Supersession|Deprecation)Warning.*", log)
+
+
 def test_asset_graph_shows_every_group(servers, page, expected):
     assert {"ingest", "identity", "profiles", "segments", "audiences"} <= set(expected.groups)
     page.goto(f"{servers['main'].url}/asset-groups")

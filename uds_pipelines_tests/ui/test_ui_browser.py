@@ -16,7 +16,8 @@ from playwright.sync_api import Browser, Page, expect
 from uds_pipelines.definitions import defs
 from uds_pipelines.lib.generator.core import generate
 from uds_pipelines.lib.masking import mask_email
-from uds_pipelines_tests.ui.conftest import REPO, DagsterDev, new_page, screenshot, start_dagster_dev
+from uds_pipelines_tests.dagster_dev import REPO, DagsterDev, start_dagster_dev
+from uds_pipelines_tests.ui.conftest import new_page, screenshot
 
 AS_OF = "2026-11-01T00:00:00Z"
 RUN_TIMEOUT_S = 240

@@ -16,18 +16,32 @@ RFM_COLUMNS: dict[str, str] = {
 }
 
 
+def quintile_score(value_sql: str) -> str:
+    """SQL for a 1-5 score of `value_sql` among the scored buyers: 1 + the number of whole fifths
+    of buyers whose value is strictly lower, i.e. `1 + floor(5 * (rank - 1) / count)`.
+
+    Ties get equal scores: `rank()` gives equal values the same rank, so the score depends on the
+    values alone, never on row order or on the (random) customer ids. `ntile(5)` instead cut tied
+    values apart by whatever broke the tie, so two runs over the same input scored the same person
+    differently. With distinct values this equals `ntile(5)` (n divisible by 5); a large tied group
+    shares the score of its lowest member (every one-order buyer gets the same `rfm_frequency`),
+    so the five scores need not be equally full.
+    """
+    return f"CAST(1 + floor(5 * (rank() OVER (ORDER BY {value_sql}) - 1) / count(*) OVER ()) AS BIGINT)"
+
+
 def add_rfm_scores(
     con: duckdb.DuckDBPyConnection,
     profiles_sql: str,
     as_of: datetime,
     table: str = "_rfm_scores",
 ) -> str:
-    """Score buyers 1-5 with `ntile(5)` and return SQL for the profiles with the RFM columns added.
+    """Score buyers 1-5 by quintile and return SQL for the profiles with the RFM columns added.
 
     Only buyers (`orders_count > 0` with a `last_order_at`) are scored; everyone else gets NULL
     scores, so never-purchased people do not crowd the bottom quintiles. 5 is best: most recent
-    last order, most orders, highest lifetime value. Ties are broken by `customer_id` so runs over
-    the same data give the same scores. The narrow score table is materialized once as `table`;
+    last order, most orders, highest lifetime value. See `quintile_score` for the tie rule: equal
+    values always get equal scores. The narrow score table is materialized once as `table`;
     the returned SQL joins it to `profiles_sql` (columns of the same names there are replaced).
     """
     as_of_sql = timestamp_literal(as_of)
@@ -36,9 +50,9 @@ def add_rfm_scores(
         CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT customer_id,
             CAST(date_diff('day', last_order_at, {as_of_sql}) AS BIGINT) AS rfm_recency_days,
-            CAST(ntile(5) OVER (ORDER BY last_order_at, customer_id) AS BIGINT) AS rfm_recency,
-            CAST(ntile(5) OVER (ORDER BY orders_count, customer_id) AS BIGINT) AS rfm_frequency,
-            CAST(ntile(5) OVER (ORDER BY coalesce(lifetime_value, 0), customer_id) AS BIGINT) AS rfm_monetary
+            {quintile_score("last_order_at")} AS rfm_recency,
+            {quintile_score("orders_count")} AS rfm_frequency,
+            {quintile_score("coalesce(lifetime_value, 0)")} AS rfm_monetary
         FROM {profiles_sql} AS p
         WHERE coalesce(orders_count, 0) > 0 AND last_order_at IS NOT NULL
         """

@@ -160,6 +160,32 @@ def test_rfm_scores_are_quintiles_over_buyers(con, tmp_path):
     assert con.execute(f"SELECT count(*) FROM {again}").fetchone()[0] == 51
 
 
+def test_rfm_ties_get_equal_scores_whatever_the_customer_ids(con, tmp_path):
+    # 12 one-order buyers with the same last order and value, then 8 distinct bigger buyers:
+    # ntile over (value, customer_id) spread the tied twelve over scores 1-3 by their random ids.
+    tied = {"orders_count": 1, "lifetime_value": 20.0, "last_order_at": AS_OF - 40 * DAY}
+    distinct = [
+        {"orders_count": 2 + i, "lifetime_value": 30.0 + i, "last_order_at": AS_OF - (10 - i) * DAY} for i in range(8)
+    ]
+    scores = []
+    for names in (range(20), reversed(range(20))):  # the same people under other ids
+        ids = [f"C{n:02d}" for n in names]
+        rows = [{"customer_id": ids[i], **tied} for i in range(12)]
+        rows += [{"customer_id": ids[12 + i], **row} for i, row in enumerate(distinct)]
+        path = write_profiles(tmp_path / f"p{len(scores)}.parquet", rows)
+        sql = add_rfm_scores(con, path, AS_OF.to_pydatetime(), table=f"_rfm_tie{len(scores)}")
+        scores.append(
+            con.execute(
+                f"SELECT orders_count, rfm_recency, rfm_frequency, rfm_monetary FROM {sql} ORDER BY ALL"
+            ).fetchall()
+        )
+    assert scores[0] == scores[1]
+    tied_scores = {row[1:] for row in scores[0] if row[0] == 1}
+    assert tied_scores == {(1, 1, 1)}  # 12 of 20 share the lowest value: nobody is strictly below them
+    top = max(scores[0])
+    assert top[1:] == (5, 5, 5)  # 19 of 20 strictly below the best: 5 * 19 // 20 + 1
+
+
 def test_history_enter_stay_exit_reenter(con, tmp_path):
     segments, _ = parse_segments([{"name": "big", "where": "lifetime_value >= 100"}])
     path = tmp_path / "profiles.parquet"

@@ -13,11 +13,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import lake, safe_json
 from uds_pipelines.lib.privacy.requests import Subject
 from uds_pipelines.lib.privacy.variants import collect_raw_values
 
 ACCESS_DIR = "access_requests"
+# Landed JSON nested deeper than this stays text in a report: walking and re-encoding it would
+# exhaust Python's stack (real Stripe objects and form fields nest a handful of levels).
+MAX_DECODED_DEPTH = 64
 
 
 def json_safe(value: Any) -> Any:
@@ -47,11 +50,26 @@ def _in(values: set[str]) -> str:
     return f"({lake.sql_literal_list(sorted(values))})" if values else "(NULL)"
 
 
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether a decoded JSON value nests more than `limit` levels (iterative: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
 def _parse_json(text: Any) -> Any:
-    try:
-        return json.loads(text) if isinstance(text, str) else text
-    except ValueError:
+    """A landed JSON text as its value; text that cannot be decoded (or nests too deep) stays text."""
+    if not isinstance(text, str):
         return text
+    decoded = safe_json.decode(text)
+    if not decoded.ok or _deeper_than(decoded.value, MAX_DECODED_DEPTH):
+        return text
+    return decoded.value
 
 
 # The tables an access report reads: lake path, columns it needs even before anything landed.

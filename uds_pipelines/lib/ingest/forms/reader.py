@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from uds_pipelines.lib import safe_json
 from uds_pipelines.lib.ingest.decoding import decode_bytes
 from uds_pipelines.lib.quarantine import decode_raw
 
@@ -64,16 +65,17 @@ def _json_items(data: bytes, info: dict) -> Iterator[Item]:
     except UnicodeDecodeError as exc:
         yield Item(0, decode_raw(data), reason=f"invalid UTF-8 at byte {exc.start + offset}")
         return
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        if exc.msg == "Extra data":
+    decoded = safe_json.decode(text)
+    if not decoded.ok:
+        if decoded.problem == "invalid JSON" and decoded.detail == "Extra data":
             # Several objects one per line in a .json file: read it as the JSONL it is.
             info["format"] = "jsonl (in a .json file)"
             yield from _jsonl_items(io.BytesIO(data), info)
             return
-        yield Item(0, text, reason=f"invalid JSON at line {exc.lineno}: {exc.msg}")
+        where = f"line {decoded.line}" if decoded.line else None
+        yield Item(0, text, reason=decoded.reason_at(where))
         return
+    document = decoded.value
     if isinstance(document, dict):
         yield Item(1, text, payload=document)
     elif isinstance(document, list):
@@ -105,11 +107,11 @@ def _jsonl_items(handle: io.BufferedIOBase, info: dict) -> Iterator[Item]:
                 line_no, decode_raw(line.rstrip(b"\r\n")), reason=f"invalid UTF-8 at byte {start + exc.start}"
             )
             continue
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield Item(line_no, text, reason=f"invalid JSON at line {line_no}: {exc.msg}")
+        decoded = safe_json.decode(text)
+        if not decoded.ok:
+            yield Item(line_no, text, reason=decoded.reason_at(f"line {line_no}"))
             continue
+        value = decoded.value
         if isinstance(value, dict):
             yield Item(line_no, text, payload=value)
         else:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from uds_pipelines.lib import lake, storage
 from uds_pipelines.lib.privacy.needles import expand_needles, matches_sql, needle_pattern, sha256_hex
-from uds_pipelines.lib.privacy.rewrite import describe_files, parquet_files, quote_ident
+from uds_pipelines.lib.privacy.rewrite import describe_files, quote_ident
 from uds_pipelines.lib.privacy.suppression import SUPPRESSION_FILE
 
 LEFTOVER = "leftover"
@@ -22,6 +22,7 @@ BUNDLED_SAMPLE = "bundled_sample"
 SKIP_NAMES = {".uds_key"}
 CHUNK_LINES = 100_000
 MAX_BINARY_BYTES = 512 * 1024 * 1024
+PARQUET_MAGIC = b"PAR1"
 TEXT_SUFFIXES = {
     ".csv",
     ".tsv",
@@ -75,7 +76,8 @@ def verify_erased(
     con: duckdb.DuckDBPyConnection | None = None,
     storage_root: Path | None = None,
 ) -> list[Finding]:
-    """Every place under `data_dir` (decoded Parquet, CSV/JSON/text, other files' bytes) and in the
+    """Every place under `data_dir` (every file, hidden and temp files too: decoded Parquet, known by
+    name or magic bytes, CSV/JSON/text, other files' bytes) and in the
     warehouse where one of `identifiers` still occurs (case-insensitive, on word boundaries).
 
     Files under `inbox/` are reported with kind `pending_inbox`: landing drops them as suppressed.
@@ -94,9 +96,12 @@ def verify_erased(
         skip = {storage.key(root / "lake" / SUPPRESSION_FILE) for root in roots}
         sqlite_files = {str(p) for p in _sqlite_files(warehouse_url)}
         for root in roots:
-            findings += _scan_parquet(con, root, data_dir, pattern, raw_pattern, skip)
-            for path in _other_files(root):
+            # Hidden files and folders too: a killed writer's temp file holds the same rows in clear.
+            for path in storage.walk_files(root, include_hidden=True):
                 if storage.key(path) in skip or path.name in SKIP_NAMES:
+                    continue
+                if _is_parquet(path):
+                    findings += _scan_parquet(con, path, data_dir, pattern, raw_pattern)
                     continue
                 n = _scan_file(con, path, pattern if path.suffix.lower() in TEXT_SUFFIXES else raw_pattern)
                 if n:
@@ -125,44 +130,45 @@ def _under(path: Path, folder: Path) -> bool:
         return False
 
 
+def _is_parquet(path: Path) -> bool:
+    """Parquet by name, or by its magic bytes whatever the name (`.<name>.parquet.<uuid>.tmp`)."""
+    if path.name.endswith((".parquet", ".parquet" + lake.HELD_SUFFIX)):
+        return True
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(PARQUET_MAGIC)) == PARQUET_MAGIC
+    except OSError:
+        return False
+
+
 def _scan_parquet(
-    con: duckdb.DuckDBPyConnection, root: Path, data_dir: Path, pattern: str, raw_pattern: str, skip: set[str]
+    con: duckdb.DuckDBPyConnection, path: Path, data_dir: Path, pattern: str, raw_pattern: str
 ) -> list[Finding]:
-    findings = []
-    for _folder, files in parquet_files(root, skip).items():
-        for path in files:
-            try:
-                columns = describe_files(con, [path])
-            except duckdb.Error:
-                n = _scan_file(con, path, raw_pattern)
-                if n:
-                    findings.append(Finding(_display(path, data_dir), "unreadable parquet bytes", n))
-                continue
-            text_cols = [
-                c
-                for c, t in columns.items()
-                if t in ("VARCHAR", "JSON") or t.endswith("[]") or t.startswith(("STRUCT", "MAP"))
-            ]
-            if not text_cols:
-                continue
-            counts = ", ".join(
-                f"count(*) FILTER (WHERE {matches_sql(f'lower(CAST({quote_ident(c)} AS VARCHAR))', pattern)})"
-                for c in text_cols
-            )
-            source = str(path).replace("'", "''")
-            row = con.execute(f"SELECT {counts} FROM read_parquet('{source}')").fetchall()[0]
-            kind = _kind(path, data_dir)
-            for column, n in zip(text_cols, row, strict=True):
-                if n:
-                    rel = _display(path, data_dir)
-                    findings.append(Finding(rel, f"parquet column {column}: {int(n)} row(s)", int(n), kind))
-    return findings
-
-
-def _other_files(root: Path):
-    for path in storage.walk_files(root, include_hidden=True):
-        if not path.name.endswith(".parquet"):
-            yield path
+    """Matching rows per text column of one decoded Parquet file; its raw bytes if it cannot be read."""
+    try:
+        columns = describe_files(con, [path])
+    except duckdb.Error:
+        n = _scan_file(con, path, raw_pattern)
+        return [Finding(_display(path, data_dir), "unreadable parquet bytes", n)] if n else []
+    text_cols = [
+        c
+        for c, t in columns.items()
+        if t in ("VARCHAR", "JSON") or t.endswith("[]") or t.startswith(("STRUCT", "MAP"))
+    ]
+    if not text_cols:
+        return []
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE {matches_sql(f'lower(CAST({quote_ident(c)} AS VARCHAR))', pattern)})"
+        for c in text_cols
+    )
+    source = str(path).replace("'", "''")
+    row = con.execute(f"SELECT {counts} FROM read_parquet('{source}')").fetchall()[0]
+    kind, rel = _kind(path, data_dir), _display(path, data_dir)
+    return [
+        Finding(rel, f"parquet column {column}: {int(n)} row(s)", int(n), kind)
+        for column, n in zip(text_cols, row, strict=True)
+        if n
+    ]
 
 
 def _scan_file(con: duckdb.DuckDBPyConnection, path: Path, pattern: str) -> int:

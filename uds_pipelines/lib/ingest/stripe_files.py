@@ -23,7 +23,7 @@ from uds_pipelines.lib import lake, storage
 from uds_pipelines.lib.ingest.stripe_landing import envelope, output
 from uds_pipelines.lib.ingest.stripe_landing.reasons import SOURCE, clean_jsonl, describe, describe_document
 from uds_pipelines.lib.masking import mask_text
-from uds_pipelines.lib.quarantine import QuarantineRecord, decode_raw, write_quarantine
+from uds_pipelines.lib.quarantine import MAX_RAW_CHARS, QuarantineRecord, decode_raw, write_quarantine
 
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 JSON_SUFFIXES = {".json"}
@@ -128,12 +128,15 @@ def land_stripe_files(
             con.execute("SET preserve_insertion_order=true")
             source = _build_jsonl_env(con, jsonl, stats, quarantine, Path(tmp))
             _build_json_env(con, json_files)
+            con.execute(envelope.resolve_suspect_numbers("stripe_jl_env", "rn", "bad_line"))
+            con.execute(envelope.resolve_suspect_numbers("stripe_js_env", "position", "line"))
             con.execute(output.CREATE_JSONL_OFFSETS)
             con.execute(output.CREATE_ALL_ENV)
             existing = [p for p in _landed_files(landed_dir) if p.name != name]
             con.execute(output.create_duplicates(existing))
             _collect_bad(con, stats, quarantine)
             to_land = _apply_counts(con, stats)
+            _quarantine_blank_jsonl(stats, quarantine)
             batch_path = None
             if to_land:
                 _remove_stale_temps(landed_dir, name)
@@ -269,6 +272,16 @@ def _apply_counts(con, stats: dict[str, StripeFileStats]) -> int:
         st.records_landed += read - bad - dups
         total += read - bad - dups
     return total
+
+
+def _quarantine_blank_jsonl(stats: dict[str, StripeFileStats], quarantine: list[QuarantineRecord]) -> None:
+    """A JSONL file of blank lines read no record; it is kept as one so no file vanishes untraced.
+    (An empty `.json` list is a valid empty delivery: its ledger row says it held 0 events.)"""
+    for st in stats.values():
+        if st.records_read == 0 and st.path.suffix.lower() in JSONL_SUFFIXES:
+            with open(st.path, "rb") as handle:
+                raw = decode_raw(handle.read(MAX_RAW_CHARS))
+            _whole_file(st, quarantine, "file holds no events (only blank lines)", raw)
 
 
 def _landed_files(folder: Path) -> list[Path]:

@@ -27,13 +27,20 @@ LANDED_COLUMNS = {
     "landed_at": "TIMESTAMP WITH TIME ZONE",
 }
 
+# A line may hold a number DuckDB reads as a non-finite DOUBLE (`1e400`, a 400-digit integer,
+# `NaN`, `Infinity`): Stripe staging would cast it to a null amount. This pattern is a cheap
+# superset of such numbers (a JSON number only follows `:`, `,` or `[`; a finite double has at most
+# 309 integer digits, so overflow needs a 3-digit exponent or 200+ digits before any exponent up to
+# 99); only the few lines it matches are walked with json_tree in `resolve_suspect_numbers`.
+SUSPECT_NUMBER = r"[:,\[][ \t\r\n]*-?([0-9.]*[eE][+-]?[0-9]{3}|[0-9]{200}|(?i:nan|inf))"
+
 # Reason codes computed in SQL; the readable reason is formatted in Python (reasons.py) for the
 # few rows that have one.
 ENVELOPE_FIELDS = """
     reason,
     e[1] AS event_id,
     e[2] AS type,
-    CASE WHEN reason IS NULL THEN to_timestamp(TRY_CAST(e[3] AS BIGINT)) END AS created,
+    CASE WHEN reason IS NULL OR reason = 'suspect_number' THEN to_timestamp(TRY_CAST(e[3] AS BIGINT)) END AS created,
     TRY_CAST(e[4] AS BOOLEAN) AS livemode,
     e[5] AS api_version,
     e[6] AS object_type,
@@ -69,7 +76,8 @@ def typed_envelope(line: str) -> str:
             ['$', '$.id', '$.type', '$.created', '$.data.object', '$.data.object.customer']) END AS t,
         CASE WHEN ok THEN json_extract_string({line},
             ['$.id', '$.type', '$.created', '$.livemode', '$.api_version', '$.data.object.object',
-             '$.data.object.id', '$.data.object.customer', '$.data.object.customer.id']) END AS e
+             '$.data.object.id', '$.data.object.customer', '$.data.object.customer.id']) END AS e,
+        CASE WHEN ok THEN regexp_matches({line}, {sql_str(SUSPECT_NUMBER)}) END AS suspect
     """
 
 
@@ -85,8 +93,29 @@ REASON_CASE = f"""
         WHEN t[4] NOT IN ('UBIGINT', 'BIGINT') OR t[4] IS NULL
              OR NOT (TRY_CAST(e[3] AS BIGINT) BETWEEN 0 AND {MAX_UNIX_SECONDS}) THEN 'bad_created'
         WHEN t[5] IS DISTINCT FROM 'OBJECT' THEN 'no_data_object'
+        WHEN suspect THEN 'suspect_number'
     END AS reason
 """
+
+
+def resolve_suspect_numbers(table: str, key: str, text: str) -> str:
+    """Settle the `suspect_number` rows of `table`: the first non-finite number makes the reason
+    `number_range:<path>` (an overflowing literal) or `number_literal:<path>` (NaN, Infinity);
+    a false alarm (the pattern matched inside a string) clears the reason."""
+    return f"""
+        UPDATE {table} AS t SET reason = r.code
+        FROM (
+            SELECT s.filename, s.{key}, (
+                SELECT CASE WHEN regexp_matches(j.atom, '^-?[0-9]') THEN 'number_range:' ELSE 'number_literal:' END
+                       || j.fullkey
+                FROM json_tree(s.{text}) AS j
+                WHERE j.type = 'DOUBLE' AND NOT coalesce(isfinite(TRY_CAST(j.atom AS DOUBLE)), false)
+                ORDER BY j.id LIMIT 1
+            ) AS code
+            FROM {table} AS s WHERE s.reason = 'suspect_number'
+        ) AS r
+        WHERE t.filename = r.filename AND t.{key} = r.{key}
+    """
 
 
 def create_jsonl_env(source: str) -> str:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from uds_pipelines.lib import safe_json
 from uds_pipelines.lib.ingest.stripe_landing.envelope import LINE_DELIMITER, MAX_LINE_BYTES
+from uds_pipelines.lib.masking import mask_text
 from uds_pipelines.lib.quarantine import MAX_RAW_CHARS, QuarantineRecord, decode_raw
 
 SOURCE = "stripe"
+_REASON_PATH_CHARS = 120  # JSON paths come from the input: masked and cut short
 _JSON_TYPE_NAMES = {
     "ARRAY": "JSON array",
     "VARCHAR": "JSON string",
@@ -18,21 +20,22 @@ _JSON_TYPE_NAMES = {
 }
 
 
-def _json_error(text: str | None) -> str:
-    try:
-        json.loads(text or "")
-    except json.JSONDecodeError as exc:
-        return exc.msg
-    except (ValueError, RecursionError) as exc:
-        return type(exc).__name__
-    # DuckDB is stricter than Python's json module (e.g. NaN, Infinity).
-    return "non-standard JSON value"
+def _json_problem(text: str | None, where: str) -> str:
+    """Why DuckDB refused `text`, in Python's words through the shared guarded decode."""
+    decoded = safe_json.decode(text or "")
+    if decoded.ok:
+        return f"invalid JSON at {where}: non-standard JSON value"  # DuckDB refuses it, Python not
+    return decoded.reason_at(where)
 
 
 def describe(code: str, raw: str | None, where: str) -> str:
     """`where` is e.g. "line 17" or "item 3"."""
     if code == "invalid_json":
-        return f"invalid JSON at {where}: {_json_error(raw)}"
+        return _json_problem(raw, where)
+    if code.startswith(("number_range:", "number_literal:")):
+        kind, path = code.split(":", 1)
+        problem = safe_json.OUT_OF_RANGE if kind == "number_range" else safe_json.NON_STANDARD
+        return f"{problem} at {where}: {mask_text(path[:_REASON_PATH_CHARS])}"
     if code.startswith("not_object:"):
         kind = code.split(":", 1)[1]
         name = _JSON_TYPE_NAMES.get(kind, "JSON number")
@@ -60,11 +63,10 @@ def describe_document(kind: str, text: str | None, path: Path) -> str:
     if kind == "empty":
         return "empty file (no events)"
     if kind == "invalid_json":
-        try:
-            json.loads(text or "")
-        except json.JSONDecodeError as exc:
-            return f"invalid JSON at line {exc.lineno}: {exc.msg}"
-        return "invalid JSON: non-standard JSON value"
+        decoded = safe_json.decode(text or "")
+        if decoded.ok:
+            return "invalid JSON: non-standard JSON value"
+        return decoded.reason_at(f"line {decoded.line}" if decoded.line else None)
     if kind == "bad_list":
         return "list object without a data array"
     return describe(kind, text, "top level")

@@ -15,6 +15,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from uds_pipelines.lib import safe_json
 from uds_pipelines.lib.masking import mask_text
 from uds_pipelines.lib.webhooks.signature import DEFAULT_TOLERANCE_SECONDS, SignatureError, verify_signature
 from uds_pipelines.lib.webhooks.spool import (
@@ -74,10 +75,13 @@ async def _drain(request: Request, seen: int) -> None:
 
 def parse_event(body: bytes) -> dict:
     """The event object, or ValueError with a short reason; nothing about the contents leaks."""
-    try:
-        event = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ValueError("body is not valid JSON") from None
+    decoded = safe_json.decode(body)
+    if decoded.problem in ("invalid JSON", "not UTF-8 text"):
+        raise ValueError("body is not valid JSON")
+    if not decoded.ok:
+        # Nesting, numbers out of range: the kind only (a JSON path could carry personal data).
+        raise ValueError(f"body is not usable JSON: {decoded.problem}")
+    event = decoded.value
     if not isinstance(event, dict):
         raise ValueError("body is not a JSON object")
     event_id = event.get("id")

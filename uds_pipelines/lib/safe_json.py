@@ -107,15 +107,20 @@ def _unpaired_surrogates(value: Any) -> bool:
     return False
 
 
-def loads(text: str | bytes) -> Any:
-    """`json.loads` with the shared policies; raises like it (use `decode` for a reason instead)."""
-    value = json.loads(
-        text,
-        object_pairs_hook=_first_key_wins,
-        parse_float=_finite_float,
-        parse_int=_float_sized_int,
-        parse_constant=_refuse_constant,
-    )
+def loads(text: str | bytes, *, lenient: bool = False) -> Any:
+    """`json.loads` with the shared policies; raises like it (use `decode` for a reason instead).
+
+    `lenient` is for code that only passes documents on to a reader (the Events API pull): one
+    bad event must not refuse its whole page. Non-finite numbers come out as float infinities/NaN
+    (`json.dumps` writes `Infinity`/`NaN`) and lone surrogates stay; landing quarantines the event."""
+    numbers = {
+        "parse_float": _finite_float,
+        "parse_int": _float_sized_int,
+        "parse_constant": _refuse_constant,
+    }
+    value = json.loads(text, object_pairs_hook=_first_key_wins, **({} if lenient else numbers))
+    if lenient:
+        return value
     # Only escapes make lone surrogates (raw ones are not valid UTF-8): skip the walk without them.
     raw = text if isinstance(text, str) else text.decode("utf-8", errors="ignore")
     if _SURROGATE_ESCAPE.search(raw) and _unpaired_surrogates(value):
@@ -165,12 +170,12 @@ def _failed(
     return JsonResult(error=full, problem=problem, detail=detail, line=line)
 
 
-def decode(text: str | bytes | None) -> JsonResult:
+def decode(text: str | bytes | None, *, lenient: bool = False) -> JsonResult:
     """Decode one JSON document; any failure becomes a reason naming its cause, never an exception."""
     if text is None:
         return _failed("empty JSON document")
     try:
-        return JsonResult(value=loads(text))
+        return JsonResult(value=loads(text, lenient=lenient))
     except json.JSONDecodeError as exc:
         full = f"invalid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
         return _failed("invalid JSON", exc.msg, exc.lineno, full)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import lake, safe_json
 from uds_pipelines.lib.masking import mask_text
 from uds_pipelines.lib.webhooks.spool import publish_file, rotated_name
 
@@ -83,9 +83,11 @@ def _retry_delay(response: requests.Response | None, attempt: int, backoff_base:
 
 
 def _error_message(response: requests.Response, api_key: str) -> str:
-    try:
-        message = str(response.json()["error"]["message"])
-    except (ValueError, KeyError, TypeError):
+    body = safe_json.decode(response.content).value
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and "message" in error:
+        message = str(error["message"])
+    else:
         message = response.reason or "no error message"
     if api_key:
         message = message.replace(api_key, "***")
@@ -118,12 +120,12 @@ def _get_page(
             last_problem = f"connection error ({type(exc).__name__})"
         else:
             if response.status_code == 200:
-                try:
-                    page = response.json()
-                except ValueError:
+                decoded = safe_json.decode(response.content, lenient=True)
+                if not decoded.ok:
                     raise StripeApiError(
-                        "Stripe API GET /v1/events answered 200 with invalid JSON", 200
-                    ) from None
+                        f"Stripe API GET /v1/events answered 200 with unusable JSON: {decoded.problem}", 200
+                    )
+                page = decoded.value
                 if not isinstance(page, dict) or not isinstance(page.get("data"), list):
                     raise StripeApiError("Stripe API GET /v1/events answered 200 without a list object", 200)
                 return page
@@ -194,6 +196,14 @@ def _stripe_target(inbox_dir: Path) -> Path:
     return inbox_dir if inbox_dir.name == "stripe" else inbox_dir / "stripe"
 
 
+def _event_line(event: object) -> bytes:
+    try:
+        return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n"
+    except UnicodeEncodeError:
+        # A lone surrogate cannot be UTF-8: escaped, it reaches landing, which quarantines the line.
+        return json.dumps(event, separators=(",", ":")).encode("ascii") + b"\n"
+
+
 def write_events_jsonl(
     events: Iterable[dict], inbox_dir: Path, known_event_ids: set[str] | None = None
 ) -> tuple[Path | None, int, int]:
@@ -218,9 +228,7 @@ def write_events_jsonl(
                 if isinstance(event_id, str):
                     known.add(event_id)
                 # Id-less or odd records still go through: landing quarantines them with a reason.
-                handle.write(
-                    json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n"
-                )
+                handle.write(_event_line(event))
                 written += 1
             handle.flush()
             os.fsync(handle.fileno())

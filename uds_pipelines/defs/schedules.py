@@ -1,7 +1,7 @@
 """Jobs and schedules. Sensors keep ingestion continuous; profiles and segments are rebuilt
-daily at 02:00 UTC (privacy requests are handled in the same run, before profiles); retention
-runs at 01:00 UTC; audiences are exported daily at 03:00 UTC, after them; the Stripe Events API
-catch-up runs hourly. Each asset has exactly one trigger; `uds_full_run` (what `uds-run` calls)
+daily at 02:00 UTC (erasures are handled in the same run before profiles, access reports after
+segments); retention runs at 01:00 UTC; audiences are exported daily at 03:00 UTC, after them; the
+Stripe Events API catch-up runs hourly. Each asset has exactly one trigger; `uds_full_run` (what `uds-run` calls)
 runs everything on demand."""
 
 import dagster as dg
@@ -25,10 +25,10 @@ uds_full_run = dg.define_asset_job(
 daily_profiles_job = dg.define_asset_job(
     c.JOB_DAILY_PROFILES,
     selection=(
-        dg.AssetSelection.assets("stripe_staging", "privacy_requests")
+        dg.AssetSelection.assets("stripe_staging", "privacy_requests", "access_reports")
         | dg.AssetSelection.groups(c.GROUP_IDENTITY, c.GROUP_PROFILES, c.GROUP_SEGMENTS)
     ),
-    description="Staging, identity resolution, privacy requests, profiles, KPIs and segments.",
+    description="Staging, identity resolution, erasures, profiles, KPIs, segments and access reports.",
     tags={"uds/exclusive": "identity"},
 )
 

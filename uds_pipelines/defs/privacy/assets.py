@@ -3,32 +3,19 @@
 import contextlib
 
 import dagster as dg
-import pandas as pd
 
 from uds_pipelines import constants as c
 from uds_pipelines.defs.resources import UdsSettingsResource
-from uds_pipelines.lib import lake
-from uds_pipelines.lib.identity.inputs import IDENTIFIERS, resolution_connection
+from uds_pipelines.lib.identity.inputs import resolution_connection
 from uds_pipelines.lib.ingest import inbox
 from uds_pipelines.lib.privacy import (
     apply_retention,
-    completed_request_ids,
+    handle_access_requests,
     handle_requests,
-    resolve_subjects,
+    pending_requests,
+    resolve_pending,
     verify_erased,
 )
-
-PRIVACY_COLUMNS = {"request_id": "VARCHAR", "type": "VARCHAR", "email": "VARCHAR", "phone": "VARCHAR",
-                   "customer_id": "VARCHAR", "received_at": "TIMESTAMPTZ"}  # fmt: skip
-
-
-def pending_requests(con, lake_dir) -> pd.DataFrame:
-    requests = con.execute(
-        f"SELECT * FROM {lake.read_table_sql(lake_dir / lake.LANDED_PRIVACY, PRIVACY_COLUMNS)} "
-        "WHERE type IN ('erasure', 'access') ORDER BY received_at, request_id"
-    ).df()
-    done = completed_request_ids(lake_dir)
-    return requests[~requests["request_id"].astype(str).isin(done)].drop_duplicates("request_id")
 
 
 @dg.asset(
@@ -39,7 +26,7 @@ def pending_requests(con, lake_dir) -> pd.DataFrame:
     check_specs=[dg.AssetCheckSpec(c.CHECK_ERASURE_VERIFIED, asset="privacy_requests", blocking=True)],
 )
 def privacy_requests(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
-    """Erasure and access requests resolved to whole persons; erased everywhere, suppressed, audited."""
+    """Erasures resolved to whole persons: erased everywhere, suppressed, audited, verified (durably)."""
     settings = uds.settings()
     lake_dir = settings.lake_dir
     con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
@@ -50,19 +37,7 @@ def privacy_requests(context: dg.AssetExecutionContext, uds: UdsSettingsResource
         locks.enter_context(inbox.landing_lock(settings.locks_dir, source))
     try:
         pending = pending_requests(con, lake_dir)
-        subjects = resolve_subjects(
-            con,
-            pending,
-            lake.read_table_sql(
-                lake_dir / IDENTIFIERS,
-                {"source": "VARCHAR", "record_id": "VARCHAR", "id_type": "VARCHAR", "id_value": "VARCHAR"},
-            ),
-            lake.read_table_sql(
-                lake_dir / lake.IDENTITY_MAP,
-                {"source": "VARCHAR", "record_id": "VARCHAR", "customer_id": "VARCHAR"},
-            ),
-            settings.default_region,
-        )
+        subjects = resolve_pending(con, lake_dir, pending, settings.default_region)
         result = handle_requests(
             lake_dir,
             settings.exports_dir,
@@ -72,12 +47,20 @@ def privacy_requests(context: dg.AssetExecutionContext, uds: UdsSettingsResource
             run_id=context.run.run_id,
             con=con,
             default_region=settings.default_region,
+            defer_access=True,  # answered by access_reports, once profiles and segments exist
         )
         # The erased identifiers live in memory for this run only, for the verification scan.
-        erased = subjects[subjects["type"] == "erasure"] if len(subjects) else subjects
-        needles = {str(v) for ids in erased.get("identifiers", []) for _, v in ids} if len(erased) else set()
+        needles = {v for s in result.erased for _, v in s.identifiers}  # customer ids included
         findings = (
-            verify_erased(settings.data_dir, settings.warehouse_url, needles, con=con, storage_root=settings.storage_root) if needles else []
+            verify_erased(
+                settings.data_dir,
+                settings.warehouse_url,
+                needles,
+                con=con,
+                storage_root=settings.storage_root,
+            )
+            if needles
+            else []
         )
     finally:
         con.close()
@@ -90,6 +73,7 @@ def privacy_requests(context: dg.AssetExecutionContext, uds: UdsSettingsResource
             "dagster/row_count": len(pending),
             "outcomes": dg.MetadataValue.json(statuses),
             "access_reports_written": len(result.access_files),
+            "access_requests_deferred": len(result.deferred),
             "identifiers_suppressed": result.suppressed_added,
             "erasure": dg.MetadataValue.json(result.erasure.as_metadata() if result.erasure else {}),
         }
@@ -104,6 +88,43 @@ def privacy_requests(context: dg.AssetExecutionContext, uds: UdsSettingsResource
                 "\n".join(f"- {f.kind}: `{f.path}` {f.detail} ({f.count})" for f in findings) or "none"
             ),
         },
+    )
+
+
+@dg.asset(
+    group_name=c.GROUP_PRIVACY,
+    kinds={"duckdb", "json"},
+    owners=c.OWNERS,
+    deps=["privacy_requests", "customer_profiles", "segment_membership"],
+)
+def access_reports(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
+    """Access requests answered once profiles and segments exist: one report each, then audited."""
+    settings = uds.settings()
+    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
+    # The privacy landing lock serializes audit writers (privacy_requests holds it too) and keeps
+    # requests from landing half way through.
+    with inbox.landing_lock(settings.locks_dir, "privacy"):
+        try:
+            pending = pending_requests(con, settings.lake_dir, types=("access",))
+            subjects = resolve_pending(con, settings.lake_dir, pending, settings.default_region)
+            result = handle_access_requests(
+                settings.lake_dir,
+                settings.exports_dir,
+                subjects,
+                run_id=context.run.run_id,
+                con=con,
+                default_region=settings.default_region,
+            )
+        finally:
+            con.close()
+    statuses = result.status_counts()
+    context.log.info(f"access requests: {len(pending)} pending, outcomes {statuses}")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(pending),
+            "outcomes": dg.MetadataValue.json(statuses),
+            "access_reports_written": len(result.access_files),
+        }
     )
 
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from uds_pipelines.lib import lake
+from uds_pipelines.lib.privacy.crashpoints import crash_point
 from uds_pipelines.lib.privacy.exports_erase import erase_exports
 from uds_pipelines.lib.privacy.matchers import erasure_spec, register_lookups
 from uds_pipelines.lib.privacy.requests import STATUS_INVALID, Subject, subjects_from_frame
-from uds_pipelines.lib.privacy.rewrite import delete_where
+from uds_pipelines.lib.privacy.rewrite import MatchSpec, delete_where, quote_ident
 from uds_pipelines.lib.privacy.variants import collect_raw_values
 from uds_pipelines.lib.privacy.warehouse_erase import erase_warehouse
 
@@ -65,6 +67,25 @@ def _bump(target: dict[str, int], key: str, n: int) -> None:
     target[key] = target.get(key, 0) + n
 
 
+def sparing_requests(
+    spec_for: Callable[[dict[str, str]], MatchSpec | None], keep: set[str]
+) -> Callable[[dict[str, str]], MatchSpec | None]:
+    """`spec_for`, except that rows whose `request_id` is in `keep` never match."""
+    if not keep:
+        return spec_for
+    kept = lake.sql_literal_list(sorted(keep))
+
+    def spec(columns: dict[str, str]) -> MatchSpec | None:
+        found = spec_for(columns)
+        column = next((c for c in columns if c.lower() == "request_id"), None)
+        if found is None or column is None:
+            return found
+        spare = f"coalesce(CAST({quote_ident(column)} AS VARCHAR) NOT IN ({kept}), true)"
+        return replace(found, predicate=f"({found.predicate}) AND {spare}")
+
+    return spec
+
+
 def erase_subjects(
     lake_dir: Path,
     exports_dir: Path,
@@ -74,6 +95,7 @@ def erase_subjects(
     run_id: str,
     con: duckdb.DuckDBPyConnection | None = None,
     default_region: str = "US",
+    keep_requests: set[str] | None = None,
 ) -> ErasureReport:
     """Remove every row belonging to the subjects (from `resolve_subjects`) and return counts.
 
@@ -82,7 +104,8 @@ def erase_subjects(
     text column contains one of their emails/phones/ids in any spelling found in the lake
     (case-insensitive, on word boundaries). Only affected files are rewritten, atomically; a file
     left empty is deleted. Add the subjects to the suppression list first, so records landing
-    meanwhile are dropped at landing.
+    meanwhile are dropped at landing. Rows of `keep_requests` (requests not yet audited) stay in
+    `landed/privacy` until `forget_requests`, so a crash cannot lose a request.
     """
     started = time.perf_counter()
     usable = [s for s in subjects_from_frame(subjects) if s.status != STATUS_INVALID]
@@ -98,7 +121,10 @@ def erase_subjects(
             set((lake_dir / PRIVACY_DIR).glob("*.parquet")) if (lake_dir / PRIVACY_DIR).is_dir() else set()
         )
         changes, tags = delete_where(
-            con, lake_dir, lambda cols: erasure_spec(cols, pattern), exclude=privacy_files
+            con,
+            lake_dir,
+            sparing_requests(lambda cols: erasure_spec(cols, pattern), keep_requests or set()),
+            exclude=privacy_files,
         )
         for change in changes:
             _bump(report.removed, table_label(change.path, lake_dir), change.rows_removed)
@@ -107,6 +133,7 @@ def erase_subjects(
             report.bytes_rewritten += change.bytes_written
         for (path, rid), n in tags.items():
             _bump(report.per_request.setdefault(rid, {}), table_label(path, lake_dir), n)
+        crash_point("after_lake_rewrite")
         exports = erase_exports(con, exports_dir, usable, pattern)
         report.export_rows_removed = exports.rows_removed
         report.export_files_deleted = exports.files_deleted
@@ -116,12 +143,14 @@ def erase_subjects(
                 _bump(report.per_request.setdefault(rid, {}), key, n)
         if exports.rows_removed or exports.files_deleted:
             report.removed["exports"] = sum(exports.rows_removed.values()) + len(exports.files_deleted)
+        crash_point("after_exports")
         owners = {c: s.request_id for s in usable for c in s.customer_ids}
         for table, counts in erase_warehouse(warehouse_url, owners).items():
             report.warehouse_removed[table] = sum(counts.values())
             _bump(report.removed, f"warehouse/{table}", sum(counts.values()))
             for rid, n in counts.items():
                 _bump(report.per_request.setdefault(rid, {}), f"warehouse/{table}", n)
+        crash_point("after_warehouse")
     finally:
         for name in ("_er_eq", "_er_needle"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
@@ -129,3 +158,38 @@ def erase_subjects(
             con.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def forget_requests(
+    con: duckdb.DuckDBPyConnection,
+    lake_dir: Path,
+    subjects: list[Subject],
+    *,
+    done: set[str],
+    keep: set[str],
+) -> int:
+    """After the audit: the request rows the erasure kept go too, those of the `done` requests
+    (whatever spelling they name) and any other naming the persons. Rows of `keep` (requests still
+    waiting for their own step) stay. Returns rows removed."""
+    usable = [s for s in subjects if s.status != STATUS_INVALID]
+    done_list = lake.sql_literal_list(sorted(done)) if done else "NULL"
+
+    def spec(columns: dict[str, str]) -> MatchSpec | None:
+        found = erasure_spec(columns, pattern) if usable else None
+        column = next((c for c in columns if c.lower() == "request_id"), None)
+        if column is None:
+            return found
+        named = f"CAST({quote_ident(column)} AS VARCHAR) IN ({done_list})"
+        return (
+            MatchSpec(predicate=named)
+            if found is None
+            else replace(found, predicate=f"({found.predicate}) OR {named}")
+        )
+
+    try:
+        pattern = register_lookups(con, usable) if usable else None
+        changes, _tags = delete_where(con, lake_dir / lake.LANDED_PRIVACY, sparing_requests(spec, keep))
+    finally:
+        for name in ("_er_eq", "_er_needle"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+    return sum(change.rows_removed for change in changes)

@@ -105,7 +105,8 @@ def collect_raw_values(
             subject, texts.get(subject.request_id, []) + quarantine_candidates, default_region
         )
         subject.raw_values |= found
-        subject.stripe_objects = {o for o in objects.get(subject.request_id, set()) if o}
+        # united, not replaced: a resumed erasure keeps the ids found before the lake was rewritten
+        subject.stripe_objects |= {o for o in objects.get(subject.request_id, set()) if o}
         result[subject.request_id] = set(subject.raw_values)
     return result
 

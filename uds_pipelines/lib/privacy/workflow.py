@@ -1,4 +1,9 @@
-"""One call per batch of requests: suppress, erase, write access reports, and audit the outcome."""
+"""One call per batch of requests: suppress, erase, write access reports, and audit the outcome.
+
+Each request moves through durable states (see `state.py`): its landed row (received), the
+in-progress entry of an erasure, its audit row (done). Every state is committed before the work
+it announces, so a crash anywhere leaves a request that the next run finishes.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +20,16 @@ from uds_pipelines.lib.privacy.access import (
     prefetch_sources,
     write_access_report,
 )
-from uds_pipelines.lib.privacy.audit import audit_row, write_audit
-from uds_pipelines.lib.privacy.erasure import ErasureReport, erase_subjects
-from uds_pipelines.lib.privacy.requests import STATUS_INVALID, STATUS_NOTHING, subjects_from_frame
+from uds_pipelines.lib.privacy.audit import audit_row, completed_request_ids, write_audit
+from uds_pipelines.lib.privacy.crashpoints import crash_point
+from uds_pipelines.lib.privacy.erasure import ErasureReport, erase_subjects, forget_requests
+from uds_pipelines.lib.privacy.requests import STATUS_INVALID, STATUS_NOTHING, Subject, subjects_from_frame
+from uds_pipelines.lib.privacy.state import (
+    clear_in_progress,
+    load_in_progress,
+    merge_subjects,
+    save_in_progress,
+)
 from uds_pipelines.lib.privacy.suppression import add_to_suppression, suppression_hashes
 from uds_pipelines.lib.privacy.variants import collect_raw_values
 
@@ -28,6 +40,8 @@ class PrivacyRunResult:
     suppressed_added: int = 0
     access_files: list[Path] = field(default_factory=list)
     audit_rows: list[dict] = field(default_factory=list)
+    erased: list[Subject] = field(default_factory=list)  # finished in this run: what verification looks for
+    deferred: list[str] = field(default_factory=list)  # access requests left for the access_reports step
 
     def status_counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -36,41 +50,133 @@ class PrivacyRunResult:
         return out
 
 
+def asks_about_erased(access: Subject, erasures: list[Subject]) -> bool:
+    """Whether an access request concerns a person being erased in the same batch."""
+    mine = (set(access.customer_ids), set(access.records), set(access.identifiers) | set(access.requested))
+    return any(
+        mine[0] & set(e.customer_ids)
+        or mine[1] & set(e.records)
+        or mine[2] & (set(e.identifiers) | set(e.requested))
+        for e in erasures
+    )
+
+
+def _audit_rows(
+    subjects: list[Subject], per_request: dict[str, dict[str, int]], run_id: str, resumed: set[str]
+) -> list[dict]:
+    rows = []
+    for s in subjects:
+        counts = per_request.get(s.request_id, {})
+        if s.status == STATUS_INVALID:
+            status, detail = "invalid", "request names no usable email, phone or customer_id"
+        elif s.status == STATUS_NOTHING and not counts:
+            status, detail = "nothing_found", "no record matched"
+        else:
+            status, detail = "completed", f"{len(s.records)} record(s), {len(s.customer_ids)} customer id(s)"
+        if s.request_id in resumed:
+            detail += "; resumed after an interrupted run"
+        rows.append(
+            audit_row(s.request_id, s.type, s.received_at, status, counts, run_id=run_id, detail=detail)
+        )
+    return rows
+
+
+def write_access_reports(
+    con: duckdb.DuckDBPyConnection,
+    lake_dir: Path,
+    exports_dir: Path,
+    subjects: list[Subject],
+    default_region: str,
+) -> list[Path]:
+    """One report per answerable access request, each written atomically (no audit here)."""
+    answerable = [s for s in subjects if s.status not in (STATUS_INVALID, STATUS_NOTHING)]
+    if not answerable:
+        return []
+    collect_raw_values(con, lake_dir, answerable, default_region)
+    sources = prefetch_sources(con, lake_dir, answerable)
+    try:
+        return [
+            write_access_report(
+                exports_dir,
+                s.request_id,
+                build_access_report(con, lake_dir, exports_dir, s, default_region, sources),
+            )
+            for s in answerable
+        ]
+    finally:
+        drop_prefetched(con, sources)
+
+
+def handle_access_requests(
+    lake_dir: Path,
+    exports_dir: Path,
+    subjects: pd.DataFrame | list[Subject],
+    *,
+    run_id: str,
+    con: duckdb.DuckDBPyConnection | None = None,
+    default_region: str = "US",
+) -> PrivacyRunResult:
+    """Access requests only: every report is durable before its request is audited (done)."""
+    access = [s for s in subjects_from_frame(subjects) if s.type == "access"]
+    result = PrivacyRunResult()
+    own = con is None
+    con = con or lake.duckdb_connection()
+    try:
+        result.access_files = write_access_reports(con, lake_dir, exports_dir, access, default_region)
+    finally:
+        if own:
+            con.close()
+    result.audit_rows = _audit_rows(access, {}, run_id, set())
+    write_audit(lake_dir, result.audit_rows)
+    return result
+
+
 def handle_requests(
     lake_dir: Path,
     exports_dir: Path,
-    subjects: pd.DataFrame,
+    subjects: pd.DataFrame | list[Subject],
     *,
     key: bytes,
     warehouse_url: str | None,
     run_id: str,
     con: duckdb.DuckDBPyConnection | None = None,
     default_region: str = "US",
+    defer_access: bool = False,
 ) -> PrivacyRunResult:
     """Process resolved erasure and access requests (consent requests are the consent ledger's job).
 
     Access reports are written before erasures run, so a person asking for both in one batch gets
-    their data first. Erasure: suppression first (records landing meanwhile are dropped), then
-    erasure. Every request gets one audit row: completed, nothing_found or invalid.
+    their data first; with `defer_access`, access requests about nobody being erased are left
+    (unaudited) for a later step that runs after profiles and segments. Erasure: in-progress entry,
+    suppression (records landing meanwhile are dropped), erasure, audit, then the request rows.
+    Erasures a crash interrupted are merged in and finished. Every handled request gets one audit
+    row: completed, nothing_found or invalid.
     """
     result = PrivacyRunResult()
-    all_subjects = subjects_from_frame(subjects)
+    fresh = subjects_from_frame(subjects)
+    audited = completed_request_ids(lake_dir)
+    saved = load_in_progress(lake_dir)
+    resumed = {s.request_id for s in saved if s.request_id not in audited}
+    finished_before = [s for s in saved if s.request_id in audited]  # crashed after the audit
+    all_subjects = merge_subjects(fresh, [s for s in saved if s.request_id in resumed])
+    erasures = [s for s in all_subjects if s.type == "erasure" and s.status != STATUS_INVALID]
+    access = [s for s in all_subjects if s.type == "access"]
+    if defer_access:
+        result.deferred = [s.request_id for s in access if not asks_about_erased(s, erasures)]
+        access = [s for s in access if s.request_id not in set(result.deferred)]
+    handled = [s for s in all_subjects if s.type == "erasure"] + access
+    unaudited = {s.request_id for s in all_subjects if s.type in ("erasure", "access")}
     own = con is None
     con = con or lake.duckdb_connection()
     try:
-        access = [s for s in all_subjects if s.type == "access" and s.status not in (STATUS_INVALID, STATUS_NOTHING)]
-        if access:
-            collect_raw_values(con, lake_dir, access, default_region)
-            sources = prefetch_sources(con, lake_dir, access)
-            try:
-                for s in access:
-                    report = build_access_report(con, lake_dir, exports_dir, s, default_region, sources)
-                    result.access_files.append(write_access_report(exports_dir, s.request_id, report))
-            finally:
-                drop_prefetched(con, sources)
-        erasures = [s for s in all_subjects if s.type == "erasure" and s.status != STATUS_INVALID]
+        result.access_files = write_access_reports(con, lake_dir, exports_dir, access, default_region)
         if erasures:
+            # Spellings and Stripe objects are read while the lake still has them, then committed.
+            collect_raw_values(con, lake_dir, erasures, default_region)
+            save_in_progress(lake_dir, erasures + finished_before)
+            crash_point("after_in_progress")
             result.suppressed_added = add_to_suppression(lake_dir, suppression_hashes(erasures, key))
+            crash_point("after_suppression")
             result.erasure = erase_subjects(
                 lake_dir,
                 exports_dir,
@@ -79,23 +185,24 @@ def handle_requests(
                 run_id=run_id,
                 con=con,
                 default_region=default_region,
+                keep_requests=unaudited,
             )
+            crash_point("before_audit")
+        per_request = result.erasure.per_request if result.erasure else {}
+        result.audit_rows = _audit_rows(handled, per_request, run_id, resumed)
+        write_audit(lake_dir, result.audit_rows)
+        crash_point("after_audit")
+        result.erased = erasures + finished_before
+        if result.erased:
+            # the person's own requests of this batch go whatever spelling they name
+            done = {
+                s.request_id
+                for s in result.erased + access
+                if s.type == "erasure" or asks_about_erased(s, erasures)
+            }
+            forget_requests(con, lake_dir, result.erased, done=done, keep=set(result.deferred))
+            clear_in_progress(lake_dir, {s.request_id for s in result.erased})
     finally:
         if own:
             con.close()
-    per_request = result.erasure.per_request if result.erasure else {}
-    for s in all_subjects:
-        if s.type not in ("erasure", "access"):
-            continue
-        counts = per_request.get(s.request_id, {})
-        if s.status == STATUS_INVALID:
-            status, detail = "invalid", "request names no usable email, phone or customer_id"
-        elif s.status == STATUS_NOTHING and not counts:
-            status, detail = "nothing_found", "no record matched"
-        else:
-            status, detail = "completed", f"{len(s.records)} record(s), {len(s.customer_ids)} customer id(s)"
-        result.audit_rows.append(
-            audit_row(s.request_id, s.type, s.received_at, status, counts, run_id=run_id, detail=detail)
-        )
-    write_audit(lake_dir, result.audit_rows)
     return result

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import ast
-import json
 import re
 
+from uds_pipelines.lib import safe_json
 from uds_pipelines.lib.ingest.external_ids import is_external_id_field
 from uds_pipelines.lib.ingest.surveys.model import (
     LayoutSpec,
@@ -62,14 +62,16 @@ def is_legacy_header(rows: list[list[str]]) -> bool:
 
 def parse_import_id(text: str) -> dict:
     """`{"ImportId":"QID1"}` (JSON) or `{'ImportId': 'QID1'}` (older Python-dict exports)."""
-    for loader in (json.loads, ast.literal_eval):
-        try:
-            value = loader(text)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            continue
-        if isinstance(value, dict):
-            return value
-    return {}
+    decoded = safe_json.decode(text)
+    if decoded.ok:
+        return decoded.value if isinstance(decoded.value, dict) else {}
+    if decoded.problem != "invalid JSON":
+        return {}  # JSON refused by policy (a number out of range, too deep): not re-read as Python
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _key(column_id: str) -> str:

@@ -109,6 +109,10 @@ class Settings:
         memory_limit = (env.get("UDS_DUCKDB_MEMORY_LIMIT") or "2GB").strip().upper().replace(" ", "")
         if not re.fullmatch(r"\d+(\.\d+)?(KB|MB|GB|TB|KIB|MIB|GIB|TIB)", memory_limit):
             raise ConfigError(f"UDS_DUCKDB_MEMORY_LIMIT={memory_limit!r} must be a size such as 2GB or 512MB")
+        try:
+            storage.file_mode(env)  # read where files are published; checked here to fail at start-up
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         lake_url = (env.get("UDS_LAKE_URL") or "").strip().rstrip("/") or None
         if lake_url is not None:
             check_storage_url(lake_url, "UDS_LAKE_URL")

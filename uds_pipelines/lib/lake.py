@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+import shutil
+import socket
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable
 from datetime import UTC
@@ -42,12 +47,94 @@ def temp_path_for(final: Path) -> Path:
     """A local temp path for a file that will become `final`.
 
     Local lake: a hidden sibling, so the rename stays on one filesystem and readers (who glob
-    `*.parquet`) never see it. Object storage: the local temp folder, uploaded in one piece.
+    `*.parquet`) never see it. Object storage: a private local temp folder, uploaded in one piece.
+    The name carries this writer's host and PID, so the first write of a later process into the
+    same folder can tell a killed writer's leftover from a live writer's file (`sweep_stale_temps`).
     """
     if storage.is_remote(final):
-        return Path(tempfile.gettempdir()) / f"uds-{uuid.uuid4().hex}-{final.name}.tmp"
-    final.parent.mkdir(parents=True, exist_ok=True)
-    return final.parent / f".{final.name}.{uuid.uuid4().hex}.tmp"
+        return private_temp_path(final.name)
+    folder = final.parent
+    _prepare_temp_folder(folder)
+    return folder / f".{final.name}.{_writer_tag()}.tmp"
+
+
+def private_temp_path(name: str) -> Path:
+    """A tagged path in the private local temp folder (object-storage uploads, DuckDB spill)."""
+    folder = private_temp_dir()
+    _prepare_temp_folder(folder)
+    return folder / f"uds-{name}.{_writer_tag()}.tmp"
+
+
+def _writer_tag() -> str:
+    return f"{_HOST}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+
+def _prepare_temp_folder(folder: Path) -> None:
+    storage.make_private_dirs(folder)
+    if str(folder) not in _SWEPT:  # once per process and folder: a listing per write would cost
+        _SWEPT.add(str(folder))
+        sweep_stale_temps(folder)
+
+
+def private_temp_dir() -> Path:
+    """Where temp files for object storage are written: per user, 0700 (the system temp folder is
+    shared, and these files hold personal data in clear)."""
+    return Path(tempfile.gettempdir()) / f"uds-{os.getuid()}"
+
+
+# Temp names: `<prefix><final name>.<host>-<pid>-<random>.tmp`, host = 8 hex of the host name's
+# sha256 (names may hold dots and dashes). LEGACY_TEMP is the name before writers were tagged.
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+TAGGED_TEMP = re.compile(r"^(?:\.|uds-).+\.(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-[0-9a-f]{12}\.tmp$")
+LEGACY_TEMP = re.compile(r"^(?:\..+\.[0-9a-f]{32}|uds-[0-9a-f]{32}-.+)\.tmp$")
+STALE_TEMP_AGE_SECONDS = 24 * 3600  # for writers we cannot ask: another host, or an untagged name
+_SWEPT: set[str] = set()
+
+
+def sweep_stale_temps(folder: Path, max_age_seconds: float = STALE_TEMP_AGE_SECONDS) -> list[Path]:
+    """Remove temp files in `folder` that killed writers left behind; returns what was removed.
+
+    A temp file of this host whose writer process is gone is removed at once; one of another host
+    (we cannot see its processes) or with an untagged name only once it is older than
+    `max_age_seconds`, far longer than any write takes. A live writer's file is never touched
+    (sensors and runs write into the same folders at the same time), nor any name that is not ours.
+    A PID reused by an unrelated process keeps its dead writer's file until that process ends.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        tagged, legacy = TAGGED_TEMP.match(entry.name), LEGACY_TEMP.match(entry.name)
+        if not (tagged or legacy) or entry.is_symlink():
+            continue
+        if tagged and tagged["host"] == _HOST:
+            stale = not _process_alive(int(tagged["pid"]))
+        else:
+            try:
+                stale = time.time() - entry.stat(follow_symlinks=False).st_mtime > max_age_seconds
+            except FileNotFoundError:
+                continue
+        if stale and entry.is_dir():  # a DuckDB spill folder
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+        elif stale:
+            Path(entry.path).unlink(missing_ok=True)  # its writer may have just renamed it: fine
+            removed.append(Path(entry.path))
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, another user's
+    return True
 
 
 def write_parquet_atomic(data: pd.DataFrame | pa.Table, final: Path) -> Path:
@@ -133,6 +220,10 @@ def parquet_relation(path: Path) -> str:
 def duckdb_connection(memory_limit: str = "2GB", threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection that spills to disk rather than exceeding `memory_limit`."""
     con = duckdb.connect(":memory:")
+    # Spill files hold personal data in clear: a private folder of this connection (DuckDB creates
+    # it when it first spills and removes it on close), not `.tmp` in the working directory; a
+    # killed process's folder is swept like any temp file.
+    con.execute(f"SET temp_directory='{_sql_path(private_temp_path('duckdb-spill'))}'")
     con.execute(f"SET memory_limit='{memory_limit}'")
     con.execute("SET preserve_insertion_order=false")
     if threads:

@@ -13,6 +13,12 @@ from functools import lru_cache
 from pathlib import Path
 
 SUPPORTED_SCHEMES = ("s3",)
+
+# Files with personal data are private to the user running the pipelines, whatever the umask:
+# files 0600, folders 0700. UDS_FILE_MODE opts in to group access (640: the group may read,
+# 660: it may also write; folders get x wherever r is set). Others never get any access.
+FILE_MODE_VARIABLE = "UDS_FILE_MODE"
+FILE_MODES = {0o600: 0o700, 0o640: 0o750, 0o660: 0o770}
 _REMOTE_ROOTS: list = []  # every remote root opened in this process; DuckDB connections get their filesystems
 
 
@@ -105,6 +111,56 @@ def walk_files(root, include_hidden: bool = False) -> Iterator:
             yield root.joinpath(*relative.split("/"))
 
 
+def file_mode(environ=None) -> int:
+    """The mode for files with personal data (`UDS_FILE_MODE`, octal 600, 640 or 660; default 600)."""
+    raw = ((os.environ if environ is None else environ).get(FILE_MODE_VARIABLE) or "600").strip()
+    mode = int(raw, 8) if raw.isdigit() and len(raw) <= 4 else None
+    if mode not in FILE_MODES:
+        raise ValueError(
+            f"{FILE_MODE_VARIABLE}={raw!r} must be 600 (owner only), 640 (group may read) or 660 (group may write)"
+        )
+    return mode
+
+
+def dir_mode(environ=None) -> int:
+    return FILE_MODES[file_mode(environ)]
+
+
+def make_private_dirs(folder) -> None:
+    """Create `folder` and its missing parents with `dir_mode()`, and close `folder` itself if it
+    is more open (a folder from an earlier version), which also closes the older files inside it.
+
+    Parents that already exist are left alone: above the lake they are the operator's. mkdir's
+    mode is masked by the umask and makedirs applies it to the last folder only, hence chmod.
+    Object stores have no folders (their access is the bucket's policy).
+    """
+    if is_remote(folder):
+        return
+    mode = dir_mode()
+    missing = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for created in reversed(missing):
+        try:
+            created.mkdir()
+        except FileExistsError:
+            continue  # a concurrent writer made it
+        os.chmod(created, mode)
+    if not missing:
+        restrict_mode(folder, mode)
+
+
+def restrict_mode(path: Path, mode: int) -> None:
+    """Take away bits beyond `mode` from an existing local file or folder we own."""
+    current = os.stat(path).st_mode & 0o777
+    if current & ~mode:
+        try:
+            os.chmod(path, current & mode)
+        except PermissionError:
+            pass  # another user's folder: not ours to change
+
+
 def fsync_dir(path) -> None:
     """Make a rename inside a local folder durable; object stores have no folders to sync."""
     if is_remote(path):
@@ -119,11 +175,12 @@ def fsync_dir(path) -> None:
 def publish(tmp: Path, final) -> None:
     """Make the fully written local file `tmp` visible as `final`, all or nothing.
 
-    Local: fsync, rename over `final`, fsync the folder. Object storage: one upload; S3 makes an
+    Local: chmod to `file_mode()`, fsync, rename over `final`, fsync the folder. Object storage: one upload; S3 makes an
     object visible only when its PUT (or CompleteMultipartUpload) succeeds, and readers see the
     previous version until then, so a crash never exposes a partial file.
     """
     with open(tmp, "rb+") as handle:
+        os.fchmod(handle.fileno(), file_mode())  # writers (DuckDB, Arrow, open) create with the umask
         os.fsync(handle.fileno())
     if is_remote(final):
         final.fs.put_file(str(tmp), final.path)

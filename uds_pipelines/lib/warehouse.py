@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -14,6 +16,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+
+from uds_pipelines.lib import storage
 
 STAGING_SUFFIX = "__staging"
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,50}$")
@@ -32,6 +36,7 @@ def make_engine(url: str) -> Engine:
     """
     if not url.startswith("sqlite"):
         return sa.create_engine(url, pool_pre_ping=True)
+    _make_sqlite_file_private(url)
     engine = sa.create_engine(url, connect_args={"timeout": 60})
 
     @sa.event.listens_for(engine, "connect")
@@ -46,6 +51,23 @@ def make_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _make_sqlite_file_private(url: str) -> None:
+    """Create the SQLite file with `storage.file_mode()` (0600) before SQLite opens it, or close an
+    existing one; SQLite gives its -wal, -shm and journal files the database file's mode."""
+    database = sa.engine.make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    mode = storage.file_mode()
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, mode))
+        os.chmod(path, mode)  # os.open's mode is masked by the umask
+    except FileExistsError:
+        storage.restrict_mode(path, mode)
+    except FileNotFoundError:
+        pass  # no such folder: SQLite reports it when it opens the file
 
 
 def _column_type(arrow_type: pa.DataType) -> sa.types.TypeEngine:

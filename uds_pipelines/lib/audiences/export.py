@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import lake, storage
 from uds_pipelines.lib.audiences.checks import check_audience
 from uds_pipelines.lib.audiences.plan import COUNT_KEYS, FORMAT_COLUMNS, AudiencePlan
 
@@ -91,7 +91,7 @@ def write_audience_files(plan: AudiencePlan, exports_dir: Path, run_id: str, as_
         raise AudienceCheckFailed(f"audience {plan.audience.name!r} failed its check: {summary}")
     audience = plan.audience
     folder = exports_dir / "audiences" / audience.name
-    folder.mkdir(parents=True, exist_ok=True)
+    storage.make_private_dirs(folder)
     csv_path = folder / audience_file_name(audience.name, as_of)
     digest = _write_csv_atomic(plan, FORMAT_COLUMNS[audience.format], csv_path)
     manifest = {

@@ -227,7 +227,7 @@ def write_outputs(
     identifier values, so it is written only when asked for.
     """
     out_dir = storage.as_path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    storage.make_private_dirs(out_dir)
     written: dict[str, Path] = {}
     for name, table in result.tables.items():
         if name == "identity_links" and not include_links:

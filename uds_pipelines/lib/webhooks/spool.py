@@ -17,7 +17,8 @@ try:
 except ImportError:  # pragma: no cover - Windows: no cross-process guard, single receiver assumed
     fcntl = None  # type: ignore[assignment]
 
-from uds_pipelines.lib.lake import fsync_dir
+from uds_pipelines.lib.lake import fsync_dir, temp_path_for
+from uds_pipelines.lib.storage import make_private_dirs
 
 log = logging.getLogger("uds_pipelines.webhooks")
 
@@ -54,7 +55,7 @@ def publish_file(src: Path, dest_dir: Path, name: str) -> Path:
         if exc.errno != errno.EXDEV:
             raise
         # Different filesystems: copy to a hidden temp beside the target, then rename within it.
-        tmp = dest_dir / f".{name}.{uuid.uuid4().hex}.tmp"
+        tmp = temp_path_for(final)  # tagged with this process, so a killed copy is swept later
         try:
             shutil.copyfile(src, tmp)
             with open(tmp, "rb+") as handle:
@@ -158,7 +159,7 @@ class Spool:
 
     def start(self) -> list[Path]:
         """Create the folders and publish whatever a crashed receiver left behind."""
-        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.spool_dir)  # spooled events hold personal data in clear
         self.inbox_dir.mkdir(parents=True, exist_ok=True)
         return recover_spool(self.spool_dir, self.inbox_dir)
 

@@ -23,7 +23,13 @@ from uds_pipelines.lib.privacy.access import (
 from uds_pipelines.lib.privacy.audit import audit_row, completed_request_ids, write_audit
 from uds_pipelines.lib.privacy.crashpoints import crash_point
 from uds_pipelines.lib.privacy.erasure import ErasureReport, erase_subjects, forget_requests
-from uds_pipelines.lib.privacy.requests import STATUS_INVALID, STATUS_NOTHING, Subject, subjects_from_frame
+from uds_pipelines.lib.privacy.requests import (
+    STATUS_FOUND,
+    STATUS_INVALID,
+    STATUS_NOTHING,
+    Subject,
+    subjects_from_frame,
+)
 from uds_pipelines.lib.privacy.state import (
     clear_in_progress,
     load_in_progress,
@@ -59,6 +65,16 @@ def asks_about_erased(access: Subject, erasures: list[Subject]) -> bool:
         or mine[2] & (set(e.identifiers) | set(e.requested))
         for e in erasures
     )
+
+
+def _adopt_resumed_persons(access: list[Subject], resumed: list[Subject]) -> None:
+    """An access request about a person whose erasure a crash interrupted resolves to the saved
+    person: the identity graph may no longer know them, but most of their data is still there."""
+    for subject in access:
+        for erasure in resumed:
+            if subject.status == STATUS_NOTHING and asks_about_erased(subject, [erasure]):
+                subject.customer_ids, subject.records = list(erasure.customer_ids), list(erasure.records)
+                subject.identifiers, subject.status = list(erasure.identifiers), STATUS_FOUND
 
 
 def _audit_rows(
@@ -161,6 +177,7 @@ def handle_requests(
     all_subjects = merge_subjects(fresh, [s for s in saved if s.request_id in resumed])
     erasures = [s for s in all_subjects if s.type == "erasure" and s.status != STATUS_INVALID]
     access = [s for s in all_subjects if s.type == "access"]
+    _adopt_resumed_persons(access, [s for s in erasures if s.request_id in resumed])
     if defer_access:
         result.deferred = [s.request_id for s in access if not asks_about_erased(s, erasures)]
         access = [s for s in access if s.request_id not in set(result.deferred)]

@@ -64,6 +64,7 @@ JSON_VALUES = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=12,
 )
+_RARE = ["bom", "nul", "surrogate", "json"]
 HOSTILE_NUMBERS = [
     b"1e400",
     b"-1E+0309",
@@ -84,17 +85,16 @@ def _position(draw, data: bytes) -> int:
 
 
 @st.composite
-def mutate_once(draw, data: bytes) -> bytes:
-    kind = draw(
-        st.sampled_from(
-            ["truncate", "deep", "dup_key", "number", "blank", "bytes", "bom", "nul", "surrogate", "json"]
-        )
+def mutate_once(draw, data: bytes, kind: str | None = None) -> bytes:
+    # Deep nesting and hostile numbers are listed twice: they are the defects this suite guards.
+    kind = kind or draw(
+        st.sampled_from(["deep", "number"] * 2 + ["truncate", "dup_key", "blank", "bytes"] + _RARE)
     )
     at = draw(_position(data))
     if kind == "truncate":
         return data[:at]
     if kind == "deep":
-        depth = draw(st.sampled_from([900, 1100, 100_000]))
+        depth = draw(st.sampled_from([1100, 100_000]))  # past Python's recursion limit either way
         opener = draw(st.sampled_from([b"[", b'{"a":']))
         closer = draw(st.sampled_from([b"", b"]" if opener == b"[" else b"}"]))
         return data[:at] + opener * depth + closer * depth + data[at:]
@@ -106,11 +106,18 @@ def mutate_once(draw, data: bytes) -> bytes:
         value = json.dumps(draw(JSON_VALUES)).encode()
         return data[: member.start()] + member.group(0) + value + b", " + data[member.start() :]
     if kind == "number":
+        # Replaces a number of the seed, or adds a member holding one (a duplicate key when the
+        # name exists: the hostile value comes first, so it is the one every reader keeps).
+        hostile = draw(st.sampled_from(HOSTILE_NUMBERS))
         numbers = list(_DIGITS.finditer(data))
-        if not numbers:
+        members = list(_MEMBER.finditer(data))
+        if numbers and (not members or draw(st.booleans())):
+            number = draw(st.sampled_from(numbers))
+            return data[: number.start()] + hostile + data[number.end() :]
+        if not members:
             return data
-        number = draw(st.sampled_from(numbers))
-        return data[: number.start()] + draw(st.sampled_from(HOSTILE_NUMBERS)) + data[number.end() :]
+        member = draw(st.sampled_from(members))
+        return data[: member.start()] + member.group(0) + hostile + b", " + data[member.start() :]
     if kind == "blank":
         return data[:at] + draw(st.sampled_from([b"\n\n", b"\n  \t\n", b"\r\n\r\n"])) + data[at:]
     if kind == "bytes":
@@ -135,5 +142,15 @@ def hostile_files(draw, seed_files: list[bytes]) -> bytes:
         return b"\n \n\r\n" * draw(st.integers(1, 3))
     data = draw(st.sampled_from(seed_files))
     for _ in range(draw(st.integers(1, 3))):
+        data = draw(mutate_once(data))
+    return data
+
+
+@st.composite
+def nested_or_numeric(draw, seed_files: list[bytes]) -> bytes:
+    """A seed with deep nesting or a hostile number for sure, then up to two more mutations."""
+    data = draw(st.sampled_from(seed_files))
+    data = draw(mutate_once(data, kind=draw(st.sampled_from(["deep", "number"]))))
+    for _ in range(draw(st.integers(0, 2))):
         data = draw(mutate_once(data))
     return data

@@ -7,7 +7,7 @@ import json
 from hypothesis import given
 
 from uds_pipelines.lib.webhooks.app import parse_event
-from uds_pipelines_tests.lib.ingest.fuzz_inputs import FUZZ, hostile_files, seeds
+from uds_pipelines_tests.lib.ingest.fuzz_inputs import FUZZ, hostile_files, nested_or_numeric, seeds
 
 STRIPE_BODIES = seeds(
     "stripe/evt_*.json", "stripe/openapi_fixture_event.json", "stripe/stripe_cli_triggers/*.json"
@@ -16,7 +16,7 @@ REASON_CHARS = 80
 
 
 @FUZZ
-@given(body=hostile_files(STRIPE_BODIES))
+@given(body=hostile_files(STRIPE_BODIES) | nested_or_numeric(STRIPE_BODIES))
 def test_a_hostile_body_is_an_event_or_a_short_reason(body: bytes) -> None:
     try:
         event = parse_event(body)

@@ -214,9 +214,9 @@ def write_events_jsonl(
     """
     target = _stripe_target(inbox_dir)
     work_dir = target.parent.parent / "spool" / "stripe_api"
-    work_dir.mkdir(parents=True, exist_ok=True)
     known = set(known_event_ids or ())
-    tmp = work_dir / f"events-api-{uuid.uuid4().hex}.jsonl.tmp"
+    # a tagged, private temp name: a pull killed mid-write leaves a file the next pull sweeps
+    tmp = lake.temp_path_for(work_dir / f"events-api-{uuid.uuid4().hex}.jsonl")
     written = skipped = 0
     try:
         with open(tmp, "wb") as handle:

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import hashlib
-import tempfile
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,14 +119,18 @@ def land_stripe_files(
     own = con is None
     con = con or lake.duckdb_connection(memory_limit="1GB")
     previous = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
-    with tempfile.TemporaryDirectory(prefix="uds_stripe_") as tmp:
+    # cleaned JSONL copies and spill hold personal data: a private, tagged folder that the next
+    # writer sweeps if this process is killed (a TemporaryDirectory in /tmp would stay forever)
+    tmp = lake.private_temp_path("stripe-landing")
+    tmp.mkdir(mode=0o700)
+    try:
         try:
             if own:
-                con.execute(f"SET temp_directory={envelope.sql_str(Path(tmp) / 'spill')}")
+                con.execute(f"SET temp_directory={envelope.sql_str(tmp / 'spill')}")
                 con.execute("SET enable_progress_bar=false")
             # Line numbers and the pass 1 / pass 2 pairing rely on scans in file order.
             con.execute("SET preserve_insertion_order=true")
-            source = _build_jsonl_env(con, jsonl, stats, quarantine, Path(tmp))
+            source = _build_jsonl_env(con, jsonl, stats, quarantine, tmp)
             _build_json_env(con, json_files)
             con.execute(envelope.resolve_suspect_numbers("stripe_jl_env", "rn", "bad_line"))
             con.execute(envelope.resolve_suspect_numbers("stripe_js_env", "position", "line"))
@@ -158,6 +162,8 @@ def land_stripe_files(
             con.execute("DROP TABLE IF EXISTS stripe_dups")
             if own:
                 con.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     quarantine_paths = _write_quarantine(quarantine, stats, lake_dir)
     ordered = sorted(stats.values(), key=lambda st: (st.file_name, str(st.path)))
     return StripeLandingResult(name, batch_path, ordered, quarantine, quarantine_paths)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import duckdb
 
+from uds_pipelines.lib import lake
+from uds_pipelines.lib.ingest import stripe_files
 from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
 from uds_pipelines_tests.lib.ingest.test_stripe_files import event, fixture, landed, write_jsonl
 
@@ -95,3 +98,29 @@ def test_duplicate_keys_keep_the_first_value(tmp_path, realdata):
     result = land_stripe_files([write_jsonl(tmp_path / "dup.jsonl", [text])], tmp_path / "lake")
     assert result.records_landed == 1
     assert [r["event_id"] for r in landed(tmp_path / "lake")] == ["evt_first"]
+
+
+def test_landing_leaves_no_work_folder_and_keeps_it_private_while_it_works(tmp_path, monkeypatch):
+    """Cleaned JSONL copies hold e-mails in clear: a private tagged folder, gone after landing."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "systmp"))
+    (tmp_path / "systmp").mkdir()
+    seen: list[tuple[Path, int]] = []
+    real_clean = stripe_files.clean_jsonl
+
+    def spying_clean(path, out, name):
+        seen.append((out.parent, out.parent.stat().st_mode & 0o777))
+        return real_clean(path, out, name)
+
+    monkeypatch.setattr(stripe_files, "clean_jsonl", spying_clean)
+    src = tmp_path / "in" / "events.jsonl"
+    src.parent.mkdir()
+    # a line of invalid UTF-8 makes DuckDB refuse the file, so it is cleaned through the work folder
+    src.write_bytes(SAMPLE_EVENT.read_text().replace("\n", " ").encode() + b"\n\xff\xfe{}\n")
+    result = land_stripe_files([src], tmp_path / "lake")
+
+    assert result.batch_path is not None
+    [(work, mode)] = seen
+    assert mode == 0o700 and lake.TAGGED_TEMP.match(work.name), (work, oct(mode))
+    assert work.parent == lake.private_temp_dir()
+    assert not work.exists()
+    assert not list((tmp_path / "systmp").glob("uds_stripe_*"))

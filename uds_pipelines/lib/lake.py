@@ -125,6 +125,17 @@ def sweep_stale_temps(folder: Path, max_age_seconds: float = STALE_TEMP_AGE_SECO
     return removed
 
 
+def sweep_stale_temps_under(root: Path) -> list[Path]:
+    """`sweep_stale_temps` in every folder under a local `root` (object storage holds no temp files:
+    they are local, in `private_temp_dir`, which is swept too)."""
+    removed = sweep_stale_temps(private_temp_dir())
+    if storage.is_remote(root):
+        return removed
+    for folder, _dirs, _files in os.walk(root):
+        removed += sweep_stale_temps(Path(folder))
+    return removed
+
+
 def _process_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True

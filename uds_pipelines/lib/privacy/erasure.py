@@ -112,6 +112,10 @@ def erase_subjects(
     report = ErasureReport(run_id=run_id, request_ids=[s.request_id for s in usable])
     if not usable:
         return report
+    # A killed writer's temp file may hold the person in clear and no rewrite reaches it; live
+    # writers' files stay (the verification names them if they hold the person).
+    for root in (lake_dir, exports_dir):
+        lake.sweep_stale_temps_under(root)
     own = con is None
     con = con or lake.duckdb_connection()
     try:

@@ -31,4 +31,5 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
         "$UV" sync --locked --inexact --python "$PYTHON" --quiet "${EXTRA_ARGS[@]}"
     echo "$WANT" > "$STAMP"
 fi
-export PATH="$ROOT/.venv/bin:$PATH"
+# as `source .venv/bin/activate` would: dg warns when the active venv is not the project's
+export VIRTUAL_ENV="$ROOT/.venv" PATH="$ROOT/.venv/bin:$PATH"

@@ -70,3 +70,4 @@ def test_no_deprecation_warning_from_install_or_start(started):
     log = started.log_path.read_text(errors="replace")
     assert not re.findall(r"\w*(?:Supersession|Deprecation)Warning.*", log)
     assert "project.license" not in log  # setuptools' warning for a TOML-table license
+    assert "active virtual environment does not match" not in log  # dg, when .venv is not active

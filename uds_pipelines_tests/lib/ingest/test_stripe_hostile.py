@@ -91,6 +91,22 @@ def test_numbers_out_of_range_are_quarantined_not_landed_with_a_null_amount(tmp_
     assert result.duplicates_skipped == 1 and result.conserved  # evt_ok again in page.json
 
 
+def test_finite_numbers_beyond_int64_are_quarantined_not_landed_as_null_amounts(tmp_path, realdata):
+    """Stripe amounts and timestamps are int64: a larger magnitude would cast to a null amount and
+    still count as an order downstream."""
+    values = {"evt_e30": "1e30", "evt_u64": "12345678901234567890", "evt_neg": "-1.5E+19",
+              "evt_max": str(2**63 - 1), "evt_big_ok": "900719925474099", "evt_tiny": "1e-30"}  # fmt: skip
+    src = write_jsonl(tmp_path / "charges.jsonl", [_charge_line(realdata, e, v) for e, v in values.items()])
+
+    result = land_stripe_files([src], tmp_path / "lake")
+
+    assert _reasons(result) == {
+        ("charges.jsonl", n): f"number out of range at line {n}: $.data.object.amount" for n in (1, 2, 3)
+    }
+    assert sorted(r["event_id"] for r in landed(tmp_path / "lake")) == ["evt_big_ok", "evt_max", "evt_tiny"]
+    assert result.conserved
+
+
 def test_duplicate_keys_keep_the_first_value(tmp_path, realdata):
     customer = fixture(realdata, "customer")
     text = json.dumps(event("evt_first", "customer.created", 1700000000, customer))

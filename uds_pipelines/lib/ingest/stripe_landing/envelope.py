@@ -27,12 +27,13 @@ LANDED_COLUMNS = {
     "landed_at": "TIMESTAMP WITH TIME ZONE",
 }
 
-# A line may hold a number DuckDB reads as a non-finite DOUBLE (`1e400`, a 400-digit integer,
-# `NaN`, `Infinity`): Stripe staging would cast it to a null amount. This pattern is a cheap
-# superset of such numbers (a JSON number only follows `:`, `,` or `[`; a finite double has at most
-# 309 integer digits, so overflow needs a 3-digit exponent or 200+ digits before any exponent up to
-# 99); only the few lines it matches are walked with json_tree in `resolve_suspect_numbers`.
-SUSPECT_NUMBER = r"[:,\[][ \t\r\n]*-?([0-9.]*[eE][+-]?[0-9]{3}|[0-9]{200}|(?i:nan|inf))"
+# A line may hold a number Stripe staging cannot cast to its int64 amounts and timestamps: a
+# non-finite DOUBLE (`1e400`, a 400-digit integer, `NaN`, `Infinity`) or a finite magnitude past
+# int64 (`1e30`, 20 digits); staging would read a null amount and still count the order. Stripe
+# itself never sends one. This pattern is a cheap superset of such numbers (a JSON number only
+# follows `:`, `,` or `[`; past int64 needs 19+ digits or a 2+-digit exponent); only the few lines
+# it matches are walked with json_tree in `resolve_suspect_numbers`.
+SUSPECT_NUMBER = r"[:,\[][ \t\r\n]*-?([0-9.]*[eE][+-]?[0-9]{2}|[0-9]{19}|(?i:nan|inf))"
 
 # Reason codes computed in SQL; the readable reason is formatted in Python (reasons.py) for the
 # few rows that have one.
@@ -98,8 +99,11 @@ REASON_CASE = f"""
 """
 
 
+INT64_MAX = 2**63 - 1
+
+
 def resolve_suspect_numbers(table: str, key: str, text: str) -> str:
-    """Settle the `suspect_number` rows of `table`: the first non-finite number makes the reason
+    """Settle the `suspect_number` rows of `table`: the first number past int64 (or non-finite) makes the reason
     `number_range:<path>` (an overflowing literal) or `number_literal:<path>` (NaN, Infinity);
     a false alarm (the pattern matched inside a string) clears the reason."""
     return f"""
@@ -109,7 +113,8 @@ def resolve_suspect_numbers(table: str, key: str, text: str) -> str:
                 SELECT CASE WHEN regexp_matches(j.atom, '^-?[0-9]') THEN 'number_range:' ELSE 'number_literal:' END
                        || j.fullkey
                 FROM json_tree(s.{text}) AS j
-                WHERE j.type = 'DOUBLE' AND NOT coalesce(isfinite(TRY_CAST(j.atom AS DOUBLE)), false)
+                WHERE j.type IN ('DOUBLE', 'UBIGINT', 'HUGEINT')
+                  AND NOT coalesce(abs(TRY_CAST(j.atom AS DOUBLE)) <= {INT64_MAX}::DOUBLE, false)
                 ORDER BY j.id LIMIT 1
             ) AS code
             FROM {table} AS s WHERE s.reason = 'suspect_number'

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from uds_pipelines.lib import storage
-from uds_pipelines.lib.identity.guardrails import GuardrailConfig
+from uds_pipelines.lib.guardrail_config import GuardrailConfig
 
 DEFAULT_PURPOSES = ("email_marketing", "sms_marketing", "ad_targeting", "analytics")
 MATCHING_MODES = ("deterministic", "probabilistic")

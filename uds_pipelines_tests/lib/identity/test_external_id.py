@@ -14,10 +14,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import connection, lake
+from uds_pipelines.lib.guardrail_config import DEFAULT_PRIORITY, DEFAULT_TYPE_LIMITS
 from uds_pipelines.lib.identity import GuardrailConfig, resolve_identities, write_outputs
-from uds_pipelines.lib.identity.guardrails import DEFAULT_PRIORITY, DEFAULT_TYPE_LIMITS
-from uds_pipelines.lib.identity.inputs import IDENTIFIERS, build_identity_inputs, resolution_connection
+from uds_pipelines.lib.identity.inputs import build_identity_inputs
+from uds_pipelines.lib.identity.sources import identifiers_sql, person_records_sql
 from uds_pipelines.lib.ingest.external_ids import (
     DEFAULT_EXTERNAL_ID_FIELDS,
     ENV_VAR,
@@ -29,7 +30,7 @@ from uds_pipelines.lib.ingest.forms import parse_form_file
 from uds_pipelines.lib.ingest.landing import SourceSpec, land_files
 from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
 from uds_pipelines.lib.ingest.surveys import parse_survey_file
-from uds_pipelines.lib.profiles.sources import identifiers_sql, person_records_sql
+from uds_pipelines.lib.lake import IDENTIFIERS
 from uds_pipelines.lib.staging.stripe import build_stripe_staging, staging_path
 
 T0 = 1_700_000_000
@@ -149,7 +150,7 @@ def test_stripe_customer_metadata_user_id(realdata: Path, tmp_path: Path) -> Non
 
 
 def test_identifiers_external_id_is_opaque_and_never_a_blank_email_or_phone() -> None:
-    con = resolution_connection("US")
+    con = connection.connect("US")
     con.execute(
         """CREATE TABLE records AS SELECT *, TIMESTAMPTZ '2026-01-01' AS observed_at FROM (VALUES
             ('form', 'f1', ' AbC-1 ', NULL, NULL, NULL),
@@ -187,7 +188,7 @@ def _land(tmp_path: Path, lake_dir: Path, source: str, files: dict[str, Path | s
 
 
 def _resolve(tmp_path: Path, lake_dir: Path) -> dict[tuple[str, str], str]:
-    con = resolution_connection("US")
+    con = connection.connect("US")
     build_identity_inputs(con, lake_dir, "US")
     result = resolve_identities(
         con, f"SELECT * FROM read_parquet('{lake_dir / IDENTIFIERS}')",
@@ -244,7 +245,7 @@ def test_landed_files_from_before_the_column_still_read(realdata: Path, tmp_path
     build_stripe_staging(lake_dir)
     staged = staging_path(lake_dir, "stripe_customers")
     lake.write_parquet_atomic(pd.read_parquet(staged).drop(columns=["external_id"]), staged)
-    con = resolution_connection("US")
+    con = connection.connect("US")
     rows = con.execute(
         f"SELECT source, external_id FROM ({person_records_sql(lake_dir)}) ORDER BY 1"
     ).fetchall()

@@ -55,7 +55,8 @@ def land_files_stage(data_dir: Path) -> dict:
 
     out: dict = {"rows": 0}
     for spec in (SURVEYS, FORMS, PRIVACY):
-        summary = land_files(spec, _inbox_files(data_dir, spec.source), data_dir / "lake")
+        fields = settings_for(data_dir).external_id_fields
+        summary = land_files(spec, _inbox_files(data_dir, spec.source), data_dir / "lake", None, fields)
         out[spec.source] = [summary.records_read, summary.records_landed, summary.records_quarantined]
         out["rows"] += summary.records_read
     return out
@@ -64,7 +65,8 @@ def land_files_stage(data_dir: Path) -> dict:
 def staging(data_dir: Path) -> dict:
     from uds_pipelines.lib.staging.stripe import build_stripe_staging
 
-    counts = build_stripe_staging(data_dir / "lake")
+    fields = settings_for(data_dir).external_id_fields
+    counts = build_stripe_staging(data_dir / "lake", external_id_fields=fields)
     return {"rows": int(counts.get("stripe_events", 0))} | {k: int(v) for k, v in counts.items()}
 
 

@@ -17,13 +17,8 @@ from uds_pipelines.lib.guardrail_config import GuardrailConfig
 DEFAULT_PURPOSES = ("email_marketing", "sms_marketing", "ad_targeting", "analytics")
 # Source fields that hold an app's own user id (`lib.ingest.external_ids`): UDS_EXTERNAL_ID_FIELDS.
 DEFAULT_EXTERNAL_ID_FIELDS: tuple[str, ...] = (
-    "external_id",
-    "user_id",
-    "userid",
-    "customer_ref",
-    "ExternalReference",
-    "External Data Reference",
-)
+    "external_id", "user_id", "userid", "customer_ref", "ExternalReference", "External Data Reference",
+)  # fmt: skip
 MATCHING_MODES = ("deterministic", "probabilistic")
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 

@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import ensure_generated, fmt_table, link_tree, run_measured  # noqa: E402
 
+from uds_pipelines.lib import connection  # noqa: E402
 from uds_pipelines.lib.identity.graph import component_labels, query_arrow  # noqa: E402
 from uds_pipelines.lib.identity.guardrails import GuardrailConfig, blocked_rule_sql  # noqa: E402
-from uds_pipelines.lib.identity.inputs import resolution_connection  # noqa: E402
 
 STAGES_PY = Path(__file__).resolve().parent / "_stages.py"
 PREP = ["land_stripe", "land_files", "staging", "identity_inputs"]
@@ -139,7 +139,7 @@ def measure_accuracy(people: int, seed: int = 1, events: int | None = None, reus
             raise SystemExit(f"{mode} resolution failed:\n{m.result.get('error')}")
         measures[mode] = m.as_dict()
     lake = data_dir / "lake"
-    con = resolution_connection("US")  # the attribute keys need the uds_* functions
+    con = connection.connect("US")  # the attribute keys need the uds_* functions
     con.execute(TRUTH_SQL.format(gt=gen_dir / "ground_truth", lake=lake))
     found = {}
     for mode, folder in MODES.items():

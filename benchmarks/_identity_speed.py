@@ -78,13 +78,13 @@ def synth_child(out: Path, people: int) -> dict:
 
 def resolve_child(identifiers: Path, out_dir: Path, memory_limit: str, previous: Path | None) -> dict:
     """What the identity_map asset does, on a ready identifiers table: resolve, then write outputs."""
+    from uds_pipelines.lib import connection
     from uds_pipelines.lib.identity.guardrails import GuardrailConfig
-    from uds_pipelines.lib.identity.inputs import resolution_connection
     from uds_pipelines.lib.identity.resolve import resolve_identities, write_outputs
 
     started = time.perf_counter()
     (out_dir / "spill").mkdir(parents=True, exist_ok=True)
-    con = resolution_connection("US", memory_limit)
+    con = connection.connect("US", memory_limit)
     con.execute(f"SET temp_directory='{out_dir / 'spill'}'")
     source = f"SELECT source, record_id, id_type, id_value FROM read_parquet('{identifiers}')"
     if previous is not None:  # a re-run with 1% of records erased: carry-over, splits, retirement

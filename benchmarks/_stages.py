@@ -55,7 +55,8 @@ def land_files_stage(data_dir: Path) -> dict:
 
     out: dict = {"rows": 0}
     for spec in (SURVEYS, FORMS, PRIVACY):
-        summary = land_files(spec, _inbox_files(data_dir, spec.source), data_dir / "lake")
+        fields = settings_for(data_dir).external_id_fields
+        summary = land_files(spec, _inbox_files(data_dir, spec.source), data_dir / "lake", None, fields)
         out[spec.source] = [summary.records_read, summary.records_landed, summary.records_quarantined]
         out["rows"] += summary.records_read
     return out
@@ -64,7 +65,8 @@ def land_files_stage(data_dir: Path) -> dict:
 def staging(data_dir: Path) -> dict:
     from uds_pipelines.lib.staging.stripe import build_stripe_staging
 
-    counts = build_stripe_staging(data_dir / "lake")
+    fields = settings_for(data_dir).external_id_fields
+    counts = build_stripe_staging(data_dir / "lake", external_id_fields=fields)
     return {"rows": int(counts.get("stripe_events", 0))} | {k: int(v) for k, v in counts.items()}
 
 
@@ -82,13 +84,14 @@ def identity_inputs(data_dir: Path) -> dict:
 def identity_resolution(
     data_dir: Path, matching: str = "deterministic", out_dir: Path | None = None, train: bool = False
 ) -> dict:
+    from uds_pipelines.lib import connection
     from uds_pipelines.lib.identity.guardrails import GuardrailConfig
-    from uds_pipelines.lib.identity.inputs import attributes_sql, resolution_connection
+    from uds_pipelines.lib.identity.inputs import attributes_sql
     from uds_pipelines.lib.identity.resolve import resolve_identities, write_outputs
 
     s = settings_for(data_dir, matching)
     out = out_dir or s.lake_dir / "identity"
-    con = resolution_connection(s.default_region)
+    con = connection.connect(s.default_region)
     try:
         identifiers = lake.read_table_sql(
             s.lake_dir / "identity" / "identifiers.parquet", {"source": "VARCHAR", "record_id": "VARCHAR"}
@@ -113,7 +116,8 @@ def identity_resolution(
 
 
 def profiles(data_dir: Path) -> dict:
-    from uds_pipelines.lib.profiles.stage import build_consent, build_profiles
+    from uds_pipelines.lib.consent.stage import build_consent
+    from uds_pipelines.lib.profiles.stage import build_profiles
 
     settings = settings_for(data_dir)
     started = time.perf_counter()
@@ -127,12 +131,12 @@ def profiles(data_dir: Path) -> dict:
 
 def segments_audiences(data_dir: Path) -> dict:
     from uds_pipelines.defs.audiences.assets import COUNTS, MEMBERS
+    from uds_pipelines.lib import connection
     from uds_pipelines.lib.audiences.definitions import load_audiences
     from uds_pipelines.lib.audiences.export import audience_members_table, write_audience_files
     from uds_pipelines.lib.audiences.plan import plan_audience
-    from uds_pipelines.lib.identity.inputs import resolution_connection
-    from uds_pipelines.lib.privacy_exclusions import excluded_customers_sql
-    from uds_pipelines.lib.profiles.consent_inputs import EFFECTIVE
+    from uds_pipelines.lib.consent.stage import EFFECTIVE
+    from uds_pipelines.lib.privacy.exclusions import excluded_customers_sql
     from uds_pipelines.lib.segments.definitions import load_segments
     from uds_pipelines.lib.segments.stage import build_segments
 
@@ -144,7 +148,7 @@ def segments_audiences(data_dir: Path) -> dict:
     effective = lake.read_table_sql(
         lake_dir / EFFECTIVE, {"customer_id": "VARCHAR", "purpose": "VARCHAR", "granted": "BOOLEAN"}
     )
-    con = resolution_connection(s.default_region)
+    con = connection.connect(s.default_region)
     try:
         written = build_segments(s).written
         excluded = excluded_customers_sql(con, lake_dir, s.suppression_key())
@@ -168,12 +172,13 @@ def segments_audiences(data_dir: Path) -> dict:
 
 def privacy_erase(data_dir: Path) -> dict:
     from uds_pipelines.defs.privacy.assets import pending_requests
-    from uds_pipelines.lib.identity.inputs import IDENTIFIERS, resolution_connection
+    from uds_pipelines.lib import connection
+    from uds_pipelines.lib.lake import IDENTIFIERS
     from uds_pipelines.lib.privacy import handle_requests, resolve_subjects
 
     s = settings_for(data_dir)
     lake_dir = s.lake_dir
-    con = resolution_connection(s.default_region)
+    con = connection.connect(s.default_region)
     try:
         pending = pending_requests(con, lake_dir)
         pending = pending[pending["type"] == "erasure"].head(ERASE_PEOPLE)

@@ -13,7 +13,8 @@ from uds_pipelines.lib import lake
 from uds_pipelines.lib.audiences import check_audience, load_audiences, plan_audience, write_audience_files
 from uds_pipelines.lib.config import CONFIG_DIR, DEFAULT_PURPOSES
 from uds_pipelines.lib.consent import build_consent_ledger, effective_consent, wide_consent_sql
-from uds_pipelines.lib.segments import add_rfm_scores, compute_membership, load_segments, write_membership
+from uds_pipelines.lib.profiles.rfm import add_rfm_scores
+from uds_pipelines.lib.segments import compute_membership, load_segments, write_membership
 
 AS_OF = datetime(2026, 1, 31, tzinfo=UTC)
 

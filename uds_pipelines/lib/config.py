@@ -12,9 +12,13 @@ from pathlib import Path
 import yaml
 
 from uds_pipelines.lib import storage
-from uds_pipelines.lib.identity.guardrails import GuardrailConfig
+from uds_pipelines.lib.guardrail_config import GuardrailConfig
 
 DEFAULT_PURPOSES = ("email_marketing", "sms_marketing", "ad_targeting", "analytics")
+# Source fields that hold an app's own user id (`lib.ingest.external_ids`): UDS_EXTERNAL_ID_FIELDS.
+DEFAULT_EXTERNAL_ID_FIELDS: tuple[str, ...] = (
+    "external_id", "user_id", "userid", "customer_ref", "ExternalReference", "External Data Reference",
+)  # fmt: skip
 MATCHING_MODES = ("deterministic", "probabilistic")
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
@@ -68,6 +72,7 @@ class Settings:
     lake_url: str | None = None
     s3_endpoint_url: str | None = None
     guardrails_file: Path | None = None
+    external_id_fields: tuple[str, ...] = DEFAULT_EXTERNAL_ID_FIELDS
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -138,6 +143,7 @@ class Settings:
             lake_url=lake_url,
             s3_endpoint_url=endpoint,
             guardrails_file=guardrails_file,
+            external_id_fields=_external_id_fields(env.get("UDS_EXTERNAL_ID_FIELDS")),
         )
 
     # --- resolved paths -------------------------------------------------------------------
@@ -209,6 +215,13 @@ def check_storage_url(url: str, variable: str) -> None:
             f"{variable}={url!r} must be an object-storage URL such as s3://bucket/prefix "
             f"(schemes: {', '.join(storage.SUPPORTED_SCHEMES)})"
         )
+
+
+def _external_id_fields(value: str | None) -> tuple[str, ...]:
+    """`UDS_EXTERNAL_ID_FIELDS`: unset keeps the defaults, an empty list turns external ids off."""
+    if value is None:
+        return DEFAULT_EXTERNAL_ID_FIELDS
+    return tuple(name.strip() for name in value.split(",") if name.strip())
 
 
 def _guardrails_file(value: str | None) -> Path | None:

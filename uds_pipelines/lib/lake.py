@@ -11,7 +11,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterable
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -33,6 +33,9 @@ QUARANTINE = "quarantine"
 # A batch written but not yet released (screened against the suppression list): globs of
 # `*.parquet` skip it, erasure still reaches it.
 HELD_SUFFIX = ".held"
+# Identity's inputs (`identity_inputs`), read by consent, profiles and privacy too.
+PERSON_RECORDS = "identity/person_records.parquet"
+IDENTIFIERS = "identity/identifiers.parquet"
 IDENTITY_MAP = "identity/identity_map.parquet"
 IDENTITY_CHANGES = "identity/identity_changes.parquet"
 PROFILES = "profiles/customer_profiles.parquet"
@@ -257,3 +260,10 @@ def _sql_path(path: Path) -> str:
 
 def sql_literal_list(values: Iterable[str]) -> str:
     return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+
+def timestamp_literal(value: datetime) -> str:
+    """A DuckDB TIMESTAMPTZ literal for an aware datetime (naive is taken as UTC)."""
+    if value.tzinfo is None:
+        return f"TIMESTAMPTZ '{value.isoformat()}+00:00'"
+    return f"TIMESTAMPTZ '{value.isoformat()}'"

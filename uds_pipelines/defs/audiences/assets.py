@@ -7,14 +7,13 @@ import pyarrow.compute as pc
 
 from uds_pipelines import constants as c
 from uds_pipelines.defs.resources import UdsSettingsResource
-from uds_pipelines.lib import lake, warehouse
+from uds_pipelines.lib import connection, lake, warehouse
 from uds_pipelines.lib.audiences.definitions import load_audiences
 from uds_pipelines.lib.audiences.export import audience_members_table, write_audience_files
 from uds_pipelines.lib.audiences.plan import FORMAT_COLUMNS, AudiencePlan, plan_audience
 from uds_pipelines.lib.audiences.verify import verify_members
-from uds_pipelines.lib.identity.inputs import resolution_connection
-from uds_pipelines.lib.privacy_exclusions import excluded_customers_sql
-from uds_pipelines.lib.profiles.consent_inputs import EFFECTIVE
+from uds_pipelines.lib.consent.stage import EFFECTIVE
+from uds_pipelines.lib.privacy.exclusions import excluded_customers_sql
 from uds_pipelines.lib.segments.definitions import load_segments
 
 MEMBERS = "audiences/audience_members.parquet"
@@ -42,7 +41,7 @@ def audience_members(context: dg.AssetExecutionContext, uds: UdsSettingsResource
     audiences, errors = _load(settings)
     for error in errors:
         context.log.error(f"audience {error.name!r} skipped: {error.message}")
-    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
+    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
     try:
         excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key())
         plans = [
@@ -76,7 +75,7 @@ def audience_members_consent_safe(uds: UdsSettingsResource) -> dg.AssetCheckResu
     """Zero members without consent for their audience's purpose and zero erased or suppressed people."""
     settings = uds.settings()
     lake_dir = settings.lake_dir
-    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
+    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
     try:
         excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key())
         result = verify_members(con, lake_dir / MEMBERS, _effective_sql(lake_dir), excluded)
@@ -106,7 +105,7 @@ def audience_exports(context: dg.AssetExecutionContext, uds: UdsSettingsResource
     counts = (
         lake.read_frame(lake_dir / COUNTS).set_index("audience") if (lake_dir / COUNTS).exists() else None
     )
-    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
+    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
     written = []
     try:
         excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key())

@@ -87,7 +87,7 @@ def _land(spec: SourceSpec, config: LandingConfig, settings: Settings):
             source=spec.record_source,
             default_region=settings.default_region,
         )
-    return land_files(spec, paths, settings.lake_dir, gate)
+    return land_files(spec, paths, settings.lake_dir, gate, settings.external_id_fields)
 
 
 def build_landing_asset(name: str, spec: SourceSpec, description: str) -> dg.AssetsDefinition:
@@ -120,8 +120,9 @@ SURVEYS = SourceSpec(
     parse_survey_file,
     lake.LANDED_SURVEYS + "/responses",
     {"answers": lake.LANDED_SURVEYS + "/answers"},
+    reads_external_ids=True,
 )
-FORMS = SourceSpec("forms", parse_form_file, lake.LANDED_FORMS)
+FORMS = SourceSpec("forms", parse_form_file, lake.LANDED_FORMS, reads_external_ids=True)
 PRIVACY = SourceSpec("privacy", parse_privacy_file, lake.LANDED_PRIVACY)
 
 landed_survey_responses = build_landing_asset(

@@ -127,7 +127,8 @@ def landed_stripe_events(context: dg.AssetExecutionContext, config: LandingConfi
 )
 def stripe_staging(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     """Typed Stripe tables (customers, charges, refunds, invoices, subscriptions, checkouts), newest state per object."""
-    counts = build_stripe_staging(uds.settings().lake_dir)
+    settings = uds.settings()
+    counts = build_stripe_staging(settings.lake_dir, external_id_fields=settings.external_id_fields)
     context.log.info(f"staging row counts: {counts}")
     return dg.MaterializeResult(
         metadata={"dagster/row_count": int(counts.get("stripe_events", 0))}

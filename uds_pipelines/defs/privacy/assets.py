@@ -6,7 +6,7 @@ import dagster as dg
 
 from uds_pipelines import constants as c
 from uds_pipelines.defs.resources import UdsSettingsResource
-from uds_pipelines.lib.identity.inputs import resolution_connection
+from uds_pipelines.lib import connection
 from uds_pipelines.lib.ingest import inbox
 from uds_pipelines.lib.privacy import (
     apply_retention,
@@ -29,7 +29,7 @@ def privacy_requests(context: dg.AssetExecutionContext, uds: UdsSettingsResource
     """Erasures resolved to whole persons: erased everywhere, suppressed, audited, verified (durably)."""
     settings = uds.settings()
     lake_dir = settings.lake_dir
-    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
+    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
     # No landing may run while people are erased and suppressed, or a batch landing in between
     # could bring a person back after the scan.
     locks = contextlib.ExitStack()
@@ -100,7 +100,7 @@ def privacy_requests(context: dg.AssetExecutionContext, uds: UdsSettingsResource
 def access_reports(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     """Access requests answered once profiles and segments exist: one report each, then audited."""
     settings = uds.settings()
-    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
+    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
     # The privacy landing lock serializes audit writers (privacy_requests holds it too) and keeps
     # requests from landing half way through.
     with inbox.landing_lock(settings.locks_dir, "privacy"):

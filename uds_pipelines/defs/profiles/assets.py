@@ -5,9 +5,10 @@ import dagster as dg
 from uds_pipelines import constants as c
 from uds_pipelines.defs.resources import UdsSettingsResource
 from uds_pipelines.lib import lake
+from uds_pipelines.lib.consent.stage import build_consent
 from uds_pipelines.lib.masking import preview_markdown
 from uds_pipelines.lib.profiles.kpis import bar_chart_markdown, kpi_markdown, kpis, new_buyers_by_month
-from uds_pipelines.lib.profiles.stage import build_consent, build_profiles
+from uds_pipelines.lib.profiles.stage import build_profiles
 
 
 @dg.asset(

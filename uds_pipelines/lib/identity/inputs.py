@@ -8,16 +8,8 @@ import duckdb
 
 from uds_pipelines.lib import lake
 from uds_pipelines.lib.identity.rejections import write_rejected_identifiers
-from uds_pipelines.lib.normalize.duckdb_udfs import register_duckdb_udfs
-from uds_pipelines.lib.profiles.sources import identifiers_sql, person_attributes_sql, person_records_sql
-
-IDENTITY = "identity"
-PERSON_RECORDS = f"{IDENTITY}/person_records.parquet"
-IDENTIFIERS = f"{IDENTITY}/identifiers.parquet"
-
-
-def resolution_connection(default_region: str, memory_limit: str = "2GB") -> duckdb.DuckDBPyConnection:
-    return register_duckdb_udfs(lake.duckdb_connection(memory_limit), default_region)
+from uds_pipelines.lib.identity.sources import identifiers_sql, person_attributes_sql, person_records_sql
+from uds_pipelines.lib.lake import IDENTIFIERS, PERSON_RECORDS
 
 
 def build_identity_inputs(

@@ -1,6 +1,6 @@
 """Optional fuzzy matching (Splink, DuckDB backend) on name, birth date and address for records with no shared identifier.
 
-The attributes arrive as match keys (`profiles.sources.person_attributes_sql`): birth dates as
+The attributes arrive as match keys (`identity.sources.person_attributes_sql`): birth dates as
 DATEs, addresses and cities folded with `lib.normalize.address`. Birth date, postcode, city and
 address are compared exactly on those keys; an address also scores, lower, when its house numbers
 are the same and the rest is close (a typo in the street), never across different house numbers."""

@@ -7,17 +7,13 @@ from typing import Any
 
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import connection, lake
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.identity.guardrails import GuardrailConfig, mask_identifier
-from uds_pipelines.lib.identity.inputs import (
-    IDENTIFIERS,
-    attributes_sql,
-    build_identity_inputs,
-    resolution_connection,
-)
+from uds_pipelines.lib.identity.inputs import attributes_sql, build_identity_inputs
 from uds_pipelines.lib.identity.rejections import rejection_summary
 from uds_pipelines.lib.identity.resolve import ResolutionResult, resolve_identities, write_outputs
+from uds_pipelines.lib.lake import IDENTIFIERS
 
 IDENTITY_DIR = "identity"
 IDENTIFIER_COLUMNS = {"source": "VARCHAR", "record_id": "VARCHAR", "id_type": "VARCHAR", "id_value": "VARCHAR",
@@ -44,7 +40,7 @@ class ResolutionStage:
 
 def build_inputs(settings: Settings) -> IdentityInputsStage:
     """Write person records and their normalized identifiers."""
-    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
+    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
     try:
         counts = build_identity_inputs(con, settings.lake_dir, settings.default_region)
         by_type = con.execute(
@@ -61,7 +57,7 @@ def resolve(settings: Settings, run_id: str, guardrails: GuardrailConfig | None 
     and the probabilistic match links. Guardrails: `guardrails`, else `UDS_IDENTITY_GUARDRAILS`."""
     config = guardrails or settings.guardrails()
     out = settings.lake_dir / IDENTITY_DIR
-    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
+    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
     try:
         identifiers = lake.read_table_sql(settings.lake_dir / IDENTIFIERS, IDENTIFIER_COLUMNS)
         probabilistic = settings.matching == "probabilistic"

@@ -8,27 +8,20 @@ The field itself is kept where it was kept before (a form's `fields_json`, a sur
 column is a copy. Stripe customers take it from `metadata` the same way (`lib.staging.stripe_sql`).
 
 `UDS_EXTERNAL_ID_FIELDS` (comma-separated) replaces the default list; set to an empty string it
-turns external ids off. SurveyMonkey's `Custom Data 1` columns are not on the default list because
+turns external ids off. `Settings.external_id_fields` reads it once and the landing and staging
+stages pass the names down (`external_id_fields`), so a parser never reads the environment. SurveyMonkey's `Custom Data 1` columns are not on the default list because
 accounts use them for anything (a campaign, a region); add them when they carry a user id.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-ENV_VAR = "UDS_EXTERNAL_ID_FIELDS"
-DEFAULT_EXTERNAL_ID_FIELDS: tuple[str, ...] = (
-    "external_id",
-    "user_id",
-    "userid",
-    "customer_ref",
-    "ExternalReference",
-    "External Data Reference",
-)
+from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS
+
 _IGNORED = re.compile(r"[\s_\-]+")
 # Longer text in an id field is not an id (a pasted note); the field itself stays where it was kept.
 MAX_EXTERNAL_ID_CHARS = 255
@@ -40,23 +33,17 @@ def field_key(name: str) -> str:
     return _IGNORED.sub("", str(name).replace("\ufeff", "")).lower()
 
 
-def configured_fields(env: dict[str, str] | None = None) -> tuple[str, ...]:
-    """The field names in use: `UDS_EXTERNAL_ID_FIELDS` when set, else the defaults."""
-    raw = (os.environ if env is None else env).get(ENV_VAR)
-    if raw is None:
-        return DEFAULT_EXTERNAL_ID_FIELDS
-    return tuple(name.strip() for name in raw.split(",") if name.strip())
-
-
-@lru_cache(maxsize=64)
-def _keys(names: tuple[str, ...]) -> frozenset[str]:
+@lru_cache(maxsize=64)  # a function of the names alone: the same few lists on every field
+def field_keys(names: tuple[str, ...]) -> frozenset[str]:
+    """The compared forms of the listed names (blank ones dropped)."""
     return frozenset(k for k in (field_key(n) for n in names) if k)
 
 
-def is_external_id_field(name: Any) -> bool:
+def is_external_id_field(name: Any, external_id_fields: Sequence[str]) -> bool:
+    """Whether a source field `name` is on the list `external_id_fields` (`Settings.external_id_fields`)."""
     if name is None:
         return False
-    return field_key(str(name)) in _keys(configured_fields())
+    return field_key(str(name)) in field_keys(tuple(external_id_fields))
 
 
 def external_id_value(value: Any) -> str | None:
@@ -72,10 +59,12 @@ def external_id_value(value: Any) -> str | None:
     return text if text and len(text) <= MAX_EXTERNAL_ID_CHARS else None
 
 
-def first_external_id(items: Iterable[tuple[Any, Any]]) -> str | None:
+def first_external_id(
+    items: Iterable[tuple[Any, Any]], external_id_fields: Sequence[str] = DEFAULT_EXTERNAL_ID_FIELDS
+) -> str | None:
     """The first non-blank value among (field name, value) pairs whose name is on the list."""
     for name, value in items:
-        if is_external_id_field(name):
+        if is_external_id_field(name, external_id_fields):
             text = external_id_value(value)
             if text is not None:
                 return text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from uds_pipelines.lib import lake
+from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS
 from uds_pipelines.lib.ingest import inbox
 from uds_pipelines.lib.ingest.results import CONSENT_COLUMNS, ParseResult
 from uds_pipelines.lib.quarantine import QuarantineRecord, write_quarantine
@@ -87,6 +88,9 @@ class SourceSpec:
     parse: Parser
     records_table: str
     extra_tables: dict[str, str] = field(default_factory=dict)
+    # The parser copies an app's user id field to `external_id` and takes the field names
+    # (`external_id_fields`, from `Settings`) as an argument: surveys and forms.
+    reads_external_ids: bool = False
 
     @property
     def record_source(self) -> str:
@@ -137,7 +141,11 @@ Gate = Callable[[pd.DataFrame, str], tuple[pd.DataFrame, list[QuarantineRecord]]
 
 
 def land_files(
-    spec: SourceSpec, paths: list[Path], lake_dir: Path, gate: Gate | None = None
+    spec: SourceSpec,
+    paths: list[Path],
+    lake_dir: Path,
+    gate: Gate | None = None,
+    external_id_fields: Sequence[str] = DEFAULT_EXTERNAL_ID_FIELDS,
 ) -> LandingSummary:
     """Parse and land each file, record it in the ledger, then remove it from the inbox.
 
@@ -158,7 +166,7 @@ def land_files(
             summary.files.append(_file_row(path.name, sha, size, 0, 0, 0, duplicate=True))
             inbox.finish(path)
             continue
-        result = _parse_safely(spec, path)
+        result = _parse_safely(spec, path, external_id_fields)
         if gate is not None and len(result.records):
             result = _apply_gate(result, gate, path.name)
         batch = f"{spec.source}-{sha[:24]}.parquet"
@@ -202,7 +210,7 @@ def _apply_gate(result: ParseResult, gate: Gate, source_file: str) -> ParseResul
     )
 
 
-def _parse_safely(spec: SourceSpec, path: Path) -> ParseResult:
+def _parse_safely(spec: SourceSpec, path: Path, external_id_fields: Sequence[str]) -> ParseResult:
     """Parsers promise not to raise; if one does anyway, the file is quarantined whole, not lost."""
     if not inbox.is_accepted(spec.source, path.name):
         reason = f"unsupported file type {path.suffix or '(none)'} for inbox/{spec.source}"
@@ -213,7 +221,8 @@ def _parse_safely(spec: SourceSpec, path: Path) -> ParseResult:
             records_read=1,
         )
     try:
-        return spec.parse(path, source_file=path.name)
+        options = {"external_id_fields": tuple(external_id_fields)} if spec.reads_external_ids else {}
+        return spec.parse(path, source_file=path.name, **options)
     except Exception as exc:  # noqa: BLE001 - the pipeline keeps going, the file is kept
         log.warning("parser for %s failed on %s: %s", spec.source, path.name, type(exc).__name__)
         raw = path.read_bytes().decode("utf-8", errors="backslashreplace")

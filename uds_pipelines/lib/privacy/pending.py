@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 
 from uds_pipelines.lib import lake
-from uds_pipelines.lib.identity.inputs import IDENTIFIERS
+from uds_pipelines.lib.lake import IDENTIFIERS
 from uds_pipelines.lib.privacy.audit import completed_request_ids
 from uds_pipelines.lib.privacy.requests import resolve_subjects
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from uds_pipelines.lib import lake
-from uds_pipelines.lib.profiles.sources import FORM_COLUMNS, RESPONSE_COLUMNS, STAGING
+from uds_pipelines.lib.identity.sources import FORM_COLUMNS, RESPONSE_COLUMNS, STAGING
 
 ZERO_DECIMAL = (
     "bif",

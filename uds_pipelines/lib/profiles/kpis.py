@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from uds_pipelines.lib import lake
-from uds_pipelines.lib.segments.definitions import timestamp_literal
+from uds_pipelines.lib.lake import timestamp_literal
 
 
 def kpis(con: duckdb.DuckDBPyConnection, lake_dir: Path, as_of: datetime) -> dict[str, float | int | None]:

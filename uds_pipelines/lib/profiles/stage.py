@@ -1,4 +1,4 @@
-"""The consent and profile stages as whole operations over the lake (what the assets run)."""
+"""The profile stage as a whole operation over the lake (what the asset runs)."""
 
 from __future__ import annotations
 
@@ -6,34 +6,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import connection, lake
 from uds_pipelines.lib.config import Settings
-from uds_pipelines.lib.consent import (
-    ConsentLedger,
-    EffectiveConsent,
-    build_consent_ledger,
-    effective_consent,
-    wide_consent_sql,
-    write_ledger,
-)
-from uds_pipelines.lib.identity.inputs import IDENTIFIERS, PERSON_RECORDS, resolution_connection
+from uds_pipelines.lib.consent import wide_consent_sql
+from uds_pipelines.lib.consent.stage import EFFECTIVE
+from uds_pipelines.lib.lake import IDENTIFIERS, PERSON_RECORDS
 from uds_pipelines.lib.profiles.build import profiles_sql
-from uds_pipelines.lib.profiles.consent_inputs import (
-    EFFECTIVE,
-    KEY_EXPRESSIONS,
-    LEDGER,
-    identifier_customers_sql,
-    statement_sqls,
-)
-from uds_pipelines.lib.segments.rfm import add_rfm_scores
+from uds_pipelines.lib.profiles.rfm import add_rfm_scores
 
 EFFECTIVE_COLUMNS = {"customer_id": "VARCHAR", "purpose": "VARCHAR", "granted": "BOOLEAN"}
-
-
-@dataclass
-class ConsentStage:
-    ledger: ConsentLedger
-    effective: EffectiveConsent
 
 
 @dataclass
@@ -44,26 +25,10 @@ class ProfilesStage:
     preview: pd.DataFrame
 
 
-def build_consent(settings: Settings) -> ConsentStage:
-    """Write the consent ledger and effective consent per person and purpose."""
-    lake_dir = settings.lake_dir
-    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
-    try:
-        ledger = build_consent_ledger(con, statement_sqls(lake_dir), settings.purposes)
-        write_ledger(con, ledger, lake_dir / LEDGER)
-        effective = effective_consent(
-            con, ledger, identifier_customers_sql(lake_dir), settings.purposes, KEY_EXPRESSIONS
-        )
-        lake.copy_query_to_parquet(con, f"SELECT * FROM {effective.table}", lake_dir / EFFECTIVE)
-    finally:
-        con.close()
-    return ConsentStage(ledger, effective)
-
-
 def build_profiles(settings: Settings) -> ProfilesStage:
     """Write customer profiles with RFM scores; returns the figures the blocking checks judge."""
     lake_dir = settings.lake_dir
-    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
+    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
     try:
         _require_current_person_records(con, lake_dir)
         effective = lake.read_table_sql(lake_dir / EFFECTIVE, EFFECTIVE_COLUMNS)

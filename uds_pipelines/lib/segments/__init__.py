@@ -1,4 +1,5 @@
-"""Segments: YAML definitions, membership, history across runs, RFM scores."""
+"""Segments: YAML definitions, membership, history across runs (RFM scores are profile columns:
+`lib.profiles.rfm`)."""
 
 from uds_pipelines.lib.segments.definitions import (
     SegmentDefinition,
@@ -15,16 +16,13 @@ from uds_pipelines.lib.segments.history import (
     update_history,
 )
 from uds_pipelines.lib.segments.membership import MembershipResult, compute_membership, write_membership
-from uds_pipelines.lib.segments.rfm import RFM_COLUMNS, add_rfm_scores
 
 __all__ = [
     "HISTORY_COLUMNS",
     "MEMBERSHIP_COLUMNS",
-    "RFM_COLUMNS",
     "MembershipResult",
     "SegmentDefinition",
     "SegmentError",
-    "add_rfm_scores",
     "changes_since_sql",
     "compute_membership",
     "load_segments",

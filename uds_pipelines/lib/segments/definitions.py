@@ -136,8 +136,3 @@ def validate_segments(
     return valid, errors
 
 
-def timestamp_literal(value: datetime) -> str:
-    """A DuckDB TIMESTAMPTZ literal for an aware datetime (naive is taken as UTC)."""
-    if value.tzinfo is None:
-        return f"TIMESTAMPTZ '{value.isoformat()}+00:00'"
-    return f"TIMESTAMPTZ '{value.isoformat()}'"

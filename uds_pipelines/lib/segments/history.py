@@ -8,7 +8,7 @@ from datetime import datetime
 import duckdb
 
 from uds_pipelines.lib import lake
-from uds_pipelines.lib.segments.definitions import timestamp_literal
+from uds_pipelines.lib.lake import timestamp_literal
 
 HISTORY_COLUMNS: dict[str, str] = {
     "customer_id": "VARCHAR",

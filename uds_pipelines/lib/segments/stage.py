@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import connection, lake
 from uds_pipelines.lib.config import Settings
-from uds_pipelines.lib.identity.inputs import resolution_connection
-from uds_pipelines.lib.privacy_exclusions import excluded_customers_sql
+from uds_pipelines.lib.privacy.exclusions import excluded_customers_sql
 from uds_pipelines.lib.segments.definitions import SegmentError, load_segments
 from uds_pipelines.lib.segments.membership import compute_membership, write_membership
 
@@ -28,7 +27,7 @@ def build_segments(settings: Settings) -> SegmentStage:
     """Evaluate every valid segment over the profiles, roll the history forward, write both."""
     lake_dir = settings.lake_dir
     segments, load_errors = load_segments(settings.segments_file)
-    con = resolution_connection(settings.default_region, settings.duckdb_memory_limit)
+    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
     try:
         history = lake_dir / HISTORY
         result = compute_membership(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
 
 from uds_pipelines.lib import lake
-from uds_pipelines.lib.ingest.external_ids import configured_fields, field_key
+from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS
+from uds_pipelines.lib.ingest.external_ids import field_keys
 from uds_pipelines.lib.ingest.stripe_landing.envelope import LANDED_COLUMNS
 from uds_pipelines.lib.staging import stripe_sql
 
@@ -30,16 +32,22 @@ def staging_path(lake_dir: Path, table: str) -> Path:
     return lake_dir / STAGING_DIR / f"{table}.parquet"
 
 
-def build_stripe_staging(lake_dir: Path, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, int]:
+def build_stripe_staging(
+    lake_dir: Path,
+    con: duckdb.DuckDBPyConnection | None = None,
+    external_id_fields: Sequence[str] = DEFAULT_EXTERNAL_ID_FIELDS,
+) -> dict[str, int]:
     """Replace every Stripe staging table atomically; returns the row count per table.
 
-    Works before anything has landed: the tables are then empty but typed."""
+    Works before anything has landed: the tables are then empty but typed. A customer's
+    `metadata` key named in `external_id_fields` (`Settings.external_id_fields`) gives its
+    `external_id`."""
     own = con is None
     con = con or lake.duckdb_connection()
     try:
         landed = lake.read_table_sql(lake_dir / lake.LANDED_STRIPE, LANDED_COLUMNS)
         con.execute(f"CREATE OR REPLACE TEMP VIEW stripe_landed AS SELECT * FROM {landed}")
-        keys = sorted({field_key(n) for n in configured_fields()} - {""})
+        keys = sorted(field_keys(tuple(external_id_fields)))
         con.execute(
             "CREATE OR REPLACE TEMP MACRO uds_external_id_keys() AS "
             f"[{lake.sql_literal_list(keys)}]::VARCHAR[]"

@@ -14,22 +14,18 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import connection, lake
+from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS, Settings
+from uds_pipelines.lib.guardrail_config import DEFAULT_PRIORITY, DEFAULT_TYPE_LIMITS
 from uds_pipelines.lib.identity import GuardrailConfig, resolve_identities, write_outputs
-from uds_pipelines.lib.identity.guardrails import DEFAULT_PRIORITY, DEFAULT_TYPE_LIMITS
-from uds_pipelines.lib.identity.inputs import IDENTIFIERS, build_identity_inputs, resolution_connection
-from uds_pipelines.lib.ingest.external_ids import (
-    DEFAULT_EXTERNAL_ID_FIELDS,
-    ENV_VAR,
-    field_key,
-    first_external_id,
-    is_external_id_field,
-)
+from uds_pipelines.lib.identity.inputs import build_identity_inputs
+from uds_pipelines.lib.identity.sources import identifiers_sql, person_records_sql
+from uds_pipelines.lib.ingest.external_ids import field_key, first_external_id, is_external_id_field
 from uds_pipelines.lib.ingest.forms import parse_form_file
 from uds_pipelines.lib.ingest.landing import SourceSpec, land_files
 from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
 from uds_pipelines.lib.ingest.surveys import parse_survey_file
-from uds_pipelines.lib.profiles.sources import identifiers_sql, person_records_sql
+from uds_pipelines.lib.lake import IDENTIFIERS
 from uds_pipelines.lib.staging.stripe import build_stripe_staging, staging_path
 
 T0 = 1_700_000_000
@@ -49,20 +45,51 @@ def _rewrite_csv(source: Path, target: Path, header: str, values: list[str], hea
     target.write_text(out.getvalue(), encoding="utf-8")
 
 
-def test_field_names_compare_loosely_and_the_list_is_configurable(monkeypatch) -> None:
-    monkeypatch.delenv(ENV_VAR, raising=False)
+def _fields(tmp_path: Path, value: str | None = None) -> tuple[str, ...]:
+    env = {"UDS_DATA_DIR": str(tmp_path)} | ({} if value is None else {"UDS_EXTERNAL_ID_FIELDS": value})
+    return Settings.from_env(env).external_id_fields
+
+
+def test_field_names_compare_loosely_and_the_list_is_configurable(tmp_path: Path) -> None:
+    defaults = _fields(tmp_path)
+    assert defaults == DEFAULT_EXTERNAL_ID_FIELDS
     for name in ("ExternalReference", "External Data Reference", "ExternalDataReference", "user_id", "USER ID",
                  "userId", "external-id", "customer_ref"):  # fmt: skip
-        assert is_external_id_field(name), name
-    assert not is_external_id_field("email") and not is_external_id_field("Custom Data 1")
+        assert is_external_id_field(name, defaults), name
+    assert not is_external_id_field("email", defaults) and not is_external_id_field("Custom Data 1", defaults)
     assert field_key("External Data Reference") == "externaldatareference"
     assert "External Data Reference" in DEFAULT_EXTERNAL_ID_FIELDS
     assert first_external_id([("user_id", "  "), ("email", "x"), ("external_id", " u-1 ")]) == "u-1"
-    monkeypatch.setenv(ENV_VAR, "CRM id, Custom Data 1")
-    assert is_external_id_field("crm_id") and is_external_id_field("custom data 1")
-    assert not is_external_id_field("user_id")
-    monkeypatch.setenv(ENV_VAR, "")
-    assert not is_external_id_field("user_id")
+    listed = _fields(tmp_path, "CRM id, Custom Data 1")
+    assert is_external_id_field("crm_id", listed) and is_external_id_field("custom data 1", listed)
+    assert not is_external_id_field("user_id", listed)
+    assert _fields(tmp_path, "") == () and not is_external_id_field("user_id", _fields(tmp_path, ""))
+
+
+def test_landing_passes_the_configured_fields_to_the_parsers(tmp_path: Path) -> None:
+    """`UDS_EXTERNAL_ID_FIELDS` reaches surveys and forms through `Settings`, never the environment."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    form = inbox / "forms.jsonl"
+    form.write_text(
+        json.dumps({"submission_id": "s1", "email": "a@example.org", "CRM id": "C-9", "user_id": "U-1"})
+    )
+    survey = inbox / "survey.csv"
+    survey.write_text("email,CRM id,user_id\nb@example.org,C-8,U-2\n")
+    listed = _fields(tmp_path, "CRM id")
+    forms = SourceSpec("forms", parse_form_file, "landed/forms", reads_external_ids=True)
+    surveys = SourceSpec("surveys", parse_survey_file, "landed/surveys/responses",
+                         {"answers": "landed/surveys/answers"}, reads_external_ids=True)  # fmt: skip
+    assert parse_form_file(form, external_id_fields=listed).records["external_id"].tolist() == ["C-9"]
+    assert parse_survey_file(survey, external_id_fields=listed).records["external_id"].tolist() == ["C-8"]
+    lake_dir = tmp_path / "lake"
+    land_files(forms, [form], lake_dir, external_id_fields=listed)
+    land_files(surveys, [survey], lake_dir, external_id_fields=listed)
+    landed_forms = pd.read_parquet(lake_dir / "landed/forms")
+    landed_surveys = pd.read_parquet(lake_dir / "landed/surveys/responses")
+    assert landed_forms["external_id"].tolist() == ["C-9"] and landed_surveys["external_id"].tolist() == [
+        "C-8"
+    ]
 
 
 def test_qualtrics_external_reference(realdata: Path, tmp_path: Path) -> None:
@@ -149,7 +176,7 @@ def test_stripe_customer_metadata_user_id(realdata: Path, tmp_path: Path) -> Non
 
 
 def test_identifiers_external_id_is_opaque_and_never_a_blank_email_or_phone() -> None:
-    con = resolution_connection("US")
+    con = connection.connect("US")
     con.execute(
         """CREATE TABLE records AS SELECT *, TIMESTAMPTZ '2026-01-01' AS observed_at FROM (VALUES
             ('form', 'f1', ' AbC-1 ', NULL, NULL, NULL),
@@ -187,7 +214,7 @@ def _land(tmp_path: Path, lake_dir: Path, source: str, files: dict[str, Path | s
 
 
 def _resolve(tmp_path: Path, lake_dir: Path) -> dict[tuple[str, str], str]:
-    con = resolution_connection("US")
+    con = connection.connect("US")
     build_identity_inputs(con, lake_dir, "US")
     result = resolve_identities(
         con, f"SELECT * FROM read_parquet('{lake_dir / IDENTIFIERS}')",
@@ -244,7 +271,7 @@ def test_landed_files_from_before_the_column_still_read(realdata: Path, tmp_path
     build_stripe_staging(lake_dir)
     staged = staging_path(lake_dir, "stripe_customers")
     lake.write_parquet_atomic(pd.read_parquet(staged).drop(columns=["external_id"]), staged)
-    con = resolution_connection("US")
+    con = connection.connect("US")
     rows = con.execute(
         f"SELECT source, external_id FROM ({person_records_sql(lake_dir)}) ORDER BY 1"
     ).fetchall()

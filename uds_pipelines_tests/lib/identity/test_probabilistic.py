@@ -115,10 +115,10 @@ RAW_COLUMNS = ["source", "record_id", "first_name", "last_name", "date_of_birth"
 
 def _resolve_raw(rows: list[tuple]) -> dict:
     """Resolve records that share no identifier, from raw attributes through `person_attributes_sql`."""
-    from uds_pipelines.lib.identity.inputs import resolution_connection
-    from uds_pipelines.lib.profiles.sources import person_attributes_sql
+    from uds_pipelines.lib import connection
+    from uds_pipelines.lib.identity.sources import person_attributes_sql
 
-    con = resolution_connection("US")
+    con = connection.connect("US")
     records = {(r[0], r[1]): [("email", f"{r[1]}@mail.io")] for r in rows}
     con.register("ids", identifiers_frame(records))
     con.register("raw", pd.DataFrame(rows, columns=RAW_COLUMNS))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from uds_pipelines.lib import connection
 from uds_pipelines.lib.identity import GuardrailConfig, resolve_identities
-from uds_pipelines.lib.identity.inputs import resolution_connection
 from uds_pipelines.lib.identity.rejections import rejected_identifiers_sql
 from uds_pipelines.lib.identity.stage import oversized_components
 from uds_pipelines_tests.lib.identity.helpers import T0, identifiers_frame
@@ -15,7 +15,7 @@ RECORD_COLUMNS = ["source", "record_id", "email", "phone", "country"]
 
 
 def test_refused_emails_and_phones_are_listed_with_a_reason_and_no_value() -> None:
-    con = resolution_connection("US")
+    con = connection.connect("US")
     rows = [
         ("form", "ok", "Ann@Example.org", "+44 20 7946 0018", "GB"),
         ("form", "bad-email", "ann(at)mail", None, None),

@@ -9,9 +9,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import connection, lake
 from uds_pipelines.lib.identity import GuardrailConfig, resolve_identities, write_outputs
-from uds_pipelines.lib.identity.inputs import IDENTIFIERS, build_identity_inputs, resolution_connection
+from uds_pipelines.lib.identity.inputs import build_identity_inputs
+from uds_pipelines.lib.lake import IDENTIFIERS
 from uds_pipelines.lib.privacy.access import build_access_report
 from uds_pipelines.lib.privacy.erasure import erase_subjects
 from uds_pipelines.lib.privacy.requests import Subject, subjects_from_frame
@@ -40,7 +41,7 @@ def _lake(realdata: Path, tmp_path: Path) -> Path:
     _land(tmp_path, lake_dir, "surveys", {"qualtrics.csv": survey})
     _land_stripe(tmp_path, lake_dir, [_event("evt_1", _customer(realdata, "cus_A", {"user_id": USER}))])
     build_stripe_staging(lake_dir)
-    con = resolution_connection("US")
+    con = connection.connect("US")
     build_identity_inputs(con, lake_dir, "US")
     result = resolve_identities(
         con,

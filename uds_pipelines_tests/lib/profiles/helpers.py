@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from uds_pipelines.lib import lake
-from uds_pipelines.lib.identity.inputs import resolution_connection
+from uds_pipelines.lib import connection, lake
+from uds_pipelines.lib.identity.sources import person_records_sql
 from uds_pipelines.lib.profiles.build import profiles_sql
-from uds_pipelines.lib.profiles.sources import person_records_sql
 
 NO_CONSENT = "(SELECT NULL::VARCHAR AS customer_id, NULL::BOOLEAN AS consent_email_marketing WHERE false)"
 
@@ -37,7 +36,7 @@ def identity_map(lake_dir: Path, people: dict[str, list[tuple[str, str]]]) -> No
 
 def build(lake_dir: Path):
     """(profiles indexed by customer_id, connection holding the `records` table)."""
-    con = resolution_connection("US")
+    con = connection.connect("US")
     con.execute(f"CREATE TABLE records AS {person_records_sql(lake_dir)}")
     sql = profiles_sql(
         lake_dir,

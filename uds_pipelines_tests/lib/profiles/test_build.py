@@ -3,11 +3,10 @@ and a shared identifier deciding nobody's consent."""
 
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import connection, lake
 from uds_pipelines.lib.config import Settings
-from uds_pipelines.lib.identity.inputs import resolution_connection
-from uds_pipelines.lib.profiles.consent_inputs import identifier_customers_sql
-from uds_pipelines.lib.profiles.sources import CUSTOMER_COLUMNS, FORM_COLUMNS
+from uds_pipelines.lib.consent.stage import identifier_customers_sql
+from uds_pipelines.lib.identity.sources import CUSTOMER_COLUMNS, FORM_COLUMNS
 from uds_pipelines_tests.lib.profiles.helpers import build as _profiles
 from uds_pipelines_tests.lib.profiles.helpers import write as _write
 
@@ -59,7 +58,7 @@ def test_identifier_held_by_several_people_maps_to_none_of_them(tmp_path):
         {"source": "form", "record_id": "f1", "customer_id": "uds_1"},
         {"source": "form", "record_id": "f2", "customer_id": "uds_2"},
     ])  # fmt: skip
-    con = resolution_connection(Settings.from_env({"UDS_DATA_DIR": str(tmp_path)}).default_region)
+    con = connection.connect(Settings.from_env({"UDS_DATA_DIR": str(tmp_path)}).default_region)
     rows = con.execute(
         f"SELECT * FROM {identifier_customers_sql(lake_dir)} WHERE identifier_type = 'email'"
     ).fetchall()

@@ -13,8 +13,9 @@ import pytest
 
 from uds_pipelines.lib import lake
 from uds_pipelines.lib.config import Settings
+from uds_pipelines.lib.consent.stage import build_consent
 from uds_pipelines.lib.identity.stage import build_inputs, resolve
-from uds_pipelines.lib.profiles.stage import build_consent, build_profiles
+from uds_pipelines.lib.profiles.stage import build_profiles
 from uds_pipelines_tests.generated_lake import landed_generated_lake
 
 PERSON_SOURCES = ("stripe_customer", "survey_response", "form_submission")

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from uds_pipelines.lib import lake
+from uds_pipelines.lib.identity.sources import CUSTOMER_COLUMNS, FORM_COLUMNS, RESPONSE_COLUMNS
 from uds_pipelines.lib.profiles.build import CHARGE_COLUMNS
 from uds_pipelines.lib.profiles.kpis import bar_chart_markdown, kpis, new_buyers_by_month
-from uds_pipelines.lib.profiles.sources import CUSTOMER_COLUMNS, FORM_COLUMNS, RESPONSE_COLUMNS
 from uds_pipelines_tests.lib.profiles.helpers import identity_map, write, write_profiles
 
 AS_OF = datetime(2026, 11, 15, tzinfo=UTC)

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from uds_pipelines.lib import lake
+from uds_pipelines.lib.identity.sources import CUSTOMER_COLUMNS, FORM_COLUMNS, RESPONSE_COLUMNS
 from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
 from uds_pipelines.lib.profiles.build import CHARGE_COLUMNS, SUBSCRIPTION_COLUMNS
-from uds_pipelines.lib.profiles.sources import CUSTOMER_COLUMNS, FORM_COLUMNS, RESPONSE_COLUMNS
 from uds_pipelines.lib.staging.stripe import build_stripe_staging
 from uds_pipelines_tests.lib.profiles.helpers import build, identity_map, write
 

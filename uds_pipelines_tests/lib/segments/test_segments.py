@@ -9,8 +9,8 @@ import pytest
 
 from uds_pipelines.lib import lake
 from uds_pipelines.lib.config import CONFIG_DIR
+from uds_pipelines.lib.profiles.rfm import add_rfm_scores
 from uds_pipelines.lib.segments import (
-    add_rfm_scores,
     changes_since_sql,
     compute_membership,
     load_segments,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from uds_pipelines.lib.ingest.forms import flat, hubspot, netlify, typeform, webflow
 from uds_pipelines.lib.ingest.forms.fields import Submission
 
-Extractor = Callable[[dict[str, Any]], Submission]
+# (payload, the source fields that hold an app's user id) -> what the provider sent
+Extractor = Callable[[dict[str, Any], Sequence[str]], Submission]
 
 PROVIDERS = ("hubspot", "typeform", "webflow", "netlify", "flat")
 

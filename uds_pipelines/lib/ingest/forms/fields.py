@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -188,6 +189,8 @@ class Submission:
     """What a provider extracted from one payload, before it becomes a row and consent statements."""
 
     provider: str
+    # The source fields that hold an app's user id (`Settings.external_id_fields`).
+    external_id_fields: Sequence[str]
     submission_id: str | None = None
     form_id: str | None = None
     submitted_at: pd.Timestamp | None = None
@@ -214,7 +217,7 @@ class Submission:
     def note_external_id(self, key: Any, value: Any) -> None:
         """Copy the first non-blank value of a field named like an app's user id to `external_id`;
         the field itself stays where it is kept (fields_json, `_hidden`)."""
-        if self.columns.get("external_id") is None and is_external_id_field(key):
+        if self.columns.get("external_id") is None and is_external_id_field(key, self.external_id_fields):
             text = external_id_value(value)
             if text is not None:
                 self.columns["external_id"] = text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from uds_pipelines.lib.ingest.external_ids import is_external_id_field
@@ -19,8 +20,8 @@ _TIME_KEYS = {"submittedat", "submittedon", "submissiondate", "datesubmitted", "
 _FORM_KEYS = {"formid", "formname"}
 
 
-def extract(payload: dict[str, Any]) -> Submission:
-    sub = Submission(provider="flat")
+def extract(payload: dict[str, Any], external_id_fields: Sequence[str]) -> Submission:
+    sub = Submission(provider="flat", external_id_fields=external_id_fields)
     for key, value in payload.items():
         norm = normalize_key(key)
         if norm in _ID_KEYS and sub.submission_id is None and as_text(value):
@@ -38,11 +39,11 @@ def extract(payload: dict[str, Any]) -> Submission:
     return sub
 
 
-def recognized_key(key: str) -> bool:
+def recognized_key(key: str, external_id_fields: Sequence[str]) -> bool:
     """Whether a CSV header names something a flat row can use (person field, id or consent)."""
     return (
         column_for_key(key) is not None
         or consent_purpose_for_key(key) is not None
         or (normalize_key(key) in _ID_KEYS)
-        or is_external_id_field(key)
+        or is_external_id_field(key, external_id_fields)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from uds_pipelines.lib.ingest.forms.fields import Submission, as_text, infer_purpose, parse_timestamp
@@ -33,8 +34,12 @@ def _add_statement(sub: Submission, statement: Any, kind: str) -> None:
     sub.consents.append((_purpose(statement), granted, note))
 
 
-def extract(payload: dict[str, Any]) -> Submission:
-    sub = Submission(provider="hubspot", form_id=as_text(payload.get("formGuid") or payload.get("formId")))
+def extract(payload: dict[str, Any], external_id_fields: Sequence[str]) -> Submission:
+    sub = Submission(
+        provider="hubspot",
+        external_id_fields=external_id_fields,
+        form_id=as_text(payload.get("formGuid") or payload.get("formId")),
+    )
     # Multi-value properties may arrive as repeated names; HubSpot's own convention joins them with ";".
     merged: dict[str, Any] = {}
     for item in payload["fields"]:

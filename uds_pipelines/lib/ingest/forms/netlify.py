@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from uds_pipelines.lib.ingest.forms.fields import Submission, as_text, parse_timestamp
@@ -22,10 +23,11 @@ def submission_of(payload: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def extract(payload: dict[str, Any]) -> Submission:
+def extract(payload: dict[str, Any], external_id_fields: Sequence[str]) -> Submission:
     body = submission_of(payload) or {}
     sub = Submission(
         provider="netlify",
+        external_id_fields=external_id_fields,
         submission_id=as_text(body.get("id")),
         form_id=as_text(body.get("form_id")),
         submitted_at=parse_timestamp(body.get("created_at")),

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS
 from uds_pipelines.lib.ingest.forms.detect import detect_provider
 from uds_pipelines.lib.ingest.forms.fields import FORM_COLUMNS, Submission, is_blank, stable_submission_id
 from uds_pipelines.lib.ingest.forms.flat import recognized_key
@@ -111,34 +114,40 @@ class _Collector:
             self.info["consents_skipped_no_identifier"] = self.unidentified_consents
 
 
-def parse_form_file(path: Path, source_file: str | None = None) -> ParseResult:
-    """Parse one form file (*.json, *.jsonl, *.csv); never raises on bad input."""
+def parse_form_file(
+    path: Path, source_file: str | None = None, external_id_fields: Sequence[str] = DEFAULT_EXTERNAL_ID_FIELDS
+) -> ParseResult:
+    """Parse one form file (*.json, *.jsonl, *.csv); never raises on bad input. Fields named in
+    `external_id_fields` (`Settings.external_id_fields`) give `external_id`."""
     path = Path(path)
     source_file = source_file or path.name
     info: dict[str, Any] = {"providers": {}}
-    return parse_guarded(_parse, path, source_file, QUARANTINE_SOURCE, "form", empty_forms_frame(), info)
+    parse = functools.partial(_parse, external_id_fields=tuple(external_id_fields))
+    return parse_guarded(parse, path, source_file, QUARANTINE_SOURCE, "form", empty_forms_frame(), info)
 
 
 def _whole_file(path: Path, source_file: str, reason: str) -> list[QuarantineRecord]:
     return [QuarantineRecord(QUARANTINE_SOURCE, source_file, 0, reason, decode_raw(path.read_bytes()))]
 
 
-def _header_problem(info: dict[str, Any]) -> str | None:
+def _header_problem(info: dict[str, Any], external_id_fields: Sequence[str]) -> str | None:
     """Why a CSV as a whole cannot be form rows: no header at all, or no column we know."""
     header = info.get("csv_header")
     if header is None:
         return "empty file"
-    if not any(recognized_key(h) for h in header):
+    if not any(recognized_key(h, external_id_fields) for h in header):
         return mask_text("unrecognized form CSV header: columns " + ", ".join(header[:20]))
     return None
 
 
-def _parse(path: Path, source_file: str, info: dict[str, Any]) -> ParseResult:
+def _parse(
+    path: Path, source_file: str, info: dict[str, Any], external_id_fields: Sequence[str]
+) -> ParseResult:
     collector = _Collector(source_file, info)
     quarantine: list[QuarantineRecord] = []
     records_read = 0
     for item in read_items(path, info):
-        if records_read == 0 and info.get("format") == "csv" and _header_problem(info):
+        if records_read == 0 and info.get("format") == "csv" and _header_problem(info, external_id_fields):
             break
         records_read += 1
         if item.payload is None:
@@ -147,7 +156,7 @@ def _parse(path: Path, source_file: str, info: dict[str, Any]) -> ParseResult:
             )
             continue
         provider, extract = detect_provider(item.payload)
-        sub = extract(item.payload)
+        sub = extract(item.payload, external_id_fields)
         sub.finish_names()
         if provider == "flat" and not sub.has_usable_fields():
             reason = _unrecognized_reason(list(item.payload))
@@ -159,7 +168,7 @@ def _parse(path: Path, source_file: str, info: dict[str, Any]) -> ParseResult:
     if records_read == 0:
         # Nothing read: a CSV without a usable header, or a JSONL of blank lines, is kept whole so
         # that no file vanishes without a trace. An empty JSON list is a valid empty delivery.
-        problem = _header_problem(info) if info.get("format") == "csv" else None
+        problem = _header_problem(info, external_id_fields) if info.get("format") == "csv" else None
         if problem or str(info.get("format", "")).startswith("jsonl"):
             quarantine = _whole_file(path, source_file, problem or "empty file")
             records_read = 1

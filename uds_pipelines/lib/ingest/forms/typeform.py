@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -68,12 +69,13 @@ def _column_for(ref: str, title: str, answer_type: str | None) -> str | None:
     return column
 
 
-def extract(payload: dict[str, Any]) -> Submission:
+def extract(payload: dict[str, Any], external_id_fields: Sequence[str]) -> Submission:
     response = response_of(payload) or {}
     definition = response.get("definition") if isinstance(response.get("definition"), dict) else {}
     by_id = {f.get("id"): f for f in definition.get("fields") or [] if isinstance(f, dict)}
     sub = Submission(
         provider="typeform",
+        external_id_fields=external_id_fields,
         submission_id=as_text(response.get("token") or response.get("response_id")),
         form_id=as_text(response.get("form_id") or definition.get("id")),
         submitted_at=parse_timestamp(response.get("submitted_at")),

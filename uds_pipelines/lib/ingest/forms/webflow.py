@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from uds_pipelines.lib.ingest.forms.fields import Submission, as_text, parse_timestamp
@@ -23,10 +24,11 @@ def _add_data(sub: Submission, data: Any) -> None:
             sub.add_field(str(key), value)
 
 
-def extract_v2(envelope: dict[str, Any]) -> Submission:
+def extract_v2(envelope: dict[str, Any], external_id_fields: Sequence[str]) -> Submission:
     body = envelope["payload"]
     sub = Submission(
         provider="webflow",
+        external_id_fields=external_id_fields,
         submission_id=as_text(body.get("id")),
         form_id=as_text(body.get("formId")),
         submitted_at=parse_timestamp(body.get("submittedAt")),
@@ -39,10 +41,11 @@ def extract_v2(envelope: dict[str, Any]) -> Submission:
     return sub
 
 
-def extract_v1(payload: dict[str, Any]) -> Submission:
+def extract_v1(payload: dict[str, Any], external_id_fields: Sequence[str]) -> Submission:
     # v1 carries no form id; the form's name and site stay in fields_json.
     sub = Submission(
         provider="webflow",
+        external_id_fields=external_id_fields,
         submission_id=as_text(payload.get("_id")),
         submitted_at=parse_timestamp(payload.get("d")),
     )

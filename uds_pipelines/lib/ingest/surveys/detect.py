@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from uds_pipelines.lib.ingest.surveys import flat, qualtrics, surveymonkey
 from uds_pipelines.lib.ingest.surveys.model import LayoutSpec, cell, norm_header
 from uds_pipelines.lib.masking import mask_name, mask_text
@@ -11,26 +13,27 @@ class UnsupportedLayout(Exception):
     """No known layout fits; the message (masked) becomes the quarantine reason."""
 
 
-def detect_layout(rows: list[list[str]]) -> LayoutSpec:
-    """The layout of an export whose leading blank rows were already removed; raises UnsupportedLayout."""
+def detect_layout(rows: list[list[str]], external_id_fields: Sequence[str]) -> LayoutSpec:
+    """The layout of an export whose leading blank rows were already removed; raises UnsupportedLayout.
+    Columns named in `external_id_fields` hold an app's user id."""
     if not rows:
         raise UnsupportedLayout("unsupported survey layout: no header row")
     first = rows[0]
     if len(rows) >= 3 and qualtrics.is_import_id_row(rows[2]):
-        return qualtrics.build_3row(rows, 3)
+        return qualtrics.build_3row(rows, 3, external_id_fields)
     if qualtrics.is_legacy_header(rows):
-        return qualtrics.build_legacy(rows)
+        return qualtrics.build_legacy(rows, external_id_fields)
     if _is_qualtrics_ids(first):
-        return qualtrics.build_3row(rows, _qualtrics_header_rows(rows))
+        return qualtrics.build_3row(rows, _qualtrics_header_rows(rows), external_id_fields)
     if surveymonkey.is_surveymonkey_header(rows):
-        return surveymonkey.build(rows)
+        return surveymonkey.build(rows, external_id_fields)
     if flat.is_typeform_header(first):
-        return flat.build(first, "typeform")
+        return flat.build(first, "typeform", external_id_fields)
     if flat.is_google_forms_header(first):
-        return flat.build(first, "google_forms")
+        return flat.build(first, "google_forms", external_id_fields)
     problem = flat.plain_header_problem(first)
     if problem is None:
-        return flat.build(first, "plain")
+        return flat.build(first, "plain", external_id_fields)
     raise UnsupportedLayout(f"unsupported survey layout: {problem}; first cells {_preview(first)}")
 
 

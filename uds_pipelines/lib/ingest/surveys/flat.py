@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from uds_pipelines.lib.ingest.external_ids import is_external_id_field
 from uds_pipelines.lib.ingest.surveys.model import (
@@ -63,7 +64,7 @@ def plain_header_problem(header: list[str]) -> str | None:
     return None
 
 
-def build(header: list[str], layout: str) -> LayoutSpec:
+def build(header: list[str], layout: str, external_id_fields: Sequence[str]) -> LayoutSpec:
     spec = LayoutSpec(layout, 1, width=len(header))
     names, duplicates = dedupe_names([c.strip() or f"column_{i + 1}" for i, c in enumerate(header)])
     if duplicates:
@@ -71,7 +72,9 @@ def build(header: list[str], layout: str) -> LayoutSpec:
     meta = TYPEFORM_META if layout == "typeform" else GOOGLE_META if layout == "google_forms" else {}
     for index, name in enumerate(header):
         key = norm_header(name)
-        if is_external_id_field(name):  # a Typeform hidden field or a plain `user_id` column
+        if is_external_id_field(
+            name, external_id_fields
+        ):  # a Typeform hidden field or a plain `user_id` column
             spec.external_id_columns.append(index)
         if layout == "google_forms" and index == 0:
             spec.add_field("submitted_at", index)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS
 from uds_pipelines.lib.ingest.results import ParseResult, empty_consents
 from uds_pipelines.lib.ingest.surveys.detect import UnsupportedLayout, detect_layout
 from uds_pipelines.lib.ingest.surveys.model import LayoutSpec
@@ -22,8 +24,11 @@ from uds_pipelines.lib.masking import mask_text
 from uds_pipelines.lib.quarantine import MAX_RAW_CHARS, QuarantineRecord, decode_raw
 
 
-def parse_survey_file(path: Path, source_file: str | None = None) -> ParseResult:
-    """Parse one survey export (Qualtrics, SurveyMonkey, Typeform, Google Forms, plain CSV; .csv/.tsv/.xlsx)."""
+def parse_survey_file(
+    path: Path, source_file: str | None = None, external_id_fields: Sequence[str] = DEFAULT_EXTERNAL_ID_FIELDS
+) -> ParseResult:
+    """Parse one survey export (Qualtrics, SurveyMonkey, Typeform, Google Forms, plain CSV; .csv/.tsv/.xlsx).
+    Columns named in `external_id_fields` (`Settings.external_id_fields`) give `external_id`."""
     path = Path(path)
     source_file = source_file or path.name
     try:
@@ -31,13 +36,18 @@ def parse_survey_file(path: Path, source_file: str | None = None) -> ParseResult
     except OSError as exc:
         return file_quarantine(source_file, f"unreadable file: {exc.strerror or type(exc).__name__}", b"", {})
     try:
-        return parse_survey_bytes(data, source_file, path.name)
+        return parse_survey_bytes(data, source_file, path.name, external_id_fields)
     except Exception as exc:  # noqa: BLE001 - the contract: a parser never raises on bad input
         reason = f"survey parser error: {type(exc).__name__}: {mask_text(str(exc))[:200]}"
         return file_quarantine(source_file, reason, data, {"layout": None})
 
 
-def parse_survey_bytes(data: bytes, source_file: str, name: str = "") -> ParseResult:
+def parse_survey_bytes(
+    data: bytes,
+    source_file: str,
+    name: str = "",
+    external_id_fields: Sequence[str] = DEFAULT_EXTERNAL_ID_FIELDS,
+) -> ParseResult:
     info: dict = {"layout": None, "encoding": None, "encoding_decision": None, "header_rows": None}
     try:
         table = read_table(data, name or source_file)
@@ -47,7 +57,7 @@ def parse_survey_bytes(data: bytes, source_file: str, name: str = "") -> ParseRe
     leading = _leading_blank_rows(table)
     rows = table.rows[leading:]
     try:
-        spec = detect_layout(rows)
+        spec = detect_layout(rows, external_id_fields)
     except UnsupportedLayout as exc:
         return file_quarantine(source_file, str(exc), data, info)
     info.update(

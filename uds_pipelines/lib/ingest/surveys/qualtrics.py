@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
 
 from uds_pipelines.lib import safe_json
 from uds_pipelines.lib.ingest.external_ids import is_external_id_field
@@ -78,7 +79,7 @@ def _key(column_id: str) -> str:
     return norm_header(column_id).replace(" ", "") if "(" not in column_id else norm_header(column_id)
 
 
-def build_3row(rows: list[list[str]], header_rows: int) -> LayoutSpec:
+def build_3row(rows: list[list[str]], header_rows: int, external_id_fields: Sequence[str]) -> LayoutSpec:
     """`header_rows` is 3 with the ImportId row, 2 when it was removed, 1 when only ids remain."""
     ids = rows[0]
     texts = rows[1] if header_rows >= 2 else ids
@@ -91,7 +92,7 @@ def build_3row(rows: list[list[str]], header_rows: int) -> LayoutSpec:
     for index, column_id in enumerate(ids):
         key = _key(column_id)
         text = cell(texts, index).strip() or column_id.strip()
-        if is_external_id_field(column_id):
+        if is_external_id_field(column_id, external_id_fields):
             spec.external_id_columns.append(index)
         if key in META_ROLES:
             _assign(spec, META_ROLES[key], index, key, stamps)
@@ -113,7 +114,7 @@ def build_3row(rows: list[list[str]], header_rows: int) -> LayoutSpec:
     return spec
 
 
-def build_legacy(rows: list[list[str]]) -> LayoutSpec:
+def build_legacy(rows: list[list[str]], external_id_fields: Sequence[str]) -> LayoutSpec:
     ids, texts = rows[0], rows[1]
     spec = LayoutSpec("qualtrics_legacy", 2, width=len(ids))
     names, duplicates = dedupe_names([c.strip() or f"column_{i + 1}" for i, c in enumerate(ids)])
@@ -123,7 +124,7 @@ def build_legacy(rows: list[list[str]]) -> LayoutSpec:
     for index, column_id in enumerate(ids):
         text = cell(texts, index).strip()
         key = _key(text)
-        if is_external_id_field(text if LEGACY_V.match(column_id.strip()) else column_id):
+        if is_external_id_field(text if LEGACY_V.match(column_id.strip()) else column_id, external_id_fields):
             spec.external_id_columns.append(index)
         if LEGACY_V.match(column_id.strip()) or key in (
             "locationlatitude",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from uds_pipelines.lib.ingest.external_ids import is_external_id_field
 from uds_pipelines.lib.ingest.surveys.model import (
@@ -36,7 +37,7 @@ def is_surveymonkey_header(rows: list[list[str]]) -> bool:
     return "respondent id" in names and ("collector id" in names or {"start date", "end date"} <= names)
 
 
-def build(rows: list[list[str]]) -> LayoutSpec:
+def build(rows: list[list[str]], external_id_fields: Sequence[str]) -> LayoutSpec:
     titles = rows[0]
     subs = rows[1] if len(rows) > 1 else []
     width = max(len(titles), len(subs))
@@ -44,7 +45,9 @@ def build(rows: list[list[str]]) -> LayoutSpec:
     index = 0
     while index < width:
         key = norm_header(cell(titles, index))
-        if is_external_id_field(cell(titles, index)):  # custom data / custom variables, when listed
+        if is_external_id_field(
+            cell(titles, index), external_id_fields
+        ):  # custom data / custom variables, when listed
             spec.external_id_columns.append(index)
         if key in META_ROLES or CUSTOM_DATA.match(key):
             role = META_ROLES.get(key)
@@ -61,7 +64,9 @@ def build(rows: list[list[str]]) -> LayoutSpec:
     pending: list[tuple[int, str, str | None]] = []
     for text, members in groups:
         single = len(members) == 1
-        if single and is_external_id_field(text):  # a custom variable column after the metadata
+        if single and is_external_id_field(
+            text, external_id_fields
+        ):  # a custom variable column after the metadata
             spec.external_id_columns.append(members[0])
         for col in members:
             sub = cell(subs, col).strip()

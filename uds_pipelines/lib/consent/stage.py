@@ -1,10 +1,20 @@
-"""Where consent statements come from and how their identifiers meet the identity graph."""
+"""The consent stage as a whole operation over the lake (what the asset runs): the ledger of
+every statement, then effective consent per person and purpose; where the statements come from
+and how their identifiers meet the identity graph.
+
+It reads the identity map (a statement's identifier meets a person there) and writes what
+profiles and audiences read, so it sits between identity and profiles in the import layers.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import connection, lake
+from uds_pipelines.lib.config import Settings
+from uds_pipelines.lib.consent.effective import EffectiveConsent, effective_consent
+from uds_pipelines.lib.consent.ledger import ConsentLedger, build_consent_ledger, write_ledger
 from uds_pipelines.lib.ingest.results import CONSENT_COLUMNS
 
 CONSENT_DIR = "consent"
@@ -34,7 +44,7 @@ def statement_sqls(lake_dir: Path) -> list[str]:
 
 def identifier_customers_sql(lake_dir: Path) -> str:
     """(identifier_type, identifier_key, customer_id) for every identifier held by exactly one person."""
-    ids = lake_dir / "identity/identifiers.parquet"
+    ids = lake_dir / lake.IDENTIFIERS
     id_map = lake_dir / lake.IDENTITY_MAP
     return f"""(
         SELECT i.id_type AS identifier_type, i.id_value AS identifier_key, any_value(m.customer_id) AS customer_id
@@ -47,3 +57,25 @@ def identifier_customers_sql(lake_dir: Path) -> str:
         UNION ALL
         SELECT DISTINCT 'customer_id', customer_id, customer_id FROM read_parquet('{id_map}')
     )"""
+
+
+@dataclass
+class ConsentStage:
+    ledger: ConsentLedger
+    effective: EffectiveConsent
+
+
+def build_consent(settings: Settings) -> ConsentStage:
+    """Write the consent ledger and effective consent per person and purpose."""
+    lake_dir = settings.lake_dir
+    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
+    try:
+        ledger = build_consent_ledger(con, statement_sqls(lake_dir), settings.purposes)
+        write_ledger(con, ledger, lake_dir / LEDGER)
+        effective = effective_consent(
+            con, ledger, identifier_customers_sql(lake_dir), settings.purposes, KEY_EXPRESSIONS
+        )
+        lake.copy_query_to_parquet(con, f"SELECT * FROM {effective.table}", lake_dir / EFFECTIVE)
+    finally:
+        con.close()
+    return ConsentStage(ledger, effective)

@@ -1,10 +1,12 @@
 """SQL for the person-level records every source contributes, keyed by (source, record_id).
 
-Identity resolution reads their identifiers; profiles read their attributes. The DuckDB
-functions `uds_email_key`, `uds_email_norm`, `uds_phone_e164`, `uds_name_key`, `uds_name_first`,
-`uds_name_last`, `uds_country`, `uds_birth_date`, `uds_address_key`, `uds_place_key` and
-`uds_postcode_key` come from `lib.normalize.register_duckdb_udfs` and must be registered on the
-connection.
+Identity resolution reads their identifiers; profiles read their attributes. The SQL lives in
+identity, the first stage that needs it, so profiles (downstream) import it and never the other
+way round. The DuckDB functions `uds_email_key`, `uds_email_norm`, `uds_phone_e164`,
+`uds_name_key`, `uds_name_first`, `uds_name_last`, `uds_country`, `uds_birth_date`,
+`uds_address_key`, `uds_place_key` and `uds_postcode_key` come from
+`lib.normalize.register_duckdb_udfs` and must be registered on the connection
+(`lib.connection.connect`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""RFM quintile scores (recency, frequency, monetary) so segments can use them as profile columns."""
+"""RFM quintile scores (recency, frequency, monetary): profile columns (`customer_profiles`) that
+segments can use like any other; profiles compute them, so they live here, upstream of segments."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import datetime
 
 import duckdb
 
-from uds_pipelines.lib.segments.definitions import timestamp_literal
+from uds_pipelines.lib.lake import timestamp_literal
 
 RFM_COLUMNS: dict[str, str] = {
     "rfm_recency_days": "BIGINT",

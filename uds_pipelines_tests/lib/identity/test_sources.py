@@ -5,9 +5,8 @@ from datetime import date
 
 import pandas as pd
 
-from uds_pipelines.lib import lake
-from uds_pipelines.lib.identity.inputs import resolution_connection
-from uds_pipelines.lib.profiles.sources import (
+from uds_pipelines.lib import connection, lake
+from uds_pipelines.lib.identity.sources import (
     CHECKOUT_COLUMNS,
     CUSTOMER_COLUMNS,
     identifiers_sql,
@@ -46,7 +45,7 @@ def test_stripe_address_and_country_fall_back_to_the_newest_checkout(tmp_path):
         {"session_id": "cs_2", "customer_id": "cus_co", "customer_email": "b2@example.com",
          "created": TS + pd.Timedelta(days=1), "city": "Paris", "country": "FR"},
     ], CHECKOUT_COLUMNS)  # fmt: skip
-    con = resolution_connection("US")
+    con = connection.connect("US")
     con.execute(f"CREATE TABLE records AS {person_records_sql(lake_dir)}")
     rows = {
         r[0]: r[1:]
@@ -67,7 +66,7 @@ def test_stripe_address_and_country_fall_back_to_the_newest_checkout(tmp_path):
 
 
 def test_person_attributes_are_match_keys_and_dates_follow_the_source_order():
-    con = resolution_connection("US")
+    con = connection.connect("US")
     con.execute(
         """CREATE TABLE records AS SELECT * FROM (VALUES
             ('form', 'f1', 'Zoë', 'Müller', '05/12/1979', 'sw1a 1aa', 'München', 'Hauptstraße 5'),
@@ -86,10 +85,10 @@ def test_person_attributes_are_match_keys_and_dates_follow_the_source_order():
 
 
 def test_without_declared_orders_only_unambiguous_dates_are_read(monkeypatch):
-    from uds_pipelines.lib.profiles import sources
+    from uds_pipelines.lib.identity import sources
 
     monkeypatch.setattr(sources, "BIRTH_DATE_ORDER", {})
-    con = resolution_connection("US")
+    con = connection.connect("US")
     con.execute(
         "CREATE TABLE records AS SELECT *, 'Ann' AS first_name, NULL AS last_name, NULL AS postcode, NULL AS city,"
         " NULL AS address_line1 FROM (VALUES ('form', 'f1', '05/12/1979'), ('form', 'f2', '25/12/1979'))"

@@ -1,0 +1,1 @@
+"""Customer profiles: survivorship of personal attributes, computed traits, RFM scores and KPIs."""

@@ -71,6 +71,16 @@ def list_inbox(folder: Path) -> list[InboxFile]:
     return files
 
 
+def select_waiting(folder: Path, files: list[str] | tuple[str, ...] = (), max_files: int = 0) -> list[Path]:
+    """The waiting files a landing run was asked for (`files`, by name; empty means all), oldest
+    first, at most `max_files` of them (0: no cap)."""
+    waiting = list_inbox(folder)
+    if files:
+        wanted = set(files)
+        waiting = [f for f in waiting if f.name in wanted]
+    return [f.path for f in (waiting[:max_files] if max_files else waiting)]
+
+
 def landed_hashes(lake_dir: Path, source: str) -> set[str]:
     """sha256 of every file of `source` already landed (the same content lands once)."""
     folder = lake_dir / lake.LANDED_FILES

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def list_inbox(folder: Path) -> list[InboxFile]:
     return files
 
 
-def select_waiting(folder: Path, files: list[str] | tuple[str, ...] = (), max_files: int = 0) -> list[Path]:
+def select_waiting(folder: Path, files: Sequence[str] = (), max_files: int = 0) -> list[Path]:
     """The waiting files a landing run was asked for (`files`, by name; empty means all), oldest
     first, at most `max_files` of them (0: no cap)."""
     waiting = list_inbox(folder)

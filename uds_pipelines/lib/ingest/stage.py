@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +43,7 @@ class LandingStage:
 def land_waiting(
     settings: Settings,
     source: str,
-    files: list[str],
+    files: Sequence[str],
     max_files: int,
     land: Callable[[list[Path]], LandingSummary],
 ) -> LandingSummary:
@@ -56,7 +56,7 @@ def land_waiting(
 
 
 def land_source(
-    settings: Settings, spec: SourceSpec, files: list[str] = (), max_files: int = 0
+    settings: Settings, spec: SourceSpec, files: Sequence[str] = (), max_files: int = 0
 ) -> LandingStage:
     """Land the waiting files of a parsed source, then recount what this run landed."""
 
@@ -64,7 +64,7 @@ def land_source(
         # The gate is decided under the lock: an erasure holding it may be adding suppressions.
         return land_files(spec, paths, settings.lake_dir, _suppression_gate(spec, settings))
 
-    summary = land_waiting(settings, spec.source, list(files), max_files, land)
+    summary = land_waiting(settings, spec.source, files, max_files, land)
     landed_now = {f["sha256"] for f in summary.new_files}
     violations = conservation_violations(settings.lake_dir, spec.source, spec.records_table, landed_now)
     return LandingStage(summary, violations)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,14 +48,14 @@ def pull_missed_events(settings: Settings, lookback_seconds: int, max_age_days: 
     return EventsPull(None, written, skipped, created_gte, path)
 
 
-def land_stripe(settings: Settings, files: list[str] = (), max_files: int = 0) -> LandingStage:
+def land_stripe(settings: Settings, files: Sequence[str] = (), max_files: int = 0) -> LandingStage:
     """Land the waiting Stripe files as one batch, then check the ledger's arithmetic."""
 
     def land(paths: list[Path]) -> LandingSummary:
         lander = functools.partial(_land_stripe_batch, settings)
         return land_inbox_files(SOURCE, paths, settings.lake_dir, lander, one_batch=True)
 
-    summary = land_waiting(settings, SOURCE, list(files), max_files, land)
+    summary = land_waiting(settings, SOURCE, files, max_files, land)
     return LandingStage(summary, conservation_violations(settings.lake_dir, SOURCE, None))
 
 

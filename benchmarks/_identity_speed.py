@@ -77,31 +77,29 @@ def synth_child(out: Path, people: int) -> dict:
 
 
 def resolve_child(identifiers: Path, out_dir: Path, memory_limit: str, previous: Path | None) -> dict:
-    """What the identity_map asset does, on a ready identifiers table: resolve, then write outputs."""
-    from uds_pipelines.lib import connection
-    from uds_pipelines.lib.identity.guardrails import GuardrailConfig
-    from uds_pipelines.lib.identity.resolve import resolve_identities, write_outputs
+    """The stage the identity_map asset runs, on a ready identifiers table in a lake under `out_dir`;
+    with `previous` (an earlier run's folder), a re-run with 1% of records erased: carry-over,
+    splits, retirement."""
+    from uds_pipelines.lib.config import Settings
+    from uds_pipelines.lib.identity.stage import resolve
+    from uds_pipelines.lib.lake import IDENTIFIERS, duckdb_connection
 
     started = time.perf_counter()
-    (out_dir / "spill").mkdir(parents=True, exist_ok=True)
-    con = connection.connect("US", memory_limit)
-    con.execute(f"SET temp_directory='{out_dir / 'spill'}'")
-    source = f"SELECT source, record_id, id_type, id_value FROM read_parquet('{identifiers}')"
-    if previous is not None:  # a re-run with 1% of records erased: carry-over, splits, retirement
-        source += " WHERE hash(record_id, 'erase') % 100 <> 0"
-    result = resolve_identities(
-        con,
-        source,
-        previous_map_path=previous / "identity_map.parquet" if previous else None,
-        previous_registry_path=previous / "customer_registry.parquet" if previous else None,
-        config=GuardrailConfig(),
-        run_id="bench-2" if previous else "bench-1",
-        now=NOW,
-    )
-    write_outputs(con, result, out_dir)
-    con.close()
-    shutil.rmtree(out_dir / "spill", ignore_errors=True)
-    stats = {k: v for k, v in result.stats.items() if isinstance(v, (int, float, str))}
+    settings = Settings.from_env({"UDS_DATA_DIR": str(out_dir), "UDS_AS_OF": NOW.isoformat(),
+                                  "UDS_DUCKDB_MEMORY_LIMIT": memory_limit, "HOME": os.environ["HOME"]})  # fmt: skip
+    target = settings.lake_dir / IDENTIFIERS
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if previous is None:
+        os.link(identifiers, target)
+    else:
+        con = duckdb_connection(memory_limit)
+        con.execute(f"COPY (SELECT * FROM read_parquet('{identifiers}') WHERE hash(record_id, 'erase') % 100 <> 0) "
+                    f"TO '{target}' (FORMAT parquet)")  # fmt: skip
+        con.close()
+        for name in ("identity_map.parquet", "customer_registry.parquet"):
+            shutil.copy(previous / "lake" / "identity" / name, target.parent / name)
+    stage = resolve(settings, "bench-2" if previous else "bench-1")
+    stats = {k: v for k, v in stage.stats.items() if isinstance(v, (int, float, str))}
     return stats | {"resolve_seconds": round(time.perf_counter() - started, 2)}
 
 

@@ -1,4 +1,5 @@
-"""Pipeline stages as the assets run them, plus a bare DuckDB pass over each stage's inputs, one per child."""
+"""Pipeline stages through the lib stage functions the assets call (locks, gates, ledger and verification
+included), plus a bare DuckDB pass over each stage's inputs, one per child."""
 
 from __future__ import annotations
 
@@ -13,50 +14,31 @@ from uds_pipelines.lib import lake
 from uds_pipelines.lib.config import Settings
 
 AS_OF = "2026-11-01T00:00:00Z"
-ERASE_PEOPLE = 100
-JSON_SUFFIXES = (".json", ".jsonl")
 
 
 def settings_for(data_dir: Path, matching: str = "deterministic") -> Settings:
-    return Settings.from_env(
-        {
-            "UDS_DATA_DIR": str(data_dir),
-            "UDS_AS_OF": AS_OF,
-            "UDS_MATCHING": matching,
-            "HOME": os.environ["HOME"],
-        }
-    )
-
-
-def _inbox_files(data_dir: Path, source: str, suffixes: tuple[str, ...] | None = None) -> list[Path]:
-    folder = data_dir / "inbox" / source
-    files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.exists() else []
-    return [p for p in files if suffixes is None or p.suffix in suffixes]
+    environ = {"UDS_DATA_DIR": str(data_dir), "UDS_AS_OF": AS_OF, "UDS_MATCHING": matching}
+    return Settings.from_env(environ | {"HOME": os.environ["HOME"]})
 
 
 def land_stripe(data_dir: Path) -> dict:
-    from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
+    from uds_pipelines.lib.ingest.stripe_stage import land_stripe as land_stripe_stage
 
-    paths = _inbox_files(data_dir, "stripe")
-    result = land_stripe_files(paths, data_dir / "lake")
-    for path in paths:
-        path.unlink(missing_ok=True)  # the asset removes landed files from the inbox too
+    summary = land_stripe_stage(settings_for(data_dir)).summary
     return {
-        "rows": result.records_read,
-        "landed": result.records_landed,
-        "quarantined": result.records_quarantined,
-        "duplicates": result.duplicates_skipped,
+        "rows": summary.records_read,
+        "landed": summary.records_landed,
+        "quarantined": summary.records_quarantined,
+        "duplicates": summary.duplicates_skipped,
     }
 
 
 def land_files_stage(data_dir: Path) -> dict:
-    from uds_pipelines.defs.ingest.file_landing import FORMS, PRIVACY, SURVEYS
-    from uds_pipelines.lib.ingest.landing import land_files
+    from uds_pipelines.lib.ingest.stage import FORMS, PRIVACY, SURVEYS, land_source
 
     out: dict = {"rows": 0}
     for spec in (SURVEYS, FORMS, PRIVACY):
-        fields = settings_for(data_dir).external_id_fields
-        summary = land_files(spec, _inbox_files(data_dir, spec.source), data_dir / "lake", None, fields)
+        summary = land_source(settings_for(data_dir), spec).summary
         out[spec.source] = [summary.records_read, summary.records_landed, summary.records_quarantined]
         out["rows"] += summary.records_read
     return out
@@ -74,16 +56,22 @@ def identity_inputs(data_dir: Path) -> dict:
     from uds_pipelines.lib.identity.stage import build_inputs
 
     stage = build_inputs(settings_for(data_dir))
-    return {
-        "rows": stage.person_records,
-        "person_records": stage.person_records,
-        "identifiers": stage.identifiers,
-    }
+    return {"rows": stage.person_records, "person_records": stage.person_records, "identifiers": stage.identifiers}
+
+
+def identity_resolution_stage(data_dir: Path) -> dict:
+    from uds_pipelines.lib.identity.stage import resolve
+
+    stage = resolve(settings_for(data_dir), "bench")
+    stats = {k: v for k, v in stage.stats.items() if isinstance(v, (int, float, str, dict))}
+    return {"rows": int(stage.stats.get("records", 0)), "unmapped": stage.records_without_customer} | stats
 
 
 def identity_resolution(
     data_dir: Path, matching: str = "deterministic", out_dir: Path | None = None, train: bool = False
 ) -> dict:
+    """One matching mode from scratch into its own folder, for the accuracy comparison of modes
+    (fixed against trained weights); the pipeline's own stage is `identity_resolution_stage`."""
     from uds_pipelines.lib import connection
     from uds_pipelines.lib.identity.guardrails import GuardrailConfig
     from uds_pipelines.lib.identity.inputs import attributes_sql
@@ -130,73 +118,30 @@ def profiles(data_dir: Path) -> dict:
 
 
 def segments_audiences(data_dir: Path) -> dict:
-    from uds_pipelines.defs.audiences.assets import COUNTS, MEMBERS
-    from uds_pipelines.lib import connection
-    from uds_pipelines.lib.audiences.definitions import load_audiences
-    from uds_pipelines.lib.audiences.export import audience_members_table, write_audience_files
-    from uds_pipelines.lib.audiences.plan import plan_audience
-    from uds_pipelines.lib.consent.stage import EFFECTIVE
-    from uds_pipelines.lib.privacy.exclusions import excluded_customers_sql
-    from uds_pipelines.lib.segments.definitions import load_segments
+    from uds_pipelines.lib.audiences.stage import (
+        build_audience_members,
+        check_members_consent,
+        export_audiences,
+    )
     from uds_pipelines.lib.segments.stage import build_segments
 
     s = settings_for(data_dir)
-    lake_dir = s.lake_dir
-    segments, _ = load_segments(s.segments_file)
-    audiences, _ = load_audiences(s.audiences_file, s.purposes, [x.name for x in segments])
-    profiles_rel = f"read_parquet('{lake_dir / lake.PROFILES}')"
-    effective = lake.read_table_sql(
-        lake_dir / EFFECTIVE, {"customer_id": "VARCHAR", "purpose": "VARCHAR", "granted": "BOOLEAN"}
-    )
-    con = connection.connect(s.default_region)
-    try:
-        written = build_segments(s).written
-        excluded = excluded_customers_sql(con, lake_dir, s.suppression_key())
-        membership = f"read_parquet('{lake_dir / lake.SEGMENT_MEMBERSHIP}')"
-        plans = [plan_audience(con, a, membership, profiles_rel, effective, excluded) for a in audiences]
-        lake.write_parquet_atomic(audience_members_table(plans, s.as_of()), lake_dir / MEMBERS)
-        import pandas as pd
-
-        lake.write_parquet_atomic(
-            pd.DataFrame([{"audience": p.audience.name} | p.counts for p in plans]), lake_dir / COUNTS
-        )
-        exported = 0
-        for plan in plans:
-            if "file" in plan.audience.destinations:
-                write_audience_files(plan, s.exports_dir, "bench", s.as_of())
-                exported += plan.rows.num_rows
-    finally:
-        con.close()
-    return {"rows": written["segment_membership"], "exported_rows": exported}
+    written = build_segments(s).written
+    members = build_audience_members(s)
+    if not check_members_consent(s).passed:  # the blocking check: no export without it
+        raise RuntimeError("audience_members_consent_safe failed: nothing exported")
+    files = export_audiences(s, "bench").files
+    exported = int(files["rows"].sum()) if len(files) else 0
+    return {"rows": written["segment_membership"], "audience_members": members.rows, "exported_rows": exported}
 
 
-def privacy_erase(data_dir: Path) -> dict:
-    from uds_pipelines.defs.privacy.assets import pending_requests
-    from uds_pipelines.lib import connection
-    from uds_pipelines.lib.lake import IDENTIFIERS
-    from uds_pipelines.lib.privacy import handle_requests, resolve_subjects
+def privacy_requests(data_dir: Path) -> dict:
+    from uds_pipelines.lib.privacy.stage import run_privacy_requests
 
-    s = settings_for(data_dir)
-    lake_dir = s.lake_dir
-    con = connection.connect(s.default_region)
-    try:
-        pending = pending_requests(con, lake_dir)
-        pending = pending[pending["type"] == "erasure"].head(ERASE_PEOPLE)
-        subjects = resolve_subjects(
-            con,
-            pending,
-            lake.read_table_sql(lake_dir / IDENTIFIERS, {"source": "VARCHAR", "record_id": "VARCHAR"}),
-            lake.read_table_sql(lake_dir / lake.IDENTITY_MAP, {"source": "VARCHAR", "record_id": "VARCHAR"}),
-            s.default_region,
-        )
-        result = handle_requests(
-            lake_dir, s.exports_dir, subjects, key=s.suppression_key(), warehouse_url=None, run_id="bench",
-            con=con, default_region=s.default_region,
-        )  # fmt: skip
-    finally:
-        con.close()
-    erasure = result.erasure.as_metadata() if result.erasure else {}
-    return {"rows": len(pending), "status": result.status_counts(), "erasure": erasure}
+    stage = run_privacy_requests(settings_for(data_dir), "bench")
+    erasure = stage.result.erasure.as_metadata() if stage.result.erasure else {}
+    return {"rows": stage.pending, "status": stage.result.status_counts(), "erasure": erasure,
+            "identifiers_checked": stage.identifiers_checked, "leftovers": len(stage.leftovers)}  # fmt: skip
 
 
 STAGES: dict[str, Callable[[Path], dict]] = {
@@ -204,10 +149,10 @@ STAGES: dict[str, Callable[[Path], dict]] = {
     "land_files": land_files_stage,
     "staging": staging,
     "identity_inputs": identity_inputs,
-    "identity_resolution": identity_resolution,
+    "identity_resolution": identity_resolution_stage,
     "profiles": profiles,
     "segments_audiences": segments_audiences,
-    "privacy_erase": privacy_erase,
+    "privacy_erase": privacy_requests,
     "identity_deterministic": identity_resolution,
     "identity_probabilistic": lambda d: identity_resolution(
         d, "probabilistic", d / "lake" / "identity_probabilistic"

@@ -1,4 +1,5 @@
-"""Benchmark: land N Stripe events with land_stripe_files vs a bare DuckDB read_json -> Parquet copy."""
+"""Benchmark: land N Stripe events through the landing stage the asset runs (lock, claims, ledger,
+suppression gate) vs a bare DuckDB read_json -> Parquet copy."""
 
 from __future__ import annotations
 
@@ -118,10 +119,17 @@ def write_events(out_dir: Path, events: int, seed: int = 7) -> list[Path]:
 
 
 def _stage_land(files: list[str], work: str) -> dict:
-    from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
+    from uds_pipelines.lib.config import Settings
+    from uds_pipelines.lib.ingest.stripe_stage import land_stripe
 
-    result = land_stripe_files([Path(f) for f in files], Path(work) / "lake")
-    return {"landed": result.records_landed, "quarantined": result.records_quarantined}
+    data_dir = Path(work) / "data"
+    inbox = data_dir / "inbox" / "stripe"
+    inbox.mkdir(parents=True)
+    for f in files:  # hard links: landing removes inbox files, the cache keeps its copy
+        os.link(f, inbox / Path(f).name)
+    settings = Settings.from_env({"UDS_DATA_DIR": str(data_dir), "HOME": os.environ["HOME"]})
+    summary = land_stripe(settings).summary
+    return {"landed": summary.records_landed, "quarantined": summary.records_quarantined}
 
 
 def _stage_bare(files: list[str], work: str) -> dict:

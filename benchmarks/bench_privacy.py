@@ -1,8 +1,11 @@
-"""Benchmark erasure: a lake of ~1M Stripe events (plus identity and profiles), erase 100 people."""
+"""Benchmark erasure: a lake of ~1M Stripe events (plus identity and profiles), erase 100 people through
+the stage the privacy_requests asset runs (landing locks, resolution, erasure, suppression, audit and
+the verification scan of the whole data folder)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import tempfile
 import time
@@ -11,7 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from uds_pipelines.lib import lake
-from uds_pipelines.lib.privacy import erase_subjects, resolve_subjects, verify_erased
+from uds_pipelines.lib.config import Settings
+from uds_pipelines.lib.ingest.landing import SCHEMAS, to_arrow
+from uds_pipelines.lib.privacy.stage import run_privacy_requests
 
 EVENTS_PER_FILE = 100_000
 # Customer c has events for itself and its charges; payloads look like Stripe's (about 700 bytes).
@@ -88,38 +93,28 @@ def main() -> None:
         people = [i * step for i in range(args.erase)]
         requests = pd.DataFrame(
             [
-                {
-                    "request_id": f"r{c}",
-                    "type": "erasure",
-                    "email": f"USER.{c}@mail{c % 97}.com",
-                    "phone": None,
-                    "customer_id": None,
-                    "received_at": None,
-                }
-                for c in people
+                {"request_id": f"r{c}", "type": "erasure", "email": f"USER.{c}@mail{c % 97}.com",
+                 "received_at": "2026-10-01T00:00:00Z", "source_file": "bench.jsonl", "position": n}
+                for n, c in enumerate(people)
             ]
+        )  # fmt: skip
+        landed = data / "lake" / lake.LANDED_PRIVACY / "privacy-bench.parquet"
+        lake.write_parquet_atomic(to_arrow(requests, SCHEMAS[lake.LANDED_PRIVACY]), landed)
+        settings = Settings.from_env(
+            {"UDS_DATA_DIR": str(data), "UDS_AS_OF": "2026-11-01T00:00:00Z", "HOME": os.environ["HOME"]}
         )
-        con = lake.duckdb_connection(memory_limit="4GB")
         started = time.perf_counter()
-        ids = lake.read_table_sql(data / "lake" / "identity" / "identifiers.parquet", {})
-        subjects = resolve_subjects(
-            con, requests, ids, lake.read_table_sql(data / "lake" / lake.IDENTITY_MAP, {})
-        )
-        resolved = time.perf_counter() - started
-        report = erase_subjects(
-            data / "lake", data / "exports", subjects, warehouse_url=None, run_id="bench", con=con
-        )
+        stage = run_privacy_requests(settings, "bench")
         total = time.perf_counter() - started
-        print(f"resolve: {resolved:.2f} s; erase: {report.seconds:.2f} s; total: {total:.2f} s")
+        report = stage.result.erasure
+        print(f"privacy_requests stage: {total:.2f} s (erase {report.seconds:.2f} s); {stage.result.status_counts()}")
         print(
             f"rows removed: {report.removed}; files rewritten: {report.files_rewritten}; "
             f"bytes rewritten: {report.bytes_rewritten} ({report.bytes_rewritten / 1e6:.1f} MB)"
         )
-        started = time.perf_counter()
-        sample = {f"user.{c}+shop@mail{c % 97}.com" for c in people[:10]}
-        findings = verify_erased(data, None, sample, con=con)
         print(
-            f"verify (10 people, whole data dir): {time.perf_counter() - started:.2f} s, findings: {len(findings)}"
+            f"verification (whole data dir): {stage.identifiers_checked} identifiers, "
+            f"findings: {len(stage.findings)}, leftovers: {len(stage.leftovers)}"
         )
     finally:
         shutil.rmtree(root, ignore_errors=True)

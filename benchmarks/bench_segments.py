@@ -1,20 +1,27 @@
-"""Benchmark: consent, segments and audience files over synthetic profiles (target <= 20 s, <= 1.5 GiB)."""
+"""Benchmark: consent, segments and audience files over synthetic profiles (target <= 20 s, <= 1.5 GiB),
+through the stage functions the assets run (exclusions, the blocking consent check and export manifests
+included). The synthetic lake holds what those stages read: profiles with RFM scores, landed consent
+statements, identifiers with their identity map, and a suppression list of 1% of customers."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
+
 from uds_pipelines.lib import lake
-from uds_pipelines.lib.audiences import check_audience, load_audiences, plan_audience, write_audience_files
-from uds_pipelines.lib.config import CONFIG_DIR, DEFAULT_PURPOSES
-from uds_pipelines.lib.consent import build_consent_ledger, effective_consent, wide_consent_sql
+from uds_pipelines.lib.audiences.stage import build_audience_members, check_members_consent, export_audiences
+from uds_pipelines.lib.config import DEFAULT_PURPOSES, Settings
+from uds_pipelines.lib.consent.stage import build_consent
+from uds_pipelines.lib.privacy.suppression import add_to_suppression, suppression_hash
 from uds_pipelines.lib.profiles.rfm import add_rfm_scores
-from uds_pipelines.lib.segments import compute_membership, load_segments, write_membership
+from uds_pipelines.lib.segments.stage import build_segments
 
 AS_OF = datetime(2026, 1, 31, tzinfo=UTC)
 
@@ -24,15 +31,24 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def synthesize(con, folder: Path, n: int) -> dict[str, Path]:
-    """Profiles, consent statements and suppressions, generated in DuckDB from `range(n)`."""
-    profiles = folder / "customer_profiles.parquet"
-    consent = folder / "consent.parquet"
+def settings_for(folder: Path, as_of: datetime) -> Settings:
+    return Settings.from_env(
+        {"UDS_DATA_DIR": str(folder), "UDS_AS_OF": as_of.isoformat(), "HOME": os.environ["HOME"]}
+    )
+
+
+def synthesize(con, folder: Path, n: int) -> None:
+    """The lake the consent, segment and audience stages read, generated in DuckDB from `range(n)`."""
+    lake_dir = folder / "lake"
+    for table in (lake.PROFILES, lake.LANDED_CONSENT + "/bench.parquet", lake.IDENTITY_MAP):
+        (lake_dir / table).parent.mkdir(parents=True, exist_ok=True)
+    profiles = lake_dir / lake.PROFILES
+    consent = lake_dir / lake.LANDED_CONSENT / "bench.parquet"
     as_of = f"TIMESTAMPTZ '{AS_OF.isoformat()}'"
     consent_cols = ", ".join(f"false AS consent_{p}" for p in DEFAULT_PURPOSES)
     con.execute(
         f"""
-        COPY (
+        CREATE TEMP TABLE bench_profiles AS (
             WITH base AS (
                 SELECT i, CASE WHEN hash(i * 11 + 3) % 10 < 3 THEN 0 ELSE 1 + hash(i * 11 + 4) % 20 END AS orders
                 FROM range({n}) AS t(i)
@@ -55,9 +71,11 @@ def synthesize(con, folder: Path, n: int) -> dict[str, Path]:
                 CAST(i % 3 AS BIGINT) AS surveys_count, CAST(i % 2 AS BIGINT) AS forms_count,
                 'organic' AS acquisition_source, {consent_cols}
             FROM base
-        ) TO '{profiles}' (FORMAT parquet)
+        )
         """
     )
+    scored = add_rfm_scores(con, "bench_profiles", AS_OF)  # what customer_profiles adds
+    con.execute(f"COPY (SELECT * FROM {scored}) TO '{profiles}' (FORMAT parquet)")
     # ~1.5 statements a person: opt-ins, later opt-outs for some, ad consent for others.
     con.execute(
         f"""
@@ -78,7 +96,24 @@ def synthesize(con, folder: Path, n: int) -> dict[str, Path]:
         ) TO '{consent}' (FORMAT parquet)
         """
     )
-    return {"profiles": profiles, "consent": consent}
+    # Every person holds one email identifier, one record in the identity map.
+    ids = lake_dir / "identity" / "identifiers.parquet"
+    con.execute(f"""COPY (SELECT 'bench' AS source, 'r' || i AS record_id, 'email' AS id_type,
+                         'user' || i || '@example.com' AS id_value FROM range({n}) AS t(i)) TO '{ids}' (FORMAT parquet)""")
+    con.execute(f"""COPY (SELECT 'bench' AS source, 'r' || i AS record_id, 'c' || lpad(CAST(i AS VARCHAR), 9, '0')
+                         AS customer_id FROM range({n}) AS t(i)) TO '{lake_dir / lake.IDENTITY_MAP}' (FORMAT parquet)""")
+    suppressed = con.execute(
+        f"SELECT customer_id FROM '{profiles}' WHERE hash(customer_id) % 100 = 0"
+    ).fetchall()
+    key = settings_for(folder, AS_OF).suppression_key()
+    hashes = pd.DataFrame(
+        {
+            "id_type": "customer_id",
+            "id_hash": [suppression_hash(c, key) for (c,) in suppressed],
+            "request_id": "bench",
+        }
+    )
+    add_to_suppression(lake_dir, hashes)
 
 
 def run(n: int, folder: Path) -> None:
@@ -93,57 +128,33 @@ def run(n: int, folder: Path) -> None:
         timings[name] = (now[0] - mark[0], now[1] - mark[1])
         mark = now
 
-    files = synthesize(con, folder, n)
+    synthesize(con, folder, n)
+    con.close()
     step("synthesize")
     started = time.perf_counter()
     started_cpu = _cpu()
-    profiles = lake.read_table_sql(files["profiles"], {})
-    con.execute(
-        f"CREATE TEMP TABLE suppressed AS SELECT customer_id FROM {profiles} WHERE hash(customer_id) % 100 = 0"
-    )
-    ids = f"(SELECT 'email' AS identifier_type, lower(email) AS identifier_key, customer_id FROM {profiles})"
-    ledger = build_consent_ledger(con, [lake.read_table_sql(files["consent"], {})], DEFAULT_PURPOSES)
-    consent = effective_consent(con, ledger, ids, DEFAULT_PURPOSES)
-    wide = con.execute(
-        f"SELECT count(*) FROM ({wide_consent_sql(consent.table, DEFAULT_PURPOSES, profiles)})"
-    ).fetchall()
+    consent = build_consent(settings_for(folder, AS_OF))
     step("consent")
-    segments, seg_errors = load_segments(CONFIG_DIR / "segments.yaml")
-    scored = add_rfm_scores(con, profiles, AS_OF)
-    lake_dir = folder / "lake"
-    history_file = lake_dir / "segments" / "segment_history.parquet"
-    first = compute_membership(
-        con, segments, scored, AS_OF - timedelta(days=1), excluded_customers_sql="suppressed"
-    )
-    write_membership(con, first, lake_dir)
+    build_segments(settings_for(folder, AS_OF - timedelta(days=1)))
     step("segments run 1")
-    result = compute_membership(
-        con,
-        segments,
-        scored,
-        AS_OF,
-        previous_history_sql=lake.read_table_sql(history_file, {}),
-        excluded_customers_sql="suppressed",
-    )
-    written = write_membership(con, result, lake_dir)
+    settings = settings_for(folder, AS_OF)
+    segments = build_segments(settings)
     step("segments run 2")
-    audiences, aud_errors = load_audiences(CONFIG_DIR / "audiences.yaml", DEFAULT_PURPOSES, result.evaluated)
-    exported = {}
-    for audience in audiences:
-        plan = plan_audience(con, audience, result.membership, profiles, consent.table, "suppressed")
-        passed, _ = check_audience(plan)
-        assert passed, audience.name
-        write_audience_files(plan, folder / "exports", "bench", AS_OF)
-        exported[audience.name] = plan.counts
+    members = build_audience_members(settings)
+    check = check_members_consent(settings)
+    assert check.passed, check.by_audience
+    exported = export_audiences(settings, "bench").files
     step("audiences")
     total = time.perf_counter() - started
     total_cpu = _cpu() - started_cpu
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 * 1024)
-    print(f"profiles: {n:,}  consent statements: {ledger.rows:,}  wide consent rows: {wide[0][0]:,}")
-    print(f"segment errors: {seg_errors + result.errors}  audience errors: {aud_errors}")
+    written = segments.written
+    print(f"profiles: {n:,}  consent statements: {consent.ledger.rows:,}  audience members: {members.rows:,}")
+    print(f"segment errors: {segments.errors}  audience errors: {members.errors}")
     print(f"membership rows: {written['segment_membership']:,}  history rows: {written['segment_history']:,}")
-    for name, counts in exported.items():
-        print(f"  {name}: {counts}")
+    for row in members.counts.to_dict("records"):
+        print(f"  {row}")
+    print(f"  exported files: {len(exported)}, rows: {int(exported['rows'].sum()) if len(exported) else 0:,}")
     for name, (wall, cpu) in timings.items():
         print(f"{name:>16}: {wall:6.2f} s wall  {cpu:6.2f} s CPU")
     print(

@@ -32,7 +32,7 @@ STAGE_LABELS = {
     "identity_resolution": "identity resolution",
     "profiles": "consent + profiles",
     "segments_audiences": "segments+audiences",
-    "privacy_erase": "privacy erase 100",
+    "privacy_erase": "privacy requests (all pending)",
 }
 ALL_STAGES = list(STAGE_LABELS)
 STAGES_PY = Path(__file__).resolve().parent / "_stages.py"

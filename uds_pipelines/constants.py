@@ -1,5 +1,7 @@
 """Names shared by the Dagster wiring: groups, owners, check names, job names."""
 
+from uds_pipelines.lib.locks import INBOX_SOURCES as INBOX_SOURCES  # one list: sensors, landing locks
+
 GROUP_INGEST = "ingest"
 GROUP_IDENTITY = "identity"
 GROUP_PROFILES = "profiles"
@@ -8,8 +10,6 @@ GROUP_AUDIENCES = "audiences"
 GROUP_PRIVACY = "privacy"
 
 OWNERS = ["team:data-platform"]
-
-INBOX_SOURCES = ("stripe", "surveys", "forms", "privacy")
 
 CHECK_CONSERVATION = "records_conserved"
 CHECK_CUSTOMER_ID_UNIQUE = "customer_id_unique"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from uds_pipelines.defs.ingest.file_landing import FORMS, SURVEYS
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.generator.core import generate
 from uds_pipelines.lib.ingest import inbox
 from uds_pipelines.lib.ingest.landing import land_files
+from uds_pipelines.lib.ingest.stage import FORMS, SURVEYS
 from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
 from uds_pipelines.lib.staging.stripe import build_stripe_staging
 

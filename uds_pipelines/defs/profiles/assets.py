@@ -4,11 +4,10 @@ import dagster as dg
 
 from uds_pipelines import constants as c
 from uds_pipelines.defs.resources import UdsSettingsResource
-from uds_pipelines.lib import lake
 from uds_pipelines.lib.consent.stage import build_consent
 from uds_pipelines.lib.masking import preview_markdown
-from uds_pipelines.lib.profiles.kpis import bar_chart_markdown, kpi_markdown, kpis, new_buyers_by_month
-from uds_pipelines.lib.profiles.stage import build_profiles
+from uds_pipelines.lib.profiles.kpis import bar_chart_markdown, kpi_markdown
+from uds_pipelines.lib.profiles.stage import build_kpis, build_profiles
 
 
 @dg.asset(
@@ -70,13 +69,8 @@ def customer_profiles(context: dg.AssetExecutionContext, uds: UdsSettingsResourc
 @dg.asset(group_name=c.GROUP_PROFILES, kinds={"duckdb"}, owners=c.OWNERS, deps=[customer_profiles])
 def customer_kpis(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     """Daily KPIs: customers, active customers, churn, conversion, average and median LTV, NPS."""
-    settings = uds.settings()
-    con = lake.duckdb_connection()
-    try:
-        figures = kpis(con, settings.lake_dir, settings.as_of())
-        curve = new_buyers_by_month(con, settings.lake_dir, settings.as_of())
-    finally:
-        con.close()
+    stage = build_kpis(uds.settings())
+    figures, curve = stage.figures, stage.new_buyers_by_month
     # Numeric entries are also plotted across materializations in the asset's Plots tab.
     return dg.MaterializeResult(
         metadata={

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +71,16 @@ def list_inbox(folder: Path) -> list[InboxFile]:
     return files
 
 
+def select_waiting(folder: Path, files: Sequence[str] = (), max_files: int = 0) -> list[Path]:
+    """The waiting files a landing run was asked for (`files`, by name; empty means all), oldest
+    first, at most `max_files` of them (0: no cap)."""
+    waiting = list_inbox(folder)
+    if files:
+        wanted = set(files)
+        waiting = [f for f in waiting if f.name in wanted]
+    return [f.path for f in (waiting[:max_files] if max_files else waiting)]
+
+
 def landed_hashes(lake_dir: Path, source: str) -> set[str]:
     """sha256 of every file of `source` already landed (the same content lands once)."""
     folder = lake_dir / lake.LANDED_FILES
@@ -106,22 +116,6 @@ def write_ledger_rows(lake_dir: Path, source: str, rows: list[dict], batch_key: 
         frame[column] = frame[column].fillna(0).astype("int64")
     frame = frame[list(LEDGER_COLUMNS)]
     return lake.write_parquet_atomic(frame, lake_dir / lake.LANDED_FILES / f"{source}-{batch_key}.parquet")
-
-
-@contextlib.contextmanager
-def landing_lock(lock_dir: Path, source: str):
-    """One landing of a source at a time across processes (a sensor run and `uds-run` may overlap);
-    the second waits, then finds the files it was asked for already landed and removed.
-
-    `lock_dir` is local (`<UDS_DATA_DIR>/.locks`): flock needs a real filesystem, so runs that share
-    an object-storage lake must also share that folder or be serialised by the run queue."""
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / f"landing-{source}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 CLAIM_DIR = ".landing"

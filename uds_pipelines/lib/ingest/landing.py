@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,13 @@ import pyarrow as pa
 from uds_pipelines.lib import lake
 from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS
 from uds_pipelines.lib.ingest import inbox
+from uds_pipelines.lib.ingest.inbox_landing import (
+    ClaimedFile,
+    LandedBatch,
+    LandingSummary,
+    file_row,
+    land_inbox_files,
+)
 from uds_pipelines.lib.ingest.results import CONSENT_COLUMNS, ParseResult
 from uds_pipelines.lib.quarantine import QuarantineRecord, write_quarantine
 
@@ -98,20 +106,6 @@ class SourceSpec:
         return {"surveys": "survey", "forms": "form"}.get(self.source, self.source)
 
 
-@dataclass
-class LandingSummary:
-    files: list[dict] = field(default_factory=list)
-    records_landed: int = 0
-    records_quarantined: int = 0
-    duplicate_files: int = 0
-    vanished_files: int = 0
-    landed_frames: list[pd.DataFrame] = field(default_factory=list)
-
-    @property
-    def records_read(self) -> int:
-        return sum(f["records_read"] for f in self.files)
-
-
 def to_arrow(frame: pd.DataFrame, schema: dict[str, pa.DataType]) -> pa.Table:
     """Cast a parser frame to the table's schema: missing columns become nulls, extras are kept."""
     frame = frame.copy()
@@ -147,53 +141,41 @@ def land_files(
     gate: Gate | None = None,
     external_id_fields: Sequence[str] = DEFAULT_EXTERNAL_ID_FIELDS,
 ) -> LandingSummary:
-    """Parse and land each file, record it in the ledger, then remove it from the inbox.
+    """Parse and land each file through the shared inbox flow, one file at a time."""
+    land = functools.partial(_land_parsed, spec, lake_dir, gate, tuple(external_id_fields))
+    return land_inbox_files(spec.source, paths, lake_dir, land)
 
-    Batch names derive from the content hash, so a run killed half way and re-run rewrites the
-    same files instead of duplicating rows; the ledger row comes last and marks the file done.
-    """
-    summary = LandingSummary()
-    known = inbox.landed_hashes(lake_dir, spec.source)
-    for waiting in paths:
-        path = inbox.claim(waiting)
-        if path is None:
-            summary.vanished_files += 1  # renamed away while queued: its new name is another file
-            continue
-        sha = lake.sha256_file(path)
-        size = path.stat().st_size
-        if sha in known:
-            summary.duplicate_files += 1
-            summary.files.append(_file_row(path.name, sha, size, 0, 0, 0, duplicate=True))
-            inbox.finish(path)
-            continue
-        result = _parse_safely(spec, path, external_id_fields)
-        if gate is not None and len(result.records):
-            result = _apply_gate(result, gate, path.name)
-        batch = f"{spec.source}-{sha[:24]}.parquet"
-        records = to_arrow(result.records, SCHEMAS[spec.records_table])
-        if records.num_rows:
-            lake.write_parquet_atomic(records, lake_dir / spec.records_table / batch)
-            if not summary.landed_frames:  # one frame is enough for the preview; memory stays flat
-                summary.landed_frames.append(result.records.head(10))
-        for name, table in spec.extra_tables.items():
-            extra = result.extra.get(name)
-            if extra is not None and len(extra):
-                lake.write_parquet_atomic(to_arrow(extra, SCHEMAS[table]), lake_dir / table / batch)
-        if len(result.consents):
-            consents = to_arrow(result.consents, SCHEMAS[lake.LANDED_CONSENT])
-            lake.write_parquet_atomic(consents, lake_dir / lake.LANDED_CONSENT / batch)
-        quarantined = [dataclasses.replace(q, source=spec.record_source) for q in result.quarantine]
-        write_quarantine(quarantined, lake_dir, batch_name=batch)
-        row = _file_row(
-            path.name, sha, size, result.records_read, len(result.records), len(result.quarantine)
-        )
-        inbox.write_ledger_rows(lake_dir, spec.source, [row], sha[:24])
-        known.add(sha)
-        summary.files.append(row | {"info": result.info})
-        summary.records_landed += len(result.records)
-        summary.records_quarantined += len(result.quarantine)
-        inbox.finish(path)
-    return summary
+
+def _land_parsed(
+    spec: SourceSpec,
+    lake_dir: Path,
+    gate: Gate | None,
+    external_id_fields: tuple[str, ...],
+    batch: list[ClaimedFile],
+) -> LandedBatch:
+    (claimed,) = batch
+    path, sha = claimed.path, claimed.sha256
+    result = _parse_safely(spec, path, external_id_fields)
+    if gate is not None and len(result.records):
+        result = _apply_gate(result, gate, path.name)
+    name = f"{spec.source}-{sha[:24]}.parquet"
+    records = to_arrow(result.records, SCHEMAS[spec.records_table])
+    if records.num_rows:
+        lake.write_parquet_atomic(records, lake_dir / spec.records_table / name)
+    for extra_name, table in spec.extra_tables.items():
+        extra = result.extra.get(extra_name)
+        if extra is not None and len(extra):
+            lake.write_parquet_atomic(to_arrow(extra, SCHEMAS[table]), lake_dir / table / name)
+    if len(result.consents):
+        consents = to_arrow(result.consents, SCHEMAS[lake.LANDED_CONSENT])
+        lake.write_parquet_atomic(consents, lake_dir / lake.LANDED_CONSENT / name)
+    quarantined = [dataclasses.replace(q, source=spec.record_source) for q in result.quarantine]
+    write_quarantine(quarantined, lake_dir, batch_name=name)
+    row = file_row(
+        path.name, sha, claimed.size_bytes, result.records_read, len(result.records), len(result.quarantine)
+    )
+    preview = result.records.head(10) if records.num_rows else None
+    return LandedBatch([row | {"info": result.info}], preview)
 
 
 def _apply_gate(result: ParseResult, gate: Gate, source_file: str) -> ParseResult:
@@ -228,16 +210,3 @@ def _parse_safely(spec: SourceSpec, path: Path, external_id_fields: Sequence[str
         raw = path.read_bytes().decode("utf-8", errors="backslashreplace")
         record = QuarantineRecord(spec.source, path.name, 0, f"parser error: {type(exc).__name__}", raw)
         return ParseResult(records=pd.DataFrame(), quarantine=[record], records_read=1)
-
-
-def _file_row(name, sha, size, read, landed, quarantined, duplicate: bool = False) -> dict:
-    return {
-        "file_name": name,
-        "sha256": sha,
-        "size_bytes": size,
-        "records_read": read,
-        "records_landed": landed,
-        "records_quarantined": quarantined,
-        "duplicates_skipped": 0,
-        "duplicate_file": duplicate,
-    }

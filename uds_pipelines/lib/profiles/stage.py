@@ -1,4 +1,4 @@
-"""The profile stage as a whole operation over the lake (what the asset runs)."""
+"""The profile and KPI stages as whole operations over the lake (what the assets run)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from uds_pipelines.lib.consent import wide_consent_sql
 from uds_pipelines.lib.consent.stage import EFFECTIVE
 from uds_pipelines.lib.lake import IDENTIFIERS, PERSON_RECORDS
 from uds_pipelines.lib.profiles.build import profiles_sql
+from uds_pipelines.lib.profiles.kpis import kpis, new_buyers_by_month
 from uds_pipelines.lib.profiles.rfm import add_rfm_scores
 
 EFFECTIVE_COLUMNS = {"customer_id": "VARCHAR", "purpose": "VARCHAR", "granted": "BOOLEAN"}
@@ -71,3 +72,20 @@ def _require_current_person_records(con, lake_dir) -> None:
             f"{PERSON_RECORDS} was written by an older version (no {', '.join(missing)}): "
             "materialize identity_inputs and identity_map (or run the full job) before customer_profiles"
         )
+
+
+@dataclass
+class KpiStage:
+    figures: dict[str, float | int | None]
+    new_buyers_by_month: list[tuple[str, int]]
+
+
+def build_kpis(settings: Settings) -> KpiStage:
+    """Customers, active customers, churn, conversion, LTV and NPS as of UDS_AS_OF, and the monthly curve."""
+    con = lake.duckdb_connection()
+    try:
+        figures = kpis(con, settings.lake_dir, settings.as_of())
+        curve = new_buyers_by_month(con, settings.lake_dir, settings.as_of())
+    finally:
+        con.close()
+    return KpiStage(figures, curve)

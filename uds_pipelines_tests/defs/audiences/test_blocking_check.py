@@ -7,6 +7,7 @@ import pandas as pd
 from uds_pipelines.defs.audiences import assets as audience_assets
 from uds_pipelines.defs.resources import UdsSettingsResource
 from uds_pipelines.lib import lake
+from uds_pipelines.lib.audiences import stage as audience_stage
 
 
 def _lake_with_profiles(tmp_path):
@@ -60,7 +61,7 @@ def test_correct_plan_exports_only_consented_people(tmp_path):
 
 def test_planning_bug_is_stopped_before_any_file_is_written(tmp_path, monkeypatch):
     _lake_with_profiles(tmp_path)
-    original = audience_assets.plan_audience
+    original = audience_stage.plan_audience
 
     def plan_ignoring_consent(con, audience, membership, profiles, effective_consent, excluded=None):
         everyone_consents = (
@@ -68,7 +69,7 @@ def test_planning_bug_is_stopped_before_any_file_is_written(tmp_path, monkeypatc
         )
         return original(con, audience, membership, profiles, everyone_consents, excluded)
 
-    monkeypatch.setattr(audience_assets, "plan_audience", plan_ignoring_consent)
+    monkeypatch.setattr(audience_stage, "plan_audience", plan_ignoring_consent)
     result = _materialize(tmp_path)
     assert not result.success
     checks = [

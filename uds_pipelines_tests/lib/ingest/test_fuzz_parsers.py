@@ -12,22 +12,11 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from uds_pipelines.lib import lake
 from uds_pipelines.lib.ingest.conservation import conservation_violations
 from uds_pipelines.lib.ingest.forms import parse_form_file
 from uds_pipelines.lib.ingest.landing import SourceSpec, land_files
-from uds_pipelines.lib.ingest.privacy_requests import parse_privacy_file
-from uds_pipelines.lib.ingest.surveys import parse_survey_file
+from uds_pipelines.lib.ingest.stage import FORMS, PRIVACY, SURVEYS
 from uds_pipelines_tests.lib.ingest.fuzz_inputs import FUZZ, LANDING_FUZZ, SAMPLES, hostile_files, seeds
-
-FORMS = SourceSpec("forms", parse_form_file, lake.LANDED_FORMS)
-SURVEYS = SourceSpec(
-    "surveys",
-    parse_survey_file,
-    lake.LANDED_SURVEYS + "/responses",
-    {"answers": lake.LANDED_SURVEYS + "/answers"},
-)
-PRIVACY = SourceSpec("privacy", parse_privacy_file, lake.LANDED_PRIVACY)
 
 FORM_SEEDS = {suffix: seeds(f"forms/*.{suffix}") for suffix in ("json", "jsonl", "csv")}
 SURVEY_SEEDS = seeds("surveys/*.csv")

@@ -5,10 +5,10 @@ import json
 import duckdb
 import pandas as pd
 
-from uds_pipelines.defs.ingest.file_landing import FORMS, SURVEYS
 from uds_pipelines.lib import lake
 from uds_pipelines.lib.ingest.conservation import conservation_violations
 from uds_pipelines.lib.ingest.landing import land_files
+from uds_pipelines.lib.ingest.stage import FORMS, SURVEYS
 from uds_pipelines.lib.quarantine import QuarantineRecord
 
 

@@ -1,0 +1,145 @@
+"""The audience stages as whole operations over the lake (what the audience assets run)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from uds_pipelines.lib import connection, lake, warehouse
+from uds_pipelines.lib.audiences.definitions import AudienceDefinition, AudienceError, load_audiences
+from uds_pipelines.lib.audiences.export import audience_members_table, write_audience_files
+from uds_pipelines.lib.audiences.plan import FORMAT_COLUMNS, AudiencePlan, plan_audience
+from uds_pipelines.lib.audiences.verify import verify_members
+from uds_pipelines.lib.config import Settings
+from uds_pipelines.lib.consent.stage import EFFECTIVE
+from uds_pipelines.lib.privacy.exclusions import excluded_customers_sql
+from uds_pipelines.lib.profiles.stage import EFFECTIVE_COLUMNS
+from uds_pipelines.lib.segments.definitions import load_segments
+
+MEMBERS = "audiences/audience_members.parquet"
+COUNTS = "audiences/audience_counts.parquet"
+
+
+@dataclass
+class AudienceMembersStage:
+    rows: int
+    counts: pd.DataFrame  # one row per audience: how many were planned, kept and dropped, and why
+    errors: list[AudienceError]  # definitions skipped
+
+
+@dataclass
+class MembersConsentCheck:
+    rows_without_consent: int
+    rows_erased_or_suppressed: int
+    by_audience: dict[str, dict[str, int]]
+
+    @property
+    def passed(self) -> bool:
+        return self.rows_without_consent == 0 and self.rows_erased_or_suppressed == 0
+
+
+@dataclass
+class AudienceExportsStage:
+    files: pd.DataFrame  # audience, file, rows: one row per file written
+
+
+@dataclass
+class WarehouseStage:
+    rows_by_table: dict[str, int]
+
+
+def build_audience_members(settings: Settings) -> AudienceMembersStage:
+    """Plan every valid audience (consented, not erased or suppressed) and write members and counts."""
+    lake_dir = settings.lake_dir
+    audiences, errors = _load(settings)
+    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
+    try:
+        excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key())
+        plans = [
+            plan_audience(
+                con,
+                audience,
+                lake.parquet_relation(lake_dir / lake.SEGMENT_MEMBERSHIP),
+                lake.parquet_relation(lake_dir / lake.PROFILES),
+                _effective_sql(settings),
+                excluded,
+            )
+            for audience in audiences
+        ]
+        members = audience_members_table(plans, settings.as_of())
+    finally:
+        con.close()
+    lake.write_parquet_atomic(members, lake_dir / MEMBERS)
+    counts = pd.DataFrame([{"audience": p.audience.name} | p.counts for p in plans])
+    lake.write_parquet_atomic(counts if len(counts) else pd.DataFrame({"audience": []}), lake_dir / COUNTS)
+    return AudienceMembersStage(members.num_rows, counts, errors)
+
+
+def check_members_consent(settings: Settings) -> MembersConsentCheck:
+    """Recount the persisted members against consent and exclusions, independently of the planning."""
+    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
+    try:
+        excluded = excluded_customers_sql(con, settings.lake_dir, settings.suppression_key())
+        result = verify_members(con, settings.lake_dir / MEMBERS, _effective_sql(settings), excluded)
+    finally:
+        con.close()
+    return MembersConsentCheck(
+        result["rows_without_consent"], result["rows_erased_or_suppressed"], result["by_audience"]
+    )
+
+
+def export_audiences(settings: Settings, run_id: str) -> AudienceExportsStage:
+    """Dated files with a manifest for each audience with a file destination and planned counts."""
+    lake_dir = settings.lake_dir
+    audiences, _ = _load(settings)
+    members = lake.read_arrow(lake_dir / MEMBERS)
+    counts = (
+        lake.read_frame(lake_dir / COUNTS).set_index("audience") if (lake_dir / COUNTS).exists() else None
+    )
+    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
+    written = []
+    try:
+        excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key())
+        for audience in audiences:
+            if "file" not in audience.destinations or counts is None or audience.name not in counts.index:
+                continue
+            rows = members.filter(pc.equal(members["audience"], audience.name))
+            plan = AudiencePlan(
+                audience=audience,
+                rows=rows.select(FORMAT_COLUMNS[audience.format]),
+                counts={k: int(v) for k, v in counts.loc[audience.name].items() if pd.notna(v)},
+                effective_consent_sql=_effective_sql(settings),
+                excluded_customers_sql=excluded,
+                con=con,
+            )
+            paths = write_audience_files(plan, settings.exports_dir, run_id, settings.as_of())
+            written.append({"audience": audience.name, "file": paths[0].name, "rows": rows.num_rows})
+    finally:
+        con.close()
+    return AudienceExportsStage(pd.DataFrame(written))
+
+
+def publish_warehouse_tables(settings: Settings) -> WarehouseStage:
+    """customer_profiles and the members of warehouse audiences, each published in one transaction."""
+    lake_dir = settings.lake_dir
+    audiences, _ = _load(settings)
+    to_warehouse = {a.name for a in audiences if "warehouse" in a.destinations}
+    members = lake.read_arrow(lake_dir / MEMBERS)
+    members = members.filter(pc.is_in(members["audience"], pa.array(sorted(to_warehouse), pa.string())))
+    counts = warehouse.publish_tables(
+        settings.warehouse_url,
+        {"customer_profiles": lake.read_arrow(lake_dir / lake.PROFILES), "audience_members": members},
+    )
+    return WarehouseStage({k: int(v) for k, v in counts.items()})
+
+
+def _effective_sql(settings: Settings) -> str:
+    return lake.read_table_sql(settings.lake_dir / EFFECTIVE, EFFECTIVE_COLUMNS)
+
+
+def _load(settings: Settings) -> tuple[list[AudienceDefinition], list[AudienceError]]:
+    segments, _ = load_segments(settings.segments_file)
+    return load_audiences(settings.audiences_file, settings.purposes, [s.name for s in segments])

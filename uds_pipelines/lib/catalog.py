@@ -1,0 +1,578 @@
+"""The lake catalog: one declaration per lake table (path, kind, schema, owner, layer, personal columns).
+
+Paths are relative to the lake (`<UDS_DATA_DIR>/lake`, or `<UDS_LAKE_URL>/lake`). A `file` table is
+one Parquet file, replaced atomically on every write; a `folder` table is a folder of batch files
+(`*.parquet`), read with a glob. Schemas are the Arrow types the writers produce today (pandas-built
+tables write `large_string`, DuckDB- and explicitly typed ones `string`); readers see both as VARCHAR.
+
+`owner` is the Dagster asset key whose step writes the table; `also_written_by` lists other assets
+that append to the same folder (every landing asset records its files and quarantines bad records).
+`personal` lists the columns holding personal data in clear or as unkeyed hashes (contact details,
+names, addresses, free text, raw payloads); the internal pseudonymous `customer_id` and the keyed
+suppression hashes are not listed.
+
+This module sits in the bottom import layer: it imports nothing from the pipeline, so any module may
+take its paths from here. `python -m uds_pipelines.lib.catalog --write docs/ARCHITECTURE.md` regenerates
+the docs section between the catalog markers.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+KINDS = ("file", "folder")
+LAYERS = ("landed", "quarantine", "staged", "derived", "export", "privacy")
+
+S = pa.string()
+L = pa.large_string()  # pandas-built tables
+TS = pa.timestamp("us", tz="UTC")
+I32 = pa.int32()
+I64 = pa.int64()
+F64 = pa.float64()
+B = pa.bool_()
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    path: str
+    kind: str
+    schema: pa.Schema
+    owner: str
+    layer: str
+    personal: tuple[str, ...]
+    description: str
+    also_written_by: tuple[str, ...] = field(default=())
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.schema.names)
+
+
+_TYPES = {
+    "": S,
+    "large_string": L,
+    "timestamp": TS,
+    "int32": I32,
+    "int64": I64,
+    "double": F64,
+    "bool": B,
+}
+
+
+def _schema(columns: str) -> pa.Schema:
+    """`"name name:int64 ..."`: whitespace-separated columns, each `name[:type]` (default string)."""
+    fields = [item.partition(":") for item in columns.split()]
+    return pa.schema([(name, _TYPES[typ]) for name, _sep, typ in fields])
+
+
+_DECLARED = [
+    Table(
+        "landed_stripe",
+        "landed/stripe",
+        "folder",
+        _schema(
+            "event_id type created:timestamp livemode:bool api_version object_type object_id "
+            "customer_ref payload source_file position:int64 landed_at:timestamp"
+        ),
+        "landed_stripe_events",
+        "landed",
+        ("payload",),
+        "One row per delivered Stripe event (duplicates collapse in staging).",
+        also_written_by=("stripe_events_api_pull",),
+    ),
+    Table(
+        "landed_survey_responses",
+        "landed/surveys/responses",
+        "folder",
+        _schema(
+            "response_id survey_id layout respondent_email first_name last_name phone country "
+            "external_id submitted_at:timestamp nps:int64 source_file position:int64"
+        ),
+        "landed_survey_responses",
+        "landed",
+        ("respondent_email", "first_name", "last_name", "phone", "country", "external_id"),
+        "One row per survey response.",
+    ),
+    Table(
+        "landed_survey_answers",
+        "landed/surveys/answers",
+        "folder",
+        _schema("response_id question_id question_text answer"),
+        "landed_survey_responses",
+        "landed",
+        ("answer",),
+        "Survey answers, long form: one row per (response, question).",
+    ),
+    Table(
+        "landed_forms",
+        "landed/forms",
+        "folder",
+        _schema(
+            "submission_id form_provider form_id submitted_at:timestamp email phone first_name "
+            "last_name country date_of_birth address_line1 city postcode external_id utm_source "
+            "utm_medium utm_campaign utm_term utm_content fields_json source_file position:int64"
+        ),
+        "landed_form_submissions",
+        "landed",
+        (
+            "email",
+            "phone",
+            "first_name",
+            "last_name",
+            "country",
+            "date_of_birth",
+            "address_line1",
+            "city",
+            "postcode",
+            "external_id",
+            "fields_json",
+        ),
+        "One row per form submission.",
+    ),
+    Table(
+        "landed_consent",
+        "landed/consent",
+        "folder",
+        _schema(
+            "identifier_type identifier purpose granted:bool captured_at:timestamp source "
+            "source_record source_file"
+        ),
+        "landed_survey_responses",
+        "landed",
+        ("identifier",),
+        "Consent statements from surveys, forms and privacy requests.",
+        also_written_by=("landed_form_submissions", "landed_privacy_requests"),
+    ),
+    Table(
+        "landed_privacy",
+        "landed/privacy",
+        "folder",
+        _schema(
+            "request_id type email phone customer_id received_at:timestamp purpose granted:bool "
+            "source_file position:int64"
+        ),
+        "landed_privacy_requests",
+        "landed",
+        ("email", "phone"),
+        "Data-subject requests (erasure, access, consent).",
+    ),
+    Table(
+        "landed_files",
+        "landed/_files",
+        "folder",
+        _schema(
+            "source:large_string file_name:large_string sha256:large_string size_bytes:int64 "
+            "records_read:int64 records_landed:int64 records_quarantined:int64 "
+            "duplicates_skipped:int64 landed_at:timestamp"
+        ),
+        "landed_survey_responses",
+        "landed",
+        (),
+        "Ledger of inbox files processed, one file per landed batch.",
+        also_written_by=("landed_stripe_events", "landed_form_submissions", "landed_privacy_requests"),
+    ),
+    Table(
+        "quarantine",
+        "quarantine",
+        "folder",
+        _schema(
+            "source:large_string source_file:large_string position:int64 reason:large_string "
+            "raw:large_string quarantined_at:timestamp"
+        ),
+        "landed_stripe_events",
+        "quarantine",
+        ("raw",),
+        "Records that could not be landed (or were dropped as suppressed), with the raw text and the reason.",
+        also_written_by=("landed_survey_responses", "landed_form_submissions", "landed_privacy_requests"),
+    ),
+    Table(
+        "stripe_events",
+        "staging/stripe_events.parquet",
+        "file",
+        _schema(
+            "event_id type created:timestamp livemode:bool api_version object_type object_id "
+            "customer_ref source_file position:int64 landed_at:timestamp"
+        ),
+        "stripe_staging",
+        "staged",
+        (),
+        "Stripe events, one row per event id (duplicates collapsed).",
+    ),
+    Table(
+        "stripe_customers",
+        "staging/stripe_customers.parquet",
+        "file",
+        _schema(
+            "customer_id email name phone country created:timestamp deleted:bool deleted_at:timestamp "
+            "updated_at:timestamp address_line1 city postcode external_id"
+        ),
+        "stripe_staging",
+        "staged",
+        ("email", "name", "phone", "country", "address_line1", "city", "postcode", "external_id"),
+        "Stripe customers at their latest state.",
+    ),
+    Table(
+        "stripe_charges",
+        "staging/stripe_charges.parquet",
+        "file",
+        _schema(
+            "charge_id customer_id invoice_id amount:int64 amount_refunded:int64 currency status "
+            "paid:bool refunded:bool created:timestamp"
+        ),
+        "stripe_staging",
+        "staged",
+        (),
+        "Stripe charges at their latest state (amounts in minor units).",
+    ),
+    Table(
+        "stripe_invoices",
+        "staging/stripe_invoices.parquet",
+        "file",
+        _schema(
+            "invoice_id customer_id subscription_id charge_id amount_paid:int64 currency status "
+            "paid_at:timestamp created:timestamp"
+        ),
+        "stripe_staging",
+        "staged",
+        (),
+        "Stripe invoices at their latest state.",
+    ),
+    Table(
+        "stripe_refunds",
+        "staging/stripe_refunds.parquet",
+        "file",
+        _schema("refund_id charge_id amount:int64 currency status created:timestamp"),
+        "stripe_staging",
+        "staged",
+        (),
+        "Stripe refunds at their latest state.",
+    ),
+    Table(
+        "stripe_subscriptions",
+        "staging/stripe_subscriptions.parquet",
+        "file",
+        _schema(
+            "subscription_id customer_id status currency mrr_minor:int64 created:timestamp "
+            "canceled_at:timestamp"
+        ),
+        "stripe_staging",
+        "staged",
+        (),
+        "Stripe subscriptions at their latest state, with monthly recurring revenue.",
+    ),
+    Table(
+        "stripe_checkout_sessions",
+        "staging/stripe_checkout_sessions.parquet",
+        "file",
+        _schema(
+            "session_id customer_id customer_email promotions_consent created:timestamp source_file "
+            "address_line1 city postcode country"
+        ),
+        "stripe_staging",
+        "staged",
+        ("customer_email", "address_line1", "city", "postcode", "country"),
+        "Completed Stripe checkout sessions (email, address, promotions consent).",
+    ),
+    Table(
+        "stripe_consents",
+        "staging/stripe_consents.parquet",
+        "file",
+        _schema(
+            "identifier_type identifier purpose granted:bool captured_at:timestamp source "
+            "source_record source_file"
+        ),
+        "stripe_staging",
+        "staged",
+        ("identifier",),
+        "Consent statements taken from Stripe checkout sessions.",
+    ),
+    Table(
+        "person_records",
+        "identity/person_records.parquet",
+        "file",
+        _schema(
+            "source record_id priority:int32 observed_at:timestamp email phone first_name last_name "
+            "country date_of_birth address_line1 city postcode deleted:bool created_at:timestamp "
+            "external_id"
+        ),
+        "identity_inputs",
+        "derived",
+        (
+            "email",
+            "phone",
+            "first_name",
+            "last_name",
+            "country",
+            "date_of_birth",
+            "address_line1",
+            "city",
+            "postcode",
+            "external_id",
+        ),
+        "One row per source record that describes a person, with its normalized attributes.",
+    ),
+    Table(
+        "identifiers",
+        "identity/identifiers.parquet",
+        "file",
+        _schema("source record_id id_type id_value observed_at:timestamp"),
+        "identity_inputs",
+        "derived",
+        ("id_value",),
+        "Normalized identifiers (email, phone, Stripe customer, external id) per source record.",
+    ),
+    Table(
+        "rejected_identifiers",
+        "identity/rejected_identifiers.parquet",
+        "file",
+        _schema("source record_id id_type reason"),
+        "identity_inputs",
+        "derived",
+        (),
+        "Identifiers that failed validation, with the reason (values left out).",
+    ),
+    Table(
+        "identity_map",
+        "identity/identity_map.parquet",
+        "file",
+        _schema("source record_id customer_id origin_customer_id"),
+        "identity_map",
+        "derived",
+        (),
+        "Source record -> stable customer id.",
+    ),
+    Table(
+        "customer_registry",
+        "identity/customer_registry.parquet",
+        "file",
+        _schema("customer_id created_at:timestamp status merged_into status_changed_at:timestamp"),
+        "identity_map",
+        "derived",
+        (),
+        "Every customer id ever issued, with its status (active, merged, erased).",
+    ),
+    Table(
+        "identity_changes",
+        "identity/identity_changes.parquet",
+        "file",
+        _schema("run_id changed_at:timestamp change customer_id other_customer_id records:int64"),
+        "identity_map",
+        "derived",
+        (),
+        "Merges, splits and new ids, one row per change per run.",
+    ),
+    Table(
+        "guardrail_report",
+        "identity/guardrail_report.parquet",
+        "file",
+        _schema("rule id_type id_value_masked records_affected:int64 links_cut:int64"),
+        "identity_map",
+        "derived",
+        (),
+        "Identifier links the guardrails cut (values masked).",
+    ),
+    Table(
+        "match_links",
+        "identity/match_links.parquet",
+        "file",
+        _schema(
+            "source_l record_id_l source_r record_id_r match_probability:double followed:bool cut_by "
+            "customer_id_l customer_id_r"
+        ),
+        "identity_map",
+        "derived",
+        (),
+        "Record pairs the matcher scored, whether followed, and what cut them.",
+    ),
+    Table(
+        "consent_ledger",
+        "consent/consent_ledger.parquet",
+        "file",
+        _schema(
+            "identifier_type identifier purpose granted:bool captured_at:timestamp source "
+            "source_record source_file known_purpose:bool unusable_reason"
+        ),
+        "consent_ledger",
+        "derived",
+        ("identifier",),
+        "Every consent statement from every source, in one ledger.",
+    ),
+    Table(
+        "effective_consent",
+        "consent/effective_consent.parquet",
+        "file",
+        _schema("customer_id purpose granted:bool decided_at:timestamp decided_by_source"),
+        "consent_ledger",
+        "derived",
+        (),
+        "The consent in force per customer and purpose.",
+    ),
+    Table(
+        "customer_profiles",
+        "profiles/customer_profiles.parquet",
+        "file",
+        _schema(
+            "customer_id email phone first_name last_name country first_seen_at:timestamp "
+            "last_seen_at:timestamp first_signup_at:timestamp lifetime_value:double currency "
+            "orders_count:int64 first_order_at:timestamp last_order_at:timestamp "
+            "lifetime_value_by_currency subscription_status mrr:double mrr_by_currency "
+            "nps_latest:int32 surveys_count:int64 forms_count:int64 acquisition_source "
+            "consent_email_marketing:bool consent_sms_marketing:bool consent_ad_targeting:bool "
+            "consent_analytics:bool rfm_recency_days:int64 rfm_recency:int64 rfm_frequency:int64 "
+            "rfm_monetary:int64"
+        ),
+        "customer_profiles",
+        "derived",
+        ("email", "phone", "first_name", "last_name", "country"),
+        "One row per active customer: golden attributes, revenue, engagement, consent, RFM scores.",
+    ),
+    Table(
+        "segment_membership",
+        "segments/segment_membership.parquet",
+        "file",
+        _schema("customer_id segment entered_at:timestamp"),
+        "segment_membership",
+        "derived",
+        (),
+        "Current members of each segment.",
+    ),
+    Table(
+        "segment_history",
+        "segments/segment_history.parquet",
+        "file",
+        _schema("customer_id segment entered_at:timestamp exited_at:timestamp"),
+        "segment_membership",
+        "derived",
+        (),
+        "Every segment entry and exit.",
+    ),
+    Table(
+        "audience_members",
+        "audiences/audience_members.parquet",
+        "file",
+        _schema(
+            "audience segment purpose format customer_id email first_name last_name email_sha256 "
+            "phone_sha256 exported_at:timestamp"
+        ),
+        "audience_members",
+        "export",
+        ("email", "first_name", "last_name", "email_sha256", "phone_sha256"),
+        "The rows of the latest audience exports, one per audience member.",
+    ),
+    Table(
+        "audience_counts",
+        "audiences/audience_counts.parquet",
+        "file",
+        _schema(
+            "audience:large_string in_segment:int64 excluded_no_consent:int64 "
+            "excluded_erased_or_suppressed:int64 exported:int64 members_without_profile:int64 "
+            "exported_without_contact:int64"
+        ),
+        "audience_members",
+        "export",
+        (),
+        "Per audience: segment size, exclusions and rows exported.",
+    ),
+    Table(
+        "requests_audit",
+        "privacy/requests_audit.parquet",
+        "file",
+        _schema(
+            "request_id type received_at:timestamp completed_at:timestamp status rows_removed:int64 "
+            "removed_counts run_id detail"
+        ),
+        "privacy_requests",
+        "privacy",
+        (),
+        "One row per data-subject request handled, without the subject's identifiers.",
+    ),
+    Table(
+        "suppression",
+        "privacy/suppression.parquet",
+        "file",
+        _schema("id_type id_hash request_id added_at:timestamp"),
+        "privacy_requests",
+        "privacy",
+        (),
+        "Keyed hashes of erased people's identifiers, screened at landing.",
+    ),
+    Table(
+        "erasures_in_progress",
+        "privacy/erasures_in_progress.parquet",
+        "file",
+        _schema("request_id type received_at:timestamp status subject"),
+        "privacy_requests",
+        "privacy",
+        ("subject",),
+        "Erasures started but not finished (removed when none are left), so a crash resumes them.",
+    ),
+]
+
+TABLES: dict[str, Table] = {t.name: t for t in _DECLARED}
+
+
+def table(name: str) -> Table:
+    return TABLES[name]
+
+
+def path(lake_dir: Path, name: str) -> Path:
+    return lake_dir / TABLES[name].path
+
+
+def duckdb_type(data_type: pa.DataType) -> str:
+    """The DuckDB type a reader sees for an Arrow column type of the lake."""
+    if pa.types.is_string(data_type) or pa.types.is_large_string(data_type):
+        return "VARCHAR"
+    if pa.types.is_timestamp(data_type):
+        return "TIMESTAMP WITH TIME ZONE" if data_type.tz else "TIMESTAMP"
+    return {"int32": "INTEGER", "int64": "BIGINT", "double": "DOUBLE", "bool": "BOOLEAN"}[str(data_type)]
+
+
+def markdown() -> str:
+    """The docs section listing every table, generated from the declarations above."""
+    lines = [
+        "## Lake tables (generated from lib/catalog.py)",
+        "",
+        "Paths are relative to `lake/`. Regenerate with "
+        "`python -m uds_pipelines.lib.catalog --write docs/ARCHITECTURE.md`.",
+        "",
+        "| table | path | kind | owner | layer | personal columns |",
+        "|---|---|---|---|---|---|",
+    ]
+    for t in TABLES.values():
+        owner = ", ".join(f"`{o}`" for o in (t.owner, *t.also_written_by))
+        personal = ", ".join(f"`{c}`" for c in t.personal) or "—"
+        path_text = t.path + ("/" if t.kind == "folder" else "")
+        lines.append(f"| `{t.name}` | `{path_text}` | {t.kind} | {owner} | {t.layer} | {personal} |")
+    for t in TABLES.values():
+        lines += ["", f"### `{t.name}`", "", t.description, ""]
+        lines.append(", ".join(f"`{f.name}` {duckdb_type(f.type)}" for f in t.schema))
+    return "\n".join(lines) + "\n"
+
+
+START, END = "<!-- catalog:start -->", "<!-- catalog:end -->"
+
+
+def with_markdown(doc: str) -> str:
+    """`doc` with the text between the catalog markers replaced by `markdown()`."""
+    head, rest = doc.split(START, 1)
+    _old, tail = rest.split(END, 1)
+    return f"{head}{START}\n{markdown()}{END}{tail}"
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--write"] and len(argv) == 2:
+        target = Path(argv[1])
+        target.write_text(with_markdown(target.read_text()))
+    else:
+        sys.stdout.write(markdown())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

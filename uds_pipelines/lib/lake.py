@@ -19,27 +19,29 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from uds_pipelines.lib import storage
+from uds_pipelines.lib import catalog, storage
 
 # Table locations relative to the lake (`<UDS_DATA_DIR>/lake`, or `<UDS_LAKE_URL>/lake`). Multi-file tables are folders of Parquet
 # files read with a glob; single-file tables are replaced atomically on every run.
-LANDED_STRIPE = "landed/stripe"
-LANDED_SURVEYS = "landed/surveys"
-LANDED_FORMS = "landed/forms"
-LANDED_CONSENT = "landed/consent"
-LANDED_PRIVACY = "landed/privacy"
-LANDED_FILES = "landed/_files"
-QUARANTINE = "quarantine"
+# The paths themselves are declared once, in `catalog`.
+_T = catalog.TABLES
+LANDED_STRIPE = _T["landed_stripe"].path
+LANDED_SURVEYS = _T["landed_survey_responses"].path.rsplit("/", 1)[0]  # responses/ and answers/ below
+LANDED_FORMS = _T["landed_forms"].path
+LANDED_CONSENT = _T["landed_consent"].path
+LANDED_PRIVACY = _T["landed_privacy"].path
+LANDED_FILES = _T["landed_files"].path
+QUARANTINE = _T["quarantine"].path
 # A batch written but not yet released (screened against the suppression list): globs of
 # `*.parquet` skip it, erasure still reaches it.
 HELD_SUFFIX = ".held"
 # Identity's inputs (`identity_inputs`), read by consent, profiles and privacy too.
-PERSON_RECORDS = "identity/person_records.parquet"
-IDENTIFIERS = "identity/identifiers.parquet"
-IDENTITY_MAP = "identity/identity_map.parquet"
-IDENTITY_CHANGES = "identity/identity_changes.parquet"
-PROFILES = "profiles/customer_profiles.parquet"
-SEGMENT_MEMBERSHIP = "segments/segment_membership.parquet"
+PERSON_RECORDS = _T["person_records"].path
+IDENTIFIERS = _T["identifiers"].path
+IDENTITY_MAP = _T["identity_map"].path
+IDENTITY_CHANGES = _T["identity_changes"].path
+PROFILES = _T["customer_profiles"].path
+SEGMENT_MEMBERSHIP = _T["segment_membership"].path
 
 
 fsync_dir = storage.fsync_dir

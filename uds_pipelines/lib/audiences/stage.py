@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from uds_pipelines.lib import connection, lake, warehouse
+from uds_pipelines.lib import catalog, connection, lake, warehouse
 from uds_pipelines.lib.audiences.definitions import AudienceDefinition, AudienceError, load_audiences
 from uds_pipelines.lib.audiences.export import audience_members_table, write_audience_files
 from uds_pipelines.lib.audiences.plan import FORMAT_COLUMNS, AudiencePlan, plan_audience
@@ -19,8 +19,8 @@ from uds_pipelines.lib.privacy.exclusions import excluded_customers_sql
 from uds_pipelines.lib.profiles.stage import EFFECTIVE_COLUMNS
 from uds_pipelines.lib.segments.definitions import load_segments
 
-MEMBERS = "audiences/audience_members.parquet"
-COUNTS = "audiences/audience_counts.parquet"
+MEMBERS = catalog.TABLES["audience_members"].path
+COUNTS = catalog.TABLES["audience_counts"].path
 
 
 @dataclass

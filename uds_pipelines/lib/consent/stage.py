@@ -11,15 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from uds_pipelines.lib import connection, lake
+from uds_pipelines.lib import catalog, connection, lake
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.consent.effective import EffectiveConsent, effective_consent
 from uds_pipelines.lib.consent.ledger import ConsentLedger, build_consent_ledger, write_ledger
 from uds_pipelines.lib.ingest.results import CONSENT_COLUMNS
 
 CONSENT_DIR = "consent"
-LEDGER = f"{CONSENT_DIR}/consent_ledger.parquet"
-EFFECTIVE = f"{CONSENT_DIR}/effective_consent.parquet"
+LEDGER = catalog.TABLES["consent_ledger"].path
+EFFECTIVE = catalog.TABLES["effective_consent"].path
 
 # Ledger identifiers are raw as given; they are keyed the way identity keys identifiers.
 KEY_EXPRESSIONS = {
@@ -38,7 +38,7 @@ _CONSENT_TYPES = {c: "VARCHAR" for c in CONSENT_COLUMNS} | {
 def statement_sqls(lake_dir: Path) -> list[str]:
     return [
         lake.read_table_sql(lake_dir / lake.LANDED_CONSENT, _CONSENT_TYPES),
-        lake.read_table_sql(lake_dir / "staging/stripe_consents.parquet", _CONSENT_TYPES),
+        lake.read_table_sql(catalog.path(lake_dir, "stripe_consents"), _CONSENT_TYPES),
     ]
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import duckdb
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake
 
-REJECTED_IDENTIFIERS = "identity/rejected_identifiers.parquet"
+REJECTED_IDENTIFIERS = catalog.TABLES["rejected_identifiers"].path
 REJECTED_COLUMNS = {"source": "VARCHAR", "record_id": "VARCHAR", "id_type": "VARCHAR", "reason": "VARCHAR"}
 
 

@@ -13,7 +13,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from uds_pipelines.lib import lake, safe_json
+from uds_pipelines.lib import catalog, lake, safe_json
 from uds_pipelines.lib.privacy.requests import Subject
 from uds_pipelines.lib.privacy.variants import collect_raw_values
 
@@ -83,7 +83,7 @@ _TABLES = {
     "survey_answers": (f"{lake.LANDED_SURVEYS}/answers", {"response_id": "VARCHAR"}),
     "form_submissions": (lake.LANDED_FORMS, {"submission_id": "VARCHAR"}),
     "segments": (lake.SEGMENT_MEMBERSHIP, {"customer_id": "VARCHAR"}),
-    "segment_history": ("segments/segment_history.parquet", {"customer_id": "VARCHAR"}),
+    "segment_history": (catalog.TABLES["segment_history"].path, {"customer_id": "VARCHAR"}),
     "audience_memberships": ("audiences", {"customer_id": "VARCHAR"}),
 }
 _CONSENT_LANDED_COLUMNS = {
@@ -126,7 +126,7 @@ def _where(name: str, k: dict[str, set[str]]) -> str:
 def lake_sources(lake_dir: Path) -> dict[str, str]:
     """SQL for every table an access report reads."""
     sources = {name: lake.read_table_sql(lake_dir / path, cols) for name, (path, cols) in _TABLES.items()}
-    ledger = lake_dir / "consent" / "consent_ledger.parquet"
+    ledger = catalog.path(lake_dir, "consent_ledger")
     sources["consents"] = (
         lake.read_table_sql(ledger, {})
         if ledger.exists()

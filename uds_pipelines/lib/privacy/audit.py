@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake
 
-AUDIT_FILE = "privacy/requests_audit.parquet"
+AUDIT_FILE = catalog.TABLES["requests_audit"].path
 STATUSES = ("completed", "nothing_found", "invalid")
 AUDIT_SCHEMA = pa.schema(
     [

@@ -21,10 +21,10 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from uds_pipelines.lib import lake, storage
+from uds_pipelines.lib import catalog, lake, storage
 from uds_pipelines.lib.privacy.requests import STATUS_FOUND, Subject
 
-IN_PROGRESS_FILE = "privacy/erasures_in_progress.parquet"
+IN_PROGRESS_FILE = catalog.TABLES["erasures_in_progress"].path
 IN_PROGRESS_SCHEMA = pa.schema(
     [
         ("request_id", pa.string()),

@@ -11,13 +11,13 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake
 from uds_pipelines.lib.normalize import normalize_email, normalize_phone
 from uds_pipelines.lib.privacy.requests import Subject, subjects_from_frame
 from uds_pipelines.lib.privacy.variants import candidate_strings
 from uds_pipelines.lib.quarantine import QuarantineRecord
 
-SUPPRESSION_FILE = "privacy/suppression.parquet"
+SUPPRESSION_FILE = catalog.TABLES["suppression"].path
 SUPPRESSION_TABLE = "_uds_suppression"
 SUPPRESSION_COLUMNS = {
     "id_type": "VARCHAR",

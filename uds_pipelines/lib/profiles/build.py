@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from uds_pipelines.lib import lake
-from uds_pipelines.lib.identity.sources import FORM_COLUMNS, RESPONSE_COLUMNS, STAGING
+from uds_pipelines.lib import catalog, lake
+from uds_pipelines.lib.identity.sources import FORM_COLUMNS, RESPONSE_COLUMNS
 
 ZERO_DECIMAL = (
     "bif",
@@ -79,11 +79,10 @@ def minor_divisor_sql(currency_column: str) -> str:
 def profiles_sql(lake_dir: Path, records_table: str, identity_map_table: str, consent_wide_sql: str,
                  purposes: tuple[str, ...], default_region: str) -> str:  # fmt: skip
     """SELECT producing one row per customer_id with CONTRACT columns and computed traits."""
-    st = lake_dir / STAGING
-    charges = lake.read_table_sql(st / "stripe_charges.parquet", CHARGE_COLUMNS)
-    invoices = lake.read_table_sql(st / "stripe_invoices.parquet", INVOICE_COLUMNS)
-    refunds = lake.read_table_sql(st / "stripe_refunds.parquet", REFUND_COLUMNS)
-    subs = lake.read_table_sql(st / "stripe_subscriptions.parquet", SUBSCRIPTION_COLUMNS)
+    charges = lake.read_table_sql(catalog.path(lake_dir, "stripe_charges"), CHARGE_COLUMNS)
+    invoices = lake.read_table_sql(catalog.path(lake_dir, "stripe_invoices"), INVOICE_COLUMNS)
+    refunds = lake.read_table_sql(catalog.path(lake_dir, "stripe_refunds"), REFUND_COLUMNS)
+    subs = lake.read_table_sql(catalog.path(lake_dir, "stripe_subscriptions"), SUBSCRIPTION_COLUMNS)
     region = default_region.replace("'", "")
     consent_cols = ",\n".join(f"coalesce(cw.consent_{p}, false) AS consent_{p}" for p in purposes)
     active = lake.sql_literal_list(ACTIVE_SUBSCRIPTION)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake
 from uds_pipelines.lib.segments.definitions import (
     SegmentDefinition,
     SegmentError,
@@ -122,7 +122,6 @@ def write_membership(
     con: duckdb.DuckDBPyConnection, result: MembershipResult, lake_dir: Path
 ) -> dict[str, int]:
     """Write `segments/segment_membership.parquet` and `segments/segment_history.parquet` atomically."""
-    segments_dir = lake_dir / "segments"
     return {
         "segment_membership": lake.copy_query_to_parquet(
             con,
@@ -132,6 +131,6 @@ def write_membership(
         "segment_history": lake.copy_query_to_parquet(
             con,
             f"SELECT * FROM {result.history}",
-            segments_dir / "segment_history.parquet",
+            catalog.path(lake_dir, "segment_history"),
         ),
     }

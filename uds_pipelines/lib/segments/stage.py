@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from uds_pipelines.lib import connection, lake
+from uds_pipelines.lib import catalog, connection, lake
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.privacy.exclusions import excluded_customers_sql
 from uds_pipelines.lib.segments.definitions import SegmentError, load_segments
 from uds_pipelines.lib.segments.membership import compute_membership, write_membership
 
-HISTORY = "segments/segment_history.parquet"
+HISTORY = catalog.TABLES["segment_history"].path
 
 
 @dataclass

@@ -1,0 +1,134 @@
+"""The lake catalog (lib/catalog.py) against what the graph writes, the schema dicts and the docs."""
+
+import importlib
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pyarrow.parquet as pq
+import pytest
+
+from uds_pipelines import constants as c
+from uds_pipelines.definitions import defs
+from uds_pipelines.lib import catalog
+from uds_pipelines.lib.generator.core import generate
+
+AS_OF = "2026-11-01T00:00:00Z"
+ROOT = Path(__file__).resolve().parents[1]
+
+# Column dicts elsewhere in lib that are exactly a catalog table's columns: they must not drift.
+# (profiles.build's CHARGE/INVOICE/SUBSCRIPTION_COLUMNS are subsets the profile build reads.)
+COLUMN_DICTS = {
+    "quarantine": "uds_pipelines.lib.quarantine:QUARANTINE_COLUMNS",
+    "landed_files": "uds_pipelines.lib.ingest.inbox:LEDGER_COLUMNS",
+    "landed_stripe": "uds_pipelines.lib.ingest.stripe_landing.envelope:LANDED_COLUMNS",
+    "landed_privacy": "uds_pipelines.lib.ingest.privacy_requests:PRIVACY_COLUMNS",
+    "landed_consent": "uds_pipelines.lib.ingest.results:CONSENT_COLUMNS",
+    "landed_survey_responses": "uds_pipelines.lib.ingest.surveys.responses:RESPONSE_COLUMNS",
+    "landed_survey_answers": "uds_pipelines.lib.ingest.surveys.responses:ANSWER_COLUMNS",
+    "landed_forms": "uds_pipelines.lib.ingest.forms.fields:FORM_COLUMNS",
+    "rejected_identifiers": "uds_pipelines.lib.identity.rejections:REJECTED_COLUMNS",
+    "identity_changes": "uds_pipelines.lib.identity.changes:CHANGE_COLUMNS",
+    "identity_map": "uds_pipelines.lib.identity.stable_ids:MAP_COLUMNS",
+    "customer_registry": "uds_pipelines.lib.identity.stable_ids:REGISTRY_COLUMNS",
+    "identifiers": "uds_pipelines.lib.identity.stage:IDENTIFIER_COLUMNS",
+    "consent_ledger": "uds_pipelines.lib.consent.ledger:LEDGER_COLUMNS",
+    "effective_consent": "uds_pipelines.lib.consent.effective:EFFECTIVE_COLUMNS",
+    "stripe_refunds": "uds_pipelines.lib.profiles.build:REFUND_COLUMNS",
+    "segment_history": "uds_pipelines.lib.segments.history:HISTORY_COLUMNS",
+    "segment_membership": "uds_pipelines.lib.segments.history:MEMBERSHIP_COLUMNS",
+    "audience_members": "uds_pipelines.lib.audiences.export:AUDIENCE_MEMBER_COLUMNS",
+    "suppression": "uds_pipelines.lib.privacy.suppression:SUPPRESSION_COLUMNS",
+    "erasures_in_progress": "uds_pipelines.lib.privacy.state:IN_PROGRESS_SCHEMA",
+}
+# Tables a run on generated data does not leave behind, with the reason.
+NOT_WRITTEN_BY_A_CLEAN_RUN = {
+    "erasures_in_progress": "removed once every erasure has finished; only a crashed run leaves it",
+}
+
+
+@pytest.mark.parametrize("table_name", sorted(COLUMN_DICTS))
+def test_column_dicts_match_the_catalog(table_name):
+    module, name = COLUMN_DICTS[table_name].split(":")
+    value = getattr(importlib.import_module(module), name)
+    columns = tuple(value.names) if hasattr(value, "names") else tuple(value)
+    assert columns == catalog.table(table_name).columns, COLUMN_DICTS[table_name]
+
+
+def test_landing_schemas_match_the_catalog():
+    from uds_pipelines.lib.ingest.landing import SCHEMAS
+
+    by_path = {t.path: t for t in catalog.TABLES.values()}
+    for path, columns in SCHEMAS.items():
+        declared = by_path[path].schema
+        assert list(columns.items()) == [(f.name, f.type) for f in declared], path
+
+
+def test_declarations_are_consistent():
+    paths = [t.path for t in catalog.TABLES.values()]
+    assert len(paths) == len(set(paths))
+    for t in catalog.TABLES.values():
+        assert t.kind in catalog.KINDS and t.layer in catalog.LAYERS, t.name
+        assert t.path.endswith(".parquet") == (t.kind == "file"), t.name
+        assert set(t.personal) <= set(t.columns), (t.name, set(t.personal) - set(t.columns))
+        assert len(set(t.columns)) == len(t.columns), t.name
+    assert catalog.path(Path("/lake"), "identity_map") == Path("/lake/identity/identity_map.parquet")
+
+
+def test_owners_are_assets_of_the_definitions():
+    keys = {k.to_user_string() for k in defs().resolve_all_asset_keys()}
+    for t in catalog.TABLES.values():
+        assert {t.owner, *t.also_written_by} <= keys, t.name
+
+
+@pytest.fixture(scope="module")
+def lake_dir(tmp_path_factory):
+    """One run of the full job on generated data (seed 6 has erasures, so the suppression list is
+    written; probabilistic matching writes match links)."""
+    root = tmp_path_factory.mktemp("catalog")
+    generate(root / "generated", people=60, seed=6, workers=1)
+    data = root / "data"
+    shutil.copytree(root / "generated" / "inbox", data / "inbox")
+    with pytest.MonkeyPatch.context() as mp, dg.instance_for_test() as instance:
+        mp.setenv("UDS_DATA_DIR", str(data))
+        mp.setenv("UDS_AS_OF", AS_OF)
+        mp.setenv("UDS_MATCHING", "probabilistic")
+        result = (
+            defs().resolve_job_def(c.JOB_FULL_RUN).execute_in_process(instance=instance, raise_on_error=False)
+        )
+        assert result.success
+    return data / "lake"
+
+
+def _owning_table(relative: Path) -> list[catalog.Table]:
+    return [
+        t
+        for t in catalog.TABLES.values()
+        if (t.kind == "file" and relative.as_posix() == t.path)
+        or (t.kind == "folder" and relative.parent.as_posix() == t.path)
+    ]
+
+
+def test_every_lake_file_conforms_to_its_catalog_table(lake_dir):
+    seen: set[str] = set()
+    files = sorted(p for p in lake_dir.rglob("*.parquet") if not p.name.startswith("."))
+    assert files
+    for file in files:
+        relative = file.relative_to(lake_dir)
+        owners = _owning_table(relative)
+        assert len(owners) == 1, f"{relative} belongs to {len(owners)} catalog tables"
+        table = owners[0]
+        seen.add(table.name)
+        # names and types; nullability depends on the data, so it is not compared
+        written = [(f.name, f.type) for f in pq.read_schema(file)]
+        assert written == [(f.name, f.type) for f in table.schema], relative
+    missing = set(catalog.TABLES) - seen - set(NOT_WRITTEN_BY_A_CLEAN_RUN)
+    assert not missing, f"declared but not written by a full run: {sorted(missing)}"
+
+
+def test_architecture_doc_lists_the_catalog():
+    doc = (ROOT / "docs" / "ARCHITECTURE.md").read_text()
+    assert doc == catalog.with_markdown(doc), (
+        "docs/ARCHITECTURE.md's lake tables differ from lib/catalog.py; regenerate with "
+        "`.venv/bin/python -m uds_pipelines.lib.catalog --write docs/ARCHITECTURE.md`"
+    )

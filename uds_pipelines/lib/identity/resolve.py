@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from uds_pipelines.lib import lake, storage
+from uds_pipelines.lib import catalog, lake, storage
 from uds_pipelines.lib.identity import linking
 from uds_pipelines.lib.identity.changes import CHANGE_COLUMNS, build_changes, build_registry
 from uds_pipelines.lib.identity.graph import query_arrow
@@ -28,7 +28,12 @@ OUTPUT_TABLES = {
     "identity_links": "_idr_identity_links",
     "match_links": "_idr_match_links",
 }
-OUTPUT_FILES = {name: f"{name}.parquet" for name in OUTPUT_TABLES}
+# Logical output -> file name in the output folder: the catalog's, except `identity_links` (raw identifier
+# values; not a lake table, written only when asked for).
+OUTPUT_FILES = {
+    name: PurePosixPath(catalog.table(name).path).name if name in catalog.TABLES else f"{name}.parquet"
+    for name in OUTPUT_TABLES
+}
 
 
 @dataclass

@@ -132,3 +132,28 @@ def test_architecture_doc_lists_the_catalog():
         "docs/ARCHITECTURE.md's lake tables differ from lib/catalog.py; regenerate with "
         "`.venv/bin/python -m uds_pipelines.lib.catalog --write docs/ARCHITECTURE.md`"
     )
+
+
+def _lake_path_literals():
+    """`file:line: literal` for every string literal in lib (outside the catalog) that is a catalog
+    table path, or a file table's file name (`identity_map.parquet`), or ends with one after a `/`.
+    Single-word paths (`quarantine`) are also plain words, so only paths with a folder part count."""
+    import ast
+
+    paths = {t.path for t in catalog.TABLES.values() if "/" in t.path}
+    paths |= {t.path.rsplit("/", 1)[-1] for t in catalog.TABLES.values() if t.kind == "file"}
+    lib = ROOT / "uds_pipelines" / "lib"
+    for file in sorted(lib.rglob("*.py")):
+        if file == lib / "catalog.py":
+            continue
+        for node in ast.walk(ast.parse(file.read_text(), filename=str(file))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                text = node.value
+                if any(text == p or text.endswith("/" + p) for p in paths):
+                    yield f"{file.relative_to(ROOT)}:{node.lineno}: {text!r}"
+
+
+def test_lake_paths_are_declared_only_in_the_catalog():
+    """Code takes lake table paths from `catalog` (`catalog.path(lake_dir, name)`), never spells them."""
+    found = list(_lake_path_literals())
+    assert not found, "lake table paths spelled outside lib/catalog.py:\n" + "\n".join(found)

@@ -17,7 +17,6 @@ from uds_pipelines.lib.consent.effective import EffectiveConsent, effective_cons
 from uds_pipelines.lib.consent.ledger import ConsentLedger, build_consent_ledger, write_ledger
 from uds_pipelines.lib.ingest.results import CONSENT_COLUMNS
 
-CONSENT_DIR = "consent"
 LEDGER = catalog.TABLES["consent_ledger"].path
 EFFECTIVE = catalog.TABLES["effective_consent"].path
 

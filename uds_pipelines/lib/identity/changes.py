@@ -6,6 +6,8 @@ from datetime import datetime
 
 import duckdb
 
+from uds_pipelines.lib.identity import scratch
+
 CHANGE_COLUMNS = {
     "run_id": "VARCHAR",
     "changed_at": "TIMESTAMP WITH TIME ZONE",
@@ -29,11 +31,11 @@ def build_changes(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) ->
     A component of split-off records that gets a fresh id is logged as a split, not also as new.
     """
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _idr_changes AS
-        WITH sizes AS (SELECT comp, count(*) AS n FROM _idr_comp GROUP BY comp),
+        f"""
+        CREATE OR REPLACE TEMP TABLE {scratch.CHANGES} AS
+        WITH sizes AS (SELECT comp, count(*) AS n FROM {scratch.COMP} GROUP BY comp),
         outcome AS (
-            SELECT c.*, s.customer_id AS survivor FROM _idr_claims c JOIN _idr_survivors s USING (comp)
+            SELECT c.*, s.customer_id AS survivor FROM {scratch.CLAIMS} c JOIN {scratch.SURVIVORS} s USING (comp)
         )
         SELECT $run_id AS run_id, $now::TIMESTAMPTZ AS changed_at, 'merge' AS change,
                c.survivor AS customer_id, c.prev_id AS other_customer_id, c.n::BIGINT AS records
@@ -42,17 +44,17 @@ def build_changes(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) ->
           AND (c.was_live OR t.survivor IS DISTINCT FROM c.survivor)
         UNION ALL
         SELECT $run_id, $now::TIMESTAMPTZ, 'split', o.prev_id, ci.customer_id, o.n::BIGINT
-        FROM _idr_overlap o
-        JOIN _idr_claims c ON c.prev_id = o.prev_id AND c.comp <> o.comp
-        JOIN _idr_comp_ids ci ON ci.comp = o.comp
+        FROM {scratch.OVERLAP} o
+        JOIN {scratch.CLAIMS} c ON c.prev_id = o.prev_id AND c.comp <> o.comp
+        JOIN {scratch.COMP_IDS} ci ON ci.comp = o.comp
         UNION ALL
         SELECT $run_id, $now::TIMESTAMPTZ, 'revive', c.survivor, c.prev_target, sizes.n::BIGINT
         FROM outcome c JOIN sizes USING (comp)
         WHERE c.prev_id = c.survivor AND NOT c.was_live
         UNION ALL
         SELECT $run_id, $now::TIMESTAMPTZ, 'new', ci.customer_id, NULL, sizes.n::BIGINT
-        FROM _idr_comp_ids ci JOIN sizes USING (comp)
-        WHERE ci.is_new AND ci.comp NOT IN (SELECT comp FROM _idr_overlap)
+        FROM {scratch.COMP_IDS} ci JOIN sizes USING (comp)
+        WHERE ci.is_new AND ci.comp NOT IN (SELECT comp FROM {scratch.OVERLAP})
         """,
         {"run_id": run_id, "now": now},
     )
@@ -68,7 +70,7 @@ def build_registry(con: duckdb.DuckDBPyConnection, prev_registry_sql: str, now: 
     """
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _idr_registry AS
+        CREATE OR REPLACE TEMP TABLE {scratch.REGISTRY} AS
         WITH prev AS (
             SELECT customer_id, min(created_at) AS created_at, arg_min(status, created_at) AS status,
                    arg_min(merged_into, created_at) AS merged_into,
@@ -78,14 +80,14 @@ def build_registry(con: duckdb.DuckDBPyConnection, prev_registry_sql: str, now: 
         known AS (
             SELECT customer_id, created_at, status, merged_into, status_changed_at FROM prev
             UNION ALL
-            SELECT customer_id, $now::TIMESTAMPTZ, 'active', NULL, $now::TIMESTAMPTZ FROM _idr_prev_ids
+            SELECT customer_id, $now::TIMESTAMPTZ, 'active', NULL, $now::TIMESTAMPTZ FROM {scratch.PREV_IDS}
             WHERE customer_id NOT IN (SELECT customer_id FROM prev)
         ),
         merged_now AS (
             SELECT c.prev_id AS customer_id, s.customer_id AS into_id
-            FROM _idr_claims c JOIN _idr_survivors s USING (comp) WHERE c.prev_id <> s.customer_id
+            FROM {scratch.CLAIMS} c JOIN {scratch.SURVIVORS} s USING (comp) WHERE c.prev_id <> s.customer_id
         ),
-        live AS (SELECT customer_id FROM _idr_comp_ids),
+        live AS (SELECT customer_id FROM {scratch.COMP_IDS}),
         updated AS (
             SELECT k.customer_id, k.created_at, k.status AS old_status, k.merged_into AS old_into,
                    k.status_changed_at AS old_changed,
@@ -106,7 +108,7 @@ def build_registry(con: duckdb.DuckDBPyConnection, prev_registry_sql: str, now: 
                     THEN coalesce(old_changed, created_at) ELSE $now::TIMESTAMPTZ END AS status_changed_at
         FROM updated
         UNION ALL
-        SELECT customer_id, $now::TIMESTAMPTZ, 'active', NULL, $now::TIMESTAMPTZ FROM _idr_comp_ids WHERE is_new
+        SELECT customer_id, $now::TIMESTAMPTZ, 'active', NULL, $now::TIMESTAMPTZ FROM {scratch.COMP_IDS} WHERE is_new
         """,
         {"now": now},
     )

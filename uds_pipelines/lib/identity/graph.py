@@ -6,6 +6,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from uds_pipelines.lib.identity import scratch
+
 
 def query_arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
     """Run `sql` and return an Arrow table on DuckDB 1.x and 2.x alike."""
@@ -71,12 +73,12 @@ def components_table(
     edges = con.execute(f"SELECT rec_idx::BIGINT AS r, val_id::BIGINT AS v FROM ({edges_sql})").fetchnumpy()
     labels = component_labels(edges["r"], edges["v"], n_rec, n_val)
     arrow = pa.table({"rec_idx": pa.array(np.arange(n_rec, dtype=np.int64)), "comp": pa.array(labels)})
-    con.register("_idr_labels_arrow", arrow)
+    con.register(scratch.LABELS_ARROW, arrow)
     try:
         where = f"WHERE rec_idx IN ({records_sql})" if records_sql else ""
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT rec_idx, comp FROM _idr_labels_arrow {where}"
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT rec_idx, comp FROM {scratch.LABELS_ARROW} {where}"
         )
     finally:
-        con.unregister("_idr_labels_arrow")
+        con.unregister(scratch.LABELS_ARROW)
     return con.execute(f"SELECT count(DISTINCT comp) FROM {table}").fetchall()[0][0]

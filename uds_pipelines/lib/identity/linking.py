@@ -6,6 +6,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from uds_pipelines.lib.identity import scratch
 from uds_pipelines.lib.identity.graph import components_table
 from uds_pipelines.lib.identity.guardrails import (
     RULE_MAX_RECORDS,
@@ -18,8 +19,8 @@ from uds_pipelines.lib.identity.guardrails import (
 )
 
 # Values followed as links: not cut by any guardrail and shared by at least two records.
-LINK_EDGES_SQL = """
-    SELECT o.rec_idx, o.val_id FROM _idr_obs o JOIN _idr_values v USING (val_id)
+LINK_EDGES_SQL = f"""
+    SELECT o.rec_idx, o.val_id FROM {scratch.OBS} o JOIN {scratch.VALUES} v USING (val_id)
     WHERE v.rule IS NULL AND v.n_records >= 2
 """
 
@@ -37,10 +38,10 @@ def build_graph(
     joining strings; if any hash is shared by two different texts (checked with a second hash, not
     assumed) the graph is rebuilt on exact dense ranks. `exact_keys=True` forces the exact path. Returns (#records, #values).
     """
-    con.execute("DROP TABLE IF EXISTS _idr_pairs")
+    con.execute(f"DROP TABLE IF EXISTS {scratch.PAIRS}")
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _idr_input AS
+        CREATE OR REPLACE TEMP TABLE {scratch.INPUT} AS
         SELECT source, record_id, id_type, id_value,
                hash(source || chr(31) || record_id) AS rk, hash(record_id || chr(30) || source) AS rk2,
                hash(id_type || chr(31) || id_value) AS vk, hash(id_value || chr(30) || id_type) AS vk2,
@@ -54,39 +55,39 @@ def build_graph(
     )
     if exact_keys or not _keys_are_unique(con):
         con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE _idr_input AS
+            f"""
+            CREATE OR REPLACE TEMP TABLE {scratch.INPUT} AS
             SELECT source, record_id, id_type, id_value, rk2, vk2, self_ref,
                    dense_rank() OVER (ORDER BY source, record_id)::UBIGINT AS rk,
                    dense_rank() OVER (ORDER BY id_type, id_value)::UBIGINT AS vk
-            FROM _idr_input
+            FROM {scratch.INPUT}
             """
         )
         _keys_are_unique(con)
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _idr_records AS
-        SELECT (row_number() OVER () - 1)::BIGINT AS rec_idx, rk, source, record_id FROM _idr_rec_keys;
-        CREATE OR REPLACE TEMP TABLE _idr_keys AS
-        SELECT (row_number() OVER () - 1)::BIGINT AS val_id, vk, id_type, id_value FROM _idr_val_keys;
-        CREATE OR REPLACE TEMP TABLE _idr_obs AS
+        f"""
+        CREATE OR REPLACE TEMP TABLE {scratch.RECORDS} AS
+        SELECT (row_number() OVER () - 1)::BIGINT AS rec_idx, rk, source, record_id FROM {scratch.REC_KEYS};
+        CREATE OR REPLACE TEMP TABLE {scratch.KEYS} AS
+        SELECT (row_number() OVER () - 1)::BIGINT AS val_id, vk, id_type, id_value FROM {scratch.VAL_KEYS};
+        CREATE OR REPLACE TEMP TABLE {scratch.OBS} AS
         SELECT DISTINCT r.rec_idx, k.val_id
-        FROM _idr_input i JOIN _idr_records r USING (rk) JOIN _idr_keys k USING (vk);
-        DROP TABLE _idr_input; DROP TABLE _idr_rec_keys; DROP TABLE _idr_val_keys;
+        FROM {scratch.INPUT} i JOIN {scratch.RECORDS} r USING (rk) JOIN {scratch.KEYS} k USING (vk);
+        DROP TABLE {scratch.INPUT}; DROP TABLE {scratch.REC_KEYS}; DROP TABLE {scratch.VAL_KEYS};
         """
     )
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _idr_values AS
+        CREATE OR REPLACE TEMP TABLE {scratch.VALUES} AS
         SELECT k.val_id, k.id_type, k.id_value, coalesce(n.n, 0)::BIGINT AS n_records,
                {blocked_rule_sql(config, "k.id_type", "k.id_value")} AS rule, NULL::INTEGER AS cut_round
-        FROM _idr_keys k LEFT JOIN (SELECT val_id, count(*) AS n FROM _idr_obs GROUP BY val_id) n USING (val_id)
+        FROM {scratch.KEYS} k LEFT JOIN (SELECT val_id, count(*) AS n FROM {scratch.OBS} GROUP BY val_id) n USING (val_id)
         """
     )
-    con.execute("DROP TABLE _idr_keys")
+    con.execute(f"DROP TABLE {scratch.KEYS}")
     con.execute(
         f"""
-        UPDATE _idr_values SET rule = '{RULE_MAX_RECORDS}'
+        UPDATE {scratch.VALUES} SET rule = '{RULE_MAX_RECORDS}'
         WHERE rule IS NULL AND n_records > {max_records_sql(config, "id_type")}
         """
     )
@@ -102,17 +103,17 @@ def _keys_are_unique(con: duckdb.DuckDBPyConnection) -> bool:
     integers is far cheaper than min/max over strings).
     """
     clashes = con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _idr_rec_keys AS
+        f"""
+        CREATE OR REPLACE TEMP TABLE {scratch.REC_KEYS} AS
         SELECT rk, any_value(source) AS source, any_value(record_id) AS record_id, min(rk2) <> max(rk2) AS clash
-        FROM _idr_input GROUP BY rk;
-        CREATE OR REPLACE TEMP TABLE _idr_val_keys AS
+        FROM {scratch.INPUT} GROUP BY rk;
+        CREATE OR REPLACE TEMP TABLE {scratch.VAL_KEYS} AS
         SELECT vk, any_value(id_type) AS id_type, any_value(id_value) AS id_value, min(vk2) <> max(vk2) AS clash
-        FROM _idr_input
+        FROM {scratch.INPUT}
         WHERE id_type IS NOT NULL AND id_value IS NOT NULL
-          AND (NOT self_ref OR vk IN (SELECT vk FROM _idr_input WHERE id_type = 'record' AND NOT self_ref))
+          AND (NOT self_ref OR vk IN (SELECT vk FROM {scratch.INPUT} WHERE id_type = 'record' AND NOT self_ref))
         GROUP BY vk;
-        SELECT (SELECT count(*) FROM _idr_rec_keys WHERE clash) + (SELECT count(*) FROM _idr_val_keys WHERE clash)
+        SELECT (SELECT count(*) FROM {scratch.REC_KEYS} WHERE clash) + (SELECT count(*) FROM {scratch.VAL_KEYS} WHERE clash)
         """
     ).fetchall()[0][0]
     return clashes == 0
@@ -126,35 +127,35 @@ def add_record_pairs(con: duckdb.DuckDBPyConnection, pairs_table: str) -> int:
     """
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _idr_pairs AS
+        CREATE OR REPLACE TEMP TABLE {scratch.PAIRS} AS
         SELECT p.rec_l, p.rec_r, max(p.match_probability) AS match_probability,
-               (SELECT coalesce(max(val_id) + 1, 0) FROM _idr_values)
+               (SELECT coalesce(max(val_id) + 1, 0) FROM {scratch.VALUES})
                  + row_number() OVER (ORDER BY p.rec_l, p.rec_r) - 1 AS val_id
         FROM {pairs_table} p WHERE p.rec_l <> p.rec_r GROUP BY p.rec_l, p.rec_r
         """
     )
     con.execute(
-        """
-        INSERT INTO _idr_values
+        f"""
+        INSERT INTO {scratch.VALUES}
         SELECT p.val_id, 'probabilistic', l.source || ':' || l.record_id || ' ~ ' || r.source || ':' || r.record_id,
                2, NULL, NULL
-        FROM _idr_pairs p JOIN _idr_records l ON l.rec_idx = p.rec_l JOIN _idr_records r ON r.rec_idx = p.rec_r;
-        INSERT INTO _idr_obs SELECT rec_l, val_id FROM _idr_pairs UNION ALL SELECT rec_r, val_id FROM _idr_pairs;
+        FROM {scratch.PAIRS} p JOIN {scratch.RECORDS} l ON l.rec_idx = p.rec_l JOIN {scratch.RECORDS} r ON r.rec_idx = p.rec_r;
+        INSERT INTO {scratch.OBS} SELECT rec_l, val_id FROM {scratch.PAIRS} UNION ALL SELECT rec_r, val_id FROM {scratch.PAIRS};
         """
     )
-    return con.execute("SELECT count(*) FROM _idr_pairs").fetchall()[0][0]
+    return con.execute(f"SELECT count(*) FROM {scratch.PAIRS}").fetchall()[0][0]
 
 
 def graph_size(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-    n_rec = con.execute("SELECT count(*) FROM _idr_records").fetchall()[0][0]
-    n_val = con.execute("SELECT coalesce(max(val_id) + 1, 0) FROM _idr_values").fetchall()[0][0]
+    n_rec = con.execute(f"SELECT count(*) FROM {scratch.RECORDS}").fetchall()[0][0]
+    n_val = con.execute(f"SELECT coalesce(max(val_id) + 1, 0) FROM {scratch.VALUES}").fetchall()[0][0]
     return n_rec, n_val
 
 
 def compute_components(con: duckdb.DuckDBPyConnection) -> int:
     """(Re)create `_idr_comp(rec_idx, comp)` over the links the guardrails allow."""
     n_rec, n_val = graph_size(con)
-    return components_table(con, LINK_EDGES_SQL, n_rec, n_val, "_idr_comp")
+    return components_table(con, LINK_EDGES_SQL, n_rec, n_val, scratch.COMP)
 
 
 def enforce_type_limits(con: duckdb.DuckDBPyConnection, config: GuardrailConfig) -> dict[str, int]:
@@ -186,39 +187,39 @@ def enforce_type_limits(con: duckdb.DuckDBPyConnection, config: GuardrailConfig)
     for round_no in range(1, config.max_rounds + 2):
         offending = con.execute(
             f"""
-            CREATE OR REPLACE TEMP TABLE _idr_offending AS
+            CREATE OR REPLACE TEMP TABLE {scratch.OFFENDING} AS
             WITH held AS (  -- distinct (component, value) first: cheaper than count(DISTINCT ...)
                 SELECT DISTINCT c.comp, v.id_type, v.val_id
-                FROM _idr_obs o JOIN _idr_comp c USING (rec_idx) JOIN _idr_values v USING (val_id)
+                FROM {scratch.OBS} o JOIN {scratch.COMP} c USING (rec_idx) JOIN {scratch.VALUES} v USING (val_id)
                 WHERE v.rule IS NULL AND v.id_type IN ({type_list})
             )
             SELECT DISTINCT comp FROM held v
             GROUP BY comp, id_type HAVING count(*) > any_value({limit_case});
-            SELECT count(*) FROM _idr_offending
+            SELECT count(*) FROM {scratch.OFFENDING}
             """
         ).fetchall()[0][0]
         if offending == 0 or round_no > config.max_rounds:
             break
         cut = con.execute(
             f"""
-            CREATE OR REPLACE TEMP TABLE _idr_cut AS
+            CREATE OR REPLACE TEMP TABLE {scratch.CUT} AS
             WITH cand AS (
                 SELECT DISTINCT c.comp, v.val_id, v.n_records, {prio_case} AS prio
-                FROM _idr_obs o JOIN _idr_comp c USING (rec_idx) JOIN _idr_values v USING (val_id)
-                WHERE c.comp IN (SELECT comp FROM _idr_offending)
+                FROM {scratch.OBS} o JOIN {scratch.COMP} c USING (rec_idx) JOIN {scratch.VALUES} v USING (val_id)
+                WHERE c.comp IN (SELECT comp FROM {scratch.OFFENDING})
                   AND v.rule IS NULL AND v.n_records >= 2 AND v.id_type IN ({prio_list})
             ),
             weakest AS (SELECT * FROM cand QUALIFY prio = max(prio) OVER (PARTITION BY comp))
             SELECT val_id FROM weakest QUALIFY n_records = max(n_records) OVER (PARTITION BY comp);
-            SELECT count(*) FROM _idr_cut
+            SELECT count(*) FROM {scratch.CUT}
             """
         ).fetchall()[0][0]
         if cut == 0:
             break
         rounds, cut_total = round_no, cut_total + cut
         con.execute(
-            f"UPDATE _idr_values SET rule = '{RULE_TYPE_LIMIT}', cut_round = {round_no} "
-            "WHERE val_id IN (SELECT val_id FROM _idr_cut)"
+            f"UPDATE {scratch.VALUES} SET rule = '{RULE_TYPE_LIMIT}', cut_round = {round_no} "
+            f"WHERE val_id IN (SELECT val_id FROM {scratch.CUT})"
         )
         _recompute_offending(con, n_rec, n_val)
     return {"rounds": rounds, "values_cut": cut_total, "components_over_limit": offending}
@@ -226,14 +227,14 @@ def enforce_type_limits(con: duckdb.DuckDBPyConnection, config: GuardrailConfig)
 
 def _recompute_offending(con: duckdb.DuckDBPyConnection, n_rec: int, n_val: int) -> None:
     """Re-run components only inside the offending components: cutting links can only split them."""
-    scope = "SELECT rec_idx FROM _idr_comp WHERE comp IN (SELECT comp FROM _idr_offending)"
+    scope = f"SELECT rec_idx FROM {scratch.COMP} WHERE comp IN (SELECT comp FROM {scratch.OFFENDING})"
     edges = f"SELECT e.rec_idx, e.val_id FROM ({LINK_EDGES_SQL}) e WHERE e.rec_idx IN ({scope})"
-    components_table(con, edges, n_rec, n_val, "_idr_relabel", records_sql=scope)
+    components_table(con, edges, n_rec, n_val, scratch.RELABEL, records_sql=scope)
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _idr_comp AS
-        SELECT c.rec_idx, coalesce(n.comp + (SELECT max(comp) + 1 FROM _idr_comp), c.comp) AS comp
-        FROM _idr_comp c LEFT JOIN _idr_relabel n USING (rec_idx)
+        f"""
+        CREATE OR REPLACE TEMP TABLE {scratch.COMP} AS
+        SELECT c.rec_idx, coalesce(n.comp + (SELECT max(comp) + 1 FROM {scratch.COMP}), c.comp) AS comp
+        FROM {scratch.COMP} c LEFT JOIN {scratch.RELABEL} n USING (rec_idx)
         """
     )
 
@@ -245,10 +246,10 @@ def guardrail_report(con: duckdb.DuckDBPyConnection) -> None:
     links not followed (0 when the value sat on a single record and linked nothing anyway).
     """
     frame: pd.DataFrame = con.execute(
-        """
+        f"""
         SELECT rule, id_type, id_value, n_records AS records_affected,
                CASE WHEN n_records >= 2 THEN n_records ELSE 0 END AS links_cut
-        FROM _idr_values WHERE rule IS NOT NULL ORDER BY rule, id_type, n_records DESC, val_id
+        FROM {scratch.VALUES} WHERE rule IS NOT NULL ORDER BY rule, id_type, n_records DESC, val_id
         """
     ).fetchdf()
     masked = [mask_identifier(t, v) for t, v in zip(frame["id_type"], frame["id_value"], strict=True)]
@@ -261,8 +262,10 @@ def guardrail_report(con: duckdb.DuckDBPyConnection) -> None:
             "links_cut": pa.array(frame["links_cut"].tolist(), pa.int64()),
         }
     )
-    con.register("_idr_report_arrow", table)
+    con.register(scratch.REPORT_ARROW, table)
     try:
-        con.execute("CREATE OR REPLACE TEMP TABLE _idr_guardrail_report AS SELECT * FROM _idr_report_arrow")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {scratch.GUARDRAIL_REPORT} AS SELECT * FROM {scratch.REPORT_ARROW}"
+        )
     finally:
-        con.unregister("_idr_report_arrow")
+        con.unregister(scratch.REPORT_ARROW)

@@ -11,6 +11,7 @@ import logging
 
 import duckdb
 
+from uds_pipelines.lib.identity import scratch
 from uds_pipelines.lib.identity.graph import query_arrow
 
 ATTRIBUTE_COLUMNS = (
@@ -111,7 +112,7 @@ def probabilistic_pairs(
     *,
     threshold: float,
     train: bool = False,
-    table: str = "_idr_prob_pairs",
+    table: str = scratch.PROB_PAIRS,
     report: dict | None = None,
 ) -> int:
     """Create `table(rec_l, rec_r, match_probability)`: Splink matches >= `threshold` between records
@@ -135,7 +136,7 @@ def probabilistic_pairs(
                nullif(lower(trim(a.city::VARCHAR)), '') AS city,
                nullif(lower(regexp_replace(trim(a.address_line1::VARCHAR), '\\s+', ' ', 'g')), '') AS address_line1
         FROM ({person_attributes_sql}) a
-        JOIN _idr_records r ON r.source = a.source::VARCHAR AND r.record_id = a.record_id::VARCHAR
+        JOIN {scratch.RECORDS} r ON r.source = a.source::VARCHAR AND r.record_id = a.record_id::VARCHAR
         WHERE coalesce(a.first_name_key, a.last_name_key) IS NOT NULL
         QUALIFY row_number() OVER (PARTITION BY r.rec_idx) = 1
         """,
@@ -175,17 +176,17 @@ def probabilistic_pairs(
         )
     finally:
         splink_con.close()
-    con.register("_idr_pairs_arrow", pairs)
+    con.register(scratch.PAIRS_ARROW, pairs)
     try:
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {table} AS
             SELECT least(p.rec_l, p.rec_r) AS rec_l, greatest(p.rec_l, p.rec_r) AS rec_r, p.match_probability
-            FROM _idr_pairs_arrow p
-            JOIN _idr_comp a ON a.rec_idx = p.rec_l JOIN _idr_comp b ON b.rec_idx = p.rec_r
+            FROM {scratch.PAIRS_ARROW} p
+            JOIN {scratch.COMP} a ON a.rec_idx = p.rec_l JOIN {scratch.COMP} b ON b.rec_idx = p.rec_r
             WHERE a.comp <> b.comp
             """
         )
     finally:
-        con.unregister("_idr_pairs_arrow")
+        con.unregister(scratch.PAIRS_ARROW)
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]

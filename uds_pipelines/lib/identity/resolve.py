@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from uds_pipelines.lib import lake, storage
-from uds_pipelines.lib.identity import linking
+from uds_pipelines.lib import catalog, lake, storage
+from uds_pipelines.lib.identity import linking, scratch
 from uds_pipelines.lib.identity.changes import CHANGE_COLUMNS, build_changes, build_registry
 from uds_pipelines.lib.identity.graph import query_arrow
 from uds_pipelines.lib.identity.guardrails import GuardrailConfig
@@ -21,14 +21,19 @@ from uds_pipelines.lib.identity.stable_ids import MAP_COLUMNS, REGISTRY_COLUMNS,
 MATCHING_MODES = ("deterministic", "probabilistic")
 # Logical output -> DuckDB temp table holding it after `resolve_identities` (valid on that connection).
 OUTPUT_TABLES = {
-    "identity_map": "_idr_identity_map",
-    "customer_registry": "_idr_registry",
-    "identity_changes": "_idr_changes",
-    "guardrail_report": "_idr_guardrail_report",
-    "identity_links": "_idr_identity_links",
-    "match_links": "_idr_match_links",
+    "identity_map": scratch.IDENTITY_MAP,
+    "customer_registry": scratch.REGISTRY,
+    "identity_changes": scratch.CHANGES,
+    "guardrail_report": scratch.GUARDRAIL_REPORT,
+    "identity_links": scratch.IDENTITY_LINKS,
+    "match_links": scratch.MATCH_LINKS,
 }
-OUTPUT_FILES = {name: f"{name}.parquet" for name in OUTPUT_TABLES}
+# Logical output -> file name in the output folder: the catalog's, except `identity_links` (raw identifier
+# values; not a lake table, written only when asked for).
+OUTPUT_FILES = {
+    name: PurePosixPath(catalog.table(name).path).name if name in catalog.TABLES else f"{name}.parquet"
+    for name in OUTPUT_TABLES
+}
 
 
 @dataclass
@@ -95,7 +100,7 @@ def resolve_identities(
             report=model,
         )  # fmt: skip
         stats.update({f"probabilistic_{k}": v for k, v in model.items()})
-        stats["probabilistic_links"] = linking.add_record_pairs(con, "_idr_prob_pairs")
+        stats["probabilistic_links"] = linking.add_record_pairs(con, scratch.PROB_PAIRS)
         linking.compute_components(con)
         lap("probabilistic")
     limits = linking.enforce_type_limits(con, config)
@@ -126,30 +131,30 @@ def _table_sql(path: Path | None, columns: dict[str, str]) -> str:
 
 def _build_map_and_links(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _idr_rec_customer AS
-        SELECT c.rec_idx, i.customer_id FROM _idr_comp c JOIN _idr_comp_ids i USING (comp);
-        CREATE OR REPLACE TEMP TABLE _idr_identity_map AS
+        f"""
+        CREATE OR REPLACE TEMP TABLE {scratch.REC_CUSTOMER} AS
+        SELECT c.rec_idx, i.customer_id FROM {scratch.COMP} c JOIN {scratch.COMP_IDS} i USING (comp);
+        CREATE OR REPLACE TEMP TABLE {scratch.IDENTITY_MAP} AS
         SELECT r.source, r.record_id, rc.customer_id, o.origin_customer_id
-        FROM _idr_records r JOIN _idr_rec_customer rc USING (rec_idx) JOIN _idr_rec_origin o USING (rec_idx);
+        FROM {scratch.RECORDS} r JOIN {scratch.REC_CUSTOMER} rc USING (rec_idx) JOIN {scratch.REC_ORIGIN} o USING (rec_idx);
         """
     )
     has_pairs = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_idr_pairs' AND temporary"
+        f"SELECT count(*) FROM duckdb_tables() WHERE table_name = '{scratch.PAIRS}' AND temporary"
     ).fetchall()[0][0]
     probability = (
-        "(SELECT p.match_probability FROM _idr_pairs p WHERE p.val_id = v.val_id)"
+        f"(SELECT p.match_probability FROM {scratch.PAIRS} p WHERE p.val_id = v.val_id)"
         if has_pairs
         else "NULL::DOUBLE"
     )
     _build_match_links(con, bool(has_pairs))
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP VIEW _idr_identity_links AS
+        CREATE OR REPLACE TEMP VIEW {scratch.IDENTITY_LINKS} AS
         SELECT rc.customer_id, r.source, r.record_id, v.id_type, v.id_value, v.n_records AS records_linked,
                {probability} AS match_probability
-        FROM _idr_obs o JOIN _idr_values v USING (val_id)
-        JOIN _idr_records r USING (rec_idx) JOIN _idr_rec_customer rc USING (rec_idx)
+        FROM {scratch.OBS} o JOIN {scratch.VALUES} v USING (val_id)
+        JOIN {scratch.RECORDS} r USING (rec_idx) JOIN {scratch.REC_CUSTOMER} rc USING (rec_idx)
         WHERE v.rule IS NULL AND v.n_records >= 2
         """
     )
@@ -163,8 +168,8 @@ def _build_match_links(con: duckdb.DuckDBPyConnection, has_pairs: bool) -> None:
     """
     if not has_pairs:
         con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE _idr_match_links (
+            f"""
+            CREATE OR REPLACE TEMP TABLE {scratch.MATCH_LINKS} (
                 source_l VARCHAR, record_id_l VARCHAR, source_r VARCHAR, record_id_r VARCHAR,
                 match_probability DOUBLE, followed BOOLEAN, cut_by VARCHAR,
                 customer_id_l VARCHAR, customer_id_r VARCHAR)
@@ -172,14 +177,14 @@ def _build_match_links(con: duckdb.DuckDBPyConnection, has_pairs: bool) -> None:
         )
         return
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _idr_match_links AS
+        f"""
+        CREATE OR REPLACE TEMP TABLE {scratch.MATCH_LINKS} AS
         SELECT l.source AS source_l, l.record_id AS record_id_l, r.source AS source_r, r.record_id AS record_id_r,
                p.match_probability, v.rule IS NULL AS followed, v.rule AS cut_by,
                cl.customer_id AS customer_id_l, cr.customer_id AS customer_id_r
-        FROM _idr_pairs p JOIN _idr_values v USING (val_id)
-        JOIN _idr_records l ON l.rec_idx = p.rec_l JOIN _idr_records r ON r.rec_idx = p.rec_r
-        JOIN _idr_rec_customer cl ON cl.rec_idx = p.rec_l JOIN _idr_rec_customer cr ON cr.rec_idx = p.rec_r
+        FROM {scratch.PAIRS} p JOIN {scratch.VALUES} v USING (val_id)
+        JOIN {scratch.RECORDS} l ON l.rec_idx = p.rec_l JOIN {scratch.RECORDS} r ON r.rec_idx = p.rec_r
+        JOIN {scratch.REC_CUSTOMER} cl ON cl.rec_idx = p.rec_l JOIN {scratch.REC_CUSTOMER} cr ON cr.rec_idx = p.rec_r
         ORDER BY source_l, record_id_l, source_r, record_id_r
         """
     )
@@ -187,16 +192,16 @@ def _build_match_links(con: duckdb.DuckDBPyConnection, has_pairs: bool) -> None:
 
 def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     row = con.execute(
-        """
-        SELECT (SELECT count(*) FROM _idr_comp_ids),
-               (SELECT count(*) FROM _idr_changes WHERE change = 'new'),
-               (SELECT count(*) FROM _idr_changes WHERE change = 'merge'),
-               (SELECT count(*) FROM _idr_changes WHERE change = 'split'),
-               (SELECT count(*) FROM _idr_changes WHERE change = 'revive'),
-               (SELECT count(*) FROM _idr_registry WHERE status = 'retired'),
-               (SELECT count(*) FROM _idr_guardrail_report),
-               (SELECT coalesce(sum(links_cut), 0) FROM _idr_guardrail_report),
-               (SELECT count(*) FROM _idr_match_links WHERE NOT followed)
+        f"""
+        SELECT (SELECT count(*) FROM {scratch.COMP_IDS}),
+               (SELECT count(*) FROM {scratch.CHANGES} WHERE change = 'new'),
+               (SELECT count(*) FROM {scratch.CHANGES} WHERE change = 'merge'),
+               (SELECT count(*) FROM {scratch.CHANGES} WHERE change = 'split'),
+               (SELECT count(*) FROM {scratch.CHANGES} WHERE change = 'revive'),
+               (SELECT count(*) FROM {scratch.REGISTRY} WHERE status = 'retired'),
+               (SELECT count(*) FROM {scratch.GUARDRAIL_REPORT}),
+               (SELECT coalesce(sum(links_cut), 0) FROM {scratch.GUARDRAIL_REPORT}),
+               (SELECT count(*) FROM {scratch.MATCH_LINKS} WHERE NOT followed)
         """
     ).fetchall()[0]
     keys = (

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from uds_pipelines.lib import lake
-
-STAGING = "staging"
+from uds_pipelines.lib import catalog, lake
 
 CUSTOMER_COLUMNS = {
     "customer_id": "VARCHAR", "email": "VARCHAR", "name": "VARCHAR", "phone": "VARCHAR",
@@ -52,7 +50,7 @@ def with_added_columns(table_sql: str, columns: dict[str, str] | None = None) ->
 
 
 def staging_table(lake_dir: Path, name: str, columns: dict[str, str]) -> str:
-    return lake.read_table_sql(lake_dir / STAGING / f"{name}.parquet", columns)
+    return lake.read_table_sql(catalog.path(lake_dir, name), columns)
 
 
 def person_records_sql(lake_dir: Path) -> str:

@@ -9,6 +9,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from uds_pipelines.lib.identity import scratch
+
 ID_PREFIX = "uds_"
 ID_HEX_CHARS = 20
 
@@ -56,7 +58,7 @@ def assign_ids(
     """
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _idr_prev_registry AS
+        CREATE OR REPLACE TEMP TABLE {scratch.PREV_REGISTRY} AS
         SELECT customer_id, min(created_at) AS created_at
         FROM ({prev_registry_sql}) WHERE customer_id IS NOT NULL GROUP BY customer_id
         """
@@ -64,7 +66,7 @@ def assign_ids(
     prev_map = _prev_map_sql(con, prev_map_sql)
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _idr_prev_ids AS
+        CREATE OR REPLACE TEMP TABLE {scratch.PREV_IDS} AS
         SELECT DISTINCT customer_id
         FROM (SELECT unnest([customer_id, origin_id]) AS customer_id FROM ({prev_map}))
         WHERE customer_id IS NOT NULL
@@ -72,89 +74,89 @@ def assign_ids(
     )
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _idr_prev_rec AS
+        CREATE OR REPLACE TEMP TABLE {scratch.PREV_REC} AS
         SELECT c.comp, p.customer_id AS prev_id, p.origin_id, r.source || chr(31) || r.record_id AS rec_key,
                r.rec_idx
-        FROM _idr_records r
+        FROM {scratch.RECORDS} r
         JOIN (SELECT source, record_id, min(customer_id) AS customer_id,
                      arg_min(origin_id, customer_id) AS origin_id
               FROM ({prev_map}) WHERE customer_id IS NOT NULL GROUP BY source, record_id) p
           ON p.source = r.source AND p.record_id = r.record_id
-        JOIN _idr_comp c ON c.rec_idx = r.rec_idx;
-        CREATE OR REPLACE TEMP TABLE _idr_overlap AS
-        SELECT comp, prev_id, count(*) AS n, min(rec_key) AS min_rec FROM _idr_prev_rec GROUP BY comp, prev_id;
-        CREATE OR REPLACE TEMP TABLE _idr_origin_overlap AS
+        JOIN {scratch.COMP} c ON c.rec_idx = r.rec_idx;
+        CREATE OR REPLACE TEMP TABLE {scratch.OVERLAP} AS
+        SELECT comp, prev_id, count(*) AS n, min(rec_key) AS min_rec FROM {scratch.PREV_REC} GROUP BY comp, prev_id;
+        CREATE OR REPLACE TEMP TABLE {scratch.ORIGIN_OVERLAP} AS
         SELECT comp, origin_id, count(*) AS n, min(rec_key) AS min_rec
-        FROM _idr_prev_rec GROUP BY comp, origin_id;
+        FROM {scratch.PREV_REC} GROUP BY comp, origin_id;
         """
     )
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _idr_claims AS
+        f"""
+        CREATE OR REPLACE TEMP TABLE {scratch.CLAIMS} AS
         WITH own AS (
-            SELECT origin_id AS prev_id, comp, n FROM _idr_origin_overlap
+            SELECT origin_id AS prev_id, comp, n FROM {scratch.ORIGIN_OVERLAP}
             QUALIFY row_number() OVER (PARTITION BY origin_id ORDER BY n DESC, min_rec) = 1
         ),
         held AS (
-            SELECT prev_id, comp, n FROM _idr_overlap WHERE prev_id NOT IN (SELECT prev_id FROM own)
+            SELECT prev_id, comp, n FROM {scratch.OVERLAP} WHERE prev_id NOT IN (SELECT prev_id FROM own)
             QUALIFY row_number() OVER (PARTITION BY prev_id ORDER BY n DESC, min_rec) = 1
         ),
-        live AS (SELECT DISTINCT prev_id FROM _idr_overlap),
-        target AS (SELECT origin_id, min(prev_id) AS prev_target FROM _idr_prev_rec GROUP BY origin_id),
+        live AS (SELECT DISTINCT prev_id FROM {scratch.OVERLAP}),
+        target AS (SELECT origin_id, min(prev_id) AS prev_target FROM {scratch.PREV_REC} GROUP BY origin_id),
         picked AS (SELECT * FROM own UNION ALL SELECT * FROM held)
         SELECT p.prev_id, p.comp, coalesce(o.n, p.n) AS n, coalesce(g.created_at, ?) AS created_at,
                l.prev_id IS NOT NULL AS was_live,
                CASE WHEN l.prev_id IS NOT NULL THEN p.prev_id ELSE t.prev_target END AS prev_target
         FROM picked p
-        LEFT JOIN _idr_overlap o ON o.prev_id = p.prev_id AND o.comp = p.comp
+        LEFT JOIN {scratch.OVERLAP} o ON o.prev_id = p.prev_id AND o.comp = p.comp
         LEFT JOIN live l ON l.prev_id = p.prev_id
         LEFT JOIN target t ON t.origin_id = p.prev_id
-        LEFT JOIN _idr_prev_registry g ON g.customer_id = p.prev_id
+        LEFT JOIN {scratch.PREV_REGISTRY} g ON g.customer_id = p.prev_id
         """,
         [now],
     )
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _idr_survivors AS
-        SELECT comp, prev_id AS customer_id FROM _idr_claims
+        f"""
+        CREATE OR REPLACE TEMP TABLE {scratch.SURVIVORS} AS
+        SELECT comp, prev_id AS customer_id FROM {scratch.CLAIMS}
         QUALIFY row_number() OVER (PARTITION BY comp ORDER BY created_at, was_live DESC, prev_id) = 1
         """
     )
     unclaimed = con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _idr_unclaimed AS
+        f"""
+        CREATE OR REPLACE TEMP TABLE {scratch.UNCLAIMED} AS
         SELECT comp, row_number() OVER (ORDER BY comp) - 1 AS k
-        FROM (SELECT DISTINCT comp FROM _idr_comp) WHERE comp NOT IN (SELECT comp FROM _idr_survivors);
-        SELECT count(*) FROM _idr_unclaimed
+        FROM (SELECT DISTINCT comp FROM {scratch.COMP}) WHERE comp NOT IN (SELECT comp FROM {scratch.SURVIVORS});
+        SELECT count(*) FROM {scratch.UNCLAIMED}
         """
     ).fetchall()[0][0]
     fresh = _fresh_ids(con, unclaimed)
     con.register(
-        "_idr_fresh_arrow",
+        scratch.FRESH_ARROW,
         pa.table({"k": pa.array(np.arange(unclaimed, dtype=np.int64)), "customer_id": fresh}),
     )
     try:
         con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE _idr_comp_ids AS
-            SELECT comp, customer_id, false AS is_new FROM _idr_survivors
+            f"""
+            CREATE OR REPLACE TEMP TABLE {scratch.COMP_IDS} AS
+            SELECT comp, customer_id, false AS is_new FROM {scratch.SURVIVORS}
             UNION ALL
-            SELECT u.comp, f.customer_id, true AS is_new FROM _idr_unclaimed u JOIN _idr_fresh_arrow f USING (k)
+            SELECT u.comp, f.customer_id, true AS is_new FROM {scratch.UNCLAIMED} u JOIN {scratch.FRESH_ARROW} f USING (k)
             """
         )
     finally:
-        con.unregister("_idr_fresh_arrow")
+        con.unregister(scratch.FRESH_ARROW)
     # A record keeps its origin while it sits in the component its origin id claimed (that id is
     # its person's id or merged into it); otherwise (new record, or split off from its origin's
     # records) the id it gets now becomes its origin.
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _idr_rec_origin AS
+        CREATE OR REPLACE TEMP TABLE {scratch.REC_ORIGIN} AS
         SELECT c.rec_idx,
                CASE WHEN cl.comp = c.comp THEN p.origin_id ELSE ci.customer_id END AS {ORIGIN_COLUMN}
-        FROM _idr_comp c JOIN _idr_comp_ids ci USING (comp)
-        LEFT JOIN _idr_prev_rec p USING (rec_idx)
-        LEFT JOIN _idr_claims cl ON cl.prev_id = p.origin_id
+        FROM {scratch.COMP} c JOIN {scratch.COMP_IDS} ci USING (comp)
+        LEFT JOIN {scratch.PREV_REC} p USING (rec_idx)
+        LEFT JOIN {scratch.CLAIMS} cl ON cl.prev_id = p.origin_id
         """
     )
 
@@ -170,18 +172,18 @@ def _fresh_ids(con: duckdb.DuckDBPyConnection, count: int, attempts: int = 5) ->
     """New ids that collide with no id ever issued (80 random bits make a retry practically never happen)."""
     for _ in range(attempts):
         ids = new_customer_ids(count)
-        con.register("_idr_candidate_ids", pa.table({"customer_id": ids}))
+        con.register(scratch.CANDIDATE_IDS, pa.table({"customer_id": ids}))
         try:
             clashes = con.execute(
-                """
-                SELECT (SELECT count(*) - count(DISTINCT customer_id) FROM _idr_candidate_ids)
-                     + (SELECT count(*) FROM _idr_candidate_ids
-                        WHERE customer_id IN (SELECT customer_id FROM _idr_prev_registry)
-                           OR customer_id IN (SELECT customer_id FROM _idr_prev_ids))
+                f"""
+                SELECT (SELECT count(*) - count(DISTINCT customer_id) FROM {scratch.CANDIDATE_IDS})
+                     + (SELECT count(*) FROM {scratch.CANDIDATE_IDS}
+                        WHERE customer_id IN (SELECT customer_id FROM {scratch.PREV_REGISTRY})
+                           OR customer_id IN (SELECT customer_id FROM {scratch.PREV_IDS}))
                 """
             ).fetchall()[0][0]
         finally:
-            con.unregister("_idr_candidate_ids")
+            con.unregister(scratch.CANDIDATE_IDS)
         if clashes == 0:
             return ids
     raise RuntimeError("could not draw unique customer ids; the random source looks broken")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from uds_pipelines.lib import connection, lake
+from uds_pipelines.lib import catalog, connection, lake
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.identity.guardrails import GuardrailConfig, mask_identifier
 from uds_pipelines.lib.identity.inputs import attributes_sql, build_identity_inputs
@@ -15,7 +15,6 @@ from uds_pipelines.lib.identity.rejections import rejection_summary
 from uds_pipelines.lib.identity.resolve import ResolutionResult, resolve_identities, write_outputs
 from uds_pipelines.lib.lake import IDENTIFIERS
 
-IDENTITY_DIR = "identity"
 IDENTIFIER_COLUMNS = {"source": "VARCHAR", "record_id": "VARCHAR", "id_type": "VARCHAR", "id_value": "VARCHAR",
                       "observed_at": "TIMESTAMPTZ"}  # fmt: skip
 
@@ -56,7 +55,7 @@ def resolve(settings: Settings, run_id: str, guardrails: GuardrailConfig | None 
     """Resolve identifiers into people with stable ids; writes identity_map, registry, changes, report
     and the probabilistic match links. Guardrails: `guardrails`, else `UDS_IDENTITY_GUARDRAILS`."""
     config = guardrails or settings.guardrails()
-    out = settings.lake_dir / IDENTITY_DIR
+    out = catalog.path(settings.lake_dir, "identity_map").parent  # write_outputs writes every output here
     con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
     try:
         identifiers = lake.read_table_sql(settings.lake_dir / IDENTIFIERS, IDENTIFIER_COLUMNS)
@@ -64,8 +63,8 @@ def resolve(settings: Settings, run_id: str, guardrails: GuardrailConfig | None 
         result = resolve_identities(
             con,
             identifiers,
-            previous_map_path=_existing(out / "identity_map.parquet"),
-            previous_registry_path=_existing(out / "customer_registry.parquet"),
+            previous_map_path=_existing(catalog.path(settings.lake_dir, "identity_map")),
+            previous_registry_path=_existing(catalog.path(settings.lake_dir, "customer_registry")),
             config=config,
             run_id=run_id,
             now=settings.as_of(),

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake
 from uds_pipelines.lib.privacy.crashpoints import crash_point
 from uds_pipelines.lib.privacy.exports_erase import erase_exports
 from uds_pipelines.lib.privacy.matchers import erasure_spec, register_lookups
@@ -19,8 +19,10 @@ from uds_pipelines.lib.privacy.rewrite import MatchSpec, delete_where, quote_ide
 from uds_pipelines.lib.privacy.variants import collect_raw_values
 from uds_pipelines.lib.privacy.warehouse_erase import erase_warehouse
 
-PRIVACY_DIR = "privacy"  # lake/privacy: suppression hashes and the audit, which hold no identifiers
-BATCH_FOLDERS = ("landed", "quarantine")
+# lake/privacy: suppression hashes and the audit, which hold no identifiers
+PRIVACY_DIR = catalog.table("suppression").path.rsplit("/", 1)[0]
+# Top folders of the batch-file tables (landed/…, quarantine)
+BATCH_FOLDERS = tuple(sorted({t.path.split("/")[0] for t in catalog.TABLES.values() if t.kind == "folder"}))
 
 
 @dataclass

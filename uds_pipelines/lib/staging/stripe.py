@@ -7,13 +7,11 @@ from pathlib import Path
 
 import duckdb
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake
 from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS
 from uds_pipelines.lib.ingest.external_ids import field_keys
 from uds_pipelines.lib.ingest.stripe_landing.envelope import LANDED_COLUMNS
 from uds_pipelines.lib.staging import stripe_sql
-
-STAGING_DIR = "staging"
 
 # Written in this order; consents read the checkout sessions view.
 STRIPE_STAGING_TABLES: dict[str, str] = {
@@ -29,7 +27,7 @@ STRIPE_STAGING_TABLES: dict[str, str] = {
 
 
 def staging_path(lake_dir: Path, table: str) -> Path:
-    return lake_dir / STAGING_DIR / f"{table}.parquet"
+    return catalog.path(lake_dir, table)
 
 
 def build_stripe_staging(

@@ -36,6 +36,21 @@ F64 = pa.float64()
 B = pa.bool_()
 
 
+# the normalized attributes that describe a person, personal wherever a table carries them
+PERSON_ATTRIBUTES = (
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "country",
+    "date_of_birth",
+    "address_line1",
+    "city",
+    "postcode",
+    "external_id",
+)
+
+
 @dataclass(frozen=True)
 class Table:
     name: str
@@ -119,19 +134,7 @@ _DECLARED = [
         ),
         "landed_form_submissions",
         "landed",
-        (
-            "email",
-            "phone",
-            "first_name",
-            "last_name",
-            "country",
-            "date_of_birth",
-            "address_line1",
-            "city",
-            "postcode",
-            "external_id",
-            "fields_json",
-        ),
+        (*PERSON_ATTRIBUTES, "fields_json"),
         "One row per form submission.",
     ),
     Table(
@@ -302,18 +305,7 @@ _DECLARED = [
         ),
         "identity_inputs",
         "derived",
-        (
-            "email",
-            "phone",
-            "first_name",
-            "last_name",
-            "country",
-            "date_of_birth",
-            "address_line1",
-            "city",
-            "postcode",
-            "external_id",
-        ),
+        PERSON_ATTRIBUTES,
         "One row per source record that describes a person, with its normalized attributes.",
     ),
     Table(

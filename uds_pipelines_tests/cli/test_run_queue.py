@@ -54,7 +54,9 @@ def test_the_daemon_runs_the_queued_job(env, tmp_path):
         daemon.wait(timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]
     assert "success" in done.stdout
-    assert runs(env) == [("uds_full_run", "SUCCESS", "identity")]
+    # the daemon also runs the schedules: a test crossing minute 15 sees the hourly Stripe catch-up
+    ours = [run for run in runs(env) if run[0] == "uds_full_run"]
+    assert ours == [("uds_full_run", "SUCCESS", "identity")]
     assert (tmp_path / "data" / "lake" / "profiles" / "customer_profiles.parquet").exists()
 
 

@@ -40,11 +40,11 @@ def _digest(rows) -> str:
 
 
 def _relabel(value, labels: dict[str, str]):
-    """`value` (parsed JSON) with every customer id replaced by its label."""
+    """`value` (parsed JSON) with every customer id replaced by its label, lists sorted."""
     if isinstance(value, dict):
         return {k: _relabel(v, labels) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_relabel(v, labels) for v in value]
+    if isinstance(value, list):  # order-insensitive: reports list segments in no fixed order
+        return sorted((_relabel(v, labels) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
     return labels.get(value, value) if isinstance(value, str) else value
 
 

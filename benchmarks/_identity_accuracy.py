@@ -139,7 +139,7 @@ def measure_accuracy(people: int, seed: int = 1, events: int | None = None, reus
             raise SystemExit(f"{mode} resolution failed:\n{m.result.get('error')}")
         measures[mode] = m.as_dict()
     lake = data_dir / "lake"
-    con = connection.connect("US")  # the attribute keys need the uds_* functions
+    con = connection.connect(default_region="US")  # the attribute keys need the uds_* functions
     con.execute(TRUTH_SQL.format(gt=gen_dir / "ground_truth", lake=lake))
     found = {}
     for mode, folder in MODES.items():

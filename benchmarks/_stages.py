@@ -79,7 +79,7 @@ def identity_resolution(
 
     s = settings_for(data_dir, matching)
     out = out_dir or s.lake_dir / "identity"
-    con = connection.connect(s.default_region)
+    con = connection.connect(default_region=s.default_region)
     try:
         identifiers = lake.read_table_sql(
             s.lake_dir / "identity" / "identifiers.parquet", {"source": "VARCHAR", "record_id": "VARCHAR"}

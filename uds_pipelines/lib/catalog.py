@@ -62,10 +62,22 @@ class Table:
     personal: tuple[str, ...]
     description: str
     also_written_by: tuple[str, ...] = field(default=())
+    # The one migration mechanism: columns added after files were first written, each with the
+    # DuckDB expression an older file reads as (`lake_views` fills it in; files are never rewritten).
+    added: tuple[tuple[str, str], ...] = field(default=())
+    # Columns whose names depend on configuration (`consent_<purpose>` per UDS_CONSENT_PURPOSES):
+    # the schema lists the default set; writers may write another set with this prefix and type.
+    variable_prefix: str | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
         return tuple(self.schema.names)
+
+    def arrow_type(self, column: str) -> pa.DataType:
+        return self.schema.field(column).type
+
+    def empty(self) -> pa.Table:
+        return self.schema.empty_table()
 
 
 _TYPES = {
@@ -112,6 +124,7 @@ _DECLARED = [
         "landed",
         ("respondent_email", "first_name", "last_name", "phone", "country", "external_id"),
         "One row per survey response.",
+        added=(("external_id", "NULL"),),  # since the external-id release
     ),
     Table(
         "landed_survey_answers",
@@ -136,6 +149,7 @@ _DECLARED = [
         "landed",
         (*PERSON_ATTRIBUTES, "fields_json"),
         "One row per form submission.",
+        added=(("external_id", "NULL"),),  # since the external-id release
     ),
     Table(
         "landed_consent",
@@ -218,6 +232,7 @@ _DECLARED = [
         "staged",
         ("email", "name", "phone", "country", "address_line1", "city", "postcode", "external_id"),
         "Stripe customers at their latest state.",
+        added=(("external_id", "NULL"),),  # since the external-id release
     ),
     Table(
         "stripe_charges",
@@ -307,6 +322,7 @@ _DECLARED = [
         "derived",
         PERSON_ATTRIBUTES,
         "One row per source record that describes a person, with its normalized attributes.",
+        added=(("deleted", "false"), ("created_at", "NULL"), ("external_id", "NULL")),
     ),
     Table(
         "identifiers",
@@ -422,6 +438,7 @@ _DECLARED = [
         "derived",
         ("email", "phone", "first_name", "last_name", "country"),
         "One row per active customer: golden attributes, revenue, engagement, consent, RFM scores.",
+        variable_prefix="consent_",
     ),
     Table(
         "segment_membership",

@@ -12,15 +12,28 @@ from __future__ import annotations
 
 import duckdb
 
-from uds_pipelines.lib import lake
+from pathlib import Path
+
+from uds_pipelines.lib import lake, lake_views
 from uds_pipelines.lib.normalize.duckdb_udfs import register_duckdb_udfs
 
 
-def connect(default_region: str = "US", memory_limit: str = "2GB") -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the normalization functions registered.
+def connect(
+    lake_dir: Path | None = None, default_region: str = "US", memory_limit: str = "2GB"
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the normalization functions and a view per catalog
+    table of `lake_dir` registered (`lake_views`): stage SQL names tables, never files.
 
     `default_region` is the country assumed for a phone number written without one
     (`UDS_DEFAULT_REGION`); `memory_limit` is `UDS_DUCKDB_MEMORY_LIMIT`, above which DuckDB
     spills to disk instead of failing.
     """
-    return register_duckdb_udfs(lake.duckdb_connection(memory_limit), default_region)
+    con = register_duckdb_udfs(lake.duckdb_connection(memory_limit), default_region)
+    if lake_dir is not None:
+        lake_views.register(con, lake_dir)
+    return con
+
+
+def for_settings(settings) -> duckdb.DuckDBPyConnection:
+    """`connect` with the lake, region and memory limit of a `config.Settings`."""
+    return connect(settings.lake_dir, settings.default_region, settings.duckdb_memory_limit)

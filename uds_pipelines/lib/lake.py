@@ -256,8 +256,26 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def _sql_path(path: Path) -> str:
+def sql_path(path: Path) -> str:
+    """A path as the body of a SQL string literal."""
     return str(path).replace("'", "''")
+
+
+_sql_path = sql_path
+
+
+def files_relation(files: Iterable[Path], **options: str | bool) -> str:
+    """A parenthesized subquery over the given Parquet files by name, for work on files rather than
+    tables (erasure rewrites them one by one, conservation counts rows per source file); `options`
+    are DuckDB read_parquet options (`filename=True`, `union_by_name=True`, ...).
+    Stage SQL reads tables through their views (`lake_views`) instead."""
+    listed = ", ".join(f"'{sql_path(f)}'" for f in files)
+    opts = "".join(f", {k}={_option(v)}" for k, v in options.items())
+    return f"(SELECT * FROM read_parquet([{listed}]{opts}))"
+
+
+def _option(value: str | bool) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else f"'{value}'"
 
 
 def sql_literal_list(values: Iterable[str]) -> str:

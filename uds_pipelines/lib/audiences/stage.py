@@ -55,7 +55,7 @@ def build_audience_members(settings: Settings) -> AudienceMembersStage:
     """Plan every valid audience (consented, not erased or suppressed) and write members and counts."""
     lake_dir = settings.lake_dir
     audiences, errors = _load(settings)
-    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
+    con = connection.for_settings(settings)
     try:
         excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key())
         plans = [
@@ -80,7 +80,7 @@ def build_audience_members(settings: Settings) -> AudienceMembersStage:
 
 def check_members_consent(settings: Settings) -> MembersConsentCheck:
     """Recount the persisted members against consent and exclusions, independently of the planning."""
-    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
+    con = connection.for_settings(settings)
     try:
         excluded = excluded_customers_sql(con, settings.lake_dir, settings.suppression_key())
         result = verify_members(con, settings.lake_dir / MEMBERS, _effective_sql(settings), excluded)
@@ -99,7 +99,7 @@ def export_audiences(settings: Settings, run_id: str) -> AudienceExportsStage:
     counts = (
         lake.read_frame(lake_dir / COUNTS).set_index("audience") if (lake_dir / COUNTS).exists() else None
     )
-    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
+    con = connection.for_settings(settings)
     written = []
     try:
         excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key())

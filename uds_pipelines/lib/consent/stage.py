@@ -67,7 +67,7 @@ class ConsentStage:
 def build_consent(settings: Settings) -> ConsentStage:
     """Write the consent ledger and effective consent per person and purpose."""
     lake_dir = settings.lake_dir
-    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
+    con = connection.for_settings(settings)
     try:
         ledger = build_consent_ledger(con, statement_sqls(lake_dir), settings.purposes)
         write_ledger(con, ledger, lake_dir / LEDGER)

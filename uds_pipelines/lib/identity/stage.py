@@ -39,7 +39,7 @@ class ResolutionStage:
 
 def build_inputs(settings: Settings) -> IdentityInputsStage:
     """Write person records and their normalized identifiers."""
-    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
+    con = connection.for_settings(settings)
     try:
         counts = build_identity_inputs(con, settings.lake_dir, settings.default_region)
         by_type = con.execute(
@@ -56,7 +56,7 @@ def resolve(settings: Settings, run_id: str, guardrails: GuardrailConfig | None 
     and the probabilistic match links. Guardrails: `guardrails`, else `UDS_IDENTITY_GUARDRAILS`."""
     config = guardrails or settings.guardrails()
     out = catalog.path(settings.lake_dir, "identity_map").parent  # write_outputs writes every output here
-    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
+    con = connection.for_settings(settings)
     try:
         identifiers = lake.read_table_sql(settings.lake_dir / IDENTIFIERS, IDENTIFIER_COLUMNS)
         probabilistic = settings.matching == "probabilistic"

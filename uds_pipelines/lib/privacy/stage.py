@@ -33,7 +33,7 @@ class AccessStage:
 def run_privacy_requests(settings: Settings, run_id: str) -> PrivacyStage:
     """Erasures resolved to whole persons: erased everywhere, suppressed, audited, then verified."""
     lake_dir = settings.lake_dir
-    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
+    con = connection.for_settings(settings)
     # No landing may run while people are erased and suppressed, or a batch landing in between
     # could bring a person back after the scan: every inbox source's landing lock is held.
     try:
@@ -71,7 +71,7 @@ def run_privacy_requests(settings: Settings, run_id: str) -> PrivacyStage:
 
 def run_access_reports(settings: Settings, run_id: str) -> AccessStage:
     """Access requests answered once profiles and segments exist: one report each, then audited."""
-    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
+    con = connection.for_settings(settings)
     # The privacy landing lock serializes audit writers (run_privacy_requests holds it too) and
     # keeps requests from landing half way through.
     with locks.landing_lock(settings.locks_dir, "privacy"):

@@ -29,7 +29,7 @@ class ProfilesStage:
 def build_profiles(settings: Settings) -> ProfilesStage:
     """Write customer profiles with RFM scores; returns the figures the blocking checks judge."""
     lake_dir = settings.lake_dir
-    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
+    con = connection.for_settings(settings)
     try:
         _require_current_person_records(con, lake_dir)
         effective = lake.read_table_sql(lake_dir / EFFECTIVE, EFFECTIVE_COLUMNS)

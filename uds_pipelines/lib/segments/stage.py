@@ -27,7 +27,7 @@ def build_segments(settings: Settings) -> SegmentStage:
     """Evaluate every valid segment over the profiles, roll the history forward, write both."""
     lake_dir = settings.lake_dir
     segments, load_errors = load_segments(settings.segments_file)
-    con = connection.connect(settings.default_region, settings.duckdb_memory_limit)
+    con = connection.for_settings(settings)
     try:
         history = lake_dir / HISTORY
         result = compute_membership(

@@ -176,7 +176,7 @@ def test_stripe_customer_metadata_user_id(realdata: Path, tmp_path: Path) -> Non
 
 
 def test_identifiers_external_id_is_opaque_and_never_a_blank_email_or_phone() -> None:
-    con = connection.connect("US")
+    con = connection.connect(default_region="US")
     con.execute(
         """CREATE TABLE records AS SELECT *, TIMESTAMPTZ '2026-01-01' AS observed_at FROM (VALUES
             ('form', 'f1', ' AbC-1 ', NULL, NULL, NULL),
@@ -214,7 +214,7 @@ def _land(tmp_path: Path, lake_dir: Path, source: str, files: dict[str, Path | s
 
 
 def _resolve(tmp_path: Path, lake_dir: Path) -> dict[tuple[str, str], str]:
-    con = connection.connect("US")
+    con = connection.connect(default_region="US")
     build_identity_inputs(con, lake_dir, "US")
     result = resolve_identities(
         con, f"SELECT * FROM read_parquet('{lake_dir / IDENTIFIERS}')",
@@ -271,7 +271,7 @@ def test_landed_files_from_before_the_column_still_read(realdata: Path, tmp_path
     build_stripe_staging(lake_dir)
     staged = staging_path(lake_dir, "stripe_customers")
     lake.write_parquet_atomic(pd.read_parquet(staged).drop(columns=["external_id"]), staged)
-    con = connection.connect("US")
+    con = connection.connect(default_region="US")
     rows = con.execute(
         f"SELECT source, external_id FROM ({person_records_sql(lake_dir)}) ORDER BY 1"
     ).fetchall()

@@ -118,7 +118,7 @@ def _resolve_raw(rows: list[tuple]) -> dict:
     from uds_pipelines.lib import connection
     from uds_pipelines.lib.identity.sources import person_attributes_sql
 
-    con = connection.connect("US")
+    con = connection.connect(default_region="US")
     records = {(r[0], r[1]): [("email", f"{r[1]}@mail.io")] for r in rows}
     con.register("ids", identifiers_frame(records))
     con.register("raw", pd.DataFrame(rows, columns=RAW_COLUMNS))

@@ -45,7 +45,7 @@ def test_stripe_address_and_country_fall_back_to_the_newest_checkout(tmp_path):
         {"session_id": "cs_2", "customer_id": "cus_co", "customer_email": "b2@example.com",
          "created": TS + pd.Timedelta(days=1), "city": "Paris", "country": "FR"},
     ], CHECKOUT_COLUMNS)  # fmt: skip
-    con = connection.connect("US")
+    con = connection.connect(default_region="US")
     con.execute(f"CREATE TABLE records AS {person_records_sql(lake_dir)}")
     rows = {
         r[0]: r[1:]
@@ -66,7 +66,7 @@ def test_stripe_address_and_country_fall_back_to_the_newest_checkout(tmp_path):
 
 
 def test_person_attributes_are_match_keys_and_dates_follow_the_source_order():
-    con = connection.connect("US")
+    con = connection.connect(default_region="US")
     con.execute(
         """CREATE TABLE records AS SELECT * FROM (VALUES
             ('form', 'f1', 'Zoë', 'Müller', '05/12/1979', 'sw1a 1aa', 'München', 'Hauptstraße 5'),
@@ -88,7 +88,7 @@ def test_without_declared_orders_only_unambiguous_dates_are_read(monkeypatch):
     from uds_pipelines.lib.identity import sources
 
     monkeypatch.setattr(sources, "BIRTH_DATE_ORDER", {})
-    con = connection.connect("US")
+    con = connection.connect(default_region="US")
     con.execute(
         "CREATE TABLE records AS SELECT *, 'Ann' AS first_name, NULL AS last_name, NULL AS postcode, NULL AS city,"
         " NULL AS address_line1 FROM (VALUES ('form', 'f1', '05/12/1979'), ('form', 'f2', '25/12/1979'))"

@@ -15,7 +15,7 @@ RECORD_COLUMNS = ["source", "record_id", "email", "phone", "country"]
 
 
 def test_refused_emails_and_phones_are_listed_with_a_reason_and_no_value() -> None:
-    con = connection.connect("US")
+    con = connection.connect(default_region="US")
     rows = [
         ("form", "ok", "Ann@Example.org", "+44 20 7946 0018", "GB"),
         ("form", "bad-email", "ann(at)mail", None, None),

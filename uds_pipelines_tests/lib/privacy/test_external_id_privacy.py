@@ -41,7 +41,7 @@ def _lake(realdata: Path, tmp_path: Path) -> Path:
     _land(tmp_path, lake_dir, "surveys", {"qualtrics.csv": survey})
     _land_stripe(tmp_path, lake_dir, [_event("evt_1", _customer(realdata, "cus_A", {"user_id": USER}))])
     build_stripe_staging(lake_dir)
-    con = connection.connect("US")
+    con = connection.connect(default_region="US")
     build_identity_inputs(con, lake_dir, "US")
     result = resolve_identities(
         con,

@@ -1,0 +1,154 @@
+"""Catalog tables as DuckDB views, and writes checked against the catalog.
+
+This is the seam between stage SQL and the engine. Stage code names tables (`FROM identity_map`)
+and writes through `write_query` / `write_arrow`; only this module and `lake` know that a table is
+Parquet files under a folder, read with `read_parquet`. Another engine (Spark SQL, see
+docs/ARCHITECTURE.md) would replace `register` with its own temp views over the same paths, and
+`write_query` with its own writer; the stage SQL stays as it is.
+
+A view is the table's files (`union_by_name`, so batches written before a column was added read
+as NULL there), with every column the catalog declares as `added` filled with its default when no
+file has it yet, or a typed empty relation before anything was written, so a stage runs on an empty
+lake. A view is bound when it is registered: a stage that writes a table refreshes its view
+(`write_query` does), and a table another process writes in the meantime is seen by the next
+connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from uds_pipelines.lib import catalog, lake
+from uds_pipelines.lib.catalog import Table
+
+
+class CatalogMismatch(RuntimeError):
+    """A writer produced columns the catalog does not declare for the table (names, order or types)."""
+
+
+def relation_sql(lake_dir: Path, table: Table) -> str:
+    """A SELECT over the table's current files, or a typed empty relation."""
+    location = catalog.path(lake_dir, table.name)
+    if table.kind == "file":
+        source = f"read_parquet('{lake.sql_path(location)}')" if location.exists() else None
+    else:
+        present = lake.has_parquet(location)
+        source = f"read_parquet('{lake.parquet_glob(location)}', union_by_name=true)" if present else None
+    if source is None:
+        return "SELECT " + _typed_nulls(table.schema) + " WHERE false"
+    if not table.added:
+        return f"SELECT * FROM {source}"
+    return f"SELECT *{_missing_added(source, table)} FROM {source}"
+
+
+def _missing_added(source: str, table: Table) -> str:
+    """`, <default> AS <column>` for each added column no file of the table has yet."""
+    con = duckdb.connect()  # a throwaway connection: DESCRIBE reads only the files' footers
+    try:
+        present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+    finally:
+        con.close()
+    return "".join(
+        f", CAST({default} AS {catalog.duckdb_type(table.arrow_type(name))}) AS {name}"
+        for name, default in table.added
+        if name not in present
+    )
+
+
+def _typed_nulls(schema: pa.Schema) -> str:
+    return ", ".join(f"CAST(NULL AS {catalog.duckdb_type(f.type)}) AS {f.name}" for f in schema)
+
+
+def register(con: duckdb.DuckDBPyConnection, lake_dir: Path, names: Iterable[str] | None = None) -> None:
+    """(Re)create the view of each named table (default: every catalog table) on `con`."""
+    for name in catalog.TABLES if names is None else names:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {relation_sql(lake_dir, catalog.table(name))}")
+
+
+def check_columns(table: Table, written: list[tuple[str, str]]) -> None:
+    """Raise CatalogMismatch unless `written` ((name, DuckDB type) in order) is the table's schema.
+
+    Columns with the table's `variable_prefix` may differ in names (they follow configuration)
+    but must have the declared type.
+    """
+    prefix = table.variable_prefix
+    declared = [(f.name, catalog.duckdb_type(f.type)) for f in table.schema]
+    fixed = [c for c in written if not (prefix and c[0].startswith(prefix))]
+    expected = [c for c in declared if not (prefix and c[0].startswith(prefix))]
+    problems = []
+    if fixed != expected:
+        problems.append(f"columns {fixed} but the catalog declares {expected}")
+    if prefix:
+        variable_type = next(t for n, t in declared if n.startswith(prefix))
+        wrong = [c for c in written if c[0].startswith(prefix) and c[1] != variable_type]
+        if wrong:
+            problems.append(f"{prefix}* columns must be {variable_type}: {wrong}")
+    if problems:
+        raise CatalogMismatch(f"{table.name}: " + "; ".join(problems) + " (lib/catalog.py)")
+
+
+def write_query(
+    con: duckdb.DuckDBPyConnection,
+    lake_dir: Path,
+    name: str,
+    sql: str,
+    params=None,
+    batch_name: str | None = None,
+) -> int:
+    """Write the result of `sql` as table `name` (a file table is replaced; a folder table gets the
+    new batch file `batch_name`), after checking its columns against the catalog; returns the row
+    count and refreshes the table's view on `con`."""
+    table = catalog.table(name)
+    described = con.execute(f"DESCRIBE {sql}", params or []).fetchall()
+    check_columns(table, [(row[0], row[1]) for row in described])
+    rows = lake.copy_query_to_parquet(con, sql, _target(lake_dir, table, batch_name), params)
+    register(con, lake_dir, [name])
+    return rows
+
+
+def write_arrow(
+    lake_dir: Path,
+    name: str,
+    data: pa.Table | pd.DataFrame,
+    batch_name: str | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> Path:
+    """Write an Arrow table (or a frame, typed by the catalog) as table `name`; see `write_query`."""
+    table = catalog.table(name)
+    arrow = data if isinstance(data, pa.Table) else from_frame(name, data)
+    check_columns(table, [(f.name, catalog.duckdb_type(f.type)) for f in arrow.schema])
+    final = lake.write_parquet_atomic(arrow, _target(lake_dir, table, batch_name))
+    if con is not None:
+        register(con, lake_dir, [name])
+    return final
+
+
+def from_frame(name: str, frame: pd.DataFrame) -> pa.Table:
+    """A frame as an Arrow table with the catalog's column types (an empty frame too)."""
+    table = catalog.table(name)
+    fields = [table.schema.field(c) if c in table.columns else None for c in frame.columns]
+    if any(f is None for f in fields) or len(frame) == 0:
+        return pa.Table.from_pandas(frame, preserve_index=False) if len(frame) else _empty_like(table, frame)
+    return pa.Table.from_pandas(frame, schema=pa.schema(fields), preserve_index=False)
+
+
+def _empty_like(table: Table, frame: pd.DataFrame) -> pa.Table:
+    if list(frame.columns) in ([], list(table.columns)):
+        return table.empty()
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def _target(lake_dir: Path, table: Table, batch_name: str | None) -> Path:
+    location = catalog.path(lake_dir, table.name)
+    if table.kind == "file":
+        if batch_name is not None:
+            raise ValueError(f"{table.name} is one file; it takes no batch name")
+        return location
+    if batch_name is None:
+        raise ValueError(f"{table.name} is a folder of batches; name the batch file")
+    return location / batch_name

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import duckdb
 
-
 STAGED = (
     "staging/stripe_customers",
     "staging/stripe_charges",

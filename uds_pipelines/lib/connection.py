@@ -10,9 +10,9 @@ stage computes must be the key another stage computed from the same value.
 
 from __future__ import annotations
 
-import duckdb
-
 from pathlib import Path
+
+import duckdb
 
 from uds_pipelines.lib import lake, lake_views
 from uds_pipelines.lib.normalize.duckdb_udfs import register_duckdb_udfs

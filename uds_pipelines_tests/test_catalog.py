@@ -73,6 +73,12 @@ def test_declarations_are_consistent():
         assert set(t.personal) <= set(t.columns), (t.name, set(t.personal) - set(t.columns))
         assert len(set(t.columns)) == len(t.columns), t.name
     assert catalog.path(Path("/lake"), "identity_map") == Path("/lake/identity/identity_map.parquet")
+    for name, notes in catalog.COLUMN_NOTES.items():
+        assert set(notes) <= set(catalog.table(name).columns), (name, set(notes) - set(catalog.table(name).columns))
+    assert set(catalog.TABLE_NOTES) <= set(catalog.TABLES)
+    for t in catalog.TABLES.values():
+        assert {c for c, _default in t.added} <= set(t.columns), t.name
+        assert not t.variable_prefix or any(c.startswith(t.variable_prefix) for c in t.columns), t.name
 
 
 def test_owners_are_assets_of_the_definitions():

@@ -522,6 +522,85 @@ _DECLARED = [
     ),
 ]
 
+
+# What a column holds where its name and type do not say it all: shown in docs/ARCHITECTURE.md
+# and as the column's description in the Dagster UI.
+COLUMN_NOTES: dict[str, dict[str, str]] = {
+    "landed_stripe": {
+        "event_id": "`evt_...`",
+        "type": "e.g. `customer.created`; unknown types kept",
+        "created": "from the envelope's unix `created`",
+        "object_type": "`data.object.object`",
+        "object_id": "`data.object.id`",
+        "customer_ref": "`data.object.id` for customers, else `data.object.customer`",
+        "payload": "the whole event as JSON text",
+        "source_file": "inbox file name (or `events_api`)",
+        "position": "line / index in the file",
+    },
+    "landed_survey_responses": {
+        "response_id": "the export's id (e.g. Qualtrics `ResponseId`), else a stable hash of survey id, "
+        "row position and row content",
+        "layout": "`qualtrics_3row`, `qualtrics_legacy`, `surveymonkey`, `typeform`, `google_forms`, `plain`",
+        "respondent_email": "raw as given, like the other contact columns; null when absent",
+        "external_id": "an app's user id: Qualtrics `ExternalReference`, a Typeform hidden field, a listed "
+        "SurveyMonkey column; trimmed",
+        "nps": "0-10 or null",
+    },
+    "landed_survey_answers": {"answer": "as given; formulas kept as text"},
+    "landed_forms": {
+        "submission_id": "source id, else a stable hash of the normalized payload",
+        "form_provider": "`hubspot`, `typeform`, `webflow`, `netlify`, `flat`",
+        "external_id": "an app's user id from a Typeform `hidden` field or a listed form field, trimmed "
+        "(the field also stays in `fields_json`)",
+        "fields_json": "all other fields as JSON text",
+        "utm_source": "raw as given, like the other `utm_*` columns",
+    },
+    "landed_consent": {
+        "identifier_type": "`email` | `phone` | `stripe_customer` | `customer_id`",
+        "identifier": "raw value as given",
+        "source": "`survey` | `form` | `stripe` | `privacy`",
+        "source_record": "the record id",
+    },
+    "landed_privacy": {"type": "`erasure` | `access` | `consent`"},
+    "landed_files": {"sha256": "the same content is landed once"},
+    "quarantine": {
+        "source": "the singular record source: `stripe`, `survey`, `form`, `privacy`",
+        "position": "1-based line / data row / list index; 0 for a whole unreadable file",
+        "raw": "the record's text (none for `suppressed`)",
+    },
+    "stripe_customers": {
+        "address_line1": "the customer's address, else its shipping address; never mixed from two",
+        "external_id": "the first non-blank `metadata` value whose key is an external-id field name "
+        "(`UDS_EXTERNAL_ID_FIELDS`, e.g. `metadata.user_id`)",
+    },
+    "stripe_charges": {"amount": "minor units; `currency` lower-case ISO 4217"},
+    "stripe_subscriptions": {"mrr_minor": "monthly-normalized sum of the items, minor units"},
+    "stripe_checkout_sessions": {
+        "promotions_consent": "`opt_in` | `opt_out` | null",
+        "address_line1": "the billing address typed at checkout (with `city`, `postcode`, `country`)",
+    },
+    "identifiers": {
+        "source": "`stripe` | `survey` | `form`",
+        "id_type": "`email` | `phone` | `stripe_customer` | `survey_response` | `form_submission` | ...",
+        "id_value": "normalized match key",
+    },
+    "identity_map": {"origin_customer_id": "the id the record first received"},
+    "identity_changes": {"change": "`new` | `merge` | `split` | `revive`"},
+    "customer_profiles": {
+        "lifetime_value": "major unit of `currency`",
+        "consent_email_marketing": "one `consent_<purpose>` column per configured purpose",
+    },
+}
+
+# What holds for a whole table beyond its one-line description.
+TABLE_NOTES: dict[str, str] = {
+    "stripe_events": "Staging tables are rebuilt from the landed events on each run: events are "
+    "deduplicated by `event_id`, and the state of each object is the payload of its newest event by "
+    "`created` (ties broken by event id), never by arrival order.",
+    "landed_consent": "Stripe checkout `consent.promotions` statements are derived in staging "
+    "(`stripe_consents`).",
+}
+
 TABLES: dict[str, Table] = {t.name: t for t in _DECLARED}
 
 
@@ -559,8 +638,22 @@ def markdown() -> str:
         path_text = t.path + ("/" if t.kind == "folder" else "")
         lines.append(f"| `{t.name}` | `{path_text}` | {t.kind} | {owner} | {t.layer} | {personal} |")
     for t in TABLES.values():
-        lines += ["", f"### `{t.name}`", "", t.description, ""]
-        lines.append(", ".join(f"`{f.name}` {duckdb_type(f.type)}" for f in t.schema))
+        lines += ["", f"### `{t.name}`", "", t.description]
+        if t.name in TABLE_NOTES:
+            lines += ["", TABLE_NOTES[t.name]]
+        lines += ["", "| column | type | note |", "|---|---|---|"]
+        notes = COLUMN_NOTES.get(t.name, {})
+        for f in t.schema:
+            note = "; ".join(
+                n
+                for n in (
+                    notes.get(f.name, ""),
+                    "personal" if f.name in t.personal else "",
+                    f"added later: older files read `{dict(t.added)[f.name]}`" if f.name in dict(t.added) else "",
+                )
+                if n
+            )
+            lines.append(f"| `{f.name}` | {duckdb_type(f.type)} | {note} |")
     return "\n".join(lines) + "\n"
 
 

@@ -69,3 +69,24 @@ def test_scan_sees_a_connection_and_a_wiring_import():
     assert {"duckdb_connection", "execute"} <= _called_names(wiring)
     bench = ast.parse("from uds_pipelines.defs.audiences import assets")
     assert "uds_pipelines.defs.audiences" in _imported_modules(bench)
+
+
+LIB = ROOT / "uds_pipelines" / "lib"
+# The engine seam: the only modules that name files to DuckDB. Everything else in lib is stage code
+# and names catalog tables (their views), so the same SQL could run on another engine.
+ENGINE_SEAM = {LIB / "lake.py", LIB / "lake_views.py"}
+STAGE_CODE = sorted(p for p in LIB.rglob("*.py") if p not in ENGINE_SEAM)
+FILE_RELATIONS = {"read_table_sql", "parquet_relation", "parquet_glob"}
+
+
+@pytest.mark.parametrize("path", STAGE_CODE, ids=lambda p: str(p.relative_to(ROOT)))
+def test_stage_code_names_tables_not_files(path):
+    text = path.read_text()
+    assert "read_parquet(" not in text, f"{path.name} reads Parquet files by path: name the catalog table's view"
+    old = sorted(_called_names(_parse(path)) & FILE_RELATIONS)
+    assert not old, f"{path.name} calls {old}: name the catalog table's view (lib/lake_views.py)"
+
+
+def test_stage_code_scan_sees_a_file_read():
+    assert "read_table_sql" in _called_names(ast.parse("lake.read_table_sql(p, {})"))
+    assert STAGE_CODE and ENGINE_SEAM <= set(LIB.rglob("*.py"))

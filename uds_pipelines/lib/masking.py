@@ -6,11 +6,13 @@ import re
 
 import pandas as pd
 
+from uds_pipelines.lib import catalog
+
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-']+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 PHONE_RE = re.compile(r"(?<![\w])\+?\d[\d\s().\-]{6,}\d")
 
 # Columns whose values are personal data and must be masked in previews.
-EMAIL_COLUMNS = {"email", "email_raw", "email_normalized", "respondent_email"}
+EMAIL_COLUMNS = {"email", "email_raw", "email_normalized", "respondent_email", "customer_email"}
 PHONE_COLUMNS = {"phone", "phone_raw", "phone_e164"}
 NAME_COLUMNS = {
     "first_name",
@@ -34,6 +36,9 @@ DROP_COLUMNS = {
     "question_text",
     "id_value",
 }
+# Every other column the catalog declares personal (external ids, hashes, the erasure subject, ...)
+# is dropped too: a preview never shows personal data the masks above were not written for.
+DROP_COLUMNS |= {c for t in catalog.TABLES.values() for c in t.personal} - EMAIL_COLUMNS - PHONE_COLUMNS - NAME_COLUMNS
 
 
 def _mask_word(word: str) -> str:

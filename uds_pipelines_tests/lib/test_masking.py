@@ -42,3 +42,15 @@ def test_frame_preview_masks_personal_columns_and_drops_raw_content():
     for secret in ("jane.doe@example.com", "4155550123", "Jane"):
         assert secret not in rendered
     assert "uds_1" in rendered
+
+
+def test_every_personal_column_of_the_catalog_is_masked_or_dropped():
+    from uds_pipelines.lib import catalog
+
+    for table in catalog.TABLES.values():
+        if not table.personal:
+            continue
+        secret = "Jane Doe of 42 Wallaby Way"  # no e-mail or phone pattern for mask_text to find
+        shown = mask_frame(pd.DataFrame({c: [secret] for c in table.personal}))
+        for column in shown.columns:
+            assert "Wallaby" not in str(shown[column][0]), (table.name, column)

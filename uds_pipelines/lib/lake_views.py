@@ -31,8 +31,9 @@ class CatalogMismatch(RuntimeError):
     """A writer produced columns the catalog does not declare for the table (names, order or types)."""
 
 
-def relation_sql(lake_dir: Path, table: Table) -> str:
-    """A SELECT over the table's current files, or a typed empty relation."""
+def relation_sql(lake_dir: Path, table: Table, con: duckdb.DuckDBPyConnection) -> str:
+    """A SELECT over the table's current files, or a typed empty relation (`con` reads the footers
+    of a table with added columns: it must reach the lake, object storage included)."""
     location = catalog.path(lake_dir, table.name)
     if table.kind == "file":
         source = f"read_parquet('{lake.sql_path(location)}')" if location.exists() else None
@@ -43,16 +44,12 @@ def relation_sql(lake_dir: Path, table: Table) -> str:
         return "SELECT " + _typed_nulls(table.schema) + " WHERE false"
     if not table.added:
         return f"SELECT * FROM {source}"
-    return f"SELECT *{_missing_added(source, table)} FROM {source}"
+    return f"SELECT *{_missing_added(source, table, con)} FROM {source}"
 
 
-def _missing_added(source: str, table: Table) -> str:
+def _missing_added(source: str, table: Table, con: duckdb.DuckDBPyConnection) -> str:
     """`, <default> AS <column>` for each added column no file of the table has yet."""
-    con = duckdb.connect()  # a throwaway connection: DESCRIBE reads only the files' footers
-    try:
-        present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
-    finally:
-        con.close()
+    present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}  # footers only
     return "".join(
         f", CAST({default} AS {catalog.duckdb_type(table.arrow_type(name))}) AS {name}"
         for name, default in table.added
@@ -67,7 +64,7 @@ def _typed_nulls(schema: pa.Schema) -> str:
 def register(con: duckdb.DuckDBPyConnection, lake_dir: Path, names: Iterable[str] | None = None) -> None:
     """(Re)create the view of each named table (default: every catalog table) on `con`."""
     for name in catalog.TABLES if names is None else names:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {relation_sql(lake_dir, catalog.table(name))}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {relation_sql(lake_dir, catalog.table(name), con)}")
 
 
 def check_columns(table: Table, written: list[tuple[str, str]]) -> None:

@@ -168,7 +168,9 @@ def _land_parsed(
     for extra_name, table in spec.extra_tables.items():
         extra = result.extra.get(extra_name)
         if extra is not None and len(extra):
-            lake_views.write_arrow(lake_dir, table, to_arrow(extra, catalog.table(table).schema), batch_name=name)
+            lake_views.write_arrow(
+                lake_dir, table, to_arrow(extra, catalog.table(table).schema), batch_name=name
+            )
     if len(result.consents):
         consents = to_arrow(result.consents, catalog.table("landed_consent").schema)
         lake_views.write_arrow(lake_dir, "landed_consent", consents, batch_name=name)

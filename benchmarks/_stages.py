@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake, lake_views
 from uds_pipelines.lib.config import Settings
 
 AS_OF = "2026-11-01T00:00:00Z"
@@ -47,8 +47,8 @@ def land_files_stage(data_dir: Path) -> dict:
 def staging(data_dir: Path) -> dict:
     from uds_pipelines.lib.staging.stripe import build_stripe_staging
 
-    fields = settings_for(data_dir).external_id_fields
-    counts = build_stripe_staging(data_dir / "lake", external_id_fields=fields)
+    settings = settings_for(data_dir)
+    counts = build_stripe_staging(settings.lake_dir, external_id_fields=settings.external_id_fields)
     return {"rows": int(counts.get("stripe_events", 0))} | {k: int(v) for k, v in counts.items()}
 
 
@@ -81,12 +81,11 @@ def identity_resolution(
     out = out_dir or s.lake_dir / "identity"
     con = connection.connect(default_region=s.default_region)
     try:
-        identifiers = lake.read_table_sql(
-            s.lake_dir / "identity" / "identifiers.parquet", {"source": "VARCHAR", "record_id": "VARCHAR"}
-        )
+        # only the input view: resolution creates temp tables of its own on this connection
+        lake_views.register(con, s.lake_dir, ["identifiers"])
         result = resolve_identities(
             con,
-            identifiers,
+            "SELECT * FROM identifiers",
             previous_map_path=None,
             previous_registry_path=None,
             config=GuardrailConfig(),
@@ -165,14 +164,18 @@ STAGES: dict[str, Callable[[Path], dict]] = {
 
 def stage_inputs(stage: str, data_dir: Path, gen_dir: Path) -> list[tuple[str, list[Path]]]:
     """The files each stage reads, as (reader, files) for the bare DuckDB pass."""
-    lake_dir = data_dir / "lake"
+    lake_dir = settings_for(data_dir).lake_dir
     inbox = gen_dir / "inbox"
 
-    def parquet(*rel: str) -> list[tuple[str, list[Path]]]:
+    def parquet(*tables: str) -> list[tuple[str, list[Path]]]:
+        """The files of catalog tables, one reader per file."""
         found = []
-        for r in rel:
-            p = lake_dir / r
-            files = [p] if p.suffix == ".parquet" else sorted(p.glob("*.parquet")) if p.exists() else []
+        for name in tables:
+            p = catalog.path(lake_dir, name)
+            if catalog.table(name).kind == "file":
+                files = [p]
+            else:
+                files = sorted(f for f in p.glob("*.parquet") if not f.name.startswith(".")) if p.exists() else []
             found += [("parquet", [f]) for f in files if f.exists()]
         return found
 
@@ -187,24 +190,19 @@ def stage_inputs(stage: str, data_dir: Path, gen_dir: Path) -> list[tuple[str, l
             out += [("jsonl", jl)] if jl else []
         return out
     if stage == "staging":
-        return [("parquet", sorted((lake_dir / lake.LANDED_STRIPE).glob("*.parquet")))]
+        return [("parquet", [f for _reader, files in parquet("landed_stripe") for f in files])]
     if stage == "identity_inputs":
-        return parquet("staging/stripe_customers.parquet", "staging/stripe_checkout_sessions.parquet",
-                       "landed/surveys/responses", "landed/forms")  # fmt: skip
+        return parquet("stripe_customers", "stripe_checkout_sessions", "landed_survey_responses", "landed_forms")
     if stage == "identity_resolution":
-        return parquet("identity/identifiers.parquet")
+        return parquet("identifiers")
     if stage == "profiles":
-        return parquet("identity/person_records.parquet", "identity/identity_map.parquet",
-                       "identity/identifiers.parquet", "staging/stripe_charges.parquet",
-                       "staging/stripe_refunds.parquet", "staging/stripe_invoices.parquet",
-                       "staging/stripe_subscriptions.parquet", "staging/stripe_consents.parquet",
-                       "landed/consent", "landed/surveys/responses", "landed/forms")  # fmt: skip
+        return parquet("person_records", "identity_map", "identifiers", "stripe_charges", "stripe_refunds",
+                       "stripe_invoices", "stripe_subscriptions", "stripe_consents", "landed_consent",
+                       "landed_survey_responses", "landed_forms")  # fmt: skip
     if stage == "segments_audiences":
-        return parquet(lake.PROFILES, "consent/effective_consent.parquet")
+        return parquet("customer_profiles", "effective_consent")
     if stage == "privacy_erase":
-        return parquet(
-            lake.LANDED_STRIPE, "landed/forms", "landed/surveys/responses", "identity/identifiers.parquet"
-        )
+        return parquet("landed_stripe", "landed_forms", "landed_survey_responses", "identifiers")
     raise ValueError(stage)
 
 
@@ -221,7 +219,7 @@ def bare(stage: str, data_dir: Path, gen_dir: Path, scratch: Path) -> dict:
             source = {
                 "jsonl": f"read_json([{names}], format='newline_delimited', ignore_errors=true)",
                 "csv": f"read_csv([{names}], all_varchar=true, null_padding=true, ignore_errors=true)",
-                "parquet": f"read_parquet([{names}], union_by_name=true)",
+                "parquet": lake.files_relation(files, union_by_name=True),
             }[reader]
             target = scratch / f"bare-{i}.parquet"
             rows += con.execute(f"COPY (SELECT * FROM {source}) TO '{target}' (FORMAT parquet)").fetchone()[0]

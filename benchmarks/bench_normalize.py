@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from uds_pipelines.lib.lake import duckdb_connection, write_parquet_atomic
+from uds_pipelines.lib.lake import duckdb_connection, files_relation, write_parquet_atomic
 from uds_pipelines.lib.normalize import normalize_email, normalize_phone, register_duckdb_udfs
 
 PHONE_FORMATS = {
@@ -58,7 +58,7 @@ def main() -> None:
         path = write_parquet_atomic(frame, Path(tmp) / "people.parquet")
         con = duckdb_connection()
         register_duckdb_udfs(con)
-        src = f"read_parquet('{path}')"
+        src = files_relation([path])  # a scratch file, not a catalog table
         for fn in (normalize_email, normalize_phone):
             fn.cache_clear()
         timed(

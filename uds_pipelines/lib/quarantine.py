@@ -7,16 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake, lake_views
 
-QUARANTINE_COLUMNS = {
-    "source": "VARCHAR",
-    "source_file": "VARCHAR",
-    "position": "BIGINT",
-    "reason": "VARCHAR",
-    "raw": "VARCHAR",
-    "quarantined_at": "TIMESTAMP WITH TIME ZONE",
-}
 MAX_RAW_CHARS = 100_000
 
 
@@ -49,11 +41,12 @@ def decode_raw(data: bytes) -> str:
 def write_quarantine(
     records: list[QuarantineRecord], lake_dir: Path, batch_name: str | None = None
 ) -> Path | None:
-    """Append `records` as one new Parquet file under `lake/quarantine/`; None when empty."""
+    """Append `records` to the `quarantine` table as one new batch file; None when empty."""
     if not records:
         return None
-    frame = pd.DataFrame([r.as_row() for r in records], columns=list(QUARANTINE_COLUMNS)[:-1])
+    columns = list(catalog.table("quarantine").columns)
+    frame = pd.DataFrame([r.as_row() for r in records], columns=columns[:-1])
     frame["position"] = frame["position"].astype("int64")
     frame["quarantined_at"] = pd.Timestamp.now(tz="UTC")
-    final = lake_dir / lake.QUARANTINE / (batch_name or lake.new_batch_name("quarantine"))
-    return lake.write_parquet_atomic(frame, final)
+    name = batch_name or lake.new_batch_name("quarantine")
+    return lake_views.write_arrow(lake_dir, "quarantine", frame[columns], batch_name=name)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from uds_pipelines.lib import lake
-from uds_pipelines.lib.ingest.inbox import LEDGER_COLUMNS
+from uds_pipelines.lib import catalog, lake, lake_views, storage
+
+_NO_BATCHES = "(SELECT NULL::VARCHAR AS batch, 0::BIGINT AS n WHERE false)"
 
 
 def conservation_violations(
@@ -15,32 +16,21 @@ def conservation_violations(
 ) -> pd.DataFrame:
     """Files of `source` whose counts do not add up.
 
+    `records_table` is the catalog table the source's records land in (None: not recounted).
     The ledger's own arithmetic is checked for every file ever landed. For the files landed in
     this run (`landed_now`, sha256s), the rows actually stored in the lake are counted again per
     file; older files are not recounted because erasure and retention legitimately remove rows.
     """
     con = lake.duckdb_connection("1GB")
     try:
-        ledger = lake.read_table_sql(lake_dir / lake.LANDED_FILES, LEDGER_COLUMNS)
-        stored = "(SELECT NULL::VARCHAR AS batch, 0::BIGINT AS n WHERE false)"
-        if records_table and lake.has_parquet(lake_dir / records_table):
-            glob = lake.parquet_glob(lake_dir / records_table)
-            stored = (
-                f"(SELECT regexp_extract(filename, '{source}-([0-9a-f]+)\\.parquet', 1) AS batch, count(*) AS n "
-                f"FROM read_parquet('{glob}', filename=true, union_by_name=true) GROUP BY 1)"
-            )
-        quarantined = (
-            f"(SELECT regexp_extract(filename, '{source}-([0-9a-f]+)\\.parquet', 1) AS batch, count(*) AS n "
-            f"FROM read_parquet('{lake.parquet_glob(lake_dir / lake.QUARANTINE)}', filename=true, union_by_name=true) "
-            f"GROUP BY 1)"
-            if lake.has_parquet(lake_dir / lake.QUARANTINE)
-            else "(SELECT NULL::VARCHAR AS batch, 0::BIGINT AS n WHERE false)"
-        )
+        lake_views.register(con, lake_dir, ["landed_files"])
+        stored = _rows_per_batch(lake_dir, records_table, source) if records_table else _NO_BATCHES
+        quarantined = _rows_per_batch(lake_dir, "quarantine", source)
         check_stored = records_table is not None
         recent = lake.sql_literal_list(sorted(landed_now or [])) or "NULL"
         sql = f"""
             WITH files AS (
-                SELECT * FROM {ledger} WHERE source = ? AND records_read IS NOT NULL
+                SELECT * FROM landed_files WHERE source = ? AND records_read IS NOT NULL
             )
             SELECT f.file_name, f.sha256, f.records_read, f.records_landed, f.records_quarantined,
                    f.duplicates_skipped, coalesce(s.n, 0) AS rows_stored, coalesce(q.n, 0) AS rows_quarantined
@@ -55,3 +45,26 @@ def conservation_violations(
         return con.execute(sql, [source]).df()
     finally:
         con.close()
+
+
+def _rows_per_batch(lake_dir: Path, table: str, source: str) -> str:
+    """Rows of a folder table per batch file of `source` (`<source>-<sha256 prefix>.parquet`):
+    work on the table's files, not the table, since the batch is known only by its file name."""
+    files = _batch_files(lake_dir, table)
+    if not files:
+        return _NO_BATCHES
+    relation = lake.files_relation(files, filename=True, union_by_name=True)
+    return (
+        f"(SELECT regexp_extract(filename, '{source}-([0-9a-f]+)\\.parquet', 1) AS batch, count(*) AS n "
+        f"FROM {relation} GROUP BY 1)"
+    )
+
+
+def _batch_files(lake_dir: Path, table: str) -> list[Path]:
+    """The Parquet files of a folder table, as its view reads them (hidden and held files excluded)."""
+    folder = catalog.path(lake_dir, table)
+    if storage.is_remote(folder):
+        names = storage.list_names(folder)
+    else:
+        names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
+    return [folder / n for n in sorted(names) if n.endswith(".parquet") and not n.startswith(".")]

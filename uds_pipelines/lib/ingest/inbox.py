@@ -10,24 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake, lake_views
 
 ACCEPTED_SUFFIXES = {
     "stripe": (".json", ".jsonl"),
     "surveys": (".csv", ".xlsx", ".tsv", ".txt"),
     "forms": (".json", ".jsonl", ".csv"),
     "privacy": (".json", ".jsonl", ".csv"),
-}
-LEDGER_COLUMNS = {
-    "source": "VARCHAR",
-    "file_name": "VARCHAR",
-    "sha256": "VARCHAR",
-    "size_bytes": "BIGINT",
-    "records_read": "BIGINT",
-    "records_landed": "BIGINT",
-    "records_quarantined": "BIGINT",
-    "duplicates_skipped": "BIGINT",
-    "landed_at": "TIMESTAMP WITH TIME ZONE",
 }
 
 
@@ -83,15 +72,10 @@ def select_waiting(folder: Path, files: Sequence[str] = (), max_files: int = 0) 
 
 def landed_hashes(lake_dir: Path, source: str) -> set[str]:
     """sha256 of every file of `source` already landed (the same content lands once)."""
-    folder = lake_dir / lake.LANDED_FILES
-    if not lake.has_parquet(folder):
-        return set()
     con = lake.duckdb_connection("512MB")
     try:
-        rows = con.execute(
-            f"SELECT DISTINCT sha256 FROM {lake.read_table_sql(folder, LEDGER_COLUMNS)} WHERE source = ?",
-            [source],
-        ).fetchall()
+        lake_views.register(con, lake_dir, ["landed_files"])
+        rows = con.execute("SELECT DISTINCT sha256 FROM landed_files WHERE source = ?", [source]).fetchall()
     finally:
         con.close()
     return {row[0] for row in rows}
@@ -114,8 +98,8 @@ def write_ledger_rows(lake_dir: Path, source: str, rows: list[dict], batch_key: 
     ):
         frame[column] = frame.get(column, 0)
         frame[column] = frame[column].fillna(0).astype("int64")
-    frame = frame[list(LEDGER_COLUMNS)]
-    return lake.write_parquet_atomic(frame, lake_dir / lake.LANDED_FILES / f"{source}-{batch_key}.parquet")
+    frame = frame[list(catalog.table("landed_files").columns)]
+    return lake_views.write_arrow(lake_dir, "landed_files", frame, batch_name=f"{source}-{batch_key}.parquet")
 
 
 CLAIM_DIR = ".landing"

@@ -5,14 +5,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake, lake_views
 from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS
 from uds_pipelines.lib.ingest import inbox
 from uds_pipelines.lib.ingest.inbox_landing import (
@@ -31,6 +31,7 @@ Parser = Callable[..., ParseResult]
 
 TS = pa.timestamp("us", tz="UTC")
 S = pa.string()
+# Kept for callers outside the landing code (benchmarks/bench_privacy.py); landing types by the catalog.
 SCHEMAS: dict[str, dict[str, pa.DataType]] = {
     lake.LANDED_SURVEYS + "/responses": {
         "response_id": S,
@@ -94,8 +95,8 @@ class SourceSpec:
 
     source: str  # inbox folder and quarantine `source`
     parse: Parser
-    records_table: str
-    extra_tables: dict[str, str] = field(default_factory=dict)
+    records_table: str  # catalog table name
+    extra_tables: dict[str, str] = field(default_factory=dict)  # parser extra -> catalog table name
     # The parser copies an app's user id field to `external_id` and takes the field names
     # (`external_id_fields`, from `Settings`) as an argument: surveys and forms.
     reads_external_ids: bool = False
@@ -106,8 +107,10 @@ class SourceSpec:
         return {"surveys": "survey", "forms": "form"}.get(self.source, self.source)
 
 
-def to_arrow(frame: pd.DataFrame, schema: dict[str, pa.DataType]) -> pa.Table:
+def to_arrow(frame: pd.DataFrame, schema: Mapping[str, pa.DataType] | pa.Schema) -> pa.Table:
     """Cast a parser frame to the table's schema: missing columns become nulls, extras are kept."""
+    if isinstance(schema, pa.Schema):
+        schema = dict(zip(schema.names, schema.types, strict=True))
     frame = frame.copy()
     for column in schema:
         if column not in frame:
@@ -159,16 +162,18 @@ def _land_parsed(
     if gate is not None and len(result.records):
         result = _apply_gate(result, gate, path.name)
     name = f"{spec.source}-{sha[:24]}.parquet"
-    records = to_arrow(result.records, SCHEMAS[spec.records_table])
+    records = to_arrow(result.records, catalog.table(spec.records_table).schema)
     if records.num_rows:
-        lake.write_parquet_atomic(records, lake_dir / spec.records_table / name)
+        lake_views.write_arrow(lake_dir, spec.records_table, records, batch_name=name)
     for extra_name, table in spec.extra_tables.items():
         extra = result.extra.get(extra_name)
         if extra is not None and len(extra):
-            lake.write_parquet_atomic(to_arrow(extra, SCHEMAS[table]), lake_dir / table / name)
+            lake_views.write_arrow(
+                lake_dir, table, to_arrow(extra, catalog.table(table).schema), batch_name=name
+            )
     if len(result.consents):
-        consents = to_arrow(result.consents, SCHEMAS[lake.LANDED_CONSENT])
-        lake.write_parquet_atomic(consents, lake_dir / lake.LANDED_CONSENT / name)
+        consents = to_arrow(result.consents, catalog.table("landed_consent").schema)
+        lake_views.write_arrow(lake_dir, "landed_consent", consents, batch_name=name)
     quarantined = [dataclasses.replace(q, source=spec.record_source) for q in result.quarantine]
     write_quarantine(quarantined, lake_dir, batch_name=name)
     row = file_row(

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from uds_pipelines.lib import catalog
 from uds_pipelines.lib.ingest.forms.fields import as_text, normalize_key, parse_bool, parse_timestamp
 from uds_pipelines.lib.ingest.forms.reader import Item, read_items
 from uds_pipelines.lib.ingest.results import ParseResult, consent_frame, parse_guarded
@@ -18,18 +19,7 @@ from uds_pipelines.lib.quarantine import QuarantineRecord
 SOURCE = "privacy"
 REQUEST_TYPES = ("erasure", "access", "consent")
 IDENTIFIER_COLUMNS = ("email", "phone", "customer_id")
-PRIVACY_COLUMNS = [
-    "request_id",
-    "type",
-    "email",
-    "phone",
-    "customer_id",
-    "received_at",
-    "purpose",
-    "granted",
-    "source_file",
-    "position",
-]
+_COLUMNS = list(catalog.table("landed_privacy").columns)
 _KEYS = {
     "requestid": "request_id",
     "id": "request_id",
@@ -54,7 +44,7 @@ def empty_privacy_frame() -> pd.DataFrame:
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=PRIVACY_COLUMNS, dtype=object)  # None stays None, not NaN
+    frame = pd.DataFrame(rows, columns=_COLUMNS, dtype=object)  # None stays None, not NaN
     frame["received_at"] = pd.to_datetime(frame["received_at"], utc=True).astype("datetime64[ns, UTC]")
     frame["granted"] = frame["granted"].astype("boolean")
     frame["position"] = frame["position"].astype("int64")
@@ -81,7 +71,7 @@ def validate_request(payload: dict[str, Any]) -> tuple[dict[str, Any], list[str]
         column = _KEYS.get(normalize_key(key))
         if column and column not in fields:
             fields[column] = value
-    row: dict[str, Any] = {c: None for c in PRIVACY_COLUMNS}
+    row: dict[str, Any] = {c: None for c in _COLUMNS}
     problems: list[str] = []
     row["request_id"] = (as_text(fields.get("request_id")) or "").strip() or None
     if row["request_id"] is None:

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from uds_pipelines.lib import catalog
 from uds_pipelines.lib.quarantine import QuarantineRecord
 
+# Kept for lib/consent/stage.py (out of this module's hands); the frames below take the catalog's.
 CONSENT_COLUMNS = [
     "identifier_type",
     "identifier",
@@ -18,24 +20,25 @@ CONSENT_COLUMNS = [
     "source_record",
     "source_file",
 ]
+_COLUMNS = list(catalog.table("landed_consent").columns)
 
 
 def empty_consents() -> pd.DataFrame:
-    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in CONSENT_COLUMNS})
+    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in _COLUMNS})
     frame["granted"] = frame["granted"].astype("boolean")
     frame["captured_at"] = pd.to_datetime(frame["captured_at"], utc=True)
     return frame
 
 
 def consent_frame(rows: list[dict]) -> pd.DataFrame:
-    """Consent statements as a frame with CONSENT_COLUMNS, typed."""
+    """Consent statements as a frame with the `landed_consent` columns, typed."""
     if not rows:
         return empty_consents()
     frame = pd.DataFrame(rows)
-    for column in CONSENT_COLUMNS:
+    for column in _COLUMNS:
         if column not in frame:
             frame[column] = None
-    frame = frame[CONSENT_COLUMNS]
+    frame = frame[_COLUMNS]
     frame["granted"] = frame["granted"].astype("boolean")
     frame["captured_at"] = pd.to_datetime(frame["captured_at"], utc=True, errors="coerce", format="mixed")
     return frame

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from uds_pipelines.lib import lake, locks
+from uds_pipelines.lib import locks
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.ingest import inbox
 from uds_pipelines.lib.ingest.conservation import conservation_violations
@@ -23,12 +23,12 @@ from uds_pipelines.lib.ingest.surveys import parse_survey_file
 SURVEYS = SourceSpec(
     "surveys",
     parse_survey_file,
-    lake.LANDED_SURVEYS + "/responses",
-    {"answers": lake.LANDED_SURVEYS + "/answers"},
+    "landed_survey_responses",
+    {"answers": "landed_survey_answers"},
     reads_external_ids=True,
 )
-FORMS = SourceSpec("forms", parse_form_file, lake.LANDED_FORMS, reads_external_ids=True)
-PRIVACY = SourceSpec("privacy", parse_privacy_file, lake.LANDED_PRIVACY)
+FORMS = SourceSpec("forms", parse_form_file, "landed_forms", reads_external_ids=True)
+PRIVACY = SourceSpec("privacy", parse_privacy_file, "landed_privacy")
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from uds_pipelines.lib import lake, safe_json
+from uds_pipelines.lib import lake, lake_views, safe_json
 from uds_pipelines.lib.masking import mask_text
 from uds_pipelines.lib.webhooks.spool import publish_file, rotated_name
 
@@ -48,24 +48,29 @@ def catch_up_window(
     return max(min(newest_landed_created, now) - lookback_seconds, floor)
 
 
-def _landed_sql(lake_dir: Path) -> str:
-    return lake.read_table_sql(
-        lake_dir / lake.LANDED_STRIPE, {"event_id": "VARCHAR", "created": "TIMESTAMP WITH TIME ZONE"}
-    )
+def _landed_stripe_connection(lake_dir: Path):
+    """A lake connection with the `landed_stripe` view registered."""
+    con = lake.duckdb_connection()
+    try:
+        lake_views.register(con, lake_dir, ["landed_stripe"])
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def newest_landed_created(lake_dir: Path) -> int | None:
-    """Unix `created` of the newest event in `lake/landed/stripe/`, or None before anything landed."""
-    with lake.duckdb_connection() as con:
-        row = con.execute(f"SELECT max(epoch(created))::BIGINT FROM {_landed_sql(lake_dir)}").fetchone()
+    """Unix `created` of the newest landed Stripe event (`landed_stripe`), or None before anything landed."""
+    with _landed_stripe_connection(lake_dir) as con:
+        row = con.execute("SELECT max(epoch(created))::BIGINT FROM landed_stripe").fetchone()
     return None if row is None or row[0] is None else int(row[0])
 
 
 def landed_event_ids(lake_dir: Path, created_gte: int) -> set[str]:
     """Ids of landed events created at or after `created_gte` (the ones a catch-up could repeat)."""
-    with lake.duckdb_connection() as con:
+    with _landed_stripe_connection(lake_dir) as con:
         rows = con.execute(
-            f"SELECT DISTINCT event_id FROM {_landed_sql(lake_dir)} WHERE epoch(created) >= ?", [created_gte]
+            "SELECT DISTINCT event_id FROM landed_stripe WHERE epoch(created) >= ?", [created_gte]
         ).fetchall()
     return {r[0] for r in rows if r[0] is not None}
 

@@ -1,4 +1,4 @@
-"""Land Stripe event files (inbox/stripe/*.jsonl, *.json) into lake/landed/stripe, in DuckDB."""
+"""Land Stripe event files (inbox/stripe/*.jsonl, *.json) into the `landed_stripe` table, in DuckDB."""
 
 # Design:
 # - Pass 1 reads every JSONL line as text (read_csv with a delimiter that cannot occur in valid
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from uds_pipelines.lib import lake, storage
+from uds_pipelines.lib import catalog, lake, lake_views, storage
 from uds_pipelines.lib.ingest.stripe_landing import envelope, output
 from uds_pipelines.lib.ingest.stripe_landing.reasons import SOURCE, clean_jsonl, describe, describe_document
 from uds_pipelines.lib.masking import mask_text
@@ -27,7 +27,6 @@ from uds_pipelines.lib.quarantine import MAX_RAW_CHARS, QuarantineRecord, decode
 
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 JSON_SUFFIXES = {".json"}
-LANDED_COLUMNS = envelope.LANDED_COLUMNS
 
 
 @dataclass
@@ -114,7 +113,7 @@ def land_stripe_files(
             json_files.append(path)
 
     name = batch_name or batch_name_for([s.sha256 or s.file_name for s in stats.values()])
-    landed_dir = lake_dir / lake.LANDED_STRIPE
+    landed_dir = catalog.path(lake_dir, "landed_stripe")  # its batch files: duplicates, stale temps
     final = landed_dir / (name + lake.HELD_SUFFIX if hold else name)
     own = con is None
     con = con or lake.duckdb_connection(memory_limit="1GB")
@@ -145,7 +144,7 @@ def land_stripe_files(
             if to_land:
                 _remove_stale_temps(landed_dir, name)
                 sql = output.landed_rows(source, bool(json_files))
-                written = lake.copy_query_to_parquet(con, sql, final)
+                written = lake_views.write_query(con, lake_dir, "landed_stripe", sql, batch_name=final.name)
                 if written != to_land:
                     raise RuntimeError(f"stripe landing wrote {written} rows, expected {to_land}")
                 batch_path = final

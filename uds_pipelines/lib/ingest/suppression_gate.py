@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from uds_pipelines.lib import lake, storage
-from uds_pipelines.lib.normalize.duckdb_udfs import register_duckdb_udfs
+from uds_pipelines.lib import catalog, connection, lake, lake_views, storage
 from uds_pipelines.lib.privacy.suppression import (
     filter_suppressed,
     load_suppression,
@@ -54,7 +53,9 @@ def gate_stripe_batch(batch_path: Path, lake_dir: Path, key: bytes, default_regi
     """Remove suppressed events from a freshly landed (normally still held) Stripe batch file,
     rewritten atomically or deleted when nothing is left, and quarantine them by position; returns
     dropped counts per source file."""
-    con = register_duckdb_udfs(lake.duckdb_connection("1GB"), default_region)
+    if batch_path.parent != catalog.path(lake_dir, "landed_stripe"):
+        raise ValueError(f"{batch_path.name} is not a batch file of landed_stripe")
+    con = connection.connect(default_region=default_region, memory_limit="1GB")
     try:
         register_suppression(con, key, lake_dir)
         checks = [suppressed_sql("stripe_customer", "customer_ref")]
@@ -67,14 +68,15 @@ def gate_stripe_batch(batch_path: Path, lake_dir: Path, key: bytes, default_regi
             for path in EVENT_PHONE_PATHS
         ]
         predicate = " OR ".join(checks)
-        batch = f"read_parquet('{batch_path}')"
+        batch = lake.files_relation([batch_path])  # one batch file, normally held: not in the view yet
         dropped = con.execute(f"SELECT source_file, position FROM {batch} WHERE {predicate}").fetchall()
         if not dropped:
             return {}
         if len(dropped) == lake.parquet_row_count(batch_path):
             storage.remove(batch_path)
         else:
-            lake.copy_query_to_parquet(con, f"SELECT * FROM {batch} WHERE NOT ({predicate})", batch_path)
+            kept = f"SELECT * FROM {batch} WHERE NOT ({predicate})"
+            lake_views.write_query(con, lake_dir, "landed_stripe", kept, batch_name=batch_path.name)
     finally:
         con.close()
     records = [QuarantineRecord("stripe", name, int(pos), SUPPRESSED, None) for name, pos in dropped]

@@ -1,4 +1,4 @@
-"""Build the Stripe staging tables (lake/staging/stripe_*.parquet) from landed events, in DuckDB."""
+"""Build the Stripe staging tables (`stripe_*` in the catalog) from the landed events, in DuckDB."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ from pathlib import Path
 
 import duckdb
 
-from uds_pipelines.lib import catalog, lake
+from uds_pipelines.lib import catalog, lake, lake_views
 from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS
 from uds_pipelines.lib.ingest.external_ids import field_keys
-from uds_pipelines.lib.ingest.stripe_landing.envelope import LANDED_COLUMNS
 from uds_pipelines.lib.staging import stripe_sql
 
-# Written in this order; consents read the checkout sessions view.
+# Written in this order; consents read the checkout sessions table.
 STRIPE_STAGING_TABLES: dict[str, str] = {
     "stripe_events": stripe_sql.EVENTS,
     "stripe_customers": stripe_sql.CUSTOMERS,
@@ -43,23 +42,17 @@ def build_stripe_staging(
     own = con is None
     con = con or lake.duckdb_connection()
     try:
-        landed = lake.read_table_sql(lake_dir / lake.LANDED_STRIPE, LANDED_COLUMNS)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW stripe_landed AS SELECT * FROM {landed}")
+        lake_views.register(con, lake_dir, ["landed_stripe"])
         keys = sorted(field_keys(tuple(external_id_fields)))
         con.execute(
             "CREATE OR REPLACE TEMP MACRO uds_external_id_keys() AS "
             f"[{lake.sql_literal_list(keys)}]::VARCHAR[]"
         )
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW stripe_checkout_sessions_v AS {stripe_sql.CHECKOUT_SESSIONS}"
-        )
         counts = {}
         for table, sql in STRIPE_STAGING_TABLES.items():
-            counts[table] = lake.copy_query_to_parquet(con, sql, staging_path(lake_dir, table))
+            counts[table] = lake_views.write_query(con, lake_dir, table, sql)  # refreshes the table's view
         return counts
     finally:
-        con.execute("DROP VIEW IF EXISTS stripe_checkout_sessions_v")
-        con.execute("DROP VIEW IF EXISTS stripe_landed")
         con.execute("DROP MACRO IF EXISTS uds_external_id_keys")
         if own:
             con.close()

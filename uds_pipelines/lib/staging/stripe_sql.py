@@ -1,4 +1,4 @@
-"""DuckDB SQL for the Stripe staging tables, over a view `stripe_landed` of the landed events."""
+"""DuckDB SQL for the Stripe staging tables, over the `landed_stripe` view of the landed events."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 EVENTS = """
     SELECT event_id, type, created, livemode, api_version, object_type, object_id, customer_ref,
            source_file, position, landed_at
-    FROM stripe_landed
+    FROM landed_stripe
     QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY landed_at, source_file, position) = 1
 """
 
@@ -17,7 +17,7 @@ def latest(object_type: str, extra_filter: str = "") -> str:
     return f"""
         SELECT event_id, type, created AS event_created, object_id, source_file,
                payload->'$.data.object' AS obj
-        FROM stripe_landed
+        FROM landed_stripe
         WHERE object_type = '{object_type}' AND object_id IS NOT NULL {extra_filter}
         QUALIFY row_number() OVER (PARTITION BY object_id ORDER BY created DESC, event_id DESC) = 1
     """
@@ -66,7 +66,7 @@ EXTERNAL_ID = r"""list_filter(
 CUSTOMERS = f"""
     WITH deletions AS (
         SELECT object_id, min(created) AS deleted_at
-        FROM stripe_landed
+        FROM landed_stripe
         WHERE object_type = 'customer'
           AND (type = 'customer.deleted' OR json_extract_string(payload, '$.data.object.deleted') = 'true')
         GROUP BY object_id
@@ -113,13 +113,13 @@ CHARGES = f"""
 REFUNDS = f"""
     WITH candidates AS (
         SELECT object_id AS refund_id, payload->'$.data.object' AS r, created AS event_created, event_id
-        FROM stripe_landed WHERE object_type = 'refund' AND object_id IS NOT NULL
+        FROM landed_stripe WHERE object_type = 'refund' AND object_id IS NOT NULL
         UNION ALL
         SELECT json_extract_string(r, '$.id') AS refund_id, r, event_created, event_id
         FROM (
             SELECT unnest(json_extract(payload, '$.data.object.refunds.data[*]')) AS r,
                    created AS event_created, event_id
-            FROM stripe_landed
+            FROM landed_stripe
             WHERE object_type = 'charge' AND json_type(payload, '$.data.object.refunds.data') = 'ARRAY'
         )
     )
@@ -198,9 +198,10 @@ CHECKOUT_SESSIONS = f"""
     FROM ({latest("checkout.session")})
 """
 
-# Consent statements (CONSENT_COLUMNS) from checkout sessions that recorded `consent.promotions`.
+# Consent statements (the `stripe_consents` columns) from checkout sessions that recorded
+# `consent.promotions`, read from the `stripe_checkout_sessions` table written just before.
 CONSENTS = """
-    WITH s AS (SELECT * FROM stripe_checkout_sessions_v WHERE promotions_consent IN ('opt_in', 'opt_out'))
+    WITH s AS (SELECT * FROM stripe_checkout_sessions WHERE promotions_consent IN ('opt_in', 'opt_out'))
     SELECT 'email' AS identifier_type, customer_email AS identifier, 'email_marketing' AS purpose,
            promotions_consent = 'opt_in' AS granted, created AS captured_at, 'stripe' AS source,
            session_id AS source_record, source_file

@@ -77,9 +77,9 @@ def test_landing_passes_the_configured_fields_to_the_parsers(tmp_path: Path) -> 
     survey = inbox / "survey.csv"
     survey.write_text("email,CRM id,user_id\nb@example.org,C-8,U-2\n")
     listed = _fields(tmp_path, "CRM id")
-    forms = SourceSpec("forms", parse_form_file, "landed/forms", reads_external_ids=True)
-    surveys = SourceSpec("surveys", parse_survey_file, "landed/surveys/responses",
-                         {"answers": "landed/surveys/answers"}, reads_external_ids=True)  # fmt: skip
+    forms = SourceSpec("forms", parse_form_file, "landed_forms", reads_external_ids=True)
+    surveys = SourceSpec("surveys", parse_survey_file, "landed_survey_responses",
+                         {"answers": "landed_survey_answers"}, reads_external_ids=True)  # fmt: skip
     assert parse_form_file(form, external_id_fields=listed).records["external_id"].tolist() == ["C-9"]
     assert parse_survey_file(survey, external_id_fields=listed).records["external_id"].tolist() == ["C-8"]
     lake_dir = tmp_path / "lake"
@@ -207,8 +207,8 @@ def _land(tmp_path: Path, lake_dir: Path, source: str, files: dict[str, Path | s
         else:
             (inbox / name).write_text(content)
     parse = parse_form_file if source == "forms" else parse_survey_file
-    table = lake.LANDED_FORMS if source == "forms" else lake.LANDED_SURVEYS + "/responses"
-    extra = {} if source == "forms" else {"answers": lake.LANDED_SURVEYS + "/answers"}
+    table = "landed_forms" if source == "forms" else "landed_survey_responses"
+    extra = {} if source == "forms" else {"answers": "landed_survey_answers"}
     summary = land_files(SourceSpec(source, parse, table, extra), sorted(inbox.iterdir()), lake_dir)
     assert summary.records_quarantined == 0
 

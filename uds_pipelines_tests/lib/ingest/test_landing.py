@@ -44,7 +44,7 @@ def test_lands_records_consents_and_quarantine_then_empties_the_inbox(tmp_path):
     assert quarantine[["source", "source_file", "position"]].values.tolist() == [["form", "a.jsonl", 4]]
     assert "invalid JSON at line 4" in quarantine["reason"].iloc[0]
     assert conservation_violations(
-        lake_dir, "forms", lake.LANDED_FORMS, {f["sha256"] for f in summary.files}
+        lake_dir, "forms", FORMS.records_table, {f["sha256"] for f in summary.files}
     ).empty
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from uds_pipelines.lib.ingest.privacy_requests import PRIVACY_COLUMNS, parse_privacy_file
+from uds_pipelines.lib import catalog
+from uds_pipelines.lib.ingest.privacy_requests import parse_privacy_file
 
 VALID = [
     {
@@ -39,7 +40,7 @@ def test_valid_requests_land_typed(tmp_path: Path) -> None:
     result = parse_privacy_file(_jsonl(tmp_path, VALID))
     assert result.quarantine == [] and result.conserved
     records = result.records
-    assert list(records.columns) == PRIVACY_COLUMNS
+    assert list(records.columns) == list(catalog.table("landed_privacy").columns)
     assert list(records["type"]) == ["erasure", "access", "consent"]
     assert records.iloc[1]["customer_id"] == "12345"
     assert records.iloc[1]["received_at"] == pd.Timestamp("2024-05-02T06:00:00Z")

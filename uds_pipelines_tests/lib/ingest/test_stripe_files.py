@@ -8,9 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake
 from uds_pipelines.lib.ingest.stripe_files import (
-    LANDED_COLUMNS,
     batch_name_for,
     land_stripe_files,
     release_held_batch,
@@ -79,7 +78,8 @@ def test_real_fixtures_land_with_envelope(tmp_path, realdata):
 
     assert result.records_landed == 4 and result.records_quarantined == 0 and result.conserved
     schema = duckdb.connect().execute(f"DESCRIBE SELECT * FROM '{result.batch_path}'").fetchall()
-    assert [(c[0], c[1]) for c in schema] == list(LANDED_COLUMNS.items())
+    declared = catalog.table("landed_stripe").schema
+    assert [(c[0], c[1]) for c in schema] == [(f.name, catalog.duckdb_type(f.type)) for f in declared]
     rows = {r["event_id"]: r for r in landed(tmp_path / "lake")}
     assert rows["evt_c1"]["customer_ref"] == "cus_QXg1o8vcGmoR32"
     assert rows["evt_c1"]["object_type"] == "customer" and rows["evt_c1"]["position"] == 1

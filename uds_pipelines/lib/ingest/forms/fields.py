@@ -14,32 +14,6 @@ import pandas as pd
 
 from uds_pipelines.lib.ingest.external_ids import external_id_value, is_external_id_field
 
-FORM_COLUMNS = [
-    "submission_id",
-    "form_provider",
-    "form_id",
-    "submitted_at",
-    "email",
-    "phone",
-    "first_name",
-    "last_name",
-    "country",
-    "date_of_birth",
-    "address_line1",
-    "city",
-    "postcode",
-    "external_id",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "fields_json",
-    "source_file",
-    "position",
-]
-PERSON_COLUMNS = FORM_COLUMNS[FORM_COLUMNS.index("email") : FORM_COLUMNS.index("fields_json")]
-
 # Normalized key (lower-case, letters and digits only) -> our column. "name" is split later.
 _ALIASES: dict[str, list[str]] = {
     "email": ["email", "emailaddress", "mail", "youremail", "workemail", "businessemail", "emailid"],

@@ -11,9 +11,10 @@ from typing import Any
 
 import pandas as pd
 
+from uds_pipelines.lib import catalog
 from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS
 from uds_pipelines.lib.ingest.forms.detect import detect_provider
-from uds_pipelines.lib.ingest.forms.fields import FORM_COLUMNS, Submission, is_blank, stable_submission_id
+from uds_pipelines.lib.ingest.forms.fields import Submission, is_blank, stable_submission_id
 from uds_pipelines.lib.ingest.forms.flat import recognized_key
 from uds_pipelines.lib.ingest.forms.reader import read_items
 from uds_pipelines.lib.ingest.results import ParseResult, consent_frame, parse_guarded
@@ -25,6 +26,7 @@ from uds_pipelines.lib.quarantine import QuarantineRecord, decode_raw
 QUARANTINE_SOURCE = "forms"
 CONSENT_SOURCE = "form"
 MAX_KEYS_IN_REASON = 12
+_COLUMNS = list(catalog.table("landed_forms").columns)
 
 
 def empty_forms_frame() -> pd.DataFrame:
@@ -32,7 +34,7 @@ def empty_forms_frame() -> pd.DataFrame:
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=FORM_COLUMNS, dtype=object)  # None stays None, not NaN
+    frame = pd.DataFrame(rows, columns=_COLUMNS, dtype=object)  # None stays None, not NaN
     frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True).astype("datetime64[ns, UTC]")
     frame["position"] = frame["position"].astype("int64")
     return frame
@@ -65,7 +67,7 @@ class _Collector:
         self.providers[sub.provider] += 1
         self.notes.update(sub.notes)
         fields = {k: v for k, v in sub.fields.items() if not is_blank(v)}
-        row = {column: sub.columns.get(column) for column in FORM_COLUMNS}
+        row = {column: sub.columns.get(column) for column in _COLUMNS}
         row.update(
             submission_id=submission_id,
             form_provider=sub.provider,

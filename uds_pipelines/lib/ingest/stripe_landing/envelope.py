@@ -12,21 +12,6 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 # Largest unix second DuckDB's to_timestamp accepts comfortably (9999-12-31).
 MAX_UNIX_SECONDS = 253_402_300_799
 
-LANDED_COLUMNS = {
-    "event_id": "VARCHAR",
-    "type": "VARCHAR",
-    "created": "TIMESTAMP WITH TIME ZONE",
-    "livemode": "BOOLEAN",
-    "api_version": "VARCHAR",
-    "object_type": "VARCHAR",
-    "object_id": "VARCHAR",
-    "customer_ref": "VARCHAR",
-    "payload": "VARCHAR",
-    "source_file": "VARCHAR",
-    "position": "BIGINT",
-    "landed_at": "TIMESTAMP WITH TIME ZONE",
-}
-
 # A line may hold a number Stripe staging cannot cast to its int64 amounts and timestamps: a
 # non-finite DOUBLE (`1e400`, a 400-digit integer, `NaN`, `Infinity`) or a finite magnitude past
 # int64 (`1e30`, 20 digits); staging would read a null amount and still count the order. Stripe

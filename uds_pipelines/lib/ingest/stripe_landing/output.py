@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from uds_pipelines.lib.ingest.stripe_landing.envelope import sql_list
+from uds_pipelines.lib import lake
 
 CREATE_JSONL_OFFSETS = """
     CREATE OR REPLACE TEMP TABLE stripe_jl_off AS
@@ -25,9 +25,10 @@ CREATE_ALL_ENV = """
 
 
 def create_duplicates(existing: list[Path]) -> str:
-    """Rows not to land because their event id landed in an earlier batch or earlier in this one."""
+    """Rows not to land because their event id landed in an earlier batch (`existing`: those batch
+    files, the one being rewritten left out) or earlier in this one."""
     earlier = (
-        f"OR event_id IN (SELECT event_id FROM read_parquet({sql_list(existing)}, union_by_name=true))"
+        f"OR event_id IN (SELECT event_id FROM {lake.files_relation(existing, union_by_name=True)})"
         if existing
         else ""
     )

@@ -6,18 +6,16 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
-
 from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS
 from uds_pipelines.lib.ingest.results import ParseResult, empty_consents
 from uds_pipelines.lib.ingest.surveys.detect import UnsupportedLayout, detect_layout
 from uds_pipelines.lib.ingest.surveys.model import LayoutSpec
 from uds_pipelines.lib.ingest.surveys.reader import RawTable, UnreadableFile, read_table
 from uds_pipelines.lib.ingest.surveys.responses import (
-    ANSWER_COLUMNS,
     SOURCE,
     DataRow,
     build_responses,
+    empty_answers,
     records_frame,
 )
 from uds_pipelines.lib.masking import mask_text
@@ -107,7 +105,7 @@ def file_quarantine(source_file: str, reason: str, data: bytes, info: dict) -> P
         records=records_frame([]),
         quarantine=[record],
         consents=empty_consents(),
-        extra={"answers": pd.DataFrame(columns=ANSWER_COLUMNS, dtype=object)},
+        extra={"answers": empty_answers()},
         records_read=1,
         info=info,
     )

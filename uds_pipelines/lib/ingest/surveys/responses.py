@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from uds_pipelines.lib import catalog
 from uds_pipelines.lib.ingest.results import consent_frame
 from uds_pipelines.lib.ingest.surveys import timestamps
 from uds_pipelines.lib.ingest.surveys.consent import consent_answer, consent_questions
@@ -16,22 +17,7 @@ from uds_pipelines.lib.ingest.surveys.nps import find_nps_question, nps_value
 from uds_pipelines.lib.masking import EMAIL_RE, mask_text
 from uds_pipelines.lib.quarantine import QuarantineRecord
 
-RESPONSE_COLUMNS = [
-    "response_id",
-    "survey_id",
-    "layout",
-    "respondent_email",
-    "first_name",
-    "last_name",
-    "phone",
-    "country",
-    "external_id",
-    "submitted_at",
-    "nps",
-    "source_file",
-    "position",
-]
-ANSWER_COLUMNS = ["response_id", "question_id", "question_text", "answer"]
+_RESPONSE_COLUMNS = list(catalog.table("landed_survey_responses").columns)
 SOURCE = "survey"
 
 
@@ -135,10 +121,14 @@ def _screen_rows(spec: LayoutSpec, rows: list[DataRow], source_file: str) -> tup
     return good, quarantine, info
 
 
+def empty_answers() -> pd.DataFrame:
+    return pd.DataFrame(columns=list(catalog.table("landed_survey_answers").columns), dtype=object)
+
+
 def answers_frame(questions: list[Question], rows: list[DataRow], response_ids: list[str]) -> pd.DataFrame:
     """Long form, one row per non-blank answer, built column-wise: exports can hold millions of cells."""
     if not questions or not rows:
-        return pd.DataFrame(columns=ANSWER_COLUMNS, dtype=object)
+        return empty_answers()
     index = [q.index for q in questions]
     cells = np.array([r.cells for r in rows], dtype=object)[:, index].ravel()
     frame = pd.DataFrame(
@@ -187,11 +177,11 @@ def _consents(
 
 
 def records_frame(records: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame(records, columns=RESPONSE_COLUMNS)
+    frame = pd.DataFrame(records, columns=_RESPONSE_COLUMNS)
     frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True).astype("datetime64[ns, UTC]")
     frame["nps"] = pd.array(frame["nps"].tolist(), dtype="Int64")
     frame["position"] = frame["position"].astype("int64")
-    for column in RESPONSE_COLUMNS:
+    for column in _RESPONSE_COLUMNS:
         if column not in ("submitted_at", "nps", "position"):
             frame[column] = frame[column].astype(object)
     return frame

@@ -20,10 +20,10 @@ def test_realdata_and_bad_files_land_and_conserve(tmp_path: Path, realdata: Path
     for source in sorted((realdata / "forms").glob("*.json")):
         shutil.copyfile(source, inbox / source.name)
     (inbox / "bad.jsonl").write_bytes(b'{"email": "a@example.com"}\n[1]\n{"email": "b\xff"}\n')
-    spec = SourceSpec("forms", parse_form_file, "landed/forms")
+    spec = SourceSpec("forms", parse_form_file, "landed_forms")
     summary = land_files(spec, sorted(inbox.iterdir()), lake_dir)
     assert (summary.records_read, summary.records_landed, summary.records_quarantined) == (10, 8, 2)
-    assert conservation_violations(lake_dir, "forms", "landed/forms").empty
+    assert conservation_violations(lake_dir, "forms", "landed_forms").empty
     providers = dict(
         duckdb.sql(
             f"SELECT form_provider, count(*) FROM read_parquet('{lake_dir}/landed/forms/*.parquet') GROUP BY 1"
@@ -47,9 +47,9 @@ def test_privacy_file_lands_and_conserves(tmp_path: Path) -> None:
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows))
     lake_dir = tmp_path / "lake"
-    summary = land_files(SourceSpec("privacy", parse_privacy_file, "landed/privacy"), [path], lake_dir)
+    summary = land_files(SourceSpec("privacy", parse_privacy_file, "landed_privacy"), [path], lake_dir)
     assert (summary.records_landed, summary.records_quarantined) == (1, 1)
-    assert conservation_violations(lake_dir, "privacy", "landed/privacy").empty
+    assert conservation_violations(lake_dir, "privacy", "landed_privacy").empty
     granted = duckdb.sql(
         f"SELECT identifier, purpose, granted FROM read_parquet('{lake_dir}/landed/consent/*.parquet')"
     ).fetchall()

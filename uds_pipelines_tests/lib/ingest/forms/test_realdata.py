@@ -8,14 +8,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from uds_pipelines.lib.ingest.forms import FORM_COLUMNS, parse_form_file
+from uds_pipelines.lib import catalog
+from uds_pipelines.lib.ingest.forms import parse_form_file
 
 
 def _one(path: Path) -> pd.Series:
     result = parse_form_file(path)
     assert result.quarantine == []
     assert result.records_read == 1 and result.conserved
-    assert list(result.records.columns) == FORM_COLUMNS
+    assert list(result.records.columns) == list(catalog.table("landed_forms").columns)
     assert str(result.records["submitted_at"].dtype) == "datetime64[ns, UTC]"
     return result.records.iloc[0]
 

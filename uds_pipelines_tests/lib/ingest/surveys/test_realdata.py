@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from uds_pipelines.lib import catalog
 from uds_pipelines.lib.ingest.surveys import parse_survey_file
-from uds_pipelines.lib.ingest.surveys.responses import ANSWER_COLUMNS, RESPONSE_COLUMNS
 
 # file -> (layout, responses, header rows)
 EXPECTED = {
@@ -44,13 +44,13 @@ def test_realdata_file_parses(realdata: Path, name: str) -> None:
     assert result.conserved and result.records_read == responses
     assert result.info["layout"] == layout
     assert result.info["header_rows"] == header_rows
-    assert list(result.records.columns) == RESPONSE_COLUMNS
+    assert list(result.records.columns) == list(catalog.table("landed_survey_responses").columns)
     assert len(result.records) == responses
     assert (result.records["layout"] == layout).all()
     assert result.records["response_id"].is_unique
     assert result.records["position"].tolist() == list(range(1, responses + 1))
     answers = result.extra["answers"]
-    assert list(answers.columns) == ANSWER_COLUMNS
+    assert list(answers.columns) == list(catalog.table("landed_survey_answers").columns)
     if responses:
         assert len(answers) > 0
         assert set(answers["response_id"]) <= set(result.records["response_id"])

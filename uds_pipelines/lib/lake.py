@@ -204,12 +204,18 @@ def parquet_glob(folder: Path) -> str:
     return _sql_path(folder) + "/*.parquet"
 
 
-def has_parquet(folder: Path) -> bool:
+def batch_files(folder: Path) -> list[Path]:
+    """The Parquet files of a folder table, as a `*.parquet` glob reads them (hidden temp files and
+    `.held` batches excluded), sorted by name."""
     if storage.is_remote(folder):
         names = storage.list_names(folder)  # one LIST request; is_dir + iterdir would cost three
     else:
         names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
-    return any(n.endswith(".parquet") and not n.startswith(".") for n in names)
+    return [folder / n for n in sorted(names) if n.endswith(".parquet") and not n.startswith(".")]
+
+
+def has_parquet(folder: Path) -> bool:
+    return bool(batch_files(folder))
 
 
 def read_table_sql(path: Path, empty_columns: dict[str, str]) -> str:

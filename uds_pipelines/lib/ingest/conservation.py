@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from uds_pipelines.lib import catalog, lake, lake_views, storage
+from uds_pipelines.lib import catalog, lake, lake_views
 
 _NO_BATCHES = "(SELECT NULL::VARCHAR AS batch, 0::BIGINT AS n WHERE false)"
 
@@ -50,7 +50,7 @@ def conservation_violations(
 def _rows_per_batch(lake_dir: Path, table: str, source: str) -> str:
     """Rows of a folder table per batch file of `source` (`<source>-<sha256 prefix>.parquet`):
     work on the table's files, not the table, since the batch is known only by its file name."""
-    files = _batch_files(lake_dir, table)
+    files = lake.batch_files(catalog.path(lake_dir, table))
     if not files:
         return _NO_BATCHES
     relation = lake.files_relation(files, filename=True, union_by_name=True)
@@ -59,12 +59,3 @@ def _rows_per_batch(lake_dir: Path, table: str, source: str) -> str:
         f"FROM {relation} GROUP BY 1)"
     )
 
-
-def _batch_files(lake_dir: Path, table: str) -> list[Path]:
-    """The Parquet files of a folder table, as its view reads them (hidden and held files excluded)."""
-    folder = catalog.path(lake_dir, table)
-    if storage.is_remote(folder):
-        names = storage.list_names(folder)
-    else:
-        names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
-    return [folder / n for n in sorted(names) if n.endswith(".parquet") and not n.startswith(".")]

@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 import sqlalchemy as sa
 
-from uds_pipelines.lib import catalog, lake, storage
+from uds_pipelines.lib import catalog, connection, lake, storage
 from uds_pipelines.lib.privacy.needles import expand_needles, matches_sql, needle_pattern, sha256_hex
 from uds_pipelines.lib.privacy.rewrite import describe_files, quote_ident
 
@@ -88,7 +88,7 @@ def verify_erased(
     if not pattern or not raw_pattern:
         return []
     own = con is None
-    con = con or lake.duckdb_connection()
+    con = con or connection.connect()
     findings: list[Finding] = []
     try:
         roots = [data_dir] + ([storage_root] if storage_root is not None and storage.is_remote(storage_root) else [])

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, connection, lake_views
 from uds_pipelines.lib.config import Settings
-from uds_pipelines.lib.ingest.landing import SCHEMAS, to_arrow
 from uds_pipelines.lib.privacy.stage import run_privacy_requests
 
 EVENTS_PER_FILE = 100_000
@@ -45,12 +44,26 @@ FROM range({start}, {stop}) t(i)
 """
 
 
+def catalog_columns(con, name: str, sql: str) -> str:
+    """`sql` with exactly the catalog's columns of table `name`, in order; those it lacks as NULL."""
+    present = {row[0] for row in con.execute(f"DESCRIBE {sql}").fetchall()}
+    columns = ", ".join(
+        f.name if f.name in present else f"CAST(NULL AS {catalog.duckdb_type(f.type)}) AS {f.name}"
+        for f in catalog.table(name).schema
+    )
+    return f"SELECT {columns} FROM ({sql})"
+
+
 def build(lake_dir: Path, events: int, customers: int) -> None:
-    con = lake.duckdb_connection(memory_limit="4GB")
+    con = connection.connect(lake_dir, memory_limit="4GB")
+
+    def write(name: str, sql: str, batch_name: str | None = None) -> None:
+        lake_views.write_query(con, lake_dir, name, catalog_columns(con, name, sql), batch_name=batch_name)
+
     for n, start in enumerate(range(0, events, EVENTS_PER_FILE)):
         stop = min(events, start + EVENTS_PER_FILE)
-        sql = EVENTS_SQL.format(customers=customers, start=start, stop=stop)
-        lake.copy_query_to_parquet(con, sql, lake_dir / lake.LANDED_STRIPE / f"batch-{n:04d}.parquet")
+        events_sql = EVENTS_SQL.format(customers=customers, start=start, stop=stop)
+        write("landed_stripe", events_sql, f"batch-{n:04d}.parquet")
     ids = f"""
         SELECT 'stripe' AS source, 'cus_' || lpad(CAST(c AS VARCHAR), 10, '0') AS record_id, t.id_type,
                CASE t.id_type WHEN 'email' THEN 'user.' || c || '@mail' || (c % 97) || '.com'
@@ -58,18 +71,16 @@ def build(lake_dir: Path, events: int, customers: int) -> None:
                     ELSE 'cus_' || lpad(CAST(c AS VARCHAR), 10, '0') END AS id_value
         FROM range({customers}) r(c), (VALUES ('email'), ('phone'), ('stripe_customer')) t(id_type)
     """
-    lake.copy_query_to_parquet(con, ids, lake_dir / "identity" / "identifiers.parquet")
-    lake.copy_query_to_parquet(
-        con,
+    write("identifiers", ids)
+    write(
+        "identity_map",
         f"SELECT 'stripe' AS source, 'cus_' || lpad(CAST(c AS VARCHAR), 10, '0') AS record_id, "
         f"'uds_' || lpad(CAST(c AS VARCHAR), 20, '0') AS customer_id FROM range({customers}) r(c)",
-        lake_dir / lake.IDENTITY_MAP,
     )
-    lake.copy_query_to_parquet(
-        con,
+    write(
+        "customer_profiles",
         f"SELECT 'uds_' || lpad(CAST(c AS VARCHAR), 20, '0') AS customer_id, 'user.' || c || '@mail' || (c % 97) || '.com' "
         f"AS email, '+1415' || lpad(CAST(c AS VARCHAR), 7, '0') AS phone FROM range({customers}) r(c)",
-        lake_dir / lake.PROFILES,
     )
     con.close()
 
@@ -98,8 +109,9 @@ def main() -> None:
                 for n, c in enumerate(people)
             ]
         )  # fmt: skip
-        landed = data / "lake" / lake.LANDED_PRIVACY / "privacy-bench.parquet"
-        lake.write_parquet_atomic(to_arrow(requests, SCHEMAS[lake.LANDED_PRIVACY]), landed)
+        requests = requests.reindex(columns=list(catalog.table("landed_privacy").columns))
+        requests["received_at"] = pd.to_datetime(requests["received_at"], utc=True)
+        lake_views.write_arrow(data / "lake", "landed_privacy", requests, batch_name="privacy-bench.parquet")
         settings = Settings.from_env(
             {"UDS_DATA_DIR": str(data), "UDS_AS_OF": "2026-11-01T00:00:00Z", "HOME": os.environ["HOME"]}
         )

@@ -15,6 +15,7 @@ import pandas as pd
 
 from uds_pipelines.lib import catalog, lake, safe_json
 from uds_pipelines.lib.privacy.requests import Subject
+from uds_pipelines.lib.privacy.tables import fresh_views
 from uds_pipelines.lib.privacy.variants import collect_raw_values
 
 ACCESS_DIR = "access_requests"
@@ -72,26 +73,19 @@ def _parse_json(text: Any) -> Any:
     return decoded.value
 
 
-# The tables an access report reads: lake path, columns it needs even before anything landed.
-_TABLES = {
-    "profile": (lake.PROFILES, {"customer_id": "VARCHAR"}),
-    "stripe": (
-        lake.LANDED_STRIPE,
-        {"event_id": "VARCHAR", "customer_ref": "VARCHAR", "payload": "VARCHAR", "created": "TIMESTAMPTZ"},
-    ),
-    "survey_responses": (f"{lake.LANDED_SURVEYS}/responses", {"response_id": "VARCHAR"}),
-    "survey_answers": (f"{lake.LANDED_SURVEYS}/answers", {"response_id": "VARCHAR"}),
-    "form_submissions": (lake.LANDED_FORMS, {"submission_id": "VARCHAR"}),
-    "segments": (lake.SEGMENT_MEMBERSHIP, {"customer_id": "VARCHAR"}),
-    "segment_history": (catalog.TABLES["segment_history"].path, {"customer_id": "VARCHAR"}),
-    "audience_memberships": ("audiences", {"customer_id": "VARCHAR"}),
+# Report section -> the catalog table (view) it lists the person's rows of, every column.
+SECTION_TABLES = {
+    "profile": "customer_profiles",
+    "stripe": "landed_stripe",
+    "survey_responses": "landed_survey_responses",
+    "survey_answers": "landed_survey_answers",
+    "form_submissions": "landed_forms",
+    "segments": "segment_membership",
+    "segment_history": "segment_history",
+    "audience_memberships": "audience_members",
 }
-_CONSENT_LANDED_COLUMNS = {
-    "identifier": "VARCHAR",
-    "identifier_type": "VARCHAR",
-    "source_record": "VARCHAR",
-    "captured_at": "TIMESTAMPTZ",  # reports order by it, also before any statement landed
-}
+# Consent statements: the ledger once the consent stage has written it, else the landed statements.
+CONSENT_TABLES = ("consent_ledger", "landed_consent")
 
 
 def _keys(subjects: list[Subject]) -> dict[str, set[str]]:
@@ -123,16 +117,12 @@ def _where(name: str, k: dict[str, set[str]]) -> str:
     return f"customer_id IN {_in(k['customers'])}"
 
 
-def lake_sources(lake_dir: Path) -> dict[str, str]:
-    """SQL for every table an access report reads."""
-    sources = {name: lake.read_table_sql(lake_dir / path, cols) for name, (path, cols) in _TABLES.items()}
-    ledger = catalog.path(lake_dir, "consent_ledger")
-    sources["consents"] = (
-        lake.read_table_sql(ledger, {})
-        if ledger.exists()
-        else lake.read_table_sql(lake_dir / lake.LANDED_CONSENT, _CONSENT_LANDED_COLUMNS)
-    )
-    return sources
+def section_tables(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> dict[str, str]:
+    """The view every section of a report reads, registered on `con` as the lake is now."""
+    fresh_views(con, lake_dir, *SECTION_TABLES.values(), *CONSENT_TABLES)
+    ledger, landed = CONSENT_TABLES
+    consents = ledger if catalog.path(lake_dir, ledger).exists() else landed
+    return {**SECTION_TABLES, "consents": consents}
 
 
 def prefetch_sources(con: duckdb.DuckDBPyConnection, lake_dir: Path, subjects: list[Subject]) -> dict[str, str]:
@@ -143,9 +133,11 @@ def prefetch_sources(con: duckdb.DuckDBPyConnection, lake_dir: Path, subjects: l
     """
     keys = _keys(subjects)
     sources = {}
-    for name, sql in lake_sources(lake_dir).items():
+    for name, table in section_tables(con, lake_dir).items():
         temp = f"_access_{name}"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {temp} AS SELECT * FROM {sql} WHERE {_where(name, keys)}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {temp} AS SELECT * FROM {table} WHERE {_where(name, keys)}"
+        )
         sources[name] = temp
     return sources
 
@@ -171,7 +163,7 @@ def build_access_report(
     if sources is None:
         if not subject.raw_values:
             collect_raw_values(con, lake_dir, [subject], default_region)
-        sources = lake_sources(lake_dir)
+        sources = section_tables(con, lake_dir)
     keys = _keys([subject])
 
     def rows(name: str, order: str = "") -> list[dict]:

@@ -6,26 +6,15 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from uds_pipelines.lib import catalog, lake
+from uds_pipelines.lib import catalog, lake_views
+from uds_pipelines.lib.privacy.tables import read_table
 
-AUDIT_FILE = catalog.TABLES["requests_audit"].path
+AUDIT = "requests_audit"  # the catalog table
 STATUSES = ("completed", "nothing_found", "invalid")
-AUDIT_SCHEMA = pa.schema(
-    [
-        ("request_id", pa.string()),
-        ("type", pa.string()),
-        ("received_at", pa.timestamp("us", tz="UTC")),
-        ("completed_at", pa.timestamp("us", tz="UTC")),
-        ("status", pa.string()),
-        ("rows_removed", pa.int64()),
-        ("removed_counts", pa.string()),
-        ("run_id", pa.string()),
-        ("detail", pa.string()),
-    ]
-)
 
 
 def audit_row(
@@ -59,27 +48,27 @@ def audit_row(
     }
 
 
-def read_audit(lake_dir: Path) -> pd.DataFrame:
-    path = lake_dir / AUDIT_FILE
-    if not path.exists():
-        return AUDIT_SCHEMA.empty_table().to_pandas()
-    return lake.read_frame(path)
+def read_audit(lake_dir: Path, con: duckdb.DuckDBPyConnection | None = None) -> pd.DataFrame:
+    return read_table(lake_dir, AUDIT, con).to_pandas()
 
 
-def write_audit(lake_dir: Path, rows: list[dict]) -> Path | None:
+def write_audit(
+    lake_dir: Path, rows: list[dict], con: duckdb.DuckDBPyConnection | None = None
+) -> Path | None:
     """Upsert rows by request_id into the audit table (a request's latest outcome wins), atomically."""
     if not rows:
         return None
-    current = read_audit(lake_dir)
-    new = pd.DataFrame(rows, columns=AUDIT_SCHEMA.names)
+    schema = catalog.table(AUDIT).schema
+    current = read_audit(lake_dir, con)
+    new = pd.DataFrame(rows, columns=schema.names)
     kept = current[~current["request_id"].isin(set(new["request_id"]))]
     combined = pd.concat([kept, new], ignore_index=True) if len(kept) else new
     for column in ("received_at", "completed_at"):
         combined[column] = pd.to_datetime(combined[column], utc=True)
-    table = pa.Table.from_pandas(combined, preserve_index=False).cast(AUDIT_SCHEMA)
-    return lake.write_parquet_atomic(table, lake_dir / AUDIT_FILE)
+    table = pa.Table.from_pandas(combined, preserve_index=False).cast(schema)
+    return lake_views.write_arrow(lake_dir, AUDIT, table, con=con)
 
 
-def completed_request_ids(lake_dir: Path) -> set[str]:
+def completed_request_ids(lake_dir: Path, con: duckdb.DuckDBPyConnection | None = None) -> set[str]:
     """Requests already handled (any status), so a rerun does not process them again."""
-    return set(read_audit(lake_dir)["request_id"].astype(str))
+    return set(read_audit(lake_dir, con)["request_id"].astype(str))

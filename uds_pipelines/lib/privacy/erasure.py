@@ -10,16 +10,18 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from uds_pipelines.lib import catalog, lake
+from uds_pipelines.lib import catalog, connection, lake
 from uds_pipelines.lib.privacy.crashpoints import crash_point
 from uds_pipelines.lib.privacy.exports_erase import erase_exports
 from uds_pipelines.lib.privacy.matchers import erasure_spec, register_lookups
 from uds_pipelines.lib.privacy.requests import STATUS_INVALID, Subject, subjects_from_frame
 from uds_pipelines.lib.privacy.rewrite import MatchSpec, delete_where, quote_ident
+from uds_pipelines.lib.privacy.tables import fresh_views
 from uds_pipelines.lib.privacy.variants import collect_raw_values
 from uds_pipelines.lib.privacy.warehouse_erase import erase_warehouse
 
-# lake/privacy: suppression hashes and the audit, which hold no identifiers
+# lake/privacy: the privacy layer's own tables (suppression hashes, the audit, and the erasures in
+# progress that this erasure works from), left out of the rewrite
 PRIVACY_DIR = catalog.table("suppression").path.rsplit("/", 1)[0]
 # Top folders of the batch-file tables (landed/…, quarantine)
 BATCH_FOLDERS = tuple(sorted({t.path.split("/")[0] for t in catalog.TABLES.values() if t.kind == "folder"}))
@@ -119,7 +121,7 @@ def erase_subjects(
     for root in (lake_dir, exports_dir):
         lake.sweep_stale_temps_under(root)
     own = con is None
-    con = con or lake.duckdb_connection()
+    con = con or connection.connect(lake_dir, default_region)
     try:
         collect_raw_values(con, lake_dir, usable, default_region)
         pattern = register_lookups(con, usable)
@@ -132,6 +134,8 @@ def erase_subjects(
             sparing_requests(lambda cols: erasure_spec(cols, pattern), keep_requests or set()),
             exclude=privacy_files,
         )
+        if changes:  # batch files were rewritten or deleted under the views on `con`
+            fresh_views(con, lake_dir, *catalog.TABLES)
         for change in changes:
             _bump(report.removed, table_label(change.path, lake_dir), change.rows_removed)
             report.files_deleted += int(change.deleted)
@@ -194,7 +198,10 @@ def forget_requests(
 
     try:
         pattern = register_lookups(con, usable) if usable else None
-        changes, _tags = delete_where(con, lake_dir / lake.LANDED_PRIVACY, sparing_requests(spec, keep))
+        landed = catalog.path(lake_dir, "landed_privacy")
+        changes, _tags = delete_where(con, landed, sparing_requests(spec, keep))
+        if changes:
+            fresh_views(con, lake_dir, "landed_privacy")
     finally:
         for name in ("_er_eq", "_er_needle"):
             con.execute(f"DROP TABLE IF EXISTS {name}")

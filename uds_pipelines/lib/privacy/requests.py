@@ -112,7 +112,8 @@ def resolve_subjects(
     identity_map_table: str,
     default_region: str = "US",
 ) -> pd.DataFrame:
-    """One row per request (SUBJECT_COLUMNS); the tables are SQL relations (e.g. `lake.read_table_sql`).
+    """One row per request (SUBJECT_COLUMNS); the tables are relations on `con` (the `identifiers`
+    and `identity_map` views, or any relation with their columns).
 
     A request naming one identifier resolves to every record of every person holding it, and to
     all identifiers of those records. Requests naming nothing usable get status `invalid`, requests

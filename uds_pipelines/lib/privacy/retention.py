@@ -7,14 +7,16 @@ from pathlib import Path
 
 import duckdb
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, connection
 from uds_pipelines.lib.privacy.rewrite import MatchSpec, delete_where
+from uds_pipelines.lib.privacy.tables import fresh_views
 
-# folder -> timestamp column deciding a row's age (rows without one are kept: age unknown).
+# catalog table (a folder of batches) -> timestamp column deciding a row's age (rows without one
+# are kept: age unknown).
 AGED_TABLES = {
-    lake.LANDED_STRIPE: "created",
-    f"{lake.LANDED_SURVEYS}/responses": "submitted_at",
-    lake.LANDED_FORMS: "submitted_at",
+    "landed_stripe": "created",
+    "landed_survey_responses": "submitted_at",
+    "landed_forms": "submitted_at",
 }
 
 
@@ -29,32 +31,33 @@ def apply_retention(
     quarantine_days: int = 90,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> dict[str, int]:
-    """Delete rows older than the cutoffs; rewrite only affected files. Returns rows removed per table.
+    """Delete rows older than the cutoffs; rewrite only affected files. Returns rows removed per
+    table, keyed by its lake path (`landed/stripe`, ...).
 
     Survey answers go with their responses (they carry no timestamp of their own).
     """
     own = con is None
-    con = con or lake.duckdb_connection()
+    con = con or connection.connect(lake_dir)
     removed: dict[str, int] = {}
     cutoff = as_of - timedelta(days=retention_days)
     try:
-        responses = lake_dir / lake.LANDED_SURVEYS / "responses"
-        expired_sql = lake.read_table_sql(
-            responses, {"response_id": "VARCHAR", "submitted_at": "TIMESTAMPTZ"}
-        )
+        fresh_views(con, lake_dir, "landed_survey_responses")
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _prv_expired AS SELECT DISTINCT response_id FROM {expired_sql} "
-            f"WHERE {_older_than('submitted_at', cutoff)}"
+            "CREATE OR REPLACE TEMP TABLE _prv_expired AS SELECT DISTINCT response_id "
+            f"FROM landed_survey_responses WHERE {_older_than('submitted_at', cutoff)}"
         )
-        for folder, column in AGED_TABLES.items():
-            removed[folder] = _delete(con, lake_dir / folder, column, _older_than(column, cutoff))
-        answers = lake_dir / lake.LANDED_SURVEYS / "answers"
-        removed[f"{lake.LANDED_SURVEYS}/answers"] = _delete(
-            con, answers, "response_id", "response_id IN (SELECT response_id FROM _prv_expired)"
+        for name, column in AGED_TABLES.items():
+            removed[_label(name)] = _delete(con, lake_dir, name, column, _older_than(column, cutoff))
+        removed[_label("landed_survey_answers")] = _delete(
+            con,
+            lake_dir,
+            "landed_survey_answers",
+            "response_id",
+            "response_id IN (SELECT response_id FROM _prv_expired)",
         )
         q_cutoff = as_of - timedelta(days=quarantine_days)
-        removed[lake.QUARANTINE] = _delete(
-            con, lake_dir / lake.QUARANTINE, "quarantined_at", _older_than("quarantined_at", q_cutoff)
+        removed[_label("quarantine")] = _delete(
+            con, lake_dir, "quarantine", "quarantined_at", _older_than("quarantined_at", q_cutoff)
         )
     finally:
         con.execute("DROP TABLE IF EXISTS _prv_expired")
@@ -63,7 +66,13 @@ def apply_retention(
     return removed
 
 
-def _delete(con: duckdb.DuckDBPyConnection, folder: Path, column: str, predicate: str) -> int:
+def _label(name: str) -> str:
+    return catalog.table(name).path
+
+
+def _delete(con: duckdb.DuckDBPyConnection, lake_dir: Path, name: str, column: str, predicate: str) -> int:
+    """Delete the rows of table `name` matching `predicate`, file by file; its view is refreshed."""
+    folder = catalog.path(lake_dir, name)
     if not folder.is_dir():
         return 0
 
@@ -71,4 +80,6 @@ def _delete(con: duckdb.DuckDBPyConnection, folder: Path, column: str, predicate
         return MatchSpec(predicate) if column in columns else None
 
     changes, _ = delete_where(con, folder, spec)
+    if changes:
+        fresh_views(con, lake_dir, name)  # files were rewritten or deleted under the view
     return sum(c.rows_removed for c in changes)

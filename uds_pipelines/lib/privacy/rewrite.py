@@ -44,14 +44,9 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _files_sql(files: list[Path]) -> str:
-    return "[" + lake.sql_literal_list(str(f) for f in files) + "]"
-
-
 def describe_files(con: duckdb.DuckDBPyConnection, files: list[Path]) -> dict[str, str]:
-    rows = con.execute(
-        f"DESCRIBE SELECT * FROM read_parquet({_files_sql(files)}, union_by_name=true)"
-    ).fetchall()
+    """Column name -> DuckDB type of the files read together (by name)."""
+    rows = con.execute(f"DESCRIBE SELECT * FROM {lake.files_relation(files, union_by_name=True)}").fetchall()
     return {r[0]: str(r[1]).upper() for r in rows}
 
 
@@ -83,7 +78,7 @@ def matching_rows(
         f"""
         CREATE OR REPLACE TEMP TABLE _prv_m AS
         SELECT {FILE_COL}, file_row_number AS {ROW_COL}{extra}
-        FROM read_parquet({_files_sql(files)}, union_by_name=true, filename='{FILE_COL}', file_row_number=true)
+        FROM {lake.files_relation(files, union_by_name=True, filename=FILE_COL, file_row_number=True)}
         WHERE coalesce(({spec.predicate}), false)
         """
     )

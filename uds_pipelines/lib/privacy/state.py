@@ -18,22 +18,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from uds_pipelines.lib import catalog, lake, storage
+from uds_pipelines.lib import catalog, lake_views, storage
 from uds_pipelines.lib.privacy.requests import STATUS_FOUND, Subject
+from uds_pipelines.lib.privacy.tables import fresh_views, read_table
 
-IN_PROGRESS_FILE = catalog.TABLES["erasures_in_progress"].path
-IN_PROGRESS_SCHEMA = pa.schema(
-    [
-        ("request_id", pa.string()),
-        ("type", pa.string()),
-        ("received_at", pa.timestamp("us", tz="UTC")),
-        ("status", pa.string()),
-        ("subject", pa.string()),  # JSON: ids, identifiers, records, spellings, Stripe objects
-    ]
-)
+# The catalog table; its `subject` column is JSON: ids, identifiers, records, spellings, Stripe objects.
+IN_PROGRESS = "erasures_in_progress"
+IN_PROGRESS_FILE = catalog.TABLES[IN_PROGRESS].path  # for the crash tests (uds_pipelines_tests/cli)
 _PAIRS = ("identifiers", "records", "requested", "shared")
 _SETS = ("raw_values", "stripe_objects")
 
@@ -71,28 +66,32 @@ def _subject(row: dict) -> Subject:
     return subject
 
 
-def load_in_progress(lake_dir: Path) -> list[Subject]:
+def load_in_progress(lake_dir: Path, con: duckdb.DuckDBPyConnection | None = None) -> list[Subject]:
     """Erasures started and not yet finished (left by a crash), as resolved subjects."""
-    path = lake_dir / IN_PROGRESS_FILE
-    if not path.exists():
-        return []
-    return [_subject(row) for row in lake.read_arrow(path).to_pylist()]
+    return [_subject(row) for row in read_table(lake_dir, IN_PROGRESS, con).to_pylist()]
 
 
-def save_in_progress(lake_dir: Path, subjects: list[Subject]) -> None:
+def save_in_progress(
+    lake_dir: Path, subjects: list[Subject], con: duckdb.DuckDBPyConnection | None = None
+) -> None:
     """Commit `subjects` as in progress (atomic, fsynced) before any of their work begins."""
     rows = [_row(s) for s in sorted(subjects, key=lambda s: s.request_id)]
-    table = pa.Table.from_pylist(rows, schema=IN_PROGRESS_SCHEMA)
-    lake.write_parquet_atomic(table, lake_dir / IN_PROGRESS_FILE)
+    table = pa.Table.from_pylist(rows, schema=catalog.table(IN_PROGRESS).schema)
+    lake_views.write_arrow(lake_dir, IN_PROGRESS, table, con=con)
 
 
-def clear_in_progress(lake_dir: Path, request_ids: set[str]) -> None:
+def clear_in_progress(
+    lake_dir: Path, request_ids: set[str], con: duckdb.DuckDBPyConnection | None = None
+) -> None:
     """Forget finished erasures; the file goes when none is left, durably."""
-    left = [s for s in load_in_progress(lake_dir) if s.request_id not in request_ids]
+    left = [s for s in load_in_progress(lake_dir, con) if s.request_id not in request_ids]
+    path = catalog.path(lake_dir, IN_PROGRESS)
     if left:
-        save_in_progress(lake_dir, left)
-    elif (lake_dir / IN_PROGRESS_FILE).exists():
-        storage.remove(lake_dir / IN_PROGRESS_FILE)
+        save_in_progress(lake_dir, left, con)
+    elif path.exists():
+        storage.remove(path)
+        if con is not None:
+            fresh_views(con, lake_dir, IN_PROGRESS)
 
 
 def merge_subjects(fresh: list[Subject], saved: list[Subject]) -> list[Subject]:

@@ -11,20 +11,16 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from uds_pipelines.lib import catalog, lake
+from uds_pipelines.lib import catalog, lake_views
 from uds_pipelines.lib.normalize import normalize_email, normalize_phone
 from uds_pipelines.lib.privacy.requests import Subject, subjects_from_frame
+from uds_pipelines.lib.privacy.tables import fresh_views, read_table
 from uds_pipelines.lib.privacy.variants import candidate_strings
 from uds_pipelines.lib.quarantine import QuarantineRecord
 
-SUPPRESSION_FILE = catalog.TABLES["suppression"].path
+SUPPRESSION = "suppression"  # the catalog table (and its view)
+# The temp table of (id_type, id_hash) pairs landing SQL screens against (`suppressed_sql`).
 SUPPRESSION_TABLE = "_uds_suppression"
-SUPPRESSION_COLUMNS = {
-    "id_type": "VARCHAR",
-    "id_hash": "VARCHAR",
-    "request_id": "VARCHAR",
-    "added_at": "TIMESTAMPTZ",
-}
 SUPPRESSED_ID_TYPES = (
     "email",
     "phone",
@@ -71,16 +67,18 @@ def suppression_hashes(subjects: pd.DataFrame | list[Subject], key: bytes) -> pd
     return pd.DataFrame(rows, columns=["id_type", "id_hash", "request_id"], dtype=object)
 
 
-def load_suppression(lake_dir: Path) -> pd.DataFrame:
-    path = lake_dir / SUPPRESSION_FILE
-    if not path.exists():
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in SUPPRESSION_COLUMNS})
-    return lake.read_frame(path)
+def load_suppression(lake_dir: Path, con: duckdb.DuckDBPyConnection | None = None) -> pd.DataFrame:
+    return read_table(lake_dir, SUPPRESSION, con).to_pandas()
 
 
-def add_to_suppression(lake_dir: Path, hashes: pd.DataFrame, added_at: datetime | None = None) -> int:
-    """Append new (id_type, id_hash) pairs to `lake/privacy/suppression.parquet`; returns how many were new."""
-    current = load_suppression(lake_dir)
+def add_to_suppression(
+    lake_dir: Path,
+    hashes: pd.DataFrame,
+    added_at: datetime | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> int:
+    """Append new (id_type, id_hash) pairs to the suppression table; returns how many were new."""
+    current = load_suppression(lake_dir, con)
     known = set(zip(current["id_type"], current["id_hash"], strict=True))
     fresh = hashes[[(t, h) not in known for t, h in zip(hashes["id_type"], hashes["id_hash"], strict=True)]]
     fresh = fresh.drop_duplicates(["id_type", "id_hash"])
@@ -88,8 +86,7 @@ def add_to_suppression(lake_dir: Path, hashes: pd.DataFrame, added_at: datetime 
         return 0
     fresh = fresh.assign(added_at=pd.Timestamp(added_at or datetime.now(UTC)).tz_convert("UTC"))
     combined = pd.concat([current, fresh], ignore_index=True) if len(current) else fresh
-    table = pa.Table.from_pandas(combined[list(SUPPRESSION_COLUMNS)], preserve_index=False)
-    lake.write_parquet_atomic(table, lake_dir / SUPPRESSION_FILE)
+    lake_views.write_arrow(lake_dir, SUPPRESSION, combined[list(catalog.table(SUPPRESSION).columns)], con=con)
     return len(fresh)
 
 
@@ -103,12 +100,10 @@ def register_suppression(con: duckdb.DuckDBPyConnection, key: bytes, lake_dir: P
 
     Landing SQL can then drop records with `suppressed_sql("email", "uds_email_key(email)")`.
     """
-    frame = load_suppression(lake_dir)[["id_type", "id_hash"]]
-    con.register("_uds_suppression_df", frame)
+    fresh_views(con, lake_dir, SUPPRESSION)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {SUPPRESSION_TABLE} AS SELECT DISTINCT * FROM _uds_suppression_df"
+        f"CREATE OR REPLACE TEMP TABLE {SUPPRESSION_TABLE} AS SELECT DISTINCT id_type, id_hash FROM {SUPPRESSION}"
     )
-    con.unregister("_uds_suppression_df")
 
     def uds_hmac(values: pa.Array) -> pa.Array:
         return pa.array(

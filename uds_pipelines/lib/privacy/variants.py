@@ -7,13 +7,35 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from uds_pipelines.lib import lake
 from uds_pipelines.lib.masking import EMAIL_RE, PHONE_RE
 from uds_pipelines.lib.normalize import normalize_email, normalize_phone
 from uds_pipelines.lib.privacy.needles import expand_needles
 from uds_pipelines.lib.privacy.requests import Subject
+from uds_pipelines.lib.privacy.tables import fresh_views
 
 STRIPE_ID_TYPES = ("stripe_customer",)
+# Queries returning (request_id, text...) for the text of each person's own records (`_prv_refs`).
+RECORD_QUERIES = (
+    "SELECT r.request_id, t.respondent_email, t.phone FROM landed_survey_responses t JOIN _prv_refs r "
+    "ON r.source = 'survey' AND t.response_id = r.value",
+    "SELECT r.request_id, t.answer FROM landed_survey_answers t JOIN _prv_refs r "
+    "ON r.source = 'survey' AND t.response_id = r.value",
+    "SELECT r.request_id, t.email, t.phone, t.fields_json FROM landed_forms t JOIN _prv_refs r "
+    "ON r.source = 'form' AND t.submission_id = r.value",
+    "SELECT r.request_id, t.identifier FROM landed_consent t JOIN _prv_refs r ON t.source_record = r.value",
+    "SELECT DISTINCT r.request_id, t.email, t.phone FROM landed_privacy t JOIN _prv_refs r "
+    "ON t.request_id = r.request_id",
+)
+# The catalog tables whose views `collect_raw_values` reads.
+READ_TABLES = (
+    "landed_stripe",
+    "landed_survey_responses",
+    "landed_survey_answers",
+    "landed_forms",
+    "landed_consent",
+    "landed_privacy",
+    "quarantine",
+)
 
 
 def candidate_strings(text: str | None) -> list[str]:
@@ -76,14 +98,11 @@ def collect_raw_values(
     text, and keeps only spellings that normalize to the person's own email or phone.
     """
     refs = _refs_frame(subjects)
+    fresh_views(con, lake_dir, *READ_TABLES)
     con.register("_prv_refs", refs)
     try:
-        stripe = lake.read_table_sql(
-            lake_dir / lake.LANDED_STRIPE,
-            {"customer_ref": "VARCHAR", "object_id": "VARCHAR", "payload": "VARCHAR"},
-        )
         rows = con.execute(
-            f"SELECT r.request_id, s.object_id, s.payload FROM {stripe} s JOIN _prv_refs r "
+            "SELECT r.request_id, s.object_id, s.payload FROM landed_stripe s JOIN _prv_refs r "
             "ON r.source = 'stripe' AND s.customer_ref = r.value"
         ).fetchall()
         texts: dict[str, list[str | None]] = {}
@@ -91,12 +110,12 @@ def collect_raw_values(
         for rid, object_id, payload in rows:
             objects.setdefault(rid, set()).add(object_id)
             texts.setdefault(rid, []).extend(candidate_strings(payload))
-        for sql in _record_queries(lake_dir):
+        for sql in RECORD_QUERIES:
             for rid, values in _texts(con, sql).items():
                 bucket = texts.setdefault(rid, [])
                 for value in values:
                     bucket.extend(candidate_strings(value) if value and len(value) > 40 else [value])
-        quarantine_candidates = _quarantine_candidates(con, lake_dir)
+        quarantine_candidates = _quarantine_candidates(con)
     finally:
         con.unregister("_prv_refs")
     result: dict[str, set[str]] = {}
@@ -111,46 +130,15 @@ def collect_raw_values(
     return result
 
 
-def _record_queries(lake_dir: Path) -> list[str]:
-    """Queries returning (request_id, text...) for the text of each person's own records."""
-    responses = lake.read_table_sql(
-        lake_dir / lake.LANDED_SURVEYS / "responses",
-        {"response_id": "VARCHAR", "respondent_email": "VARCHAR", "phone": "VARCHAR"},
-    )
-    answers = lake.read_table_sql(
-        lake_dir / lake.LANDED_SURVEYS / "answers", {"response_id": "VARCHAR", "answer": "VARCHAR"}
-    )
-    forms = lake.read_table_sql(
-        lake_dir / lake.LANDED_FORMS,
-        {"submission_id": "VARCHAR", "email": "VARCHAR", "phone": "VARCHAR", "fields_json": "VARCHAR"},
-    )
-    consent = lake.read_table_sql(
-        lake_dir / lake.LANDED_CONSENT, {"identifier": "VARCHAR", "source_record": "VARCHAR"}
-    )
-    privacy = lake.read_table_sql(
-        lake_dir / lake.LANDED_PRIVACY, {"request_id": "VARCHAR", "email": "VARCHAR", "phone": "VARCHAR"}
-    )
-    return [
-        f"SELECT r.request_id, t.respondent_email, t.phone FROM {responses} t JOIN _prv_refs r "
-        "ON r.source = 'survey' AND t.response_id = r.value",
-        f"SELECT r.request_id, t.answer FROM {answers} t JOIN _prv_refs r ON r.source = 'survey' AND t.response_id = r.value",
-        f"SELECT r.request_id, t.email, t.phone, t.fields_json FROM {forms} t JOIN _prv_refs r "
-        "ON r.source = 'form' AND t.submission_id = r.value",
-        f"SELECT r.request_id, t.identifier FROM {consent} t JOIN _prv_refs r ON t.source_record = r.value",
-        f"SELECT DISTINCT r.request_id, t.email, t.phone FROM {privacy} t JOIN _prv_refs r ON t.request_id = r.request_id",
-    ]
-
-
-def _quarantine_candidates(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> list[str]:
+def _quarantine_candidates(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Distinct email/phone-looking strings in quarantine `raw` text (no record ids to join on there)."""
-    quarantine = lake.read_table_sql(lake_dir / lake.QUARANTINE, {"raw": "VARCHAR"})
     email_re = EMAIL_RE.pattern.replace("'", "''")
     rows = con.execute(
-        f"SELECT DISTINCT unnest(regexp_extract_all(raw, '{email_re}')) FROM {quarantine} WHERE raw LIKE '%@%'"
+        f"SELECT DISTINCT unnest(regexp_extract_all(raw, '{email_re}')) FROM quarantine WHERE raw LIKE '%@%'"
     ).fetchall()
     out = [r[0] for r in rows]
     phone_like = con.execute(
-        f"SELECT DISTINCT unnest(regexp_extract_all(raw, '\\+?\\d[\\d\\s().-]{{6,}}\\d')) FROM {quarantine}"
+        "SELECT DISTINCT unnest(regexp_extract_all(raw, '\\+?\\d[\\d\\s().-]{6,}\\d')) FROM quarantine"
     ).fetchall()
     return out + [r[0] for r in phone_like]
 

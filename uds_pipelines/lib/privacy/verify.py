@@ -9,10 +9,9 @@ import duckdb
 import pyarrow as pa
 import sqlalchemy as sa
 
-from uds_pipelines.lib import lake, storage
+from uds_pipelines.lib import catalog, connection, lake, storage
 from uds_pipelines.lib.privacy.needles import expand_needles, matches_sql, needle_pattern, sha256_hex
 from uds_pipelines.lib.privacy.rewrite import describe_files, quote_ident
-from uds_pipelines.lib.privacy.suppression import SUPPRESSION_FILE
 
 LEFTOVER = "leftover"
 PENDING_INBOX = "pending_inbox"
@@ -89,11 +88,11 @@ def verify_erased(
     if not pattern or not raw_pattern:
         return []
     own = con is None
-    con = con or lake.duckdb_connection()
+    con = con or connection.connect()
     findings: list[Finding] = []
     try:
         roots = [data_dir] + ([storage_root] if storage_root is not None and storage.is_remote(storage_root) else [])
-        skip = {storage.key(root / "lake" / SUPPRESSION_FILE) for root in roots}
+        skip = {storage.key(catalog.path(root / "lake", "suppression")) for root in roots}
         sqlite_files = {str(p) for p in _sqlite_files(warehouse_url)}
         for root in roots:
             # Hidden files and folders too: a killed writer's temp file holds the same rows in clear.
@@ -161,8 +160,7 @@ def _scan_parquet(
         f"count(*) FILTER (WHERE {matches_sql(f'lower(CAST({quote_ident(c)} AS VARCHAR))', pattern)})"
         for c in text_cols
     )
-    source = str(path).replace("'", "''")
-    row = con.execute(f"SELECT {counts} FROM read_parquet('{source}')").fetchall()[0]
+    row = con.execute(f"SELECT {counts} FROM {lake.files_relation([path])}").fetchall()[0]
     kind, rel = _kind(path, data_dir), _display(path, data_dir)
     return [
         Finding(rel, f"parquet column {column}: {int(n)} row(s)", int(n), kind)

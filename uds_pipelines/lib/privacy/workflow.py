@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import connection
 from uds_pipelines.lib.privacy.access import (
     build_access_report,
     drop_prefetched,
@@ -136,14 +136,14 @@ def handle_access_requests(
     access = [s for s in subjects_from_frame(subjects) if s.type == "access"]
     result = PrivacyRunResult()
     own = con is None
-    con = con or lake.duckdb_connection()
+    con = con or connection.connect(lake_dir, default_region)
     try:
         result.access_files = write_access_reports(con, lake_dir, exports_dir, access, default_region)
+        result.audit_rows = _audit_rows(access, {}, run_id, set())
+        write_audit(lake_dir, result.audit_rows, con)
     finally:
         if own:
             con.close()
-    result.audit_rows = _audit_rows(access, {}, run_id, set())
-    write_audit(lake_dir, result.audit_rows)
     return result
 
 
@@ -170,29 +170,30 @@ def handle_requests(
     """
     result = PrivacyRunResult()
     fresh = subjects_from_frame(subjects)
-    audited = completed_request_ids(lake_dir)
-    saved = load_in_progress(lake_dir)
-    resumed = {s.request_id for s in saved if s.request_id not in audited}
-    finished_before = [s for s in saved if s.request_id in audited]  # crashed after the audit
-    all_subjects = merge_subjects(fresh, [s for s in saved if s.request_id in resumed])
-    erasures = [s for s in all_subjects if s.type == "erasure" and s.status != STATUS_INVALID]
-    access = [s for s in all_subjects if s.type == "access"]
-    _adopt_resumed_persons(access, [s for s in erasures if s.request_id in resumed])
-    if defer_access:
-        result.deferred = [s.request_id for s in access if not asks_about_erased(s, erasures)]
-        access = [s for s in access if s.request_id not in set(result.deferred)]
-    handled = [s for s in all_subjects if s.type == "erasure"] + access
-    unaudited = {s.request_id for s in all_subjects if s.type in ("erasure", "access")}
     own = con is None
-    con = con or lake.duckdb_connection()
+    con = con or connection.connect(lake_dir, default_region)
     try:
+        audited = completed_request_ids(lake_dir, con)
+        saved = load_in_progress(lake_dir, con)
+        resumed = {s.request_id for s in saved if s.request_id not in audited}
+        finished_before = [s for s in saved if s.request_id in audited]  # crashed after the audit
+        all_subjects = merge_subjects(fresh, [s for s in saved if s.request_id in resumed])
+        erasures = [s for s in all_subjects if s.type == "erasure" and s.status != STATUS_INVALID]
+        access = [s for s in all_subjects if s.type == "access"]
+        _adopt_resumed_persons(access, [s for s in erasures if s.request_id in resumed])
+        if defer_access:
+            result.deferred = [s.request_id for s in access if not asks_about_erased(s, erasures)]
+            access = [s for s in access if s.request_id not in set(result.deferred)]
+        handled = [s for s in all_subjects if s.type == "erasure"] + access
+        unaudited = {s.request_id for s in all_subjects if s.type in ("erasure", "access")}
         result.access_files = write_access_reports(con, lake_dir, exports_dir, access, default_region)
         if erasures:
             # Spellings and Stripe objects are read while the lake still has them, then committed.
             collect_raw_values(con, lake_dir, erasures, default_region)
-            save_in_progress(lake_dir, erasures + finished_before)
+            save_in_progress(lake_dir, erasures + finished_before, con)
             crash_point("after_in_progress")
-            result.suppressed_added = add_to_suppression(lake_dir, suppression_hashes(erasures, key))
+            hashes = suppression_hashes(erasures, key)
+            result.suppressed_added = add_to_suppression(lake_dir, hashes, con=con)
             crash_point("after_suppression")
             result.erasure = erase_subjects(
                 lake_dir,
@@ -207,7 +208,7 @@ def handle_requests(
             crash_point("before_audit")
         per_request = result.erasure.per_request if result.erasure else {}
         result.audit_rows = _audit_rows(handled, per_request, run_id, resumed)
-        write_audit(lake_dir, result.audit_rows)
+        write_audit(lake_dir, result.audit_rows, con)
         crash_point("after_audit")
         result.erased = erasures + finished_before
         if result.erased:
@@ -218,7 +219,7 @@ def handle_requests(
                 if s.type == "erasure" or asks_about_erased(s, erasures)
             }
             forget_requests(con, lake_dir, result.erased, done=done, keep=set(result.deferred))
-            clear_in_progress(lake_dir, {s.request_id for s in result.erased})
+            clear_in_progress(lake_dir, {s.request_id for s in result.erased}, con)
     finally:
         if own:
             con.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import lake, lake_views
 from uds_pipelines.lib.privacy import resolve_subjects
 
 
@@ -19,9 +19,8 @@ def request(request_id: str, rtype: str = "erasure", **ids: str | None) -> dict:
 
 
 def resolve(con, lake_dir: Path, rows: list[dict]) -> pd.DataFrame:
-    identifiers = lake.read_table_sql(lake_dir / "identity" / "identifiers.parquet", {})
-    identity_map = lake.read_table_sql(lake_dir / lake.IDENTITY_MAP, {})
-    return resolve_subjects(con, pd.DataFrame(rows), identifiers, identity_map)
+    lake_views.register(con, lake_dir, ["identifiers", "identity_map"])
+    return resolve_subjects(con, pd.DataFrame(rows), "identifiers", "identity_map")
 
 
 def snapshot(root: Path) -> dict[str, tuple[str, int]]:

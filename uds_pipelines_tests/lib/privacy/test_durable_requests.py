@@ -4,7 +4,7 @@ run finishes it; an access request is done only once its report is written."""
 import pandas as pd
 import pytest
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import connection, lake
 from uds_pipelines.lib.privacy import (
     crashpoints,
     handle_requests,
@@ -54,9 +54,8 @@ def _run(lk, defer_access: bool = False):
 
 
 def _landed_request_ids(lake_dir) -> set[str]:
-    con = lake.duckdb_connection()
-    sql = lake.read_table_sql(lake_dir / lake.LANDED_PRIVACY, {"request_id": "VARCHAR"})
-    return {r for (r,) in con.execute(f"SELECT request_id FROM {sql}").fetchall()}
+    con = connection.connect(lake_dir)
+    return {r for (r,) in con.execute("SELECT request_id FROM landed_privacy").fetchall()}
 
 
 @pytest.mark.parametrize("point", ERASURE_POINTS)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import connection, lake_views
 from uds_pipelines.lib.audiences.stage import build_audience_members, check_members_consent, export_audiences
 from uds_pipelines.lib.config import DEFAULT_PURPOSES, Settings
 from uds_pipelines.lib.consent.stage import build_consent
@@ -38,12 +38,10 @@ def settings_for(folder: Path, as_of: datetime) -> Settings:
 
 
 def synthesize(con, folder: Path, n: int) -> None:
-    """The lake the consent, segment and audience stages read, generated in DuckDB from `range(n)`."""
+    """The lake the consent, segment and audience stages read, generated in DuckDB from `range(n)`
+    and written as catalog tables (`lake_views.write_query`, checked against the catalog).
+    `con` is a `connection.connect` connection of the lake under `folder`."""
     lake_dir = folder / "lake"
-    for table in (lake.PROFILES, lake.LANDED_CONSENT + "/bench.parquet", lake.IDENTITY_MAP):
-        (lake_dir / table).parent.mkdir(parents=True, exist_ok=True)
-    profiles = lake_dir / lake.PROFILES
-    consent = lake_dir / lake.LANDED_CONSENT / "bench.parquet"
     as_of = f"TIMESTAMPTZ '{AS_OF.isoformat()}'"
     consent_cols = ", ".join(f"false AS consent_{p}" for p in DEFAULT_PURPOSES)
     con.execute(
@@ -60,13 +58,16 @@ def synthesize(con, folder: Path, n: int) -> None:
                 (['US', 'GB', 'DE', 'FR'])[1 + i % 4] AS country,
                 {as_of} - to_days(CAST(hash(i * 11 + 1) % 1000 AS INTEGER)) AS first_seen_at,
                 {as_of} - to_days(CAST(hash(i * 11 + 2) % 30 AS INTEGER)) AS last_seen_at,
-                orders * (hash(i * 11 + 5) % 20000) / 100.0 AS lifetime_value, 'usd' AS currency,
+                CAST(NULL AS TIMESTAMPTZ) AS first_signup_at,
+                CAST(orders * (hash(i * 11 + 5) % 20000) / 100.0 AS DOUBLE) AS lifetime_value, 'usd' AS currency,
                 CAST(orders AS BIGINT) AS orders_count,
                 CASE WHEN orders > 0 THEN {as_of} - to_days(CAST(300 + hash(i * 11 + 6) % 300 AS INTEGER)) END
                     AS first_order_at,
                 CASE WHEN orders > 0 THEN {as_of} - to_days(CAST(hash(i * 11 + 6) % 300 AS INTEGER)) END
                     AS last_order_at,
-                CASE WHEN i % 5 = 0 THEN 'active' END AS subscription_status, 0.0 AS mrr,
+                CAST(NULL AS VARCHAR) AS lifetime_value_by_currency,
+                CASE WHEN i % 5 = 0 THEN 'active' END AS subscription_status, CAST(0.0 AS DOUBLE) AS mrr,
+                CAST(NULL AS VARCHAR) AS mrr_by_currency,
                 CASE WHEN i % 2 = 0 THEN CAST(hash(i * 11 + 7) % 11 AS INTEGER) END AS nps_latest,
                 CAST(i % 3 AS BIGINT) AS surveys_count, CAST(i % 2 AS BIGINT) AS forms_count,
                 'organic' AS acquisition_source, {consent_cols}
@@ -75,11 +76,13 @@ def synthesize(con, folder: Path, n: int) -> None:
         """
     )
     scored = add_rfm_scores(con, "bench_profiles", AS_OF)  # what customer_profiles adds
-    con.execute(f"COPY (SELECT * FROM {scored}) TO '{profiles}' (FORMAT parquet)")
+    lake_views.write_query(con, lake_dir, "customer_profiles", f"SELECT * FROM {scored}")
     # ~1.5 statements a person: opt-ins, later opt-outs for some, ad consent for others.
-    con.execute(
+    lake_views.write_query(
+        con,
+        lake_dir,
+        "landed_consent",
         f"""
-        COPY (
             SELECT 'email' AS identifier_type, 'user' || i || '@example.com' AS identifier,
                 'email_marketing' AS purpose, true AS granted,
                 {as_of} - to_days(CAST(400 + i % 300 AS INTEGER)) AS captured_at, 'form' AS source,
@@ -93,17 +96,28 @@ def synthesize(con, folder: Path, n: int) -> None:
             SELECT 'email', 'user' || i || '@example.com', 'ad_targeting', true,
                 {as_of} - to_days(CAST(i % 500 AS INTEGER)), 'survey', 's' || i, 'bench.csv'
             FROM range({n}) AS t(i) WHERE hash(i * 13 + 3) % 10 < 5
-        ) TO '{consent}' (FORMAT parquet)
-        """
+        """,
+        batch_name="bench.parquet",
     )
     # Every person holds one email identifier, one record in the identity map.
-    ids = lake_dir / "identity" / "identifiers.parquet"
-    con.execute(f"""COPY (SELECT 'bench' AS source, 'r' || i AS record_id, 'email' AS id_type,
-                         'user' || i || '@example.com' AS id_value FROM range({n}) AS t(i)) TO '{ids}' (FORMAT parquet)""")
-    con.execute(f"""COPY (SELECT 'bench' AS source, 'r' || i AS record_id, 'c' || lpad(CAST(i AS VARCHAR), 9, '0')
-                         AS customer_id FROM range({n}) AS t(i)) TO '{lake_dir / lake.IDENTITY_MAP}' (FORMAT parquet)""")
+    lake_views.write_query(
+        con,
+        lake_dir,
+        "identifiers",
+        f"""SELECT 'bench' AS source, 'r' || i AS record_id, 'email' AS id_type,
+                   'user' || i || '@example.com' AS id_value, CAST(NULL AS TIMESTAMPTZ) AS observed_at
+            FROM range({n}) AS t(i)""",
+    )
+    lake_views.write_query(
+        con,
+        lake_dir,
+        "identity_map",
+        f"""SELECT 'bench' AS source, 'r' || i AS record_id, 'c' || lpad(CAST(i AS VARCHAR), 9, '0') AS customer_id,
+                   CAST(NULL AS VARCHAR) AS origin_customer_id
+            FROM range({n}) AS t(i)""",
+    )
     suppressed = con.execute(
-        f"SELECT customer_id FROM '{profiles}' WHERE hash(customer_id) % 100 = 0"
+        "SELECT customer_id FROM customer_profiles WHERE hash(customer_id) % 100 = 0"
     ).fetchall()
     key = settings_for(folder, AS_OF).suppression_key()
     hashes = pd.DataFrame(
@@ -117,7 +131,7 @@ def synthesize(con, folder: Path, n: int) -> None:
 
 
 def run(n: int, folder: Path) -> None:
-    con = lake.duckdb_connection(memory_limit="1GB")
+    con = connection.connect(folder / "lake", memory_limit="1GB")
     timings: dict[str, tuple[float, float]] = {}
     mark = (time.perf_counter(), _cpu())
 

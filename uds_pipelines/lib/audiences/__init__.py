@@ -10,7 +10,6 @@ from uds_pipelines.lib.audiences.definitions import (
     parse_audiences,
 )
 from uds_pipelines.lib.audiences.export import (
-    AUDIENCE_MEMBER_COLUMNS,
     AudienceCheckFailed,
     audience_file_name,
     audience_members_table,
@@ -21,7 +20,6 @@ from uds_pipelines.lib.audiences.hashing import hash_email, hash_phone
 from uds_pipelines.lib.audiences.plan import COUNT_KEYS, FORMAT_COLUMNS, AudiencePlan, plan_audience
 
 __all__ = [
-    "AUDIENCE_MEMBER_COLUMNS",
     "COUNT_KEYS",
     "DESTINATIONS",
     "FORMATS",

@@ -24,7 +24,7 @@ def check_audience(plan: AudiencePlan) -> tuple[bool, dict]:
         no_consent = con.execute(
             f"""
             SELECT r.customer_id FROM {view} AS r
-            WHERE NOT coalesce((SELECT bool_and(c.granted) FROM {plan.effective_consent_sql} AS c
+            WHERE NOT coalesce((SELECT bool_and(c.granted) FROM {plan.effective_consent} AS c
                                 WHERE CAST(c.customer_id AS VARCHAR) = r.customer_id AND c.purpose = ?),
                                false)
                OR r.customer_id IS NULL

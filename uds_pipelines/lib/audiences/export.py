@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from uds_pipelines.lib import lake, storage
+from uds_pipelines.lib import catalog, lake, storage
 from uds_pipelines.lib.audiences.checks import check_audience
 from uds_pipelines.lib.audiences.plan import COUNT_KEYS, FORMAT_COLUMNS, AudiencePlan
 
@@ -17,19 +17,6 @@ from uds_pipelines.lib.audiences.plan import COUNT_KEYS, FORMAT_COLUMNS, Audienc
 FORMULA_START = r"^[=+\-@\t\r]"
 # Our own ids and hex digests are never personal free text, so they are written verbatim.
 VERBATIM_COLUMNS = {"customer_id", "email_sha256", "phone_sha256"}
-AUDIENCE_MEMBER_COLUMNS = [
-    "audience",
-    "segment",
-    "purpose",
-    "format",
-    "customer_id",
-    "email",
-    "first_name",
-    "last_name",
-    "email_sha256",
-    "phone_sha256",
-    "exported_at",
-]
 
 
 class AudienceCheckFailed(RuntimeError):
@@ -116,10 +103,11 @@ def write_audience_files(plan: AudiencePlan, exports_dir: Path, run_id: str, as_
 
 
 def audience_members_table(plans: list[AudiencePlan], exported_at: datetime) -> pa.Table:
-    """All planned rows as one `audience_members` table for the warehouse (AUDIENCE_MEMBER_COLUMNS).
+    """All planned rows as one `audience_members` table (the catalog's schema) for the warehouse.
 
     Hashed audiences carry only their hashes; plain emails and names appear only for `email` ones.
     """
+    members = catalog.table("audience_members")
     parts: list[pa.Table] = []
     for plan in plans:
         n = plan.rows.num_rows
@@ -130,7 +118,7 @@ def audience_members_table(plans: list[AudiencePlan], exported_at: datetime) -> 
             "purpose": pa.array([audience.purpose] * n, pa.string()),
             "format": pa.array([audience.format] * n, pa.string()),
         }
-        for name in AUDIENCE_MEMBER_COLUMNS[4:-1]:
+        for name in members.columns[4:-1]:
             if name in plan.rows.column_names:
                 columns[name] = plan.rows.column(name).cast(pa.string())
             else:
@@ -138,9 +126,5 @@ def audience_members_table(plans: list[AudiencePlan], exported_at: datetime) -> 
         columns["exported_at"] = pa.array([exported_at] * n, pa.timestamp("us", tz="UTC"))
         parts.append(pa.table(columns))
     if not parts:
-        schema = pa.schema(
-            [(c, pa.string()) for c in AUDIENCE_MEMBER_COLUMNS[:-1]]
-            + [("exported_at", pa.timestamp("us", tz="UTC"))]
-        )
-        return schema.empty_table()
+        return members.empty()
     return pa.concat_tables(parts)

@@ -23,13 +23,15 @@ class AudiencePlan:
 
     `counts` holds COUNT_KEYS (in_segment == exported + both exclusions) plus informational
     `members_without_profile` and `exported_without_contact`. The relations used are kept so
-    `check_audience` can re-verify the rows independently on the same connection.
+    `check_audience` can re-verify the rows independently on the same connection:
+    `effective_consent` a table or view (the view `effective_consent`), `excluded_customers_sql`
+    a query.
     """
 
     audience: AudienceDefinition
     rows: pa.Table
     counts: dict[str, int]
-    effective_consent_sql: str
+    effective_consent: str
     excluded_customers_sql: str | None
     con: duckdb.DuckDBPyConnection = field(repr=False)
 
@@ -55,8 +57,8 @@ def plan_audience(
 ) -> AudiencePlan:
     """Decide, for every member of the audience's segment, whether they are exported and why not.
 
-    `membership` is `(customer_id, segment, ...)`, `profiles` the customer profiles,
-    `effective_consent` the long form `(customer_id, purpose, granted, ...)` where a missing row
+    `membership` is a table or view `(customer_id, segment, ...)` (the view `segment_membership`),
+    `profiles` the customer profiles (`customer_profiles`), `effective_consent` the long form `(customer_id, purpose, granted, ...)` where a missing row
     means no, `excluded_customers_sql` a relation of erased/suppressed `customer_id`s. Erased or
     suppressed wins over consent when both apply, so each member is counted exactly once.
     """

@@ -8,19 +8,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from uds_pipelines.lib import catalog, connection, lake, warehouse
+from uds_pipelines.lib import catalog, connection, lake, lake_views, warehouse
 from uds_pipelines.lib.audiences.definitions import AudienceDefinition, AudienceError, load_audiences
 from uds_pipelines.lib.audiences.export import audience_members_table, write_audience_files
-from uds_pipelines.lib.audiences.plan import FORMAT_COLUMNS, AudiencePlan, plan_audience
+from uds_pipelines.lib.audiences.plan import FORMAT_COLUMNS, AudiencePlan, plan_audience, query_arrow
 from uds_pipelines.lib.audiences.verify import verify_members
 from uds_pipelines.lib.config import Settings
-from uds_pipelines.lib.consent.stage import EFFECTIVE
 from uds_pipelines.lib.privacy.exclusions import excluded_customers_sql
-from uds_pipelines.lib.profiles.stage import EFFECTIVE_COLUMNS
 from uds_pipelines.lib.segments.definitions import load_segments
-
-MEMBERS = catalog.TABLES["audience_members"].path
-COUNTS = catalog.TABLES["audience_counts"].path
 
 
 @dataclass
@@ -60,21 +55,17 @@ def build_audience_members(settings: Settings) -> AudienceMembersStage:
         excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key())
         plans = [
             plan_audience(
-                con,
-                audience,
-                lake.parquet_relation(lake_dir / lake.SEGMENT_MEMBERSHIP),
-                lake.parquet_relation(lake_dir / lake.PROFILES),
-                _effective_sql(settings),
-                excluded,
+                con, audience, "segment_membership", "customer_profiles", "effective_consent", excluded
             )
             for audience in audiences
         ]
         members = audience_members_table(plans, settings.as_of())
     finally:
         con.close()
-    lake.write_parquet_atomic(members, lake_dir / MEMBERS)
+    lake_views.write_arrow(lake_dir, "audience_members", members)
     counts = pd.DataFrame([{"audience": p.audience.name} | p.counts for p in plans])
-    lake.write_parquet_atomic(counts if len(counts) else pd.DataFrame({"audience": []}), lake_dir / COUNTS)
+    # no audience planned: an empty table of the catalog's columns
+    lake_views.write_arrow(lake_dir, "audience_counts", counts if len(counts) else pd.DataFrame())
     return AudienceMembersStage(members.num_rows, counts, errors)
 
 
@@ -83,7 +74,7 @@ def check_members_consent(settings: Settings) -> MembersConsentCheck:
     con = connection.for_settings(settings)
     try:
         excluded = excluded_customers_sql(con, settings.lake_dir, settings.suppression_key())
-        result = verify_members(con, settings.lake_dir / MEMBERS, _effective_sql(settings), excluded)
+        result = verify_members(con, "audience_members", "effective_consent", excluded)
     finally:
         con.close()
     return MembersConsentCheck(
@@ -95,23 +86,21 @@ def export_audiences(settings: Settings, run_id: str) -> AudienceExportsStage:
     """Dated files with a manifest for each audience with a file destination and planned counts."""
     lake_dir = settings.lake_dir
     audiences, _ = _load(settings)
-    members = lake.read_arrow(lake_dir / MEMBERS)
-    counts = (
-        lake.read_frame(lake_dir / COUNTS).set_index("audience") if (lake_dir / COUNTS).exists() else None
-    )
     con = connection.for_settings(settings)
     written = []
     try:
+        members = query_arrow(con, "SELECT * FROM audience_members")
+        counts = con.execute("SELECT * FROM audience_counts").df().set_index("audience")
         excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key())
         for audience in audiences:
-            if "file" not in audience.destinations or counts is None or audience.name not in counts.index:
+            if "file" not in audience.destinations or audience.name not in counts.index:
                 continue
             rows = members.filter(pc.equal(members["audience"], audience.name))
             plan = AudiencePlan(
                 audience=audience,
                 rows=rows.select(FORMAT_COLUMNS[audience.format]),
                 counts={k: int(v) for k, v in counts.loc[audience.name].items() if pd.notna(v)},
-                effective_consent_sql=_effective_sql(settings),
+                effective_consent="effective_consent",
                 excluded_customers_sql=excluded,
                 con=con,
             )
@@ -127,17 +116,14 @@ def publish_warehouse_tables(settings: Settings) -> WarehouseStage:
     lake_dir = settings.lake_dir
     audiences, _ = _load(settings)
     to_warehouse = {a.name for a in audiences if "warehouse" in a.destinations}
-    members = lake.read_arrow(lake_dir / MEMBERS)
+    # whole tables as written (Arrow types and row order of the files), straight to the warehouse
+    members = lake.read_arrow(catalog.path(lake_dir, "audience_members"))
     members = members.filter(pc.is_in(members["audience"], pa.array(sorted(to_warehouse), pa.string())))
+    profiles = lake.read_arrow(catalog.path(lake_dir, "customer_profiles"))
     counts = warehouse.publish_tables(
-        settings.warehouse_url,
-        {"customer_profiles": lake.read_arrow(lake_dir / lake.PROFILES), "audience_members": members},
+        settings.warehouse_url, {"customer_profiles": profiles, "audience_members": members}
     )
     return WarehouseStage({k: int(v) for k, v in counts.items()})
-
-
-def _effective_sql(settings: Settings) -> str:
-    return lake.read_table_sql(settings.lake_dir / EFFECTIVE, EFFECTIVE_COLUMNS)
 
 
 def _load(settings: Settings) -> tuple[list[AudienceDefinition], list[AudienceError]]:

@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 
 
 def verify_members(
     con: duckdb.DuckDBPyConnection,
-    members_path: Path,
-    effective_consent_sql: str,
-    excluded_customers_sql: str | None,
+    members_table: str = "audience_members",
+    effective_consent_table: str = "effective_consent",
+    excluded_customers_sql: str | None = None,
 ) -> dict:
     """Count persisted rows without consent for their audience's purpose, and erased or
     suppressed people, straight from the tables (not from the filter that planned them).
 
+    `members_table` and `effective_consent_table` are tables or views (by default the views of
+    the lake tables); `excluded_customers_sql` a query of excluded `customer_id`s.
     Returns counts per audience and totals; no personal data.
     """
-    if not members_path.exists():
-        return {"rows": 0, "rows_without_consent": 0, "rows_erased_or_suppressed": 0, "by_audience": {}}
     excluded = excluded_customers_sql or "(SELECT NULL::VARCHAR AS customer_id WHERE false)"
     rows = con.execute(
         f"""
-        WITH m AS (SELECT * FROM read_parquet('{members_path}')),
+        WITH m AS (SELECT * FROM {members_table}),
         consent AS (
-            SELECT customer_id, purpose, bool_and(granted) AS granted FROM {effective_consent_sql} c GROUP BY ALL
+            SELECT customer_id, purpose, bool_and(granted) AS granted FROM {effective_consent_table} c GROUP BY ALL
         )
         SELECT m.audience, count(*) AS rows,
                count(*) FILTER (WHERE NOT coalesce(c.granted, false)) AS without_consent,

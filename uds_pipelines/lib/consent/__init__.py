@@ -6,11 +6,10 @@ from uds_pipelines.lib.consent.effective import (
     effective_consent,
     wide_consent_sql,
 )
-from uds_pipelines.lib.consent.ledger import LEDGER_COLUMNS, ConsentLedger, build_consent_ledger, write_ledger
+from uds_pipelines.lib.consent.ledger import ConsentLedger, build_consent_ledger, write_ledger
 
 __all__ = [
     "DEFAULT_KEY_EXPRESSIONS",
-    "LEDGER_COLUMNS",
     "ConsentLedger",
     "EffectiveConsent",
     "build_consent_ledger",

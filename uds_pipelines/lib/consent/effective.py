@@ -22,13 +22,6 @@ DEFAULT_KEY_EXPRESSIONS: dict[str, str] = {
     "customer_id": "trim(identifier)",
 }
 PURPOSE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-EFFECTIVE_COLUMNS: dict[str, str] = {
-    "customer_id": "VARCHAR",
-    "purpose": "VARCHAR",
-    "granted": "BOOLEAN",
-    "decided_at": "TIMESTAMP WITH TIME ZONE",
-    "decided_by_source": "VARCHAR",
-}
 
 
 @dataclass
@@ -63,15 +56,17 @@ def _key_case(key_expressions: Mapping[str, str]) -> str:
 def effective_consent(
     con: duckdb.DuckDBPyConnection,
     ledger: ConsentLedger | str,
-    identifier_customers_sql: str,
+    identifier_customers: str,
     purposes: Sequence[str],
     key_expressions: Mapping[str, str] | None = None,
-    table: str = "effective_consent",
+    table: str = "_effective_consent",
 ) -> EffectiveConsent:
-    """Decide consent per customer and purpose into the temp table `table` (EFFECTIVE_COLUMNS).
+    """Decide consent per customer and purpose into the temp table `table`, with the columns of
+    the catalog's `effective_consent` (not that name: it is the table's view).
 
-    `ledger` is a built ledger or any relation with LEDGER_COLUMNS (e.g. the ledger Parquet);
-    `identifier_customers_sql` is a relation `(identifier_type, identifier_key, customer_id)`.
+    `ledger` is a built ledger or a table or view with the ledger's columns (e.g. the view
+    `consent_ledger`); `identifier_customers` is a table, view or parenthesized query
+    `(identifier_type, identifier_key, customer_id)`.
     Per CONTRACT section 6 the statement with the latest `captured_at` across all of a person's
     identifiers and sources decides; a yes and a no at that same instant decide no.
     """
@@ -95,7 +90,7 @@ def effective_consent(
         CREATE OR REPLACE TEMP TABLE _consent_matched AS
         SELECT CAST(ic.customer_id AS VARCHAR) AS customer_id, k.purpose, k.granted, k.captured_at, k.source
         FROM _consent_keyed AS k
-        LEFT JOIN {identifier_customers_sql} AS ic
+        LEFT JOIN {identifier_customers} AS ic
           ON ic.identifier_type = k.identifier_type AND ic.identifier_key = k.identifier_key
         """
     )
@@ -133,19 +128,22 @@ def effective_consent(
     )
 
 
-def wide_consent_sql(effective_sql: str, purposes: Sequence[str], customers_sql: str | None = None) -> str:
+def wide_consent_sql(
+    effective_table: str, purposes: Sequence[str], customers_table: str | None = None
+) -> str:
     """SQL for one row per customer with a BOOLEAN `consent_<purpose>` column per purpose.
 
-    With `customers_sql` (any relation with `customer_id`, e.g. profiles) every customer gets a
+    `effective_table` is effective consent in long form (e.g. the view `effective_consent`). With
+    `customers_table` (any table or view with `customer_id`, e.g. profiles) every customer gets a
     row and those without a statement get false; without it only customers with statements appear.
     """
     cols = ", ".join(
         f"coalesce(bool_or(e.granted) FILTER (WHERE e.purpose = '{p}'), false) AS consent_{p}"
         for p in check_purposes(purposes)
     )
-    if customers_sql is None:
-        return f"SELECT e.customer_id, {cols} FROM {effective_sql} AS e GROUP BY e.customer_id"
+    if customers_table is None:
+        return f"SELECT e.customer_id, {cols} FROM {effective_table} AS e GROUP BY e.customer_id"
     return (
-        f"SELECT c.customer_id, {cols} FROM (SELECT DISTINCT customer_id FROM {customers_sql} AS c0) AS c "
-        f"LEFT JOIN {effective_sql} AS e ON e.customer_id = c.customer_id GROUP BY c.customer_id"
+        f"SELECT c.customer_id, {cols} FROM (SELECT DISTINCT customer_id FROM {customers_table} AS c0) AS c "
+        f"LEFT JOIN {effective_table} AS e ON e.customer_id = c.customer_id GROUP BY c.customer_id"
     )

@@ -8,22 +8,12 @@ from pathlib import Path
 
 import duckdb
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake, lake_views
 
 IDENTIFIER_TYPES = ("email", "phone", "stripe_customer", "customer_id")
-
-LEDGER_COLUMNS: dict[str, str] = {
-    "identifier_type": "VARCHAR",
-    "identifier": "VARCHAR",
-    "purpose": "VARCHAR",
-    "granted": "BOOLEAN",
-    "captured_at": "TIMESTAMP WITH TIME ZONE",
-    "source": "VARCHAR",
-    "source_record": "VARCHAR",
-    "source_file": "VARCHAR",
-    "known_purpose": "BOOLEAN",
-    "unusable_reason": "VARCHAR",
-}
+# The ledger's columns are the catalog's (`consent_ledger`): a statement's eight, then the two the
+# ledger adds (`known_purpose`, `unusable_reason`).
+STATEMENT_COLUMN_COUNT = 8
 
 
 @dataclass
@@ -45,8 +35,8 @@ class ConsentLedger:
         return f"(SELECT * FROM {self.table} WHERE known_purpose AND unusable_reason IS NULL)"
 
 
-def _column_types(con: duckdb.DuckDBPyConnection, relation_sql: str) -> dict[str, str]:
-    rows = con.execute(f"DESCRIBE SELECT * FROM {relation_sql} AS s").fetchall()
+def _column_types(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
+    rows = con.execute(f"DESCRIBE SELECT * FROM {relation} AS s").fetchall()
     return {row[0]: str(row[1]).upper() for row in rows}
 
 
@@ -61,8 +51,8 @@ def _timestamp_expr(column_type: str | None) -> str:
     return "TRY_CAST(captured_at AS TIMESTAMP WITH TIME ZONE)"
 
 
-def _statement_select(con: duckdb.DuckDBPyConnection, relation_sql: str) -> str:
-    types = _column_types(con, relation_sql)
+def _statement_select(con: duckdb.DuckDBPyConnection, relation: str) -> str:
+    types = _column_types(con, relation)
 
     def text(column: str, transform: str = "{c}") -> str:
         if column not in types:
@@ -84,29 +74,33 @@ def _statement_select(con: duckdb.DuckDBPyConnection, relation_sql: str) -> str:
                 text("source_file"),
             ]
         )
-        + f" FROM {relation_sql} AS s"
+        + f" FROM {relation} AS s"
     )
 
 
 def build_consent_ledger(
     con: duckdb.DuckDBPyConnection,
-    statement_sqls: list[str],
+    statement_tables: Sequence[str],
     purposes: Sequence[str],
-    table: str = "consent_ledger",
+    table: str = "_consent_ledger",
 ) -> ConsentLedger:
     """Union every consent statement relation (CONSENT_COLUMNS) into the temp table `table`.
 
-    `statement_sqls` are relations such as `lake.read_table_sql(...)` of `landed/consent` and
-    `staging/stripe_consents.parquet`. Purposes and identifier types are trimmed and lower-cased;
+    `statement_tables` are table or view names (or parenthesized queries), such as the views
+    `landed_consent` and `stripe_consents`. `table` must not be a catalog table's name: that
+    name is the table's view (`lake_views`). Purposes and identifier types are trimmed and lower-cased;
     statements for unknown purposes or without identifier, decision or timestamp stay in the
     ledger with `known_purpose = false` / an `unusable_reason`, and are counted.
     """
     known = sorted({p.strip().lower() for p in purposes})
     known_list = lake.sql_literal_list(known) if known else "NULL"
     id_types = lake.sql_literal_list(IDENTIFIER_TYPES)
-    parts = [_statement_select(con, sql) for sql in statement_sqls]
+    parts = [_statement_select(con, relation) for relation in statement_tables]
     if not parts:
-        empty = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in list(LEDGER_COLUMNS.items())[:8])
+        statement_fields = list(catalog.table("consent_ledger").schema)[:STATEMENT_COLUMN_COUNT]
+        empty = ", ".join(
+            f"CAST(NULL AS {catalog.duckdb_type(f.type)}) AS {f.name}" for f in statement_fields
+        )
         parts = [f"SELECT {empty} WHERE false"]
     union = " UNION ALL ".join(f"({part})" for part in parts)
     con.execute(
@@ -141,7 +135,9 @@ def build_consent_ledger(
     )
 
 
-def write_ledger(con: duckdb.DuckDBPyConnection, ledger: ConsentLedger, final: Path) -> int:
-    """Write the ledger to Parquet atomically (e.g. `lake/consent/consent_ledger.parquet`)."""
+def write_ledger(con: duckdb.DuckDBPyConnection, ledger: ConsentLedger, lake_dir: Path) -> int:
+    """Write the ledger as the lake table `consent_ledger` (checked against the catalog, atomic)."""
     order = "captured_at, identifier_type, purpose, source, source_record"
-    return lake.copy_query_to_parquet(con, f"SELECT * FROM {ledger.table} ORDER BY {order}", final)
+    return lake_views.write_query(
+        con, lake_dir, "consent_ledger", f"SELECT * FROM {ledger.table} ORDER BY {order}"
+    )

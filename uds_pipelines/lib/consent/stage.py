@@ -9,16 +9,11 @@ profiles and audiences read, so it sits between identity and profiles in the imp
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from uds_pipelines.lib import catalog, connection, lake
+from uds_pipelines.lib import connection, lake_views
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.consent.effective import EffectiveConsent, effective_consent
 from uds_pipelines.lib.consent.ledger import ConsentLedger, build_consent_ledger, write_ledger
-from uds_pipelines.lib.ingest.results import CONSENT_COLUMNS
-
-LEDGER = catalog.TABLES["consent_ledger"].path
-EFFECTIVE = catalog.TABLES["effective_consent"].path
 
 # Ledger identifiers are raw as given; they are keyed the way identity keys identifiers.
 KEY_EXPRESSIONS = {
@@ -28,33 +23,24 @@ KEY_EXPRESSIONS = {
     "customer_id": "trim(identifier)",
 }
 
-_CONSENT_TYPES = {c: "VARCHAR" for c in CONSENT_COLUMNS} | {
-    "granted": "BOOLEAN",
-    "captured_at": "TIMESTAMPTZ",
-}
+# The tables (views) holding consent statements: landed from surveys, forms and privacy
+# requests, and taken from Stripe checkout sessions.
+STATEMENT_TABLES = ("landed_consent", "stripe_consents")
 
 
-def statement_sqls(lake_dir: Path) -> list[str]:
-    return [
-        lake.read_table_sql(lake_dir / lake.LANDED_CONSENT, _CONSENT_TYPES),
-        lake.read_table_sql(catalog.path(lake_dir, "stripe_consents"), _CONSENT_TYPES),
-    ]
-
-
-def identifier_customers_sql(lake_dir: Path) -> str:
-    """(identifier_type, identifier_key, customer_id) for every identifier held by exactly one person."""
-    ids = lake_dir / lake.IDENTIFIERS
-    id_map = lake_dir / lake.IDENTITY_MAP
-    return f"""(
+def identifier_customers_sql() -> str:
+    """A parenthesized query over the views `identifiers` and `identity_map`:
+    (identifier_type, identifier_key, customer_id) for every identifier held by exactly one person."""
+    return """(
         SELECT i.id_type AS identifier_type, i.id_value AS identifier_key, any_value(m.customer_id) AS customer_id
-        FROM read_parquet('{ids}') i JOIN read_parquet('{id_map}') m USING (source, record_id)
+        FROM identifiers i JOIN identity_map m USING (source, record_id)
         WHERE i.id_type IN ('email', 'phone', 'stripe_customer')
         GROUP BY 1, 2
         -- an identifier several people hold (a shared or junk address the graph refused to
         -- follow) speaks for none of them: its statements decide nobody's consent
         HAVING count(DISTINCT m.customer_id) = 1
         UNION ALL
-        SELECT DISTINCT 'customer_id', customer_id, customer_id FROM read_parquet('{id_map}')
+        SELECT DISTINCT 'customer_id', customer_id, customer_id FROM identity_map
     )"""
 
 
@@ -69,12 +55,12 @@ def build_consent(settings: Settings) -> ConsentStage:
     lake_dir = settings.lake_dir
     con = connection.for_settings(settings)
     try:
-        ledger = build_consent_ledger(con, statement_sqls(lake_dir), settings.purposes)
-        write_ledger(con, ledger, lake_dir / LEDGER)
+        ledger = build_consent_ledger(con, STATEMENT_TABLES, settings.purposes)
+        write_ledger(con, ledger, lake_dir)
         effective = effective_consent(
-            con, ledger, identifier_customers_sql(lake_dir), settings.purposes, KEY_EXPRESSIONS
+            con, ledger, identifier_customers_sql(), settings.purposes, KEY_EXPRESSIONS
         )
-        lake.copy_query_to_parquet(con, f"SELECT * FROM {effective.table}", lake_dir / EFFECTIVE)
+        lake_views.write_query(con, lake_dir, "effective_consent", f"SELECT * FROM {effective.table}")
     finally:
         con.close()
     return ConsentStage(ledger, effective)

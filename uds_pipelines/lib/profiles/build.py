@@ -23,10 +23,7 @@ Times: `first_seen_at` is the earliest record start (a Stripe customer's creatio
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from uds_pipelines.lib import catalog, lake
-from uds_pipelines.lib.identity.sources import FORM_COLUMNS, RESPONSE_COLUMNS
+from uds_pipelines.lib import lake
 
 ZERO_DECIMAL = (
     "bif",
@@ -48,27 +45,10 @@ ZERO_DECIMAL = (
 )
 ACTIVE_SUBSCRIPTION = ("active", "trialing", "past_due")
 
-CHARGE_COLUMNS = {
-    "charge_id": "VARCHAR", "customer_id": "VARCHAR", "invoice_id": "VARCHAR", "amount": "BIGINT",
-    "amount_refunded": "BIGINT", "currency": "VARCHAR", "status": "VARCHAR", "paid": "BOOLEAN",
-    "created": "TIMESTAMPTZ",
-}  # fmt: skip
-INVOICE_COLUMNS = {
-    "invoice_id": "VARCHAR", "customer_id": "VARCHAR", "charge_id": "VARCHAR", "amount_paid": "BIGINT",
-    "currency": "VARCHAR", "status": "VARCHAR", "paid_at": "TIMESTAMPTZ", "created": "TIMESTAMPTZ",
-}  # fmt: skip
-REFUND_COLUMNS = {
-    "refund_id": "VARCHAR", "charge_id": "VARCHAR", "amount": "BIGINT", "currency": "VARCHAR",
-    "status": "VARCHAR", "created": "TIMESTAMPTZ",
-}  # fmt: skip
 # Refund states that never moved money back (or moved it back again).
 VOID_REFUND = ("failed", "canceled")
 # Subscription states Stripe leaves a deleted customer's subscriptions in.
 ENDED_SUBSCRIPTION = ("canceled", "incomplete_expired")
-SUBSCRIPTION_COLUMNS = {
-    "subscription_id": "VARCHAR", "customer_id": "VARCHAR", "status": "VARCHAR", "currency": "VARCHAR",
-    "mrr_minor": "BIGINT", "created": "TIMESTAMPTZ",
-}  # fmt: skip
 
 
 def minor_divisor_sql(currency_column: str) -> str:
@@ -76,13 +56,15 @@ def minor_divisor_sql(currency_column: str) -> str:
     return f"(CASE WHEN lower({currency_column}) IN ({zero}) THEN 1.0 ELSE 100.0 END)"
 
 
-def profiles_sql(lake_dir: Path, records_table: str, identity_map_table: str, consent_wide_sql: str,
-                 purposes: tuple[str, ...], default_region: str) -> str:  # fmt: skip
-    """SELECT producing one row per customer_id with CONTRACT columns and computed traits."""
-    charges = lake.read_table_sql(catalog.path(lake_dir, "stripe_charges"), CHARGE_COLUMNS)
-    invoices = lake.read_table_sql(catalog.path(lake_dir, "stripe_invoices"), INVOICE_COLUMNS)
-    refunds = lake.read_table_sql(catalog.path(lake_dir, "stripe_refunds"), REFUND_COLUMNS)
-    subs = lake.read_table_sql(catalog.path(lake_dir, "stripe_subscriptions"), SUBSCRIPTION_COLUMNS)
+def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_region: str,
+                 records_table: str = "person_records") -> str:  # fmt: skip
+    """SELECT producing one row per customer_id with CONTRACT columns and computed traits.
+
+    Reads the views `identity_map`, `stripe_charges`, `stripe_invoices`, `stripe_refunds`,
+    `stripe_subscriptions`, `landed_survey_responses` and `landed_forms` (`lake_views`), and the
+    person records from `records_table` (the view `person_records`, or a table of the same
+    columns); `consent_wide_sql` is a query of `wide_consent_sql`'s shape.
+    """
     region = default_region.replace("'", "")
     consent_cols = ",\n".join(f"coalesce(cw.consent_{p}, false) AS consent_{p}" for p in purposes)
     active = lake.sql_literal_list(ACTIVE_SUBSCRIPTION)
@@ -96,7 +78,7 @@ def profiles_sql(lake_dir: Path, records_table: str, identity_map_table: str, co
                -- a deleted Stripe customer ranks after every other record of the person
                (CASE WHEN r.deleted THEN 9 ELSE r.priority END) * 10000000000
                    - coalesce(epoch(r.observed_at), 0) AS rank_key
-        FROM {records_table} r JOIN {identity_map_table} m USING (source, record_id)
+        FROM {records_table} r JOIN identity_map m USING (source, record_id)
     ),
     attrs AS (
         SELECT customer_id,
@@ -113,14 +95,14 @@ def profiles_sql(lake_dir: Path, records_table: str, identity_map_table: str, co
     ),
     stripe_map AS (
         SELECT m.record_id AS stripe_customer_id, m.customer_id, coalesce(any_value(r.deleted), false) AS deleted
-        FROM {identity_map_table} m
+        FROM identity_map m
         LEFT JOIN {records_table} r ON r.source = 'stripe' AND r.record_id = m.record_id
         WHERE m.source = 'stripe' GROUP BY 1, 2
     ),
-    ch AS (SELECT * FROM {charges}),
+    ch AS (SELECT * FROM stripe_charges),
     -- refund objects, one per refund id (staging keeps each refund's newest state)
     rf AS (
-        SELECT charge_id, sum(amount) AS refunded FROM {refunds}
+        SELECT charge_id, sum(amount) AS refunded FROM stripe_refunds
         WHERE charge_id IS NOT NULL AND coalesce(status, '') NOT IN ({void}) GROUP BY charge_id
     ),
     orders AS (
@@ -134,7 +116,7 @@ def profiles_sql(lake_dir: Path, records_table: str, identity_map_table: str, co
         UNION ALL
         SELECT sm.customer_id, lower(i.currency), i.amount_paid - least(coalesce(rf.refunded, 0), i.amount_paid),
                coalesce(i.paid_at, i.created)
-        FROM {invoices} i JOIN stripe_map sm ON sm.stripe_customer_id = i.customer_id
+        FROM stripe_invoices i JOIN stripe_map sm ON sm.stripe_customer_id = i.customer_id
         LEFT JOIN rf ON rf.charge_id = i.charge_id
         WHERE i.status = 'paid' AND coalesce(i.amount_paid, 0) > 0
           AND (i.charge_id IS NULL OR i.charge_id NOT IN (SELECT charge_id FROM ch WHERE charge_id IS NOT NULL))
@@ -157,7 +139,7 @@ def profiles_sql(lake_dir: Path, records_table: str, identity_map_table: str, co
         SELECT sm.customer_id, lower(s.currency) AS currency, s.mrr_minor, s.created,
                CASE WHEN sm.deleted AND coalesce(s.status, '') NOT IN ({ended}) THEN 'canceled'
                     ELSE s.status END AS status
-        FROM {subs} s JOIN stripe_map sm ON sm.stripe_customer_id = s.customer_id
+        FROM stripe_subscriptions s JOIN stripe_map sm ON sm.stripe_customer_id = s.customer_id
     ),
     subs_per_currency AS (
         SELECT customer_id, currency, sum(mrr_minor) / {minor_divisor_sql("currency")} AS mrr
@@ -176,14 +158,14 @@ def profiles_sql(lake_dir: Path, records_table: str, identity_map_table: str, co
         FROM subs_per_currency GROUP BY customer_id
     ),
     nps AS (
-        SELECT customer_id, arg_max(nps, observed_at) AS nps_latest
-        FROM ({_nps_source(lake_dir)}) n JOIN {identity_map_table} m ON m.source = 'survey' AND m.record_id = n.record_id
-        WHERE nps IS NOT NULL GROUP BY customer_id
+        SELECT m.customer_id, arg_max(n.nps, n.submitted_at) AS nps_latest
+        FROM landed_survey_responses n JOIN identity_map m ON m.source = 'survey' AND m.record_id = n.response_id
+        WHERE n.nps IS NOT NULL GROUP BY m.customer_id
     ),
     acquisition AS (
-        SELECT customer_id, arg_min(utm_source, observed_at) AS acquisition_source
-        FROM ({_utm_source(lake_dir)}) u JOIN {identity_map_table} m ON m.source = 'form' AND m.record_id = u.record_id
-        WHERE nullif(trim(utm_source), '') IS NOT NULL GROUP BY customer_id
+        SELECT m.customer_id, arg_min(u.utm_source, u.submitted_at) AS acquisition_source
+        FROM landed_forms u JOIN identity_map m ON m.source = 'form' AND m.record_id = u.submission_id
+        WHERE nullif(trim(u.utm_source), '') IS NOT NULL GROUP BY m.customer_id
     )
     SELECT a.customer_id, a.email, a.phone, a.names.f AS first_name, a.names.l AS last_name, a.country,
            a.first_seen_at, a.last_seen_at, a.first_signup_at,
@@ -205,13 +187,3 @@ def profiles_sql(lake_dir: Path, records_table: str, identity_map_table: str, co
     LEFT JOIN acquisition q USING (customer_id)
     LEFT JOIN ({consent_wide_sql}) cw USING (customer_id)
     """
-
-
-def _nps_source(lake_dir: Path) -> str:
-    responses = lake.read_table_sql(lake_dir / lake.LANDED_SURVEYS / "responses", RESPONSE_COLUMNS)
-    return f"SELECT response_id AS record_id, nps, submitted_at AS observed_at FROM {responses}"
-
-
-def _utm_source(lake_dir: Path) -> str:
-    forms = lake.read_table_sql(lake_dir / lake.LANDED_FORMS, FORM_COLUMNS)
-    return f"SELECT submission_id AS record_id, utm_source, submitted_at AS observed_at FROM {forms}"

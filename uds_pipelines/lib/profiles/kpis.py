@@ -7,17 +7,23 @@ from pathlib import Path
 
 import duckdb
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog
 from uds_pipelines.lib.lake import timestamp_literal
+
+
+def _profiles_written(lake_dir: Path) -> bool:
+    """Whether customer profiles were ever written (an empty table still has figures: zero)."""
+    return catalog.path(lake_dir, "customer_profiles").exists()
 
 
 def kpis(con: duckdb.DuckDBPyConnection, lake_dir: Path, as_of: datetime) -> dict[str, float | int | None]:
     """Customers, active customers (last order within 30/90 days), churn rate (buyers with no
     order for 90 days over all buyers), conversion rate (people with a form or survey sign-up whose
     first payment came at or after their first sign-up, over everyone who signed up), average and median lifetime value of
-    buyers, and NPS (% promoters minus % detractors among people with a score)."""
-    profiles = lake_dir / lake.PROFILES
-    if not profiles.exists():
+    buyers, and NPS (% promoters minus % detractors among people with a score).
+
+    Reads the view `customer_profiles` on `con` (`connection.connect(lake_dir)`)."""
+    if not _profiles_written(lake_dir):
         return {"customers": 0}
     t = timestamp_literal(as_of)
     row = con.execute(
@@ -35,7 +41,7 @@ def kpis(con: duckdb.DuckDBPyConnection, lake_dir: Path, as_of: datetime) -> dic
                count(nps_latest) AS nps_respondents,
                count(*) FILTER (WHERE nps_latest >= 9) AS promoters,
                count(*) FILTER (WHERE nps_latest <= 6) AS detractors
-        FROM read_parquet('{profiles}')
+        FROM customer_profiles
         """
     ).fetchone()
     names = [d[0] for d in con.description]
@@ -61,9 +67,9 @@ def new_buyers_by_month(
     con: duckdb.DuckDBPyConnection, lake_dir: Path, as_of: datetime, months: int = 12
 ) -> list[tuple[str, int]]:
     """People whose first order fell in each of the last `months` calendar months (oldest first,
-    months without any included), the acquisition curve behind the conversion rate."""
-    profiles = lake_dir / lake.PROFILES
-    if not profiles.exists():
+    months without any included), the acquisition curve behind the conversion rate.
+    Reads the view `customer_profiles` on `con`."""
+    if not _profiles_written(lake_dir):
         return []
     t = timestamp_literal(as_of)
     rows = con.execute(
@@ -73,7 +79,7 @@ def new_buyers_by_month(
             FROM range({int(months)}) AS r(i)
         ), firsts AS (
             SELECT date_trunc('month', first_order_at) AS month, count(*) AS n
-            FROM read_parquet('{profiles}')
+            FROM customer_profiles
             WHERE first_order_at IS NOT NULL AND first_order_at <= {t}
             GROUP BY 1
         )

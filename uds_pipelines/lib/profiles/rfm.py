@@ -33,7 +33,7 @@ def quintile_score(value_sql: str) -> str:
 
 def add_rfm_scores(
     con: duckdb.DuckDBPyConnection,
-    profiles_sql: str,
+    profiles_table: str,
     as_of: datetime,
     table: str = "_rfm_scores",
 ) -> str:
@@ -43,7 +43,7 @@ def add_rfm_scores(
     scores, so never-purchased people do not crowd the bottom quintiles. 5 is best: most recent
     last order, most orders, highest lifetime value. See `quintile_score` for the tie rule: equal
     values always get equal scores. The narrow score table is materialized once as `table`;
-    the returned SQL joins it to `profiles_sql` (columns of the same names there are replaced).
+    the returned parenthesized query joins it to `profiles_table` (a table or view; columns of the same names there are replaced).
     """
     as_of_sql = timestamp_literal(as_of)
     con.execute(
@@ -54,12 +54,12 @@ def add_rfm_scores(
             {quintile_score("last_order_at")} AS rfm_recency,
             {quintile_score("orders_count")} AS rfm_frequency,
             {quintile_score("coalesce(lifetime_value, 0)")} AS rfm_monetary
-        FROM {profiles_sql} AS p
+        FROM {profiles_table} AS p
         WHERE coalesce(orders_count, 0) > 0 AND last_order_at IS NOT NULL
         """
     )
-    existing = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {profiles_sql} AS p").fetchall()}
+    existing = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {profiles_table} AS p").fetchall()}
     clash = [c for c in RFM_COLUMNS if c in existing]
     star = f"p.* EXCLUDE ({', '.join(clash)})" if clash else "p.*"
     scores = ", ".join(f"r.{c}" for c in RFM_COLUMNS)
-    return f"(SELECT {star}, {scores} FROM {profiles_sql} AS p LEFT JOIN {table} AS r ON r.customer_id = p.customer_id)"
+    return f"(SELECT {star}, {scores} FROM {profiles_table} AS p LEFT JOIN {table} AS r ON r.customer_id = p.customer_id)"

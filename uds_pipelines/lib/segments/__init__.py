@@ -8,18 +8,10 @@ from uds_pipelines.lib.segments.definitions import (
     parse_segments,
     validate_segments,
 )
-from uds_pipelines.lib.segments.history import (
-    HISTORY_COLUMNS,
-    MEMBERSHIP_COLUMNS,
-    changes_since_sql,
-    membership_from_history,
-    update_history,
-)
+from uds_pipelines.lib.segments.history import changes_since_sql, membership_from_history, update_history
 from uds_pipelines.lib.segments.membership import MembershipResult, compute_membership, write_membership
 
 __all__ = [
-    "HISTORY_COLUMNS",
-    "MEMBERSHIP_COLUMNS",
     "MembershipResult",
     "SegmentDefinition",
     "SegmentError",

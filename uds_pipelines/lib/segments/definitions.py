@@ -77,10 +77,11 @@ def load_segments(path: Path) -> tuple[list[SegmentDefinition], list[SegmentErro
     return parse_segments(data)
 
 
-def segment_select(segment: SegmentDefinition, profiles_sql: str) -> str:
-    """SQL for the members of one segment; `as_of` is bound as the first parameter."""
+def segment_select(segment: SegmentDefinition, profiles: str) -> str:
+    """SQL for the members of one segment of `profiles` (a table, view or parenthesized query);
+    `as_of` is bound as the first parameter."""
     return (
-        f"SELECT p.customer_id FROM {profiles_sql} AS p "
+        f"SELECT p.customer_id FROM {profiles} AS p "
         f"CROSS JOIN (SELECT CAST(? AS TIMESTAMP WITH TIME ZONE) AS as_of) AS _params "
         f"WHERE ({segment.where})"
     )
@@ -111,16 +112,16 @@ def explain_error(segment: SegmentDefinition, exc: Exception, columns: list[str]
 def validate_segments(
     con: duckdb.DuckDBPyConnection,
     segments: list[SegmentDefinition],
-    profiles_sql: str,
+    profiles: str,
     as_of: datetime,
 ) -> tuple[list[SegmentDefinition], list[SegmentError]]:
     """Bind every segment against the real profile columns (`LIMIT 0`); bad ones become errors."""
-    columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {profiles_sql} AS p").fetchall()]
+    columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {profiles} AS p").fetchall()]
     valid: list[SegmentDefinition] = []
     errors: list[SegmentError] = []
     for segment in segments:
         probe = (
-            f"SELECT ({segment.where}) AS member FROM {profiles_sql} AS p "
+            f"SELECT ({segment.where}) AS member FROM {profiles} AS p "
             f"CROSS JOIN (SELECT CAST(? AS TIMESTAMP WITH TIME ZONE) AS as_of) AS _params LIMIT 0"
         )
         try:

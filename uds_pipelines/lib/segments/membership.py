@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from uds_pipelines.lib import catalog, lake
+from uds_pipelines.lib import lake, lake_views
 from uds_pipelines.lib.segments.definitions import (
     SegmentDefinition,
     SegmentError,
@@ -21,7 +21,8 @@ from uds_pipelines.lib.segments.history import update_history
 
 @dataclass
 class MembershipResult:
-    """Temp tables `membership` (customer_id, segment, entered_at) and `history` (+ exited_at)."""
+    """Temp tables `membership` (customer_id, segment, entered_at) and `history` (+ exited_at),
+    with the columns of the catalog's `segment_membership` and `segment_history`."""
 
     membership: str
     history: str
@@ -31,7 +32,7 @@ class MembershipResult:
 
 
 def _evaluate_in_one_pass(
-    con: duckdb.DuckDBPyConnection, segments: list[SegmentDefinition], profiles_sql: str, as_of: datetime
+    con: duckdb.DuckDBPyConnection, segments: list[SegmentDefinition], profiles: str, as_of: datetime
 ) -> None:
     """All segments in a single scan of the profiles (one list of matching names per person)."""
     if not segments:
@@ -42,7 +43,7 @@ def _evaluate_in_one_pass(
         INSERT INTO _segment_current
         SELECT DISTINCT customer_id, segment FROM (
             SELECT CAST(p.customer_id AS VARCHAR) AS customer_id, unnest([{flags}]) AS segment
-            FROM {profiles_sql} AS p
+            FROM {profiles} AS p
             CROSS JOIN (SELECT CAST(? AS TIMESTAMP WITH TIME ZONE) AS as_of) AS _params
         ) AS m
         WHERE segment IS NOT NULL
@@ -54,26 +55,30 @@ def _evaluate_in_one_pass(
 def compute_membership(
     con: duckdb.DuckDBPyConnection,
     segments: list[SegmentDefinition],
-    profiles_sql: str,
+    profiles: str,
     as_of: datetime,
-    previous_history_sql: str | None = None,
+    previous_history: str | None = None,
     excluded_customers_sql: str | None = None,
-    membership_table: str = "segment_membership",
-    history_table: str = "segment_history",
+    membership_table: str = "_segment_membership",
+    history_table: str = "_segment_history",
 ) -> MembershipResult:
-    """Evaluate `segments` over `profiles_sql` at `as_of` and roll the history forward.
+    """Evaluate `segments` over `profiles` at `as_of` and roll the history forward.
+
+    `profiles` is a table, view or parenthesized query of profiles (the view `customer_profiles`),
+    `previous_history` a table or view with the history's columns (the view `segment_history`;
+    None: no history yet). The temp tables must not take catalog tables' names (those are views).
 
     Each segment is bound against the real columns first, then evaluated in its own statement, so
     a bad column or a runtime error (e.g. a failing cast) becomes a `SegmentError` for that segment
     only. `entered_at` of a member is when their current, unbroken stay began (from the history).
-    Pass `add_rfm_scores(...)` as `profiles_sql` when segments use RFM columns.
+    Pass `add_rfm_scores(...)` as `profiles` when segments use RFM columns.
     """
-    valid, errors = validate_segments(con, segments, profiles_sql, as_of)
-    columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {profiles_sql} AS p").fetchall()]
+    valid, errors = validate_segments(con, segments, profiles, as_of)
+    columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {profiles} AS p").fetchall()]
     con.execute("CREATE OR REPLACE TEMP TABLE _segment_current (customer_id VARCHAR, segment VARCHAR)")
     evaluated: list[str] = []
     try:
-        _evaluate_in_one_pass(con, valid, profiles_sql, as_of)
+        _evaluate_in_one_pass(con, valid, profiles, as_of)
         evaluated = [s.name for s in valid]
     except duckdb.Error:
         # Some segment fails at run time: redo them one by one so only that one is lost.
@@ -82,7 +87,7 @@ def compute_membership(
             try:
                 con.execute(
                     "INSERT INTO _segment_current SELECT DISTINCT CAST(customer_id AS VARCHAR), "
-                    f"'{segment.name}' FROM ({segment_select(segment, profiles_sql)}) AS m",
+                    f"'{segment.name}' FROM ({segment_select(segment, profiles)}) AS m",
                     [as_of],
                 )
             except duckdb.Error as exc:
@@ -96,7 +101,7 @@ def compute_membership(
         )
     update_history(
         con,
-        previous_history_sql,
+        previous_history,
         "_segment_current",
         evaluated,
         as_of,
@@ -121,16 +126,13 @@ def compute_membership(
 def write_membership(
     con: duckdb.DuckDBPyConnection, result: MembershipResult, lake_dir: Path
 ) -> dict[str, int]:
-    """Write `segments/segment_membership.parquet` and `segments/segment_history.parquet` atomically."""
+    """Write the lake tables `segment_membership` and `segment_history` (checked against the
+    catalog, each atomically); returns the rows written per table."""
     return {
-        "segment_membership": lake.copy_query_to_parquet(
-            con,
-            f"SELECT * FROM {result.membership}",
-            lake_dir / lake.SEGMENT_MEMBERSHIP,
+        "segment_membership": lake_views.write_query(
+            con, lake_dir, "segment_membership", f"SELECT * FROM {result.membership}"
         ),
-        "segment_history": lake.copy_query_to_parquet(
-            con,
-            f"SELECT * FROM {result.history}",
-            catalog.path(lake_dir, "segment_history"),
+        "segment_history": lake_views.write_query(
+            con, lake_dir, "segment_history", f"SELECT * FROM {result.history}"
         ),
     }

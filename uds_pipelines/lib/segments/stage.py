@@ -6,13 +6,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from uds_pipelines.lib import catalog, connection, lake
+from uds_pipelines.lib import connection
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.privacy.exclusions import excluded_customers_sql
 from uds_pipelines.lib.segments.definitions import SegmentError, load_segments
 from uds_pipelines.lib.segments.membership import compute_membership, write_membership
-
-HISTORY = catalog.TABLES["segment_history"].path
 
 
 @dataclass
@@ -29,13 +27,12 @@ def build_segments(settings: Settings) -> SegmentStage:
     segments, load_errors = load_segments(settings.segments_file)
     con = connection.for_settings(settings)
     try:
-        history = lake_dir / HISTORY
         result = compute_membership(
             con,
             segments,
-            lake.parquet_relation(lake_dir / lake.PROFILES),
+            "customer_profiles",
             settings.as_of(),
-            previous_history_sql=lake.parquet_relation(history) if history.exists() else None,
+            previous_history="segment_history",
             excluded_customers_sql=excluded_customers_sql(con, lake_dir, settings.suppression_key()),
         )
         written = write_membership(con, result, lake_dir)

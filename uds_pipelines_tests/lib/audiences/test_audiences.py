@@ -142,7 +142,7 @@ def test_injected_row_without_consent_fails_check_and_is_never_written(env):
             plan.audience,
             pa.concat_tables([plan.rows, extra]),
             dict(plan.counts),
-            plan.effective_consent_sql,
+            plan.effective_consent,
             plan.excluded_customers_sql,
             con,
         )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake, lake_views
 from uds_pipelines.lib.consent import build_consent_ledger, effective_consent, wide_consent_sql, write_ledger
 from uds_pipelines.lib.ingest.results import consent_frame
 
@@ -47,10 +47,12 @@ def con():
     connection.close()
 
 
-def _landed(tmp_path: Path, rows: list[dict], name: str = "a.parquet") -> str:
-    path = tmp_path / "consent" / name
-    lake.write_parquet_atomic(consent_frame(rows), path)
-    return lake.read_table_sql(path.parent, {})
+def _landed(con, tmp_path: Path, rows: list[dict], name: str = "a.parquet") -> str:
+    """Land `rows` in the lake under `tmp_path` and return the view over them (`landed_consent`)."""
+    lake_dir = tmp_path / "lake"
+    lake.write_parquet_atomic(consent_frame(rows), catalog.path(lake_dir, "landed_consent") / name)
+    lake_views.register(con, lake_dir, ["landed_consent"])
+    return "landed_consent"
 
 
 def _decisions(con, table: str) -> dict[tuple[str, str], tuple[bool, str]]:
@@ -60,6 +62,7 @@ def _decisions(con, table: str) -> dict[tuple[str, str], tuple[bool, str]]:
 
 def test_latest_statement_across_identifiers_and_sources_decides(con, tmp_path):
     statements = _landed(
+        con,
         tmp_path,
         [
             # C1 opts in by email, then opts out through their phone: the phone statement is later.
@@ -93,6 +96,7 @@ def test_latest_statement_across_identifiers_and_sources_decides(con, tmp_path):
 
 def test_unknown_purpose_and_unusable_statements_are_kept_and_reported(con, tmp_path):
     statements = _landed(
+        con,
         tmp_path,
         [
             _stmt("email", "ann@example.com", "Postal_Mail", True, "2025-01-01T00:00:00Z"),
@@ -115,16 +119,15 @@ def test_unknown_purpose_and_unusable_statements_are_kept_and_reported(con, tmp_
     }
     result = effective_consent(con, ledger, "identifier_customers", PURPOSES)
     assert _decisions(con, result.table) == {("C1", "analytics"): (True, "form")}
-    out = tmp_path / "lake" / "consent" / "consent_ledger.parquet"
-    assert write_ledger(con, ledger, out) == 7
-    # The written ledger is itself a valid input for effective consent.
-    again = effective_consent(con, f"read_parquet('{out}')", "identifier_customers", PURPOSES, table="eff2")
+    assert write_ledger(con, ledger, tmp_path / "lake") == 7
+    # The written ledger (its view) is itself a valid input for effective consent.
+    again = effective_consent(con, "consent_ledger", "identifier_customers", PURPOSES, table="eff2")
     assert _decisions(con, again.table) == {("C1", "analytics"): (True, "form")}
 
 
 def test_multiple_sources_naive_timestamps_and_unmatched(con, tmp_path):
     landed = _landed(
-        tmp_path, [_stmt("email", "dee@example.com", "ad_targeting", True, "2025-01-01T00:00:00Z")]
+        con, tmp_path, [_stmt("email", "dee@example.com", "ad_targeting", True, "2025-01-01T00:00:00Z")]
     )
     # A staging relation with naive (UTC) timestamps and text booleans must still be ordered correctly.
     con.execute(
@@ -146,6 +149,7 @@ def test_multiple_sources_naive_timestamps_and_unmatched(con, tmp_path):
 
 def test_wide_form_defaults_to_no(con, tmp_path):
     statements = _landed(
+        con,
         tmp_path,
         [
             _stmt("email", "ann@example.com", "email_marketing", True, "2025-01-01T00:00:00Z"),
@@ -199,7 +203,7 @@ def test_random_sequences_match_a_plain_reference(con, tmp_path):
             )
         )
         expected_input.append((customer, purpose, granted, at))
-    ledger = build_consent_ledger(con, [_landed(tmp_path, rows)], PURPOSES)
+    ledger = build_consent_ledger(con, [_landed(con, tmp_path, rows)], PURPOSES)
     result = effective_consent(con, ledger, "identifier_customers", PURPOSES)
     got = {k: v[0] for k, v in _decisions(con, result.table).items()}
     expected: dict[tuple[str, str], bool] = {}

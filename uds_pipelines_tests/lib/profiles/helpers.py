@@ -6,11 +6,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from uds_pipelines.lib import connection, lake
+from uds_pipelines.lib import catalog, connection, lake
 from uds_pipelines.lib.identity.sources import person_records_sql
 from uds_pipelines.lib.profiles.build import profiles_sql
 
 NO_CONSENT = "(SELECT NULL::VARCHAR AS customer_id, NULL::BOOLEAN AS consent_email_marketing WHERE false)"
+
+
+def columns(table: str) -> dict[str, str]:
+    """A catalog table's columns and their DuckDB types (for `write`)."""
+    return {f.name: catalog.duckdb_type(f.type) for f in catalog.table(table).schema}
 
 
 def write(lake_dir: Path, name: str, rows: list[dict], columns: dict[str, str] | None = None) -> None:
@@ -35,17 +40,10 @@ def identity_map(lake_dir: Path, people: dict[str, list[tuple[str, str]]]) -> No
 
 
 def build(lake_dir: Path):
-    """(profiles indexed by customer_id, connection holding the `records` table)."""
-    con = connection.connect(default_region="US")
+    """(profiles indexed by customer_id, connection holding the `records` table and the lake's views)."""
+    con = connection.connect(lake_dir, default_region="US")
     con.execute(f"CREATE TABLE records AS {person_records_sql(lake_dir)}")
-    sql = profiles_sql(
-        lake_dir,
-        "records",
-        f"read_parquet('{lake_dir / lake.IDENTITY_MAP}')",
-        NO_CONSENT,
-        ("email_marketing",),
-        "US",
-    )
+    sql = profiles_sql(NO_CONSENT, ("email_marketing",), "US", records_table="records")
     return con.execute(sql).df().set_index("customer_id"), con
 
 
@@ -53,5 +51,5 @@ def write_profiles(lake_dir: Path) -> pd.DataFrame:
     """Build profiles from the lake and write them where the KPIs read them."""
     profiles, con = build(lake_dir)
     con.close()
-    lake.write_parquet_atomic(profiles.reset_index(), lake_dir / lake.PROFILES)
+    lake.write_parquet_atomic(profiles.reset_index(), catalog.path(lake_dir, "customer_profiles"))
     return profiles

@@ -58,8 +58,9 @@ def test_identifier_held_by_several_people_maps_to_none_of_them(tmp_path):
         {"source": "form", "record_id": "f1", "customer_id": "uds_1"},
         {"source": "form", "record_id": "f2", "customer_id": "uds_2"},
     ])  # fmt: skip
-    con = connection.connect(default_region=Settings.from_env({"UDS_DATA_DIR": str(tmp_path)}).default_region)
+    settings = Settings.from_env({"UDS_DATA_DIR": str(tmp_path)})
+    con = connection.connect(lake_dir, default_region=settings.default_region)
     rows = con.execute(
-        f"SELECT * FROM {identifier_customers_sql(lake_dir)} WHERE identifier_type = 'email'"
+        f"SELECT * FROM {identifier_customers_sql()} WHERE identifier_type = 'email'"
     ).fetchall()
     assert rows == [("email", "ann@example.com", "uds_1")]

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import connection, lake
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.consent.stage import build_consent
 from uds_pipelines.lib.identity.stage import build_inputs, resolve
@@ -113,8 +113,10 @@ def test_first_and_last_order_match_ground_truth(built, pure):
     assert checked >= 15
 
 
-def test_profiles_over_person_records_from_an_older_version_say_what_to_run(built, tmp_path):
-    root, lake_dir = built
+def test_profiles_over_person_records_from_an_older_version_read_the_catalog_defaults(built, tmp_path):
+    """`deleted` and `created_at` came after the first release: an older file reads them as false
+    and NULL (the catalog's `added`), so profiles build without rerunning identity first."""
+    _, lake_dir = built
     old = tmp_path / "lake"
     (old / "identity").mkdir(parents=True)
     con = duckdb.connect()
@@ -122,6 +124,13 @@ def test_profiles_over_person_records_from_an_older_version_say_what_to_run(buil
         f"COPY (SELECT * EXCLUDE (deleted, created_at) FROM read_parquet('{lake_dir}/identity/person_records.parquet')) "
         f"TO '{old}/identity/person_records.parquet' (FORMAT parquet)"
     )
+    con.execute(
+        f"COPY (SELECT * FROM read_parquet('{lake_dir / lake.IDENTITY_MAP}')) TO '{old / lake.IDENTITY_MAP}' (FORMAT parquet)"
+    )
     settings = Settings.from_env({"UDS_DATA_DIR": str(tmp_path)})
-    with pytest.raises(RuntimeError, match="materialize identity_inputs"):
-        build_profiles(settings)
+    views = connection.for_settings(settings)
+    assert views.execute(
+        "SELECT count(*) FILTER (WHERE deleted), count(created_at) FROM person_records"
+    ).fetchone() == (0, 0)
+    built_profiles = pd.read_parquet(lake_dir / lake.PROFILES)
+    assert build_profiles(settings).rows == len(built_profiles)

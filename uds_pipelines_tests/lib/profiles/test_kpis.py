@@ -5,11 +5,10 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import connection, lake
 from uds_pipelines.lib.identity.sources import CUSTOMER_COLUMNS, FORM_COLUMNS, RESPONSE_COLUMNS
-from uds_pipelines.lib.profiles.build import CHARGE_COLUMNS
 from uds_pipelines.lib.profiles.kpis import bar_chart_markdown, kpis, new_buyers_by_month
-from uds_pipelines_tests.lib.profiles.helpers import identity_map, write, write_profiles
+from uds_pipelines_tests.lib.profiles.helpers import columns, identity_map, write, write_profiles
 
 AS_OF = datetime(2026, 11, 15, tzinfo=UTC)
 
@@ -37,7 +36,7 @@ def lake_dir(tmp_path):
         {"charge_id": f"ch_{i}", "customer_id": cus, "amount": amount, "amount_refunded": 0, "currency": "usd",
          "status": "succeeded", "paid": True, "created": ts(at)}
         for i, (cus, at, amount) in enumerate(charges)
-    ], CHARGE_COLUMNS)  # fmt: skip
+    ], columns("stripe_charges"))  # fmt: skip
     write(lake_dir, lake.LANDED_SURVEYS + "/responses/r.parquet", [
         {"response_id": "r1", "submitted_at": ts("2026-10-01"), "nps": 10},
         {"response_id": "r2", "submitted_at": ts("2026-09-25"), "nps": 6},
@@ -60,7 +59,7 @@ def lake_dir(tmp_path):
 
 
 def test_kpis_match_hand_computed_figures(lake_dir):
-    figures = kpis(lake.duckdb_connection(), lake_dir, AS_OF)
+    figures = kpis(connection.connect(lake_dir), lake_dir, AS_OF)
     assert figures == {
         "customers": 4,
         "active_customers_30d": 1,
@@ -76,7 +75,7 @@ def test_kpis_match_hand_computed_figures(lake_dir):
 
 
 def test_new_buyers_by_month_covers_every_month_and_charts_proportionally(lake_dir):
-    curve = new_buyers_by_month(lake.duckdb_connection(), lake_dir, AS_OF, months=3)
+    curve = new_buyers_by_month(connection.connect(lake_dir), lake_dir, AS_OF, months=3)
     assert curve == [("2026-09", 1), ("2026-10", 0), ("2026-11", 1)]
     chart = bar_chart_markdown(curve, "new buyers", width=10).splitlines()
     assert chart[2] == "| 2026-09 | 1 | ██████████ |" and chart[3] == "| 2026-10 | 0 |  |"
@@ -84,5 +83,5 @@ def test_new_buyers_by_month_covers_every_month_and_charts_proportionally(lake_d
 
 
 def test_kpis_before_any_profile(tmp_path):
-    assert kpis(lake.duckdb_connection(), tmp_path, AS_OF) == {"customers": 0}
-    assert new_buyers_by_month(lake.duckdb_connection(), tmp_path, AS_OF) == []
+    assert kpis(connection.connect(tmp_path), tmp_path, AS_OF) == {"customers": 0}
+    assert new_buyers_by_month(connection.connect(tmp_path), tmp_path, AS_OF) == []

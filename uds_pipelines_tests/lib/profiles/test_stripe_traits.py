@@ -8,9 +8,8 @@ import pytest
 from uds_pipelines.lib import lake
 from uds_pipelines.lib.identity.sources import CUSTOMER_COLUMNS, FORM_COLUMNS, RESPONSE_COLUMNS
 from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
-from uds_pipelines.lib.profiles.build import CHARGE_COLUMNS, SUBSCRIPTION_COLUMNS
 from uds_pipelines.lib.staging.stripe import build_stripe_staging
-from uds_pipelines_tests.lib.profiles.helpers import build, identity_map, write
+from uds_pipelines_tests.lib.profiles.helpers import build, columns, identity_map, write
 
 
 def ts(text: str) -> pd.Timestamp:
@@ -45,13 +44,13 @@ def deleted_lake(tmp_path):
     ], CUSTOMER_COLUMNS)  # fmt: skip
     write(lake_dir, "staging/stripe_charges.parquet", [
         charge("ch_old", "cus_old", 1000), charge("ch_new", "cus_new", 500), charge("ch_solo", "cus_solo", 700),
-    ], CHARGE_COLUMNS)  # fmt: skip
+    ], columns("stripe_charges"))  # fmt: skip
     write(lake_dir, "staging/stripe_subscriptions.parquet", [
         # the deleted customer's subscription is newer and still says active in our data
         subscription("sub_old", "cus_old", "active", 2000, "2026-01-01"),
         subscription("sub_new", "cus_new", "active", 900, "2025-07-01"),
         subscription("sub_solo", "cus_solo", "active", 1500, "2025-03-01"),
-    ], SUBSCRIPTION_COLUMNS)  # fmt: skip
+    ], columns("stripe_subscriptions"))  # fmt: skip
     identity_map(lake_dir, {
         "uds_1": [("stripe", "cus_old"), ("stripe", "cus_new")], "uds_2": [("stripe", "cus_solo")],
     })  # fmt: skip
@@ -194,7 +193,7 @@ def test_refund_objects_never_exceed_the_charge(tmp_path):
         lake_dir,
         "staging/stripe_charges.parquet",
         [charge("ch_1", "cus_1", 1000, amount_refunded=1000)],
-        CHARGE_COLUMNS,
+        columns("stripe_charges"),
     )
     write(lake_dir, "staging/stripe_refunds.parquet", [
         {"refund_id": "re_1", "charge_id": "ch_1", "amount": 1000, "currency": "usd", "status": "succeeded",
@@ -215,7 +214,7 @@ def test_mrr_follows_the_lifetime_value_currency(tmp_path):
     ], CUSTOMER_COLUMNS)  # fmt: skip
     write(lake_dir, "staging/stripe_charges.parquet", [
         charge("ch_1", "cus_us", 5000, "usd"), charge("ch_2", "cus_eu", 1000, "eur"),
-    ], CHARGE_COLUMNS)  # fmt: skip
+    ], columns("stripe_charges"))  # fmt: skip
     write(lake_dir, "staging/stripe_subscriptions.parquet", [
         subscription("sub_1", "cus_us", "active", 1000, "2026-01-02", "usd"),
         subscription("sub_2", "cus_eu", "active", 3000, "2026-01-02", "eur"),

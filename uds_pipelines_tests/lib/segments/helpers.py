@@ -49,4 +49,4 @@ def profiles_frame(rows: list[dict]) -> pd.DataFrame:
 def write_profiles(path: Path, rows: list[dict]) -> str:
     """Write profiles and return the SQL relation reading them."""
     lake.write_parquet_atomic(profiles_frame(rows), path)
-    return lake.read_table_sql(path, {})
+    return lake.files_relation([path])

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import lake, lake_views
 from uds_pipelines.lib.config import CONFIG_DIR
 from uds_pipelines.lib.profiles.rfm import add_rfm_scores
 from uds_pipelines.lib.segments import (
@@ -192,6 +192,7 @@ def test_history_enter_stay_exit_reenter(con, tmp_path):
     lake_dir = tmp_path / "lake"
     history_path = lake_dir / "segments" / "segment_history.parquet"
     t = [AS_OF.to_pydatetime() + timedelta(days=d) for d in range(4)]
+    lake_views.register(con, lake_dir, ["segment_history"])  # empty before the first run
     runs = [
         {"X": 150.0, "Y": 10.0},  # X enters
         {"X": 150.0, "Y": 200.0},  # X stays, Y enters
@@ -200,8 +201,7 @@ def test_history_enter_stay_exit_reenter(con, tmp_path):
     ]
     for run, values in enumerate(runs):
         profiles = write_profiles(path, [{"customer_id": c, "lifetime_value": v} for c, v in values.items()])
-        previous = lake.read_table_sql(history_path, {}) if history_path.exists() else None
-        result = compute_membership(con, segments, profiles, t[run], previous_history_sql=previous)
+        result = compute_membership(con, segments, profiles, t[run], previous_history="segment_history")
         assert write_membership(con, result, lake_dir)["segment_history"] >= 1
         membership = dict(con.execute(f"SELECT customer_id, entered_at FROM {result.membership}").fetchall())
         if run == 1:
@@ -213,7 +213,7 @@ def test_history_enter_stay_exit_reenter(con, tmp_path):
     ).fetchall()
     assert history == [("X", t[0], t[2]), ("X", t[3], None), ("Y", t[1], None)]
     changes = con.execute(
-        f"SELECT customer_id, change, changed_at FROM {changes_since_sql(f'read_parquet({chr(39)}{history_path}{chr(39)})', t[1])} ORDER BY 3"
+        f"SELECT customer_id, change, changed_at FROM {changes_since_sql('segment_history', t[1])} ORDER BY 3"
     ).fetchall()
     assert changes == [("X", "exited", t[2]), ("X", "entered", t[3])]
     membership_file = lake_dir / lake.SEGMENT_MEMBERSHIP
@@ -234,7 +234,7 @@ def test_failed_segment_keeps_history_and_erased_are_purged(con, tmp_path):
         broken,
         profiles,
         (AS_OF + DAY).to_pydatetime(),
-        previous_history_sql=first.history,
+        previous_history=first.history,
         excluded_customers_sql="erased",
         history_table="h2",
     )

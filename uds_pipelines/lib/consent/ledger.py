@@ -84,7 +84,7 @@ def build_consent_ledger(
     purposes: Sequence[str],
     table: str = "_consent_ledger",
 ) -> ConsentLedger:
-    """Union every consent statement relation (CONSENT_COLUMNS) into the temp table `table`.
+    """Union every consent statement table (the columns of `landed_consent`) into the temp table `table`.
 
     `statement_tables` are table or view names (or parenthesized queries), such as the views
     `landed_consent` and `stripe_consents`. `table` must not be a catalog table's name: that

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from uds_pipelines.lib import catalog, lake, lake_views
+from uds_pipelines.lib import catalog, lake_views
 from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS
 from uds_pipelines.lib.ingest import inbox
 from uds_pipelines.lib.ingest.inbox_landing import (
@@ -22,72 +22,12 @@ from uds_pipelines.lib.ingest.inbox_landing import (
     file_row,
     land_inbox_files,
 )
-from uds_pipelines.lib.ingest.results import CONSENT_COLUMNS, ParseResult
+from uds_pipelines.lib.ingest.results import ParseResult
 from uds_pipelines.lib.quarantine import QuarantineRecord, write_quarantine
 
 log = logging.getLogger(__name__)
 
 Parser = Callable[..., ParseResult]
-
-TS = pa.timestamp("us", tz="UTC")
-S = pa.string()
-# Kept for callers outside the landing code (benchmarks/bench_privacy.py); landing types by the catalog.
-SCHEMAS: dict[str, dict[str, pa.DataType]] = {
-    lake.LANDED_SURVEYS + "/responses": {
-        "response_id": S,
-        "survey_id": S,
-        "layout": S,
-        "respondent_email": S,
-        "first_name": S,
-        "last_name": S,
-        "phone": S,
-        "country": S,
-        "external_id": S,
-        "submitted_at": TS,
-        "nps": pa.int64(),
-        "source_file": S,
-        "position": pa.int64(),
-    },
-    lake.LANDED_SURVEYS + "/answers": {"response_id": S, "question_id": S, "question_text": S, "answer": S},
-    lake.LANDED_FORMS: {
-        "submission_id": S,
-        "form_provider": S,
-        "form_id": S,
-        "submitted_at": TS,
-        "email": S,
-        "phone": S,
-        "first_name": S,
-        "last_name": S,
-        "country": S,
-        "date_of_birth": S,
-        "address_line1": S,
-        "city": S,
-        "postcode": S,
-        "external_id": S,
-        "utm_source": S,
-        "utm_medium": S,
-        "utm_campaign": S,
-        "utm_term": S,
-        "utm_content": S,
-        "fields_json": S,
-        "source_file": S,
-        "position": pa.int64(),
-    },
-    lake.LANDED_PRIVACY: {
-        "request_id": S,
-        "type": S,
-        "email": S,
-        "phone": S,
-        "customer_id": S,
-        "received_at": TS,
-        "purpose": S,
-        "granted": pa.bool_(),
-        "source_file": S,
-        "position": pa.int64(),
-    },
-    lake.LANDED_CONSENT: {c: S for c in CONSENT_COLUMNS} | {"granted": pa.bool_(), "captured_at": TS},
-}
-
 
 @dataclass(frozen=True)
 class SourceSpec:

@@ -9,17 +9,6 @@ import pandas as pd
 from uds_pipelines.lib import catalog
 from uds_pipelines.lib.quarantine import QuarantineRecord
 
-# Kept for lib/consent/stage.py (out of this module's hands); the frames below take the catalog's.
-CONSENT_COLUMNS = [
-    "identifier_type",
-    "identifier",
-    "purpose",
-    "granted",
-    "captured_at",
-    "source",
-    "source_record",
-    "source_file",
-]
 _COLUMNS = list(catalog.table("landed_consent").columns)
 
 

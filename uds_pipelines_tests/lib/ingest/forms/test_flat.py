@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake
 from uds_pipelines.lib.ingest.forms import parse_form_file
 from uds_pipelines.lib.ingest.forms.fields import column_for_key, parse_timestamp, stable_submission_id
 from uds_pipelines.lib.ingest.forms.reader import read_items
-from uds_pipelines.lib.ingest.landing import SCHEMAS, to_arrow
+from uds_pipelines.lib.ingest.landing import to_arrow
 
 
 def test_field_names_are_case_and_spacing_tolerant() -> None:
@@ -107,7 +107,7 @@ def test_unparseable_submitted_at_keeps_the_row(tmp_path: Path) -> None:
 
 def test_landed_frame_round_trips_through_parquet_and_duckdb(tmp_path: Path, realdata: Path) -> None:
     result = parse_form_file(realdata / "forms" / "webflow_form_submission_v2_docs_example.json")
-    table = to_arrow(result.records, SCHEMAS[lake.LANDED_FORMS])  # what the landing asset writes
+    table = to_arrow(result.records, catalog.table("landed_forms").schema)  # what the landing asset writes
     assert table.column_names == list(result.records.columns)
     final = lake.write_parquet_atomic(table, tmp_path / "forms" / "batch.parquet")
     con = lake.duckdb_connection("256MB")

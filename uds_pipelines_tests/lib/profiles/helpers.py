@@ -36,8 +36,8 @@ def identity_map(lake_dir: Path, people: dict[str, list[tuple[str, str]]]) -> No
 
 def build(lake_dir: Path):
     """(profiles indexed by customer_id, connection holding the `records` table)."""
-    con = connection.connect(default_region="US")
-    con.execute(f"CREATE TABLE records AS {person_records_sql(lake_dir)}")
+    con = connection.connect(lake_dir, default_region="US")
+    con.execute(f"CREATE TABLE records AS {person_records_sql()}")
     sql = profiles_sql(
         lake_dir,
         "records",

@@ -21,37 +21,41 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import ensure_generated, fmt_table, link_tree, run_measured  # noqa: E402
 
-from uds_pipelines.lib import connection  # noqa: E402
+from uds_pipelines.lib import catalog, connection, lake_views  # noqa: E402
 from uds_pipelines.lib.identity.graph import component_labels, query_arrow  # noqa: E402
 from uds_pipelines.lib.identity.guardrails import GuardrailConfig, blocked_rule_sql  # noqa: E402
+from uds_pipelines.lib.lake import files_relation  # noqa: E402
 
 STAGES_PY = Path(__file__).resolve().parent / "_stages.py"
 PREP = ["land_stripe", "land_files", "staging", "identity_inputs"]
+# Matching mode -> the lake (under the data dir) its identity tables are written to; `_stages.py`
+# writes each mode there (the deterministic one into the pipeline's own lake).
 MODES = {
-    "deterministic": "identity",
+    "deterministic": "lake",
     # Splink with the fixed m/u values (what resolve_identities uses on small inputs).
-    "probabilistic": "identity_probabilistic",
+    "probabilistic": "lake_probabilistic",
     # Splink re-estimating u (random sampling) and m (EM): what UDS_MATCHING=probabilistic runs.
-    "probabilistic_trained": "identity_probabilistic_trained",
+    "probabilistic_trained": "lake_probabilistic_trained",
 }
 EVENTS_PER_PERSON = 10
 
 # Landed person records with their true person; surveys and forms are matched on file + position
-# because Google Forms and HubSpot rows carry no id of their own in the truth.
+# because Google Forms and HubSpot rows carry no id of their own in the truth. `{records}` is the
+# generator's truth file (not a lake table); the landed tables are the lake's views.
 TRUTH_SQL = """
 CREATE OR REPLACE TABLE truth AS
 WITH t AS (
-    SELECT *, regexp_extract(file, '[^/]+$') AS fname FROM read_parquet('{gt}/records.parquet')
+    SELECT *, regexp_extract(file, '[^/]+$') AS fname FROM {records}
     WHERE expected = 'land' AND source IN ('stripe_customer', 'survey_response', 'form_submission')
 )
 SELECT 'stripe' AS src, record_id AS rid, person_id, note FROM t WHERE source = 'stripe_customer'
 UNION ALL
 SELECT 'survey', r.response_id, t.person_id, t.note FROM t
-JOIN read_parquet('{lake}/landed/surveys/responses/*.parquet') r ON r.source_file = t.fname AND r.position = t.position
+JOIN landed_survey_responses r ON r.source_file = t.fname AND r.position = t.position
 WHERE t.source = 'survey_response'
 UNION ALL
 SELECT 'form', f.submission_id, t.person_id, t.note FROM t
-JOIN read_parquet('{lake}/landed/forms/*.parquet') f ON f.source_file = t.fname AND f.position = t.position
+JOIN landed_forms f ON f.source_file = t.fname AND f.position = t.position
 WHERE t.source = 'form_submission'
 """
 
@@ -103,7 +107,7 @@ def prepare(events: int, people: int, seed: int, reuse: bool) -> tuple[Path, Pat
     )
     data_dir = gen_dir.parent / "identity_truth"
     measures: dict = {"generate": gen_meta}
-    if reuse and (data_dir / "lake" / "identity" / "identifiers.parquet").exists():
+    if reuse and catalog.path(data_dir / "lake", "identifiers").exists():
         return gen_dir, data_dir, measures
     shutil.rmtree(data_dir, ignore_errors=True)
     for source in ("stripe", "surveys", "forms"):
@@ -116,9 +120,9 @@ def prepare(events: int, people: int, seed: int, reuse: bool) -> tuple[Path, Pat
     return gen_dir, data_dir, measures
 
 
-def metrics(con: duckdb.DuckDBPyConnection, map_sql: str) -> dict[str, float]:
+def metrics(con: duckdb.DuckDBPyConnection, map_table: str) -> dict[str, float]:
     pred, truth, agree, matched, total = (
-        int(v or 0) for v in con.execute(PAIRS_SQL.format(map=map_sql)).fetchone()
+        int(v or 0) for v in con.execute(PAIRS_SQL.format(map=map_table)).fetchone()
     )
     p = agree / pred if pred else 1.0
     r = agree / truth if truth else 1.0
@@ -139,17 +143,19 @@ def measure_accuracy(people: int, seed: int = 1, events: int | None = None, reus
             raise SystemExit(f"{mode} resolution failed:\n{m.result.get('error')}")
         measures[mode] = m.as_dict()
     lake = data_dir / "lake"
-    con = connection.connect(default_region="US")  # the attribute keys need the uds_* functions
-    con.execute(TRUTH_SQL.format(gt=gen_dir / "ground_truth", lake=lake))
+    # the pipeline's lake as views; the attribute keys need the uds_* functions
+    con = connection.connect(lake, default_region="US")
+    con.execute(TRUTH_SQL.format(records=files_relation([gen_dir / "ground_truth" / "records.parquet"])))
     found = {}
-    for mode, folder in MODES.items():
-        map_sql = f"read_parquet('{lake / folder / 'identity_map.parquet'}')"
-        found[mode] = metrics(con, map_sql)
-        con.execute(ERRORS_SQL.format(mode=mode, map=map_sql))
+    for mode, mode_lake in MODES.items():
+        lake_views.register(con, data_dir / mode_lake, ["identity_map"])  # this mode's map
+        found[mode] = metrics(con, "identity_map")
+        con.execute(ERRORS_SQL.format(mode=mode, map="identity_map"))
+    lake_views.register(con, lake, ["identity_map"])  # back to the pipeline's (deterministic) map
     return Accuracy(con, gen_dir, data_dir, people, events, seed, measures, found)
 
 
-def identifier_ceiling(con: duckdb.DuckDBPyConnection, lake: Path) -> dict[str, int]:
+def identifier_ceiling(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """The most any identifier-only resolver can link: true pairs joined by usable shared identifiers.
 
     An oracle graph whose identifier nodes are per true person (so strangers never merge and no
@@ -165,7 +171,7 @@ def identifier_ceiling(con: duckdb.DuckDBPyConnection, lake: Path) -> dict[str, 
         CREATE OR REPLACE TABLE oracle_edges AS
         WITH usable AS (
             SELECT r.rec_ix, r.person_id, i.id_type, i.id_value
-            FROM read_parquet('{lake}/identity/identifiers.parquet') i
+            FROM identifiers i
             JOIN oracle_rec r ON r.src = i.source AND r.rid = i.record_id
             WHERE ({blocked}) IS NULL
         )
@@ -193,7 +199,7 @@ def identifier_ceiling(con: duckdb.DuckDBPyConnection, lake: Path) -> dict[str, 
 
 def ceiling_line(acc: Accuracy) -> str:
     """The identifier ceiling next to what deterministic matching reached."""
-    ceiling = identifier_ceiling(acc.con, acc.lake)
+    ceiling = identifier_ceiling(acc.con)
     bound = ceiling["linkable_pairs"] / ceiling["true_pairs"] if ceiling["true_pairs"] else 1.0
     det = acc.found["deterministic"]
     share = (

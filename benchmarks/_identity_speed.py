@@ -62,14 +62,14 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def synth_child(out: Path, people: int) -> dict:
-    from uds_pipelines.lib.lake import duckdb_connection
+    from uds_pipelines.lib.lake import duckdb_connection, files_relation
 
     out.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb_connection()
     partial = out.with_suffix(".partial")
     con.execute(f"COPY ({SYNTH_SQL.format(n=int(people))}) TO '{partial}' (FORMAT parquet)")
     rows, records = con.execute(
-        f"SELECT count(*), count(DISTINCT (source, record_id)) FROM read_parquet('{partial}')"
+        f"SELECT count(*), count(DISTINCT (source, record_id)) FROM {files_relation([partial])}"
     ).fetchall()[0]
     con.close()
     os.replace(partial, out)
@@ -79,25 +79,30 @@ def synth_child(out: Path, people: int) -> dict:
 def resolve_child(identifiers: Path, out_dir: Path, memory_limit: str, previous: Path | None) -> dict:
     """The stage the identity_map asset runs, on a ready identifiers table in a lake under `out_dir`;
     with `previous` (an earlier run's folder), a re-run with 1% of records erased: carry-over,
-    splits, retirement."""
+    splits, retirement.
+
+    The synthetic file is placed as the lake's `identifiers` file (linked, or a filtered copy): file
+    work outside the catalog writers, since it also carries the generator's `person` column and no
+    `observed_at`, which resolution does not read. The stage then reads it through its view."""
+    from uds_pipelines.lib import catalog
     from uds_pipelines.lib.config import Settings
     from uds_pipelines.lib.identity.stage import resolve
-    from uds_pipelines.lib.lake import IDENTIFIERS, duckdb_connection
+    from uds_pipelines.lib.lake import duckdb_connection, files_relation
 
     started = time.perf_counter()
     settings = Settings.from_env({"UDS_DATA_DIR": str(out_dir), "UDS_AS_OF": NOW.isoformat(),
                                   "UDS_DUCKDB_MEMORY_LIMIT": memory_limit, "HOME": os.environ["HOME"]})  # fmt: skip
-    target = settings.lake_dir / IDENTIFIERS
+    target = catalog.path(settings.lake_dir, "identifiers")
     target.parent.mkdir(parents=True, exist_ok=True)
     if previous is None:
         os.link(identifiers, target)
     else:
         con = duckdb_connection(memory_limit)
-        con.execute(f"COPY (SELECT * FROM read_parquet('{identifiers}') WHERE hash(record_id, 'erase') % 100 <> 0) "
+        con.execute(f"COPY (SELECT * FROM {files_relation([identifiers])} WHERE hash(record_id, 'erase') % 100 <> 0) "
                     f"TO '{target}' (FORMAT parquet)")  # fmt: skip
         con.close()
-        for name in ("identity_map.parquet", "customer_registry.parquet"):
-            shutil.copy(previous / "lake" / "identity" / name, target.parent / name)
+        for name in ("identity_map", "customer_registry"):
+            shutil.copy(catalog.path(previous / "lake", name), catalog.path(settings.lake_dir, name))
     stage = resolve(settings, "bench-2" if previous else "bench-1")
     stats = {k: v for k, v in stage.stats.items() if isinstance(v, (int, float, str))}
     return stats | {"resolve_seconds": round(time.perf_counter() - started, 2)}

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from uds_pipelines.lib import catalog, lake, lake_views
+from uds_pipelines.lib import catalog, lake
 from uds_pipelines.lib.config import Settings
 
 AS_OF = "2026-11-01T00:00:00Z"
@@ -68,34 +68,31 @@ def identity_resolution_stage(data_dir: Path) -> dict:
 
 
 def identity_resolution(
-    data_dir: Path, matching: str = "deterministic", out_dir: Path | None = None, train: bool = False
+    data_dir: Path, matching: str = "deterministic", out_lake: Path | None = None, train: bool = False
 ) -> dict:
-    """One matching mode from scratch into its own folder, for the accuracy comparison of modes
-    (fixed against trained weights); the pipeline's own stage is `identity_resolution_stage`."""
+    """One matching mode from scratch (no previous map) into the lake `out_lake` (default the
+    pipeline's own), for the accuracy comparison of modes (fixed against trained weights); the
+    pipeline's own stage is `identity_resolution_stage`."""
     from uds_pipelines.lib import connection
     from uds_pipelines.lib.identity.guardrails import GuardrailConfig
-    from uds_pipelines.lib.identity.inputs import attributes_sql
     from uds_pipelines.lib.identity.resolve import resolve_identities, write_outputs
+    from uds_pipelines.lib.identity.sources import person_attributes_sql
 
     s = settings_for(data_dir, matching)
-    out = out_dir or s.lake_dir / "identity"
-    con = connection.connect(default_region=s.default_region)
+    con = connection.connect(s.lake_dir, default_region=s.default_region)
     try:
-        # only the input view: resolution creates temp tables of its own on this connection
-        lake_views.register(con, s.lake_dir, ["identifiers"])
-        result = resolve_identities(
+        result = resolve_identities(  # the lake's identifiers (and person_records) views
             con,
-            "SELECT * FROM identifiers",
-            previous_map_path=None,
-            previous_registry_path=None,
+            previous_map_table=None,
+            previous_registry_table=None,
             config=GuardrailConfig(),
             run_id=f"bench-{matching}",
             now=s.as_of(),
             matching=matching,
-            person_attributes_sql=attributes_sql(s.lake_dir) if matching == "probabilistic" else None,
+            person_attributes_sql=person_attributes_sql() if matching == "probabilistic" else None,
             train_probabilistic=train,
         )
-        write_outputs(con, result, out)
+        write_outputs(con, out_lake or s.lake_dir, result)
     finally:
         con.close()
     stats = {k: v for k, v in result.stats.items() if isinstance(v, (int, float, str, dict))}
@@ -153,11 +150,10 @@ STAGES: dict[str, Callable[[Path], dict]] = {
     "segments_audiences": segments_audiences,
     "privacy_erase": privacy_requests,
     "identity_deterministic": identity_resolution,
-    "identity_probabilistic": lambda d: identity_resolution(
-        d, "probabilistic", d / "lake" / "identity_probabilistic"
-    ),
+    # each mode's lake as `_identity_accuracy.MODES` names it
+    "identity_probabilistic": lambda d: identity_resolution(d, "probabilistic", d / "lake_probabilistic"),
     "identity_probabilistic_trained": lambda d: identity_resolution(
-        d, "probabilistic", d / "lake" / "identity_probabilistic_trained", train=True
+        d, "probabilistic", d / "lake_probabilistic_trained", train=True
     ),
 }
 

@@ -29,7 +29,7 @@ from _identity_accuracy import (  # noqa: E402
 )
 
 from uds_pipelines.lib.identity.guardrails import GuardrailConfig  # noqa: E402
-from uds_pipelines.lib.identity.inputs import attributes_sql  # noqa: E402
+from uds_pipelines.lib.identity.sources import person_attributes_sql  # noqa: E402
 from uds_pipelines.lib.masking import mask_email, mask_phone  # noqa: E402
 
 
@@ -65,13 +65,13 @@ def tag_table(con: duckdb.DuckDBPyConnection, errors: str, mode: str, limit: int
     return head + "\n" + fmt_table(["note tag (either record)", "error pairs", "true pairs with tag"], rows)
 
 
-def shared_identifiers(con: duckdb.DuckDBPyConnection, lake: Path, mode: str, limit: int = 8) -> str:
+def shared_identifiers(con: duckdb.DuckDBPyConnection, mode: str, limit: int = 8) -> str:
     """For wrong merges: which identifier values are shared by records of different true people."""
     rows = con.execute(
         f"""
         WITH ids AS (
             SELECT r.customer_id, r.person_id, i.id_type, i.id_value
-            FROM rec_{mode} r JOIN read_parquet('{lake}/identity/identifiers.parquet') i
+            FROM rec_{mode} r JOIN identifiers i
               ON i.source = r.src AND i.record_id = r.rid WHERE i.id_type IN ('email', 'phone')
         )
         SELECT id_type, id_value, count(DISTINCT person_id) AS people, count(DISTINCT customer_id) AS customers
@@ -91,14 +91,14 @@ def _junk_email_sql(col: str) -> str:
     return "(" + " OR ".join([f"lower({col}) IN ({values})", *patterns]) + ")"
 
 
-def fn_causes(con: duckdb.DuckDBPyConnection, lake: Path, mode: str) -> str:
+def fn_causes(con: duckdb.DuckDBPyConnection, mode: str) -> str:
     """Missed pairs by what the two records have in common: a shared value means a guardrail cut it."""
     con.execute(
-        f"""
+        """
         CREATE OR REPLACE TABLE ids AS
         SELECT source AS src, record_id AS rid,
                list(id_value) FILTER (WHERE id_type = 'email') AS em, list(id_value) FILTER (WHERE id_type = 'phone') AS ph
-        FROM read_parquet('{lake}/identity/identifiers.parquet') GROUP BY ALL
+        FROM identifiers GROUP BY ALL
         """
     )
     junk = _junk_email_sql("v")
@@ -124,13 +124,13 @@ def fn_causes(con: duckdb.DuckDBPyConnection, lake: Path, mode: str) -> str:
     )
 
 
-def pair_attributes(con: duckdb.DuckDBPyConnection, lake: Path, errors: str, mode: str) -> str:
+def pair_attributes(con: duckdb.DuckDBPyConnection, errors: str, mode: str) -> str:
     """Error pairs by which matching attributes (as match keys) the two records agree on."""
     rows = con.execute(
         f"""
         WITH a AS (SELECT source AS src, record_id AS rid, first_name_key AS fn, last_name_key AS ln,
                           date_of_birth AS dob, postcode AS pc, address_line1 AS ad
-                   FROM ({attributes_sql(lake)}))
+                   FROM ({person_attributes_sql()}))
         SELECT coalesce(x.ln = y.ln, false) AS same_last_name, coalesce(x.fn = y.fn, false) AS same_first_name,
                coalesce(x.dob = y.dob, false) AS same_birth_date, coalesce(x.pc = y.pc, false) AS same_postcode,
                coalesce(x.ad = y.ad, false) AS same_address, count(*) AS pairs
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reuse", action="store_true", help="reuse the landed lake from the last run")
     args = parser.parse_args(argv)
     acc = measure_accuracy(args.people, args.seed, args.events, args.reuse)
-    con, lake, any_f = acc.con, acc.lake, next(iter(acc.found.values()))
+    con, any_f = acc.con, next(iter(acc.found.values()))
     print(f"people={acc.people:,} events={acc.events:,} seed={acc.seed} person records={any_f['records']:,} "
           f"(of {any_f['truth_records']:,} landed in truth)")  # fmt: skip
     print(fmt_table(ACCURACY_HEADERS, accuracy_rows(acc)))
@@ -164,15 +164,15 @@ def main(argv: list[str] | None = None) -> None:
     print("\nPreparation stages:\n" + prep_table(acc))
     for mode in MODES:
         print(f"\n## {mode}: missed same-person pairs\n" + tag_table(con, "fn", mode))
-        print("\n" + fn_causes(con, lake, mode))
+        print("\n" + fn_causes(con, mode))
         print(f"\n## {mode}: wrongly merged pairs\n" + tag_table(con, "fp", mode))
         print(
             f"\nidentifiers shared by different people in one customer ({mode}):\n"
-            + shared_identifiers(con, lake, mode)
+            + shared_identifiers(con, mode)
         )
-        print("\nattributes the wrongly merged records agree on:\n" + pair_attributes(con, lake, "fp", mode))
+        print("\nattributes the wrongly merged records agree on:\n" + pair_attributes(con, "fp", mode))
         if mode != "deterministic":
-            print("\nattributes the missed pairs agree on:\n" + pair_attributes(con, lake, "fn", mode))
+            print("\nattributes the missed pairs agree on:\n" + pair_attributes(con, "fn", mode))
     con.close()
 
 

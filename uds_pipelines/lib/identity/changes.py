@@ -8,15 +8,6 @@ import duckdb
 
 from uds_pipelines.lib.identity import scratch
 
-CHANGE_COLUMNS = {
-    "run_id": "VARCHAR",
-    "changed_at": "TIMESTAMP WITH TIME ZONE",
-    "change": "VARCHAR",
-    "customer_id": "VARCHAR",
-    "other_customer_id": "VARCHAR",
-    "records": "BIGINT",
-}
-
 
 def build_changes(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) -> None:
     """Create `_idr_changes` from the claims made by `stable_ids.assign_ids`.
@@ -60,8 +51,9 @@ def build_changes(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) ->
     )
 
 
-def build_registry(con: duckdb.DuckDBPyConnection, prev_registry_sql: str, now: datetime) -> None:
-    """Create `_idr_registry`: every id ever issued with its status now.
+def build_registry(con: duckdb.DuckDBPyConnection, prev_registry_table: str, now: datetime) -> None:
+    """Create `_idr_registry`: every id ever issued with its status now, from the previous run's
+    registry (`prev_registry_table`, a table or view with the catalog's columns) and this run's claims.
 
     `active` ids hold records (a merged id whose records split off again is active again, with
     `merged_into` cleared); `merged` ids point (`merged_into`) at the id that absorbed them, with
@@ -75,7 +67,7 @@ def build_registry(con: duckdb.DuckDBPyConnection, prev_registry_sql: str, now: 
             SELECT customer_id, min(created_at) AS created_at, arg_min(status, created_at) AS status,
                    arg_min(merged_into, created_at) AS merged_into,
                    arg_min(status_changed_at, created_at) AS status_changed_at
-            FROM ({prev_registry_sql}) WHERE customer_id IS NOT NULL GROUP BY customer_id
+            FROM {prev_registry_table} WHERE customer_id IS NOT NULL GROUP BY customer_id
         ),
         known AS (
             SELECT customer_id, created_at, status, merged_into, status_changed_at FROM prev

@@ -27,12 +27,13 @@ LINK_EDGES_SQL = f"""
 
 def build_graph(
     con: duckdb.DuckDBPyConnection,
-    identifiers_sql: str,
+    identifiers_table: str,
     config: GuardrailConfig,
     *,
     exact_keys: bool | None = None,
 ) -> tuple[int, int]:
-    """Create `_idr_records`, `_idr_values` (with the value-level guardrail verdicts) and `_idr_obs`.
+    """Create `_idr_records`, `_idr_values` (with the value-level guardrail verdicts) and `_idr_obs`
+    from `identifiers_table` (a table or view: source, record_id, id_type, id_value, ...).
 
     Records and values are joined on 64-bit hashes of their text, which is several times faster than
     joining strings; if any hash is shared by two different texts (checked with a second hash, not
@@ -49,7 +50,7 @@ def build_graph(
         FROM (
             SELECT source::VARCHAR AS source, record_id::VARCHAR AS record_id,
                    id_type::VARCHAR AS id_type, id_value::VARCHAR AS id_value
-            FROM ({identifiers_sql}) WHERE source IS NOT NULL AND record_id IS NOT NULL
+            FROM {identifiers_table} WHERE source IS NOT NULL AND record_id IS NOT NULL
         )
         """
     )

@@ -1,7 +1,7 @@
 """Emails and phones the normalizers refused, with the reason: never followed, never silently lost.
 
 The table keeps record ids, the identifier type and the reason only, not the refused value: the
-raw value stays on the person record (`person_records.parquet`), where erasure already reaches it.
+raw value stays on the person record (`person_records`), where erasure already reaches it.
 """
 
 from __future__ import annotations
@@ -10,14 +10,12 @@ from pathlib import Path
 
 import duckdb
 
-from uds_pipelines.lib import catalog, lake
-
-REJECTED_IDENTIFIERS = catalog.TABLES["rejected_identifiers"].path
-REJECTED_COLUMNS = {"source": "VARCHAR", "record_id": "VARCHAR", "id_type": "VARCHAR", "reason": "VARCHAR"}
+from uds_pipelines.lib import lake_views
 
 
-def rejected_identifiers_sql(records_table: str, default_region: str) -> str:
-    """(source, record_id, id_type, reason) for every non-blank email or phone that normalizes to NULL.
+def rejected_identifiers_sql(default_region: str, *, records_table: str = "person_records") -> str:
+    """(source, record_id, id_type, reason) for every non-blank email or phone of `records_table`
+    (default the `person_records` view) that normalizes to NULL.
 
     Needs the `uds_*` functions on the connection. The phone region rule is the identifiers' own:
     the record's country, else `default_region`.
@@ -36,18 +34,16 @@ def rejected_identifiers_sql(records_table: str, default_region: str) -> str:
     """
 
 
-def write_rejected_identifiers(
-    con: duckdb.DuckDBPyConnection, records_sql: str, lake_dir: Path, default_region: str
-) -> int:
-    """Write `identity/rejected_identifiers.parquet`; returns its row count."""
-    return lake.copy_query_to_parquet(
-        con, rejected_identifiers_sql(records_sql, default_region), lake_dir / REJECTED_IDENTIFIERS
+def write_rejected_identifiers(con: duckdb.DuckDBPyConnection, lake_dir: Path, default_region: str) -> int:
+    """Write `rejected_identifiers` from the `person_records` view; returns its row count."""
+    return lake_views.write_query(
+        con, lake_dir, "rejected_identifiers", rejected_identifiers_sql(default_region)
     )
 
 
-def rejection_summary(con: duckdb.DuckDBPyConnection, lake_dir: Path):
-    """Counts per (id_type, reason), most frequent first, as a DataFrame for metadata."""
-    table = lake.read_table_sql(lake_dir / REJECTED_IDENTIFIERS, REJECTED_COLUMNS)
+def rejection_summary(con: duckdb.DuckDBPyConnection):
+    """Counts per (id_type, reason) of the `rejected_identifiers` view, most frequent first, as a
+    DataFrame for metadata."""
     return con.execute(
-        f"SELECT id_type, reason, count(*) AS records FROM {table} GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2"
+        "SELECT id_type, reason, count(*) AS records FROM rejected_identifiers GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2"
     ).df()

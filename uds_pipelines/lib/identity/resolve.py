@@ -5,18 +5,18 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from uds_pipelines.lib import catalog, lake, storage
+from uds_pipelines.lib import catalog, lake, lake_views, storage
 from uds_pipelines.lib.identity import linking, scratch
-from uds_pipelines.lib.identity.changes import CHANGE_COLUMNS, build_changes, build_registry
+from uds_pipelines.lib.identity.changes import build_changes, build_registry
 from uds_pipelines.lib.identity.graph import query_arrow
 from uds_pipelines.lib.identity.guardrails import GuardrailConfig
-from uds_pipelines.lib.identity.stable_ids import MAP_COLUMNS, REGISTRY_COLUMNS, assign_ids
+from uds_pipelines.lib.identity.stable_ids import assign_ids
 
 MATCHING_MODES = ("deterministic", "probabilistic")
 # Logical output -> DuckDB temp table holding it after `resolve_identities` (valid on that connection).
@@ -28,12 +28,9 @@ OUTPUT_TABLES = {
     "identity_links": scratch.IDENTITY_LINKS,
     "match_links": scratch.MATCH_LINKS,
 }
-# Logical output -> file name in the output folder: the catalog's, except `identity_links` (raw identifier
-# values; not a lake table, written only when asked for).
-OUTPUT_FILES = {
-    name: PurePosixPath(catalog.table(name).path).name if name in catalog.TABLES else f"{name}.parquet"
-    for name in OUTPUT_TABLES
-}
+# Every output but `identity_links` is a catalog table of that name. `identity_links` holds raw identifier
+# values: not a lake table, written (next to the identity map) only when asked for.
+LINKS_FILE = "identity_links.parquet"
 
 
 @dataclass
@@ -52,10 +49,10 @@ class ResolutionResult:
 
 def resolve_identities(
     con: duckdb.DuckDBPyConnection,
-    identifiers_sql: str,
+    identifiers_table: str = "identifiers",
     *,
-    previous_map_path: Path | None,
-    previous_registry_path: Path | None,
+    previous_map_table: str | None = "identity_map",
+    previous_registry_table: str | None = "customer_registry",
     config: GuardrailConfig,
     run_id: str,
     now: datetime,
@@ -65,8 +62,11 @@ def resolve_identities(
 ) -> ResolutionResult:
     """Resolve records into people; outputs are DuckDB temp tables named in `ResolutionResult.tables`.
 
-    `identifiers_sql` is a query/relation with columns (source, record_id, id_type, id_value, ...).
-    Every (source, record_id) in it gets exactly one customer_id. Records in the previous map but not in
+    `identifiers_table` is a table or view with columns (source, record_id, id_type, id_value, ...):
+    by default the `identifiers` view of the connection (`lib.connection.connect(lake_dir)`). Every
+    (source, record_id) in it gets exactly one customer_id. The previous run's ids come from
+    `previous_map_table` and `previous_registry_table` (default the `identity_map` and
+    `customer_registry` views; None: no previous run). Records in the previous map but not in
     the input are gone (erasure); their ids are retired when nothing is left. `matching="probabilistic"`
     also links records by Splink over `person_attributes_sql` (source, record_id, first_name_key,
     last_name_key, date_of_birth, postcode, city, address_line1). Persist with `write_outputs`.
@@ -85,7 +85,7 @@ def resolve_identities(
         timings[name] = round(time.perf_counter() - clock, 3)
         clock = time.perf_counter()
 
-    stats["records"], stats["identifier_values"] = linking.build_graph(con, identifiers_sql, config)
+    stats["records"], stats["identifier_values"] = linking.build_graph(con, identifiers_table, config)
     lap("build_graph")
     stats["components_initial"] = linking.compute_components(con)
     lap("components")
@@ -107,11 +107,11 @@ def resolve_identities(
     stats.update({f"type_limit_{k}": v for k, v in limits.items()})
     lap("type_limits")
 
-    prev_map_sql = _table_sql(previous_map_path, MAP_COLUMNS)
-    prev_registry_sql = _table_sql(previous_registry_path, REGISTRY_COLUMNS)
-    assign_ids(con, prev_map_sql, prev_registry_sql, now)
+    prev_map = previous_map_table or _no_rows("identity_map")
+    prev_registry = previous_registry_table or _no_rows("customer_registry")
+    assign_ids(con, prev_map, prev_registry, now)
     build_changes(con, run_id, now)
-    build_registry(con, prev_registry_sql, now)
+    build_registry(con, prev_registry, now)
     lap("stable_ids")
     _build_map_and_links(con)
     linking.guardrail_report(con)
@@ -122,11 +122,12 @@ def resolve_identities(
     return ResolutionResult(stats=stats)
 
 
-def _table_sql(path: Path | None, columns: dict[str, str]) -> str:
-    if path is None:
-        cols = ", ".join(f"CAST(NULL AS {typ}) AS {name}" for name, typ in columns.items())
-        return f"(SELECT {cols} WHERE false)"
-    return lake.read_table_sql(storage.as_path(path), columns)
+def _no_rows(name: str) -> str:
+    """An empty relation with the columns of catalog table `name` (a run with no previous run)."""
+    cols = ", ".join(
+        f"CAST(NULL AS {catalog.duckdb_type(f.type)}) AS {f.name}" for f in catalog.table(name).schema
+    )
+    return f"(SELECT {cols} WHERE false)"
 
 
 def _build_map_and_links(con: duckdb.DuckDBPyConnection) -> None:
@@ -220,31 +221,35 @@ def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 def write_outputs(
     con: duckdb.DuckDBPyConnection,
+    lake_dir: Path,
     result: ResolutionResult,
-    out_dir: Path,
     *,
     include_links: bool = False,
 ) -> dict[str, Path]:
-    """Write the outputs as `<out_dir>/<name>.parquet`, each atomically.
+    """Write the outputs as the catalog tables of `lake_dir` (`lake_views.write_query`: each checked
+    against the catalog, written atomically, its view on `con` refreshed); returns their paths.
 
-    `identity_changes.parquet` is a log: this run's rows are appended to what the file already holds
+    `identity_changes` is a log: this run's rows are appended to what the table already holds
     (rows of the same run_id are replaced, so re-running a run is idempotent). `identity_links` holds raw
-    identifier values, so it is written only when asked for.
+    identifier values, so it is written (not a catalog table, next to the identity map) only when asked for.
     """
-    out_dir = storage.as_path(out_dir)
-    storage.make_private_dirs(out_dir)
+    lake_dir = storage.as_path(lake_dir)
+    folder = catalog.path(lake_dir, "identity_map").parent
+    storage.make_private_dirs(folder)
     written: dict[str, Path] = {}
     for name, table in result.tables.items():
-        if name == "identity_links" and not include_links:
-            continue
-        final = out_dir / OUTPUT_FILES[name]
         sql = f"SELECT * FROM {table}"
+        if name == "identity_links":
+            if include_links:
+                written[name] = folder / LINKS_FILE
+                lake.copy_query_to_parquet(con, sql, written[name])
+            continue
         if name == "identity_changes":
-            old = lake.read_table_sql(final, CHANGE_COLUMNS)
+            lake_views.register(con, lake_dir, [name])  # the log as this lake holds it now
             sql = (
-                f"SELECT * FROM {old} WHERE run_id NOT IN (SELECT DISTINCT run_id FROM {table}) "
+                f"SELECT * FROM identity_changes WHERE run_id NOT IN (SELECT DISTINCT run_id FROM {table}) "
                 f"UNION ALL BY NAME {sql}"
             )
-        lake.copy_query_to_parquet(con, sql, final)
-        written[name] = final
+        lake_views.write_query(con, lake_dir, name, sql)
+        written[name] = catalog.path(lake_dir, name)
     return written

@@ -5,16 +5,15 @@ identity, the first stage that needs it, so profiles (downstream) import it and 
 way round. The DuckDB functions `uds_email_key`, `uds_email_norm`, `uds_phone_e164`,
 `uds_name_key`, `uds_name_first`, `uds_name_last`, `uds_country`, `uds_birth_date`,
 `uds_address_key`, `uds_place_key` and `uds_postcode_key` come from
-`lib.normalize.register_duckdb_udfs` and must be registered on the connection
-(`lib.connection.connect`).
+`lib.normalize.register_duckdb_udfs` and must be registered on the connection, and the tables are
+read by name, as the catalog views (`lib.lake_views`) `lib.connection.connect(lake_dir)` registers.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from uds_pipelines.lib import catalog, lake
-
+# Column types of the staged and landed tables as written by earlier releases, kept for the tests
+# (and `lib.profiles.build`) that build such tables by hand; stage SQL reads the catalog views
+# (`lib.lake_views`), which also fill the columns added since (`external_id`).
 CUSTOMER_COLUMNS = {
     "customer_id": "VARCHAR", "email": "VARCHAR", "name": "VARCHAR", "phone": "VARCHAR",
     "country": "VARCHAR", "created": "TIMESTAMPTZ", "deleted": "BOOLEAN", "deleted_at": "TIMESTAMPTZ",
@@ -32,28 +31,12 @@ FORM_COLUMNS = {
     "address_line1": "VARCHAR", "city": "VARCHAR", "postcode": "VARCHAR", "utm_source": "VARCHAR",
     "external_id": "VARCHAR",
 }  # fmt: skip
-CHECKOUT_COLUMNS = {
-    "session_id": "VARCHAR", "customer_id": "VARCHAR", "customer_email": "VARCHAR", "created": "TIMESTAMPTZ",
-    "address_line1": "VARCHAR", "city": "VARCHAR", "postcode": "VARCHAR", "country": "VARCHAR",
-}  # fmt: skip
+
+# The catalog tables (views on the stage connection) the person records are built from.
+SOURCE_TABLES = ("stripe_customers", "stripe_checkout_sessions", "landed_forms", "landed_survey_responses")
 
 
-# Columns added after the first release: files written before them read as NULL there.
-ADDED_COLUMNS = {"external_id": "VARCHAR"}
-
-
-def with_added_columns(table_sql: str, columns: dict[str, str] | None = None) -> str:
-    """`table_sql` with every column of `columns` (default `ADDED_COLUMNS`) present, NULL where
-    the files (landed or staged by an older version) do not have it."""
-    typed = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in (columns or ADDED_COLUMNS).items())
-    return f"(SELECT {typed} WHERE false UNION ALL BY NAME SELECT * FROM {table_sql})"
-
-
-def staging_table(lake_dir: Path, name: str, columns: dict[str, str]) -> str:
-    return lake.read_table_sql(catalog.path(lake_dir, name), columns)
-
-
-def person_records_sql(lake_dir: Path) -> str:
+def person_records_sql() -> str:
     """One row per source record with its raw personal attributes, source priority and time.
 
     Columns: source, record_id, priority (lower wins in survivorship), observed_at (the record's
@@ -61,18 +44,15 @@ def person_records_sql(lake_dir: Path) -> str:
     city, postcode, deleted (a deleted Stripe customer), created_at (when the record began: a
     Stripe customer's creation, a submission's time), external_id (an app's own user id: Stripe
     `metadata`, a survey's external reference, a form's hidden field; `lib.ingest.external_ids`).
+
+    Reads the views of `SOURCE_TABLES` (`lib.connection.connect(lake_dir)`); files from before
+    `external_id` read it as NULL there.
     """
-    customers = with_added_columns(staging_table(lake_dir, "stripe_customers", CUSTOMER_COLUMNS))
-    checkout = staging_table(lake_dir, "stripe_checkout_sessions", CHECKOUT_COLUMNS)
-    responses = with_added_columns(
-        lake.read_table_sql(lake_dir / lake.LANDED_SURVEYS / "responses", RESPONSE_COLUMNS)
-    )
-    forms = with_added_columns(lake.read_table_sql(lake_dir / lake.LANDED_FORMS, FORM_COLUMNS))
     # A deleted Stripe customer keeps the email a checkout saw, so its money stays with the person.
     # Full names are split by `split_full_name` ('Doe, Jane'; 'Ludwig van Beethoven').
     # A customer object without an address (or country) takes the billing address of its newest
     # checkout that has one, whole: line, city, postcode and country always come from one address.
-    return f"""
+    return """
         SELECT 'stripe' AS source, c.customer_id AS record_id, 1 AS priority,
                coalesce(c.updated_at, c.created) AS observed_at,
                coalesce(c.email, k.customer_email) AS email, c.phone,
@@ -84,7 +64,7 @@ def person_records_sql(lake_dir: Path) -> str:
                coalesce(c.deleted, false) AS deleted, coalesce(c.created, c.updated_at) AS created_at,
                c.external_id
         FROM (
-            SELECT *, coalesce(address_line1, postcode) IS NOT NULL AS own_address FROM {customers}
+            SELECT *, coalesce(address_line1, postcode) IS NOT NULL AS own_address FROM stripe_customers
         ) c
         LEFT JOIN (
             SELECT customer_id,
@@ -93,26 +73,27 @@ def person_records_sql(lake_dir: Path) -> str:
                                       country := country), created)
                        FILTER (WHERE coalesce(address_line1, postcode) IS NOT NULL) AS address,
                    arg_max(country, created) FILTER (WHERE country IS NOT NULL) AS country
-            FROM {checkout} WHERE customer_id IS NOT NULL GROUP BY 1
+            FROM stripe_checkout_sessions WHERE customer_id IS NOT NULL GROUP BY 1
         ) k USING (customer_id)
         WHERE c.customer_id IS NOT NULL
         UNION ALL
         SELECT 'form', submission_id, 2, submitted_at, email, phone, first_name, last_name, country,
                date_of_birth, address_line1, city, postcode, false, submitted_at, external_id
-        FROM {forms} WHERE submission_id IS NOT NULL
+        FROM landed_forms WHERE submission_id IS NOT NULL
         -- a re-sent submission or a cumulative re-export is one record, not two
         QUALIFY row_number() OVER (PARTITION BY submission_id ORDER BY submitted_at DESC NULLS LAST) = 1
         UNION ALL
         SELECT 'survey', response_id, 3, submitted_at, respondent_email, phone, first_name, last_name,
                country, NULL, NULL, NULL, NULL, false, submitted_at, external_id
-        FROM {responses} WHERE response_id IS NOT NULL
+        FROM landed_survey_responses WHERE response_id IS NOT NULL
         QUALIFY row_number() OVER (PARTITION BY response_id ORDER BY submitted_at DESC NULLS LAST) = 1
     """
 
 
-def identifiers_sql(records_table: str, default_region: str) -> str:
-    """Normalized identifiers per record (input of identity resolution). Every record also carries
-    its own id, so a record with no shared identifier still becomes a person.
+def identifiers_sql(default_region: str, *, records_table: str = "person_records") -> str:
+    """Normalized identifiers per record of `records_table` (a table or view with the columns of
+    `person_records`; default its catalog view): the input of identity resolution. Every record also
+    carries its own id, so a record with no shared identifier still becomes a person.
 
     `external_id` values are opaque: trimmed, never case-folded; blank ones, and one that is
     the record's own email or phone (raw or normalized), are not identifiers."""
@@ -121,7 +102,7 @@ def identifiers_sql(records_table: str, default_region: str) -> str:
         WITH r0 AS (
             SELECT *, coalesce(uds_country(country), '{region}') AS region,
                    nullif(regexp_replace(CAST(external_id AS VARCHAR), '^\\s+|\\s+$', '', 'g'), '') AS ext
-            FROM {with_added_columns(records_table)}
+            FROM {records_table}
         ), r AS (
             SELECT * EXCLUDE (ext),
                    CASE WHEN ext IS NULL
@@ -150,9 +131,11 @@ def identifiers_sql(records_table: str, default_region: str) -> str:
 BIRTH_DATE_ORDER = {"form": "dmy"}
 
 
-def person_attributes_sql(records_table: str) -> str:
+def person_attributes_sql(records_table: str = "person_records") -> str:
     """Attributes for probabilistic matching, as match keys: name keys, birth date (a DATE, or NULL
-    when unreadable or ambiguous), postcode, city and address line keys (`lib.normalize.address`)."""
+    when unreadable or ambiguous), postcode, city and address line keys (`lib.normalize.address`),
+    per record of `records_table` (a table or view with the columns of `person_records`; default
+    its catalog view)."""
     whens = " ".join(f"WHEN '{source}' THEN '{fmt}'" for source, fmt in BIRTH_DATE_ORDER.items())
     order = f"CASE source {whens} END" if whens else "NULL"
     return f"""

@@ -17,19 +17,6 @@ ID_HEX_CHARS = 20
 # The public contract is (source, record_id, customer_id); the origin id is the id a record first
 # received, kept while that id lives on in its person (see `assign_ids`).
 ORIGIN_COLUMN = "origin_customer_id"
-MAP_COLUMNS = {
-    "source": "VARCHAR",
-    "record_id": "VARCHAR",
-    "customer_id": "VARCHAR",
-    ORIGIN_COLUMN: "VARCHAR",
-}
-REGISTRY_COLUMNS = {
-    "customer_id": "VARCHAR",
-    "created_at": "TIMESTAMP WITH TIME ZONE",
-    "status": "VARCHAR",
-    "merged_into": "VARCHAR",
-    "status_changed_at": "TIMESTAMP WITH TIME ZONE",
-}
 
 
 def new_customer_ids(count: int) -> pa.Array:
@@ -42,10 +29,11 @@ def new_customer_ids(count: int) -> pa.Array:
 
 
 def assign_ids(
-    con: duckdb.DuckDBPyConnection, prev_map_sql: str, prev_registry_sql: str, now: datetime
+    con: duckdb.DuckDBPyConnection, prev_map_table: str, prev_registry_table: str, now: datetime
 ) -> None:
     """From `_idr_records` and `_idr_comp`, create `_idr_overlap`, `_idr_claims`, `_idr_survivors`,
-    `_idr_comp_ids` and `_idr_rec_origin`.
+    `_idr_comp_ids` and `_idr_rec_origin`, given the previous run's map and registry
+    (`prev_map_table`, `prev_registry_table`: tables or views with the catalog's columns).
 
     Every record remembers its origin id (`ORIGIN_COLUMN` of the map; the customer_id for maps
     written before it existed): the id it first received, kept while that id lives on in its person,
@@ -60,10 +48,10 @@ def assign_ids(
         f"""
         CREATE OR REPLACE TEMP TABLE {scratch.PREV_REGISTRY} AS
         SELECT customer_id, min(created_at) AS created_at
-        FROM ({prev_registry_sql}) WHERE customer_id IS NOT NULL GROUP BY customer_id
+        FROM {prev_registry_table} WHERE customer_id IS NOT NULL GROUP BY customer_id
         """
     )
-    prev_map = _prev_map_sql(con, prev_map_sql)
+    prev_map = _prev_map_sql(con, prev_map_table)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {scratch.PREV_IDS} AS
@@ -161,11 +149,12 @@ def assign_ids(
     )
 
 
-def _prev_map_sql(con: duckdb.DuckDBPyConnection, prev_map_sql: str) -> str:
-    """The previous map as (source, record_id, customer_id, origin_id); origin = customer_id if absent."""
-    columns = {d[0].lower() for d in con.execute(f"SELECT * FROM ({prev_map_sql}) LIMIT 0").description}
+def _prev_map_sql(con: duckdb.DuckDBPyConnection, prev_map_table: str) -> str:
+    """The previous map as (source, record_id, customer_id, origin_id); origin = customer_id if absent
+    (a map written before the column: the catalog does not declare it as an added column)."""
+    columns = {d[0].lower() for d in con.execute(f"SELECT * FROM {prev_map_table} LIMIT 0").description}
     origin = f"coalesce({ORIGIN_COLUMN}, customer_id)" if ORIGIN_COLUMN in columns else "customer_id"
-    return f"SELECT source, record_id, customer_id, {origin} AS origin_id FROM ({prev_map_sql})"
+    return f"SELECT source, record_id, customer_id, {origin} AS origin_id FROM {prev_map_table}"
 
 
 def _fresh_ids(con: duckdb.DuckDBPyConnection, count: int, attempts: int = 5) -> pa.Array:

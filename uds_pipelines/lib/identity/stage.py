@@ -7,16 +7,13 @@ from typing import Any
 
 import pandas as pd
 
-from uds_pipelines.lib import catalog, connection, lake
+from uds_pipelines.lib import connection
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.identity.guardrails import GuardrailConfig, mask_identifier
-from uds_pipelines.lib.identity.inputs import attributes_sql, build_identity_inputs
+from uds_pipelines.lib.identity.inputs import build_identity_inputs
 from uds_pipelines.lib.identity.rejections import rejection_summary
 from uds_pipelines.lib.identity.resolve import ResolutionResult, resolve_identities, write_outputs
-from uds_pipelines.lib.lake import IDENTIFIERS
-
-IDENTIFIER_COLUMNS = {"source": "VARCHAR", "record_id": "VARCHAR", "id_type": "VARCHAR", "id_value": "VARCHAR",
-                      "observed_at": "TIMESTAMPTZ"}  # fmt: skip
+from uds_pipelines.lib.identity.sources import person_attributes_sql
 
 
 @dataclass
@@ -42,10 +39,8 @@ def build_inputs(settings: Settings) -> IdentityInputsStage:
     con = connection.for_settings(settings)
     try:
         counts = build_identity_inputs(con, settings.lake_dir, settings.default_region)
-        by_type = con.execute(
-            f"SELECT id_type, count(*) AS n FROM read_parquet('{settings.lake_dir / IDENTIFIERS}') GROUP BY 1 ORDER BY 1"
-        ).df()
-        rejected = rejection_summary(con, settings.lake_dir)
+        by_type = con.execute("SELECT id_type, count(*) AS n FROM identifiers GROUP BY 1 ORDER BY 1").df()
+        rejected = rejection_summary(con)
     finally:
         con.close()
     return IdentityInputsStage(counts["person_records"], counts["identifiers"], by_type, rejected)
@@ -55,28 +50,24 @@ def resolve(settings: Settings, run_id: str, guardrails: GuardrailConfig | None 
     """Resolve identifiers into people with stable ids; writes identity_map, registry, changes, report
     and the probabilistic match links. Guardrails: `guardrails`, else `UDS_IDENTITY_GUARDRAILS`."""
     config = guardrails or settings.guardrails()
-    out = catalog.path(settings.lake_dir, "identity_map").parent  # write_outputs writes every output here
     con = connection.for_settings(settings)
     try:
-        identifiers = lake.read_table_sql(settings.lake_dir / IDENTIFIERS, IDENTIFIER_COLUMNS)
         probabilistic = settings.matching == "probabilistic"
+        # identifiers, and the previous identity_map and customer_registry: the connection's views
         result = resolve_identities(
             con,
-            identifiers,
-            previous_map_path=_existing(catalog.path(settings.lake_dir, "identity_map")),
-            previous_registry_path=_existing(catalog.path(settings.lake_dir, "customer_registry")),
             config=config,
             run_id=run_id,
             now=settings.as_of(),
             matching=settings.matching,
-            person_attributes_sql=attributes_sql(settings.lake_dir) if probabilistic else None,
+            person_attributes_sql=person_attributes_sql() if probabilistic else None,
             # fixed weights over-trust names (precision 0.946 on generated data); trained: 0.996
             train_probabilistic=probabilistic,
         )
-        write_outputs(con, result, out)
+        write_outputs(con, settings.lake_dir, result)
         id_map = result.tables["identity_map"]
         unmapped = con.execute(
-            f"SELECT count(*) FROM (SELECT DISTINCT source, record_id FROM {identifiers}) i "
+            "SELECT count(*) FROM (SELECT DISTINCT source, record_id FROM identifiers) i "
             f"ANTI JOIN {id_map} m USING (source, record_id)"
         ).fetchall()[0][0]
         biggest = con.execute(
@@ -89,7 +80,9 @@ def resolve(settings: Settings, run_id: str, guardrails: GuardrailConfig | None 
         oversized = oversized_components(con, result, config.warn_component_records)
     finally:
         con.close()
-    return ResolutionStage(result.stats, int(unmapped), biggest, report, oversized, config.warn_component_records)
+    return ResolutionStage(
+        result.stats, int(unmapped), biggest, report, oversized, config.warn_component_records
+    )
 
 
 def oversized_components(con, result: ResolutionResult, threshold: int, limit: int = 10) -> pd.DataFrame:
@@ -117,7 +110,3 @@ def oversized_components(con, result: ResolutionResult, threshold: int, limit: i
         for t, v in zip(frame["top_identifier_type"], frame["top_identifier"], strict=True)
     ]
     return frame
-
-
-def _existing(path):
-    return path if path.exists() else None

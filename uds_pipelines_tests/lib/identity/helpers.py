@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
+from uds_pipelines.lib import catalog, connection
 from uds_pipelines.lib.identity import GuardrailConfig, resolve_identities, write_outputs
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -23,31 +23,29 @@ def identifiers_frame(records: dict[tuple[str, str], list[tuple[str, str]]]) -> 
 
 
 class Runner:
-    """Runs resolution run after run into one output folder, the way the pipeline does."""
+    """Runs resolution run after run on one lake, the way the pipeline does: the previous map and
+    registry are the lake's views, the outputs its catalog tables (all in `out_dir`)."""
 
-    def __init__(self, out_dir: Path, config: GuardrailConfig | None = None) -> None:
-        self.out_dir = out_dir
+    def __init__(self, lake_dir: Path, config: GuardrailConfig | None = None) -> None:
+        self.lake_dir = lake_dir
+        self.out_dir = catalog.path(lake_dir, "identity_map").parent
         self.config = config or GuardrailConfig()
         self.runs = 0
 
     def run(self, records: dict[tuple[str, str], list[tuple[str, str]]], **kwargs) -> dict[str, pd.DataFrame]:
         self.runs += 1
-        con = duckdb.connect()
+        con = connection.connect(self.lake_dir)
         try:
             con.register("ids", identifiers_frame(records))
-            previous_map = self.out_dir / "identity_map.parquet"
-            previous_registry = self.out_dir / "customer_registry.parquet"
             result = resolve_identities(
                 con,
-                "SELECT * FROM ids",
-                previous_map_path=previous_map if previous_map.exists() else None,
-                previous_registry_path=previous_registry if previous_registry.exists() else None,
+                "ids",
                 config=kwargs.pop("config", self.config),
                 run_id=f"run-{self.runs}",
                 now=T0 + timedelta(days=self.runs),
                 **kwargs,
             )
-            written = write_outputs(con, result, self.out_dir, include_links=True)
+            written = write_outputs(con, self.lake_dir, result, include_links=True)
             frames = {name: pd.read_parquet(path) for name, path in written.items()}
             frames["stats"] = result.stats
             return frames

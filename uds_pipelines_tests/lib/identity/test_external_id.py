@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from uds_pipelines.lib import connection, lake
+from uds_pipelines.lib import catalog, connection, lake
 from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS, Settings
 from uds_pipelines.lib.guardrail_config import DEFAULT_PRIORITY, DEFAULT_TYPE_LIMITS
 from uds_pipelines.lib.identity import GuardrailConfig, resolve_identities, write_outputs
@@ -175,7 +175,7 @@ def test_stripe_customer_metadata_user_id(realdata: Path, tmp_path: Path) -> Non
     assert rows == [("cus_A", USER), ("cus_B", "Ext-9"), ("cus_C", None), ("cus_D", None)]
 
 
-def test_identifiers_external_id_is_opaque_and_never_a_blank_email_or_phone() -> None:
+def test_identifiers_external_id_is_opaque_and_never_a_blank_email_or_phone(tmp_path: Path) -> None:
     con = connection.connect(default_region="US")
     con.execute(
         """CREATE TABLE records AS SELECT *, TIMESTAMPTZ '2026-01-01' AS observed_at FROM (VALUES
@@ -188,13 +188,16 @@ def test_identifiers_external_id_is_opaque_and_never_a_blank_email_or_phone() ->
         ) t(source, record_id, external_id, email, phone, country)"""
     )
     got = con.execute(
-        f"SELECT record_id, id_value FROM ({identifiers_sql('records', 'US')}) WHERE id_type = 'external_id'"
+        f"SELECT record_id, id_value FROM ({identifiers_sql('US', records_table='records')}) WHERE id_type = 'external_id'"
     ).fetchall()
     assert got == [("f1", "AbC-1")]
-    # a records table from before the column still works
-    con.execute("CREATE TABLE old AS SELECT * EXCLUDE (external_id) FROM records")
+    # person records written before the column still work: their view reads it as NULL
+    lake_dir = tmp_path / "lake"
+    old = con.execute("SELECT * EXCLUDE (external_id) FROM records").df()
+    lake.write_parquet_atomic(old, catalog.path(lake_dir, "person_records"))
+    con = connection.connect(lake_dir, default_region="US")
     assert con.execute(
-        f"SELECT count(*) FROM ({identifiers_sql('old', 'US')}) WHERE id_type = 'external_id'"
+        f"SELECT count(*) FROM ({identifiers_sql('US')}) WHERE id_type = 'external_id'"
     ).fetchone() == (0,)
 
 
@@ -214,14 +217,12 @@ def _land(tmp_path: Path, lake_dir: Path, source: str, files: dict[str, Path | s
 
 
 def _resolve(tmp_path: Path, lake_dir: Path) -> dict[tuple[str, str], str]:
-    con = connection.connect(default_region="US")
+    con = connection.connect(lake_dir, default_region="US")
     build_identity_inputs(con, lake_dir, "US")
-    result = resolve_identities(
-        con, f"SELECT * FROM read_parquet('{lake_dir / IDENTIFIERS}')",
-        previous_map_path=None, previous_registry_path=None, config=GuardrailConfig(), run_id="r1",
-        now=datetime(2026, 1, 1, tzinfo=UTC),
-    )  # fmt: skip
-    written = write_outputs(con, result, tmp_path / "out")
+    result = resolve_identities(  # the identifiers just built, no previous map: the lake's views
+        con, config=GuardrailConfig(), run_id="r1", now=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    written = write_outputs(con, lake_dir, result)
     frame = pd.read_parquet(written["identity_map"])
     return {(s, r): c for s, r, c in frame[["source", "record_id", "customer_id"]].itertuples(index=False)}
 
@@ -271,10 +272,8 @@ def test_landed_files_from_before_the_column_still_read(realdata: Path, tmp_path
     build_stripe_staging(lake_dir)
     staged = staging_path(lake_dir, "stripe_customers")
     lake.write_parquet_atomic(pd.read_parquet(staged).drop(columns=["external_id"]), staged)
-    con = connection.connect(default_region="US")
-    rows = con.execute(
-        f"SELECT source, external_id FROM ({person_records_sql(lake_dir)}) ORDER BY 1"
-    ).fetchall()
+    con = connection.connect(lake_dir, default_region="US")
+    rows = con.execute(f"SELECT source, external_id FROM ({person_records_sql()}) ORDER BY 1").fetchall()
     assert rows == [("form", None), ("survey", None)]
 
 

@@ -93,7 +93,7 @@ def test_exact_key_path_matches_hashed_path() -> None:
     for exact in (False, True):
         con = duckdb.connect()
         con.register("ids", identifiers_frame(records))
-        n_rec, _ = linking.build_graph(con, "SELECT * FROM ids", GuardrailConfig(), exact_keys=exact)
+        n_rec, _ = linking.build_graph(con, "ids", GuardrailConfig(), exact_keys=exact)
         linking.compute_components(con)
         assert n_rec == 301
         blocked = con.execute("SELECT rule FROM _idr_values WHERE id_value = 'noreply@shop.io'").fetchall()

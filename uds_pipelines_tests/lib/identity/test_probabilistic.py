@@ -42,9 +42,9 @@ def _resolve(matching: str, config: GuardrailConfig | None = None, records: dict
     con.register("attrs", pd.DataFrame(ATTRIBUTES, columns=COLUMNS))
     result = resolve_identities(
         con,
-        "SELECT * FROM ids",
-        previous_map_path=None,
-        previous_registry_path=None,
+        "ids",
+        previous_map_table=None,
+        previous_registry_table=None,
         config=config or GuardrailConfig(),
         run_id="r1",
         now=T0,
@@ -100,9 +100,9 @@ def test_probabilistic_needs_attributes() -> None:
     with pytest.raises(ValueError, match="person_attributes_sql"):
         resolve_identities(
             con,
-            "SELECT * FROM ids",
-            previous_map_path=None,
-            previous_registry_path=None,
+            "ids",
+            previous_map_table=None,
+            previous_registry_table=None,
             config=GuardrailConfig(),
             run_id="r1",
             now=T0,
@@ -123,7 +123,7 @@ def _resolve_raw(rows: list[tuple]) -> dict:
     con.register("ids", identifiers_frame(records))
     con.register("raw", pd.DataFrame(rows, columns=RAW_COLUMNS))
     result = resolve_identities(
-        con, "SELECT * FROM ids", previous_map_path=None, previous_registry_path=None,
+        con, "ids", previous_map_table=None, previous_registry_table=None,
         config=GuardrailConfig(), run_id="r1", now=T0, matching="probabilistic",
         person_attributes_sql=person_attributes_sql("raw"),
     )  # fmt: skip
@@ -175,7 +175,7 @@ def _resolve_with_links(train: bool, config: GuardrailConfig | None = None, reco
     con.register("ids", identifiers_frame(records or RECORDS))
     con.register("attrs", pd.DataFrame(ATTRIBUTES, columns=COLUMNS))
     result = resolve_identities(
-        con, "SELECT * FROM ids", previous_map_path=None, previous_registry_path=None,
+        con, "ids", previous_map_table=None, previous_registry_table=None,
         config=config or GuardrailConfig(), run_id="r1", now=T0, matching="probabilistic",
         person_attributes_sql="SELECT * FROM attrs", train_probabilistic=train,
     )  # fmt: skip
@@ -215,7 +215,7 @@ def test_match_links_are_empty_in_deterministic_mode() -> None:
     con = duckdb.connect()
     con.register("ids", identifiers_frame(RECORDS))
     result = resolve_identities(
-        con, "SELECT * FROM ids", previous_map_path=None, previous_registry_path=None,
+        con, "ids", previous_map_table=None, previous_registry_table=None,
         config=GuardrailConfig(), run_id="r1", now=T0,
     )  # fmt: skip
     links = result.arrow(con, "match_links")

@@ -5,14 +5,17 @@ from datetime import date
 
 import pandas as pd
 
-from uds_pipelines.lib import connection, lake
+from uds_pipelines.lib import catalog, connection, lake
 from uds_pipelines.lib.identity.sources import (
-    CHECKOUT_COLUMNS,
     CUSTOMER_COLUMNS,
     identifiers_sql,
     person_attributes_sql,
     person_records_sql,
 )
+
+CHECKOUT_COLUMNS = {
+    f.name: catalog.duckdb_type(f.type) for f in catalog.table("stripe_checkout_sessions").schema
+}
 
 TS = pd.Timestamp("2026-05-01", tz="UTC")
 
@@ -45,8 +48,8 @@ def test_stripe_address_and_country_fall_back_to_the_newest_checkout(tmp_path):
         {"session_id": "cs_2", "customer_id": "cus_co", "customer_email": "b2@example.com",
          "created": TS + pd.Timedelta(days=1), "city": "Paris", "country": "FR"},
     ], CHECKOUT_COLUMNS)  # fmt: skip
-    con = connection.connect(default_region="US")
-    con.execute(f"CREATE TABLE records AS {person_records_sql(lake_dir)}")
+    con = connection.connect(lake_dir, default_region="US")
+    con.execute(f"CREATE TABLE records AS {person_records_sql()}")
     rows = {
         r[0]: r[1:]
         for r in con.execute(
@@ -59,7 +62,7 @@ def test_stripe_address_and_country_fall_back_to_the_newest_checkout(tmp_path):
     # the checkout's country reads the national phone; without any country it stays unread (US default)
     phones = dict(
         con.execute(
-            f"SELECT record_id, id_value FROM ({identifiers_sql('records', 'US')}) WHERE id_type = 'phone'"
+            f"SELECT record_id, id_value FROM ({identifiers_sql('US', records_table='records')}) WHERE id_type = 'phone'"
         ).fetchall()
     )
     assert phones == {"cus_own": "+447400123456", "cus_co": "+447400654321"}

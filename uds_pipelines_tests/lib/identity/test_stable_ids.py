@@ -70,7 +70,7 @@ def test_merge_keeps_older_id_then_erasure_split_is_deterministic(tmp_path) -> N
 
     # Erasing the linking record splits them again: each part gets back the id its records carried
     # before the merge (form:b2 keeps old_id, form:b1 gets young_id back), never a fresh id.
-    snapshot = {p.name: p.read_bytes() for p in tmp_path.glob("*.parquet")}
+    snapshot = {p.name: p.read_bytes() for p in runner.out_dir.glob("*.parquet")}
     out = runner.run(both)
     ids = ids_by_record(out["identity_map"])
     assert ids == {("form", "b2"): old_id, ("form", "b1"): young_id}
@@ -80,7 +80,7 @@ def test_merge_keeps_older_id_then_erasure_split_is_deterministic(tmp_path) -> N
     assert registry.loc[young_id, "status_changed_at"] == T0 + timedelta(days=4)
 
     for name, data in snapshot.items():  # replay run 4 from the same state: same ids
-        (tmp_path / name).write_bytes(data)
+        (runner.out_dir / name).write_bytes(data)
     assert ids_by_record(runner.run(both)["identity_map"]) == ids
 
 
@@ -118,7 +118,7 @@ def test_erased_person_is_retired_and_leaves_the_map(tmp_path) -> None:
 def test_missing_registry_still_carries_ids_and_write_is_idempotent_per_run(tmp_path) -> None:
     runner = Runner(tmp_path)
     first = ids_by_record(runner.run(PEOPLE)["identity_map"])
-    (tmp_path / "customer_registry.parquet").unlink()
+    (runner.out_dir / "customer_registry.parquet").unlink()
     out = runner.run(PEOPLE)
     assert ids_by_record(out["identity_map"]) == first
     assert set(out["customer_registry"]["customer_id"]) == set(first.values())
@@ -164,7 +164,7 @@ def _three_people_merged(runner: Runner) -> tuple[str, str, str]:
 def test_split_after_merge_gives_each_part_its_id_back(tmp_path) -> None:
     runner = Runner(tmp_path)
     id_a, id_b, id_c = _three_people_merged(runner)
-    snapshot = {p.name: p.read_bytes() for p in tmp_path.glob("*.parquet")}
+    snapshot = {p.name: p.read_bytes() for p in runner.out_dir.glob("*.parquet")}
 
     # The linking record is erased while a new record links Bea and Cal only: Ann keeps her id (her
     # identifiers did not change); Bea + Cal get Bea's id back (older than Cal's), Cal's stays merged.
@@ -198,7 +198,7 @@ def test_split_after_merge_gives_each_part_its_id_back(tmp_path) -> None:
 
     # Replaying run 5 from the state before it gives the same ids and the same log.
     for name, data in snapshot.items():
-        (tmp_path / name).write_bytes(data)
+        (runner.out_dir / name).write_bytes(data)
     runner.runs = 4
     replay = runner.run(after)
     assert ids_by_record(replay["identity_map"]) == ids
@@ -300,7 +300,7 @@ def test_identity_map_without_origin_column_still_works(tmp_path) -> None:
     runner = Runner(tmp_path)
     first = runner.run(PEOPLE)
     assert (first["identity_map"][ORIGIN_COLUMN] == first["identity_map"]["customer_id"]).all()
-    path = tmp_path / "identity_map.parquet"
+    path = runner.out_dir / "identity_map.parquet"
     pd.read_parquet(path)[["source", "record_id", "customer_id"]].to_parquet(path, index=False)
     out = runner.run(PEOPLE)
     assert ids_by_record(out["identity_map"]) == ids_by_record(first["identity_map"])

@@ -25,7 +25,9 @@ def test_refused_emails_and_phones_are_listed_with_a_reason_and_no_value() -> No
         ("form", "blank", "  ", "", None),
     ]
     con.register("recs", pd.DataFrame(rows, columns=RECORD_COLUMNS))
-    got = con.execute(rejected_identifiers_sql("recs", "US") + " ORDER BY record_id, id_type").df()
+    got = con.execute(
+        rejected_identifiers_sql("US", records_table="recs") + " ORDER BY record_id, id_type"
+    ).df()
     by_record = {(r.record_id, r.id_type): r.reason for r in got.itertuples()}
     assert set(by_record) == {
         ("bad-email", "email"),
@@ -52,7 +54,7 @@ def test_oversized_components_name_the_shared_value_masked() -> None:
     con = duckdb.connect()
     con.register("ids", identifiers_frame(records))
     result = resolve_identities(
-        con, "SELECT * FROM ids", previous_map_path=None, previous_registry_path=None,
+        con, "ids", previous_map_table=None, previous_registry_table=None,
         config=config, run_id="r1", now=T0,
     )  # fmt: skip
     big = oversized_components(con, result, config.warn_component_records)

@@ -12,7 +12,6 @@ import pandas as pd
 from uds_pipelines.lib import connection, lake
 from uds_pipelines.lib.identity import GuardrailConfig, resolve_identities, write_outputs
 from uds_pipelines.lib.identity.inputs import build_identity_inputs
-from uds_pipelines.lib.lake import IDENTIFIERS
 from uds_pipelines.lib.privacy.access import build_access_report
 from uds_pipelines.lib.privacy.erasure import erase_subjects
 from uds_pipelines.lib.privacy.requests import Subject, subjects_from_frame
@@ -41,18 +40,15 @@ def _lake(realdata: Path, tmp_path: Path) -> Path:
     _land(tmp_path, lake_dir, "surveys", {"qualtrics.csv": survey})
     _land_stripe(tmp_path, lake_dir, [_event("evt_1", _customer(realdata, "cus_A", {"user_id": USER}))])
     build_stripe_staging(lake_dir)
-    con = connection.connect(default_region="US")
+    con = connection.connect(lake_dir, default_region="US")
     build_identity_inputs(con, lake_dir, "US")
-    result = resolve_identities(
+    result = resolve_identities(  # the identifiers just built: the lake's views
         con,
-        f"SELECT * FROM read_parquet('{lake_dir / IDENTIFIERS}')",
-        previous_map_path=None,
-        previous_registry_path=None,
         config=GuardrailConfig(),
         run_id="r1",
         now=datetime(2026, 1, 1, tzinfo=UTC),
     )
-    write_outputs(con, result, lake_dir / "identity")
+    write_outputs(con, lake_dir, result)
     return lake_dir
 
 

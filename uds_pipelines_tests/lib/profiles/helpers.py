@@ -42,7 +42,7 @@ def identity_map(lake_dir: Path, people: dict[str, list[tuple[str, str]]]) -> No
 def build(lake_dir: Path):
     """(profiles indexed by customer_id, connection holding the `records` table and the lake's views)."""
     con = connection.connect(lake_dir, default_region="US")
-    con.execute(f"CREATE TABLE records AS {person_records_sql(lake_dir)}")
+    con.execute(f"CREATE TABLE records AS {person_records_sql()}")
     sql = profiles_sql(NO_CONSENT, ("email_marketing",), "US", records_table="records")
     return con.execute(sql).df().set_index("customer_id"), con
 

@@ -1,6 +1,5 @@
-"""The lake catalog (lib/catalog.py) against what the graph writes, the schema dicts and the docs."""
+"""The lake catalog (lib/catalog.py) against what the graph writes and the docs."""
 
-import importlib
 import shutil
 from pathlib import Path
 
@@ -16,52 +15,10 @@ from uds_pipelines.lib.generator.core import generate
 AS_OF = "2026-11-01T00:00:00Z"
 ROOT = Path(__file__).resolve().parents[1]
 
-# Column dicts elsewhere in lib that are exactly a catalog table's columns: they must not drift.
-# (profiles.build's CHARGE/INVOICE/SUBSCRIPTION_COLUMNS are subsets the profile build reads.)
-COLUMN_DICTS = {
-    "quarantine": "uds_pipelines.lib.quarantine:QUARANTINE_COLUMNS",
-    "landed_files": "uds_pipelines.lib.ingest.inbox:LEDGER_COLUMNS",
-    "landed_stripe": "uds_pipelines.lib.ingest.stripe_landing.envelope:LANDED_COLUMNS",
-    "landed_privacy": "uds_pipelines.lib.ingest.privacy_requests:PRIVACY_COLUMNS",
-    "landed_consent": "uds_pipelines.lib.ingest.results:CONSENT_COLUMNS",
-    "landed_survey_responses": "uds_pipelines.lib.ingest.surveys.responses:RESPONSE_COLUMNS",
-    "landed_survey_answers": "uds_pipelines.lib.ingest.surveys.responses:ANSWER_COLUMNS",
-    "landed_forms": "uds_pipelines.lib.ingest.forms.fields:FORM_COLUMNS",
-    "rejected_identifiers": "uds_pipelines.lib.identity.rejections:REJECTED_COLUMNS",
-    "identity_changes": "uds_pipelines.lib.identity.changes:CHANGE_COLUMNS",
-    "identity_map": "uds_pipelines.lib.identity.stable_ids:MAP_COLUMNS",
-    "customer_registry": "uds_pipelines.lib.identity.stable_ids:REGISTRY_COLUMNS",
-    "identifiers": "uds_pipelines.lib.identity.stage:IDENTIFIER_COLUMNS",
-    "consent_ledger": "uds_pipelines.lib.consent.ledger:LEDGER_COLUMNS",
-    "effective_consent": "uds_pipelines.lib.consent.effective:EFFECTIVE_COLUMNS",
-    "stripe_refunds": "uds_pipelines.lib.profiles.build:REFUND_COLUMNS",
-    "segment_history": "uds_pipelines.lib.segments.history:HISTORY_COLUMNS",
-    "segment_membership": "uds_pipelines.lib.segments.history:MEMBERSHIP_COLUMNS",
-    "audience_members": "uds_pipelines.lib.audiences.export:AUDIENCE_MEMBER_COLUMNS",
-    "suppression": "uds_pipelines.lib.privacy.suppression:SUPPRESSION_COLUMNS",
-    "erasures_in_progress": "uds_pipelines.lib.privacy.state:IN_PROGRESS_SCHEMA",
-}
 # Tables a run on generated data does not leave behind, with the reason.
 NOT_WRITTEN_BY_A_CLEAN_RUN = {
     "erasures_in_progress": "removed once every erasure has finished; only a crashed run leaves it",
 }
-
-
-@pytest.mark.parametrize("table_name", sorted(COLUMN_DICTS))
-def test_column_dicts_match_the_catalog(table_name):
-    module, name = COLUMN_DICTS[table_name].split(":")
-    value = getattr(importlib.import_module(module), name)
-    columns = tuple(value.names) if hasattr(value, "names") else tuple(value)
-    assert columns == catalog.table(table_name).columns, COLUMN_DICTS[table_name]
-
-
-def test_landing_schemas_match_the_catalog():
-    from uds_pipelines.lib.ingest.landing import SCHEMAS
-
-    by_path = {t.path: t for t in catalog.TABLES.values()}
-    for path, columns in SCHEMAS.items():
-        declared = by_path[path].schema
-        assert list(columns.items()) == [(f.name, f.type) for f in declared], path
 
 
 def test_declarations_are_consistent():

@@ -1,4 +1,4 @@
-"""The Parquet lake: table paths, atomic writes and DuckDB connections."""
+"""The Parquet lake's files: atomic writes, temp files, listings and DuckDB connections (tables are `catalog` and `lake_views`)."""
 
 from __future__ import annotations
 
@@ -19,29 +19,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from uds_pipelines.lib import catalog, storage
+from uds_pipelines.lib import storage
 
-# Table locations relative to the lake (`<UDS_DATA_DIR>/lake`, or `<UDS_LAKE_URL>/lake`). Multi-file tables are folders of Parquet
-# files read with a glob; single-file tables are replaced atomically on every run.
-# The paths themselves are declared once, in `catalog`.
-_T = catalog.TABLES
-LANDED_STRIPE = _T["landed_stripe"].path
-LANDED_SURVEYS = _T["landed_survey_responses"].path.rsplit("/", 1)[0]  # responses/ and answers/ below
-LANDED_FORMS = _T["landed_forms"].path
-LANDED_CONSENT = _T["landed_consent"].path
-LANDED_PRIVACY = _T["landed_privacy"].path
-LANDED_FILES = _T["landed_files"].path
-QUARANTINE = _T["quarantine"].path
 # A batch written but not yet released (screened against the suppression list): globs of
 # `*.parquet` skip it, erasure still reaches it.
 HELD_SUFFIX = ".held"
-# Identity's inputs (`identity_inputs`), read by consent, profiles and privacy too.
-PERSON_RECORDS = _T["person_records"].path
-IDENTIFIERS = _T["identifiers"].path
-IDENTITY_MAP = _T["identity_map"].path
-IDENTITY_CHANGES = _T["identity_changes"].path
-PROFILES = _T["customer_profiles"].path
-SEGMENT_MEMBERSHIP = _T["segment_membership"].path
 
 
 fsync_dir = storage.fsync_dir
@@ -216,27 +198,6 @@ def batch_files(folder: Path) -> list[Path]:
 
 def has_parquet(folder: Path) -> bool:
     return bool(batch_files(folder))
-
-
-def read_table_sql(path: Path, empty_columns: dict[str, str]) -> str:
-    """A parenthesized subquery over a lake table (file or folder of files), or an empty relation
-    with the given columns, so downstream queries stay valid before anything has landed.
-
-    Always a subquery, never a bare table function: callers put it after FROM or JOIN, with or
-    without parentheses of their own, and DuckDB >= 2.0.1 rejects `FROM (read_parquet(...))`.
-    """
-    if path.suffix == ".parquet":
-        if path.exists():
-            return parquet_relation(path)
-    elif has_parquet(path):
-        return f"(SELECT * FROM read_parquet('{parquet_glob(path)}', union_by_name=true))"
-    cols = ", ".join(f"CAST(NULL AS {typ}) AS {name}" for name, typ in empty_columns.items())
-    return f"(SELECT {cols} WHERE false)"
-
-
-def parquet_relation(path: Path) -> str:
-    """A parenthesized subquery over one Parquet file, safe to wrap again (see read_table_sql)."""
-    return f"(SELECT * FROM read_parquet('{_sql_path(path)}', union_by_name=true))"
 
 
 def duckdb_connection(memory_limit: str = "2GB", threads: int | None = None) -> duckdb.DuckDBPyConnection:

@@ -14,7 +14,7 @@ import pytest
 
 from uds_pipelines import constants as c
 from uds_pipelines.definitions import defs
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake
 from uds_pipelines.lib.generator.core import generate
 from uds_pipelines.lib.privacy import read_audit, resolve_pending, verify_erased
 from uds_pipelines.lib.privacy.crashpoints import CRASH_ENV
@@ -57,7 +57,7 @@ def crashed(tmp_path_factory):
     shutil.copytree(root / "generated" / "inbox", base / "inbox")
     with pytest.MonkeyPatch.context() as mp:
         assert _full_run(base, mp).success
-    requests = _requests(pd.read_parquet(base / "lake" / lake.PROFILES))
+    requests = _requests(pd.read_parquet(base / "lake" / catalog.table("customer_profiles").path))
     con = lake.duckdb_connection()
     subjects = resolve_pending(con, base / "lake", pd.DataFrame(requests).assign(received_at=pd.Timestamp(AS_OF)))
     erased = subjects[subjects["type"] == "erasure"]
@@ -96,7 +96,7 @@ def test_rerun_after_kill_completes_every_request_and_erases_everyone(crashed, p
     assert leftovers == []
     gone = {cid for ids in crashed["erased"]["customer_ids"] for cid in ids}
     assert len(gone) >= 4
-    for table in (lake.IDENTITY_MAP, lake.PROFILES, lake.SEGMENT_MEMBERSHIP):
+    for table in (catalog.table("identity_map").path, catalog.table("customer_profiles").path, catalog.table("segment_membership").path):
         assert not set(pd.read_parquet(data / "lake" / table)["customer_id"]) & gone, table
     # the person nobody asked to erase still has their report
     assert json.loads((data / "exports" / "access_requests" / "a-kept.json").read_text())["profile"]

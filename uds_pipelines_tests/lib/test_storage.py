@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from uds_pipelines.lib import lake, storage
+from uds_pipelines.lib import connection, lake, storage
 from uds_pipelines.lib.config import ConfigError, Settings
 from uds_pipelines.lib.privacy.rewrite import MatchSpec, delete_where
 from uds_pipelines.lib.privacy.verify import verify_erased
@@ -45,12 +45,20 @@ def test_writes_leave_only_the_final_object_and_duckdb_reads_it_back(root, s3_bu
     assert rows == 1
     # no temp objects: the upload is the only write, and it is all or nothing
     assert sorted(fs.find(bucket)) == [f"{bucket}/cdp/lake/landed/stripe/{n}.parquet" for n in ("a", "b")]
-    sql = lake.read_table_sql(folder, {"event_id": "VARCHAR"})
-    assert sorted(r[0] for r in con.execute(f"SELECT event_id FROM {sql}").fetchall()) == ["evt_1", "evt_2", "evt_3"]
     assert lake.parquet_row_count(folder / "a.parquet") == 2
     assert lake.read_frame(folder / "b.parquet")["event_id"].tolist() == ["evt_3"]
-    missing = lake.read_table_sql(root.lake_dir / "nothing", {"x": "INTEGER"})
-    assert con.execute(f"SELECT count(*) FROM {missing}").fetchall() == [(0,)]
+    # the catalog views over object storage: a folder table, one with an added column (its footers
+    # are read on the lake's connection), and one never written
+    forms = root.lake_dir / "landed" / "forms"
+    lake.write_parquet_atomic(pd.DataFrame({"submission_id": ["s1"]}), forms / "a.parquet")
+    views = connection.connect(root.lake_dir)
+    assert sorted(r[0] for r in views.execute("SELECT event_id FROM landed_stripe").fetchall()) == [
+        "evt_1",
+        "evt_2",
+        "evt_3",
+    ]
+    assert views.execute("SELECT submission_id, external_id FROM landed_forms").fetchall() == [("s1", None)]
+    assert views.execute("SELECT count(*) FROM suppression").fetchall() == [(0,)]
 
 
 def test_walk_files_is_sorted_and_skips_work_in_progress_folders(root, s3_bucket):

@@ -11,27 +11,6 @@ read by name, as the catalog views (`lib.lake_views`) `lib.connection.connect(la
 
 from __future__ import annotations
 
-# Column types of the staged and landed tables as written by earlier releases, kept for the tests
-# (and `lib.profiles.build`) that build such tables by hand; stage SQL reads the catalog views
-# (`lib.lake_views`), which also fill the columns added since (`external_id`).
-CUSTOMER_COLUMNS = {
-    "customer_id": "VARCHAR", "email": "VARCHAR", "name": "VARCHAR", "phone": "VARCHAR",
-    "country": "VARCHAR", "created": "TIMESTAMPTZ", "deleted": "BOOLEAN", "deleted_at": "TIMESTAMPTZ",
-    "updated_at": "TIMESTAMPTZ", "address_line1": "VARCHAR", "city": "VARCHAR", "postcode": "VARCHAR",
-    "external_id": "VARCHAR",
-}  # fmt: skip
-RESPONSE_COLUMNS = {
-    "response_id": "VARCHAR", "survey_id": "VARCHAR", "respondent_email": "VARCHAR", "first_name": "VARCHAR",
-    "last_name": "VARCHAR", "phone": "VARCHAR", "country": "VARCHAR", "submitted_at": "TIMESTAMPTZ",
-    "nps": "BIGINT", "external_id": "VARCHAR",
-}  # fmt: skip
-FORM_COLUMNS = {
-    "submission_id": "VARCHAR", "submitted_at": "TIMESTAMPTZ", "email": "VARCHAR", "phone": "VARCHAR",
-    "first_name": "VARCHAR", "last_name": "VARCHAR", "country": "VARCHAR", "date_of_birth": "VARCHAR",
-    "address_line1": "VARCHAR", "city": "VARCHAR", "postcode": "VARCHAR", "utm_source": "VARCHAR",
-    "external_id": "VARCHAR",
-}  # fmt: skip
-
 # The catalog tables (views on the stage connection) the person records are built from.
 SOURCE_TABLES = ("stripe_customers", "stripe_checkout_sessions", "landed_forms", "landed_survey_responses")
 

@@ -6,7 +6,7 @@ import pandas as pd
 
 from uds_pipelines.defs.audiences import assets as audience_assets
 from uds_pipelines.defs.resources import UdsSettingsResource
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake
 from uds_pipelines.lib.audiences import stage as audience_stage
 
 
@@ -21,12 +21,12 @@ def _lake_with_profiles(tmp_path):
             "last_name": ["A", "B", "C"],
         }
     )
-    lake.write_parquet_atomic(profiles, lake_dir / lake.PROFILES)
+    lake.write_parquet_atomic(profiles, lake_dir / catalog.table("customer_profiles").path)
     now = pd.Timestamp("2026-10-01", tz="UTC")
     membership = pd.DataFrame(
         {"customer_id": ["uds_a", "uds_b", "uds_c"], "segment": "at_risk", "entered_at": now}
     )
-    lake.write_parquet_atomic(membership, lake_dir / lake.SEGMENT_MEMBERSHIP)
+    lake.write_parquet_atomic(membership, lake_dir / catalog.table("segment_membership").path)
     consent = pd.DataFrame(
         {
             "customer_id": ["uds_a", "uds_b"],

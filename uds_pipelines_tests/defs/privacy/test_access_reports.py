@@ -9,7 +9,7 @@ import pandas as pd
 
 from uds_pipelines import constants as c
 from uds_pipelines.definitions import defs
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog
 from uds_pipelines.lib.privacy import read_audit
 
 SAMPLES = Path(__file__).resolve().parents[3] / "data" / "samples" / "inbox"
@@ -33,8 +33,8 @@ def test_first_run_access_reports_hold_the_profile_and_segments(tmp_path, monkey
     with dg.instance_for_test() as instance:
         result = defs().resolve_job_def(c.JOB_FULL_RUN).execute_in_process(instance=instance, raise_on_error=False)
     assert result.success
-    profiles = pd.read_parquet(data / "lake" / lake.PROFILES)
-    members = pd.read_parquet(data / "lake" / lake.SEGMENT_MEMBERSHIP)
+    profiles = pd.read_parquet(data / "lake" / catalog.table("customer_profiles").path)
+    members = pd.read_parquet(data / "lake" / catalog.table("segment_membership").path)
     reports = sorted((data / "exports" / "access_requests").glob("*.json"))
     audit = read_audit(data / "lake").set_index("request_id")
     with_profile = 0

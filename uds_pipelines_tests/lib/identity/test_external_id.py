@@ -265,7 +265,7 @@ def test_landed_files_from_before_the_column_still_read(realdata: Path, tmp_path
         {"typeform.json": realdata / "forms" / "typeform_webhook_docs_example.json"},
     )
     _land(tmp_path, lake_dir, "surveys", {"q.csv": realdata / "surveys" / "qualtrics_sample_3header.csv"})
-    for folder in (lake.LANDED_FORMS, lake.LANDED_SURVEYS + "/responses"):
+    for folder in (catalog.table("landed_forms").path, catalog.table("landed_survey_responses").path + ""):
         for path in (lake_dir / folder).glob("*.parquet"):
             old = pd.read_parquet(path).drop(columns=["external_id"])
             lake.write_parquet_atomic(old, path)

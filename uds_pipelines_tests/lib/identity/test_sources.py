@@ -7,11 +7,11 @@ import pandas as pd
 
 from uds_pipelines.lib import catalog, connection, lake
 from uds_pipelines.lib.identity.sources import (
-    CUSTOMER_COLUMNS,
     identifiers_sql,
     person_attributes_sql,
     person_records_sql,
 )
+from uds_pipelines_tests.catalog_columns import CUSTOMER_COLUMNS
 
 CHECKOUT_COLUMNS = {
     f.name: catalog.duckdb_type(f.type) for f in catalog.table("stripe_checkout_sessions").schema

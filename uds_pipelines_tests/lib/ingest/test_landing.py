@@ -2,10 +2,9 @@
 
 import json
 
-import duckdb
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, connection
 from uds_pipelines.lib.ingest.conservation import conservation_violations
 from uds_pipelines.lib.ingest.landing import land_files
 from uds_pipelines.lib.ingest.stage import FORMS, SURVEYS
@@ -25,11 +24,7 @@ def _forms_inbox(tmp_path):
 
 
 def _count(lake_dir, table):
-    return (
-        duckdb.connect()
-        .execute(f"SELECT count(*) FROM {lake.read_table_sql(lake_dir / table, {'x': 'INT'})}")
-        .fetchone()[0]
-    )
+    return connection.connect(lake_dir).execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
 def test_lands_records_consents_and_quarantine_then_empties_the_inbox(tmp_path):
@@ -38,9 +33,9 @@ def test_lands_records_consents_and_quarantine_then_empties_the_inbox(tmp_path):
     summary = land_files(FORMS, sorted(inbox.iterdir()), lake_dir)
     assert (summary.records_landed, summary.records_quarantined) == (3, 1)
     assert list(inbox.iterdir()) == []
-    assert _count(lake_dir, lake.LANDED_FORMS) == 3
-    assert _count(lake_dir, lake.LANDED_CONSENT) == 3
-    quarantine = pd.read_parquet(lake_dir / lake.QUARANTINE)
+    assert _count(lake_dir, "landed_forms") == 3
+    assert _count(lake_dir, "landed_consent") == 3
+    quarantine = pd.read_parquet(lake_dir / catalog.table("quarantine").path)
     assert quarantine[["source", "source_file", "position"]].values.tolist() == [["form", "a.jsonl", 4]]
     assert "invalid JSON at line 4" in quarantine["reason"].iloc[0]
     assert conservation_violations(
@@ -56,7 +51,7 @@ def test_same_content_dropped_again_lands_once(tmp_path):
     (inbox / "copy-of-a.jsonl").write_bytes(content)
     again = land_files(FORMS, sorted(inbox.iterdir()), lake_dir)
     assert again.duplicate_files == 1 and again.records_landed == 0
-    assert _count(lake_dir, lake.LANDED_FORMS) == 3
+    assert _count(lake_dir, "landed_forms") == 3
     assert list(inbox.iterdir()) == []
 
 
@@ -66,12 +61,12 @@ def test_rerun_after_a_crash_before_the_ledger_rewrites_the_same_batch(tmp_path)
     content = (inbox / "a.jsonl").read_bytes()
     land_files(FORMS, sorted(inbox.iterdir()), lake_dir)
     # simulate a crash after the data was written but before the ledger row and the inbox removal
-    for ledger in (lake_dir / lake.LANDED_FILES).iterdir():
+    for ledger in (lake_dir / catalog.table("landed_files").path).iterdir():
         ledger.unlink()
     (inbox / "a.jsonl").write_bytes(content)
     land_files(FORMS, sorted(inbox.iterdir()), lake_dir)
-    assert _count(lake_dir, lake.LANDED_FORMS) == 3
-    assert len(pd.read_parquet(lake_dir / lake.QUARANTINE)) == 1
+    assert _count(lake_dir, "landed_forms") == 3
+    assert len(pd.read_parquet(lake_dir / catalog.table("quarantine").path)) == 1
 
 
 def test_unsupported_file_type_and_vanished_file_are_accounted_for(tmp_path):
@@ -81,7 +76,7 @@ def test_unsupported_file_type_and_vanished_file_are_accounted_for(tmp_path):
     gone = inbox / "renamed-away.csv"
     summary = land_files(SURVEYS, [inbox / "notes.pdf", gone], tmp_path / "lake")
     assert summary.vanished_files == 1
-    quarantine = pd.read_parquet(tmp_path / "lake" / lake.QUARANTINE)
+    quarantine = pd.read_parquet(tmp_path / "lake" / catalog.table("quarantine").path)
     assert quarantine["reason"].tolist() == ["unsupported file type .pdf for inbox/surveys"]
     assert quarantine["position"].tolist() == [0]
 
@@ -100,9 +95,9 @@ def test_gate_drops_records_with_their_consents_as_quarantine(tmp_path):
 
     summary = land_files(FORMS, sorted(inbox.iterdir()), lake_dir, gate)
     assert (summary.records_landed, summary.records_quarantined) == (2, 2)
-    consents = pd.read_parquet(lake_dir / lake.LANDED_CONSENT)
+    consents = pd.read_parquet(lake_dir / catalog.table("landed_consent").path)
     assert "p1@example.com" not in set(consents["identifier"])
-    reasons = pd.read_parquet(lake_dir / lake.QUARANTINE)["reason"].tolist()
+    reasons = pd.read_parquet(lake_dir / catalog.table("quarantine").path)["reason"].tolist()
     assert "suppressed" in reasons
 
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import pandas as pd
 import pytest
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake
 from uds_pipelines.lib.ingest.stripe_api import (
     MISSING_KEY_REASON,
     StripeApiError,
@@ -235,6 +235,6 @@ def test_landed_state_from_lake(tmp_path: Path) -> None:
             ),
         }
     )
-    lake.write_parquet_atomic(frame, lake_dir / lake.LANDED_STRIPE / "batch-1.parquet")
+    lake.write_parquet_atomic(frame, lake_dir / catalog.table("landed_stripe").path / "batch-1.parquet")
     assert newest_landed_created(lake_dir) == BASE_CREATED + 100
     assert landed_event_ids(lake_dir, BASE_CREATED + 50) == {"evt_b", "evt_c"}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake
 
 T0 = pd.Timestamp("2025-06-01T12:00:00Z")
 OLD = pd.Timestamp("2022-01-01T12:00:00Z")
@@ -116,7 +116,7 @@ def build_lake(tmp: Path) -> Lake:
             ],
             "a.jsonl",
         ),
-        ld / lake.LANDED_STRIPE / "batch-a.parquet",
+        ld / catalog.table("landed_stripe").path / "batch-a.parquet",
     )
     write(
         _stripe_rows(
@@ -126,7 +126,7 @@ def build_lake(tmp: Path) -> Lake:
             ],
             "b.jsonl",
         ),
-        ld / lake.LANDED_STRIPE / "batch-b.parquet",
+        ld / catalog.table("landed_stripe").path / "batch-b.parquet",
     )
     responses = pd.DataFrame(
         [
@@ -160,7 +160,7 @@ def build_lake(tmp: Path) -> Lake:
             },
         ]
     )
-    write(responses, ld / lake.LANDED_SURVEYS / "responses" / "batch-s.parquet")
+    write(responses, ld / catalog.table("landed_survey_responses").path / "batch-s.parquet")
     answers = pd.DataFrame(
         [
             {
@@ -177,7 +177,7 @@ def build_lake(tmp: Path) -> Lake:
             },
         ]
     )
-    write(answers, ld / lake.LANDED_SURVEYS / "answers" / "batch-s.parquet")
+    write(answers, ld / catalog.table("landed_survey_answers").path / "batch-s.parquet")
     forms = pd.DataFrame(
         [
             {
@@ -210,7 +210,7 @@ def build_lake(tmp: Path) -> Lake:
             },
         ]
     )
-    write(forms, ld / lake.LANDED_FORMS / "batch-f.parquet")
+    write(forms, ld / catalog.table("landed_forms").path / "batch-f.parquet")
     consent = pd.DataFrame(
         [
             {
@@ -235,7 +235,7 @@ def build_lake(tmp: Path) -> Lake:
             },
         ]
     )
-    write(consent, ld / lake.LANDED_CONSENT / "batch-c.parquet")
+    write(consent, ld / catalog.table("landed_consent").path / "batch-c.parquet")
     write(
         pd.DataFrame(
             [
@@ -253,7 +253,7 @@ def build_lake(tmp: Path) -> Lake:
                 }
             ]
         ),
-        ld / lake.LANDED_PRIVACY / "batch-p.parquet",
+        ld / catalog.table("landed_privacy").path / "batch-p.parquet",
     )
     quarantine = pd.DataFrame(
         [
@@ -283,7 +283,7 @@ def build_lake(tmp: Path) -> Lake:
             },
         ]
     )
-    write(quarantine, ld / lake.QUARANTINE / "quarantine-1.parquet")
+    write(quarantine, ld / catalog.table("quarantine").path / "quarantine-1.parquet")
     ident_rows = [
         ("stripe", "cus_JANE000000001", "email", "janedoe@gmail.com"),
         ("stripe", "cus_JANE000000001", "phone", "+14155550123"),
@@ -306,7 +306,7 @@ def build_lake(tmp: Path) -> Lake:
     id_map["customer_id"] = [
         JANE_CID if ("JANE" in r or "jane" in r) else BOB_CID for r in id_map["record_id"]
     ]
-    write(id_map.reset_index(drop=True), ld / lake.IDENTITY_MAP)
+    write(id_map.reset_index(drop=True), ld / catalog.table("identity_map").path)
     profiles = pd.DataFrame(
         [
             {
@@ -331,10 +331,10 @@ def build_lake(tmp: Path) -> Lake:
             },
         ]
     )
-    write(profiles, ld / lake.PROFILES)
+    write(profiles, ld / catalog.table("customer_profiles").path)
     write(
         pd.DataFrame({"customer_id": [JANE_CID, BOB_CID], "segment": ["vip", "vip"], "entered_at": [T0, T0]}),
-        ld / lake.SEGMENT_MEMBERSHIP,
+        ld / catalog.table("segment_membership").path,
     )
     write(
         pd.DataFrame(

@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake
 from uds_pipelines.lib.privacy import build_access_report, handle_requests, subjects_from_frame
 from uds_pipelines_tests.lib.privacy.helpers import request, resolve
 from uds_pipelines_tests.lib.privacy.lakefixture import JANE_CID, T0, build_lake
@@ -24,7 +24,7 @@ def _land_deep_event(lake_dir) -> str:
         "customer_ref": "cus_JANE000000001", "payload": payload, "source_file": "deep.jsonl",
         "position": 1, "landed_at": T0,
     }  # fmt: skip
-    lake.write_parquet_atomic(pd.DataFrame([row]), lake_dir / lake.LANDED_STRIPE / "batch-deep.parquet")
+    lake.write_parquet_atomic(pd.DataFrame([row]), lake_dir / catalog.table("landed_stripe").path / "batch-deep.parquet")
     return payload
 
 
@@ -57,10 +57,10 @@ def test_a_nested_value_python_can_read_but_not_re_encode_stays_text(tmp_path):
     # the report's own frames on the stack would not: such a value is kept as text too.
     lk = build_lake(tmp_path)
     con = lake.duckdb_connection()
-    submission = pd.read_parquet(next((lk.lake_dir / lake.LANDED_FORMS).glob("*.parquet")))
+    submission = pd.read_parquet(next((lk.lake_dir / catalog.table("landed_forms").path).glob("*.parquet")))
     deep = '{"note": ' + "[" * 900 + "]" * 900 + "}"
     submission["fields_json"] = deep
-    lake.write_parquet_atomic(submission, next((lk.lake_dir / lake.LANDED_FORMS).glob("*.parquet")))
+    lake.write_parquet_atomic(submission, next((lk.lake_dir / catalog.table("landed_forms").path).glob("*.parquet")))
     subjects = resolve(con, lk.lake_dir, [request("req-a1", "access", customer_id=JANE_CID)])
     handle_requests(
         lk.lake_dir, lk.exports_dir, subjects, key=b"k", warehouse_url=lk.warehouse_url, run_id="r", con=con

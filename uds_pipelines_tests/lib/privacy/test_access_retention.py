@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake
 from uds_pipelines.lib.privacy import (
     apply_retention,
     build_access_report,
@@ -81,12 +81,12 @@ def test_retention_deletes_only_old_rows(tmp_path):
         "landed/surveys/answers": 1,
         "quarantine": 1,
     }
-    stripe = pd.read_parquet(lk.lake_dir / lake.LANDED_STRIPE)
+    stripe = pd.read_parquet(lk.lake_dir / catalog.table("landed_stripe").path)
     assert sorted(stripe["event_id"]) == ["evt_1", "evt_2", "evt_3", "evt_4"]
-    assert pd.read_parquet(lk.lake_dir / lake.LANDED_SURVEYS / "answers")["response_id"].tolist() == [
+    assert pd.read_parquet(lk.lake_dir / catalog.table("landed_survey_answers").path)["response_id"].tolist() == [
         "R_jane000001"
     ]
-    assert len(pd.read_parquet(lk.lake_dir / lake.QUARANTINE)) == 2
+    assert len(pd.read_parquet(lk.lake_dir / catalog.table("quarantine").path)) == 2
     after = snapshot(lk.lake_dir)
     assert after["landed/stripe/batch-a.parquet"] == before["landed/stripe/batch-a.parquet"]
     assert after["landed/consent/batch-c.parquet"] == before["landed/consent/batch-c.parquet"]

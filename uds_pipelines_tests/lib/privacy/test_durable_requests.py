@@ -7,7 +7,7 @@ import signal
 import pandas as pd
 import pytest
 
-from uds_pipelines.lib import connection, lake
+from uds_pipelines.lib import catalog, connection, lake
 from uds_pipelines.lib.privacy import (
     crashpoints,
     handle_requests,
@@ -41,7 +41,7 @@ def _land_requests(lake_dir, rows: list[dict]) -> None:
         [{"email": None, "phone": None, "customer_id": None, "received_at": T0, "purpose": None,
           "granted": None, "source_file": "p2.jsonl", "position": i} | r for i, r in enumerate(rows, 1)]
     )  # fmt: skip
-    lake.write_parquet_atomic(frame, lake_dir / lake.LANDED_PRIVACY / "batch-p2.parquet")
+    lake.write_parquet_atomic(frame, lake_dir / catalog.table("landed_privacy").path / "batch-p2.parquet")
 
 
 def _run(lk, defer_access: bool = False):

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake
 from uds_pipelines.lib.privacy import erase_subjects, handle_requests, read_audit, verify_erased
 from uds_pipelines.lib.privacy.rewrite import MatchSpec, delete_where
 from uds_pipelines_tests.lib.privacy.helpers import request, resolve, snapshot
@@ -67,9 +67,9 @@ def test_erasure_by_email_reaches_every_table_and_spares_others(tmp_path):
         assert removed.get(table, 0) >= 1, table
     assert removed["landed/stripe"] == 3  # customer, charge, and the refund that only names the charge
     assert result.erasure.warehouse_removed == {"customer_profiles": 1, "audience_members": 1}
-    profiles = pd.read_parquet(lk.lake_dir / lake.PROFILES)
+    profiles = pd.read_parquet(lk.lake_dir / catalog.table("customer_profiles").path)
     assert profiles["customer_id"].tolist() == [BOB_CID]
-    assert pq.read_schema(lk.lake_dir / lake.PROFILES).names == list(profiles.columns)
+    assert pq.read_schema(lk.lake_dir / catalog.table("customer_profiles").path).names == list(profiles.columns)
 
 
 def test_exports_rewritten_and_manifests_updated(tmp_path):
@@ -149,12 +149,12 @@ def test_shared_identifier_does_not_erase_the_other_person(tmp_path):
     subjects = resolve(con, lk.lake_dir, [request("req-e1", email="jane.doe@gmail.com")])
     assert ("phone", "+14155550123") in subjects.iloc[0]["shared"]
     erase_subjects(lk.lake_dir, lk.exports_dir, subjects, warehouse_url=lk.warehouse_url, run_id="r", con=con)
-    responses = pd.read_parquet(lk.lake_dir / lake.LANDED_SURVEYS / "responses")
+    responses = pd.read_parquet(lk.lake_dir / catalog.table("landed_survey_responses").path)
     assert responses["response_id"].tolist() == ["R_bob0000001"]
 
 
 def test_erasure_reaches_a_held_batch_a_crash_left_behind(tmp_path):
-    folder = tmp_path / "lake" / lake.LANDED_STRIPE
+    folder = tmp_path / "lake" / catalog.table("landed_stripe").path
     lake.write_parquet_atomic(pd.DataFrame({"email": ["a@x.com", "b@x.com"]}), folder / "stripe-1.parquet")
     held = folder / ("stripe-2.parquet" + lake.HELD_SUFFIX)
     lake.write_parquet_atomic(pd.DataFrame({"email": ["a@x.com", "c@x.com"]}), held)

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from uds_pipelines.lib import connection, lake
+from uds_pipelines.lib import catalog, connection, lake
 from uds_pipelines.lib.identity import GuardrailConfig, resolve_identities, write_outputs
 from uds_pipelines.lib.identity.inputs import build_identity_inputs
 from uds_pipelines.lib.privacy.access import build_access_report
@@ -78,7 +78,7 @@ def test_erasure_removes_every_row_holding_the_external_id(realdata: Path, tmp_p
         if USER in text:
             left.append(str(path.relative_to(lake_dir)))
     assert left == []
-    assert not lake.has_parquet(lake_dir / lake.LANDED_FORMS)  # the comment mentioning it went too
+    assert not lake.has_parquet(lake_dir / catalog.table("landed_forms").path)  # the comment mentioning it went too
 
 
 def test_all_digit_external_ids_are_not_text_needles() -> None:

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from uds_pipelines.lib import lake
+from uds_pipelines.lib import catalog, lake
 from uds_pipelines.lib.normalize import register_duckdb_udfs
 from uds_pipelines.lib.privacy import (
     add_to_suppression,
@@ -94,7 +94,7 @@ def test_stripe_events_by_customer_and_duckdb_predicate(tmp_path):
     lk = build_lake(tmp_path)
     con = lake.duckdb_connection()
     _suppress_jane(lk, con)
-    events = pd.read_parquet(lk.lake_dir / lake.LANDED_STRIPE)
+    events = pd.read_parquet(lk.lake_dir / catalog.table("landed_stripe").path)
     kept, dropped = filter_suppressed(events, key=KEY, lake_dir=lk.lake_dir, source="stripe")
     assert set(kept["customer_ref"].dropna()) == {"cus_BOB0000000001"}
     assert (

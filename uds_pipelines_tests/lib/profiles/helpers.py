@@ -36,7 +36,7 @@ def identity_map(lake_dir: Path, people: dict[str, list[tuple[str, str]]]) -> No
         for customer_id, records in people.items()
         for source, record_id in records
     ]
-    write(lake_dir, lake.IDENTITY_MAP, rows)
+    write(lake_dir, catalog.table("identity_map").path, rows)
 
 
 def build(lake_dir: Path):

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from uds_pipelines.lib import connection, lake
+from uds_pipelines.lib import catalog, connection
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.consent.stage import build_consent
 from uds_pipelines.lib.identity.stage import build_inputs, resolve
@@ -38,7 +38,7 @@ def pure(built):
     root, lake_dir = built
     records = pd.read_parquet(root / "ground_truth/records.parquet")
     records = records[records["source"].isin(PERSON_SOURCES) & (records["expected"] == "land")]
-    id_map = pd.read_parquet(lake_dir / lake.IDENTITY_MAP)
+    id_map = pd.read_parquet(lake_dir / catalog.table("identity_map").path)
     known = records.dropna(subset=["record_id"]).merge(id_map, on="record_id")
     per_person = known.groupby("person_id")["customer_id"].agg(set)
     per_customer = known.groupby("customer_id")["person_id"].agg(set)
@@ -59,7 +59,7 @@ def pure(built):
 def test_survey_and_form_counts_match_ground_truth(built, pure):
     _, lake_dir = built
     pairs, records = pure
-    profiles = pd.read_parquet(lake_dir / lake.PROFILES).set_index("customer_id")
+    profiles = pd.read_parquet(lake_dir / catalog.table("customer_profiles").path).set_index("customer_id")
     counts = records.pivot_table(index="person_id", columns="source", aggfunc="size", fill_value=0)
     checked_surveys = checked_forms = 0
     for person_id, customer_id in pairs.itertuples(index=False):
@@ -84,21 +84,20 @@ def test_first_and_last_order_match_ground_truth(built, pure):
     events = truth[(truth["source"] == "stripe_event") & (truth["expected"] == "land")][
         ["record_id", "person_id"]
     ]
-    con = duckdb.connect()
+    con = connection.connect(lake_dir)
     con.register("truth_events", events)
-    landed = lake.read_table_sql(lake_dir / lake.LANDED_STRIPE, {"event_id": "VARCHAR"})
     orders = (
         con.execute(
-            f"""SELECT t.person_id, count(DISTINCT e.object_id) AS charges,
+            """SELECT t.person_id, count(DISTINCT e.object_id) AS charges,
                    to_timestamp(min(json_extract_string(e.payload, '$.data.object.created')::BIGINT)) AS first_at,
                    to_timestamp(max(json_extract_string(e.payload, '$.data.object.created')::BIGINT)) AS last_at
-            FROM {landed} e JOIN truth_events t ON t.record_id = e.event_id
+            FROM landed_stripe e JOIN truth_events t ON t.record_id = e.event_id
             WHERE e.type = 'charge.succeeded' GROUP BY 1"""
         )
         .df()
         .set_index("person_id")
     )
-    profiles = pd.read_parquet(lake_dir / lake.PROFILES).set_index("customer_id")
+    profiles = pd.read_parquet(lake_dir / catalog.table("customer_profiles").path).set_index("customer_id")
     checked = 0
     for person_id, customer_id in pairs.itertuples(index=False):
         profile = profiles.loc[customer_id]
@@ -125,12 +124,13 @@ def test_profiles_over_person_records_from_an_older_version_read_the_catalog_def
         f"TO '{old}/identity/person_records.parquet' (FORMAT parquet)"
     )
     con.execute(
-        f"COPY (SELECT * FROM read_parquet('{lake_dir / lake.IDENTITY_MAP}')) TO '{old / lake.IDENTITY_MAP}' (FORMAT parquet)"
+        f"COPY (SELECT * FROM read_parquet('{lake_dir}/identity/identity_map.parquet')) "
+        f"TO '{old}/identity/identity_map.parquet' (FORMAT parquet)"
     )
     settings = Settings.from_env({"UDS_DATA_DIR": str(tmp_path)})
     views = connection.for_settings(settings)
     assert views.execute(
         "SELECT count(*) FILTER (WHERE deleted), count(created_at) FROM person_records"
     ).fetchone() == (0, 0)
-    built_profiles = pd.read_parquet(lake_dir / lake.PROFILES)
+    built_profiles = pd.read_parquet(lake_dir / catalog.table("customer_profiles").path)
     assert build_profiles(settings).rows == len(built_profiles)

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from uds_pipelines.lib import connection, lake
-from uds_pipelines.lib.identity.sources import CUSTOMER_COLUMNS, FORM_COLUMNS, RESPONSE_COLUMNS
+from uds_pipelines.lib import catalog, connection
 from uds_pipelines.lib.profiles.kpis import bar_chart_markdown, kpis, new_buyers_by_month
+from uds_pipelines_tests.catalog_columns import CUSTOMER_COLUMNS, FORM_COLUMNS, RESPONSE_COLUMNS
 from uds_pipelines_tests.lib.profiles.helpers import columns, identity_map, write, write_profiles
 
 AS_OF = datetime(2026, 11, 15, tzinfo=UTC)
@@ -37,12 +37,12 @@ def lake_dir(tmp_path):
          "status": "succeeded", "paid": True, "created": ts(at)}
         for i, (cus, at, amount) in enumerate(charges)
     ], columns("stripe_charges"))  # fmt: skip
-    write(lake_dir, lake.LANDED_SURVEYS + "/responses/r.parquet", [
+    write(lake_dir, catalog.table("landed_survey_responses").path + "/r.parquet", [
         {"response_id": "r1", "submitted_at": ts("2026-10-01"), "nps": 10},
         {"response_id": "r2", "submitted_at": ts("2026-09-25"), "nps": 6},
         {"response_id": "r4", "submitted_at": ts("2026-10-12"), "nps": 8},
     ], RESPONSE_COLUMNS)  # fmt: skip
-    write(lake_dir, lake.LANDED_FORMS + "/forms-a.parquet", [
+    write(lake_dir, catalog.table("landed_forms").path + "/forms-a.parquet", [
         {"submission_id": "f3", "submitted_at": ts("2025-03-01")},
         {"submission_id": "f4", "submitted_at": ts("2026-10-10")},
     ], FORM_COLUMNS)  # fmt: skip

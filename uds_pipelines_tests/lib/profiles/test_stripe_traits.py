@@ -5,10 +5,10 @@ import json
 import pandas as pd
 import pytest
 
-from uds_pipelines.lib import lake
-from uds_pipelines.lib.identity.sources import CUSTOMER_COLUMNS, FORM_COLUMNS, RESPONSE_COLUMNS
+from uds_pipelines.lib import catalog
 from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
 from uds_pipelines.lib.staging.stripe import build_stripe_staging
+from uds_pipelines_tests.catalog_columns import CUSTOMER_COLUMNS, FORM_COLUMNS, RESPONSE_COLUMNS
 from uds_pipelines_tests.lib.profiles.helpers import build, columns, identity_map, write
 
 
@@ -247,7 +247,7 @@ def test_first_signup_is_the_earliest_form_or_survey(tmp_path):
     ], FORM_COLUMNS)  # fmt: skip
     write(
         lake_dir,
-        lake.LANDED_SURVEYS + "/responses/r.parquet",
+        catalog.table("landed_survey_responses").path + "/r.parquet",
         [{"response_id": "r1", "submitted_at": ts("2025-04-01"), "nps": 9}],
         RESPONSE_COLUMNS,
     )

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from uds_pipelines.lib import lake, lake_views
+from uds_pipelines.lib import catalog, lake, lake_views
 from uds_pipelines.lib.config import CONFIG_DIR
 from uds_pipelines.lib.profiles.rfm import add_rfm_scores
 from uds_pipelines.lib.segments import (
@@ -216,7 +216,7 @@ def test_history_enter_stay_exit_reenter(con, tmp_path):
         f"SELECT customer_id, change, changed_at FROM {changes_since_sql('segment_history', t[1])} ORDER BY 3"
     ).fetchall()
     assert changes == [("X", "exited", t[2]), ("X", "entered", t[3])]
-    membership_file = lake_dir / lake.SEGMENT_MEMBERSHIP
+    membership_file = lake_dir / catalog.table("segment_membership").path
     assert con.execute(f"SELECT count(*) FROM read_parquet('{membership_file}')").fetchone()[0] == 2
 
 

@@ -353,6 +353,7 @@ _DECLARED = [
         "derived",
         (),
         "Source record -> stable customer id.",
+        added=(("origin_customer_id", "NULL"),),  # maps written before it: the customer_id is the origin
     ),
     Table(
         "customer_registry",

@@ -51,7 +51,7 @@ def assign_ids(
         FROM {prev_registry_table} WHERE customer_id IS NOT NULL GROUP BY customer_id
         """
     )
-    prev_map = _prev_map_sql(con, prev_map_table)
+    prev_map = _prev_map_sql(prev_map_table)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {scratch.PREV_IDS} AS
@@ -149,12 +149,13 @@ def assign_ids(
     )
 
 
-def _prev_map_sql(con: duckdb.DuckDBPyConnection, prev_map_table: str) -> str:
-    """The previous map as (source, record_id, customer_id, origin_id); origin = customer_id if absent
-    (a map written before the column: the catalog does not declare it as an added column)."""
-    columns = {d[0].lower() for d in con.execute(f"SELECT * FROM {prev_map_table} LIMIT 0").description}
-    origin = f"coalesce({ORIGIN_COLUMN}, customer_id)" if ORIGIN_COLUMN in columns else "customer_id"
-    return f"SELECT source, record_id, customer_id, {origin} AS origin_id FROM {prev_map_table}"
+def _prev_map_sql(prev_map_table: str) -> str:
+    """The previous map as (source, record_id, customer_id, origin_id); a map written before the
+    origin column reads it as NULL (the catalog's added column), and the origin is then the customer_id."""
+    return (
+        f"SELECT source, record_id, customer_id, coalesce({ORIGIN_COLUMN}, customer_id) AS origin_id "
+        f"FROM {prev_map_table}"
+    )
 
 
 def _fresh_ids(con: duckdb.DuckDBPyConnection, count: int, attempts: int = 5) -> pa.Array:

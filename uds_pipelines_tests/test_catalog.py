@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -36,6 +37,7 @@ def test_declarations_are_consistent():
     for t in catalog.TABLES.values():
         assert {c for c, _default in t.added} <= set(t.columns), t.name
         assert not t.variable_prefix or any(c.startswith(t.variable_prefix) for c in t.columns), t.name
+        assert not t.expires_by or pa.types.is_timestamp(t.arrow_type(t.expires_by)), t.name
 
 
 def test_owners_are_assets_of_the_definitions():

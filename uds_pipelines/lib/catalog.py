@@ -68,6 +68,10 @@ class Table:
     # Columns whose names depend on configuration (`consent_<purpose>` per UDS_CONSENT_PURPOSES):
     # the schema lists the default set; writers may write another set with this prefix and type.
     variable_prefix: str | None = None
+    # Retention: the timestamp column by which a row expires (`landed` tables after
+    # UDS_RETENTION_DAYS, `quarantine` after 90 days); None: rows are kept (consent statements are
+    # proof; requests and derived tables have their own lifecycle).
+    expires_by: str | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -111,6 +115,7 @@ _DECLARED = [
         ("payload",),
         "One row per delivered Stripe event (duplicates collapse in staging).",
         also_written_by=("stripe_events_api_pull",),
+        expires_by="created",
     ),
     Table(
         "landed_survey_responses",
@@ -125,6 +130,7 @@ _DECLARED = [
         ("respondent_email", "first_name", "last_name", "phone", "country", "external_id"),
         "One row per survey response.",
         added=(("external_id", "NULL"),),  # since the external-id release
+        expires_by="submitted_at",
     ),
     Table(
         "landed_survey_answers",
@@ -150,6 +156,7 @@ _DECLARED = [
         (*PERSON_ATTRIBUTES, "fields_json"),
         "One row per form submission.",
         added=(("external_id", "NULL"),),  # since the external-id release
+        expires_by="submitted_at",
     ),
     Table(
         "landed_consent",
@@ -206,6 +213,7 @@ _DECLARED = [
         ("raw",),
         "Records that could not be landed (or were dropped as suppressed), with the raw text and the reason.",
         also_written_by=("landed_survey_responses", "landed_form_submissions", "landed_privacy_requests"),
+        expires_by="quarantined_at",
     ),
     Table(
         "stripe_events",
@@ -642,6 +650,8 @@ def markdown() -> str:
         lines += ["", f"### `{t.name}`", "", t.description]
         if t.name in TABLE_NOTES:
             lines += ["", TABLE_NOTES[t.name]]
+        if t.expires_by:
+            lines += ["", f"Retention deletes rows by `{t.expires_by}`."]
         lines += ["", "| column | type | note |", "|---|---|---|"]
         notes = COLUMN_NOTES.get(t.name, {})
         for f in t.schema:

@@ -11,13 +11,9 @@ from uds_pipelines.lib import catalog, connection
 from uds_pipelines.lib.privacy.rewrite import MatchSpec, delete_where
 from uds_pipelines.lib.privacy.tables import fresh_views
 
-# catalog table (a folder of batches) -> timestamp column deciding a row's age (rows without one
-# are kept: age unknown).
-AGED_TABLES = {
-    "landed_stripe": "created",
-    "landed_survey_responses": "submitted_at",
-    "landed_forms": "submitted_at",
-}
+# landed table (a folder of batches) -> the timestamp column deciding a row's age, as the catalog
+# declares it (rows without one are kept: age unknown). Quarantine has its own period.
+AGED_TABLES = {t.name: t.expires_by for t in catalog.TABLES.values() if t.expires_by and t.layer == "landed"}
 
 
 def _older_than(column: str, cutoff: datetime) -> str:
@@ -56,8 +52,9 @@ def apply_retention(
             "response_id IN (SELECT response_id FROM _prv_expired)",
         )
         q_cutoff = as_of - timedelta(days=quarantine_days)
+        aged_by = catalog.table("quarantine").expires_by
         removed[_label("quarantine")] = _delete(
-            con, lake_dir, "quarantine", "quarantined_at", _older_than("quarantined_at", q_cutoff)
+            con, lake_dir, "quarantine", aged_by, _older_than(aged_by, q_cutoff)
         )
     finally:
         con.execute("DROP TABLE IF EXISTS _prv_expired")

@@ -25,7 +25,6 @@ from uds_pipelines.lib.ingest.forms import parse_form_file
 from uds_pipelines.lib.ingest.landing import SourceSpec, land_files
 from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
 from uds_pipelines.lib.ingest.surveys import parse_survey_file
-from uds_pipelines.lib.lake import IDENTIFIERS
 from uds_pipelines.lib.staging.stripe import build_stripe_staging, staging_path
 
 T0 = 1_700_000_000
@@ -251,7 +250,7 @@ def test_form_survey_and_stripe_sharing_only_an_external_id_are_one_person(
     # blank (whitespace) external ids link nothing
     assert ids[("form", "blank1")] != ids[("form", "blank2")]
     assert len({ids[("form", "blank1")], ids[("form", "blank2")], ids[typeform]}) == 3
-    identifiers = pd.read_parquet(lake_dir / IDENTIFIERS)
+    identifiers = pd.read_parquet(catalog.path(lake_dir, "identifiers"))
     external = identifiers[identifiers["id_type"] == "external_id"]
     assert sorted(external["id_value"]) == [USER, USER, USER]
 

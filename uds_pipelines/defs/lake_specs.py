@@ -42,15 +42,23 @@ def is_shared(name: str) -> bool:
     return t.kind == "folder" and bool(t.also_written_by)
 
 
+def _column_description(t: catalog.Table, column: str) -> str | None:
+    note = catalog.COLUMN_NOTES.get(t.name, {}).get(column)
+    if column not in t.personal:
+        return note
+    return f"{note} (personal data)" if note else "personal data"
+
+
 def column_schema(name: str) -> dg.TableSchema:
-    """The catalog schema in DuckDB types; personal columns are tagged and described as such."""
+    """The catalog schema in DuckDB types, with the catalog's column notes; personal columns are
+    tagged `personal` and say so in their description."""
     t = catalog.table(name)
     return dg.TableSchema(
         columns=[
             dg.TableColumn(
                 name=f.name,
                 type=catalog.duckdb_type(f.type),
-                description="personal data (erased on request)" if f.name in t.personal else None,
+                description=_column_description(t, f.name),
                 tags={PERSONAL: ""} if f.name in t.personal else None,
             )
             for f in t.schema
@@ -68,7 +76,9 @@ def table_metadata(name: str) -> dict:
         "layer": t.layer,
         "written_by": ", ".join((t.owner, *t.also_written_by)),
         "personal_columns": ", ".join(t.personal) or "none",
-    }
+    } | (
+        {"table_notes": dg.MetadataValue.md(catalog.TABLE_NOTES[name])} if name in catalog.TABLE_NOTES else {}
+    )
 
 
 def table_spec(

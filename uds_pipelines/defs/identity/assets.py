@@ -7,7 +7,6 @@ from uds_pipelines.defs.lake_specs import file_table_result, table_specs, tables
 from uds_pipelines.defs.resources import UdsSettingsResource
 from uds_pipelines.lib.identity.stage import build_inputs, resolve
 
-
 INPUT_TABLES = tables_of_step("identity_inputs")
 MAP_TABLES = tables_of_step("identity_map")
 

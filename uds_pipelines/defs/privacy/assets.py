@@ -9,7 +9,6 @@ import dagster as dg
 
 from uds_pipelines import constants as c
 from uds_pipelines.defs.lake_specs import (
-    PERSONAL_TABLES,
     file_table_result,
     rows_removed_observations,
     table_spec,
@@ -21,11 +20,14 @@ from uds_pipelines.lib.privacy import apply_retention
 from uds_pipelines.lib.privacy.stage import run_access_reports, run_privacy_requests
 
 PRIVACY_TABLES = tables_of_step("privacy_requests")
-# Personal tables built after erasure in the same run (from already-erased inputs): erasure rewrites
-# their previous version too, but as deps they would close a cycle, so they are only observed.
-REBUILT_AFTER_ERASURE = ("consent_ledger", "customer_profiles", "audience_members")
-ERASED_TABLES = [t for t in PERSONAL_TABLES if t not in PRIVACY_TABLES]
-ERASED_UPSTREAM = [t for t in ERASED_TABLES if t not in REBUILT_AFTER_ERASURE]
+# Erasure rewrites every lake table outside lake/privacy (rows go by the person's ids or any
+# spelling of their identifiers): all tables with personal columns and the id-keyed ones.
+ERASED_TABLES = [name for name, t in catalog.TABLES.items() if t.layer != "privacy"]
+# Tables of the steps that run after erasure (from already-erased inputs): erasure rewrites their
+# previous version too, but as deps they would close a cycle, so they are only observed.
+LATER_STEPS = ("consent_ledger", "customer_profiles", "segment_membership", "audience_members")
+REBUILT_AFTER_ERASURE = [name for step in LATER_STEPS for name in tables_of_step(step)]
+ERASED_UPSTREAM = [name for name in ERASED_TABLES if name not in REBUILT_AFTER_ERASURE]
 ERASURE_NOTE = (
     "The erasure step deletes every row of an erased person from "
     + ", ".join(ERASED_TABLES)
@@ -52,7 +54,7 @@ RETENTION_TABLES = [
             name,
             group=c.GROUP_PRIVACY,
             kinds={"duckdb", "parquet"},
-            deps=["landed_privacy", "identity_map", "customer_registry", *ERASED_UPSTREAM],
+            deps=ERASED_UPSTREAM,  # landed_privacy and identity_map among them: what erasure resolves from
             description=f"{catalog.table(name).description} {ERASURE_NOTE}",
         )
         for name in PRIVACY_TABLES

@@ -50,14 +50,26 @@ RETENTION_TABLES = [
     description="Erasures resolved to whole persons: erased everywhere, suppressed, audited, verified (durably). "
     + ERASURE_NOTE,
     specs=[
+        # the audit records each erasure: it carries the tables erasure rewrites as lineage
         table_spec(
-            name,
+            "requests_audit",
             group=c.GROUP_PRIVACY,
             kinds={"duckdb", "parquet"},
             deps=ERASED_UPSTREAM,  # landed_privacy and identity_map among them: what erasure resolves from
-            description=f"{catalog.table(name).description} {ERASURE_NOTE}",
-        )
-        for name in PRIVACY_TABLES
+            description=f"{catalog.table('requests_audit').description} {ERASURE_NOTE}",
+        ),
+        *(
+            table_spec(
+                name,
+                group=c.GROUP_PRIVACY,
+                kinds={"duckdb", "parquet"},
+                deps=["landed_privacy", "identity_map"],
+                description=f"{catalog.table(name).description} Written by the erasure step "
+                "(requests_audit lists the tables it deletes from).",
+            )
+            for name in PRIVACY_TABLES
+            if name != "requests_audit"
+        ),
     ],
     check_specs=[
         dg.AssetCheckSpec(

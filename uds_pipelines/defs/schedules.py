@@ -1,9 +1,10 @@
 """Jobs and schedules. Sensors keep ingestion continuous; profiles and segments are rebuilt
 daily at 02:00 UTC (erasures are handled in the same run before profiles, access reports after
 segments); retention runs at 01:00 UTC; audiences are exported daily at 03:00 UTC, after them; the
-Stripe Events API catch-up runs hourly. Each asset has exactly one trigger; `uds_full_run` (what `uds-run` calls)
-runs everything on demand. Jobs select whole steps (every table asset of a multi-asset step), by
-the step's assets definition."""
+Stripe Events API catch-up runs hourly. Each materializable asset has exactly one trigger (the
+shared landing folders have none: the landing steps report them); `uds_full_run` (what `uds-run`
+calls) runs everything on demand. Jobs select whole steps (every table asset of a multi-asset
+step) by the step's assets definition."""
 
 import dagster as dg
 

@@ -34,15 +34,10 @@ ERASURE_NOTE = (
     + " (and from audience export files and warehouse tables)."
 )
 
-# The tables retention deletes old rows from (lib.privacy.retention: landed raw records past
-# UDS_RETENTION_DAYS, survey answers with their responses, quarantine rows older than 90 days).
-RETENTION_TABLES = [
-    "landed_stripe",
-    "landed_survey_responses",
-    "landed_survey_answers",
-    "landed_forms",
-    "quarantine",
-]
+# The tables retention deletes old rows from: those the catalog gives an `expires_by` column
+# (landed raw records after UDS_RETENTION_DAYS, quarantine after 90 days), and survey answers,
+# which go with their responses.
+RETENTION_TABLES = [name for name, t in catalog.TABLES.items() if t.expires_by] + ["landed_survey_answers"]
 
 
 @dg.multi_asset(

@@ -40,10 +40,34 @@ def test_declarations_are_consistent():
         assert not t.expires_by or pa.types.is_timestamp(t.arrow_type(t.expires_by)), t.name
 
 
-def test_owners_are_assets_of_the_definitions():
-    keys = {k.to_user_string() for k in defs().resolve_all_asset_keys()}
+def test_every_table_is_an_asset_with_the_catalog_schema_written_by_its_owner_step():
+    """Each catalog table is its own asset key, its column_schema metadata is the catalog's schema,
+    and `owner` is the step materializing it (shared folders: an external asset fed by its writers)."""
+    definitions = defs()
+    graph = definitions.resolve_asset_graph()
+    step_of = {
+        key.to_user_string(): assets_def.node_def.name
+        for assets_def in graph.assets_defs
+        if assets_def.is_executable
+        for key in assets_def.keys
+    }
+    steps = set(step_of.values())
     for t in catalog.TABLES.values():
-        assert {t.owner, *t.also_written_by} <= keys, t.name
+        key = dg.AssetKey(t.name)
+        assert graph.has(key), t.name
+        node = graph.get(key)
+        schema = node.metadata["dagster/column_schema"]
+        schema = getattr(schema, "schema", schema)  # a TableSchema, or its metadata value
+        assert [(col.name, col.type) for col in schema.columns] == [
+            (f.name, catalog.duckdb_type(f.type)) for f in t.schema
+        ], t.name
+        assert {t.owner, *t.also_written_by} <= steps, t.name
+        if t.kind == "folder" and t.also_written_by:
+            assert not node.is_materializable, f"{t.name} is shared: an external asset"
+            feeders = {k.to_user_string() for k in node.parent_keys}
+            assert {step_of[f] for f in feeders} == {t.owner, *t.also_written_by}, t.name
+        else:
+            assert step_of[t.name] == t.owner, t.name
 
 
 @pytest.fixture(scope="module")

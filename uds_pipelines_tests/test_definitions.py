@@ -4,41 +4,74 @@ import dagster as dg
 
 from uds_pipelines import constants as c
 from uds_pipelines.definitions import defs
+from uds_pipelines.lib import catalog
 
 EXPECTED_GROUPS = {c.GROUP_INGEST, c.GROUP_IDENTITY, c.GROUP_PROFILES, c.GROUP_SEGMENTS, c.GROUP_AUDIENCES}
 
 
-def _assets(definitions: dg.Definitions) -> list[dg.AssetsDefinition]:
-    return [a for a in definitions.assets if isinstance(a, dg.AssetsDefinition)]
-
-
-def test_definitions_load_and_validate():
-    definitions = defs()
-    dg.Definitions.validate_loadable(definitions)
-    assert definitions.get_repository_def().get_all_jobs()
-
-
 def test_every_asset_has_group_kind_owner_and_one_line_docstring():
-    definitions = defs()
+    graph = defs().resolve_asset_graph()
     groups = set()
-    for assets_def in _assets(definitions):
-        for spec in assets_def.specs:
-            groups.add(spec.group_name)
-            assert spec.group_name and spec.group_name != "default", spec.key
-            assert spec.kinds, f"{spec.key} has no kind"
-            assert spec.owners, f"{spec.key} has no owner"
-            assert spec.description and "\n" not in spec.description.strip(), (
-                f"{spec.key} needs a one-line docstring"
-            )
+    for node in graph.asset_nodes:
+        spec = node.to_asset_spec()
+        groups.add(spec.group_name)
+        assert spec.group_name and spec.group_name != "default", spec.key
+        assert spec.kinds, f"{spec.key} has no kind"
+        assert spec.owners, f"{spec.key} has no owner"
+        assert spec.description and "\n" not in spec.description.strip(), (
+            f"{spec.key} needs a one-line docstring"
+        )
     assert EXPECTED_GROUPS <= groups
 
 
-def test_sensors_and_schedules_run_by_default():
-    repo = defs().get_repository_def()
-    sensors = {s.name: s for s in repo.sensor_defs}
-    assert {f"{source}_inbox_sensor" for source in c.INBOX_SOURCES} <= set(sensors)
-    for sensor in sensors.values():
-        assert sensor.default_status == dg.DefaultSensorStatus.RUNNING, sensor.name
-    assert repo.schedule_defs
-    for schedule in repo.schedule_defs:
-        assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING, schedule.name
+def test_every_table_asset_shows_its_columns_path_and_description():
+    """Where is table X, who writes it, what are its columns: all on the table's asset."""
+    graph = defs().resolve_asset_graph()
+    for t in catalog.TABLES.values():
+        node = graph.get(dg.AssetKey(t.name))
+        meta = node.metadata
+        columns = getattr(meta["dagster/column_schema"], "schema", meta["dagster/column_schema"]).columns
+        assert [col.name for col in columns] == list(t.columns), t.name
+        assert {col.name for col in columns if col.tags and "personal" in col.tags} == set(t.personal), t.name
+        assert meta["table_path"] == f"lake/{t.path}" + ("/" if t.kind == "folder" else ""), t.name
+        assert meta["dagster/table_name"] == t.name
+        assert t.owner in meta["written_by"], t.name
+        assert node.description and node.description.startswith(t.description), t.name
+
+
+def test_every_check_has_a_one_line_description():
+    graph = defs().resolve_asset_graph()
+    checks = [graph.get(key) for key in graph.asset_check_keys]
+    assert len(checks) >= 10
+    for check in checks:
+        assert check.description and "\n" not in check.description.strip(), check.key
+
+
+def test_erasure_and_retention_name_the_tables_they_delete_from():
+    graph = defs().resolve_asset_graph()
+    outside_privacy = {t.name for t in catalog.TABLES.values() if t.layer != "privacy"}
+    personal = {t.name for t in catalog.TABLES.values() if t.personal} - {"erasures_in_progress"}
+    assert personal <= outside_privacy
+    erasure = graph.get(dg.AssetKey("requests_audit"))
+    described = {
+        name
+        for name in outside_privacy
+        if f" {name}," in erasure.description or f" {name} " in erasure.description
+    }
+    assert described == outside_privacy
+    # every such table upstream of erasure is also its dep; the rest are rebuilt after it
+    upstream = {k.to_user_string() for k in erasure.parent_keys}
+    later = dg.AssetSelection.assets("requests_audit").downstream().resolve(graph)
+    downstream = {k.to_user_string() for k in later}
+    assert outside_privacy - downstream <= upstream
+    assert {"consent_ledger", "customer_profiles", "audience_members"} <= downstream
+    retention = graph.get(dg.AssetKey("retention"))
+    deleted = {
+        "landed_stripe",
+        "landed_survey_responses",
+        "landed_survey_answers",
+        "landed_forms",
+        "quarantine",
+    }
+    assert deleted <= {k.to_user_string() for k in retention.parent_keys}
+    assert all(name in retention.description for name in deleted)

@@ -1,7 +1,8 @@
 """`uds-run`: process whatever is in the inbox through the whole graph once, headless.
 
 It runs the same definitions through Dagster itself, so with the same DAGSTER_HOME its runs show
-in the UI. Exit status is non-zero when any asset or blocking check failed.
+in the UI. Exit status is non-zero when any step or blocking check failed; failed steps are printed
+by step name (`stripe_staging` writes every `stripe_*` table), failed checks as `table:check`.
 
 By default the run executes in this process, outside the instance's run queue. With `--queue` it
 is submitted to the queue instead (`dagster job launch` against the workspace) and the daemon
@@ -56,12 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     job = defs().resolve_job_def(args.job)
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False)
+    # steps are named as before the graph showed one asset per table (stripe_staging, identity_map,
+    # ...); checks are named with the table they guard, since one check name can guard several
     failed = [e.step_key for e in result.all_events if e.is_step_failure]
     evaluations = [
         e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
     failed_checks = [
-        f"{ev.check_name} ({ev.severity.value.lower()})"  # type: ignore[union-attr]
+        f"{ev.asset_key.to_user_string()}:{ev.check_name} ({ev.severity.value.lower()})"  # type: ignore[union-attr]
         for ev in evaluations
         if not ev.passed  # type: ignore[union-attr]
     ]

@@ -1,19 +1,16 @@
 """Jobs and schedules. Sensors keep ingestion continuous; profiles and segments are rebuilt
 daily at 02:00 UTC (erasures are handled in the same run before profiles, access reports after
 segments); retention runs at 01:00 UTC; audiences are exported daily at 03:00 UTC, after them; the
-Stripe Events API catch-up runs hourly. Each asset has exactly one trigger; `uds_full_run` (what `uds-run` calls)
-runs everything on demand."""
+Stripe Events API catch-up runs hourly. Each materializable asset has exactly one trigger (the
+shared landing folders have none: the landing steps report them); `uds_full_run` (what `uds-run`
+calls) runs everything on demand. Jobs select whole steps (every table asset of a multi-asset
+step) by the step's assets definition."""
 
 import dagster as dg
 
 from uds_pipelines import constants as c
-
-LANDING_ASSETS = [
-    "landed_stripe_events",
-    "landed_survey_responses",
-    "landed_form_submissions",
-    "landed_privacy_requests",
-]
+from uds_pipelines.defs.ingest.stripe import stripe_staging
+from uds_pipelines.defs.privacy.assets import access_reports, privacy_requests, retention
 
 uds_full_run = dg.define_asset_job(
     c.JOB_FULL_RUN,
@@ -25,7 +22,7 @@ uds_full_run = dg.define_asset_job(
 daily_profiles_job = dg.define_asset_job(
     c.JOB_DAILY_PROFILES,
     selection=(
-        dg.AssetSelection.assets("stripe_staging", "privacy_requests", "access_reports")
+        dg.AssetSelection.assets(stripe_staging, privacy_requests, access_reports)
         | dg.AssetSelection.groups(c.GROUP_IDENTITY, c.GROUP_PROFILES, c.GROUP_SEGMENTS)
     ),
     description="Staging, identity resolution, erasures, profiles, KPIs, segments and access reports.",
@@ -41,7 +38,7 @@ daily_audiences_job = dg.define_asset_job(
 
 retention_job = dg.define_asset_job(
     c.JOB_RETENTION,
-    selection=dg.AssetSelection.assets("retention"),
+    selection=dg.AssetSelection.assets(retention),
     description="Delete landed raw records past UDS_RETENTION_DAYS and old quarantine rows.",
     tags={"uds/exclusive": "identity"},
 )

@@ -5,8 +5,10 @@ one Parquet file, replaced atomically on every write; a `folder` table is a fold
 (`*.parquet`), read with a glob. Schemas are the Arrow types the writers produce today (pandas-built
 tables write `large_string`, DuckDB- and explicitly typed ones `string`); readers see both as VARCHAR.
 
-`owner` is the Dagster asset key whose step writes the table; `also_written_by` lists other assets
-that append to the same folder (every landing asset records its files and quarantines bad records).
+Each table is its own Dagster asset key, named as the table. `owner` is the Dagster step (op) that
+materializes it; `also_written_by` lists the other steps that write to it: the landing steps that all
+append to a shared folder (every landing step records its files and quarantines bad records; such
+folders are external assets their writers report on), or a step that rewrites a file another owns.
 `personal` lists the columns holding personal data in clear or as unkeyed hashes (contact details,
 names, addresses, free text, raw payloads); the internal pseudonymous `customer_id` and the keyed
 suppression hashes are not listed.
@@ -114,7 +116,6 @@ _DECLARED = [
         "landed",
         ("payload",),
         "One row per delivered Stripe event (duplicates collapse in staging).",
-        also_written_by=("stripe_events_api_pull",),
         expires_by="created",
     ),
     Table(
@@ -508,6 +509,7 @@ _DECLARED = [
         "privacy",
         (),
         "One row per data-subject request handled, without the subject's identifiers.",
+        also_written_by=("access_reports",),
     ),
     Table(
         "suppression",
@@ -638,7 +640,7 @@ def markdown() -> str:
         "Paths are relative to `lake/`. Regenerate with "
         "`python -m uds_pipelines.lib.catalog --write docs/ARCHITECTURE.md`.",
         "",
-        "| table | path | kind | owner | layer | personal columns |",
+        "| table (asset key) | path | kind | written by (step) | layer | personal columns |",
         "|---|---|---|---|---|---|",
     ]
     for t in TABLES.values():

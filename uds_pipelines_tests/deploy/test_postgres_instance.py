@@ -156,7 +156,7 @@ def test_uds_run_records_its_run_in_postgres(instance, pg_home, pg_database, gen
         e.asset_materialization.asset_key.to_user_string()
         for e in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
     }
-    assert {"landed_stripe_events", "landed_form_submissions"} <= materialized
+    assert {"landed_stripe", "landed_forms", "landed_files"} <= materialized
 
     manifests = list((data / "exports" / "audiences").glob("*/manifest.json"))
     assert manifests, "audience exports written"

@@ -168,10 +168,20 @@ def test_server_starts_without_deprecation_warnings(servers):
 def test_asset_graph_shows_every_group(servers, page, expected):
     assert {"ingest", "identity", "profiles", "segments", "audiences"} <= set(expected.groups)
     page.goto(f"{servers['main'].url}/asset-groups")
-    expect(page.get_by_role("button", name=re.compile(r"Materialize all$"))).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(r"Materialize all( \(\d+\))?$"))).to_be_visible()
     for group in expected.groups:
         expect(page.get_by_text(group, exact=True).first).to_be_visible()
     screenshot(page, "02_asset_graph")
+    assert_no_error_banner(page)
+
+
+def test_table_asset_shows_its_path_writer_and_columns(servers, page):
+    """Where is table X, who writes it, what are its columns: on the table's own asset page."""
+    page.goto(f"{servers['main'].url}/assets/identity_map")
+    expect(page.get_by_text("lake/identity/identity_map.parquet").first).to_be_visible()
+    expect(page.get_by_text("origin_customer_id").first).to_be_visible()
+    expect(page.get_by_text("Source record -> stable customer id.").first).to_be_visible()
+    screenshot(page, "02_table_asset")
     assert_no_error_banner(page)
 
 
@@ -190,7 +200,7 @@ def _ui_run_ids(server: DagsterDev) -> list[str]:
 
 def _launch_materialize_all(page: Page, server: DagsterDev) -> str:
     page.goto(f"{server.url}/asset-groups")
-    button = page.get_by_role("button", name=re.compile(r"Materialize all$"))
+    button = page.get_by_role("button", name=re.compile(r"Materialize all( \(\d+\))?$"))
     expect(button).to_be_enabled()
     button.click()
     deadline = time.monotonic() + 60

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from uds_pipelines import constants as c
+from uds_pipelines.defs.lake_specs import file_table_result, table_specs, tables_of_step
 from uds_pipelines.defs.resources import UdsSettingsResource
 from uds_pipelines.lib.audiences.stage import (
     build_audience_members,
@@ -12,25 +13,41 @@ from uds_pipelines.lib.audiences.stage import (
 )
 
 
-@dg.asset(
-    group_name=c.GROUP_AUDIENCES, kinds={"duckdb", "parquet"}, owners=c.OWNERS, deps=["segment_membership"]
+@dg.multi_asset(
+    name="audience_members",
+    description="Members of each audience (UDS_AUDIENCES_FILE) who consented to its purpose and are not "
+    "erased or suppressed.",
+    specs=table_specs(
+        tables_of_step("audience_members"),
+        group=c.GROUP_AUDIENCES,
+        kinds={"duckdb", "parquet"},
+        deps=["segment_membership", "customer_profiles", "effective_consent", "suppression"],
+    ),
 )
 def audience_members(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     """Members of each audience (UDS_AUDIENCES_FILE) who consented to its purpose and are not erased or suppressed."""
-    stage = build_audience_members(uds.settings())
+    settings = uds.settings()
+    stage = build_audience_members(settings)
     for error in stage.errors:
         context.log.error(f"audience {error.name!r} skipped: {error.message}")
     counts = stage.counts
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": stage.rows,
-            "counts": dg.MetadataValue.md(counts.to_markdown(index=False) if len(counts) else "no audiences"),
-            "definition_errors": len(stage.errors),
-        }
+    yield file_table_result(
+        settings.lake_dir, "audience_members", stage.rows, definition_errors=len(stage.errors)
+    )
+    yield file_table_result(
+        settings.lake_dir,
+        "audience_counts",
+        counts=dg.MetadataValue.md(counts.to_markdown(index=False) if len(counts) else "no audiences"),
     )
 
 
-@dg.asset_check(asset=audience_members, name=c.CHECK_AUDIENCE_CONSENT_SAFE, blocking=True)
+@dg.asset_check(
+    asset="audience_members",
+    name=c.CHECK_AUDIENCE_CONSENT_SAFE,
+    blocking=True,
+    description="No audience member lacks consent for the audience's purpose or is erased or suppressed "
+    "(blocks the exports).",
+)
 def audience_members_consent_safe(uds: UdsSettingsResource) -> dg.AssetCheckResult:
     """Zero members without consent for their audience's purpose and zero erased or suppressed people."""
     check = check_members_consent(uds.settings())
@@ -47,7 +64,7 @@ def audience_members_consent_safe(uds: UdsSettingsResource) -> dg.AssetCheckResu
     )
 
 
-@dg.asset(group_name=c.GROUP_AUDIENCES, kinds={"csv"}, owners=c.OWNERS, deps=[audience_members])
+@dg.asset(group_name=c.GROUP_AUDIENCES, kinds={"csv"}, owners=c.OWNERS, deps=["audience_members"])
 def audience_exports(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     """Dated audience files with a manifest under exports/audiences/<audience>/."""
     table = export_audiences(uds.settings(), context.run.run_id).files
@@ -60,7 +77,10 @@ def audience_exports(context: dg.AssetExecutionContext, uds: UdsSettingsResource
 
 
 @dg.asset(
-    group_name=c.GROUP_AUDIENCES, kinds={"sqlite", "postgres"}, owners=c.OWNERS, deps=[audience_members]
+    group_name=c.GROUP_AUDIENCES,
+    kinds={"sqlite", "postgres"},
+    owners=c.OWNERS,
+    deps=["customer_profiles", "audience_members"],
 )
 def warehouse_tables(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     """customer_profiles and audience_members published to UDS_WAREHOUSE_URL, each run in one transaction."""

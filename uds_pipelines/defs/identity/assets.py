@@ -3,51 +3,82 @@
 import dagster as dg
 
 from uds_pipelines import constants as c
+from uds_pipelines.defs.lake_specs import file_table_result, table_specs, tables_of_step
 from uds_pipelines.defs.resources import UdsSettingsResource
 from uds_pipelines.lib.identity.stage import build_inputs, resolve
 
+INPUT_TABLES = tables_of_step("identity_inputs")
+MAP_TABLES = tables_of_step("identity_map")
 
-@dg.asset(
-    group_name=c.GROUP_IDENTITY,
-    kinds={"duckdb", "parquet"},
-    owners=c.OWNERS,
-    deps=["stripe_staging", "landed_survey_responses", "landed_form_submissions"],
+
+@dg.multi_asset(
+    name="identity_inputs",
+    description="Person-level records from every source with their normalized identifiers "
+    "(email key, E.164 phone, ids).",
+    specs=table_specs(
+        INPUT_TABLES,
+        group=c.GROUP_IDENTITY,
+        kinds={"duckdb", "parquet"},
+        deps=["stripe_customers", "stripe_checkout_sessions", "landed_survey_responses", "landed_forms"],
+    ),
 )
 def identity_inputs(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     """Person-level records from every source with their normalized identifiers (email key, E.164 phone, ids)."""
-    stage = build_inputs(uds.settings())
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": stage.person_records,
-            "identifiers": stage.identifiers,
-            "identifiers_by_type": dg.MetadataValue.md(stage.by_type.to_markdown(index=False)),
-            "rejected_identifiers": int(stage.rejected["records"].sum()) if len(stage.rejected) else 0,
-            "rejected_by_reason": dg.MetadataValue.md(
-                stage.rejected.to_markdown(index=False) if len(stage.rejected) else "none"
-            ),
-        }
+    settings = uds.settings()
+    stage = build_inputs(settings)
+    yield file_table_result(settings.lake_dir, "person_records", stage.person_records)
+    yield file_table_result(
+        settings.lake_dir,
+        "identifiers",
+        stage.identifiers,
+        identifiers_by_type=dg.MetadataValue.md(stage.by_type.to_markdown(index=False)),
+    )
+    yield file_table_result(
+        settings.lake_dir,
+        "rejected_identifiers",
+        rejected_by_reason=dg.MetadataValue.md(
+            stage.rejected.to_markdown(index=False) if len(stage.rejected) else "none"
+        ),
+        rejected_identifiers=int(stage.rejected["records"].sum()) if len(stage.rejected) else 0,
     )
 
 
-@dg.asset(
-    group_name=c.GROUP_IDENTITY,
-    kinds={"duckdb", "parquet"},
-    owners=c.OWNERS,
-    deps=[identity_inputs],
+@dg.multi_asset(
+    name="identity_map",
+    description="One customer id per person: identity graph with guardrails, stable ids and a "
+    "merge/split log.",
+    specs=table_specs(
+        MAP_TABLES,
+        group=c.GROUP_IDENTITY,
+        kinds={"duckdb", "parquet"},
+        deps=["person_records", "identifiers"],
+    ),
     check_specs=[
-        dg.AssetCheckSpec(c.CHECK_MAP_COMPLETE, asset="identity_map", blocking=True),
-        dg.AssetCheckSpec(c.CHECK_COMPONENT_SIZE, asset="identity_map"),
+        dg.AssetCheckSpec(
+            c.CHECK_MAP_COMPLETE,
+            asset="identity_map",
+            blocking=True,
+            description="Every person record maps to exactly one customer id (blocks everything downstream).",
+        ),
+        dg.AssetCheckSpec(
+            c.CHECK_COMPONENT_SIZE,
+            asset="identity_map",
+            description="No customer holds more records than the guardrail threshold (warns of junk identifiers).",
+        ),
     ],
 )
 def identity_map(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     """One customer id per person: identity graph with guardrails, stable ids and a merge/split log."""
-    stage = resolve(uds.settings(), context.run.run_id)
+    settings = uds.settings()
+    stage = resolve(settings, context.run.run_id)
     stats = {k: v for k, v in stage.stats.items() if isinstance(v, (int, float, str))}
     report, biggest = stage.guardrail_report, stage.largest_components
     context.log.info(f"identity: {stats}")
-    yield dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": int(stage.stats.get("records", 0)),
+    yield file_table_result(
+        settings.lake_dir,
+        "identity_map",
+        int(stage.stats.get("records", 0)),
+        **{
             "customers": int(stage.stats.get("customers", 0)),
             "merges": int(stage.stats.get("merges", 0)),
             "splits": int(stage.stats.get("splits", 0)),
@@ -57,15 +88,20 @@ def identity_map(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
             ),
             "timings_seconds": dg.MetadataValue.json(stage.stats.get("seconds", {})),
             **_probabilistic_metadata(stage.stats),
-        }
+        },
     )
+    for table in MAP_TABLES:
+        if table != "identity_map":
+            yield file_table_result(settings.lake_dir, table)
     yield dg.AssetCheckResult(
+        asset_key="identity_map",
         check_name=c.CHECK_MAP_COMPLETE,
         passed=stage.records_without_customer == 0,
         metadata={"records_without_customer": stage.records_without_customer},
     )
     oversized = stage.oversized_components
     yield dg.AssetCheckResult(
+        asset_key="identity_map",
         check_name=c.CHECK_COMPONENT_SIZE,
         passed=oversized.empty,
         severity=dg.AssetCheckSeverity.WARN,

@@ -1,9 +1,16 @@
-"""Stripe assets: the Events API catch-up, landing of webhook/API files, and staging tables."""
+"""Stripe: the Events API catch-up, landing of webhook/API files (`landed_stripe`), and the staging
+tables (`stripe_events`, `stripe_customers`, ...: one asset per table, written by one step)."""
 
 import dagster as dg
 
 from uds_pipelines import constants as c
-from uds_pipelines.defs.ingest.file_landing import LandingConfig, conservation_check
+from uds_pipelines.defs.ingest.file_landing import (
+    LandingConfig,
+    conservation_check,
+    conservation_spec,
+    shared_folder_events,
+)
+from uds_pipelines.defs.lake_specs import file_table_result, table_specs, tables_of_step
 from uds_pipelines.defs.resources import UdsSettingsResource
 from uds_pipelines.lib.ingest.stripe_stage import land_stripe, pull_missed_events
 from uds_pipelines.lib.staging.stripe import build_stripe_staging
@@ -36,12 +43,19 @@ def stripe_events_api_pull(
     )
 
 
-@dg.asset(
-    group_name=c.GROUP_INGEST,
-    kinds={"parquet", "duckdb"},
-    owners=c.OWNERS,
-    deps=[stripe_events_api_pull],
-    check_specs=[dg.AssetCheckSpec(c.CHECK_CONSERVATION, asset="landed_stripe_events")],
+STRIPE_STAGING_TABLES = tables_of_step("stripe_staging")
+
+
+@dg.multi_asset(
+    name="landed_stripe_events",
+    description="Stripe events from inbox/stripe, envelope typed and deduplicated by event id, landed as Parquet.",
+    specs=table_specs(
+        tables_of_step("landed_stripe_events"),
+        group=c.GROUP_INGEST,
+        kinds={"parquet", "duckdb"},
+        deps=["stripe_events_api_pull"],
+    ),
+    check_specs=[conservation_spec("landed_stripe")],
 )
 def landed_stripe_events(context: dg.AssetExecutionContext, config: LandingConfig, uds: UdsSettingsResource):
     """Stripe events from inbox/stripe, envelope typed and deduplicated by event id, landed as Parquet."""
@@ -49,26 +63,32 @@ def landed_stripe_events(context: dg.AssetExecutionContext, config: LandingConfi
     summary = stage.summary
     new_files = len(summary.new_files)
     context.log.info(f"stripe: {new_files} new file(s), {summary.records_landed} events landed")
+    for event in shared_folder_events("landed_stripe_events", summary):
+        context.log_event(event)
     yield dg.MaterializeResult(
+        asset_key="landed_stripe",
         metadata={
-            "dagster/row_count": summary.records_landed,
+            "records_landed": summary.records_landed,
             "files_landed": new_files,
             "records_quarantined": summary.records_quarantined,
             "duplicates_skipped": summary.duplicates_skipped,
-        }
+        },
     )
-    yield conservation_check(stage, "landed_stripe_events")
+    yield conservation_check(stage, "landed_stripe")
 
 
-@dg.asset(
-    group_name=c.GROUP_INGEST, kinds={"parquet", "duckdb"}, owners=c.OWNERS, deps=[landed_stripe_events]
+@dg.multi_asset(
+    name="stripe_staging",
+    description="Typed Stripe tables (events, customers, charges, refunds, invoices, subscriptions, "
+    "checkouts, consents), newest state per object.",
+    specs=table_specs(
+        STRIPE_STAGING_TABLES, group=c.GROUP_INGEST, kinds={"parquet", "duckdb"}, deps=["landed_stripe"]
+    ),
 )
 def stripe_staging(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     """Typed Stripe tables (customers, charges, refunds, invoices, subscriptions, checkouts), newest state per object."""
     settings = uds.settings()
     counts = build_stripe_staging(settings.lake_dir, external_id_fields=settings.external_id_fields)
     context.log.info(f"staging row counts: {counts}")
-    return dg.MaterializeResult(
-        metadata={"dagster/row_count": int(counts.get("stripe_events", 0))}
-        | {k: int(v) for k, v in counts.items()}
-    )
+    for table in STRIPE_STAGING_TABLES:
+        yield file_table_result(settings.lake_dir, table, counts.get(table))

@@ -48,6 +48,7 @@ def test_new_files_are_requested_once_with_their_names_in_config(data_dir):
     assert len(first.run_requests) == 1
     request = first.run_requests[0]
     assert request.run_key.startswith("forms-")
+    assert request.asset_selection == [dg.AssetKey("landed_forms")], "the table the forms step lands"
     assert sorted(request.run_config["ops"]["landed_form_submissions"]["config"]["files"]) == [
         "a.jsonl",
         "b.json",
@@ -90,6 +91,16 @@ def test_tick_with_ten_thousand_files_is_fast_and_capped(data_dir):
     assert len({r.run_key for r in result.run_requests}) == len(result.run_requests)
     print(f"tick over 10,000 files: {elapsed:.3f} s")
     assert elapsed < 2  # generous for a loaded CI machine; the listing itself takes ~0.15 s
+
+
+def test_surveys_request_targets_both_tables_of_the_landing_step(data_dir):
+    (data_dir / "inbox" / "surveys" / "s.csv").write_text("response_id,email\n1,x@example.com\n")
+    (request,) = _tick("surveys_inbox_sensor", data_dir).run_requests
+    assert request.asset_selection == [
+        dg.AssetKey("landed_survey_answers"),
+        dg.AssetKey("landed_survey_responses"),
+    ]
+    assert request.run_config["ops"]["landed_survey_responses"]["config"]["files"] == ["s.csv"]
 
 
 def test_empty_inbox_skips_with_a_reason(data_dir):

@@ -19,7 +19,7 @@ def test_access_reports_follow_profiles_segments_and_erasures_in_both_jobs():
     definitions = defs()
     graph = definitions.resolve_asset_graph()
     parents = {k.to_user_string() for k in graph.get(dg.AssetKey("access_reports")).parent_keys}
-    assert parents == {"privacy_requests", "customer_profiles", "segment_membership"}
+    assert parents == {"requests_audit", "customer_profiles", "segment_membership"}
     for job_name in (c.JOB_FULL_RUN, c.JOB_DAILY_PROFILES):
         job = definitions.resolve_job_def(job_name)
         assert dg.AssetKey("access_reports") in job.asset_layer.selected_asset_keys, job_name
@@ -31,7 +31,9 @@ def test_first_run_access_reports_hold_the_profile_and_segments(tmp_path, monkey
     monkeypatch.setenv("UDS_DATA_DIR", str(data))
     monkeypatch.setenv("UDS_AS_OF", "2026-11-01T00:00:00Z")
     with dg.instance_for_test() as instance:
-        result = defs().resolve_job_def(c.JOB_FULL_RUN).execute_in_process(instance=instance, raise_on_error=False)
+        result = (
+            defs().resolve_job_def(c.JOB_FULL_RUN).execute_in_process(instance=instance, raise_on_error=False)
+        )
     assert result.success
     profiles = pd.read_parquet(data / "lake" / catalog.table("customer_profiles").path)
     members = pd.read_parquet(data / "lake" / catalog.table("segment_membership").path)

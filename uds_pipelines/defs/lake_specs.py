@@ -22,10 +22,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import dagster as dg
-import pyarrow.parquet as pq
 
 from uds_pipelines import constants as c
-from uds_pipelines.lib import catalog
+from uds_pipelines.lib import catalog, lake_views
 
 PERSONAL = "personal"
 
@@ -129,23 +128,11 @@ def _shared_folder_spec(name: str) -> dg.AssetSpec:
 
 SHARED_FOLDER_SPECS = [_shared_folder_spec(n) for n in catalog.TABLES if is_shared(n)]
 
-# Tables holding personal data: what erasure rewrites (and lists in its description).
-PERSONAL_TABLES = [n for n, t in catalog.TABLES.items() if t.personal]
-
-
-def parquet_rows(lake_dir: Path, name: str) -> int:
-    """Rows of a single-file table, from the Parquet footer (0 when the file is not there)."""
-    path = catalog.path(lake_dir, name)
-    if not path.exists():
-        return 0
-    with path.open("rb") as handle:
-        return pq.ParquetFile(handle).metadata.num_rows
-
 
 def file_table_result(lake_dir: Path, name: str, rows: int | None = None, **metadata) -> dg.MaterializeResult:
     """The materialization of single-file table `name`, with its row count (read from the file
     when the stage did not return it)."""
-    count = parquet_rows(lake_dir, name) if rows is None else int(rows)
+    count = lake_views.row_count(lake_dir, name) if rows is None else int(rows)
     return dg.MaterializeResult(asset_key=name, metadata={"dagster/row_count": count, **metadata})
 
 
@@ -175,6 +162,3 @@ def rows_removed_observations(removed: Mapping[str, int], by: str, run_id: str) 
         for name, rows in sorted(per_table.items())
     ]
 
-
-def tables_list(names: Iterable[str]) -> str:
-    return ", ".join(names)

@@ -140,6 +140,11 @@ def _empty_like(table: Table, frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
+def row_count(lake_dir: Path, name: str) -> int:
+    """Rows of a single-file table, from its Parquet footer (0 before it is written)."""
+    return lake.parquet_row_count(catalog.path(lake_dir, name))
+
+
 def _target(lake_dir: Path, table: Table, batch_name: str | None) -> Path:
     location = catalog.path(lake_dir, table.name)
     if table.kind == "file":

@@ -75,3 +75,24 @@ def test_erasure_and_retention_name_the_tables_they_delete_from():
     }
     assert deleted <= {k.to_user_string() for k in retention.parent_keys}
     assert all(name in retention.description for name in deleted)
+
+
+def test_each_multi_table_step_can_be_selected_whole_by_its_step_tag():
+    """The README's `dg launch --assets 'tag:uds/step=<step>'`: a step's tables alone are refused
+    by Dagster (it cannot subset them), the tag selects exactly the step's tables."""
+    d = defs()
+    job = d.resolve_implicit_global_asset_job_def()
+    steps = {t.owner for t in catalog.TABLES.values() if not (t.kind == "folder" and t.also_written_by)}
+    for step in sorted(steps):
+        selection = dg.AssetSelection.tag("uds/step", step)
+        keys = selection.resolve(d.resolve_asset_graph())
+        expected = {dg.AssetKey(n) for n, t in catalog.TABLES.items() if t.owner == step}
+        assert keys and keys <= expected, step
+        job.get_subset(asset_selection=keys)  # raises DagsterInvalidSubsetError if not the whole step
+    one_table = {dg.AssetKey("stripe_customers")}
+    try:
+        job.get_subset(asset_selection=one_table)
+    except dg.DagsterInvalidSubsetError:
+        pass
+    else:
+        raise AssertionError("a single table of stripe_staging was accepted: update the README")

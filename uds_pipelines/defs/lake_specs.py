@@ -97,7 +97,9 @@ def table_spec(
         group_name=group,
         kinds=kinds,
         owners=c.OWNERS,
-        tags={"uds/layer": t.layer},
+        # `uds/step` selects a multi-table step whole (`dg launch --assets 'tag:uds/step=stripe_staging'`):
+        # a step cannot run for one of its tables alone
+        tags={"uds/layer": t.layer} | ({} if is_shared(name) else {"uds/step": t.owner}),
         deps=[d for d in deps if d != name],
     )
 

@@ -20,6 +20,8 @@ CHECK_AUDIENCE_CONSENT_SAFE = "audience_members_consent_safe"
 CHECK_SEGMENTS_VALID = "segment_definitions_valid"
 
 JOB_FULL_RUN = "uds_full_run"
+# A run tagged `uds/rebuild=true` (`uds-run --rebuild`) rebuilds durable state from every landed batch.
+REBUILD_TAG = "uds/rebuild"
 JOB_DAILY_PROFILES = "daily_profiles_job"
 JOB_DAILY_AUDIENCES = "daily_audiences_job"
 JOB_STRIPE_CATCHUP = "stripe_events_catchup_job"

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from uds_pipelines.constants import JOB_FULL_RUN
+from uds_pipelines.constants import JOB_FULL_RUN, REBUILD_TAG
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--job", default=JOB_FULL_RUN, help=f"job to run (default {JOB_FULL_RUN})")
     parser.add_argument(
         "--queue", action="store_true", help="submit the run to the instance's run queue for the daemon to execute"
+    )
+    parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="rebuild durable state (Stripe staging) from every landed batch instead of merging new ones",
     )
     parser.add_argument("--workspace", default="workspace.yaml", help="with --queue: the daemon's workspace file")
     parser.add_argument("--wait", type=float, help="with --queue: follow the run for up to this many seconds")
@@ -53,10 +58,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"uds-run: configuration error: {exc}", file=sys.stderr)
         return 2
     if args.queue:
+        if args.rebuild:
+            print("uds-run: --rebuild runs in this process; it cannot be queued", file=sys.stderr)
+            return 2
         return _submit_to_queue(args.job, Path(args.workspace), args.wait)
     job = defs().resolve_job_def(args.job)
+    tags = {REBUILD_TAG: "true"} if args.rebuild else None
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags)
     # steps are named as before the graph showed one asset per table (stripe_staging, identity_map,
     # ...); checks are named with the table they guard, since one check name can guard several
     failed = [e.step_key for e in result.all_events if e.is_step_failure]

@@ -319,6 +319,26 @@ _DECLARED = [
         "Consent statements taken from Stripe checkout sessions.",
     ),
     Table(
+        "stripe_versions",
+        "staging/stripe_versions.parquet",
+        "file",
+        _schema("object_type object_id slot event_id event_created:timestamp"),
+        "stripe_staging",
+        "staged",
+        ("object_id",),
+        "The event each staged Stripe object's state comes from, per slot: what an incremental merge compares new events with.",
+    ),
+    Table(
+        "stage_watermarks",
+        "state/watermarks",
+        "folder",
+        _schema("step source_table batch"),
+        "stripe_staging",
+        "staged",
+        (),
+        "The landed batch files each step has merged into its durable state (one file per step).",
+    ),
+    Table(
         "person_records",
         "identity/person_records.parquet",
         "file",
@@ -537,6 +557,17 @@ _DECLARED = [
 # What a column holds where its name and type do not say it all: shown in docs/ARCHITECTURE.md
 # and as the column's description in the Dagster UI.
 COLUMN_NOTES: dict[str, dict[str, str]] = {
+    "stripe_versions": {
+        "object_type": "`customer`, `charge`, ... (`refund` also for refunds embedded in charges)",
+        "slot": "`latest`: the object's newest event; `live`: a customer's newest event that is not a "
+        "deletion; `deleted`: a customer's first deletion",
+        "event_created": "the event's `created`; ties go to the greater `event_id` (`deleted`: the earliest)",
+    },
+    "stage_watermarks": {
+        "step": "the step that merged the batch (`stripe_staging`)",
+        "source_table": "the landed table the batch belongs to",
+        "batch": "the batch file's name",
+    },
     "landed_stripe": {
         "event_id": "`evt_...`",
         "type": "e.g. `customer.created`; unknown types kept",

@@ -80,15 +80,18 @@ def landed_stripe_events(context: dg.AssetExecutionContext, config: LandingConfi
 @dg.multi_asset(
     name="stripe_staging",
     description="Typed Stripe tables (events, customers, charges, refunds, invoices, subscriptions, "
-    "checkouts, consents), newest state per object.",
+    "checkouts, consents), newest state per object, merged from the batches landed since the last run.",
     specs=table_specs(
         STRIPE_STAGING_TABLES, group=c.GROUP_INGEST, kinds={"parquet", "duckdb"}, deps=["landed_stripe"]
     ),
 )
 def stripe_staging(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
-    """Typed Stripe tables (customers, charges, refunds, invoices, subscriptions, checkouts), newest state per object."""
+    """Merge newly landed Stripe events into the typed Stripe tables, newest state per object."""
     settings = uds.settings()
-    counts = build_stripe_staging(settings.lake_dir, external_id_fields=settings.external_id_fields)
+    rebuild = context.run.tags.get(c.REBUILD_TAG) == "true"
+    counts = build_stripe_staging(
+        settings.lake_dir, external_id_fields=settings.external_id_fields, rebuild=rebuild
+    )
     context.log.info(f"staging row counts: {counts}")
     for table in STRIPE_STAGING_TABLES:
         yield file_table_result(settings.lake_dir, table, counts.get(table))

@@ -15,7 +15,7 @@ from uds_pipelines.defs.lake_specs import (
     tables_of_step,
 )
 from uds_pipelines.defs.resources import UdsSettingsResource
-from uds_pipelines.lib import catalog
+from uds_pipelines.lib import catalog, watermarks
 from uds_pipelines.lib.privacy import apply_retention
 from uds_pipelines.lib.privacy.stage import run_access_reports, run_privacy_requests
 
@@ -38,6 +38,9 @@ ERASURE_NOTE = (
 # (landed raw records after UDS_RETENTION_DAYS, quarantine after 90 days), and survey answers,
 # which go with their responses.
 RETENTION_TABLES = [name for name, t in catalog.TABLES.items() if t.expires_by] + ["landed_survey_answers"]
+# It runs after the steps that keep durable state from those tables (it skips batches they have
+# not merged anyway): their watermark is a dep.
+RETENTION_DEPS = [*RETENTION_TABLES, watermarks.TABLE]
 
 
 @dg.multi_asset(
@@ -157,7 +160,7 @@ def access_reports(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     group_name=c.GROUP_PRIVACY,
     kinds={"duckdb", "parquet"},
     owners=c.OWNERS,
-    deps=RETENTION_TABLES,
+    deps=RETENTION_DEPS,
     description="Deletes rows past retention from tables the landing steps own: landed raw records older "
     "than UDS_RETENTION_DAYS and quarantine rows older than 90 days, from "
     + ", ".join(RETENTION_TABLES)

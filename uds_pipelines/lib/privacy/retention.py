@@ -1,4 +1,8 @@
-"""Retention: delete landed raw rows past the retention period and old quarantine rows."""
+"""Retention: delete landed raw rows past the retention period and old quarantine rows.
+
+Raw rows go, facts stay: a batch whose rows a step keeps durable state from (`lib.watermarks`) is
+left alone until that step has merged it, so staging has taken what it needs before anything is
+deleted; the staged state is never touched here."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from uds_pipelines.lib import catalog, connection
+from uds_pipelines.lib import catalog, connection, watermarks
 from uds_pipelines.lib.privacy.rewrite import MatchSpec, delete_where
 from uds_pipelines.lib.privacy.tables import fresh_views
 
@@ -76,7 +80,8 @@ def _delete(con: duckdb.DuckDBPyConnection, lake_dir: Path, name: str, column: s
     def spec(columns: dict[str, str]) -> MatchSpec | None:
         return MatchSpec(predicate) if column in columns else None
 
-    changes, _ = delete_where(con, folder, spec)
+    waiting = {folder / n for n in watermarks.unmerged(con, lake_dir, name)}
+    changes, _ = delete_where(con, folder, spec, exclude=waiting)
     if changes:
         fresh_views(con, lake_dir, name)  # files were rewritten or deleted under the view
     return sum(c.rows_removed for c in changes)

@@ -1,4 +1,12 @@
-"""Build the Stripe staging tables (`stripe_*` in the catalog) from the landed events, in DuckDB."""
+"""Merge newly landed Stripe events into the Stripe staging tables (`stripe_*` in the catalog).
+
+The staging tables are durable state: a run reads only the landed batches the step's watermark
+does not list (`lib.watermarks`), works out per object which new event beats the staged version
+(`stripe_versions`: Stripe's order, `created` then event id, whatever the arrival order) and
+rewrites the rows of those objects only. Merging is idempotent, so a crash at any point replays
+cleanly, and a rebuild (every batch merged into empty state) gives the same tables as merging
+them run by run.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +15,27 @@ from pathlib import Path
 
 import duckdb
 
-from uds_pipelines.lib import catalog, lake, lake_views
+from uds_pipelines.lib import catalog, lake, lake_views, watermarks
 from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS
 from uds_pipelines.lib.ingest.external_ids import field_keys
 from uds_pipelines.lib.staging import stripe_sql
 
-# Written in this order; consents read the checkout sessions table.
-STRIPE_STAGING_TABLES: dict[str, str] = {
-    "stripe_events": stripe_sql.EVENTS,
-    "stripe_customers": stripe_sql.CUSTOMERS,
-    "stripe_charges": stripe_sql.CHARGES,
-    "stripe_refunds": stripe_sql.REFUNDS,
-    "stripe_invoices": stripe_sql.INVOICES,
-    "stripe_subscriptions": stripe_sql.SUBSCRIPTIONS,
-    "stripe_checkout_sessions": stripe_sql.CHECKOUT_SESSIONS,
-    "stripe_consents": stripe_sql.CONSENTS,
+STEP = "stripe_staging"
+SOURCE = "landed_stripe"
+
+# table -> (key, SQL of its changed rows), merged in this order: consents read the checkout
+# sessions just merged. stripe_events only appends; stripe_versions is written last.
+STRIPE_STAGING_TABLES: dict[str, tuple[str, str]] = {
+    "stripe_customers": ("customer_id", stripe_sql.CUSTOMERS),
+    "stripe_charges": ("charge_id", stripe_sql.CHARGES),
+    "stripe_refunds": ("refund_id", stripe_sql.REFUNDS),
+    "stripe_invoices": ("invoice_id", stripe_sql.INVOICES),
+    "stripe_subscriptions": ("subscription_id", stripe_sql.SUBSCRIPTIONS),
+    "stripe_checkout_sessions": ("session_id", stripe_sql.CHECKOUT_SESSIONS),
+    "stripe_consents": ("source_record", stripe_sql.CONSENTS),
 }
+STATE_TABLES = ("stripe_events", *STRIPE_STAGING_TABLES, "stripe_versions")
+_TEMP = ("_stripe_new", "_stripe_candidates", "_stripe_won", "_stripe_versions_next", "_stripe_fresh")
 
 
 def staging_path(lake_dir: Path, table: str) -> Path:
@@ -33,26 +46,66 @@ def build_stripe_staging(
     lake_dir: Path,
     con: duckdb.DuckDBPyConnection | None = None,
     external_id_fields: Sequence[str] = DEFAULT_EXTERNAL_ID_FIELDS,
+    rebuild: bool = False,
 ) -> dict[str, int]:
-    """Replace every Stripe staging table atomically; returns the row count per table.
+    """Merge the Stripe batches landed since the last run; returns the row count per table.
 
-    Works before anything has landed: the tables are then empty but typed. A customer's
-    `metadata` key named in `external_id_fields` (`Settings.external_id_fields`) gives its
-    `external_id`."""
+    `rebuild` forgets the state first and merges every landed batch (events retention already
+    deleted are then gone from the result). Works before anything has landed: the tables are then
+    empty but typed. A customer's `metadata` key named in `external_id_fields`
+    (`Settings.external_id_fields`) gives its `external_id`."""
     own = con is None
     con = con or lake.duckdb_connection()
     try:
-        lake_views.register(con, lake_dir, ["landed_stripe"])
-        keys = sorted(field_keys(tuple(external_id_fields)))
-        con.execute(
-            "CREATE OR REPLACE TEMP MACRO uds_external_id_keys() AS "
-            f"[{lake.sql_literal_list(keys)}]::VARCHAR[]"
-        )
-        counts = {}
-        for table, sql in STRIPE_STAGING_TABLES.items():
-            counts[table] = lake_views.write_query(con, lake_dir, table, sql)  # refreshes the table's view
-        return counts
+        if rebuild:
+            forget_state(lake_dir)
+        lake_views.register(con, lake_dir, [SOURCE, *STATE_TABLES])
+        batches = watermarks.pending(con, lake_dir, STEP, SOURCE)
+        written = all(catalog.path(lake_dir, t).exists() for t in STATE_TABLES)
+        if batches.files or not written:
+            _merge(con, lake_dir, batches, external_id_fields)
+            watermarks.commit(con, lake_dir, STEP, [batches])
+        counts = {t: lake_views.row_count(lake_dir, t) for t in STATE_TABLES}
+        return counts | {watermarks.TABLE: len(watermarks.merged(con, lake_dir, STEP, SOURCE))}
     finally:
+        for temp in _TEMP:
+            con.execute(f"DROP TABLE IF EXISTS {temp}")
         con.execute("DROP MACRO IF EXISTS uds_external_id_keys")
         if own:
             con.close()
+
+
+def forget_state(lake_dir: Path) -> None:
+    """Delete the watermark, then the state: a crash in between merges every batch into the old
+    state on the next run, which is idempotent."""
+    watermarks.reset(lake_dir, STEP)
+    for table in STATE_TABLES:
+        catalog.path(lake_dir, table).unlink(missing_ok=True)
+
+
+def _merge(
+    con: duckdb.DuckDBPyConnection,
+    lake_dir: Path,
+    batches: watermarks.PendingBatches,
+    external_id_fields: Sequence[str],
+) -> None:
+    keys = sorted(field_keys(tuple(external_id_fields)))
+    con.execute(
+        f"CREATE OR REPLACE TEMP MACRO uds_external_id_keys() AS [{lake.sql_literal_list(keys)}]::VARCHAR[]"
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_new AS SELECT * FROM {batches.relation(con)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_candidates AS {stripe_sql.CANDIDATES}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_won AS {stripe_sql.WON}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_versions_next AS {stripe_sql.VERSIONS}")
+    events = f"SELECT * FROM stripe_events UNION ALL {stripe_sql.NEW_EVENTS}"
+    lake_views.write_query(con, lake_dir, "stripe_events", events)
+    for table, (key, changed_sql) in STRIPE_STAGING_TABLES.items():
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_fresh AS {changed_sql}")
+        touched = f"SELECT {key} FROM _stripe_fresh"
+        if table == "stripe_consents":  # every statement of a changed session is replaced
+            touched = (
+                "SELECT object_id AS source_record FROM _stripe_won WHERE object_type = 'checkout.session'"
+            )
+        merged = f"SELECT * FROM {table} ANTI JOIN ({touched}) t USING ({key}) UNION ALL SELECT * FROM _stripe_fresh"
+        lake_views.write_query(con, lake_dir, table, merged)
+    lake_views.write_query(con, lake_dir, "stripe_versions", "SELECT * FROM _stripe_versions_next")

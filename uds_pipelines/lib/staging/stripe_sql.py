@@ -1,26 +1,88 @@
-"""DuckDB SQL for the Stripe staging tables, over the `landed_stripe` view of the landed events."""
+"""DuckDB SQL that merges newly landed Stripe events into the Stripe staging tables."""
 
 from __future__ import annotations
 
-# One row per event id; the first landing wins (all copies of an event id carry the same event).
-EVENTS = """
-    SELECT event_id, type, created, livemode, api_version, object_type, object_id, customer_ref,
-           source_file, position, landed_at
-    FROM landed_stripe
+# The newly landed events are the temp table `_stripe_new` (`build_stripe_staging`); what they
+# change is merged into the staged tables, which are the durable state (retention deletes landed
+# events, never what staging took from them).
+
+# Events not staged yet; the first landing of an event id wins (all copies carry the same event).
+NEW_EVENTS = """
+    SELECT * FROM (
+        SELECT event_id, type, created, livemode, api_version, object_type, object_id, customer_ref,
+               source_file, position, landed_at
+        FROM _stripe_new ANTI JOIN stripe_events USING (event_id)
+    )
     QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY landed_at, source_file, position) = 1
 """
 
+# Stripe's order: event `created`, ties by event id; an event without `created` comes first.
+_NEWEST_FIRST = "coalesce(created, TIMESTAMPTZ '-infinity') DESC, event_id DESC"
+_OLDEST_FIRST = "coalesce(created, TIMESTAMPTZ 'infinity'), event_id"
 
-def latest(object_type: str, extra_filter: str = "") -> str:
-    """Events of one object type reduced to the newest per object: by event `created`, ties by
-    event id; arrival order plays no part."""
-    return f"""
-        SELECT event_id, type, created AS event_created, object_id, source_file,
-               payload->'$.data.object' AS obj
-        FROM landed_stripe
-        WHERE object_type = '{object_type}' AND object_id IS NOT NULL {extra_filter}
-        QUALIFY row_number() OVER (PARTITION BY object_id ORDER BY created DESC, event_id DESC) = 1
-    """
+# Per object and slot, the one new event that can decide its state: `latest` (the newest event of
+# each object; refunds also from the refund lists charges embed), `live` (a customer's newest
+# event that is not its deletion: a deleted customer keeps the attributes it had) and `deleted`
+# (a customer's first deletion). Arrival order plays no part.
+CANDIDATES = f"""
+    WITH events AS (
+        SELECT object_type, object_id, event_id, type, created, source_file, payload->'$.data.object' AS obj
+        FROM _stripe_new WHERE object_id IS NOT NULL
+    ),
+    embedded_refunds AS (
+        SELECT 'refund' AS object_type, json_extract_string(r, '$.id') AS object_id, event_id, type, created,
+               source_file, r AS obj
+        FROM (
+            SELECT unnest(json_extract(payload, '$.data.object.refunds.data[*]')) AS r, event_id, type,
+                   created, source_file
+            FROM _stripe_new
+            WHERE object_type = 'charge' AND json_type(payload, '$.data.object.refunds.data') = 'ARRAY'
+        )
+    ),
+    newest AS (
+        SELECT *, 'latest' AS slot FROM events
+        UNION ALL
+        SELECT *, 'latest' FROM embedded_refunds WHERE object_id IS NOT NULL
+        UNION ALL
+        SELECT *, 'live' FROM events WHERE object_type = 'customer' AND type <> 'customer.deleted'
+    ),
+    deletions AS (
+        SELECT *, 'deleted' AS slot FROM events
+        WHERE object_type = 'customer'
+          AND (type = 'customer.deleted' OR json_extract_string(obj, '$.deleted') = 'true')
+    )
+    SELECT object_type, object_id, slot, event_id, created AS event_created, source_file, obj FROM newest
+    QUALIFY row_number() OVER (PARTITION BY object_type, object_id, slot ORDER BY {_NEWEST_FIRST}) = 1
+    UNION ALL
+    SELECT object_type, object_id, slot, event_id, created AS event_created, source_file, obj FROM deletions
+    QUALIFY row_number() OVER (PARTITION BY object_type, object_id ORDER BY {_OLDEST_FIRST}) = 1
+"""
+
+# The candidates that beat the staged version of their object and slot (a tie is the same event
+# merged again: it wins, so a replay after a crash rewrites the same rows).
+WON = """
+    SELECT c.* FROM _stripe_candidates c
+    LEFT JOIN stripe_versions v USING (object_type, object_id, slot)
+    WHERE v.event_id IS NULL
+       OR (c.slot <> 'deleted' AND (
+              coalesce(c.event_created, TIMESTAMPTZ '-infinity') > coalesce(v.event_created, TIMESTAMPTZ '-infinity')
+           OR (c.event_created IS NOT DISTINCT FROM v.event_created AND c.event_id >= v.event_id)))
+       OR (c.slot = 'deleted' AND (
+              coalesce(c.event_created, TIMESTAMPTZ 'infinity') < coalesce(v.event_created, TIMESTAMPTZ 'infinity')
+           OR (c.event_created IS NOT DISTINCT FROM v.event_created AND c.event_id <= v.event_id)))
+"""
+
+VERSIONS = """
+    SELECT * FROM stripe_versions ANTI JOIN _stripe_won USING (object_type, object_id, slot)
+    UNION ALL
+    SELECT object_type, object_id, slot, event_id, event_created FROM _stripe_won
+"""
+
+
+def won(object_type: str) -> str:
+    """The winning `latest` events of one object type: the objects whose staged row changes."""
+    return f"""(SELECT object_id, event_id, event_created, source_file, obj FROM _stripe_won
+                WHERE object_type = '{object_type}' AND slot = 'latest')"""
 
 
 def _ts(expr: str) -> str:
@@ -63,35 +125,50 @@ EXTERNAL_ID = r"""list_filter(
                                   THEN nullif(regexp_replace(e.value, '^\s+|\s+$', '', 'g'), '') END),
                lambda v: v IS NOT NULL)[1]"""
 
+# Customers whose versions changed. The attributes come from the newest event that is not the
+# deletion (a customer only ever seen deleted takes its newest event's); `updated_at` and
+# `deleted_at` from the merged versions (`_stripe_versions_next`), the newest and first-deletion
+# events of all time. A customer whose winning event left its attributes alone keeps its row's.
 CUSTOMERS = f"""
-    WITH deletions AS (
-        SELECT object_id, min(created) AS deleted_at
-        FROM landed_stripe
-        WHERE object_type = 'customer'
-          AND (type = 'customer.deleted' OR json_extract_string(payload, '$.data.object.deleted') = 'true')
-        GROUP BY object_id
+    WITH w AS (
+        SELECT object_id AS customer_id,
+               any_value(obj) FILTER (WHERE slot = 'live') AS live_obj,
+               any_value(obj) FILTER (WHERE slot = 'latest') AS latest_obj
+        FROM _stripe_won WHERE object_type = 'customer' GROUP BY 1
     ),
-    state AS ({latest("customer", "AND type <> 'customer.deleted'")}),
-    stub AS ({latest("customer")}),
-    s AS (
-        SELECT coalesce(state.object_id, stub.object_id) AS customer_id,
-               coalesce(state.obj, stub.obj) AS obj,
-               greatest(state.event_created, stub.event_created) AS updated_at
-        FROM state FULL OUTER JOIN stub ON state.object_id = stub.object_id
+    picked AS (
+        SELECT customer_id,
+               CASE WHEN live_obj IS NOT NULL THEN live_obj
+                    WHEN NOT EXISTS (SELECT 1 FROM stripe_versions v WHERE v.object_type = 'customer'
+                                     AND v.slot = 'live' AND v.object_id = w.customer_id) THEN latest_obj END AS obj
+        FROM w
+    ),
+    attributes AS (
+        SELECT customer_id,
+               json_extract_string(obj, '$.email') AS email,
+               json_extract_string(obj, '$.name') AS name,
+               json_extract_string(obj, '$.phone') AS phone,
+               coalesce(json_extract_string(obj, '$.address.country'),
+                        json_extract_string(obj, '$.shipping.address.country')) AS country,
+               {_ts("json_extract_string(obj, '$.created')")} AS created,
+               {_address("obj", "$.address", "$.shipping.address")},
+               {EXTERNAL_ID} AS external_id
+        FROM picked WHERE obj IS NOT NULL
+        UNION ALL
+        SELECT customer_id, email, name, phone, country, created, address_line1, city, postcode, external_id
+        FROM stripe_customers SEMI JOIN (SELECT customer_id FROM picked WHERE obj IS NULL) USING (customer_id)
+    ),
+    times AS (
+        SELECT object_id AS customer_id,
+               any_value(event_created) FILTER (WHERE slot = 'latest') AS updated_at,
+               any_value(event_created) FILTER (WHERE slot = 'deleted') AS deleted_at
+        FROM _stripe_versions_next SEMI JOIN w ON w.customer_id = object_id
+        WHERE object_type = 'customer' GROUP BY 1
     )
-    SELECT s.customer_id,
-           json_extract_string(obj, '$.email') AS email,
-           json_extract_string(obj, '$.name') AS name,
-           json_extract_string(obj, '$.phone') AS phone,
-           coalesce(json_extract_string(obj, '$.address.country'),
-                    json_extract_string(obj, '$.shipping.address.country')) AS country,
-           {_ts("json_extract_string(obj, '$.created')")} AS created,
-           d.deleted_at IS NOT NULL AS deleted,
-           d.deleted_at,
-           s.updated_at,
-           {_address("obj", "$.address", "$.shipping.address")},
-           {EXTERNAL_ID} AS external_id
-    FROM s LEFT JOIN deletions d ON d.object_id = s.customer_id
+    SELECT a.customer_id, a.email, a.name, a.phone, a.country, a.created,
+           t.deleted_at IS NOT NULL AS deleted, t.deleted_at, t.updated_at,
+           a.address_line1, a.city, a.postcode, a.external_id
+    FROM attributes a JOIN times t USING (customer_id)
 """
 
 CHARGES = f"""
@@ -105,33 +182,20 @@ CHARGES = f"""
            TRY_CAST(json_extract_string(obj, '$.paid') AS BOOLEAN) AS paid,
            TRY_CAST(json_extract_string(obj, '$.refunded') AS BOOLEAN) AS refunded,
            {_ts("json_extract_string(obj, '$.created')")} AS created
-    FROM ({latest("charge")})
+    FROM {won("charge")}
 """
 
 # Refunds arrive as their own objects (refund.*, charge.refund.updated) and embedded in charges
-# (charge.refunded carries data.object.refunds.data[]); the newest event wins per refund id.
+# (charge.refunded carries data.object.refunds.data[]); the newest event wins per refund id
+# (`CANDIDATES`).
 REFUNDS = f"""
-    WITH candidates AS (
-        SELECT object_id AS refund_id, payload->'$.data.object' AS r, created AS event_created, event_id
-        FROM landed_stripe WHERE object_type = 'refund' AND object_id IS NOT NULL
-        UNION ALL
-        SELECT json_extract_string(r, '$.id') AS refund_id, r, event_created, event_id
-        FROM (
-            SELECT unnest(json_extract(payload, '$.data.object.refunds.data[*]')) AS r,
-                   created AS event_created, event_id
-            FROM landed_stripe
-            WHERE object_type = 'charge' AND json_type(payload, '$.data.object.refunds.data') = 'ARRAY'
-        )
-    )
-    SELECT refund_id,
-           json_extract_string(r, '$.charge') AS charge_id,
-           TRY_CAST(json_extract_string(r, '$.amount') AS BIGINT) AS amount,
-           lower(json_extract_string(r, '$.currency')) AS currency,
-           json_extract_string(r, '$.status') AS status,
-           {_ts("json_extract_string(r, '$.created')")} AS created
-    FROM candidates
-    WHERE refund_id IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY refund_id ORDER BY event_created DESC, event_id DESC) = 1
+    SELECT object_id AS refund_id,
+           json_extract_string(obj, '$.charge') AS charge_id,
+           TRY_CAST(json_extract_string(obj, '$.amount') AS BIGINT) AS amount,
+           lower(json_extract_string(obj, '$.currency')) AS currency,
+           json_extract_string(obj, '$.status') AS status,
+           {_ts("json_extract_string(obj, '$.created')")} AS created
+    FROM {won("refund")}
 """
 
 INVOICES = f"""
@@ -147,14 +211,14 @@ INVOICES = f"""
            json_extract_string(obj, '$.status') AS status,
            {_ts("json_extract_string(obj, '$.status_transitions.paid_at')")} AS paid_at,
            {_ts("json_extract_string(obj, '$.created')")} AS created
-    FROM ({latest("invoice")})
+    FROM {won("invoice")}
 """
 
 # Monthly factor per billing interval; interval_count divides (e.g. every 3 months = / 3).
 _MONTHLY = "CASE interval WHEN 'month' THEN 1.0 WHEN 'year' THEN 1.0 / 12 WHEN 'week' THEN 52.0 / 12 WHEN 'day' THEN 365.0 / 12 END"
 
 SUBSCRIPTIONS = f"""
-    WITH subs AS ({latest("subscription")}),
+    WITH subs AS {won("subscription")},
     items AS (
         SELECT object_id, unnest(json_extract(obj, '$.items.data[*]')) AS item FROM subs
     ),
@@ -195,13 +259,17 @@ CHECKOUT_SESSIONS = f"""
            -- the billing address the customer typed at checkout
            {_address("obj", "$.customer_details.address")},
            json_extract_string(obj, '$.customer_details.address.country') AS country
-    FROM ({latest("checkout.session")})
+    FROM {won("checkout.session")}
 """
 
-# Consent statements (the `stripe_consents` columns) from checkout sessions that recorded
-# `consent.promotions`, read from the `stripe_checkout_sessions` table written just before.
-CONSENTS = """
-    WITH s AS (SELECT * FROM stripe_checkout_sessions WHERE promotions_consent IN ('opt_in', 'opt_out'))
+# Consent statements (the `stripe_consents` columns) of the changed checkout sessions that recorded
+# `consent.promotions`, read from the `stripe_checkout_sessions` table merged just before; they
+# replace every statement those sessions gave before.
+CONSENTS = f"""
+    WITH s AS (
+        SELECT * FROM stripe_checkout_sessions SEMI JOIN {won("checkout.session")} w ON w.object_id = session_id
+        WHERE promotions_consent IN ('opt_in', 'opt_out')
+    )
     SELECT 'email' AS identifier_type, customer_email AS identifier, 'email_marketing' AS purpose,
            promotions_consent = 'opt_in' AS granted, created AS captured_at, 'stripe' AS source,
            session_id AS source_record, source_file

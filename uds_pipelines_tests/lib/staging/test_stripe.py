@@ -255,7 +255,7 @@ def test_checkout_sessions_and_consents(tmp_path, realdata):
 
 def test_staging_before_anything_landed_is_empty_and_typed(tmp_path):
     counts = build_stripe_staging(tmp_path / "lake")
-    assert set(counts.values()) == {0} and len(counts) == 8
+    assert set(counts.values()) == {0} and len(counts) == 10
     schema = (
         duckdb.connect()
         .execute(f"DESCRIBE SELECT * FROM '{staging_path(tmp_path / 'lake', 'stripe_subscriptions')}'")

@@ -1,0 +1,113 @@
+"""Which landed batches a step has merged into its durable state: its watermark.
+
+A step that keeps durable state (Stripe staging, identity inputs) merges only the batch files of
+a landed table that its watermark does not list, then records them. The watermark is the set of
+merged batch names, not a time: batches can land out of order (a re-sent file, a backfill), and a
+name is never reused (`lake.new_batch_name`).
+
+Crash safety comes from idempotent merges, not from a multi-file transaction: a step writes its
+state tables first and its watermark last, and merging a batch twice gives what merging it once
+gave. A crash anywhere before the watermark is written replays those batches on the next run and
+ends with the same tables. Retention asks `unmerged` before deleting raw rows, so it never
+deletes a row no step has taken its facts from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from uds_pipelines.lib import catalog, lake, lake_views
+
+TABLE = "stage_watermarks"
+# landed table -> the steps that keep durable state from it (retention waits for all of them)
+CONSUMERS: dict[str, tuple[str, ...]] = {
+    "landed_stripe": ("stripe_staging",),
+}
+
+
+@dataclass(frozen=True)
+class PendingBatches:
+    """The batch files of `table` that `step` has not merged yet (sorted by name)."""
+
+    step: str
+    table: str
+    files: tuple[Path, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.files]
+
+    def relation(self, con: duckdb.DuckDBPyConnection) -> str:
+        """A parenthesized SELECT of these files with exactly the catalog's columns (added ones
+        filled with their default), or a typed empty relation when there are none."""
+        table = catalog.table(self.table)
+        if not self.files:
+            return f"(SELECT * FROM {self.table} WHERE false)"  # the view: typed, even when empty
+        source = lake.files_relation(self.files, union_by_name=True)
+        present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        defaults = dict(table.added)
+        columns = ", ".join(
+            name
+            if name in present
+            else f"CAST({defaults.get(name, 'NULL')} AS {catalog.duckdb_type(table.arrow_type(name))}) AS {name}"
+            for name in table.columns
+        )
+        return f"(SELECT {columns} FROM {source})"
+
+
+def merged(con: duckdb.DuckDBPyConnection, lake_dir: Path, step: str, table: str) -> set[str]:
+    """The batch names of `table` that `step` has merged."""
+    lake_views.register(con, lake_dir, [TABLE])
+    rows = con.execute(
+        f"SELECT batch FROM {TABLE} WHERE step = ? AND source_table = ?", [step, table]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def pending(con: duckdb.DuckDBPyConnection, lake_dir: Path, step: str, table: str) -> PendingBatches:
+    done = merged(con, lake_dir, step, table)
+    files = lake.batch_files(catalog.path(lake_dir, table))
+    return PendingBatches(step, table, tuple(f for f in files if f.name not in done))
+
+
+def commit(
+    con: duckdb.DuckDBPyConnection, lake_dir: Path, step: str, merged_now: Iterable[PendingBatches]
+) -> None:
+    """Record the batches just merged, with those merged before that still exist (a batch that
+    retention or erasure deleted whole cannot come back, so its name is let go)."""
+    rows: list[tuple[str, str, str]] = []
+    for batches in merged_now:
+        present = {f.name for f in lake.batch_files(catalog.path(lake_dir, batches.table))}
+        names = (merged(con, lake_dir, step, batches.table) & present) | set(batches.names)
+        rows += [(step, batches.table, n) for n in sorted(names)]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _watermark_rows (step VARCHAR, source_table VARCHAR, batch VARCHAR)"
+    )
+    if rows:
+        con.executemany("INSERT INTO _watermark_rows VALUES (?, ?, ?)", rows)
+    try:
+        lake_views.write_query(con, lake_dir, TABLE, "SELECT * FROM _watermark_rows", batch_name=_file(step))
+    finally:
+        con.execute("DROP TABLE IF EXISTS _watermark_rows")
+
+
+def reset(lake_dir: Path, step: str) -> None:
+    """Forget what `step` merged: its next run merges every batch again (a full rebuild)."""
+    catalog.path(lake_dir, TABLE).joinpath(_file(step)).unlink(missing_ok=True)
+
+
+def unmerged(con: duckdb.DuckDBPyConnection, lake_dir: Path, table: str) -> set[str]:
+    """Batch names of `table` that some consumer step has not merged yet."""
+    waiting: set[str] = set()
+    for step in CONSUMERS.get(table, ()):
+        waiting |= set(pending(con, lake_dir, step, table).names)
+    return waiting
+
+
+def _file(step: str) -> str:
+    # one file per step: steps run in parallel and must not overwrite each other's watermark
+    return f"{step}.parquet"

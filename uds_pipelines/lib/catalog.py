@@ -337,6 +337,7 @@ _DECLARED = [
         "staged",
         (),
         "The landed batch files each step has merged into its durable state (one file per step).",
+        also_written_by=("identity_inputs",),
     ),
     Table(
         "person_records",
@@ -345,13 +346,21 @@ _DECLARED = [
         _schema(
             "source record_id priority:int32 observed_at:timestamp email phone first_name last_name "
             "country date_of_birth address_line1 city postcode deleted:bool created_at:timestamp "
-            "external_id"
+            "external_id nps:int64 utm_source source_hash"
         ),
         "identity_inputs",
         "derived",
         PERSON_ATTRIBUTES,
         "One row per source record that describes a person, with its normalized attributes.",
-        added=(("deleted", "false"), ("created_at", "NULL"), ("external_id", "NULL")),
+        added=(
+            ("deleted", "false"),
+            ("created_at", "NULL"),
+            ("external_id", "NULL"),
+            # since person records became durable state (identity inputs merge batch by batch)
+            ("nps", "NULL"),
+            ("utm_source", "NULL"),
+            ("source_hash", "NULL"),
+        ),
     ),
     Table(
         "identifiers",
@@ -557,6 +566,12 @@ _DECLARED = [
 # What a column holds where its name and type do not say it all: shown in docs/ARCHITECTURE.md
 # and as the column's description in the Dagster UI.
 COLUMN_NOTES: dict[str, dict[str, str]] = {
+    "person_records": {
+        "nps": "a survey response's score (profiles read the newest)",
+        "utm_source": "a form submission's (profiles read the first as the acquisition source)",
+        "source_hash": "md5 of the raw columns the record was built from: an unchanged record is not "
+        "normalized again",
+    },
     "stripe_versions": {
         "object_type": "`customer`, `charge`, ... (`refund` also for refunds embedded in charges)",
         "slot": "`latest`: the object's newest event; `live`: a customer's newest event that is not a "
@@ -564,7 +579,7 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "event_created": "the event's `created`; ties go to the greater `event_id` (`deleted`: the earliest)",
     },
     "stage_watermarks": {
-        "step": "the step that merged the batch (`stripe_staging`)",
+        "step": "the step that merged the batch (`stripe_staging`, `identity_inputs`)",
         "source_table": "the landed table the batch belongs to",
         "batch": "the batch file's name",
     },

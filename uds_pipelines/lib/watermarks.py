@@ -26,6 +26,8 @@ TABLE = "stage_watermarks"
 # landed table -> the steps that keep durable state from it (retention waits for all of them)
 CONSUMERS: dict[str, tuple[str, ...]] = {
     "landed_stripe": ("stripe_staging",),
+    "landed_forms": ("identity_inputs",),
+    "landed_survey_responses": ("identity_inputs",),
 }
 
 

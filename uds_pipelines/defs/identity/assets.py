@@ -5,6 +5,8 @@ import dagster as dg
 from uds_pipelines import constants as c
 from uds_pipelines.defs.lake_specs import file_table_result, table_specs, tables_of_step
 from uds_pipelines.defs.resources import UdsSettingsResource
+from uds_pipelines.lib import watermarks
+from uds_pipelines.lib.identity.sources import SOURCE_TABLES
 from uds_pipelines.lib.identity.stage import build_inputs, resolve
 
 INPUT_TABLES = tables_of_step("identity_inputs")
@@ -14,19 +16,22 @@ MAP_TABLES = tables_of_step("identity_map")
 @dg.multi_asset(
     name="identity_inputs",
     description="Person-level records from every source with their normalized identifiers "
-    "(email key, E.164 phone, ids).",
+    "(email key, E.164 phone, ids), merged from the batches landed since the last run.",
     specs=table_specs(
         INPUT_TABLES,
         group=c.GROUP_IDENTITY,
         kinds={"duckdb", "parquet"},
-        deps=["stripe_customers", "stripe_checkout_sessions", "landed_survey_responses", "landed_forms"],
+        deps=list(SOURCE_TABLES),
     ),
 )
 def identity_inputs(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
-    """Person-level records from every source with their normalized identifiers (email key, E.164 phone, ids)."""
+    """Merge new and changed person records from every source and normalize their identifiers."""
     settings = uds.settings()
-    stage = build_inputs(settings)
-    yield file_table_result(settings.lake_dir, "person_records", stage.person_records)
+    stage = build_inputs(settings, rebuild=context.run.tags.get(c.REBUILD_TAG) == "true")
+    context.log_event(dg.AssetMaterialization(asset_key=watermarks.TABLE))
+    yield file_table_result(
+        settings.lake_dir, "person_records", stage.person_records, records_changed=stage.records_changed
+    )
     yield file_table_result(
         settings.lake_dir,
         "identifiers",

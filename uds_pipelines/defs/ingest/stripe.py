@@ -12,6 +12,7 @@ from uds_pipelines.defs.ingest.file_landing import (
 )
 from uds_pipelines.defs.lake_specs import file_table_result, table_specs, tables_of_step
 from uds_pipelines.defs.resources import UdsSettingsResource
+from uds_pipelines.lib import watermarks
 from uds_pipelines.lib.ingest.stripe_stage import land_stripe, pull_missed_events
 from uds_pipelines.lib.staging.stripe import build_stripe_staging
 
@@ -93,5 +94,6 @@ def stripe_staging(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
         settings.lake_dir, external_id_fields=settings.external_id_fields, rebuild=rebuild
     )
     context.log.info(f"staging row counts: {counts}")
+    context.log_event(dg.AssetMaterialization(asset_key=watermarks.TABLE))
     for table in STRIPE_STAGING_TABLES:
         yield file_table_result(settings.lake_dir, table, counts.get(table))

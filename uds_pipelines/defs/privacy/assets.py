@@ -39,8 +39,10 @@ ERASURE_NOTE = (
 # which go with their responses.
 RETENTION_TABLES = [name for name, t in catalog.TABLES.items() if t.expires_by] + ["landed_survey_answers"]
 # It runs after the steps that keep durable state from those tables (it skips batches they have
-# not merged anyway): their watermark is a dep.
-RETENTION_DEPS = [*RETENTION_TABLES, watermarks.TABLE]
+# not merged anyway): their tables are deps.
+RETENTION_DEPS = RETENTION_TABLES + [
+    table for step in sorted({s for steps in watermarks.CONSUMERS.values() for s in steps}) for table in tables_of_step(step)
+]
 
 
 @dg.multi_asset(

@@ -15,58 +15,95 @@ from __future__ import annotations
 SOURCE_TABLES = ("stripe_customers", "stripe_checkout_sessions", "landed_forms", "landed_survey_responses")
 
 
+# The raw columns a record is built from; a record whose hash of them is unchanged is not
+# normalized again (`person_records.source_hash`).
+_HASHED = (
+    "observed_at, email, phone, full_name, first_name, last_name, country, date_of_birth, address_line1, "
+    "city, postcode, deleted, created_at, external_id, nps, utm_source"
+)
+
+
+def candidate_records_sql(forms: str = "landed_forms", surveys: str = "landed_survey_responses") -> str:
+    """Person records before name splitting: every Stripe customer (the `stripe_customers` and
+    `stripe_checkout_sessions` views, staged state) and the form and survey rows of the relations
+    `forms` and `surveys` (default the whole landed tables; identity inputs pass the batches not
+    merged yet), one row per (source, record_id).
+
+    Columns: those of `person_records`, with a Stripe customer's whole name in `full_name` (first
+    and last names are split from it by `finish_records_sql`, for the records that changed only)
+    and `source_hash`, the hash of the raw columns. A form or survey record sent twice keeps its
+    newest version (`submitted_at`, then the greater hash, so the choice never depends on order).
+    """
+    # A deleted Stripe customer keeps the email a checkout saw, so its money stays with the person.
+    # A customer object without an address (or country) takes the billing address of its newest
+    # checkout that has one, whole: line, city, postcode and country always come from one address.
+    return f"""
+        WITH raw AS (
+            SELECT 'stripe' AS source, c.customer_id AS record_id, 1 AS priority,
+                   coalesce(c.updated_at, c.created) AS observed_at,
+                   coalesce(c.email, k.customer_email) AS email, c.phone,
+                   c.name AS full_name, NULL::VARCHAR AS first_name, NULL::VARCHAR AS last_name,
+                   coalesce(c.country, k.address.country, k.country) AS country, NULL::VARCHAR AS date_of_birth,
+                   CASE WHEN own_address THEN c.address_line1 ELSE k.address.line1 END AS address_line1,
+                   CASE WHEN own_address THEN c.city ELSE k.address.city END AS city,
+                   CASE WHEN own_address THEN c.postcode ELSE k.address.postcode END AS postcode,
+                   coalesce(c.deleted, false) AS deleted, coalesce(c.created, c.updated_at) AS created_at,
+                   c.external_id, NULL::BIGINT AS nps, NULL::VARCHAR AS utm_source
+            FROM (
+                SELECT *, coalesce(address_line1, postcode) IS NOT NULL AS own_address FROM stripe_customers
+            ) c
+            LEFT JOIN (
+                SELECT customer_id,
+                       arg_max(customer_email, created) FILTER (WHERE customer_email IS NOT NULL) AS customer_email,
+                       arg_max(struct_pack(line1 := address_line1, city := city, postcode := postcode,
+                                          country := country), created)
+                           FILTER (WHERE coalesce(address_line1, postcode) IS NOT NULL) AS address,
+                       arg_max(country, created) FILTER (WHERE country IS NOT NULL) AS country
+                FROM stripe_checkout_sessions WHERE customer_id IS NOT NULL GROUP BY 1
+            ) k USING (customer_id)
+            WHERE c.customer_id IS NOT NULL
+            UNION ALL
+            SELECT 'form', submission_id, 2, submitted_at, email, phone, NULL, first_name, last_name, country,
+                   date_of_birth, address_line1, city, postcode, false, submitted_at, external_id, NULL,
+                   utm_source
+            FROM {forms} WHERE submission_id IS NOT NULL
+            UNION ALL
+            SELECT 'survey', response_id, 3, submitted_at, respondent_email, phone, NULL, first_name, last_name,
+                   country, NULL, NULL, NULL, NULL, false, submitted_at, external_id, nps, NULL
+            FROM {surveys} WHERE response_id IS NOT NULL
+        ),
+        hashed AS (SELECT *, md5(to_json(struct_pack({_HASHED}))) AS source_hash FROM raw)
+        SELECT * FROM hashed
+        QUALIFY row_number() OVER (
+            PARTITION BY source, record_id ORDER BY observed_at DESC NULLS LAST, source_hash DESC) = 1
+    """
+
+
+def finish_records_sql(candidates: str) -> str:
+    """`person_records` rows from candidate records (`candidate_records_sql`): a Stripe name split
+    into first and last (`split_full_name`: 'Doe, Jane'; 'Ludwig van Beethoven')."""
+    return f"""
+        SELECT source, record_id, priority, observed_at, email, phone,
+               CASE WHEN source = 'stripe' THEN uds_name_first(full_name) ELSE first_name END AS first_name,
+               CASE WHEN source = 'stripe' THEN uds_name_last(full_name) ELSE last_name END AS last_name,
+               country, date_of_birth, address_line1, city, postcode, deleted, created_at, external_id,
+               nps, utm_source, source_hash
+        FROM {candidates}
+    """
+
+
 def person_records_sql() -> str:
-    """One row per source record with its raw personal attributes, source priority and time.
+    """One row per source record with its raw personal attributes, source priority and time: the
+    `person_records` table built from everything at once (identity inputs merge batch by batch).
 
     Columns: source, record_id, priority (lower wins in survivorship), observed_at (the record's
     latest state), email, phone, first_name, last_name, country, date_of_birth, address_line1,
     city, postcode, deleted (a deleted Stripe customer), created_at (when the record began: a
     Stripe customer's creation, a submission's time), external_id (an app's own user id: Stripe
-    `metadata`, a survey's external reference, a form's hidden field; `lib.ingest.external_ids`).
-
-    Reads the views of `SOURCE_TABLES` (`lib.connection.connect(lake_dir)`); files from before
-    `external_id` read it as NULL there.
+    `metadata`, a survey's external reference, a form's hidden field; `lib.ingest.external_ids`),
+    nps (a survey's score), utm_source (a form's), source_hash.
     """
-    # A deleted Stripe customer keeps the email a checkout saw, so its money stays with the person.
-    # Full names are split by `split_full_name` ('Doe, Jane'; 'Ludwig van Beethoven').
-    # A customer object without an address (or country) takes the billing address of its newest
-    # checkout that has one, whole: line, city, postcode and country always come from one address.
-    return """
-        SELECT 'stripe' AS source, c.customer_id AS record_id, 1 AS priority,
-               coalesce(c.updated_at, c.created) AS observed_at,
-               coalesce(c.email, k.customer_email) AS email, c.phone,
-               uds_name_first(c.name) AS first_name, uds_name_last(c.name) AS last_name,
-               coalesce(c.country, k.address.country, k.country) AS country, NULL::VARCHAR AS date_of_birth,
-               CASE WHEN own_address THEN c.address_line1 ELSE k.address.line1 END AS address_line1,
-               CASE WHEN own_address THEN c.city ELSE k.address.city END AS city,
-               CASE WHEN own_address THEN c.postcode ELSE k.address.postcode END AS postcode,
-               coalesce(c.deleted, false) AS deleted, coalesce(c.created, c.updated_at) AS created_at,
-               c.external_id
-        FROM (
-            SELECT *, coalesce(address_line1, postcode) IS NOT NULL AS own_address FROM stripe_customers
-        ) c
-        LEFT JOIN (
-            SELECT customer_id,
-                   arg_max(customer_email, created) FILTER (WHERE customer_email IS NOT NULL) AS customer_email,
-                   arg_max(struct_pack(line1 := address_line1, city := city, postcode := postcode,
-                                      country := country), created)
-                       FILTER (WHERE coalesce(address_line1, postcode) IS NOT NULL) AS address,
-                   arg_max(country, created) FILTER (WHERE country IS NOT NULL) AS country
-            FROM stripe_checkout_sessions WHERE customer_id IS NOT NULL GROUP BY 1
-        ) k USING (customer_id)
-        WHERE c.customer_id IS NOT NULL
-        UNION ALL
-        SELECT 'form', submission_id, 2, submitted_at, email, phone, first_name, last_name, country,
-               date_of_birth, address_line1, city, postcode, false, submitted_at, external_id
-        FROM landed_forms WHERE submission_id IS NOT NULL
-        -- a re-sent submission or a cumulative re-export is one record, not two
-        QUALIFY row_number() OVER (PARTITION BY submission_id ORDER BY submitted_at DESC NULLS LAST) = 1
-        UNION ALL
-        SELECT 'survey', response_id, 3, submitted_at, respondent_email, phone, first_name, last_name,
-               country, NULL, NULL, NULL, NULL, false, submitted_at, external_id
-        FROM landed_survey_responses WHERE response_id IS NOT NULL
-        QUALIFY row_number() OVER (PARTITION BY response_id ORDER BY submitted_at DESC NULLS LAST) = 1
-    """
+    return finish_records_sql(f"({candidate_records_sql()})")
 
 
 def identifiers_sql(default_region: str, *, records_table: str = "person_records") -> str:

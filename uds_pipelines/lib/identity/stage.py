@@ -22,6 +22,7 @@ class IdentityInputsStage:
     identifiers: int
     by_type: pd.DataFrame
     rejected: pd.DataFrame  # id_type, reason, records (no values)
+    records_changed: int  # records new, changed or dropped this run: the only ones normalized
 
 
 @dataclass
@@ -34,16 +35,18 @@ class ResolutionStage:
     warn_component_records: int
 
 
-def build_inputs(settings: Settings) -> IdentityInputsStage:
-    """Write person records and their normalized identifiers."""
+def build_inputs(settings: Settings, rebuild: bool = False) -> IdentityInputsStage:
+    """Merge new and changed person records and their normalized identifiers."""
     con = connection.for_settings(settings)
     try:
-        counts = build_identity_inputs(con, settings.lake_dir, settings.default_region)
+        counts = build_identity_inputs(con, settings.lake_dir, settings.default_region, rebuild=rebuild)
         by_type = con.execute("SELECT id_type, count(*) AS n FROM identifiers GROUP BY 1 ORDER BY 1").df()
         rejected = rejection_summary(con)
     finally:
         con.close()
-    return IdentityInputsStage(counts["person_records"], counts["identifiers"], by_type, rejected)
+    return IdentityInputsStage(
+        counts["person_records"], counts["identifiers"], by_type, rejected, counts["records_changed"]
+    )
 
 
 def resolve(settings: Settings, run_id: str, guardrails: GuardrailConfig | None = None) -> ResolutionStage:

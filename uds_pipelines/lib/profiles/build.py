@@ -61,9 +61,10 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
     """SELECT producing one row per customer_id with CONTRACT columns and computed traits.
 
     Reads the views `identity_map`, `stripe_charges`, `stripe_invoices`, `stripe_refunds`,
-    `stripe_subscriptions`, `landed_survey_responses` and `landed_forms` (`lake_views`), and the
-    person records from `records_table` (the view `person_records`, or a table of the same
-    columns); `consent_wide_sql` is a query of `wide_consent_sql`'s shape.
+    `stripe_subscriptions` (`lake_views`), and the person records from `records_table` (the view
+    `person_records`, or a table of the same columns: survey scores and form UTM sources too,
+    so profiles never read landed rows that retention deletes); `consent_wide_sql` is a query of
+    `wide_consent_sql`'s shape.
     """
     region = default_region.replace("'", "")
     consent_cols = ",\n".join(f"coalesce(cw.consent_{p}, false) AS consent_{p}" for p in purposes)
@@ -158,14 +159,14 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
         FROM subs_per_currency GROUP BY customer_id
     ),
     nps AS (
-        SELECT m.customer_id, arg_max(n.nps, n.submitted_at) AS nps_latest
-        FROM landed_survey_responses n JOIN identity_map m ON m.source = 'survey' AND m.record_id = n.response_id
-        WHERE n.nps IS NOT NULL GROUP BY m.customer_id
+        SELECT m.customer_id, arg_max(n.nps, n.observed_at) AS nps_latest
+        FROM {records_table} n JOIN identity_map m ON m.source = n.source AND m.record_id = n.record_id
+        WHERE n.source = 'survey' AND n.nps IS NOT NULL GROUP BY m.customer_id
     ),
     acquisition AS (
-        SELECT m.customer_id, arg_min(u.utm_source, u.submitted_at) AS acquisition_source
-        FROM landed_forms u JOIN identity_map m ON m.source = 'form' AND m.record_id = u.submission_id
-        WHERE nullif(trim(u.utm_source), '') IS NOT NULL GROUP BY m.customer_id
+        SELECT m.customer_id, arg_min(u.utm_source, u.observed_at) AS acquisition_source
+        FROM {records_table} u JOIN identity_map m ON m.source = u.source AND m.record_id = u.record_id
+        WHERE u.source = 'form' AND nullif(trim(u.utm_source), '') IS NOT NULL GROUP BY m.customer_id
     )
     SELECT a.customer_id, a.email, a.phone, a.names.f AS first_name, a.names.l AS last_name, a.country,
            a.first_seen_at, a.last_seen_at, a.first_signup_at,

@@ -1,6 +1,8 @@
 """Every pipeline stage at several sizes of Stripe events, each against a bare DuckDB pass: one table.
 
 `python benchmarks/run_all.py [--sizes 100000,1000000,10000000] [--stages land_stripe,staging,...]`
+The `incremental` stage then adds about 1,000 Stripe events and 100 form submissions to the lake
+and runs every stage again: each stage's share of its full run (`_incremental.py` has the targets).
 Generated data is cached in benchmarks/.cache/<size>/gen (reused); each stage runs in its own
 subprocess so its peak RSS is its own. Stages are run before their bare pass, so the bare pass gets
 the warmer page cache (the ratio errs against the pipeline).
@@ -21,6 +23,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import CACHE_DIR, Measure, ensure_generated, fmt_table, link_tree, run_measured  # noqa: E402
+from _incremental import (  # noqa: E402
+    INCREMENTAL_STAGES,
+    add_increment,
+    graph_verdict,
+    incremental_verdict,
+    stage_verdict,
+)
 from _stages import STAGES  # noqa: E402
 
 STAGE_LABELS = {
@@ -33,6 +42,7 @@ STAGE_LABELS = {
     "profiles": "consent + profiles",
     "segments_audiences": "segments+audiences",
     "privacy_erase": "privacy requests (all pending)",
+    "incremental": "incremental run (every stage again)",
 }
 ALL_STAGES = list(STAGE_LABELS)
 STAGES_PY = Path(__file__).resolve().parent / "_stages.py"
@@ -65,6 +75,15 @@ def run_size(size: int, stages: list[str], log, timeout: float | None = None) ->
         bare = run_measured(args + ["bare"], env)
         log(f"[{size}] {stage} bare: {json.dumps(bare.as_dict(), default=str)}")
         results[stage] = {"stage": measured.as_dict(), "bare": bare.as_dict()}
+    if "incremental" in stages:
+        added = add_increment(size, data_dir)
+        log(f"[{size}] increment added: {added}")
+        runs = {}
+        for stage in INCREMENTAL_STAGES:
+            measured = run_measured([sys.executable, str(STAGES_PY), stage, str(data_dir), str(gen_dir)], env, timeout)
+            log(f"[{size}] incremental {stage}: {json.dumps(measured.as_dict(), default=str)}")
+            runs[stage] = measured.as_dict()
+        results["incremental"] = {"stage": {"added": added, "runs": runs}, "bare": None}
     return results
 
 
@@ -72,7 +91,7 @@ def _row(size: int, stage: str, r: dict) -> list[object]:
     fields = ("seconds", "cpu_seconds", "peak_rss_mib", "returncode", "result")
     m = Measure(**{k: r["stage"][k] for k in fields}) if "returncode" in r["stage"] else None
     if m is None:
-        return [size, STAGE_LABELS[stage], "-", "-", "-", "-", "-", "-", "-", "-"]
+        return [size, STAGE_LABELS[stage], "-", "-", "-", "-", "-", "-", "-", "-", "-"]
     bare = r.get("bare")
     ratio = f"{m.seconds / bare['seconds']:.2f}" if bare and bare["seconds"] > 0 else "-"
     cpu_ratio = f"{m.cpu_seconds / bare['cpu_seconds']:.2f}" if bare and bare["cpu_seconds"] > 0 else "-"
@@ -88,18 +107,21 @@ def _row(size: int, stage: str, r: dict) -> list[object]:
         f"{bare['cpu_seconds']:,.1f}" if bare else "-",
         ratio,
         cpu_ratio,
+        stage_verdict(stage, m.seconds / bare["seconds"] if bare and bare["seconds"] > 0 else None, m.peak_rss_mib),
     ]
 
 
 def report(all_results: dict[int, dict[str, dict]]) -> str:
     headers = ["events", "stage", "wall s", "CPU s", "events/s", "peak RSS MiB", "bare wall s", "bare CPU s",
-               "ratio wall", "ratio CPU"]  # fmt: skip
-    rows = [_row(size, stage, r) for size, res in all_results.items() for stage, r in res.items()]
-    text = fmt_table(headers, rows)
+               "ratio wall", "ratio CPU", "target"]  # fmt: skip
+    rows = [
+        _row(size, stage, r) for size, res in all_results.items() for stage, r in res.items() if stage != "incremental"
+    ]
+    text = fmt_table(headers, rows) + _graph_and_incremental(all_results)
     sizes = sorted(all_results)
     growth_rows = []
     for small, big in zip(sizes, sizes[1:], strict=False):
-        for stage in ALL_STAGES:
+        for stage in ALL_STAGES[:-1]:  # the incremental run has its own table
             a, b = all_results[small].get(stage), all_results[big].get(stage)
             if not a or not b or a["stage"].get("returncode") or b["stage"].get("returncode"):
                 continue
@@ -119,6 +141,32 @@ def report(all_results: dict[int, dict[str, dict]]) -> str:
     if growth_rows:
         text += "\n\nGrowth (linear = the size factor):\n\n" + fmt_table(
             ["sizes", "stage", "size", "wall", "CPU", "peak RSS"], growth_rows
+        )
+    return text
+
+
+def _graph_and_incremental(all_results: dict[int, dict[str, dict]]) -> str:
+    """The whole graph against the sum of bare passes, and the incremental run's share per stage."""
+    text = ""
+    for size, res in all_results.items():
+        timed = [r for s, r in res.items() if s not in ("generate", "incremental") and r.get("bare")]
+        if timed:
+            total = sum(r["stage"]["seconds"] for r in timed)
+            bare = sum(r["bare"]["seconds"] for r in timed)
+            text += f"\n\n{size:,} events, whole graph: {total:,.1f} s, " + graph_verdict(total, bare)
+        inc = res.get("incremental")
+        if not inc:
+            continue
+        rows = []
+        for stage, run in inc["stage"]["runs"].items():
+            full = res.get(stage, {}).get("stage", {}).get("seconds")
+            share, verdict = incremental_verdict(full, run["seconds"]) if full else ("-", "-")
+            rows.append([STAGE_LABELS[stage], f"{full:,.1f}" if full else "-", f"{run['seconds']:,.1f}",
+                         f"{run['peak_rss_mib']:,.0f}", share, verdict])  # fmt: skip
+        text += (
+            f"\n\nIncremental run at {size:,} events (added {inc['stage']['added']}; target <= 5% of the full "
+            "run or under 10 s):\n\n"
+            + fmt_table(["stage", "full wall s", "incremental wall s", "peak RSS MiB", "share", "target"], rows)
         )
     return text
 

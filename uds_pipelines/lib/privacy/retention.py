@@ -53,7 +53,9 @@ def apply_retention(
             lake_dir,
             "landed_survey_answers",
             "response_id",
-            "response_id IN (SELECT response_id FROM _prv_expired)",
+            # not the answers of a response kept back for a step that has not merged it yet
+            "response_id IN (SELECT response_id FROM _prv_expired "
+            "EXCEPT SELECT response_id FROM landed_survey_responses)",
         )
         q_cutoff = as_of - timedelta(days=quarantine_days)
         aged_by = catalog.table("quarantine").expires_by

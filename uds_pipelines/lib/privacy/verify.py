@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from uds_pipelines.lib import catalog, connection, lake, storage
 from uds_pipelines.lib.privacy.needles import expand_needles, matches_sql, needle_pattern, sha256_hex
-from uds_pipelines.lib.privacy.scan_index import NeedleIndex, build_index, count_rows
 from uds_pipelines.lib.privacy.rewrite import describe_files, quote_ident
+from uds_pipelines.lib.privacy.scan_index import NeedleIndex, build_index, count_rows
 
 LEFTOVER = "leftover"
 PENDING_INBOX = "pending_inbox"

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from uds_pipelines.lib import catalog, connection, lake, storage
 from uds_pipelines.lib.privacy.needles import expand_needles, matches_sql, needle_pattern, sha256_hex
 from uds_pipelines.lib.privacy.rewrite import describe_files, quote_ident
+from uds_pipelines.lib.privacy.scan_index import NeedleIndex, build_index, count_rows
 
 LEFTOVER = "leftover"
 PENDING_INBOX = "pending_inbox"
@@ -48,22 +49,35 @@ class Finding:
     kind: str = LEFTOVER
 
 
-def search_pattern(identifiers: set[str], bounded: bool = True) -> str | None:
+def search_needles(identifiers: set[str]) -> list[str]:
     """Needles for the identifiers, plus the SHA-256 hex that hashed audiences would carry."""
     values = {i.strip() for i in identifiers if i and i.strip()}
-    return needle_pattern(expand_needles(values | {sha256_hex(v.lower()) for v in values}), bounded)
+    return expand_needles(values | {sha256_hex(v.lower()) for v in values})
 
 
-def count_matches(con: duckdb.DuckDBPyConnection, texts: list[str | None], pattern: str) -> int:
+def search_pattern(identifiers: set[str], bounded: bool = True) -> str | None:
+    return needle_pattern(search_needles(identifiers), bounded)
+
+
+def count_matches(con: duckdb.DuckDBPyConnection, texts: list[str | None], index: NeedleIndex) -> int:
+    """Texts holding a needle (bounded), found by the one-pass token join of `scan_index`."""
     if not texts:
         return 0
     con.register("_prv_scan", pa.table({"t": pa.array(texts, pa.string())}))
     try:
-        return int(
-            con.execute(
-                f"SELECT count(*) FROM _prv_scan WHERE {matches_sql('lower(t)', pattern)}"
-            ).fetchall()[0][0]
-        )
+        return count_rows(con, index, "_prv_scan", ["t"])[0]
+    finally:
+        con.unregister("_prv_scan")
+
+
+def count_raw_matches(con: duckdb.DuckDBPyConnection, texts: list[str | None], pattern: str) -> int:
+    """Texts containing a needle anywhere (binary files pack fields without separators)."""
+    if not texts:
+        return 0
+    con.register("_prv_scan", pa.table({"t": pa.array(texts, pa.string())}))
+    try:
+        sql = f"SELECT count(*) FROM _prv_scan WHERE {matches_sql('lower(t)', pattern)}"
+        return int(con.execute(sql).fetchall()[0][0])
     finally:
         con.unregister("_prv_scan")
 
@@ -83,14 +97,15 @@ def verify_erased(
     `.uds_key` and the suppression list (hashes only) are not searched. With the lake on object
     storage (`storage_root`, a remote path), everything under it is searched as well.
     """
-    pattern = search_pattern(identifiers)
-    raw_pattern = search_pattern(identifiers, bounded=False)
-    if not pattern or not raw_pattern:
+    needles = search_needles(identifiers)
+    raw_pattern = needle_pattern(needles, bounded=False)
+    if not raw_pattern:
         return []
     own = con is None
     con = con or connection.connect()
     findings: list[Finding] = []
     try:
+        index = build_index(con, needles)
         roots = [data_dir] + ([storage_root] if storage_root is not None and storage.is_remote(storage_root) else [])
         skip = {storage.key(catalog.path(root / "lake", "suppression")) for root in roots}
         sqlite_files = {str(p) for p in _sqlite_files(warehouse_url)}
@@ -100,14 +115,14 @@ def verify_erased(
                 if storage.key(path) in skip or path.name in SKIP_NAMES:
                     continue
                 if _is_parquet(path):
-                    findings += _scan_parquet(con, path, data_dir, pattern, raw_pattern)
+                    findings += _scan_parquet(con, path, data_dir, index, raw_pattern)
                     continue
-                n = _scan_file(con, path, pattern if path.suffix.lower() in TEXT_SUFFIXES else raw_pattern)
+                n = _scan_file(con, path, index if path.suffix.lower() in TEXT_SUFFIXES else raw_pattern)
                 if n:
                     kind = _kind(path, data_dir)
                     what = "raw bytes of database file" if storage.key(path) in sqlite_files else "lines/blocks"
                     findings.append(Finding(_display(path, data_dir), f"{what}: {n} match(es)", n, kind))
-        findings += _scan_warehouse(con, warehouse_url, pattern)
+        findings += _scan_warehouse(con, warehouse_url, index)
     finally:
         if own:
             con.close()
@@ -141,7 +156,7 @@ def _is_parquet(path: Path) -> bool:
 
 
 def _scan_parquet(
-    con: duckdb.DuckDBPyConnection, path: Path, data_dir: Path, pattern: str, raw_pattern: str
+    con: duckdb.DuckDBPyConnection, path: Path, data_dir: Path, index: NeedleIndex, raw_pattern: str
 ) -> list[Finding]:
     """Matching rows per text column of one decoded Parquet file; its raw bytes if it cannot be read."""
     try:
@@ -156,11 +171,7 @@ def _scan_parquet(
     ]
     if not text_cols:
         return []
-    counts = ", ".join(
-        f"count(*) FILTER (WHERE {matches_sql(f'lower(CAST({quote_ident(c)} AS VARCHAR))', pattern)})"
-        for c in text_cols
-    )
-    row = con.execute(f"SELECT {counts} FROM {lake.files_relation([path])}").fetchall()[0]
+    row = count_rows(con, index, lake.files_relation([path]), [quote_ident(c) for c in text_cols])
     kind, rel = _kind(path, data_dir), _display(path, data_dir)
     return [
         Finding(rel, f"parquet column {column}: {int(n)} row(s)", int(n), kind)
@@ -169,11 +180,13 @@ def _scan_parquet(
     ]
 
 
-def _scan_file(con: duckdb.DuckDBPyConnection, path: Path, pattern: str) -> int:
-    """Matching lines of a text file; for other files, matching 1 MiB blocks of their bytes."""
+def _scan_file(con: duckdb.DuckDBPyConnection, path: Path, needles: NeedleIndex | str) -> int:
+    """Matching lines of a text file (`needles` an index: bounded matches); for other files, lines of
+    their bytes containing a needle anywhere (`needles` the unbounded pattern)."""
+    count = count_matches if isinstance(needles, NeedleIndex) else count_raw_matches
     try:
         if path.suffix.lower() == ".xlsx":
-            return count_matches(con, _xlsx_cells(path), pattern)
+            return count(con, _xlsx_cells(path), needles)
         size = path.stat().st_size
         if size > MAX_BINARY_BYTES:
             return 0
@@ -184,7 +197,7 @@ def _scan_file(con: duckdb.DuckDBPyConnection, path: Path, pattern: str) -> int:
     lines = text.splitlines() or [""]
     total = 0
     for start in range(0, len(lines), CHUNK_LINES):
-        total += count_matches(con, lines[start : start + CHUNK_LINES], pattern)
+        total += count(con, lines[start : start + CHUNK_LINES], needles)
     return total
 
 
@@ -209,7 +222,7 @@ def _sqlite_files(url: str | None) -> set[Path]:
     return {db, Path(str(db) + "-wal"), Path(str(db) + "-journal")}
 
 
-def _scan_warehouse(con: duckdb.DuckDBPyConnection, url: str | None, pattern: str) -> list[Finding]:
+def _scan_warehouse(con: duckdb.DuckDBPyConnection, url: str | None, index: NeedleIndex) -> list[Finding]:
     if not url:
         return []
     findings = []
@@ -226,7 +239,7 @@ def _scan_warehouse(con: duckdb.DuckDBPyConnection, url: str | None, pattern: st
                         continue
                     query = sa.select(sa.column(column["name"])).select_from(sa.table(table))
                     values = [None if v is None else str(v) for (v,) in conn.execute(query)]
-                    n = count_matches(con, values, pattern)
+                    n = count_matches(con, values, index)
                     if n:
                         findings.append(
                             Finding(f"warehouse:{table}", f"column {column['name']}: {n} row(s)", n)

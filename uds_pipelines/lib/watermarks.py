@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from uds_pipelines.lib import catalog, lake, lake_views
 
@@ -80,21 +81,25 @@ def commit(
     con: duckdb.DuckDBPyConnection, lake_dir: Path, step: str, merged_now: Iterable[PendingBatches]
 ) -> None:
     """Record the batches just merged, with those merged before that still exist (a batch that
-    retention or erasure deleted whole cannot come back, so its name is let go)."""
-    rows: list[tuple[str, str, str]] = []
+    retention or erasure deleted whole cannot come back, so its name is let go); the step's rows
+    for other landed tables stay as they are."""
+    lake_views.register(con, lake_dir, [TABLE])
+    kept = con.execute(f"SELECT source_table, batch FROM {TABLE} WHERE step = ?", [step]).fetchall()
+    names: dict[str, set[str]] = {}
+    for table, batch in kept:
+        names.setdefault(table, set()).add(batch)
     for batches in merged_now:
         present = {f.name for f in lake.batch_files(catalog.path(lake_dir, batches.table))}
-        names = (merged(con, lake_dir, step, batches.table) & present) | set(batches.names)
-        rows += [(step, batches.table, n) for n in sorted(names)]
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _watermark_rows (step VARCHAR, source_table VARCHAR, batch VARCHAR)"
+        names[batches.table] = (names.get(batches.table, set()) & present) | set(batches.names)
+    rows = sorted((table, batch) for table, batches in names.items() for batch in batches)
+    frame = pa.table(
+        {
+            "step": pa.array([step] * len(rows), pa.string()),
+            "source_table": pa.array([r[0] for r in rows], pa.string()),
+            "batch": pa.array([r[1] for r in rows], pa.string()),
+        }
     )
-    if rows:
-        con.executemany("INSERT INTO _watermark_rows VALUES (?, ?, ?)", rows)
-    try:
-        lake_views.write_query(con, lake_dir, TABLE, "SELECT * FROM _watermark_rows", batch_name=_file(step))
-    finally:
-        con.execute("DROP TABLE IF EXISTS _watermark_rows")
+    lake_views.write_arrow(lake_dir, TABLE, frame, batch_name=_file(step), con=con)
 
 
 def reset(lake_dir: Path, step: str) -> None:

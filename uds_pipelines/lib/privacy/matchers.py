@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from uds_pipelines.lib.privacy.needles import matches_sql, needle_pattern, sql_string
+from uds_pipelines.lib.privacy.needles import matches_sql, needle_pattern, split_pattern, sql_string
 from uds_pipelines.lib.privacy.requests import Subject
 from uds_pipelines.lib.privacy.rewrite import FILE_COL, ROW_COL, MatchSpec, quote_ident
 from uds_pipelines.lib.privacy.variants import subject_needles
@@ -113,8 +113,10 @@ def erasure_spec(columns: dict[str, str], pattern: str | None) -> MatchSpec | No
     text = text_sql(columns)
     if text and pattern:
         preds.append(matches_sql(text, pattern))
-        # Only evaluated for the (few) matched rows, so the whole alternation is affordable here.
-        extra["_prv_needles"] = f"regexp_extract_all({text}, {sql_string(pattern)}, 1)"
+        # Only evaluated for the (few) matched rows; in the same DFA-sized parts as the predicate
+        # (one alternation of thousands of people's needles is past what RE2 compiles).
+        found = [f"regexp_extract_all({text}, {sql_string(p)}, 1)" for p in split_pattern(pattern)]
+        extra["_prv_needles"] = found[0] if len(found) == 1 else f"flatten([{', '.join(found)}])"
         tags.append(
             f"SELECT m.{FILE_COL}, m.{ROW_COL}, n.request_id FROM "
             f"(SELECT {FILE_COL}, {ROW_COL}, unnest(_prv_needles) AS needle FROM _prv_m) m "

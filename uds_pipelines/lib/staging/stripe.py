@@ -35,7 +35,8 @@ STRIPE_STAGING_TABLES: dict[str, tuple[str, str]] = {
     "stripe_consents": ("source_record", stripe_sql.CONSENTS),
 }
 STATE_TABLES = ("stripe_events", *STRIPE_STAGING_TABLES, "stripe_versions")
-_TEMP = ("_stripe_new", "_stripe_candidates", "_stripe_won", "_stripe_versions_next", "_stripe_fresh")
+_VIEWS = ("_stripe_candidates", "_stripe_new")
+_TEMP = ("_stripe_won", "_stripe_versions_next", "_stripe_fresh")
 
 
 def staging_path(lake_dir: Path, table: str) -> Path:
@@ -68,6 +69,8 @@ def build_stripe_staging(
         counts = {t: lake_views.row_count(lake_dir, t) for t in STATE_TABLES}
         return counts | {watermarks.TABLE: len(watermarks.merged(con, lake_dir, STEP, SOURCE))}
     finally:
+        for view in _VIEWS:
+            con.execute(f"DROP VIEW IF EXISTS {view}")
         for temp in _TEMP:
             con.execute(f"DROP TABLE IF EXISTS {temp}")
         con.execute("DROP MACRO IF EXISTS uds_external_id_keys")
@@ -93,8 +96,9 @@ def _merge(
     con.execute(
         f"CREATE OR REPLACE TEMP MACRO uds_external_id_keys() AS [{lake.sql_literal_list(keys)}]::VARCHAR[]"
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_new AS SELECT * FROM {batches.relation(con)}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_candidates AS {stripe_sql.CANDIDATES}")
+    # Views, read once or twice: only the winners (`_stripe_won`) are held, never every new payload.
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _stripe_new AS SELECT * FROM {batches.relation(con)}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _stripe_candidates AS {stripe_sql.CANDIDATES}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_won AS {stripe_sql.WON}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_versions_next AS {stripe_sql.VERSIONS}")
     events = f"SELECT * FROM stripe_events UNION ALL {stripe_sql.NEW_EVENTS}"

@@ -56,3 +56,10 @@ def test_a_backfilled_history_older_than_retention_keeps_its_customers(tmp_path,
         assert landed == [("evt_c2",), ("evt_p2",)]  # retention ran, after staging
         assert job.execute_in_process(instance=instance, raise_on_error=False).success
         assert _profiles(data) == expected
+        # a rebuild (`uds-run --rebuild`) starts again from the raw events still landed: the ones
+        # retention deleted are gone from it, which is why a rebuild is for repairs only
+        rebuilt = job.execute_in_process(
+            instance=instance, raise_on_error=False, tags={c.REBUILD_TAG: "true"}
+        )
+        assert rebuilt.success
+        assert _profiles(data) == expected[1:]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-import weakref
+import time
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -63,12 +63,15 @@ def register_with_duckdb(con) -> None:
 def duckdb_filesystem(fs):
     """`fs` as DuckDB is given it: the same store, with fewer requests per file DuckDB reads.
 
-    DuckDB's fsspec bridge asks for a file's size and modification time (its Parquet metadata
-    cache checks the latter) by path, right after opening it: through s3fs each question is a HEAD
-    request on top of the one `open` made. Here they are answered from the details that open got,
-    while the file is open (so a rewrite is seen by the next open, as without this), and a glob of
-    one folder (`folder/*.parquet`) is one listing request instead of four. Nothing is cached
-    beyond an open file and one glob call.
+    Through s3fs, DuckDB's fsspec bridge costs per file and statement: an existence check (HEAD)
+    or a glob (four listing requests per folder), then for each of the (up to three) times it opens
+    the file a HEAD to open it and two more for its size and modification time. Here a glob of one
+    folder (`folder/*.parquet`) is one listing request; the details (size, ETag, modification time)
+    that listing or the existence check just returned are what the file is opened with, and size
+    and modification time are answered from them, so each file costs that one request plus its
+    reads. Every statement lists or checks a file before it opens it, which refreshes its details;
+    details older than `SEEN_SECONDS`, or of a file this process has since written, renamed or
+    deleted (`publish`, `rename`, `remove`), are not used (the file is asked again).
     """
     base = type(fs)
     cls = _DUCKDB_FILESYSTEM_CLASSES.get(base)
@@ -78,37 +81,62 @@ def duckdb_filesystem(fs):
 
 
 _DUCKDB_FILESYSTEM_CLASSES: dict[type, type] = {}
+SEEN_SECONDS = 5.0
+_SEEN: dict[str, tuple[float, dict]] = {}  # stripped path -> (monotonic time, details) for DuckDB's opens
+
+
+def _forget(path) -> None:
+    """Drop what DuckDB's filesystem last saw of `path` (this process changed it)."""
+    if is_remote(path) and _SEEN:
+        _SEEN.pop(str(path.path).rstrip("/"), None)
 
 
 class _FewerRequests:
     """Mixin over an fsspec filesystem class; see `duckdb_filesystem`."""
 
+    def _remember(self, details: dict) -> None:
+        if details.get("type") == "file" and "size" in details:
+            if len(_SEEN) > 10_000:  # a long-lived process: drop what is too old to be used
+                now = time.monotonic()
+                for stale in [k for k, (at, _d) in list(_SEEN.items()) if now - at > SEEN_SECONDS]:
+                    _SEEN.pop(stale, None)
+            _SEEN[self._strip_protocol(details["name"]).rstrip("/")] = (time.monotonic(), details)
+
+    def _seen(self, path) -> dict | None:
+        entry = _SEEN.get(self._strip_protocol(path).rstrip("/"))
+        if entry is None or time.monotonic() - entry[0] > SEEN_SECONDS:
+            return None
+        return entry[1]
+
+    def exists(self, path, **kwargs):
+        _bucket, key, version = self.split_path(path)
+        if not key or version or kwargs:
+            return super().exists(path, **kwargs)
+        try:
+            details = self.info(path)  # one HEAD (a folder: a listing too), as s3fs's exists
+        except FileNotFoundError:
+            _SEEN.pop(self._strip_protocol(path).rstrip("/"), None)
+            return False
+        self._remember(details)
+        return True
+
     def _open(self, path, mode="rb", **kwargs):
+        seen = self._seen(path) if mode == "rb" and kwargs.get("size") is None else None
+        if seen is not None:
+            kwargs["size"] = seen["size"]
         handle = super()._open(path, mode, **kwargs)
-        if "r" in mode and isinstance(getattr(handle, "details", None), dict):
-            self._open_for_reading()[self._strip_protocol(path)] = handle
+        if seen is not None:
+            handle.details = seen  # no HEAD: the details the statement's listing or check returned
         return handle
 
-    def _open_for_reading(self) -> weakref.WeakValueDictionary:
-        handles = self.__dict__.get("_uds_open_handles")
-        if handles is None:
-            handles = self.__dict__["_uds_open_handles"] = weakref.WeakValueDictionary()
-        return handles
-
-    def _details_while_open(self, path) -> dict | None:
-        handle = self._open_for_reading().get(self._strip_protocol(path))
-        if handle is None or handle.closed:
-            return None
-        return handle.details
-
     def size(self, path):
-        details = self._details_while_open(path)
-        return details["size"] if details and "size" in details else super().size(path)
+        seen = self._seen(path)
+        return seen["size"] if seen is not None else super().size(path)
 
     def modified(self, path):
-        details = self._details_while_open(path)
-        if details and "LastModified" in details:
-            return details["LastModified"]
+        seen = self._seen(path)
+        if seen is not None and seen.get("LastModified"):
+            return seen["LastModified"]
         return super().modified(path)
 
     def glob(self, path, maxdepth=None, **kwargs):
@@ -120,11 +148,17 @@ class _FewerRequests:
         if not (simple and _has_magic(pattern)):
             return super().glob(path, maxdepth=maxdepth, **kwargs)
         try:
-            entries = self.ls(folder, detail=True)
+            entries = self.ls(folder, detail=True)  # one listing request
         except FileNotFoundError:
             return []
         matches = re.compile(glob_translate(stripped)).match
-        return sorted(name for name in (e["name"].rstrip("/") for e in entries) if matches(name))  # folders too, as fsspec
+        found = []
+        for entry in entries:
+            name = entry["name"].rstrip("/")
+            if matches(name):  # folders too, as fsspec's glob
+                self._remember(entry)
+                found.append(name)
+        return sorted(found)
 
 
 def _has_magic(text: str) -> bool:
@@ -256,7 +290,9 @@ def publish(tmp: Path, final) -> None:
         os.fchmod(handle.fileno(), file_mode())  # writers (DuckDB, Arrow, open) create with the umask
         os.fsync(handle.fileno())
     if is_remote(final):
+        _forget(final)
         final.fs.put_file(str(tmp), final.path)
+        _forget(final)
         return
     os.replace(tmp, final)
     fsync_dir(final.parent)
@@ -265,7 +301,11 @@ def publish(tmp: Path, final) -> None:
 def rename(src, dst) -> None:
     """Move a file in the same store, replacing `dst` all at once (S3: server-side copy, then delete)."""
     if is_remote(src):
+        _forget(src)
+        _forget(dst)
         src.fs.mv(src.path, dst.path)
+        _forget(src)
+        _forget(dst)
         return
     os.replace(src, dst)
     fsync_dir(dst.parent)
@@ -273,5 +313,6 @@ def rename(src, dst) -> None:
 
 def remove(path) -> None:
     """Delete a file durably."""
+    _forget(path)
     path.unlink()
     fsync_dir(path.parent)

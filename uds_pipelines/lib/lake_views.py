@@ -50,12 +50,7 @@ def _source(lake_dir: Path, table: Table) -> str | None:
         return f"read_parquet('{lake.sql_path(location)}')" if location.exists() else None
     if not lake.has_parquet(location):
         return None
-    # Batches written before a column was added lack it: those tables are read by name across files
-    # (`union_by_name`, which reads every file's footer at bind). Every batch of any other folder
-    # table has the catalog's columns (`check_columns`), so a plain glob reads the same rows and
-    # binds on one footer.
-    union = ", union_by_name=true" if table.added or table.variable_prefix else ""
-    return f"read_parquet('{lake.parquet_glob(location)}'{union})"
+    return f"read_parquet('{lake.parquet_glob(location)}', union_by_name=true)"
 
 
 def _empty_sql(table: Table) -> str:
@@ -79,10 +74,10 @@ def _typed_nulls(schema: pa.Schema) -> str:
 def register(con: duckdb.DuckDBPyConnection, lake_dir: Path, names: Iterable[str] | None = None) -> None:
     """(Re)create the view of each named table (default: every catalog table) on `con`.
 
-    Creating a view binds it: DuckDB reads the footers it needs (one file's, or every batch's for a
-    table with added columns). A table with added columns is bound once as it is, and its columns
-    read from the view's definition; only when an added column is missing from every file is it
-    bound again with the column filled in (a DESCRIBE first would bind it twice every time).
+    Creating a view binds it: DuckDB reads the footers of the table's files. A table with added
+    columns is bound once as it is, and its columns read from the view's definition; only when an
+    added column is missing from every file is it bound again with the column filled in (a
+    DESCRIBE first would bind it twice every time).
     """
     for name in catalog.TABLES if names is None else names:
         table = catalog.table(name)

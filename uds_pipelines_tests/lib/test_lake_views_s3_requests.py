@@ -83,18 +83,18 @@ def _rows(table: catalog.Table, i: int) -> pa.Table:
     return pa.table(columns, schema=table.schema)
 
 
-def test_registering_every_view_costs_a_few_requests_per_table(lake_dir, requests):
+def test_registering_every_view_costs_a_few_requests_per_table_and_batch(lake_dir, requests):
     tables = len(catalog.TABLES)
-    read_by_name = [n for n in catalog.TABLES if catalog.table(n).kind == "folder" and catalog.table(n).added]
+    folders = [n for n in catalog.TABLES if catalog.table(n).kind == "folder"]
     requests.clear()
     con = connection.connect(lake_dir)
-    # now: 3 per table (our listing or existence check, DuckDB's, one footer) and, for a table
-    # read by name, a footer per batch, twice when a column must be filled
-    assert requests.total <= 4 * tables + 4 * BATCHES * len(read_by_name), requests.counts
+    # now: per table our listing or existence check and DuckDB's, then a footer per file (twice
+    # for a table whose added column must be filled in); no HEAD per file DuckDB opens
+    assert requests.total <= 3 * tables + 2 * BATCHES * len(folders), requests.counts
     assert requests.counts["HEAD"] <= 2 * tables, requests.counts
     requests.clear()
     lake_views.register(con, lake_dir, ["landed_stripe"])
-    assert requests.total <= 4, requests.counts  # a plain folder table binds on one footer
+    assert requests.counts["HEAD"] == 0 and requests.total <= 2 + BATCHES, requests.counts
 
 
 def test_a_query_on_a_folder_view_lists_once_and_asks_nothing_per_file(lake_dir, requests):

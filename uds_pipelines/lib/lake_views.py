@@ -34,27 +34,37 @@ class CatalogMismatch(RuntimeError):
 def relation_sql(lake_dir: Path, table: Table, con: duckdb.DuckDBPyConnection) -> str:
     """A SELECT over the table's current files, or a typed empty relation (`con` reads the footers
     of a table with added columns: it must reach the lake, object storage included)."""
-    location = catalog.path(lake_dir, table.name)
-    if table.kind == "file":
-        source = f"read_parquet('{lake.sql_path(location)}')" if location.exists() else None
-    else:
-        present = lake.has_parquet(location)
-        source = f"read_parquet('{lake.parquet_glob(location)}', union_by_name=true)" if present else None
+    source = _source(lake_dir, table)
     if source is None:
-        return "SELECT " + _typed_nulls(table.schema) + " WHERE false"
+        return _empty_sql(table)
     if not table.added:
         return f"SELECT * FROM {source}"
-    return f"SELECT *{_missing_added(source, table, con)} FROM {source}"
-
-
-def _missing_added(source: str, table: Table, con: duckdb.DuckDBPyConnection) -> str:
-    """`, <default> AS <column>` for each added column no file of the table has yet."""
     present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}  # footers only
-    return "".join(
+    return _with_added(source, table, present)
+
+
+def _source(lake_dir: Path, table: Table) -> str | None:
+    """The table's `read_parquet(...)`, or None when it has no file yet."""
+    location = catalog.path(lake_dir, table.name)
+    if table.kind == "file":
+        return f"read_parquet('{lake.sql_path(location)}')" if location.exists() else None
+    if not lake.has_parquet(location):
+        return None
+    return f"read_parquet('{lake.parquet_glob(location)}', union_by_name=true)"
+
+
+def _empty_sql(table: Table) -> str:
+    return "SELECT " + _typed_nulls(table.schema) + " WHERE false"
+
+
+def _with_added(source: str, table: Table, present: set[str]) -> str:
+    """SELECT over `source` with `, <default> AS <column>` for each added column not in `present`."""
+    missing = "".join(
         f", CAST({default} AS {catalog.duckdb_type(table.arrow_type(name))}) AS {name}"
         for name, default in table.added
         if name not in present
     )
+    return f"SELECT *{missing} FROM {source}"
 
 
 def _typed_nulls(schema: pa.Schema) -> str:
@@ -62,9 +72,32 @@ def _typed_nulls(schema: pa.Schema) -> str:
 
 
 def register(con: duckdb.DuckDBPyConnection, lake_dir: Path, names: Iterable[str] | None = None) -> None:
-    """(Re)create the view of each named table (default: every catalog table) on `con`."""
+    """(Re)create the view of each named table (default: every catalog table) on `con`.
+
+    Creating a view binds it: DuckDB reads the footers of the table's files. A table with added
+    columns is bound once as it is, and its columns read from the view's definition; only when an
+    added column is missing from every file is it bound again with the column filled in (a
+    DESCRIBE first would bind it twice every time).
+    """
     for name in catalog.TABLES if names is None else names:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {relation_sql(lake_dir, catalog.table(name), con)}")
+        table = catalog.table(name)
+        source = _source(lake_dir, table)
+        if source is None:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {_empty_sql(table)}")
+            continue
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {source}")
+        if table.added:
+            present = _view_columns(con, name)
+            if any(column not in present for column, _default in table.added):
+                con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {_with_added(source, table, present)}")
+
+
+def _view_columns(con: duckdb.DuckDBPyConnection, name: str) -> set[str]:
+    """The columns temp view `name` was bound with (from the catalog: no file is read)."""
+    rows = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = 'temp' AND table_name = ?", [name]
+    ).fetchall()
+    return {row[0] for row in rows}
 
 
 def check_columns(table: Table, written: list[tuple[str, str]]) -> None:

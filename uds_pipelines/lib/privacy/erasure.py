@@ -13,7 +13,7 @@ import pandas as pd
 from uds_pipelines.lib import catalog, connection, lake
 from uds_pipelines.lib.privacy.crashpoints import crash_point
 from uds_pipelines.lib.privacy.exports_erase import erase_exports
-from uds_pipelines.lib.privacy.matchers import erasure_spec, register_lookups
+from uds_pipelines.lib.privacy.matchers import LOOKUP_TABLES, Lookups, erasure_spec, register_lookups
 from uds_pipelines.lib.privacy.requests import STATUS_INVALID, Subject, subjects_from_frame
 from uds_pipelines.lib.privacy.rewrite import MatchSpec, delete_where, quote_ident
 from uds_pipelines.lib.privacy.tables import fresh_views
@@ -124,14 +124,16 @@ def erase_subjects(
     con = con or connection.connect(lake_dir, default_region)
     try:
         collect_raw_values(con, lake_dir, usable, default_region)
-        pattern = register_lookups(con, usable)
+        lookups = register_lookups(con, usable)
         privacy_files = (
             set((lake_dir / PRIVACY_DIR).glob("*.parquet")) if (lake_dir / PRIVACY_DIR).is_dir() else set()
         )
         changes, tags = delete_where(
             con,
             lake_dir,
-            sparing_requests(lambda cols: erasure_spec(cols, pattern), keep_requests or set()),
+            sparing_requests(
+                lambda cols: erasure_spec(cols, lookups.pattern, lookups.index), keep_requests or set()
+            ),
             exclude=privacy_files,
         )
         if changes:  # batch files were rewritten or deleted under the views on `con`
@@ -144,7 +146,7 @@ def erase_subjects(
         for (path, rid), n in tags.items():
             _bump(report.per_request.setdefault(rid, {}), table_label(path, lake_dir), n)
         crash_point("after_lake_rewrite")
-        exports = erase_exports(con, exports_dir, usable, pattern)
+        exports = erase_exports(con, exports_dir, usable, lookups.pattern)
         report.export_rows_removed = exports.rows_removed
         report.export_files_deleted = exports.files_deleted
         report.bytes_rewritten += exports.bytes_written
@@ -162,7 +164,7 @@ def erase_subjects(
                 _bump(report.per_request.setdefault(rid, {}), f"warehouse/{table}", n)
         crash_point("after_warehouse")
     finally:
-        for name in ("_er_eq", "_er_needle"):
+        for name in LOOKUP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS {name}")
         if own:
             con.close()
@@ -185,7 +187,7 @@ def forget_requests(
     done_list = lake.sql_literal_list(sorted(done)) if done else "NULL"
 
     def spec(columns: dict[str, str]) -> MatchSpec | None:
-        found = erasure_spec(columns, pattern) if usable else None
+        found = erasure_spec(columns, lookups.pattern, lookups.index) if usable else None
         column = next((c for c in columns if c.lower() == "request_id"), None)
         if column is None:
             return found
@@ -197,12 +199,12 @@ def forget_requests(
         )
 
     try:
-        pattern = register_lookups(con, usable) if usable else None
+        lookups = register_lookups(con, usable) if usable else Lookups(None)
         landed = catalog.path(lake_dir, "landed_privacy")
         changes, _tags = delete_where(con, landed, sparing_requests(spec, keep))
         if changes:
             fresh_views(con, lake_dir, "landed_privacy")
     finally:
-        for name in ("_er_eq", "_er_needle"):
+        for name in LOOKUP_TABLES:
             con.execute(f"DROP TABLE IF EXISTS {name}")
     return sum(change.rows_removed for change in changes)

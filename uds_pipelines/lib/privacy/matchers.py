@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
+
 import duckdb
 import pandas as pd
 
 from uds_pipelines.lib.privacy.needles import matches_sql, needle_pattern, split_pattern, sql_string
 from uds_pipelines.lib.privacy.requests import Subject
 from uds_pipelines.lib.privacy.rewrite import FILE_COL, ROW_COL, MatchSpec, quote_ident
+from uds_pipelines.lib.privacy.scan_index import NeedleIndex, build_index, tokens_sql
 from uds_pipelines.lib.privacy.variants import subject_needles
 
 SEP = "\x1f"
@@ -54,8 +58,23 @@ def lookup_frames(subjects: list[Subject]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return eq_frame, needle_frame
 
 
-def register_lookups(con: duckdb.DuckDBPyConnection, subjects: list[Subject]) -> str | None:
-    """Create `_er_eq` and `_er_needle` on `con`; returns the needle pattern (None if no needles)."""
+@dataclass(frozen=True)
+class Lookups:
+    """The needles of the persons being erased: one alternation (`pattern`), and for a backlog
+    too large to scan as one (more than `INDEX_PARTS` DFA-sized parts) an anchor index
+    (`_er_anchor`) that finds them in one tokenizing pass (`lib.privacy.scan_index`)."""
+
+    pattern: str | None
+    index: NeedleIndex | None = None
+
+
+# Up to this many alternation parts, one regex pass per part over the text is cheaper than
+# tokenizing it (a few erasures); past it, the token join's one pass wins (a backlog).
+INDEX_PARTS = 2
+
+
+def register_lookups(con: duckdb.DuckDBPyConnection, subjects: list[Subject]) -> Lookups:
+    """Create `_er_eq`, `_er_needle` and, for a backlog, `_er_anchor` on `con`."""
     eq_frame, needle_frame = lookup_frames(subjects)
     con.register("_er_eq_df", eq_frame)
     con.register("_er_needle_df", needle_frame)
@@ -63,7 +82,15 @@ def register_lookups(con: duckdb.DuckDBPyConnection, subjects: list[Subject]) ->
     con.execute("CREATE OR REPLACE TEMP TABLE _er_needle AS SELECT * FROM _er_needle_df")
     con.unregister("_er_eq_df")
     con.unregister("_er_needle_df")
-    return needle_pattern(needle_frame["needle"].tolist())
+    needles = needle_frame["needle"].tolist()
+    pattern = needle_pattern(needles)
+    if pattern is None or len(split_pattern(pattern)) <= INDEX_PARTS:
+        return Lookups(pattern)
+    return Lookups(pattern, build_index(con, needles, ANCHOR_TABLE))
+
+
+ANCHOR_TABLE = "_er_anchor"
+LOOKUP_TABLES = ("_er_eq", "_er_needle", ANCHOR_TABLE)
 
 
 def is_text_type(type_name: str) -> bool:
@@ -79,12 +106,16 @@ def text_sql(columns: dict[str, str]) -> str | None:
     return f"lower(concat_ws(chr(10), {', '.join(parts)}))"
 
 
-def erasure_spec(columns: dict[str, str], pattern: str | None) -> MatchSpec | None:
-    """Rows holding any of the persons' ids in an id column, or any needle in any text column."""
+def erasure_spec(
+    columns: dict[str, str], pattern: str | None, index: NeedleIndex | None = None
+) -> MatchSpec | None:
+    """Rows holding any of the persons' ids in an id column, or any needle in any text column
+    (found through `index` when given: a backlog, see `Lookups`)."""
     names = {name.lower(): name for name in columns}
     preds: list[str] = []
     extra: dict[str, str] = {}
     tags: list[str] = []
+    prepare = None
 
     def equality(expr: str, kind: str) -> None:
         alias = f"_prv_k{len(extra)}"
@@ -111,7 +142,19 @@ def erasure_spec(columns: dict[str, str], pattern: str | None) -> MatchSpec | No
             "ident",
         )
     text = text_sql(columns)
-    if text and pattern:
+    texts = [quote_ident(n) for n, t in columns.items() if is_text_type(t)]
+    if texts and index is not None:
+        preds.append(
+            f"({FILE_COL} || chr(31) || file_row_number) IN "
+            f"(SELECT {FILE_COL} || chr(31) || {ROW_COL} FROM _prv_hits)"
+        )
+        tags.append(
+            f"SELECT h.{FILE_COL}, h.{ROW_COL}, n.request_id FROM _prv_hits h "
+            f"JOIN _prv_m m ON m.{FILE_COL} = h.{FILE_COL} AND m.{ROW_COL} = h.{ROW_COL} "
+            "JOIN _er_needle n USING (needle)"
+        )
+        prepare = partial(_hits_sql, texts=texts, index=index)
+    elif text and pattern:
         preds.append(matches_sql(text, pattern))
         # Only evaluated for the (few) matched rows; in the same DFA-sized parts as the predicate
         # (one alternation of thousands of people's needles is past what RE2 compiles).
@@ -125,5 +168,39 @@ def erasure_spec(columns: dict[str, str], pattern: str | None) -> MatchSpec | No
     if not preds:
         return None
     return MatchSpec(
-        predicate=" OR ".join(f"coalesce({p}, false)" for p in preds), extra=extra, tag_queries=tags
+        predicate=" OR ".join(f"coalesce({p}, false)" for p in preds),
+        extra=extra,
+        tag_queries=tags,
+        prepare=prepare,
     )
+
+
+def _hits_sql(source: str, texts: list[str], index: NeedleIndex) -> str:
+    """`_prv_hits` (file, row, needle): the rows of `source` whose text columns hold a needle on
+    word boundaries, in one pass: each value is cut into tokens once and joined with the anchors,
+    and only values that literally contain their anchor's needle get that needle's exact pattern.
+    Needles without a usable anchor are found by their (short) alternation."""
+    values = ", ".join(f"CAST({c} AS VARCHAR) AS _c{i}" for i, c in enumerate(texts))
+    hits = f"""
+        SELECT u._f, u._r, a.needle
+        FROM (SELECT _f, _r, _t, unnest({tokens_sql("_t")}) AS _tok FROM _u) u
+        JOIN {index.table} a ON a.anchor = u._tok
+        WHERE contains(lower(u._t), a.needle) AND regexp_matches(lower(u._t), a.pattern)
+    """
+    if index.rest_pattern:
+        found = [
+            f"regexp_extract_all(lower(_t), {sql_string(p)}, 1)" for p in split_pattern(index.rest_pattern)
+        ]
+        hits += f"""
+            UNION ALL
+            SELECT _f, _r, unnest(flatten([{", ".join(found)}])) FROM _u
+            WHERE {matches_sql("lower(_t)", index.rest_pattern)}
+        """
+    return f"""
+        CREATE OR REPLACE TEMP TABLE _prv_hits AS
+        WITH _u AS MATERIALIZED (
+            UNPIVOT (SELECT {FILE_COL} AS _f, file_row_number AS _r, {values} FROM {source})
+            ON COLUMNS(* EXCLUDE (_f, _r)) INTO NAME _c VALUE _t
+        )
+        SELECT DISTINCT _f AS {FILE_COL}, _r AS {ROW_COL}, needle FROM ({hits})
+    """

@@ -62,6 +62,9 @@ class MatchSpec:
     predicate: str
     extra: dict[str, str] = field(default_factory=dict)
     tag_queries: list[str] = field(default_factory=list)
+    # SQL run first, given the files' relation (with `_prv_file` and `file_row_number`): it may
+    # create `_prv_hits`, which the predicate and tag queries then read (dropped afterwards).
+    prepare: Callable[[str], str] | None = None
 
 
 def matching_rows(
@@ -74,15 +77,18 @@ def matching_rows(
         return by_name.get(name) or storage.same_kind_path(name, files[0])
 
     extra = "".join(f", {expr} AS {quote_ident(alias)}" for alias, expr in spec.extra.items())
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _prv_m AS
-        SELECT {FILE_COL}, file_row_number AS {ROW_COL}{extra}
-        FROM {lake.files_relation(files, union_by_name=True, filename=FILE_COL, file_row_number=True)}
-        WHERE coalesce(({spec.predicate}), false)
-        """
-    )
+    source = lake.files_relation(files, union_by_name=True, filename=FILE_COL, file_row_number=True)
     try:
+        if spec.prepare is not None:
+            con.execute(spec.prepare(source))
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _prv_m AS
+            SELECT {FILE_COL}, file_row_number AS {ROW_COL}{extra}
+            FROM {source}
+            WHERE coalesce(({spec.predicate}), false)
+            """
+        )
         rows = con.execute(f"SELECT {FILE_COL}, list({ROW_COL}) FROM _prv_m GROUP BY 1").fetchall()
         tags: dict[tuple[Path, str], int] = {}
         if rows and spec.tag_queries:
@@ -93,6 +99,7 @@ def matching_rows(
                 tags[(path_of(name), request_id)] = int(n)
     finally:
         con.execute("DROP TABLE IF EXISTS _prv_m")
+        con.execute("DROP TABLE IF EXISTS _prv_hits")
     return {path_of(name): np.sort(np.asarray(numbers, dtype=np.int64)) for name, numbers in rows}, tags
 
 

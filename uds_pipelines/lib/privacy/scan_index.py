@@ -86,7 +86,7 @@ def build_index(con: duckdb.DuckDBPyConnection, needles: list[str], name: str = 
     return NeedleIndex(name, needle_pattern(rest))
 
 
-def _tokens_sql(text: str) -> str:
+def tokens_sql(text: str) -> str:
     """Lower-cased tokens of `text`: local parts before each `@` (marked `x@`) and [a-z0-9] runs.
 
     ASCII text is cut as it is (lowering whole texts costs more than the scan); other text is
@@ -116,7 +116,7 @@ def hits_sql(index: NeedleIndex, relation: str, columns: list[str]) -> str:
     )
     joined = (
         f"SELECT t._vf_col, t._vf_row, t._vf_text, a.needle FROM (SELECT _vf_col, _vf_row, _vf_text, "
-        f"unnest({_tokens_sql('_vf_text')}) AS _vf_token FROM _vf_u) t "
+        f"unnest({tokens_sql('_vf_text')}) AS _vf_token FROM _vf_u) t "
         f"JOIN {index.table} a ON a.anchor = t._vf_token WHERE contains(lower(t._vf_text), a.needle)"
     )
     if index.rest_pattern:

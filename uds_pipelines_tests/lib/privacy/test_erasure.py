@@ -3,9 +3,10 @@ import json
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 
 from uds_pipelines.lib import catalog, lake
-from uds_pipelines.lib.privacy import erase_subjects, handle_requests, read_audit, verify_erased
+from uds_pipelines.lib.privacy import erase_subjects, handle_requests, matchers, read_audit, verify_erased
 from uds_pipelines.lib.privacy.rewrite import MatchSpec, delete_where
 from uds_pipelines_tests.lib.privacy.helpers import request, resolve, snapshot
 from uds_pipelines_tests.lib.privacy.lakefixture import (
@@ -17,6 +18,13 @@ from uds_pipelines_tests.lib.privacy.lakefixture import (
 )
 
 KEY = b"test-key"
+
+
+@pytest.fixture(autouse=True, params=["alternation", "anchor_index"])
+def needle_search(request, monkeypatch):
+    """Every test both ways: a few erasures scan the needle alternation, a backlog the anchor index."""
+    if request.param == "anchor_index":
+        monkeypatch.setattr(matchers, "INDEX_PARTS", -1)
 
 
 def test_resolution_covers_the_whole_person(tmp_path):

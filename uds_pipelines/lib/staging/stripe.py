@@ -101,8 +101,8 @@ def _merge(
     con.execute(f"CREATE OR REPLACE TEMP VIEW _stripe_candidates AS {stripe_sql.CANDIDATES}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_won AS {stripe_sql.WON}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_versions_next AS {stripe_sql.VERSIONS}")
-    events = f"SELECT * FROM stripe_events UNION ALL {stripe_sql.NEW_EVENTS}"
-    lake_views.write_query(con, lake_dir, "stripe_events", events)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_fresh AS {stripe_sql.NEW_EVENTS}")
+    _replace_rows(con, lake_dir, "stripe_events")  # appends only
     for table, (key, changed_sql) in STRIPE_STAGING_TABLES.items():
         con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_fresh AS {changed_sql}")
         touched = f"SELECT {key} FROM _stripe_fresh"
@@ -110,6 +110,22 @@ def _merge(
             touched = (
                 "SELECT object_id AS source_record FROM _stripe_won WHERE object_type = 'checkout.session'"
             )
-        merged = f"SELECT * FROM {table} ANTI JOIN ({touched}) t USING ({key}) UNION ALL SELECT * FROM _stripe_fresh"
-        lake_views.write_query(con, lake_dir, table, merged)
-    lake_views.write_query(con, lake_dir, "stripe_versions", "SELECT * FROM _stripe_versions_next")
+        _replace_rows(con, lake_dir, table, key, touched)
+    if _has_rows(con, "_stripe_won") or not catalog.path(lake_dir, "stripe_versions").exists():
+        lake_views.write_query(con, lake_dir, "stripe_versions", "SELECT * FROM _stripe_versions_next")
+
+
+def _replace_rows(
+    con: duckdb.DuckDBPyConnection, lake_dir: Path, table: str, key: str = "", touched: str | None = None
+) -> None:
+    """`table` without the rows of the `touched` keys, plus the rows of `_stripe_fresh`. A table
+    nothing touched is not rewritten: a small delivery changes few tables' rows."""
+    changed = _has_rows(con, "_stripe_fresh") or (touched is not None and _has_rows(con, f"({touched})"))
+    if catalog.path(lake_dir, table).exists() and not changed:
+        return
+    kept = f"SELECT * FROM {table}" + (f" ANTI JOIN ({touched}) t USING ({key})" if touched else "")
+    lake_views.write_query(con, lake_dir, table, f"{kept} UNION ALL SELECT * FROM _stripe_fresh")
+
+
+def _has_rows(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
+    return bool(con.execute(f"SELECT EXISTS (SELECT 1 FROM {relation})").fetchone()[0])

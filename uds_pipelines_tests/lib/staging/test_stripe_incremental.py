@@ -253,3 +253,20 @@ def test_customer_deletions_merge_as_one_history_would(tmp_path):
     merged = snapshot(lake_dir)
     build_stripe_staging(lake_dir, rebuild=True)
     assert snapshot(lake_dir) == merged
+
+
+def test_a_delivery_rewrites_only_the_tables_whose_rows_it_changes(tmp_path, events):
+    lake_dir = tmp_path / "lake"
+    land(lake_dir, tmp_path / "inbox", "a.jsonl", events[:400])
+    build_stripe_staging(lake_dir)
+    stamps = {t: catalog.path(lake_dir, t).stat().st_mtime_ns for t in STATE_TABLES}
+    update = _event(
+        "evt_only_customer",
+        "customer.updated",
+        datetime(2026, 10, 1, tzinfo=UTC),
+        {"id": "cus_solo", "object": "customer", "email": "solo@example.com", "metadata": {}},
+    )
+    land(lake_dir, tmp_path / "inbox", "b.jsonl", [update])
+    build_stripe_staging(lake_dir)
+    changed = {t for t in STATE_TABLES if catalog.path(lake_dir, t).stat().st_mtime_ns != stamps[t]}
+    assert changed == {"stripe_events", "stripe_customers", "stripe_versions"}

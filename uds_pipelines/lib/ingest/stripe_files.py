@@ -205,16 +205,9 @@ def _build_jsonl_env(con, jsonl, stats, quarantine, tmp: Path) -> str | None:
         )
         return None
     readable = list(jsonl)
-    # A bare count(*) scan decodes and splits the lines like pass 1 but costs a fraction of it:
-    # probing first means a refused file no longer throws away a whole pass 1 before cleaning.
-    if _duckdb_reads(con, readable):
-        try:
-            source = envelope.jsonl_source(readable)
-            _execute_all(con, envelope.create_jsonl_env(source))
-            return source
-        except duckdb.Error:
-            pass
     cleaned_paths = []
+    # A bare count(*) scan decodes and splits the lines like pass 1 at a fraction of its cost, so every
+    # file is probed first (once): a refused file found by pass 1 itself would throw away a whole parse.
     for index, path in enumerate(jsonl):
         if _duckdb_reads(con, [path]):
             continue  # only the files DuckDB refuses are rewritten through Python

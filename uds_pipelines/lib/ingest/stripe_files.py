@@ -134,7 +134,7 @@ def land_stripe_files(
             con.execute("SET preserve_insertion_order=true")
             source = _build_jsonl_env(con, jsonl, stats, quarantine, tmp)
             _build_json_env(con, json_files)
-            con.execute(envelope.resolve_suspect_numbers("stripe_jl_env", "rn", "bad_line"))
+            con.execute(envelope.resolve_suspect_numbers("stripe_jl_raw", "rowid", "bad_line"))
             con.execute(envelope.resolve_suspect_numbers("stripe_js_env", "position", "line"))
             con.execute(output.CREATE_JSONL_OFFSETS)
             con.execute(output.CREATE_ALL_ENV)
@@ -155,9 +155,9 @@ def land_stripe_files(
                 batch_path = final
         finally:
             con.execute(f"SET preserve_insertion_order={str(previous).lower()}")
+            con.execute("DROP VIEW IF EXISTS stripe_jl_env")
             for table in (
                 "stripe_jl_raw",
-                "stripe_jl_env",
                 "stripe_jl_off",
                 "stripe_jl_land",
                 "stripe_js_docs",

@@ -118,9 +118,10 @@ def create_jsonl_env(source: str) -> list[str]:
     """Pass 1 over JSONL: a narrow table, one row per physical line in file order (`rn`).
 
     The payload is not kept; pass 2 re-reads the lines and pairs them with this table by position.
-    Lines are numbered only after parsing: `row_number() OVER ()` is a streaming window that runs
-    its whole pipeline on one thread, so it must not sit under the JSON work. The parsed rows are
-    stored in scan order (preserve_insertion_order) and numbered in that order on narrow rows."""
+    Lines are not numbered while parsing: `row_number() OVER ()` is a streaming window that runs its
+    whole pipeline on one thread. The parsed rows are stored in scan order (preserve_insertion_order,
+    which the positional pairing relies on too), so a row's rowid is its line's index in the batch;
+    `stripe_jl_env` is a view naming it `rn`. Updates go to `stripe_jl_raw` by rowid."""
     return [
         f"""
         CREATE OR REPLACE TEMP TABLE stripe_jl_raw AS
@@ -135,10 +136,9 @@ def create_jsonl_env(source: str) -> list[str]:
         )
         """,
         """
-        CREATE OR REPLACE TEMP TABLE stripe_jl_env AS
-        SELECT filename, row_number() OVER () AS rn, * EXCLUDE (filename) FROM stripe_jl_raw
+        CREATE OR REPLACE TEMP VIEW stripe_jl_env AS
+        SELECT filename, rowid + 1 AS rn, * EXCLUDE (filename) FROM stripe_jl_raw
         """,
-        "DROP TABLE stripe_jl_raw",
     ]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,13 +91,15 @@ def land_stripe_files(
     con: duckdb.DuckDBPyConnection | None = None,
     batch_name: str | None = None,
     hold: bool = False,
+    hashes: Mapping[Path, str] | None = None,
 ) -> StripeLandingResult:
     """Land Stripe event files as one batch; bad records go to quarantine, duplicates are skipped.
 
     The caller deletes the inbox files only after this returns (landed and quarantine are durable).
     With `hold`, the batch is written as `<name>.held` (no reader globs it) for the caller to
     screen and then `release_held_batch`: a crash in between leaves nothing readable, and the
-    inbox files are still there to be landed again."""
+    inbox files are still there to be landed again. `hashes` are sha256s the caller already took of
+    these (claimed, no longer changing) files: hashing 1 GB again costs seconds."""
     unique = sorted({Path(p) for p in paths}, key=lambda p: (p.name, str(p)))
     stats = {str(p): StripeFileStats(p.name, p) for p in unique}
     quarantine: list[QuarantineRecord] = []
@@ -104,7 +107,7 @@ def land_stripe_files(
     json_files: list[Path] = []
     for path in unique:
         st = stats[str(path)]
-        reason = _inspect(path, st)
+        reason = _inspect(path, st, (hashes or {}).get(path))
         if reason:
             _whole_file(st, quarantine, reason, None)
         elif path.suffix.lower() in JSONL_SUFFIXES:
@@ -131,7 +134,7 @@ def land_stripe_files(
             con.execute("SET preserve_insertion_order=true")
             source = _build_jsonl_env(con, jsonl, stats, quarantine, tmp)
             _build_json_env(con, json_files)
-            con.execute(envelope.resolve_suspect_numbers("stripe_jl_env", "rn", "bad_line"))
+            con.execute(envelope.resolve_suspect_numbers("stripe_jl_raw", "rowid", "bad_line"))
             con.execute(envelope.resolve_suspect_numbers("stripe_js_env", "position", "line"))
             con.execute(output.CREATE_JSONL_OFFSETS)
             con.execute(output.CREATE_ALL_ENV)
@@ -143,6 +146,8 @@ def land_stripe_files(
             batch_path = None
             if to_land:
                 _remove_stale_temps(landed_dir, name)
+                if source:
+                    con.execute(output.CREATE_JSONL_LAND)
                 sql = output.landed_rows(source, bool(json_files))
                 written = lake_views.write_query(con, lake_dir, "landed_stripe", sql, batch_name=final.name)
                 if written != to_land:
@@ -150,9 +155,11 @@ def land_stripe_files(
                 batch_path = final
         finally:
             con.execute(f"SET preserve_insertion_order={str(previous).lower()}")
+            con.execute("DROP VIEW IF EXISTS stripe_jl_env")
             for table in (
-                "stripe_jl_env",
+                "stripe_jl_raw",
                 "stripe_jl_off",
+                "stripe_jl_land",
                 "stripe_js_docs",
                 "stripe_js_env",
                 "stripe_all_env",
@@ -168,11 +175,11 @@ def land_stripe_files(
     return StripeLandingResult(name, batch_path, ordered, quarantine, quarantine_paths)
 
 
-def _inspect(path: Path, st: StripeFileStats) -> str | None:
+def _inspect(path: Path, st: StripeFileStats, sha256: str | None) -> str | None:
     """Hash and size the file; a reason when the whole file cannot be read as events."""
     try:
         st.size_bytes = path.stat().st_size
-        st.sha256 = lake.sha256_file(path)
+        st.sha256 = sha256 or lake.sha256_file(path)
     except OSError as exc:
         return f"unreadable file: {type(exc).__name__}"
     if path.suffix.lower() not in JSONL_SUFFIXES | JSON_SUFFIXES:
@@ -193,20 +200,16 @@ def _whole_file(
 def _build_jsonl_env(con, jsonl, stats, quarantine, tmp: Path) -> str | None:
     """Pass 1 over the JSONL files; files DuckDB cannot read are cleaned, then probed one by one."""
     if not jsonl:
-        con.execute(
-            envelope.create_jsonl_env("(SELECT NULL::VARCHAR AS filename, NULL::VARCHAR AS line WHERE false)")
+        _execute_all(
+            con, envelope.create_jsonl_env("(SELECT NULL::VARCHAR AS filename, NULL::VARCHAR AS line WHERE false)")
         )
         return None
     readable = list(jsonl)
-    try:
-        source = envelope.jsonl_source(readable)
-        con.execute(envelope.create_jsonl_env(source))
-        return source
-    except duckdb.Error:
-        pass
     cleaned_paths = []
+    # A bare count(*) scan decodes and splits the lines like pass 1 at a fraction of its cost, so every
+    # file is probed first (once): a refused file found by pass 1 itself would throw away a whole parse.
     for index, path in enumerate(jsonl):
-        if _duckdb_reads(con, path):
+        if _duckdb_reads(con, [path]):
             continue  # only the files DuckDB refuses are rewritten through Python
         st = stats.pop(str(path))
         cleaned = clean_jsonl(path, tmp / f"clean{index}", st.file_name)
@@ -226,13 +229,18 @@ def _build_jsonl_env(con, jsonl, stats, quarantine, tmp: Path) -> str | None:
     if not readable:
         return _build_jsonl_env(con, [], stats, quarantine, tmp)
     source = envelope.jsonl_source(readable)
-    con.execute(envelope.create_jsonl_env(source))
+    _execute_all(con, envelope.create_jsonl_env(source))
     return source
 
 
-def _duckdb_reads(con, path: Path) -> bool:
+def _execute_all(con, statements: list[str]) -> None:
+    for statement in statements:
+        con.execute(statement)
+
+
+def _duckdb_reads(con, paths: list[Path]) -> bool:
     try:
-        con.execute(f"SELECT count(*) FROM {envelope.jsonl_source([path])}").fetchall()
+        con.execute(f"SELECT count(*) FROM {envelope.jsonl_source(paths)}").fetchall()
     except duckdb.Error:
         return False
     return True

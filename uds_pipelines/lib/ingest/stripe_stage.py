@@ -63,7 +63,8 @@ def _land_stripe_batch(settings: Settings, batch: list[ClaimedFile]) -> LandedBa
     """Land the files in DuckDB; when anyone is suppressed, the batch is held, screened, then released,
     so an erased person's redelivered event never becomes visible."""
     screen = suppression_active(settings.lake_dir)
-    result = land_stripe_files([f.path for f in batch], settings.lake_dir, hold=screen)
+    hashes = {f.path: f.sha256 for f in batch}
+    result = land_stripe_files([f.path for f in batch], settings.lake_dir, hold=screen, hashes=hashes)
     suppressed: dict[str, int] = {}
     if result.batch_path is not None and screen:
         suppressed = gate_stripe_batch(

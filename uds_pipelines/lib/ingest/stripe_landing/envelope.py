@@ -19,6 +19,11 @@ MAX_UNIX_SECONDS = 253_402_300_799
 # follows `:`, `,` or `[`; past int64 needs 19+ digits or a 2+-digit exponent); only the few lines
 # it matches are walked with json_tree in `resolve_suspect_numbers`.
 SUSPECT_NUMBER = r"[:,\[][ \t\r\n]*-?([0-9.]*[eE][+-]?[0-9]{2}|[0-9]{19}|(?i:nan|inf))"
+# The same pattern split by its leading character: RE2 skips to a literal first byte with memchr
+# instead of stepping its automaton over every byte, so the three together cost ~40% of the one
+# (every line is scanned: ~3 us per 1 KB line for the one, ~1.2 us for the three).
+_SUSPECT_AFTER = SUSPECT_NUMBER.removeprefix(r"[:,\[]")
+SUSPECT_NUMBER_SPLIT = tuple(lead + _SUSPECT_AFTER for lead in (":", ",", r"\["))
 
 # Reason codes computed in SQL; the readable reason is formatted in Python (reasons.py) for the
 # few rows that have one.
@@ -56,6 +61,7 @@ def typed_envelope(line: str) -> str:
     """Select list computing `ok` (valid JSON), `t` (JSON types) and `e` (envelope strings) of `line`.
 
     Each JSON function parses the text once for all its paths."""
+    suspect = " OR ".join(f"regexp_matches({line}, {sql_str(p)})" for p in SUSPECT_NUMBER_SPLIT)
     return f"""
         json_valid({line}) AS ok,
         CASE WHEN ok THEN json_type({line},
@@ -63,7 +69,7 @@ def typed_envelope(line: str) -> str:
         CASE WHEN ok THEN json_extract_string({line},
             ['$.id', '$.type', '$.created', '$.livemode', '$.api_version', '$.data.object.object',
              '$.data.object.id', '$.data.object.customer', '$.data.object.customer.id']) END AS e,
-        CASE WHEN ok THEN regexp_matches({line}, {sql_str(SUSPECT_NUMBER)}) END AS suspect
+        CASE WHEN ok THEN ({suspect}) END AS suspect
     """
 
 
@@ -108,22 +114,32 @@ def resolve_suspect_numbers(table: str, key: str, text: str) -> str:
     """
 
 
-def create_jsonl_env(source: str) -> str:
+def create_jsonl_env(source: str) -> list[str]:
     """Pass 1 over JSONL: a narrow table, one row per physical line in file order (`rn`).
 
-    The payload is not kept; pass 2 re-reads the lines and pairs them with this table by position."""
-    return f"""
-        CREATE OR REPLACE TEMP TABLE stripe_jl_env AS
-        SELECT filename, rn, len, {ENVELOPE_FIELDS},
+    The payload is not kept; pass 2 re-reads the lines and pairs them with this table by position.
+    Lines are not numbered while parsing: `row_number() OVER ()` is a streaming window that runs its
+    whole pipeline on one thread. The parsed rows are stored in scan order (preserve_insertion_order,
+    which the positional pairing relies on too), so a row's rowid is its line's index in the batch;
+    `stripe_jl_env` is a view naming it `rn`. Updates go to `stripe_jl_raw` by rowid."""
+    return [
+        f"""
+        CREATE OR REPLACE TEMP TABLE stripe_jl_raw AS
+        SELECT filename, len, {ENVELOPE_FIELDS},
                CASE WHEN reason IS NOT NULL AND reason <> 'blank' THEN line END AS bad_line
         FROM (
             SELECT *, {REASON_CASE}
             FROM (
-                SELECT filename, rn, line, strlen(line) AS len, {typed_envelope("line")}
-                FROM (SELECT filename, row_number() OVER () AS rn, line FROM {source})
+                SELECT filename, line, strlen(line) AS len, {typed_envelope("line")}
+                FROM {source}
             )
         )
-    """
+        """,
+        """
+        CREATE OR REPLACE TEMP VIEW stripe_jl_env AS
+        SELECT filename, rowid + 1 AS rn, * EXCLUDE (filename) FROM stripe_jl_raw
+        """,
+    ]
 
 
 def create_json_docs(blob_source: str) -> str:

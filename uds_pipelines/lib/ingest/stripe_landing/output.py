@@ -68,23 +68,35 @@ _OUTPUT_COLUMNS = """
 """
 
 
+# Everything pass 2 needs per JSONL line except the line itself, one row per physical line in
+# `rn` order. Pass 2's positional scan runs on one thread, so the joins (file offsets, duplicate
+# list) are done here, in parallel and on narrow rows, leaving pass 2 a plain filter.
+CREATE_JSONL_LAND = f"""
+    CREATE OR REPLACE TEMP TABLE stripe_jl_land AS
+    SELECT e.filename, e.len, {_OUTPUT_COLUMNS}, parse_filename(e.filename) AS source_file,
+           e.rn - o.off AS position, e.reason IS NULL AND d.k IS NULL AS keep
+    FROM stripe_jl_env e
+    JOIN stripe_jl_off o USING (filename)
+    LEFT JOIN (SELECT k FROM stripe_dups WHERE part = 0) d ON d.k = e.rn
+    ORDER BY e.rn
+"""
+
+
 def landed_rows(jsonl_source: str | None, has_json: bool) -> str:
-    """Pass 2: the batch rows. JSONL lines are paired with pass 1 by POSITIONAL JOIN (both scans
-    are in file order); a file/length mismatch raises instead of landing misattributed rows."""
+    """Pass 2: the batch rows. JSONL lines are paired with `stripe_jl_land` (CREATE_JSONL_LAND) by
+    POSITIONAL JOIN (both scans are in file order); a file/length mismatch raises instead of landing
+    misattributed rows."""
     parts = []
     if jsonl_source:
         parts.append(f"""
-            SELECT {_OUTPUT_COLUMNS}, l.line AS payload, parse_filename(l.filename) AS source_file,
-                   e.rn - o.off AS position, now() AS landed_at
+            SELECT {_OUTPUT_COLUMNS}, l.line AS payload, e.source_file, e.position, now() AS landed_at
             FROM (SELECT filename, line FROM {jsonl_source}) l
-            POSITIONAL JOIN (SELECT * FROM stripe_jl_env) e
-            JOIN stripe_jl_off o ON o.filename = e.filename
+            POSITIONAL JOIN (SELECT * FROM stripe_jl_land) e
             WHERE CASE
                 WHEN l.filename IS DISTINCT FROM e.filename OR strlen(l.line) IS DISTINCT FROM e.len
                 THEN error('stripe landing: pass 2 lines out of step with pass 1')
-                ELSE e.reason IS NULL
+                ELSE e.keep
             END
-            AND e.rn NOT IN (SELECT k FROM stripe_dups WHERE part = 0)
         """)
     if has_json:
         parts.append(f"""

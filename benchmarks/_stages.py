@@ -48,7 +48,11 @@ def staging(data_dir: Path) -> dict:
     from uds_pipelines.lib.staging.stripe import build_stripe_staging
 
     settings = settings_for(data_dir)
-    counts = build_stripe_staging(settings.lake_dir, external_id_fields=settings.external_id_fields)
+    counts = build_stripe_staging(
+        settings.lake_dir,
+        external_id_fields=settings.external_id_fields,
+        memory_limit=settings.duckdb_memory_limit,
+    )
     return {"rows": int(counts.get("stripe_events", 0))} | {k: int(v) for k, v in counts.items()}
 
 
@@ -56,7 +60,11 @@ def identity_inputs(data_dir: Path) -> dict:
     from uds_pipelines.lib.identity.stage import build_inputs
 
     stage = build_inputs(settings_for(data_dir))
-    return {"rows": stage.person_records, "person_records": stage.person_records, "identifiers": stage.identifiers}
+    return {
+        "rows": stage.person_records,
+        "person_records": stage.person_records,
+        "identifiers": stage.identifiers,
+    }
 
 
 def identity_resolution_stage(data_dir: Path) -> dict:
@@ -128,7 +136,11 @@ def segments_audiences(data_dir: Path) -> dict:
         raise RuntimeError("audience_members_consent_safe failed: nothing exported")
     files = export_audiences(s, "bench").files
     exported = int(files["rows"].sum()) if len(files) else 0
-    return {"rows": written["segment_membership"], "audience_members": members.rows, "exported_rows": exported}
+    return {
+        "rows": written["segment_membership"],
+        "audience_members": members.rows,
+        "exported_rows": exported,
+    }
 
 
 def privacy_requests(data_dir: Path) -> dict:
@@ -171,7 +183,9 @@ def stage_inputs(stage: str, data_dir: Path, gen_dir: Path) -> list[tuple[str, l
             if catalog.table(name).kind == "file":
                 files = [p]
             else:
-                files = sorted(f for f in p.glob("*.parquet") if not f.name.startswith(".")) if p.exists() else []
+                files = (
+                    sorted(f for f in p.glob("*.parquet") if not f.name.startswith(".")) if p.exists() else []
+                )
             found += [("parquet", [f]) for f in files if f.exists()]
         return found
 
@@ -188,7 +202,9 @@ def stage_inputs(stage: str, data_dir: Path, gen_dir: Path) -> list[tuple[str, l
     if stage == "staging":
         return [("parquet", [f for _reader, files in parquet("landed_stripe") for f in files])]
     if stage == "identity_inputs":
-        return parquet("stripe_customers", "stripe_checkout_sessions", "landed_survey_responses", "landed_forms")
+        return parquet(
+            "stripe_customers", "stripe_checkout_sessions", "landed_survey_responses", "landed_forms"
+        )
     if stage == "identity_resolution":
         return parquet("identifiers")
     if stage == "profiles":

@@ -91,7 +91,10 @@ def stripe_staging(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     settings = uds.settings()
     rebuild = context.run.tags.get(c.REBUILD_TAG) == "true"
     counts = build_stripe_staging(
-        settings.lake_dir, external_id_fields=settings.external_id_fields, rebuild=rebuild
+        settings.lake_dir,
+        external_id_fields=settings.external_id_fields,
+        rebuild=rebuild,
+        memory_limit=settings.duckdb_memory_limit,
     )
     context.log.info(f"staging row counts: {counts}")
     context.log_event(dg.AssetMaterialization(asset_key=watermarks.TABLE))

@@ -48,15 +48,17 @@ def build_stripe_staging(
     con: duckdb.DuckDBPyConnection | None = None,
     external_id_fields: Sequence[str] = DEFAULT_EXTERNAL_ID_FIELDS,
     rebuild: bool = False,
+    memory_limit: str = "2GB",
 ) -> dict[str, int]:
     """Merge the Stripe batches landed since the last run; returns the row count per table.
 
     `rebuild` forgets the state first and merges every landed batch (events retention already
     deleted are then gone from the result). Works before anything has landed: the tables are then
     empty but typed. A customer's `metadata` key named in `external_id_fields`
-    (`Settings.external_id_fields`) gives its `external_id`."""
+    (`Settings.external_id_fields`) gives its `external_id`. `memory_limit` is DuckDB's for a
+    connection opened here (`UDS_DUCKDB_MEMORY_LIMIT`; the peak RSS follows it)."""
     own = con is None
-    con = con or lake.duckdb_connection()
+    con = con or lake.duckdb_connection(memory_limit)
     try:
         if rebuild:
             forget_state(lake_dir)

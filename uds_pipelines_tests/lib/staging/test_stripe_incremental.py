@@ -270,3 +270,13 @@ def test_a_delivery_rewrites_only_the_tables_whose_rows_it_changes(tmp_path, eve
     build_stripe_staging(lake_dir)
     changed = {t for t in STATE_TABLES if catalog.path(lake_dir, t).stat().st_mtime_ns != stamps[t]}
     assert changed == {"stripe_events", "stripe_customers", "stripe_versions"}
+
+
+def test_the_configured_memory_limit_bounds_the_merge(tmp_path, monkeypatch):
+    seen = []
+    real = staging.lake.duckdb_connection
+    monkeypatch.setattr(
+        staging.lake, "duckdb_connection", lambda limit="2GB": seen.append(limit) or real(limit)
+    )
+    build_stripe_staging(tmp_path / "lake", memory_limit="300MB")
+    assert seen == ["300MB"]

@@ -26,7 +26,7 @@ from uds_pipelines.lib.identity.sources import (
 STEP = "identity_inputs"
 LANDED = ("landed_forms", "landed_survey_responses")
 OUTPUTS = ("person_records", "identifiers", "rejected_identifiers")
-_TEMP = ("_pr_candidates", "_pr_changed", "_pr_gone")
+_TEMP = ("_pr_candidates", "_pr_changed", "_pr_replaced")
 
 # Candidates that change the stored record: new, a Stripe customer whose raw columns changed, or a
 # newer version of a form or survey record (same order as within a batch: `observed_at`, then hash).
@@ -38,7 +38,7 @@ _CHANGED = """
            OR coalesce(c.observed_at, TIMESTAMPTZ '-infinity') > coalesce(p.observed_at, TIMESTAMPTZ '-infinity')
            OR (c.observed_at IS NOT DISTINCT FROM p.observed_at AND c.source_hash > coalesce(p.source_hash, ''))))
 """
-# Stripe records whose customer is no longer staged (a rebuild after erasure): dropped.
+# Stripe records whose customer is no longer staged (after a Stripe rebuild): dropped.
 _GONE = """
     SELECT source, record_id FROM person_records p
     WHERE source = 'stripe' AND NOT EXISTS (
@@ -68,10 +68,10 @@ def build_identity_inputs(
         changed_records = finish_records_sql(f"({_CHANGED})")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _pr_changed AS {changed_records}")
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _pr_gone AS "
+            "CREATE OR REPLACE TEMP TABLE _pr_replaced AS "
             f"SELECT source, record_id FROM _pr_changed UNION ALL {_GONE}"
         )
-        changed = con.execute("SELECT count(*) FROM _pr_gone").fetchone()[0]
+        changed = con.execute("SELECT count(*) FROM _pr_replaced").fetchone()[0]
         if changed or not all(catalog.path(lake_dir, t).exists() for t in OUTPUTS):
             _replace_rows(
                 con, lake_dir, "identifiers", identifiers_sql(default_region, records_table="_pr_changed")
@@ -98,5 +98,5 @@ def _replace_rows(con: duckdb.DuckDBPyConnection, lake_dir: Path, table: str, fr
         con,
         lake_dir,
         table,
-        f"SELECT * FROM {table} ANTI JOIN _pr_gone USING (source, record_id) UNION ALL SELECT * FROM ({fresh_sql})",
+        f"SELECT * FROM {table} ANTI JOIN _pr_replaced USING (source, record_id) UNION ALL SELECT * FROM ({fresh_sql})",
     )

@@ -16,7 +16,7 @@ connection.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import duckdb
@@ -31,16 +31,18 @@ class CatalogMismatch(RuntimeError):
     """A writer produced columns the catalog does not declare for the table (names, order or types)."""
 
 
-def relation_sql(lake_dir: Path, table: Table, con: duckdb.DuckDBPyConnection) -> str:
-    """A SELECT over the table's current files, or a typed empty relation (`con` reads the footers
-    of a table with added columns: it must reach the lake, object storage included)."""
-    source = _source(lake_dir, table)
-    if source is None:
+def batches_sql(con: duckdb.DuckDBPyConnection, name: str, files: Sequence[Path]) -> str:
+    """A SELECT of the catalog's columns, in order, over some batch files of folder table `name`
+    (added columns a file lacks filled, as its view fills them), or a typed empty relation when
+    `files` is empty; `con` reads the footers of a table with added columns."""
+    table = catalog.table(name)
+    if not files:
         return _empty_sql(table)
-    if not table.added:
-        return f"SELECT * FROM {source}"
-    present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}  # footers only
-    return _with_added(source, table, present)
+    source = lake.files_relation(files, union_by_name=True)
+    if table.added:
+        present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}  # footers only
+        source = f"({_with_added(source, table, present)})"
+    return f"SELECT {', '.join(table.columns)} FROM {source}"
 
 
 def _source(lake_dir: Path, table: Table) -> str | None:

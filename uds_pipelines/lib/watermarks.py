@@ -45,21 +45,8 @@ class PendingBatches:
         return [f.name for f in self.files]
 
     def relation(self, con: duckdb.DuckDBPyConnection) -> str:
-        """A parenthesized SELECT of these files with exactly the catalog's columns (added ones
-        filled with their default), or a typed empty relation when there are none."""
-        table = catalog.table(self.table)
-        if not self.files:
-            return f"(SELECT * FROM {self.table} WHERE false)"  # the view: typed, even when empty
-        source = lake.files_relation(self.files, union_by_name=True)
-        present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
-        defaults = dict(table.added)
-        columns = ", ".join(
-            name
-            if name in present
-            else f"CAST({defaults.get(name, 'NULL')} AS {catalog.duckdb_type(table.arrow_type(name))}) AS {name}"
-            for name in table.columns
-        )
-        return f"(SELECT {columns} FROM {source})"
+        """A parenthesized SELECT of these files, read as the table's view reads all of its files."""
+        return f"({lake_views.batches_sql(con, self.table, self.files)})"
 
 
 def merged(con: duckdb.DuckDBPyConnection, lake_dir: Path, step: str, table: str) -> set[str]:

@@ -33,16 +33,21 @@ class CatalogMismatch(RuntimeError):
 
 def batches_sql(con: duckdb.DuckDBPyConnection, name: str, files: Sequence[Path]) -> str:
     """A SELECT of the catalog's columns, in order, over some batch files of folder table `name`
-    (added columns a file lacks filled, as its view fills them), or a typed empty relation when
-    `files` is empty; `con` reads the footers of a table with added columns."""
+    (a column no file has reads as its `added` default, else NULL), or a typed empty relation when
+    `files` is empty; `con` reads the files' footers."""
     table = catalog.table(name)
     if not files:
         return _empty_sql(table)
     source = lake.files_relation(files, union_by_name=True)
-    if table.added:
-        present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}  # footers only
-        source = f"({_with_added(source, table, present)})"
-    return f"SELECT {', '.join(table.columns)} FROM {source}"
+    present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}  # footers only
+    defaults = dict(table.added)
+    columns = ", ".join(
+        column
+        if column in present
+        else f"CAST({defaults.get(column, 'NULL')} AS {catalog.duckdb_type(table.arrow_type(column))}) AS {column}"
+        for column in table.columns
+    )
+    return f"SELECT {columns} FROM {source}"
 
 
 def _source(lake_dir: Path, table: Table) -> str | None:

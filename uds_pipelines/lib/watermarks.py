@@ -94,6 +94,14 @@ def reset(lake_dir: Path, step: str) -> None:
     catalog.path(lake_dir, TABLE).joinpath(_file(step)).unlink(missing_ok=True)
 
 
+def forget(lake_dir: Path, step: str, state_tables: Iterable[str]) -> None:
+    """Delete `step`'s watermark, then its state tables: a crash in between merges every batch into
+    the old state on the next run, which is idempotent."""
+    reset(lake_dir, step)
+    for table in state_tables:
+        catalog.path(lake_dir, table).unlink(missing_ok=True)
+
+
 def unmerged(con: duckdb.DuckDBPyConnection, lake_dir: Path, table: str) -> set[str]:
     """Batch names of `table` that some consumer step has not merged yet."""
     waiting: set[str] = set()

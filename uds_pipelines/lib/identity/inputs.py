@@ -57,9 +57,7 @@ def build_identity_inputs(
     here. `rebuild` forgets the state and merges every landed batch again.
     """
     if rebuild:
-        watermarks.reset(lake_dir, STEP)
-        for table in OUTPUTS:
-            catalog.path(lake_dir, table).unlink(missing_ok=True)
+        watermarks.forget(lake_dir, STEP, OUTPUTS)
     lake_views.register(con, lake_dir, [*SOURCE_TABLES, *OUTPUTS])
     batches = [watermarks.pending(con, lake_dir, STEP, table) for table in LANDED]
     forms, surveys = (b.relation(con) for b in batches)

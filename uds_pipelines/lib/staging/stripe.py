@@ -61,7 +61,7 @@ def build_stripe_staging(
     con = con or lake.duckdb_connection(memory_limit)
     try:
         if rebuild:
-            forget_state(lake_dir)
+            watermarks.forget(lake_dir, STEP, STATE_TABLES)
         lake_views.register(con, lake_dir, [SOURCE, *STATE_TABLES])
         batches = watermarks.pending(con, lake_dir, STEP, SOURCE)
         written = all(catalog.path(lake_dir, t).exists() for t in STATE_TABLES)
@@ -78,14 +78,6 @@ def build_stripe_staging(
         con.execute("DROP MACRO IF EXISTS uds_external_id_keys")
         if own:
             con.close()
-
-
-def forget_state(lake_dir: Path) -> None:
-    """Delete the watermark, then the state: a crash in between merges every batch into the old
-    state on the next run, which is idempotent."""
-    watermarks.reset(lake_dir, STEP)
-    for table in STATE_TABLES:
-        catalog.path(lake_dir, table).unlink(missing_ok=True)
 
 
 def _merge(

@@ -7,18 +7,39 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from nameparser import HumanName
+from nameparser.config import CONSTANTS
+
 from uds_pipelines.lib.normalize.text import fold
 
 # Surname particles kept lower-case inside a name ("Ludwig van Beethoven", "van der Berg").
 # "le"/"di"-style particles that are also common given names or East Asian surnames are left out.
 PARTICLES = frozenset(
-    {"van", "von", "der", "den", "de", "da", "das", "dos", "du", "del", "della", "ter", "ten", "zu", "la"}
-)
-TITLES = frozenset(
-    {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "herr", "frau", "mme", "mlle", "sr", "sra"}
+    {
+        "van",
+        "von",
+        "der",
+        "den",
+        "de",
+        "da",
+        "das",
+        "dos",
+        "du",
+        "del",
+        "della",
+        "los",
+        "las",
+        "ter",
+        "ten",
+        "zu",
+        "la",
+    }
 )
 _SPACE = re.compile(r"\s+")
 _WORD_SPLIT = re.compile(r"([\-'’])")
+# Commas ("Doe, Jane"), periods ("Dr.", "Jr.") and brackets or quotes (nicknames) need nameparser.
+_NAME_MARKS = re.compile(r"[,.()\"“”]")
+_ROMAN = re.compile(r"[ivxlcdm]+", re.IGNORECASE)  # "Koen VI": nameparser reads a numeral as a suffix
 
 
 @dataclass(frozen=True)
@@ -94,23 +115,38 @@ def normalize_name(raw: str | None) -> NameResult:
     return NameResult(raw, normalized, name_key(normalized) or None)
 
 
-def split_full_name(full: str | None) -> tuple[str | None, str | None]:
-    """(first, last): 'Ludwig van Beethoven' -> ('Ludwig', 'van Beethoven'); 'Doe, Jane' -> ('Jane', 'Doe')."""
+def split_name_parts(full: str | None) -> tuple[str | None, str | None]:
+    """(given names, family name) as written, by `nameparser`: titles and suffixes dropped, middle
+    names kept with the given name, particles with the surname ('Smith, John, Jr.' -> John / Smith)."""
     if full is None or not isinstance(full, str):
         return None, None
     text = clean_name(full)
-    if "," in text:
-        last, _, first = text.partition(",")
-        return normalize_name(first).normalized, normalize_name(last).normalized
-    normalized = normalize_name(text).normalized
-    if normalized is None:
-        return None, None
-    words = normalized.split(" ")
-    while len(words) > 1 and fold(words[0]).rstrip(".") in TITLES:
-        words = words[1:]
-    if len(words) == 1:
-        return words[0], None
-    start = len(words) - 1
-    while start > 1 and fold(words[start - 1]) in PARTICLES:
-        start -= 1
-    return " ".join(words[:start]), " ".join(words[start:])
+    words = text.split(" ")
+    if len(words) == 2 and not _NAME_MARKS.search(text) and not _known_name_word(words):
+        return words[0], words[1]  # "Emily Taylor": nameparser's answer without its 90 us
+    name = HumanName(text)
+    given = " ".join(part for part in (name.first, name.middle) if part)
+    return given or None, name.last or None
+
+
+def split_full_name(full: str | None) -> tuple[str | None, str | None]:
+    """(first, last) in display form: 'Ludwig van Beethoven' -> ('Ludwig', 'van Beethoven'),
+    'Doe, Jane' -> ('Jane', 'Doe'), 'Jean-Luc Picard III' -> ('Jean-Luc', 'Picard')."""
+    given, family = split_name_parts(full)
+    return _normalized(given), _normalized(family)
+
+
+def _normalized(part: str | None) -> str | None:
+    return normalize_name(part).normalized if part else None
+
+
+def _known_name_word(words: list[str]) -> bool:
+    """A word nameparser reads as a title, suffix, particle or conjunction ('Dr', 'III', 'van')."""
+    return any(_ROMAN.fullmatch(word) for word in words) or any(
+        word.lower() in vocabulary
+        for word in words
+        for vocabulary in (
+            CONSTANTS.titles, CONSTANTS.suffix_acronyms, CONSTANTS.suffix_not_acronyms,
+            CONSTANTS.prefixes, CONSTANTS.conjunctions,
+        )
+    )  # fmt: skip

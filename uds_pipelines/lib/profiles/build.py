@@ -1,9 +1,11 @@
 """Customer profiles: survivorship of personal attributes and computed traits, all in DuckDB.
 
-Survivorship: for email, phone, names and country, the value from the highest-priority source
-(Stripe, then forms, then surveys) wins, and within a source the most recent record; names are
-taken together from one record so first and last name stay consistent. A deleted Stripe customer
-ranks after every other record: its contact data is used only when nothing else has the value.
+Survivorship, per attribute (email, phone, names, country): the normalized value most of the
+person's records agree on; a tie goes to the value of the best-ranked record, by source priority
+(Stripe, then forms, then surveys) and then recency. One misspelled Stripe name loses to two forms
+that spell it the same way. Names vote as a pair (first and last stay consistent), compared
+without case or accents. A deleted Stripe customer's record has no vote and ranks after every other
+record: its contact data is used only when nothing else has the value.
 
 Money: Stripe amounts are in minor units. A charge and the invoice it paid are one order: paid
 invoices count only when their charge is not in the data. A charge's refunds are the larger of its
@@ -56,6 +58,21 @@ def minor_divisor_sql(currency_column: str) -> str:
     return f"(CASE WHEN lower({currency_column}) IN ({zero}) THEN 1.0 ELSE 100.0 END)"
 
 
+def _survivor(attribute: str, value: str, key: str, source: str) -> str:
+    """CTEs `<attribute>_votes` and `<attribute>_survivor`: per person, the value whose match key
+    most live (not deleted) records share; ties to the best `rank_key` among each value's records."""
+    return f"""
+    {attribute}_votes AS (
+        SELECT customer_id, arg_min({value}, rank_key) AS value, min(rank_key) AS best_rank,
+               count(*) FILTER (WHERE NOT coalesce(deleted, false)) AS live_votes
+        FROM {source} WHERE {value} IS NOT NULL GROUP BY customer_id, {key}
+    ),
+    {attribute}_survivor AS (
+        SELECT customer_id, arg_min(value, struct_pack(v := -live_votes, r := best_rank)) AS {attribute}
+        FROM {attribute}_votes GROUP BY customer_id
+    )"""
+
+
 def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_region: str,
                  records_table: str = "person_records") -> str:  # fmt: skip
     """SELECT producing one row per customer_id with CONTRACT columns and computed traits.
@@ -81,18 +98,27 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
                    - coalesce(epoch(r.observed_at), 0) AS rank_key
         FROM {records_table} r JOIN identity_map m USING (source, record_id)
     ),
-    attrs AS (
+    named AS (
+        SELECT customer_id, deleted, rank_key,
+               struct_pack(f := uds_name_norm(first_name), l := uds_name_norm(last_name)) AS names
+        FROM rec WHERE nullif(trim(first_name), '') IS NOT NULL
+    ),
+    {_survivor("email", "email_n", "email_n", "rec")},
+    {_survivor("phone", "phone_n", "phone_n", "rec")},
+    {_survivor("country", "country_n", "country_n", "rec")},
+    {_survivor("names", "names", "lower(strip_accents(concat_ws('|', names.f, names.l)))", "named")},
+    record_times AS (
         SELECT customer_id,
-               arg_min(email_n, rank_key) FILTER (WHERE email_n IS NOT NULL) AS email,
-               arg_min(phone_n, rank_key) FILTER (WHERE phone_n IS NOT NULL) AS phone,
-               arg_min(struct_pack(f := uds_name_norm(first_name), l := uds_name_norm(last_name)), rank_key)
-                   FILTER (WHERE nullif(trim(first_name), '') IS NOT NULL) AS names,
-               arg_min(country_n, rank_key) FILTER (WHERE country_n IS NOT NULL) AS country,
                min(coalesce(created_at, observed_at)) AS first_seen_at, max(observed_at) AS last_seen_at,
                min(observed_at) FILTER (WHERE source IN ('form', 'survey')) AS first_signup_at,
                count(*) FILTER (WHERE source = 'survey') AS surveys_count,
                count(*) FILTER (WHERE source = 'form') AS forms_count
         FROM rec GROUP BY customer_id
+    ),
+    attrs AS (
+        SELECT * FROM record_times
+        LEFT JOIN email_survivor USING (customer_id) LEFT JOIN phone_survivor USING (customer_id)
+        LEFT JOIN country_survivor USING (customer_id) LEFT JOIN names_survivor USING (customer_id)
     ),
     stripe_map AS (
         SELECT m.record_id AS stripe_customer_id, m.customer_id, coalesce(any_value(r.deleted), false) AS deleted

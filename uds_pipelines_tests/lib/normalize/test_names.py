@@ -56,9 +56,42 @@ def test_empty_names_give_none(raw) -> None:
         ("Doe, Jane", "Jane", "Doe"),
         ("Dr. Jane Doe", "Jane", "Doe"),
         ("Madonna", "Madonna", None),
+        # suffixes and titles are not names (issue 16: these gave 'Jr.' and 'Iii' as surnames)
+        ("John Smith Jr.", "John", "Smith"),
+        ("Jean-Luc Picard III", "Jean-Luc", "Picard"),
+        ("Smith, John, Jr.", "John", "Smith"),
+        ("ms jane DOE", "Jane", "Doe"),
+        ("Mr. Smith", None, "Smith"),
+        ("Mary Ann Smith Jr", "Mary Ann", "Smith"),
+        ("Dean Smith", "Dean", "Smith"),
+        ("Ana de los Santos", "Ana", "de los Santos"),
         ("  ", None, None),
         (None, None, None),
     ],
 )
 def test_split_full_name(full: str | None, first: str | None, last: str | None) -> None:
     assert split_full_name(full) == (first, last)
+
+
+def test_two_word_fast_path_agrees_with_nameparser() -> None:
+    """Plain two-word names skip nameparser; its answer must be the same for every such name."""
+    from faker import Faker
+    from nameparser import HumanName
+
+    from uds_pipelines.lib.normalize.names import split_name_parts
+
+    names = set()
+    for locale in ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_BR"):
+        fake = Faker(locale)
+        fake.seed_instance(16)
+        names |= {f"{fake.first_name()} {fake.last_name()}" for _ in range(400)}
+    names |= {"Dean Smith", "Judge Reinhold", "King Kong", "John Jr", "Van Smith", "Jane And"}
+    checked = 0
+    for full in sorted(names):
+        if len(full.split(" ")) != 2:
+            continue
+        parsed = HumanName(full)
+        expected = (" ".join(p for p in (parsed.first, parsed.middle) if p) or None, parsed.last or None)
+        assert split_name_parts(full) == expected, full
+        checked += 1
+    assert checked > 2000

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from uds_pipelines.lib.normalize.names import split_name_parts
+
 # Identity roles a column can play; order in `LayoutSpec.fields[role]` is the priority.
 IDENTITY_ROLES = ("email", "first_name", "last_name", "full_name", "phone", "country", "submitted_at")
 LAYOUTS = ("qualtrics_3row", "qualtrics_legacy", "surveymonkey", "typeform", "google_forms", "plain")
@@ -128,12 +130,9 @@ ANONYMOUS_NAMES = {"anonymous", "anonym", "anonyme", "anónimo", "anonimo"}
 
 
 def split_full_name(value: str) -> tuple[str | None, str | None]:
-    """(first, last) from one name cell: "Last, First" (Qualtrics panels), "First Last", or "Anonymous"."""
+    """(first, last) from one name cell as written: "Last, First" (Qualtrics panels), "First Last"
+    (`names.split_name_parts`: titles and suffixes dropped), or "Anonymous"."""
     text = value.strip()
     if not text or text.lower() in ANONYMOUS_NAMES:
         return None, None
-    if "," in text:
-        last, _, first = text.partition(",")
-        return first.strip() or None, last.strip() or None
-    first, _, last = text.partition(" ")
-    return first or None, last.strip() or None
+    return split_name_parts(text)

@@ -21,6 +21,7 @@ DEFAULT_KEY_EXPRESSIONS: dict[str, str] = {
     "stripe_customer": "trim(identifier)",
     "customer_id": "trim(identifier)",
 }
+_NO_RECORDS = "(SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS record_id, NULL::VARCHAR AS customer_id WHERE false)"
 PURPOSE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -60,13 +61,17 @@ def effective_consent(
     purposes: Sequence[str],
     key_expressions: Mapping[str, str] | None = None,
     table: str = "_effective_consent",
+    record_customers: str | None = None,
 ) -> EffectiveConsent:
     """Decide consent per customer and purpose into the temp table `table`, with the columns of
     the catalog's `effective_consent` (not that name: it is the table's view).
 
     `ledger` is a built ledger or a table or view with the ledger's columns (e.g. the view
     `consent_ledger`); `identifier_customers` is a table, view or parenthesized query
-    `(identifier_type, identifier_key, customer_id)`.
+    `(identifier_type, identifier_key, customer_id)`; `record_customers`, when given, is one
+    `(source, record_id, customer_id)`: a statement whose identifier decides nobody (blocked, or
+    held by several people) still reaches the person of the record that made it (`source`,
+    `source_record`), and only that person.
     Per CONTRACT section 6 the statement with the latest `captured_at` across all of a person's
     identifiers and sources decides; a yes and a no at that same instant decide no.
     """
@@ -80,7 +85,7 @@ def effective_consent(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _consent_keyed AS
-        SELECT identifier_type, purpose, granted, captured_at, source, {key} AS identifier_key
+        SELECT identifier_type, purpose, granted, captured_at, source, source_record, {key} AS identifier_key
         FROM {usable} AS u
         WHERE purpose IN ({wanted})
         """
@@ -88,10 +93,13 @@ def effective_consent(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _consent_matched AS
-        SELECT CAST(ic.customer_id AS VARCHAR) AS customer_id, k.purpose, k.granted, k.captured_at, k.source
+        SELECT CAST(coalesce(ic.customer_id, rc.customer_id) AS VARCHAR) AS customer_id,
+               k.purpose, k.granted, k.captured_at, k.source
         FROM _consent_keyed AS k
         LEFT JOIN {identifier_customers} AS ic
           ON ic.identifier_type = k.identifier_type AND ic.identifier_key = k.identifier_key
+        LEFT JOIN {record_customers or _NO_RECORDS} AS rc
+          ON rc.source = k.source AND rc.record_id = k.source_record
         """
     )
     unmatched = con.execute("SELECT count(*) FROM _consent_matched WHERE customer_id IS NULL").fetchall()[0][

@@ -28,6 +28,18 @@ KEY_EXPRESSIONS = {
 STATEMENT_TABLES = ("landed_consent", "stripe_consents")
 
 
+# Sources whose statements are made by a person record itself (`source_record` is its record id).
+RECORD_SOURCES = ("form", "survey")
+
+
+def record_customers_sql() -> str:
+    """(source, record_id, customer_id) of every form and survey record: whoever made a statement."""
+    return f"""(
+        SELECT source, record_id, customer_id FROM identity_map
+        WHERE source IN ({", ".join(f"'{s}'" for s in RECORD_SOURCES)})
+    )"""
+
+
 def identifier_customers_sql() -> str:
     """A parenthesized query over the views `identifiers` and `identity_map`:
     (identifier_type, identifier_key, customer_id) for every identifier held by exactly one person."""
@@ -58,8 +70,9 @@ def build_consent(settings: Settings) -> ConsentStage:
         ledger = build_consent_ledger(con, STATEMENT_TABLES, settings.purposes)
         write_ledger(con, ledger, lake_dir)
         effective = effective_consent(
-            con, ledger, identifier_customers_sql(), settings.purposes, KEY_EXPRESSIONS
-        )
+            con, ledger, identifier_customers_sql(), settings.purposes, KEY_EXPRESSIONS,
+            record_customers=record_customers_sql(),
+        )  # fmt: skip
         lake_views.write_query(con, lake_dir, "effective_consent", f"SELECT * FROM {effective.table}")
     finally:
         con.close()

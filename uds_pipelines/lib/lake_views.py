@@ -181,8 +181,12 @@ def _empty_like(table: Table, frame: pd.DataFrame) -> pa.Table:
 
 
 def row_count(lake_dir: Path, name: str) -> int:
-    """Rows of a single-file table, from its Parquet footer (0 before it is written)."""
-    return lake.parquet_row_count(catalog.path(lake_dir, name))
+    """Rows of a table, from Parquet footers: the file, or every batch of a folder table (0 before
+    anything is written)."""
+    location = catalog.path(lake_dir, name)
+    if catalog.table(name).kind == "file":
+        return lake.parquet_row_count(location)
+    return sum(lake.parquet_row_count(path) for path in lake.batch_files(location))
 
 
 def _target(lake_dir: Path, table: Table, batch_name: str | None) -> Path:

@@ -66,7 +66,7 @@ def audience_members_consent_safe(uds: UdsSettingsResource) -> dg.AssetCheckResu
 
 @dg.asset(group_name=c.GROUP_AUDIENCES, kinds={"csv"}, owners=c.OWNERS, deps=["audience_members"])
 def audience_exports(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
-    """Dated audience files with a manifest under exports/audiences/<audience>/."""
+    """Dated audience files with a manifest under `exports/audiences/<audience>/`."""
     table = export_audiences(uds.settings(), context.run.run_id).files
     return dg.MaterializeResult(
         metadata={

@@ -10,7 +10,7 @@ import pandas as pd
 from uds_pipelines import constants as c
 from uds_pipelines.defs.lake_specs import SHARED_FOLDER_SPECS, table_specs, tables_of_step
 from uds_pipelines.defs.resources import UdsSettingsResource
-from uds_pipelines.lib import catalog
+from uds_pipelines.lib import catalog, lake_views
 from uds_pipelines.lib.ingest.landing import SourceSpec
 from uds_pipelines.lib.ingest.stage import FORMS, PRIVACY, SURVEYS, LandingStage, land_source
 from uds_pipelines.lib.masking import preview_markdown
@@ -111,9 +111,22 @@ def build_landing_asset(step: str, spec: SourceSpec, description: str) -> dg.Ass
         )
         for event in shared_folder_events(step, summary):
             context.log_event(event)
-        yield dg.MaterializeResult(asset_key=primary, metadata=landing_metadata(summary, stage.preview))
+        lake_dir = uds.settings().lake_dir
+        # `dagster/row_count` is each table's total, as the catalog shows it; this run's batch is
+        # `records_landed`
+        yield dg.MaterializeResult(
+            asset_key=primary,
+            metadata=landing_metadata(summary, stage.preview)
+            | {"dagster/row_count": lake_views.row_count(lake_dir, primary)},
+        )
         for table in tables[1:]:
-            yield dg.MaterializeResult(asset_key=table, metadata={"files_landed": len(summary.new_files)})
+            yield dg.MaterializeResult(
+                asset_key=table,
+                metadata={
+                    "files_landed": len(summary.new_files),
+                    "dagster/row_count": lake_views.row_count(lake_dir, table),
+                },
+            )
         yield conservation_check(stage, primary)
 
     return _landing

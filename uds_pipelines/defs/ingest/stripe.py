@@ -12,7 +12,7 @@ from uds_pipelines.defs.ingest.file_landing import (
 )
 from uds_pipelines.defs.lake_specs import file_table_result, table_specs, tables_of_step
 from uds_pipelines.defs.resources import UdsSettingsResource
-from uds_pipelines.lib import watermarks
+from uds_pipelines.lib import lake_views, watermarks
 from uds_pipelines.lib.ingest.stripe_stage import land_stripe, pull_missed_events
 from uds_pipelines.lib.staging.stripe import build_stripe_staging
 
@@ -69,6 +69,8 @@ def landed_stripe_events(context: dg.AssetExecutionContext, config: LandingConfi
     yield dg.MaterializeResult(
         asset_key="landed_stripe",
         metadata={
+            # the table's total, as the catalog shows it; this run's batch is `records_landed`
+            "dagster/row_count": lake_views.row_count(uds.settings().lake_dir, "landed_stripe"),
             "records_landed": summary.records_landed,
             "files_landed": new_files,
             "records_quarantined": summary.records_quarantined,

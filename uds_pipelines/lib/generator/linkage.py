@@ -74,7 +74,9 @@ def linkage_frame(people: int, corruption: float | str = "medium", seed: int = 0
     rng = np.random.default_rng([seed, 16])
     rnd = random.Random(seed)
     clean = _people(people, rng)
-    duplicates = rng.choice(len(DUPLICATE_WEIGHTS), size=people, p=DUPLICATE_WEIGHTS / DUPLICATE_WEIGHTS.sum())
+    duplicates = rng.choice(
+        len(DUPLICATE_WEIGHTS), size=people, p=DUPLICATE_WEIGHTS / DUPLICATE_WEIGHTS.sum()
+    )
     person_of = np.repeat(np.arange(people), 1 + duplicates)
     starts = np.concatenate([[0], np.cumsum(1 + duplicates)[:-1]])
     original = np.zeros(len(person_of), dtype=bool)

@@ -101,7 +101,10 @@ def corrupt_duplicates(
     # First and last name exchanged is one event on two fields: do it first, once per record.
     swapped = np.unique(
         np.concatenate(
-            [duplicate_rows[pos[kinds == SWAP_NAMES]] for pos, kinds in (plan["first_name"], plan["last_name"])]
+            [
+                duplicate_rows[pos[kinds == SWAP_NAMES]]
+                for pos, kinds in (plan["first_name"], plan["last_name"])
+            ]
         )
     )
     first, last = columns["first_name"], columns["last_name"]
@@ -111,7 +114,9 @@ def corrupt_duplicates(
         values = columns[field]
         positions, kinds = plan[field]
         second = rng.random(len(positions)) < retype
-        for row, kind, again in zip(duplicate_rows[positions].tolist(), kinds.tolist(), second.tolist()):
+        for row, kind, again in zip(
+            duplicate_rows[positions].tolist(), kinds.tolist(), second.tolist(), strict=True
+        ):
             if kind == SWAP_NAMES:
                 continue
             if kind == MISSING:

@@ -104,7 +104,7 @@ def _one_replacement(orig: str | None, dup: str | None, pairs: list[tuple[str, s
 
 
 def _count(pairs: pd.DataFrame, field: str, test) -> int:
-    return sum(bool(test(o, d)) for o, d in zip(pairs[field + "_orig"], pairs[field]))
+    return sum(bool(test(o, d)) for o, d in zip(pairs[field + "_orig"], pairs[field], strict=True))
 
 
 def _swapped_date(orig: str, dup: str | None) -> bool:
@@ -120,7 +120,7 @@ def _transposed(orig: str, dup: str | None) -> bool:
 def _keyboard_substitution(orig: str, dup: str | None) -> bool:
     if dup is None or len(dup) != len(orig):
         return False
-    diffs = [(a, b) for a, b in zip(orig.lower(), dup.lower()) if a != b]
+    diffs = [(a, b) for a, b in zip(orig.lower(), dup.lower(), strict=True) if a != b]
     return len(diffs) == 1 and diffs[0][1] in KEYBOARD_NEIGHBOURS.get(diffs[0][0], "")
 
 
@@ -129,18 +129,27 @@ def test_every_kind_of_corruption_occurs_at_high(high):
     found = {
         "nickname": _count(high, "first_name", lambda o, d: d in NICKNAMES.get(o, ())),
         "names swapped": int(
-            ((high["first_name"] == high["last_name_orig"]) & (high["last_name"] == high["first_name_orig"])).sum()
+            (
+                (high["first_name"] == high["last_name_orig"])
+                & (high["last_name"] == high["first_name_orig"])
+            ).sum()
         ),
         "day/month swapped": _count(high, "date_of_birth", _swapped_date),
         "date digits transposed": _count(high, "date_of_birth", _transposed),
         "abbreviation": _count(high, "address_line1", lambda o, d: _one_replacement(o, d, abbreviations)),
-        "ocr rn/m": _count(high, "last_name", lambda o, d: _one_replacement(o, d, [("rn", "m"), ("m", "rn")])),
+        "ocr rn/m": _count(
+            high, "last_name", lambda o, d: _one_replacement(o, d, [("rn", "m"), ("m", "rn")])
+        ),
         "ocr digit in a name": int(high["last_name"].str.contains("[0-9]", regex=True, na=False).sum()),
         "ocr in a postcode": _count(
-            high, "postcode", lambda o, d: _one_replacement(o, d, [("0", "O"), ("1", "l"), ("5", "S"), ("8", "B")])
+            high,
+            "postcode",
+            lambda o, d: _one_replacement(o, d, [("0", "O"), ("1", "l"), ("5", "S"), ("8", "B")]),
         ),
         "phonetic": _count(
-            high, "last_name", lambda o, d: _one_replacement(o, d, [("ph", "f"), ("ck", "k"), ("ll", "l"), ("tt", "t")])
+            high,
+            "last_name",
+            lambda o, d: _one_replacement(o, d, [("ph", "f"), ("ck", "k"), ("ll", "l"), ("tt", "t")]),
         ),
         "keyboard typo": _count(high, "city", _keyboard_substitution),
         "letters transposed": _count(high, "last_name", _transposed),
@@ -159,7 +168,12 @@ def test_every_kind_of_corruption_occurs_at_high(high):
 def test_day_and_month_are_only_swapped_when_both_could_be_a_month(high):
     dates = high.dropna(subset=["date_of_birth"])
     changed = dates[dates["date_of_birth"] != dates["date_of_birth_orig"]]
-    swapped = changed[[_swapped_date(o, d) for o, d in zip(changed["date_of_birth_orig"], changed["date_of_birth"])]]
+    swapped = changed[
+        [
+            _swapped_date(o, d)
+            for o, d in zip(changed["date_of_birth_orig"], changed["date_of_birth"], strict=True)
+        ]
+    ]
     assert len(swapped) > 0
     assert (swapped["date_of_birth_orig"].str[-2:].astype(int) <= 12).all()
     # Every damaged date is still a real calendar date, written as ISO.

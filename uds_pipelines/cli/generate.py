@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="medium",
         help=f"with --linkage-people: {', '.join(CORRUPTION_LEVELS)} or a number in 0..1 (default medium)",
     )
+    parser.add_argument(
+        "--identifiers",
+        type=float,
+        default=0.0,
+        help="with --linkage-people: share of records that also carry the person's email and phone (default 0)",
+    )
     return parser
 
 
@@ -65,11 +71,15 @@ def _linkage(args: argparse.Namespace) -> int:
         level = _corruption_arg(args.corruption)
         if args.linkage_people < 1:
             raise ValueError("--linkage-people must be at least 1")
+        if not 0.0 <= args.identifiers <= 1.0:
+            raise ValueError("--identifiers must be a share in 0..1")
     except ValueError as exc:
         print(f"uds-generate: {exc}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    forms_csv, truth = write_linkage_forms(args.out, args.linkage_people, level, args.seed)
+    forms_csv, truth = write_linkage_forms(
+        args.out, args.linkage_people, level, args.seed, identifiers=args.identifiers
+    )
     seconds = time.perf_counter() - started
     records = pq.read_metadata(truth).num_rows
     print(f"wrote {records} linkage records of {args.linkage_people} people to {forms_csv} and {truth}")

@@ -4,6 +4,7 @@ takes every promised form, and ground truth for each record."""
 from __future__ import annotations
 
 import pandas as pd
+import phonenumbers
 import pytest
 
 from uds_pipelines.lib.generator.corruption_tables import ABBREVIATIONS, KEYBOARD_NEIGHBOURS, NICKNAMES
@@ -185,3 +186,18 @@ def test_bad_levels_are_refused():
         linkage_records(10, "extreme")
     with pytest.raises(ValueError, match="0..1"):
         linkage_records(10, 1.5)
+
+
+def test_identifiers_are_optional_belong_to_one_person_and_leave_the_rest_alone():
+    plain = linkage_frame(800, "medium", seed=6)
+    assert "email" not in plain and "phone" not in plain
+    with_ids = linkage_frame(800, "medium", seed=6, identifiers=0.4)
+    assert with_ids.drop(columns=["email", "phone"]).equals(plain)
+    for column in ("email", "phone"):
+        assert with_ids[column].notna().mean() == pytest.approx(0.4, abs=0.05)
+        carried = with_ids.dropna(subset=[column])
+        assert (carried.groupby(column)["person_id"].nunique() == 1).all()
+        assert (carried.groupby("person_id")[column].nunique() == 1).all()
+    phones = with_ids["phone"].dropna()
+    assert all(phonenumbers.is_valid_number(phonenumbers.parse(p)) for p in phones)
+    assert with_ids["email"].dropna().str.fullmatch(r"[a-z0-9]+\.[a-z0-9]+\d*@[a-z.]+").all()

@@ -27,7 +27,6 @@ from uds_pipelines.lib.generator.linkage_pools import (
 from uds_pipelines.lib.generator.writer import Inbox, write_parquet
 
 CORRUPTION_LEVELS = {"low": 0.2, "medium": 0.5, "high": 0.85}
-COLUMNS = ("record_id", "person_id", *FIELDS)
 # Duplicates per person (0..9), skewed as in FEBRL-style generators: most people have one or two
 # extra records, a few have many. Mean about 1.9, so about 2.9 records per person.
 DUPLICATE_WEIGHTS = np.array([0.20, 0.30, 0.18, 0.11, 0.07, 0.05, 0.035, 0.025, 0.018, 0.012])

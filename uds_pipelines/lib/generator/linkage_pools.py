@@ -93,6 +93,11 @@ def _streets(fake: Faker, count: int) -> list[str]:
 def _locale_pools(locale: str, index: int) -> LocalePools:
     fake = Faker(locale)
     fake.seed_instance(POOL_SEED * 1000 + index)
+    # Some locales build a list from a set (it_IT cities), so its order, and with it every draw,
+    # would change with Python's hash seed; a sorted copy makes the pools the same in every process.
+    address = fake.provider("faker.providers.address")
+    if isinstance(getattr(address, "cities", None), list):
+        address.cities = sorted(address.cities)
     return LocalePools(
         locale=locale,
         first_names=_array([fake.first_name() for _ in range(NAME_POOL)]),

@@ -9,6 +9,11 @@ PORT="${UDS_PORT:-3000}"
 mkdir -p "$DAGSTER_HOME"
 [ -f "$DAGSTER_HOME/dagster.yaml" ] || cp "$ROOT/deploy/dagster.local.yaml" "$DAGSTER_HOME/dagster.yaml"
 python -m uds_pipelines.cli.seed --from "$ROOT/data/samples/inbox" --to "$UDS_DATA_DIR/inbox"
-uds-run || echo "uds-run reported failures; open the UI to see which step or check failed" >&2
+# The samples end on the generator's default end date; the first run is "as of" that day, so the
+# recency segments (new customers, at risk) and every bundled audience have members. Later runs
+# (sensors, schedules) use the clock, or UDS_AS_OF when set.
+SAMPLES_AS_OF="$(python -c 'from uds_pipelines.lib.generator.core import DEFAULT_END; print(DEFAULT_END)')"
+UDS_AS_OF="${UDS_AS_OF:-$SAMPLES_AS_OF}" uds-run \
+    || echo "uds-run reported failures; open the UI to see which step or check failed" >&2
 echo "Dagster UI: http://127.0.0.1:$PORT  (Ctrl-C to stop; run history is kept in $DAGSTER_HOME)"
 exec dg dev -w workspace.yaml -h 127.0.0.1 -p "$PORT"

@@ -71,3 +71,21 @@ def test_no_deprecation_warning_from_install_or_start(started):
     assert not re.findall(r"\w*(?:Supersession|Deprecation)Warning.*", log)
     assert "project.license" not in log  # setuptools' warning for a TOML-table license
     assert "active virtual environment does not match" not in log  # dg, when .venv is not active
+
+
+def test_every_bundled_audience_exports_rows(started):
+    """The demo shows the product: the first run (as of the samples' last day) gives every audience
+    in the bundled audiences.yaml at least one exported row."""
+    import csv
+
+    import yaml
+
+    bundled = yaml.safe_load((REPO / "uds_pipelines" / "config" / "audiences.yaml").read_text())
+    exports = started.log_path.parent / "data" / "exports" / "audiences"
+    rows = {}
+    for audience in bundled["audiences"]:
+        files = sorted((exports / audience["name"]).glob("*.csv"))
+        assert files, f"{audience['name']}: no file exported"
+        with files[-1].open(newline="") as handle:
+            rows[audience["name"]] = sum(1 for _ in csv.DictReader(handle))
+    assert min(rows.values()) >= 1, rows

@@ -291,6 +291,13 @@ def flat(rng: random.Random, person: Person, ts: int, forced: bool | None = None
         "city": person.city if rng.random() < 0.7 else None,
         "postcode": person.postcode if rng.random() < 0.6 else None,
     }
+    # Ad-targeting and analytics opt-ins come from a generator of their own, seeded by the
+    # submission: every other value (and so every other file) stays what it was.
+    extra = random.Random(f"purposes:{sub_id}")
+    for purpose in ("ad_targeting", "analytics"):
+        row[f"consent_{purpose}"] = None
+        if extra.random() < 0.8:
+            consents.append((purpose, extra.random() < 0.8))
     for purpose, granted in consents:
         row[f"consent_{purpose}"] = granted
     return Submission(row, sub_id, ids, "; ".join(notes), consents, flat=row)

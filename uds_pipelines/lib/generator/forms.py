@@ -27,6 +27,8 @@ FLAT_COLUMNS = [
     "submitted_at",
     "consent_email_marketing",
     "consent_sms_marketing",
+    "consent_ad_targeting",
+    "consent_analytics",
     "utm_source",
     "utm_medium",
     "utm_campaign",
@@ -53,6 +55,14 @@ def _csv_bool(rng: random.Random, value: bool | None) -> str:
     if value is None:
         return ""
     return rng.choice(["true", "yes", "1", "TRUE"] if value else ["false", "no", "0", "FALSE"])
+
+
+def _flat_cell(rng: random.Random, column: str, value: object) -> object:
+    if column in ("consent_email_marketing", "consent_sms_marketing"):
+        return _csv_bool(rng, value)
+    if column in ("consent_ad_targeting", "consent_analytics") and value is not None:
+        return "yes" if value else "no"  # no draw from `rng`: see form_payloads.flat
+    return value
 
 
 def _dump(obj: object) -> str:
@@ -122,12 +132,7 @@ def _write_flat_csv(
 ) -> None:
     rows = [FLAT_COLUMNS]
     for pos, (person, ts, sub) in enumerate(items, start=1):
-        row = [
-            sub.flat[c]
-            if c not in ("consent_email_marketing", "consent_sms_marketing")
-            else _csv_bool(rng, sub.flat[c])
-            for c in FLAT_COLUMNS
-        ]
+        row = [_flat_cell(rng, c, sub.flat[c]) for c in FLAT_COLUMNS]
         row = ["" if v is None else str(v) for v in row]
         if malformed and pos == 3 and len(items) >= 4:
             row, note = ragged_row(rng, row)

@@ -98,7 +98,13 @@ def export_audiences(settings: Settings, run_id: str) -> AudienceExportsStage:
         for audience in audiences:
             if "file" not in audience.destinations or audience.name not in counts.index:
                 continue
-            rows = members.filter(pc.equal(members["audience"], audience.name))
+            # rows planned under another format (the definition changed since) are not this
+            # format's cells: left out, so the counts no longer add up and the check refuses
+            rows = members.filter(
+                pc.and_(
+                    pc.equal(members["audience"], audience.name), pc.equal(members["format"], audience.format)
+                )
+            )
             if audience.format in DESTINATION_FORMATS:
                 rows = destination_rows(rows, audience.format)
             plan = AudiencePlan(

@@ -42,6 +42,7 @@ from uds_pipelines.lib.audiences import (
 from uds_pipelines.lib.audiences.destinations import NORMALIZERS
 from uds_pipelines.lib.audiences.export import destination_rows
 from uds_pipelines.lib.audiences.plan import FORMAT_COLUMNS, AudiencePlan
+from uds_pipelines.lib.masking import DROP_COLUMNS
 from uds_pipelines_tests.lib.segments.helpers import PURPOSES, write_profiles
 
 AS_OF = datetime(2026, 1, 31, tzinfo=UTC)
@@ -233,6 +234,7 @@ def test_members_table_round_trips_and_checks_catch_bad_hashes(con, tmp_path):
     row = members.to_pylist()[0]
     assert row["customer_id"] == "C1" and row["email"] is None and row["email_sha256"] is None
     assert json.loads(row["destination_fields"])["phone"] == sha("14155550123")
+    assert "destination_fields" in DROP_COLUMNS  # personal: never shown in a metadata preview
     back = destination_rows(members, "meta_custom_audience").select(FORMAT_COLUMNS["meta_custom_audience"])
     assert back.equals(plan.rows)
     tampered = back.set_column(2, "phone", pa.array(["+14155550123"], pa.string()))  # unhashed

@@ -239,22 +239,33 @@ def test_audience_files_hold_only_segment_members_with_consent(pipeline):
     data = pipeline["data"]
     membership = pd.read_parquet(data / "lake/segments/segment_membership.parquet")
     consent = pd.read_parquet(data / "lake/consent/effective_consent.parquet")
+    audience_members = pd.read_parquet(data / "lake/audiences/audience_members.parquet")
     exported_any = False
     for manifest_path in (data / "exports/audiences").glob("*/manifest.json"):
         manifest = json.loads(manifest_path.read_text())
         with open(manifest_path.parent / manifest["file"], newline="") as handle:
-            rows = list(csv.DictReader(handle))
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+        assert reader.fieldnames == manifest["columns"]
         counts = manifest["counts"]
-        assert (
-            counts["in_segment"]
-            == counts["exported"] + counts["excluded_no_consent"] + counts["excluded_erased_or_suppressed"]
+        assert counts["in_segment"] == (
+            counts["exported"]
+            + counts["excluded_no_consent"]
+            + counts["excluded_erased_or_suppressed"]
+            + counts["excluded_no_match_key"]
         )
         assert len(rows) == counts["exported"]
         members = set(membership.loc[membership["segment"] == manifest["segment"], "customer_id"])
         granted = set(
             consent.loc[(consent["purpose"] == manifest["purpose"]) & consent["granted"], "customer_id"]
         )
-        ids = {row["customer_id"] for row in rows}
+        if "customer_id" in manifest["columns"] or "extern_id" in manifest["columns"]:
+            ids = {row.get("customer_id") or row["extern_id"] for row in rows}
+        else:  # Google Customer Match files carry no id of ours: the rows they were written from
+            ids = set(
+                audience_members.loc[audience_members["audience"] == manifest["audience"], "customer_id"]
+            )
+            assert len(ids) == len(rows)
         assert ids <= members
         assert ids <= granted
         exported_any = exported_any or bool(ids)

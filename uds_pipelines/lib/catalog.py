@@ -505,12 +505,14 @@ _DECLARED = [
         "file",
         _schema(
             "audience segment purpose format customer_id email first_name last_name email_sha256 "
-            "phone_sha256 exported_at:timestamp"
+            "phone_sha256 exported_at:timestamp destination_fields"
         ),
         "audience_members",
         "export",
-        ("email", "first_name", "last_name", "email_sha256", "phone_sha256"),
+        ("email", "first_name", "last_name", "email_sha256", "phone_sha256", "destination_fields"),
         "The rows of the latest audience exports, one per audience member.",
+        # an ad-platform row (JSON, header -> cell as in the file); since the destination formats
+        added=(("destination_fields", "NULL"),),
     ),
     Table(
         "audience_counts",
@@ -519,12 +521,13 @@ _DECLARED = [
         _schema(
             "audience:large_string in_segment:int64 excluded_no_consent:int64 "
             "excluded_erased_or_suppressed:int64 exported:int64 members_without_profile:int64 "
-            "exported_without_contact:int64"
+            "exported_without_contact:int64 excluded_no_match_key:int64"
         ),
         "audience_members",
         "export",
         (),
         "Per audience: segment size, exclusions and rows exported.",
+        added=(("excluded_no_match_key", "0"),),  # since the destination formats
     ),
     Table(
         "requests_audit",

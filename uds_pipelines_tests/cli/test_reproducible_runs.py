@@ -30,7 +30,9 @@ WALL_CLOCK_COLUMNS = {"quarantined_at", "exported_at"}
 # replaced by a run-independent label, the smallest `source:record_id` of the person's records in
 # the identity map; the fingerprint then proves the same people, the same grouping of records into
 # people and the same per-person content.
-ID_COLUMNS = ("customer_id", "origin_customer_id")
+# Meta audience files carry the customer id as `extern_id`; the warehouse keeps that file row as
+# JSON in `destination_fields`, where `extern_id` is dropped (the row's own customer_id covers it).
+ID_COLUMNS = ("customer_id", "origin_customer_id", "extern_id")
 
 
 def _uds_run(data: Path, home: Path) -> None:
@@ -92,8 +94,11 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[int, str]:
         elif column in ID_COLUMNS:
             label = f"(SELECT l.label FROM labels l WHERE l.customer_id = t.{column})"
             select.append(f"CASE WHEN t.{column} IS NULL THEN NULL ELSE coalesce({label}, 'unmapped') END AS {column}")
+        elif column == "destination_fields":
+            patched = """json_merge_patch(t.destination_fields, '{"extern_id": null}')"""
+            select.append(f"CASE WHEN t.destination_fields IS NULL THEN NULL ELSE {patched} END AS destination_fields")
         else:
-            select.append(f"t.{column}")
+            select.append(f't."{column}"')  # Google's headers have spaces ("First Name")
     rows = f"SELECT {', '.join(select)} FROM ({sql}) t"
     count, digest = con.execute(
         f"SELECT count(*), md5(coalesce(string_agg(CAST(r AS VARCHAR), chr(10) ORDER BY CAST(r AS VARCHAR)), '')) "

@@ -9,6 +9,7 @@ from uds_pipelines.lib.audiences.definitions import (
     load_audiences,
     parse_audiences,
 )
+from uds_pipelines.lib.audiences.destinations import DESTINATION_FORMATS
 from uds_pipelines.lib.audiences.export import (
     AudienceCheckFailed,
     audience_file_name,
@@ -17,11 +18,19 @@ from uds_pipelines.lib.audiences.export import (
     write_audience_files,
 )
 from uds_pipelines.lib.audiences.hashing import hash_email, hash_phone
-from uds_pipelines.lib.audiences.plan import COUNT_KEYS, FORMAT_COLUMNS, AudiencePlan, plan_audience
+from uds_pipelines.lib.audiences.plan import (
+    COUNT_KEYS,
+    FILE_COLUMNS,
+    FORMAT_COLUMNS,
+    AudiencePlan,
+    plan_audience,
+)
 
 __all__ = [
     "COUNT_KEYS",
     "DESTINATIONS",
+    "DESTINATION_FORMATS",
+    "FILE_COLUMNS",
     "FORMATS",
     "FORMAT_COLUMNS",
     "AudienceCheckFailed",

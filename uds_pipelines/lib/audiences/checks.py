@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import uuid
 
+from uds_pipelines.lib.audiences import destinations
 from uds_pipelines.lib.audiences.plan import COUNT_KEYS, FORMAT_COLUMNS, AudiencePlan
 
 HEX64 = "[0-9a-f]{64}"
+
+
+def hashed_columns(fmt: str) -> list[str]:
+    """The columns of a format that must hold a SHA-256 hex digest or nothing."""
+    if fmt == "hashed":
+        return ["email_sha256", "phone_sha256"]
+    if fmt in destinations.DESTINATION_FORMATS:
+        return destinations.hashed_columns(fmt)
+    return []
 
 
 def check_audience(plan: AudiencePlan) -> tuple[bool, dict]:
@@ -43,17 +53,17 @@ def check_audience(plan: AudiencePlan) -> tuple[bool, dict]:
             0
         ]
         bad_hashes = 0
-        if audience.format == "hashed":
-            bad_hashes = con.execute(
-                f"SELECT count(*) FROM {view} WHERE NOT regexp_full_match(coalesce(email_sha256, repeat('0', 64)), "
-                f"'{HEX64}') OR NOT regexp_full_match(coalesce(phone_sha256, repeat('0', 64)), '{HEX64}')"
-            ).fetchall()[0][0]
+        hashed = hashed_columns(audience.format)
+        if hashed and set(hashed) <= set(plan.rows.column_names):
+            malformed = " OR ".join(
+                f"NOT regexp_full_match(coalesce(\"{c}\", repeat('0', 64)), '{HEX64}')" for c in hashed
+            )
+            bad_hashes = con.execute(f"SELECT count(*) FROM {view} WHERE {malformed}").fetchall()[0][0]
     finally:
         con.unregister(view)
     counts = {k: int(plan.counts.get(k, 0)) for k in COUNT_KEYS}
     adds_up = (
-        counts["in_segment"]
-        == (counts["exported"] + counts["excluded_no_consent"] + counts["excluded_erased_or_suppressed"])
+        counts["in_segment"] == sum(counts[k] for k in COUNT_KEYS[1:])
         and counts["exported"] == plan.rows.num_rows
     )
     columns_ok = plan.rows.column_names == FORMAT_COLUMNS[audience.format]

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import yaml
 
-FORMATS = ("email", "hashed")
+from uds_pipelines.lib.audiences.destinations import DESTINATION_FORMATS
+
+# `email` and `hashed` are our generic files; the others are ad platforms' own layouts.
+FORMATS = ("email", "hashed", *DESTINATION_FORMATS)
 DESTINATIONS = ("file", "warehouse")
 # Names become folder and file names, so they stay plain.
 NAME_RE = re.compile(r"^[a-z][a-z0-9_\-]{0,62}$")

@@ -10,13 +10,22 @@ from pathlib import Path
 import pyarrow as pa
 
 from uds_pipelines.lib import catalog, lake, storage
+from uds_pipelines.lib.audiences import destinations
 from uds_pipelines.lib.audiences.checks import check_audience
-from uds_pipelines.lib.audiences.plan import COUNT_KEYS, FORMAT_COLUMNS, AudiencePlan
+from uds_pipelines.lib.audiences.plan import COUNT_KEYS, FILE_COLUMNS, AudiencePlan
 
 # Cells a spreadsheet would evaluate as a formula (OWASP CSV injection).
 FORMULA_START = r"^[=+\-@\t\r]"
 # Our own ids and hex digests are never personal free text, so they are written verbatim.
 VERBATIM_COLUMNS = {"customer_id", "email_sha256", "phone_sha256"}
+# The audience_members column holding a platform row (JSON object, header -> cell, file order).
+DESTINATION_FIELDS = "destination_fields"
+
+
+def verbatim_columns(fmt: str) -> set[str]:
+    if fmt in destinations.DESTINATION_FORMATS:
+        return set(destinations.file_columns(fmt)) - set(destinations.clear_columns(fmt))
+    return VERBATIM_COLUMNS
 
 
 class AudienceCheckFailed(RuntimeError):
@@ -36,9 +45,9 @@ def audience_file_name(audience: str, as_of: datetime) -> str:
 def _write_csv_atomic(plan: AudiencePlan, columns: list[str], final: Path) -> str:
     """CSV via DuckDB (header, quotes only where needed, NULL as empty); returns the file's sha256."""
     view = f"_audience_rows_{uuid.uuid4().hex[:8]}"
+    verbatim = verbatim_columns(plan.audience.format)
     select = ", ".join(
-        f'"{c}"' if c in VERBATIM_COLUMNS else f'{formula_safe_sql(chr(34) + c + chr(34))} AS "{c}"'
-        for c in columns
+        f'"{c}"' if c in verbatim else f'{formula_safe_sql(chr(34) + c + chr(34))} AS "{c}"' for c in columns
     )
     tmp = lake.temp_path_for(final)
     plan.con.register(view, plan.rows)
@@ -80,7 +89,7 @@ def write_audience_files(plan: AudiencePlan, exports_dir: Path, run_id: str, as_
     folder = exports_dir / "audiences" / audience.name
     storage.make_private_dirs(folder)
     csv_path = folder / audience_file_name(audience.name, as_of)
-    digest = _write_csv_atomic(plan, FORMAT_COLUMNS[audience.format], csv_path)
+    digest = _write_csv_atomic(plan, FILE_COLUMNS[audience.format], csv_path)
     manifest = {
         "audience": audience.name,
         "segment": audience.segment,
@@ -88,7 +97,7 @@ def write_audience_files(plan: AudiencePlan, exports_dir: Path, run_id: str, as_
         "format": audience.format,
         "destinations": list(audience.destinations),
         "file": csv_path.name,
-        "columns": FORMAT_COLUMNS[audience.format],
+        "columns": FILE_COLUMNS[audience.format],
         "rows": plan.rows.num_rows,
         "sha256": digest,
         "run_id": run_id,
@@ -106,25 +115,56 @@ def audience_members_table(plans: list[AudiencePlan], exported_at: datetime) -> 
     """All planned rows as one `audience_members` table (the catalog's schema) for the warehouse.
 
     Hashed audiences carry only their hashes; plain emails and names appear only for `email` ones.
+    A platform format's row is kept whole in `destination_fields` (its cells by header, hashed or
+    clear exactly as in the file), so one table serves every destination without a column per
+    platform key; `customer_id` is set for every row.
     """
     members = catalog.table("audience_members")
     parts: list[pa.Table] = []
     for plan in plans:
         n = plan.rows.num_rows
         audience = plan.audience
+        # a platform's header may share a name with ours (Meta's `email` is a hash): not copied
+        own = (
+            {"customer_id"}
+            if audience.format in destinations.DESTINATION_FORMATS
+            else set(plan.rows.column_names)
+        )
         columns = {
             "audience": pa.array([audience.name] * n, pa.string()),
             "segment": pa.array([audience.segment] * n, pa.string()),
             "purpose": pa.array([audience.purpose] * n, pa.string()),
             "format": pa.array([audience.format] * n, pa.string()),
         }
-        for name in members.columns[4:-1]:
-            if name in plan.rows.column_names:
+        for name in members.columns[4:]:
+            if name == "exported_at":
+                columns[name] = pa.array([exported_at] * n, pa.timestamp("us", tz="UTC"))
+            elif name == DESTINATION_FIELDS:
+                columns[name] = _destination_fields(plan)
+            elif name in own:
                 columns[name] = plan.rows.column(name).cast(pa.string())
             else:
                 columns[name] = pa.nulls(n, pa.string())
-        columns["exported_at"] = pa.array([exported_at] * n, pa.timestamp("us", tz="UTC"))
         parts.append(pa.table(columns))
     if not parts:
         return members.empty()
     return pa.concat_tables(parts)
+
+
+def _destination_fields(plan: AudiencePlan) -> pa.Array:
+    fmt = plan.audience.format
+    if fmt not in destinations.DESTINATION_FORMATS:
+        return pa.nulls(plan.rows.num_rows, pa.string())
+    headers = destinations.file_columns(fmt)
+    rows = plan.rows.select(headers).to_pylist()
+    return pa.array([json.dumps(r, ensure_ascii=False) for r in rows], pa.string())
+
+
+def destination_rows(members: pa.Table, fmt: str) -> pa.Table:
+    """Planned rows (`customer_id` and the file's cells) back from `audience_members` rows."""
+    headers = destinations.file_columns(fmt)
+    cells = [json.loads(text) if text else {} for text in members[DESTINATION_FIELDS].to_pylist()]
+    columns = {"customer_id": members["customer_id"].cast(pa.string())}
+    for header in headers:
+        columns[header] = pa.array([c.get(header) for c in cells], pa.string())
+    return pa.table(columns)

@@ -1,8 +1,10 @@
-"""SHA-256 of normalized emails and phones for ad-platform matching (Google Customer Match style).
+"""SHA-256 of normalized emails and phones for the generic `hashed` format (Google Customer Match style).
 
 Email: trimmed and lower-cased, then SHA-256 hex. Phone: E.164 *with* the leading '+'
-(`+14155550123`), which is Google Customer Match's convention; Meta custom audiences want the
-digits without '+', so a Meta upload needs its own hash. Google's extra rule of dropping dots
+(`+14155550123`), which is Google Customer Match's convention and what the `hashed` format's
+contract documents. Meta and TikTok want the digits without '+' (`14155550123`): the
+`meta_custom_audience` format hashes that form (see `destinations.py`), and `hash_phone_digits`
+gives it in Python so an erasure can find such rows. Google's optional rule of dropping dots
 from gmail.com local parts is not applied: the contract hashes the lower-case email as is.
 The Python and SQL forms give identical results.
 """
@@ -33,6 +35,14 @@ def normalize_phone(value: object) -> str | None:
     return f"+{digits}" if digits else None
 
 
+def normalize_phone_digits(value: object) -> str | None:
+    """Meta's phone form: digits only, country code kept, no '+' and no leading zeros."""
+    if value is None or not isinstance(value, str):
+        return None
+    digits = _NON_DIGITS.sub("", value).lstrip("0")
+    return digits or None
+
+
 def sha256_hex(text: str | None) -> str | None:
     return hashlib.sha256(text.encode("utf-8")).hexdigest() if text is not None else None
 
@@ -43,6 +53,10 @@ def hash_email(value: object) -> str | None:
 
 def hash_phone(value: object) -> str | None:
     return sha256_hex(normalize_phone(value))
+
+
+def hash_phone_digits(value: object) -> str | None:
+    return sha256_hex(normalize_phone_digits(value))
 
 
 def email_sha256_sql(column: str) -> str:

@@ -7,21 +7,38 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
+from uds_pipelines.lib.audiences import destinations
 from uds_pipelines.lib.audiences.definitions import AudienceDefinition
 from uds_pipelines.lib.audiences.hashing import email_sha256_sql, phone_sha256_sql
 
+# The columns of a planned row: `customer_id` first (consent is re-checked by it), then the cells.
 FORMAT_COLUMNS: dict[str, list[str]] = {
     "email": ["customer_id", "email", "first_name", "last_name"],
     "hashed": ["customer_id", "email_sha256", "phone_sha256"],
+    **{fmt: ["customer_id", *destinations.file_columns(fmt)] for fmt in destinations.DESTINATION_FORMATS},
 }
-COUNT_KEYS = ("in_segment", "excluded_no_consent", "excluded_erased_or_suppressed", "exported")
+# The columns of the file: a platform's file has exactly its documented headers (Meta's carries
+# our id as `extern_id`, Google's none); our generic files lead with `customer_id`.
+FILE_COLUMNS: dict[str, list[str]] = {
+    fmt: columns[1:] if fmt in destinations.DESTINATION_FORMATS else columns
+    for fmt, columns in FORMAT_COLUMNS.items()
+}
+# in_segment == the sum of the others. `excluded_no_match_key`: consented members whose row
+# would hold nothing the platform matches on (see destinations.MATCH_KEYS); always 0 otherwise.
+COUNT_KEYS = (
+    "in_segment",
+    "excluded_no_consent",
+    "excluded_erased_or_suppressed",
+    "exported",
+    "excluded_no_match_key",
+)
 
 
 @dataclass
 class AudiencePlan:
     """The rows to export (`rows`, columns per FORMAT_COLUMNS) and the counts that explain them.
 
-    `counts` holds COUNT_KEYS (in_segment == exported + both exclusions) plus informational
+    `counts` holds COUNT_KEYS (in_segment == exported + the three exclusions) plus informational
     `members_without_profile` and `exported_without_contact`. The relations used are kept so
     `check_audience` can re-verify the rows independently on the same connection:
     `effective_consent` a table or view (the view `effective_consent`), `excluded_customers_sql`
@@ -44,7 +61,25 @@ def query_arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
 def _select_columns(fmt: str) -> str:
     if fmt == "email":
         return "customer_id, email, first_name, last_name"
-    return f"customer_id, {email_sha256_sql('email')} AS email_sha256, {phone_sha256_sql('phone')} AS phone_sha256"
+    if fmt == "hashed":
+        return f"customer_id, {email_sha256_sql('email')} AS email_sha256, {phone_sha256_sql('phone')} AS phone_sha256"
+    return destinations.select_sql(fmt)
+
+
+def _exclude_without_match_key(con: duckdb.DuckDBPyConnection, fmt: str) -> None:
+    """Re-decide consented rows that would carry nothing the platform can match on."""
+    if fmt not in destinations.MATCH_KEYS:
+        return
+    con.execute(
+        f"""
+        UPDATE _audience_plan SET decision = 'excluded_no_match_key'
+        WHERE has_profile AND decision = 'exported' AND customer_id IN (
+            SELECT customer_id FROM (
+                SELECT {_select_columns(fmt)} FROM _audience_plan WHERE has_profile AND decision = 'exported'
+            ) AS cells WHERE NOT ({destinations.match_key_sql(fmt)})
+        )
+        """
+    )
 
 
 def plan_audience(
@@ -80,7 +115,7 @@ def plan_audience(
             FROM {effective_consent} AS c WHERE purpose = ? GROUP BY 1
         ),
         prof AS (
-            SELECT CAST(customer_id AS VARCHAR) AS customer_id, email, phone, first_name, last_name
+            SELECT CAST(customer_id AS VARCHAR) AS customer_id, email, phone, first_name, last_name, country
             FROM {profiles} AS p
             WHERE CAST(customer_id AS VARCHAR) IN (SELECT customer_id FROM seg)
         )
@@ -88,7 +123,7 @@ def plan_audience(
             CASE WHEN x.customer_id IS NOT NULL THEN 'excluded_erased_or_suppressed'
                  WHEN coalesce(c.granted, false) THEN 'exported'
                  ELSE 'excluded_no_consent' END AS decision,
-            p.email, p.phone, p.first_name, p.last_name
+            p.email, p.phone, p.first_name, p.last_name, p.country
         FROM seg AS s
         LEFT JOIN prof AS p ON p.customer_id = s.customer_id
         LEFT JOIN {excluded} AS x ON x.customer_id = s.customer_id
@@ -96,6 +131,7 @@ def plan_audience(
         """,
         [audience.segment, audience.purpose],
     )
+    _exclude_without_match_key(con, audience.format)
     # Profiles hold one row per customer; a duplicate would show up as a duplicate export row,
     # which check_audience blocks. Members whose profile is gone (e.g. erased since segmentation) are reported, never exported.
     counts = dict.fromkeys(COUNT_KEYS, 0)

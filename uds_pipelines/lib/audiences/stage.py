@@ -10,7 +10,8 @@ import pyarrow.compute as pc
 
 from uds_pipelines.lib import catalog, connection, lake, lake_views, warehouse
 from uds_pipelines.lib.audiences.definitions import AudienceDefinition, AudienceError, load_audiences
-from uds_pipelines.lib.audiences.export import audience_members_table, write_audience_files
+from uds_pipelines.lib.audiences.destinations import DESTINATION_FORMATS
+from uds_pipelines.lib.audiences.export import audience_members_table, destination_rows, write_audience_files
 from uds_pipelines.lib.audiences.plan import FORMAT_COLUMNS, AudiencePlan, plan_audience, query_arrow
 from uds_pipelines.lib.audiences.verify import verify_members
 from uds_pipelines.lib.config import Settings
@@ -64,6 +65,8 @@ def build_audience_members(settings: Settings) -> AudienceMembersStage:
         con.close()
     lake_views.write_arrow(lake_dir, "audience_members", members)
     counts = pd.DataFrame([{"audience": p.audience.name} | p.counts for p in plans])
+    if len(counts):
+        counts = counts[list(catalog.table("audience_counts").columns)]
     # no audience planned: an empty table of the catalog's columns
     lake_views.write_arrow(lake_dir, "audience_counts", counts if len(counts) else pd.DataFrame())
     return AudienceMembersStage(members.num_rows, counts, errors)
@@ -95,7 +98,15 @@ def export_audiences(settings: Settings, run_id: str) -> AudienceExportsStage:
         for audience in audiences:
             if "file" not in audience.destinations or audience.name not in counts.index:
                 continue
-            rows = members.filter(pc.equal(members["audience"], audience.name))
+            # rows planned under another format (the definition changed since) are not this
+            # format's cells: left out, so the counts no longer add up and the check refuses
+            rows = members.filter(
+                pc.and_(
+                    pc.equal(members["audience"], audience.name), pc.equal(members["format"], audience.format)
+                )
+            )
+            if audience.format in DESTINATION_FORMATS:
+                rows = destination_rows(rows, audience.format)
             plan = AudiencePlan(
                 audience=audience,
                 rows=rows.select(FORMAT_COLUMNS[audience.format]),

@@ -205,7 +205,9 @@ def _audience_exports(exports_dir: Path, customers: set[str]) -> list[dict]:
     for path in sorted(folder.glob("*/*.csv")):
         with path.open(encoding="utf-8", errors="replace", newline="") as handle:
             for row in csv.DictReader(handle):
-                if row.get("customer_id") in customers:
+                # Meta files carry our id as extern_id; Google files carry none (the person's
+                # Google audiences show under audience_memberships)
+                if (row.get("customer_id") or row.get("extern_id")) in customers:
                     found.append({"audience": path.parent.name, "file": path.name, "row": row})
     return found
 

@@ -12,7 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from uds_pipelines.lib import lake, storage
-from uds_pipelines.lib.privacy.needles import matches_sql, sha256_hex
+from uds_pipelines.lib.privacy.needles import audience_hashes, matches_sql, sha256_hex
 from uds_pipelines.lib.privacy.requests import Subject
 from uds_pipelines.lib.privacy.variants import subject_needles
 
@@ -44,12 +44,16 @@ def row_matches(con: duckdb.DuckDBPyConnection, texts: list[str], pattern: str |
 
 
 def hashed_values(subjects: list[Subject]) -> set[str]:
-    """SHA-256 hex of the persons' emails and phones as hashed audiences carry them."""
+    """SHA-256 hex of the persons' emails and phones as every audience format carries them.
+
+    Google Customer Match files hold no id of ours, so these hashes are how their rows are found.
+    """
     out: set[str] = set()
     for s in subjects:
         values = s.values("email") | s.values("phone") | {v.lower() for v in s.raw_values}
         out |= {sha256_hex(v.strip().lower()) for v in values}
-        out |= {sha256_hex(v) for v in s.values("phone")}
+        for phone in s.values("phone"):
+            out |= audience_hashes(phone)
     return out
 
 
@@ -82,7 +86,8 @@ def erase_exports(
 ) -> ExportChanges:
     """Rewrite CSV/JSONL files without the persons' rows; delete JSON documents about them.
 
-    An audience CSV row goes when its customer id, one of its hashes, or any needle matches; the
+    An audience CSV row goes when a cell is one of their customer ids (`customer_id`, Meta's
+    `extern_id`) or one of their hashes, or any needle matches; the
     folder's manifest.json then has its row and exported counts lowered and its sha256 refreshed.
     """
     changes = ExportChanges()

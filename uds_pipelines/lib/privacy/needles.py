@@ -133,3 +133,19 @@ def compile_pattern(needles: Iterable[str]) -> re.Pattern[str] | None:
 
 def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_E164 = re.compile(r"^\+[0-9]{6,15}$")
+
+
+def audience_hashes(value: str) -> set[str]:
+    """The SHA-256 hex an audience file may carry for one email or phone value.
+
+    The trimmed, lower-cased value (`hashed` email and E.164 phone; Google's and Meta's email); for
+    an E.164 phone also its digits without '+' (Meta's and TikTok's phone form).
+    """
+    text = value.strip()
+    out = {sha256_hex(text.lower()), sha256_hex(text)}
+    if _E164.match(text):
+        out.add(sha256_hex(text[1:].lstrip("0")))
+    return out

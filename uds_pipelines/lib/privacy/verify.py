@@ -10,7 +10,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from uds_pipelines.lib import catalog, connection, lake, storage
-from uds_pipelines.lib.privacy.needles import expand_needles, matches_sql, needle_pattern, sha256_hex
+from uds_pipelines.lib.privacy.needles import audience_hashes, expand_needles, matches_sql, needle_pattern
 from uds_pipelines.lib.privacy.rewrite import describe_files, quote_ident
 from uds_pipelines.lib.privacy.scan_index import NeedleIndex, build_index, count_rows
 
@@ -50,9 +50,9 @@ class Finding:
 
 
 def search_needles(identifiers: set[str]) -> list[str]:
-    """Needles for the identifiers, plus the SHA-256 hex that hashed audiences would carry."""
+    """Needles for the identifiers, plus the SHA-256 hex that audience files would carry."""
     values = {i.strip() for i in identifiers if i and i.strip()}
-    return expand_needles(values | {sha256_hex(v.lower()) for v in values})
+    return expand_needles(values | {h for v in values for h in audience_hashes(v)})
 
 
 def search_pattern(identifiers: set[str], bounded: bool = True) -> str | None:

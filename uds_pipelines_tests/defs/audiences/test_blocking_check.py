@@ -19,6 +19,7 @@ def _lake_with_profiles(tmp_path):
             "phone": [None, None, None],
             "first_name": ["Ann", "Bob", "Cy"],
             "last_name": ["A", "B", "C"],
+            "country": ["US", "US", "GB"],
         }
     )
     lake.write_parquet_atomic(profiles, lake_dir / catalog.table("customer_profiles").path)

@@ -233,7 +233,14 @@ def test_audience_definitions_validation_and_shipped_defaults():
     segments, _ = load_segments(CONFIG_DIR / "segments.yaml")
     audiences, errors = load_audiences(CONFIG_DIR / "audiences.yaml", PURPOSES, [s.name for s in segments])
     assert errors == []
-    assert {a.format for a in audiences} == {"email", "hashed"}
+    assert {a.format for a in audiences} == {
+        "email",
+        "hashed",
+        "google_customer_match",
+        "meta_custom_audience",
+    }
+    # ad-platform lists only for people who agreed to ad targeting
+    assert {a.purpose for a in audiences if a.format != "email"} == {"ad_targeting"}
     assert all(set(a.destinations) <= {"file", "warehouse"} for a in audiences)
     _, errors = parse_audiences(
         [

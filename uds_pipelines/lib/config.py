@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from uds_pipelines.lib import storage
+from uds_pipelines.lib import fx, storage
 from uds_pipelines.lib.guardrail_config import GuardrailConfig
 
 DEFAULT_PURPOSES = ("email_marketing", "sms_marketing", "ad_targeting", "analytics")
@@ -73,6 +73,8 @@ class Settings:
     s3_endpoint_url: str | None = None
     guardrails_file: Path | None = None
     external_id_fields: tuple[str, ...] = DEFAULT_EXTERNAL_ID_FIELDS
+    reporting_currency: str = "USD"
+    fx_rates_file: Path = CONFIG_DIR / "fx_rates.csv"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -125,6 +127,10 @@ class Settings:
         if endpoint and not endpoint.startswith(("http://", "https://")):
             raise ConfigError(f"UDS_S3_ENDPOINT_URL={endpoint!r} must be an http(s) URL")
         guardrails_file = _guardrails_file(env.get("UDS_IDENTITY_GUARDRAILS"))
+        try:
+            reporting_currency, fx_rates_file = fx.from_env(env, CONFIG_DIR / "fx_rates.csv")
+        except fx.RatesError as exc:
+            raise ConfigError(str(exc)) from None
         return cls(
             data_dir=data_dir,
             webhook_secrets=_split_secrets(env.get("UDS_STRIPE_WEBHOOK_SECRET")),
@@ -144,6 +150,8 @@ class Settings:
             s3_endpoint_url=endpoint,
             guardrails_file=guardrails_file,
             external_id_fields=_external_id_fields(env.get("UDS_EXTERNAL_ID_FIELDS")),
+            reporting_currency=reporting_currency,
+            fx_rates_file=fx_rates_file,
         )
 
     # --- resolved paths -------------------------------------------------------------------
@@ -177,6 +185,13 @@ class Settings:
     def guardrails(self) -> GuardrailConfig:
         """The identity guardrails: `UDS_IDENTITY_GUARDRAILS` over the defaults."""
         return GuardrailConfig.from_yaml(self.guardrails_file) if self.guardrails_file else GuardrailConfig()
+
+    def fx_rates(self) -> fx.FxRates:
+        """Rates to `reporting_currency` from `UDS_FX_RATES` (docs/currencies.md)."""
+        try:
+            return fx.load_rates(self.fx_rates_file, self.reporting_currency)
+        except fx.RatesError as exc:
+            raise ConfigError(f"UDS_FX_RATES={str(self.fx_rates_file)!r}: {exc}") from None
 
     def as_of(self) -> datetime:
         """`UDS_AS_OF` when set, else the wall clock (UTC)."""

@@ -467,8 +467,8 @@ _DECLARED = [
             "customer_id email phone first_name last_name country first_seen_at:timestamp "
             "last_seen_at:timestamp first_signup_at:timestamp lifetime_value:double currency "
             "orders_count:int64 first_order_at:timestamp last_order_at:timestamp "
-            "lifetime_value_by_currency subscription_status mrr:double mrr_by_currency "
-            "nps_latest:int32 surveys_count:int64 forms_count:int64 acquisition_source "
+            "lifetime_value_by_currency lifetime_value_reporting:double subscription_status mrr:double "
+            "mrr_by_currency nps_latest:int32 surveys_count:int64 forms_count:int64 acquisition_source "
             "consent_email_marketing:bool consent_sms_marketing:bool consent_ad_targeting:bool "
             "consent_analytics:bool rfm_recency_days:int64 rfm_recency:int64 rfm_frequency:int64 "
             "rfm_monetary:int64"
@@ -478,6 +478,7 @@ _DECLARED = [
         ("email", "phone", "first_name", "last_name", "country"),
         "One row per active customer: golden attributes, revenue, engagement, consent, RFM scores.",
         variable_prefix="consent_",
+        added=(("lifetime_value_reporting", "NULL"),),  # since reporting-currency figures (issue 17)
     ),
     Table(
         "segment_membership",
@@ -644,7 +645,12 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
     "identity_map": {"origin_customer_id": "the id the record first received"},
     "identity_changes": {"change": "`new` | `merge` | `split` | `revive`"},
     "customer_profiles": {
-        "lifetime_value": "major unit of `currency`",
+        "lifetime_value": "major unit of `currency` (the person's largest currency total)",
+        "lifetime_value_by_currency": "JSON: lower-case currency -> net total in its major unit (JPY, KRW, ... "
+        "have no minor unit)",
+        "lifetime_value_reporting": "every currency's total converted to the reporting currency "
+        "(`UDS_REPORTING_CURRENCY`) at the newest `UDS_FX_RATES` rate on or before the run's as-of day, and "
+        "summed; NULL when one of the person's currencies has no rate (docs/currencies.md)",
         "consent_email_marketing": "one `consent_<purpose>` column per configured purpose",
     },
 }

@@ -72,12 +72,18 @@ class FxRates:
 def parse_rates(text: str, reporting: str) -> FxRates:
     """Read a `currency,rate,date` CSV (lines starting with `#` are comments) of rates to `reporting`."""
     reporting = reporting_code(reporting)
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip() and not line.lstrip().startswith("#")]
+    lines = [
+        (n, line)
+        for n, line in enumerate(text.splitlines(), 1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     if not lines:
         raise RatesError("the file is empty: expected the header currency,rate,date and one row per rate")
     header = tuple(h.strip().lower() for h in next(csv.reader([lines[0][1]])))
     if header != HEADER:
-        raise RatesError(f"line {lines[0][0]}: the header must be currency,rate,date, not {lines[0][1].strip()!r}")
+        raise RatesError(
+            f"line {lines[0][0]}: the header must be currency,rate,date, not {lines[0][1].strip()!r}"
+        )
     rates: dict[str, dict[date, float]] = {}
     for number, line in lines[1:]:
         currency, rate, day = _row(number, line)
@@ -153,5 +159,7 @@ def rates_sql(rates: Mapping[str, float]) -> str:
     """A relation `(currency VARCHAR lower-case, rate DOUBLE)` of `rates` (codes are validated letters)."""
     if not rates:
         return "SELECT NULL::VARCHAR AS currency, NULL::DOUBLE AS rate WHERE false"
-    values = ", ".join(f"('{c.lower()}', {float(r)!r}::DOUBLE)" for c, r in sorted(rates.items()) if _CODE.fullmatch(c))
+    values = ", ".join(
+        f"('{c.lower()}', {float(r)!r}::DOUBLE)" for c, r in sorted(rates.items()) if _CODE.fullmatch(c)
+    )
     return f"SELECT * FROM (VALUES {values}) AS fx(currency, rate)"

@@ -481,6 +481,16 @@ _DECLARED = [
         added=(("lifetime_value_reporting", "NULL"),),  # since reporting-currency figures (issue 17)
     ),
     Table(
+        "customer_kpis",
+        "profiles/customer_kpis.parquet",
+        "file",
+        _schema("as_of:timestamp kpi currency value:double"),
+        "customer_kpis",
+        "derived",
+        (),
+        "Customer KPIs as of the run, one row per KPI and currency (money never mixed across currencies).",
+    ),
+    Table(
         "segment_membership",
         "segments/segment_membership.parquet",
         "file",
@@ -644,6 +654,16 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
     },
     "identity_map": {"origin_customer_id": "the id the record first received"},
     "identity_changes": {"change": "`new` | `merge` | `split` | `revive`"},
+    "customer_kpis": {
+        "as_of": "the run's as-of time (`UDS_AS_OF`, else the wall clock)",
+        "kpi": "`customers`, `active_customers_30d`, `active_customers_90d`, `buyers`, `churn_rate`, "
+        "`conversion_rate`, `nps`, `nps_respondents` (no currency); per currency `buyers`, `total_ltv`, "
+        "`average_ltv`, `median_ltv`; in the reporting currency `buyers_reporting`, `total_ltv_reporting`, "
+        "`average_ltv_reporting`, `median_ltv_reporting`, `buyers_without_fx_rate`",
+        "currency": "upper-case ISO 4217 code; NULL for KPIs that are not money figures",
+        "value": "counts, rates (0-1), NPS (-100 to 100) or amounts in `currency`'s major unit, rounded to "
+        "its decimals (none for JPY, KRW, ...)",
+    },
     "customer_profiles": {
         "lifetime_value": "major unit of `currency` (the person's largest currency total)",
         "lifetime_value_by_currency": "JSON: lower-case currency -> net total in its major unit (JPY, KRW, ... "

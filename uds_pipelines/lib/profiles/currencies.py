@@ -35,6 +35,18 @@ def rates_used(rates: dict[str, tuple[float, date]]) -> dict[str, dict]:
     return {c.upper(): {"rate": rate, "date": day.isoformat()} for c, (rate, day) in sorted(rates.items())}
 
 
+def missing_rate_warning(without: dict[str, int], reporting: str) -> str | None:
+    """The warning for profiles without a reporting-currency value, or None when every one has it."""
+    if not without:
+        return None
+    counts = ", ".join(f"{currency}: {n}" for currency, n in sorted(without.items()))
+    return (
+        f"{sum(without.values())} profile(s) have no lifetime_value_reporting: UDS_FX_RATES has no rate "
+        f"to {reporting} on or before the as-of day for {counts} (profiles per currency). They are left out "
+        f"of reporting-currency segments and totals until a rate is added."
+    )
+
+
 def money_kpis(con: duckdb.DuckDBPyConnection, reporting: str) -> list[tuple[str, str, float | None]]:
     """(kpi, currency, value) rows: per currency paid in, `buyers` (people with an order in it),
     `total_ltv`, `average_ltv`, `median_ltv` of their net totals in it; then, in `reporting`,

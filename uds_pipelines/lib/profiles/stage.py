@@ -11,7 +11,7 @@ from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.consent import wide_consent_sql
 from uds_pipelines.lib.profiles.build import profiles_sql
 from uds_pipelines.lib.profiles.currencies import profiles_without_rate, rates_used
-from uds_pipelines.lib.profiles.kpis import kpis, new_buyers_by_month
+from uds_pipelines.lib.profiles.kpis import Kpi, kpis, new_buyers_by_month
 from uds_pipelines.lib.profiles.rfm import add_rfm_scores
 
 
@@ -64,16 +64,28 @@ def build_profiles(settings: Settings) -> ProfilesStage:
 
 @dataclass
 class KpiStage:
-    figures: dict[str, float | int | None]
+    figures: list[Kpi]
     new_buyers_by_month: list[tuple[str, int]]
+    reporting_currency: str = "USD"
 
 
 def build_kpis(settings: Settings) -> KpiStage:
-    """Customers, active customers, churn, conversion, LTV and NPS as of UDS_AS_OF, and the monthly curve."""
+    """Customers, active customers, churn, conversion, NPS, and LTV per currency and in the
+    reporting currency, as of UDS_AS_OF, written as `customer_kpis`; and the monthly curve."""
+    as_of = settings.as_of()
     con = connection.for_settings(settings)
     try:
-        figures = kpis(con, settings.lake_dir, settings.as_of())
-        curve = new_buyers_by_month(con, settings.lake_dir, settings.as_of())
+        figures = kpis(con, settings.lake_dir, as_of, settings.reporting_currency)
+        curve = new_buyers_by_month(con, settings.lake_dir, as_of)
     finally:
         con.close()
-    return KpiStage(figures, curve)
+    frame = pd.DataFrame(
+        {
+            "as_of": pd.Series([as_of] * len(figures), dtype="datetime64[us, UTC]"),
+            "kpi": [k.kpi for k in figures],
+            "currency": pd.Series([k.currency for k in figures], dtype=object),
+            "value": pd.Series([k.value for k in figures], dtype="float64"),
+        }
+    )
+    lake_views.write_arrow(settings.lake_dir, "customer_kpis", frame)
+    return KpiStage(figures, curve, settings.reporting_currency)

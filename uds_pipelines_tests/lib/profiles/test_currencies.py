@@ -8,7 +8,9 @@ import pytest
 
 from uds_pipelines.lib import catalog
 from uds_pipelines.lib.config import Settings
-from uds_pipelines.lib.profiles.stage import build_profiles
+from uds_pipelines.lib.profiles.currencies import missing_rate_warning
+from uds_pipelines.lib.profiles.kpis import Kpi, kpi_markdown
+from uds_pipelines.lib.profiles.stage import build_kpis, build_profiles
 from uds_pipelines_tests.lib.profiles.helpers import build
 from uds_pipelines_tests.lib.profiles.mixed_currency import (
     AS_OF,
@@ -69,3 +71,53 @@ def test_reporting_in_a_zero_decimal_currency_rounds_to_whole_units(lake_dir, tm
     assert written.loc["usd50", "lifetime_value_reporting"] == 7669.0  # 50 * 153.37 = 7668.5, whole yen
     assert written.loc["jpy1500", "lifetime_value_reporting"] == 1500.0
     assert written.loc["usd20_chf5", "lifetime_value_reporting"] == 4018.0  # 3067.4 + 950.5 = 4017.9
+
+
+def test_kpis_are_per_currency_and_in_the_reporting_currency_never_mixed(lake_dir, tmp_path):
+    rates = tmp_path / "rates.csv"
+    rates.write_text(RATES_CSV)
+    settings = Settings(data_dir=tmp_path / "data", fx_rates_file=rates, as_of_override=AS_OF)
+    build_profiles(settings)
+    stage = build_kpis(settings)
+    money = {(k.kpi, k.currency): k.value for k in stage.figures if k.currency is not None}
+    # every currency a person paid in counts: eur250_gbp100 is an EUR and a GBP buyer
+    assert money == {
+        ("buyers", "CHF"): 2, ("total_ltv", "CHF"): 105.0, ("average_ltv", "CHF"): 52.5, ("median_ltv", "CHF"): 52.5,
+        ("buyers", "EUR"): 1, ("total_ltv", "EUR"): 250.0, ("average_ltv", "EUR"): 250.0, ("median_ltv", "EUR"): 250.0,
+        ("buyers", "GBP"): 2, ("total_ltv", "GBP"): 160.0, ("average_ltv", "GBP"): 80.0, ("median_ltv", "GBP"): 80.0,
+        # whole yen: 1,500 and 100,000, not 15.00 and 1,000.00
+        ("buyers", "JPY"): 2, ("total_ltv", "JPY"): 101500.0, ("average_ltv", "JPY"): 50750.0,
+        ("median_ltv", "JPY"): 50750.0,
+        ("buyers", "USD"): 3, ("total_ltv", "USD"): 670.0, ("average_ltv", "USD"): 223.33, ("median_ltv", "USD"): 50.0,
+        # in USD over the six buyers with a rate: 600 + 50 + 422.40 + 79.74 + 9.78 + 652 = 1813.92
+        ("buyers_reporting", "USD"): 6, ("total_ltv_reporting", "USD"): 1813.92,
+        ("average_ltv_reporting", "USD"): 302.32, ("median_ltv_reporting", "USD"): 251.07,
+        ("buyers_without_fx_rate", "USD"): 2,
+    }  # fmt: skip
+    assert not any(k.kpi in ("average_ltv", "median_ltv") and k.currency is None for k in stage.figures)
+    table = pd.read_parquet(catalog.path(settings.lake_dir, "customer_kpis"))
+    assert list(table.columns) == ["as_of", "kpi", "currency", "value"]
+    assert len(table) == len(stage.figures) and (table["as_of"] == pd.Timestamp(AS_OF)).all()
+    row = table[(table["kpi"] == "average_ltv") & (table["currency"] == "JPY")]
+    assert row["value"].tolist() == [50750.0]
+    assert table.loc[table["kpi"] == "customers", "currency"].isna().all()
+
+
+def test_kpi_markdown_shows_one_line_per_currency_and_the_reporting_line():
+    rows = [Kpi("customers", None, 9), Kpi("buyers", "JPY", 2.0), Kpi("total_ltv", "JPY", 101500.0),
+            Kpi("average_ltv", "JPY", 50750.0), Kpi("median_ltv", "JPY", 50750.0),
+            Kpi("buyers_reporting", "USD", 6.0), Kpi("total_ltv_reporting", "USD", 1813.92),
+            Kpi("average_ltv_reporting", "USD", 302.32), Kpi("median_ltv_reporting", "USD", 251.07),
+            Kpi("buyers_without_fx_rate", "USD", 2.0)]  # fmt: skip
+    text = kpi_markdown(rows)
+    assert "| customers | 9 |" in text
+    assert "| JPY | 2 | 101500 | 50750 | 50750 |" in text
+    assert "| all buyers, in USD (reporting) | 6 | 1813.92 | 302.32 | 251.07 |" in text
+    assert "2 buyer(s) paid in a currency without a rate" in text
+    assert Kpi("average_ltv_reporting", "USD", 1.0).key == "average_ltv_reporting_usd"
+
+
+def test_missing_rate_warning_names_the_currencies_and_counts():
+    assert missing_rate_warning({}, "USD") is None
+    text = missing_rate_warning({"CHF": 2, "SEK": 1}, "USD")
+    assert text.startswith("3 profile(s) have no lifetime_value_reporting") and "CHF: 2, SEK: 1" in text

@@ -45,12 +45,6 @@ def parse_as_of(value: str | None, variable: str = "UDS_AS_OF") -> datetime | No
     return parsed.astimezone(UTC)
 
 
-def _split_secrets(value: str | None) -> tuple[str, ...]:
-    if not value:
-        return ()
-    return tuple(part.strip() for part in value.split(",") if part.strip())
-
-
 @dataclass(frozen=True)
 class Settings:
     """Every CONTRACT variable with its default applied and its paths resolved."""
@@ -133,7 +127,9 @@ class Settings:
             raise ConfigError(str(exc)) from None
         return cls(
             data_dir=data_dir,
-            webhook_secrets=_split_secrets(env.get("UDS_STRIPE_WEBHOOK_SECRET")),
+            webhook_secrets=tuple(
+                p.strip() for p in (env.get("UDS_STRIPE_WEBHOOK_SECRET") or "").split(",") if p.strip()
+            ),
             stripe_api_key=env.get("UDS_STRIPE_API_KEY") or None,
             stripe_api_base=api_base,
             warehouse_url=warehouse_url,
@@ -185,13 +181,6 @@ class Settings:
     def guardrails(self) -> GuardrailConfig:
         """The identity guardrails: `UDS_IDENTITY_GUARDRAILS` over the defaults."""
         return GuardrailConfig.from_yaml(self.guardrails_file) if self.guardrails_file else GuardrailConfig()
-
-    def fx_rates(self) -> fx.FxRates:
-        """Rates to `reporting_currency` from `UDS_FX_RATES` (docs/currencies.md)."""
-        try:
-            return fx.load_rates(self.fx_rates_file, self.reporting_currency)
-        except fx.RatesError as exc:
-            raise ConfigError(f"UDS_FX_RATES={str(self.fx_rates_file)!r}: {exc}") from None
 
     def as_of(self) -> datetime:
         """`UDS_AS_OF` when set, else the wall clock (UTC)."""

@@ -63,7 +63,10 @@ def test_settings_default_to_usd_and_the_bundled_rates(tmp_path):
     settings = Settings.from_env({"UDS_DATA_DIR": str(tmp_path)})
     assert settings.reporting_currency == "USD"
     assert settings.fx_rates_file == CONFIG_DIR / "fx_rates.csv"
-    assert settings.fx_rates().on(date(2026, 11, 1))["usd"][0] == 1.0
+    assert (
+        fx.load_rates(settings.fx_rates_file, settings.reporting_currency).on(date(2026, 11, 1))["usd"][0]
+        == 1.0
+    )
 
 
 def test_settings_read_a_rates_file_to_another_reporting_currency(tmp_path):
@@ -73,7 +76,9 @@ def test_settings_read_a_rates_file_to_another_reporting_currency(tmp_path):
         {"UDS_DATA_DIR": str(tmp_path), "UDS_REPORTING_CURRENCY": "eur", "UDS_FX_RATES": str(path)}
     )
     assert settings.reporting_currency == "EUR"
-    assert settings.fx_rates().on(date(2026, 11, 1))["usd"] == (0.92, date(2026, 10, 30))
+    assert fx.load_rates(settings.fx_rates_file, settings.reporting_currency).on(date(2026, 11, 1))[
+        "usd"
+    ] == (0.92, date(2026, 10, 30))
 
 
 @pytest.mark.parametrize(

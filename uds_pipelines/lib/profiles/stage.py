@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from uds_pipelines.lib import connection, lake_views
+from uds_pipelines.lib import connection, fx, lake_views
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.consent import wide_consent_sql
 from uds_pipelines.lib.profiles.build import profiles_sql
@@ -31,7 +31,7 @@ def build_profiles(settings: Settings) -> ProfilesStage:
     """Write customer profiles with RFM scores; returns the figures the blocking checks judge."""
     lake_dir = settings.lake_dir
     # the rates in force on the as-of day, so rerunning an old as-of gives the old figures
-    rates = settings.fx_rates().on(settings.as_of().date())
+    rates = fx.load_rates(settings.fx_rates_file, settings.reporting_currency).on(settings.as_of().date())
     con = connection.for_settings(settings)
     try:
         base = profiles_sql(

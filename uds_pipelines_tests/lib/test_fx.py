@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from uds_pipelines.lib import fx
+from uds_pipelines.lib import fx, fx_ecb
 from uds_pipelines.lib.config import CONFIG_DIR, ConfigError, Settings
 
 RATES = """currency,rate,date
@@ -109,3 +109,32 @@ def test_rates_sql_is_a_relation_of_lower_case_currencies(tmp_path):
     assert con.execute(f"SELECT * FROM ({fx.rates_sql({'usd': 1.0, 'jpy': 0.0067})}) ORDER BY 1").fetchall() == [
         ("jpy", 0.0067), ("usd", 1.0)]  # fmt: skip
     assert con.execute(f"SELECT count(*) FROM ({fx.rates_sql({})})").fetchone() == (0,)
+
+
+# The ECB files' own layouts: the history file (ISO dates, N/A for currencies not quoted that day)
+# and the daily file (a long date, spaces after commas, a trailing comma).
+ECB_HISTORY = """Date,USD,JPY,GBP,CYP,
+2026-10-30,1.1580,177.61,0.87133,N/A,
+2026-10-29,1.1600,178.00,0.87000,N/A,
+"""
+ECB_DAILY = "Date, USD, JPY, GBP, \n30 October 2026, 1.1580, 177.61, 0.87133, \n"
+
+
+def test_ecb_reference_rates_become_rates_to_the_reporting_currency():
+    text = fx_ecb.ecb_to_rates(ECB_HISTORY, "USD", since=date(2026, 10, 30))
+    rates = fx.parse_rates(text, "USD").on(date(2026, 10, 30))
+    assert set(rates) == {"usd", "eur", "jpy", "gbp"}  # CYP not quoted: no row
+    assert rates["eur"][0] == pytest.approx(1.158)  # USD per EUR
+    assert rates["jpy"][0] == pytest.approx(1.158 / 177.61)  # about 0.00652 USD per yen
+    assert rates["gbp"][0] == pytest.approx(1.158 / 0.87133)
+    assert fx.parse_rates(text, "USD").rates["eur"].keys() == {date(2026, 10, 30)}  # since
+    assert fx_ecb.ecb_to_rates(ECB_DAILY, "USD") == text
+    to_eur = fx.parse_rates(fx_ecb.ecb_to_rates(ECB_DAILY, "EUR"), "EUR").on(date(2026, 10, 30))
+    assert to_eur["eur"][0] == 1.0 and to_eur["usd"][0] == pytest.approx(1 / 1.158)
+
+
+def test_ecb_file_without_the_reporting_currency_is_an_error():
+    with pytest.raises(fx.RatesError, match="KRW"):
+        fx_ecb.ecb_to_rates(ECB_DAILY, "KRW")
+    with pytest.raises(fx.RatesError, match="Date"):
+        fx_ecb.ecb_to_rates("currency,rate,date\n", "USD")

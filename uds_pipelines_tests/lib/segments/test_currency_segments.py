@@ -32,3 +32,15 @@ def test_high_value_is_a_reporting_currency_threshold(settings):
     # USD 600 and 100,000 yen (652 USD) are in; 1,500 yen (9.78 USD), EUR 250 + GBP 100 (422.40 USD)
     # and the people paying in CHF (no rate: NULL, never a guess) are out
     assert members == {"usd600", "jpy100k"}
+
+
+def test_rfm_monetary_ranks_buyers_by_reporting_currency_value(settings):
+    con = connection.connect(settings.lake_dir)
+    scores = dict(con.execute("SELECT customer_id, rfm_monetary FROM customer_profiles").fetchall())
+    # quintiles of the six buyers with a rate, in USD: 9.78 (1,500 yen, not 1500 > 50 in raw units),
+    # 50, 79.74, 422.40, 600, 652 (100,000 yen): score 1 + floor(5 * (rank - 1) / 6)
+    rated = {"jpy1500": 1, "usd50": 1, "gbp60": 2, "eur250_gbp100": 3, "usd600": 4, "jpy100k": 5}
+    assert {person: scores[person] for person in rated} == rated
+    # no rate, no value to rank: no monetary score rather than one from raw francs
+    assert scores["chf100"] is None and scores["usd20_chf5"] is None
+    assert scores["never_paid"] is None

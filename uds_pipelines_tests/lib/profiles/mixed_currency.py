@@ -75,6 +75,12 @@ def mixed_currency_lake(lake_dir: Path) -> Path:
     ], FORM_COLUMNS)  # fmt: skip
     people = {person: [("stripe", f"cus_{person}")] for person in CHARGES}
     identity_map(lake_dir, people | {NEVER_PAID: [("form", "f_never")]})
+    # every profile has an identifier behind it (the profiles asset's blocking check)
+    write(lake_dir, catalog.table("identifiers").path, [
+        {"source": "stripe", "record_id": f"cus_{person}", "id_type": "stripe_customer", "id_value": f"cus_{person}",
+         "observed_at": ts("2026-01-05")} for person in CHARGES
+    ] + [{"source": "form", "record_id": "f_never", "id_type": "email", "id_value": "never@example.com",
+          "observed_at": ts("2026-10-02")}], columns("identifiers"))  # fmt: skip
     con = connection.connect(lake_dir, default_region="US")
     try:
         lake_views.write_query(con, lake_dir, "person_records", person_records_sql())

@@ -1,8 +1,8 @@
 """Currencies: minor units, and exchange rates to the reporting currency (docs/currencies.md).
 
 Stripe amounts are integers in the currency's minor unit; zero-decimal currencies (JPY, KRW, ...)
-have none, so 1500 is 1500 yen, not 15.00. Every figure in a currency is rounded to that
-currency's decimals.
+have none, so 1500 is 1500 yen, not 15.00, and three-decimal ones (KWD, BHD, ...) count
+thousandths. Every figure in a currency is rounded to that currency's decimals.
 
 Rates come from one CSV file (`UDS_FX_RATES`) of `currency,rate,date` rows: `rate` is units of the
 reporting currency (`UDS_REPORTING_CURRENCY`) per one unit of `currency` on `date`. A figure as of
@@ -29,6 +29,8 @@ ZERO_DECIMAL = (
     "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga",
     "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
 )  # fmt: skip
+# Stripe's three-decimal currencies: amounts in thousandths (12345 is 12.345 KWD).
+THREE_DECIMAL = ("bhd", "jod", "kwd", "omr", "tnd")
 HEADER = ("currency", "rate", "date")
 _CODE = re.compile(r"[A-Za-z]{3}")
 
@@ -38,8 +40,21 @@ class RatesError(ValueError):
 
 
 def decimals(currency: str | None) -> int:
-    """Digits after the point in `currency`'s major unit (0 for zero-decimal currencies)."""
-    return 0 if (currency or "").lower() in ZERO_DECIMAL else 2
+    """Digits after the point in `currency`'s major unit as Stripe counts them (0 for JPY, 3 for KWD)."""
+    code = (currency or "").lower()
+    return 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
+
+
+def minor_divisor_sql(currency_column: str) -> str:
+    """SQL for the number of Stripe minor units in one major unit of `currency_column`."""
+    zero, three = (", ".join(f"'{c}'" for c in codes) for codes in (ZERO_DECIMAL, THREE_DECIMAL))
+    return f"(CASE WHEN lower({currency_column}) IN ({zero}) THEN 1.0 WHEN lower({currency_column}) IN ({three}) THEN 1000.0 ELSE 100.0 END)"
+
+
+def round_sql(amount_sql: str, currency_column: str) -> str:
+    """SQL rounding an amount to its currency's decimals (DuckDB's round takes a constant precision)."""
+    three = ", ".join(f"'{c}'" for c in THREE_DECIMAL)
+    return f"(CASE WHEN lower({currency_column}) IN ({three}) THEN round({amount_sql}, 3) ELSE round({amount_sql}, 2) END)"
 
 
 def reporting_code(value: str | None) -> str:

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from uds_pipelines.lib import fx, lake
-from uds_pipelines.lib.fx import ZERO_DECIMAL
+from uds_pipelines.lib.fx import minor_divisor_sql, round_sql
 
 ACTIVE_SUBSCRIPTION = ("active", "trialing", "past_due")
 
@@ -38,11 +38,6 @@ ACTIVE_SUBSCRIPTION = ("active", "trialing", "past_due")
 VOID_REFUND = ("failed", "canceled")
 # Subscription states Stripe leaves a deleted customer's subscriptions in.
 ENDED_SUBSCRIPTION = ("canceled", "incomplete_expired")
-
-
-def minor_divisor_sql(currency_column: str) -> str:
-    zero = lake.sql_literal_list(ZERO_DECIMAL)
-    return f"(CASE WHEN lower({currency_column}) IN ({zero}) THEN 1.0 ELSE 100.0 END)"
 
 
 def _survivor(attribute: str, value: str, key: str, source: str) -> str:
@@ -148,7 +143,7 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
     money AS (
         SELECT customer_id, arg_max(currency, total) AS currency, max(total) AS lifetime_value,
                sum(n) AS orders_count, min(first_at) AS first_order_at, max(last_at) AS last_order_at,
-               to_json(map(list(currency ORDER BY currency), list(round(total, 2) ORDER BY currency)))::VARCHAR
+               to_json(map(list(currency ORDER BY currency), list({round_sql("total", "currency")} ORDER BY currency)))::VARCHAR
                    AS lifetime_value_by_currency,
                -- every currency converted, or none: a partial sum would be a wrong number
                CASE WHEN count(fx.rate) = count(*)
@@ -174,7 +169,7 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
     ),
     mrr_summary AS (
         SELECT customer_id, arg_max(currency, mrr) AS top_currency,
-               to_json(map(list(currency ORDER BY currency), list(round(mrr, 2) ORDER BY currency)))::VARCHAR
+               to_json(map(list(currency ORDER BY currency), list({round_sql("mrr", "currency")} ORDER BY currency)))::VARCHAR
                    AS mrr_by_currency
         FROM subs_per_currency GROUP BY customer_id
     ),

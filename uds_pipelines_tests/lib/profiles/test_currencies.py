@@ -6,18 +6,19 @@ import json
 import pandas as pd
 import pytest
 
-from uds_pipelines.lib import catalog
+from uds_pipelines.lib import catalog, fx
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.profiles.currencies import missing_rate_warning
 from uds_pipelines.lib.profiles.kpis import Kpi, kpi_markdown
 from uds_pipelines.lib.profiles.stage import build_kpis, build_profiles
-from uds_pipelines_tests.lib.profiles.helpers import build
+from uds_pipelines_tests.lib.profiles.helpers import build, columns, identity_map, write
 from uds_pipelines_tests.lib.profiles.mixed_currency import (
     AS_OF,
     RATES,
     RATES_CSV,
     REPORTING,
     mixed_currency_lake,
+    ts,
 )
 
 
@@ -121,3 +122,20 @@ def test_missing_rate_warning_names_the_currencies_and_counts():
     assert missing_rate_warning({}, "USD") is None
     text = missing_rate_warning({"CHF": 2, "SEK": 1}, "USD")
     assert text.startswith("3 profile(s) have no lifetime_value_reporting") and "CHF: 2, SEK: 1" in text
+
+
+def test_three_decimal_currencies_count_thousandths(tmp_path):
+    lake_dir = tmp_path / "lake"
+    write(lake_dir, catalog.table("stripe_customers").path, [{"customer_id": "cus_kwd", "created": ts("2026-01-05")}],
+          columns("stripe_customers"))  # fmt: skip
+    write(lake_dir, catalog.table("stripe_charges").path, [
+        {"charge_id": "ch_kwd", "customer_id": "cus_kwd", "amount": 12345, "amount_refunded": 0, "currency": "kwd",
+         "status": "succeeded", "paid": True, "created": ts("2026-10-01")},
+    ], columns("stripe_charges"))  # fmt: skip
+    identity_map(lake_dir, {"kwd": [("stripe", "cus_kwd")]})
+    profiles, _ = build(lake_dir, rates={"usd": 1.0, "kwd": 3.25})
+    person = profiles.loc["kwd"]
+    assert person["lifetime_value"] == 12.345  # 12345 fils, not 123.45 dinars
+    assert json.loads(person["lifetime_value_by_currency"]) == {"kwd": 12.345}
+    assert person["lifetime_value_reporting"] == 40.12  # 12.345 * 3.25 = 40.12125, in cents
+    assert fx.decimals("KWD") == 3

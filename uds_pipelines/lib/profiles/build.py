@@ -17,8 +17,8 @@ that currency's major unit, and every currency's total is kept in `lifetime_valu
 (JSON). `lifetime_value_reporting` converts every one of those totals to the reporting currency
 and sums them (lib/fx.py: the rates in force as of the run); it is NULL when any of the person's
 currencies has no rate, never a sum of the convertible part. `mrr` follows the primary-currency
-rule: it is in `currency` (a person without orders takes the currency of their largest MRR), every currency's MRR is in
-`mrr_by_currency`. A deleted customer's charges stay with the person; its subscriptions count as
+rule: it is in `currency` (a person without orders takes the currency of their largest MRR),
+every currency's MRR is in `mrr_by_currency`. A deleted customer's charges stay with the person; its subscriptions count as
 canceled (Stripe cancels them on deletion).
 
 Times: `first_seen_at` is the earliest record start (a Stripe customer's creation, a submission),
@@ -143,7 +143,8 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
     money AS (
         SELECT customer_id, arg_max(currency, total) AS currency, max(total) AS lifetime_value,
                sum(n) AS orders_count, min(first_at) AS first_order_at, max(last_at) AS last_order_at,
-               to_json(map(list(currency ORDER BY currency), list({round_sql("total", "currency")} ORDER BY currency)))::VARCHAR
+               to_json(map(list(currency ORDER BY currency),
+                           list({round_sql("total", "currency")} ORDER BY currency)))::VARCHAR
                    AS lifetime_value_by_currency,
                -- every currency converted, or none: a partial sum would be a wrong number
                CASE WHEN count(fx.rate) = count(*)
@@ -169,7 +170,8 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
     ),
     mrr_summary AS (
         SELECT customer_id, arg_max(currency, mrr) AS top_currency,
-               to_json(map(list(currency ORDER BY currency), list({round_sql("mrr", "currency")} ORDER BY currency)))::VARCHAR
+               to_json(map(list(currency ORDER BY currency),
+                           list({round_sql("mrr", "currency")} ORDER BY currency)))::VARCHAR
                    AS mrr_by_currency
         FROM subs_per_currency GROUP BY customer_id
     ),

@@ -66,6 +66,7 @@ def synthesize(con, folder: Path, n: int) -> None:
                 CASE WHEN orders > 0 THEN {as_of} - to_days(CAST(hash(i * 11 + 6) % 300 AS INTEGER)) END
                     AS last_order_at,
                 CAST(NULL AS VARCHAR) AS lifetime_value_by_currency,
+                CAST(orders * (hash(i * 11 + 5) % 20000) / 100.0 AS DOUBLE) AS lifetime_value_reporting,
                 CASE WHEN i % 5 = 0 THEN 'active' END AS subscription_status, CAST(0.0 AS DOUBLE) AS mrr,
                 CAST(NULL AS VARCHAR) AS mrr_by_currency,
                 CASE WHEN i % 2 = 0 THEN CAST(hash(i * 11 + 7) % 11 AS INTEGER) END AS nps_latest,

@@ -19,6 +19,8 @@ class UdsSettingsResource(dg.ConfigurableResource):
     audiences_file: str | None = None
     matching: str | None = None
     as_of: str | None = None
+    reporting_currency: str | None = None
+    fx_rates: str | None = None
 
     def settings(self) -> Settings:
         env = dict(os.environ)
@@ -30,6 +32,8 @@ class UdsSettingsResource(dg.ConfigurableResource):
             "UDS_AUDIENCES_FILE": self.audiences_file,
             "UDS_MATCHING": self.matching,
             "UDS_AS_OF": self.as_of,
+            "UDS_REPORTING_CURRENCY": self.reporting_currency,
+            "UDS_FX_RATES": self.fx_rates,
         }
         env.update({key: value for key, value in overrides.items() if value is not None})
         return Settings.from_env(env)

@@ -467,8 +467,8 @@ _DECLARED = [
             "customer_id email phone first_name last_name country first_seen_at:timestamp "
             "last_seen_at:timestamp first_signup_at:timestamp lifetime_value:double currency "
             "orders_count:int64 first_order_at:timestamp last_order_at:timestamp "
-            "lifetime_value_by_currency subscription_status mrr:double mrr_by_currency "
-            "nps_latest:int32 surveys_count:int64 forms_count:int64 acquisition_source "
+            "lifetime_value_by_currency lifetime_value_reporting:double subscription_status mrr:double "
+            "mrr_by_currency nps_latest:int32 surveys_count:int64 forms_count:int64 acquisition_source "
             "consent_email_marketing:bool consent_sms_marketing:bool consent_ad_targeting:bool "
             "consent_analytics:bool rfm_recency_days:int64 rfm_recency:int64 rfm_frequency:int64 "
             "rfm_monetary:int64"
@@ -478,6 +478,17 @@ _DECLARED = [
         ("email", "phone", "first_name", "last_name", "country"),
         "One row per active customer: golden attributes, revenue, engagement, consent, RFM scores.",
         variable_prefix="consent_",
+        added=(("lifetime_value_reporting", "NULL"),),  # since reporting-currency figures (issue 17)
+    ),
+    Table(
+        "customer_kpis",
+        "profiles/customer_kpis.parquet",
+        "file",
+        _schema("as_of:timestamp kpi currency value:double"),
+        "customer_kpis",
+        "derived",
+        (),
+        "Customer KPIs as of the run, one row per KPI and currency (money never mixed across currencies).",
     ),
     Table(
         "segment_membership",
@@ -646,8 +657,23 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
     },
     "identity_map": {"origin_customer_id": "the id the record first received"},
     "identity_changes": {"change": "`new` | `merge` | `split` | `revive`"},
+    "customer_kpis": {
+        "as_of": "the run's as-of time (`UDS_AS_OF`, else the wall clock)",
+        "kpi": "`customers`, `active_customers_30d`, `active_customers_90d`, `buyers`, `churn_rate`, "
+        "`conversion_rate`, `nps`, `nps_respondents` (no currency); per currency `buyers`, `total_ltv`, "
+        "`average_ltv`, `median_ltv`; in the reporting currency `buyers_reporting`, `total_ltv_reporting`, "
+        "`average_ltv_reporting`, `median_ltv_reporting`, `buyers_without_fx_rate`",
+        "currency": "upper-case ISO 4217 code; NULL for KPIs that are not money figures",
+        "value": "counts, rates (0-1), NPS (-100 to 100) or amounts in `currency`'s major unit, rounded to "
+        "its decimals (none for JPY, KRW, ...)",
+    },
     "customer_profiles": {
-        "lifetime_value": "major unit of `currency`",
+        "lifetime_value": "major unit of `currency` (the person's largest currency total)",
+        "lifetime_value_by_currency": "JSON: lower-case currency -> net total in its major unit (JPY, KRW, ... "
+        "have no minor unit)",
+        "lifetime_value_reporting": "every currency's total converted to the reporting currency "
+        "(`UDS_REPORTING_CURRENCY`) at the newest `UDS_FX_RATES` rate on or before the run's as-of day, and "
+        "summed; NULL when one of the person's currencies has no rate (docs/currencies.md)",
         "consent_email_marketing": "one `consent_<purpose>` column per configured purpose",
     },
 }

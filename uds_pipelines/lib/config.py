@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from uds_pipelines.lib import storage
+from uds_pipelines.lib import fx, storage
 from uds_pipelines.lib.guardrail_config import GuardrailConfig
 
 DEFAULT_PURPOSES = ("email_marketing", "sms_marketing", "ad_targeting", "analytics")
@@ -45,12 +45,6 @@ def parse_as_of(value: str | None, variable: str = "UDS_AS_OF") -> datetime | No
     return parsed.astimezone(UTC)
 
 
-def _split_secrets(value: str | None) -> tuple[str, ...]:
-    if not value:
-        return ()
-    return tuple(part.strip() for part in value.split(",") if part.strip())
-
-
 @dataclass(frozen=True)
 class Settings:
     """Every CONTRACT variable with its default applied and its paths resolved."""
@@ -73,6 +67,8 @@ class Settings:
     s3_endpoint_url: str | None = None
     guardrails_file: Path | None = None
     external_id_fields: tuple[str, ...] = DEFAULT_EXTERNAL_ID_FIELDS
+    reporting_currency: str = "USD"
+    fx_rates_file: Path = CONFIG_DIR / "fx_rates.csv"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -125,9 +121,15 @@ class Settings:
         if endpoint and not endpoint.startswith(("http://", "https://")):
             raise ConfigError(f"UDS_S3_ENDPOINT_URL={endpoint!r} must be an http(s) URL")
         guardrails_file = _guardrails_file(env.get("UDS_IDENTITY_GUARDRAILS"))
+        try:
+            reporting_currency, fx_rates_file = fx.from_env(env, CONFIG_DIR / "fx_rates.csv")
+        except fx.RatesError as exc:
+            raise ConfigError(str(exc)) from None
         return cls(
             data_dir=data_dir,
-            webhook_secrets=_split_secrets(env.get("UDS_STRIPE_WEBHOOK_SECRET")),
+            webhook_secrets=tuple(
+                p.strip() for p in (env.get("UDS_STRIPE_WEBHOOK_SECRET") or "").split(",") if p.strip()
+            ),
             stripe_api_key=env.get("UDS_STRIPE_API_KEY") or None,
             stripe_api_base=api_base,
             warehouse_url=warehouse_url,
@@ -144,6 +146,8 @@ class Settings:
             s3_endpoint_url=endpoint,
             guardrails_file=guardrails_file,
             external_id_fields=_external_id_fields(env.get("UDS_EXTERNAL_ID_FIELDS")),
+            reporting_currency=reporting_currency,
+            fx_rates_file=fx_rates_file,
         )
 
     # --- resolved paths -------------------------------------------------------------------

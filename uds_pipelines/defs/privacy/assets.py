@@ -25,7 +25,9 @@ PRIVACY_TABLES = tables_of_step("privacy_requests")
 ERASED_TABLES = [name for name, t in catalog.TABLES.items() if t.layer != "privacy"]
 # Tables of the steps that run after erasure (from already-erased inputs): erasure rewrites their
 # previous version too, but as deps they would close a cycle, so they are only observed.
-LATER_STEPS = ("consent_ledger", "customer_profiles", "segment_membership", "audience_members")
+LATER_STEPS = (
+    "consent_ledger", "customer_profiles", "customer_kpis", "segment_membership", "audience_members",
+)  # fmt: skip
 REBUILT_AFTER_ERASURE = [name for step in LATER_STEPS for name in tables_of_step(step)]
 ERASED_UPSTREAM = [name for name in ERASED_TABLES if name not in REBUILT_AFTER_ERASURE]
 ERASURE_NOTE = (

@@ -7,6 +7,7 @@ from uds_pipelines.defs.lake_specs import file_table_result, table_specs, tables
 from uds_pipelines.defs.resources import UdsSettingsResource
 from uds_pipelines.lib.consent.stage import build_consent
 from uds_pipelines.lib.masking import preview_markdown
+from uds_pipelines.lib.profiles.currencies import missing_rate_warning
 from uds_pipelines.lib.profiles.kpis import bar_chart_markdown, kpi_markdown
 from uds_pipelines.lib.profiles.stage import build_kpis, build_profiles
 
@@ -78,17 +79,30 @@ def consent_ledger(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
             blocking=True,
             description="Every profile's customer id has at least one normalized identifier behind it.",
         ),
+        dg.AssetCheckSpec(
+            c.CHECK_FX_RATES_COVER_PROFILES,
+            asset="customer_profiles",
+            description="Every currency profiles were paid in has a rate to the reporting currency "
+            "(UDS_FX_RATES), so lifetime_value_reporting is never NULL for lack of one.",
+        ),
     ],
 )
 def customer_profiles(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     """One profile per person: survivorship of contact details, lifetime value, orders, NPS, consent, RFM."""
     settings = uds.settings()
     stage = build_profiles(settings)
+    warning = missing_rate_warning(stage.without_fx_rate, stage.reporting_currency)
+    if warning:
+        context.log.warning(warning)
     yield file_table_result(
         settings.lake_dir,
         "customer_profiles",
         stage.rows,
         preview=dg.MetadataValue.md(preview_markdown(stage.preview)),
+        reporting_currency=stage.reporting_currency,
+        fx_rates_used=dg.MetadataValue.json(stage.fx_rates_used),
+        profiles_without_fx_rate=dg.MetadataValue.json(stage.without_fx_rate),
+        **({"fx_warning": dg.MetadataValue.md(f"**Warning:** {warning}")} if warning else {}),
     )
     yield dg.AssetCheckResult(
         asset_key="customer_profiles",
@@ -102,22 +116,42 @@ def customer_profiles(context: dg.AssetExecutionContext, uds: UdsSettingsResourc
         passed=stage.without_identifier == 0,
         metadata={"profiles_without_identifier": stage.without_identifier},
     )
+    yield dg.AssetCheckResult(
+        asset_key="customer_profiles",
+        check_name=c.CHECK_FX_RATES_COVER_PROFILES,
+        passed=not stage.without_fx_rate,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"profiles_without_fx_rate": dg.MetadataValue.json(stage.without_fx_rate)}
+        | ({"warning": warning} if warning else {}),
+    )
 
 
-@dg.asset(group_name=c.GROUP_PROFILES, kinds={"duckdb"}, owners=c.OWNERS, deps=["customer_profiles"])
+@dg.multi_asset(
+    name="customer_kpis",
+    description="Daily KPIs: customers, active customers, churn, conversion, NPS; lifetime value per "
+    "currency and in the reporting currency.",
+    specs=table_specs(
+        ["customer_kpis"], group=c.GROUP_PROFILES, kinds={"duckdb", "parquet"}, deps=["customer_profiles"]
+    ),
+)
 def customer_kpis(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
-    """Daily KPIs: customers, active customers, churn, conversion, average and median LTV, NPS."""
-    stage = build_kpis(uds.settings())
+    """Daily KPIs: customers, active customers, churn, conversion, NPS; LTV per currency and in the
+    reporting currency (one row per KPI and currency in `customer_kpis`)."""
+    settings = uds.settings()
+    stage = build_kpis(settings)
     figures, curve = stage.figures, stage.new_buyers_by_month
-    # Numeric entries are also plotted across materializations in the asset's Plots tab.
-    return dg.MaterializeResult(
-        metadata={
-            "kpis": dg.MetadataValue.md(kpi_markdown(figures)),
-            "new_buyers_by_month": dg.MetadataValue.md(bar_chart_markdown(curve, "new buyers")),
-        }
-        | {
-            k: dg.MetadataValue.float(float(v)) if isinstance(v, float) else v
-            for k, v in figures.items()
-            if v is not None
-        }
+    # Numeric entries are also plotted across materializations in the asset's Plots tab, one per
+    # KPI and currency (`average_ltv_jpy`, `average_ltv_reporting_usd`).
+    return file_table_result(
+        settings.lake_dir,
+        "customer_kpis",
+        len(figures),
+        kpis=dg.MetadataValue.md(kpi_markdown(figures)),
+        new_buyers_by_month=dg.MetadataValue.md(bar_chart_markdown(curve, "new buyers")),
+        reporting_currency=stage.reporting_currency,
+        **{
+            k.key: dg.MetadataValue.float(float(k.value)) if isinstance(k.value, float) else k.value
+            for k in figures
+            if k.value is not None
+        },
     )

@@ -14,9 +14,11 @@ failed and canceled ones left out), so a refund seen both ways is subtracted onc
 charge known only through its invoice are subtracted from that invoice. A person paying in several
 currencies has a primary `currency` (the one with the largest net total); `lifetime_value` is in
 that currency's major unit, and every currency's total is kept in `lifetime_value_by_currency`
-(JSON) because no exchange rate is assumed. `mrr` follows the same rule: it is in `currency` (a
-person without orders takes the currency of their largest MRR), every currency's MRR is in
-`mrr_by_currency`. A deleted customer's charges stay with the person; its subscriptions count as
+(JSON). `lifetime_value_reporting` converts every one of those totals to the reporting currency
+and sums them (lib/fx.py: the rates in force as of the run); it is NULL when any of the person's
+currencies has no rate, never a sum of the convertible part. `mrr` follows the primary-currency
+rule: it is in `currency` (a person without orders takes the currency of their largest MRR),
+every currency's MRR is in `mrr_by_currency`. A deleted customer's charges stay with the person; its subscriptions count as
 canceled (Stripe cancels them on deletion).
 
 Times: `first_seen_at` is the earliest record start (a Stripe customer's creation, a submission),
@@ -25,37 +27,17 @@ Times: `first_seen_at` is the earliest record start (a Stripe customer's creatio
 
 from __future__ import annotations
 
-from uds_pipelines.lib import lake
+from collections.abc import Mapping
 
-ZERO_DECIMAL = (
-    "bif",
-    "clp",
-    "djf",
-    "gnf",
-    "jpy",
-    "kmf",
-    "krw",
-    "mga",
-    "pyg",
-    "rwf",
-    "ugx",
-    "vnd",
-    "vuv",
-    "xaf",
-    "xof",
-    "xpf",
-)
+from uds_pipelines.lib import fx, lake
+from uds_pipelines.lib.fx import minor_divisor_sql, round_sql
+
 ACTIVE_SUBSCRIPTION = ("active", "trialing", "past_due")
 
 # Refund states that never moved money back (or moved it back again).
 VOID_REFUND = ("failed", "canceled")
 # Subscription states Stripe leaves a deleted customer's subscriptions in.
 ENDED_SUBSCRIPTION = ("canceled", "incomplete_expired")
-
-
-def minor_divisor_sql(currency_column: str) -> str:
-    zero = lake.sql_literal_list(ZERO_DECIMAL)
-    return f"(CASE WHEN lower({currency_column}) IN ({zero}) THEN 1.0 ELSE 100.0 END)"
 
 
 def _survivor(attribute: str, value: str, key: str, source: str) -> str:
@@ -74,20 +56,23 @@ def _survivor(attribute: str, value: str, key: str, source: str) -> str:
 
 
 def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_region: str,
-                 records_table: str = "person_records") -> str:  # fmt: skip
+                 records_table: str = "person_records", rates: Mapping[str, float] | None = None,
+                 reporting: str = "USD") -> str:  # fmt: skip
     """SELECT producing one row per customer_id with CONTRACT columns and computed traits.
 
     Reads the views `identity_map`, `stripe_charges`, `stripe_invoices`, `stripe_refunds`,
     `stripe_subscriptions` (`lake_views`), and the person records from `records_table` (the view
     `person_records`, or a table of the same columns: survey scores and form UTM sources too,
     so profiles never read landed rows that retention deletes); `consent_wide_sql` is a query of
-    `wide_consent_sql`'s shape.
+    `wide_consent_sql`'s shape. `rates`: lower-case currency -> units of `reporting` per unit
+    (`FxRates.on`); without it only the reporting currency converts.
     """
     region = default_region.replace("'", "")
     consent_cols = ",\n".join(f"coalesce(cw.consent_{p}, false) AS consent_{p}" for p in purposes)
     active = lake.sql_literal_list(ACTIVE_SUBSCRIPTION)
     void = lake.sql_literal_list(VOID_REFUND)
     ended = lake.sql_literal_list(ENDED_SUBSCRIPTION)
+    rates_sql = fx.rates_sql(rates if rates is not None else {reporting.lower(): 1.0})
     return f"""
     WITH rec AS (
         SELECT m.customer_id, r.*, uds_country(r.country) AS country_n,
@@ -154,12 +139,17 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
                min(ordered_at) AS first_at, max(ordered_at) AS last_at
         FROM orders GROUP BY customer_id, currency
     ),
+    fx AS ({rates_sql}),
     money AS (
         SELECT customer_id, arg_max(currency, total) AS currency, max(total) AS lifetime_value,
                sum(n) AS orders_count, min(first_at) AS first_order_at, max(last_at) AS last_order_at,
-               to_json(map(list(currency ORDER BY currency), list(round(total, 2) ORDER BY currency)))::VARCHAR
-                   AS lifetime_value_by_currency
-        FROM per_currency GROUP BY customer_id
+               to_json(map(list(currency ORDER BY currency),
+                           list({round_sql("total", "currency")} ORDER BY currency)))::VARCHAR
+                   AS lifetime_value_by_currency,
+               -- every currency converted, or none: a partial sum would be a wrong number
+               CASE WHEN count(fx.rate) = count(*)
+                    THEN round(sum(total * fx.rate), {fx.decimals(reporting)}) END AS lifetime_value_reporting
+        FROM per_currency LEFT JOIN fx USING (currency) GROUP BY customer_id
     ),
     -- Stripe cancels a deleted customer's subscriptions
     subs AS (
@@ -180,7 +170,8 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
     ),
     mrr_summary AS (
         SELECT customer_id, arg_max(currency, mrr) AS top_currency,
-               to_json(map(list(currency ORDER BY currency), list(round(mrr, 2) ORDER BY currency)))::VARCHAR
+               to_json(map(list(currency ORDER BY currency),
+                           list({round_sql("mrr", "currency")} ORDER BY currency)))::VARCHAR
                    AS mrr_by_currency
         FROM subs_per_currency GROUP BY customer_id
     ),
@@ -199,7 +190,10 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
            coalesce(mo.lifetime_value, 0.0)::DOUBLE AS lifetime_value,
            coalesce(mo.currency, mr.top_currency) AS currency,
            coalesce(mo.orders_count, 0)::BIGINT AS orders_count, mo.first_order_at, mo.last_order_at,
-           mo.lifetime_value_by_currency, s.subscription_status, coalesce(sc.mrr, 0.0)::DOUBLE AS mrr,
+           mo.lifetime_value_by_currency,
+           (CASE WHEN mo.customer_id IS NULL THEN 0.0 ELSE mo.lifetime_value_reporting END)::DOUBLE
+               AS lifetime_value_reporting,
+           s.subscription_status, coalesce(sc.mrr, 0.0)::DOUBLE AS mrr,
            mr.mrr_by_currency,
            n.nps_latest::INTEGER AS nps_latest, a.surveys_count::BIGINT AS surveys_count,
            a.forms_count::BIGINT AS forms_count, q.acquisition_source,

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from uds_pipelines.lib import connection, lake_views
+from uds_pipelines.lib import connection, fx, lake_views
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.consent import wide_consent_sql
 from uds_pipelines.lib.profiles.build import profiles_sql
-from uds_pipelines.lib.profiles.kpis import kpis, new_buyers_by_month
+from uds_pipelines.lib.profiles.currencies import profiles_without_rate, rates_used
+from uds_pipelines.lib.profiles.kpis import Kpi, kpis, new_buyers_by_month
 from uds_pipelines.lib.profiles.rfm import add_rfm_scores
 
 
@@ -20,17 +21,25 @@ class ProfilesStage:
     duplicate_ids: int
     without_identifier: int
     preview: pd.DataFrame
+    reporting_currency: str = "USD"
+    # upper-case currency -> profiles whose lifetime_value_reporting is NULL for lack of its rate
+    without_fx_rate: dict[str, int] = field(default_factory=dict)
+    fx_rates_used: dict[str, dict] = field(default_factory=dict)
 
 
 def build_profiles(settings: Settings) -> ProfilesStage:
     """Write customer profiles with RFM scores; returns the figures the blocking checks judge."""
     lake_dir = settings.lake_dir
+    # the rates in force on the as-of day, so rerunning an old as-of gives the old figures
+    rates = fx.load_rates(settings.fx_rates_file, settings.reporting_currency).on(settings.as_of().date())
     con = connection.for_settings(settings)
     try:
         base = profiles_sql(
             wide_consent_sql("effective_consent", settings.purposes),
             settings.purposes,
             settings.default_region,
+            rates={currency: rate for currency, (rate, _day) in rates.items()},
+            reporting=settings.reporting_currency,
         )
         con.execute(f"CREATE TEMP TABLE _profiles AS {base}")
         with_rfm = add_rfm_scores(con, "_profiles", settings.as_of())
@@ -44,23 +53,39 @@ def build_profiles(settings: Settings) -> ProfilesStage:
                FROM customer_profiles"""
         ).fetchall()[0]
         preview = con.execute("SELECT * FROM customer_profiles LIMIT 10").df()
+        without_rate = profiles_without_rate(con, set(rates))
     finally:
         con.close()
-    return ProfilesStage(rows, int(duplicates), int(without_identifier), preview)
+    return ProfilesStage(
+        rows, int(duplicates), int(without_identifier), preview,
+        settings.reporting_currency, without_rate, rates_used(rates),
+    )  # fmt: skip
 
 
 @dataclass
 class KpiStage:
-    figures: dict[str, float | int | None]
+    figures: list[Kpi]
     new_buyers_by_month: list[tuple[str, int]]
+    reporting_currency: str = "USD"
 
 
 def build_kpis(settings: Settings) -> KpiStage:
-    """Customers, active customers, churn, conversion, LTV and NPS as of UDS_AS_OF, and the monthly curve."""
+    """Customers, active customers, churn, conversion, NPS, and LTV per currency and in the
+    reporting currency, as of UDS_AS_OF, written as `customer_kpis`; and the monthly curve."""
+    as_of = settings.as_of()
     con = connection.for_settings(settings)
     try:
-        figures = kpis(con, settings.lake_dir, settings.as_of())
-        curve = new_buyers_by_month(con, settings.lake_dir, settings.as_of())
+        figures = kpis(con, settings.lake_dir, as_of, settings.reporting_currency)
+        curve = new_buyers_by_month(con, settings.lake_dir, as_of)
     finally:
         con.close()
-    return KpiStage(figures, curve)
+    frame = pd.DataFrame(
+        {
+            "as_of": pd.Series([as_of] * len(figures), dtype="datetime64[us, UTC]"),
+            "kpi": [k.kpi for k in figures],
+            "currency": pd.Series([k.currency for k in figures], dtype=object),
+            "value": pd.Series([k.value for k in figures], dtype="float64"),
+        }
+    )
+    lake_views.write_arrow(settings.lake_dir, "customer_kpis", frame)
+    return KpiStage(figures, curve, settings.reporting_currency)

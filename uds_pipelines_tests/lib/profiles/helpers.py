@@ -39,11 +39,12 @@ def identity_map(lake_dir: Path, people: dict[str, list[tuple[str, str]]]) -> No
     write(lake_dir, catalog.table("identity_map").path, rows)
 
 
-def build(lake_dir: Path):
-    """(profiles indexed by customer_id, connection holding the `records` table and the lake's views)."""
+def build(lake_dir: Path, rates: dict[str, float] | None = None):
+    """(profiles indexed by customer_id, connection holding the `records` table and the lake's views);
+    `rates`: lower-case currency -> USD per unit (default: USD only)."""
     con = connection.connect(lake_dir, default_region="US")
     con.execute(f"CREATE TABLE records AS {person_records_sql()}")
-    sql = profiles_sql(NO_CONSENT, ("email_marketing",), "US", records_table="records")
+    sql = profiles_sql(NO_CONSENT, ("email_marketing",), "US", records_table="records", rates=rates)
     return con.execute(sql).df().set_index("customer_id"), con
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from uds_pipelines.lib import catalog, connection
-from uds_pipelines.lib.profiles.kpis import bar_chart_markdown, kpis, new_buyers_by_month
+from uds_pipelines.lib.profiles.kpis import Kpi, bar_chart_markdown, kpis, new_buyers_by_month
 from uds_pipelines_tests.catalog_columns import CUSTOMER_COLUMNS, FORM_COLUMNS, RESPONSE_COLUMNS
 from uds_pipelines_tests.lib.profiles.helpers import columns, identity_map, write, write_profiles
 
@@ -59,18 +59,26 @@ def lake_dir(tmp_path):
 
 
 def test_kpis_match_hand_computed_figures(lake_dir):
-    figures = kpis(connection.connect(lake_dir), lake_dir, AS_OF)
+    figures = {(k.kpi, k.currency): k.value for k in kpis(connection.connect(lake_dir), lake_dir, AS_OF)}
     assert figures == {
-        "customers": 4,
-        "active_customers_30d": 1,
-        "active_customers_90d": 2,
-        "buyers": 3,
-        "churn_rate": round(1 / 3, 4),
-        "conversion_rate": 0.25,  # c1 of c1..c4: c2 and c3 paid before signing up, c4 never paid
-        "average_ltv": 150.0,
-        "median_ltv": 100.0,
-        "nps": 0.0,  # one promoter, one detractor, one passive
-        "nps_respondents": 3,
+        ("customers", None): 4,
+        ("active_customers_30d", None): 1,
+        ("active_customers_90d", None): 2,
+        ("buyers", None): 3,
+        ("churn_rate", None): round(1 / 3, 4),
+        ("conversion_rate", None): 0.25,  # c1 of c1..c4: c2 and c3 paid before signing up, c4 never paid
+        ("nps", None): 0.0,  # one promoter, one detractor, one passive
+        ("nps_respondents", None): 3,
+        # LTV 300, 50, 100 (all USD): per currency and, the same here, in the reporting currency
+        ("buyers", "USD"): 3,
+        ("total_ltv", "USD"): 450.0,
+        ("average_ltv", "USD"): 150.0,
+        ("median_ltv", "USD"): 100.0,
+        ("buyers_reporting", "USD"): 3,
+        ("total_ltv_reporting", "USD"): 450.0,
+        ("average_ltv_reporting", "USD"): 150.0,
+        ("median_ltv_reporting", "USD"): 100.0,
+        ("buyers_without_fx_rate", "USD"): 0,
     }
 
 
@@ -83,5 +91,5 @@ def test_new_buyers_by_month_covers_every_month_and_charts_proportionally(lake_d
 
 
 def test_kpis_before_any_profile(tmp_path):
-    assert kpis(connection.connect(tmp_path), tmp_path, AS_OF) == {"customers": 0}
+    assert kpis(connection.connect(tmp_path), tmp_path, AS_OF) == [Kpi("customers", None, 0)]
     assert new_buyers_by_month(connection.connect(tmp_path), tmp_path, AS_OF) == []

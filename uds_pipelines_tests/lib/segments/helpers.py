@@ -35,12 +35,19 @@ DEFAULTS: dict = {
 
 
 def profiles_frame(rows: list[dict]) -> pd.DataFrame:
+    """Profiles in USD, the reporting currency: `lifetime_value_reporting` is `lifetime_value`
+    unless a row gives it."""
+    rows = [
+        {"lifetime_value_reporting": row.get("lifetime_value", DEFAULTS["lifetime_value"]), **row}
+        for row in rows
+    ]
     frame = pd.DataFrame([{**DEFAULTS, **row} for row in rows])
     for column in ("first_seen_at", "last_seen_at", "first_order_at", "last_order_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     frame["nps_latest"] = frame["nps_latest"].astype("Int64")
     frame["orders_count"] = frame["orders_count"].astype("int64")
     frame["lifetime_value"] = frame["lifetime_value"].astype("float64")
+    frame["lifetime_value_reporting"] = frame["lifetime_value_reporting"].astype("float64")
     for column in ("email", "phone", "first_name", "last_name", "subscription_status", "acquisition_source"):
         frame[column] = frame[column].astype("string")
     return frame

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from uds_pipelines.lib import fx, storage
+from uds_pipelines.lib import fx, lake, storage
 from uds_pipelines.lib.guardrail_config import GuardrailConfig
 
 DEFAULT_PURPOSES = ("email_marketing", "sms_marketing", "ad_targeting", "analytics")
@@ -62,7 +62,7 @@ class Settings:
     purposes: tuple[str, ...] = DEFAULT_PURPOSES
     default_region: str = "US"
     retention_days: int = 730
-    duckdb_memory_limit: str = "2GB"
+    duckdb_memory_limit: str = lake.DEFAULT_MEMORY_LIMIT
     lake_url: str | None = None
     s3_endpoint_url: str | None = None
     guardrails_file: Path | None = None
@@ -107,7 +107,7 @@ class Settings:
                 raise ValueError
         except ValueError as exc:
             raise ConfigError(f"UDS_RETENTION_DAYS={retention_raw!r} must be a positive integer") from exc
-        memory_limit = (env.get("UDS_DUCKDB_MEMORY_LIMIT") or "2GB").strip().upper().replace(" ", "")
+        memory_limit = (env.get("UDS_DUCKDB_MEMORY_LIMIT") or lake.DEFAULT_MEMORY_LIMIT).strip().upper().replace(" ", "")
         if not re.fullmatch(r"\d+(\.\d+)?(KB|MB|GB|TB|KIB|MIB|GIB|TIB)", memory_limit):
             raise ConfigError(f"UDS_DUCKDB_MEMORY_LIMIT={memory_limit!r} must be a size such as 2GB or 512MB")
         try:

@@ -19,7 +19,7 @@ from uds_pipelines.lib.normalize.duckdb_udfs import register_duckdb_udfs
 
 
 def connect(
-    lake_dir: Path | None = None, default_region: str = "US", memory_limit: str = "2GB"
+    lake_dir: Path | None = None, default_region: str = "US", memory_limit: str = lake.DEFAULT_MEMORY_LIMIT
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the normalization functions and a view per catalog
     table of `lake_dir` registered (`lake_views`): stage SQL names tables, never files.

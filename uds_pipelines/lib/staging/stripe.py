@@ -48,7 +48,7 @@ def build_stripe_staging(
     con: duckdb.DuckDBPyConnection | None = None,
     external_id_fields: Sequence[str] = DEFAULT_EXTERNAL_ID_FIELDS,
     rebuild: bool = False,
-    memory_limit: str = "2GB",
+    memory_limit: str = lake.DEFAULT_MEMORY_LIMIT,
 ) -> dict[str, int]:
     """Merge the Stripe batches landed since the last run; returns the row count per table.
 

@@ -48,8 +48,8 @@ def publish_warehouse_tables(settings: Settings) -> WarehouseStage:
 
 
 def read_sources(settings: Settings) -> dict[str, pa.Table]:
-    """The lake rows of every warehouse table read from a lake table, with its `where` applied;
-    `audience_members` only of the audiences whose destinations include `warehouse`."""
+    """The lake rows of every warehouse table read from a lake table, with its `where` and
+    `exclude` applied; `audience_members` only of the audiences whose destinations include `warehouse`."""
     segments, _ = load_segments(settings.segments_file)
     audiences, _ = load_audiences(settings.audiences_file, settings.purposes, [s.name for s in segments])
     to_warehouse = sorted(a.name for a in audiences if "warehouse" in a.destinations)
@@ -63,7 +63,8 @@ def read_sources(settings: Settings) -> dict[str, pa.Table]:
             if spec.name == "audience_members":
                 conditions.append(f"audience IN ({lake.sql_literal_list(to_warehouse) or 'NULL'})")
             where = " WHERE " + " AND ".join(f"({c})" for c in conditions) if conditions else ""
-            tables[spec.name] = query_arrow(con, f"SELECT * FROM {spec.source}{where}")
+            columns = f"* EXCLUDE ({', '.join(spec.exclude)})" if spec.exclude else "*"
+            tables[spec.name] = query_arrow(con, f"SELECT {columns} FROM {spec.source}{where}")
     finally:
         con.close()
     return tables

@@ -26,6 +26,8 @@ class WarehouseTable:
     description: str
     # SQL condition on the source rows (the lake view's columns) for rows the warehouse leaves out
     where: str | None = None
+    # source columns left out: values that change on every run without the row changing
+    exclude: tuple[str, ...] = ()
     # History tables: rows missing from the source are deleted only where these columns take a
     # value the source has (a day's KPIs replace that day's, earlier days stay).
     replace_within: tuple[str, ...] = ()
@@ -72,6 +74,8 @@ _DECLARED = (
         "audience_members",
         ("audience", "customer_id"),
         "Members of the audiences whose destinations include `warehouse`.",
+        # the run's time on every row: kept, it would mark every member changed on every run
+        exclude=("exported_at",),
     ),
     WarehouseTable(
         "customer_kpis",

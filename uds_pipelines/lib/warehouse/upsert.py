@@ -69,6 +69,7 @@ def upsert_tables(
         for name, data in tables.items():
             spec = specs[name]
             table = prepare(data)
+            table = table.drop_columns([c for c in spec.exclude if c in table.column_names])
             _check_columns(spec, table.schema)
             try:
                 rows = stage(engine, name, table, batch_rows, spec.keys)

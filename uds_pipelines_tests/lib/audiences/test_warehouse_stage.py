@@ -111,6 +111,7 @@ def test_every_table_published_by_key_and_a_rerun_changes_nothing(tmp_path, ware
         assert ids[name] == {JANE_CID, BOB_CID}, name
     members = read_table(warehouse_url, "audience_members")
     assert set(members["audience"]) == {"vip_email"}  # the file-only audience stays out
+    assert "exported_at" not in members.columns  # the run's time would change every row every run
     kpis = read_table(warehouse_url, "customer_kpis").set_index(["kpi", "currency"])
     assert kpis.loc[("customers", ""), "value"] == 2
     assert str(kpis["as_of_date"].iloc[0])[:10] == "2026-11-01"

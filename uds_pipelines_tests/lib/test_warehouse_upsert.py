@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -193,3 +194,12 @@ def test_hundred_thousand_rows_upsert_and_rerun_in_seconds(tmp_path):
     print(f"100k rows: first upsert {first:.2f}s, 1% changed {second:.2f}s")
     assert (counts.inserted, counts.updated, counts.deleted) == (1_000, 990, 1_000)
     assert first < 15 and second < 15
+
+
+def test_docs_describe_every_table_and_its_key():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "warehouse.md").read_text()
+    for spec in WAREHOUSE_TABLES.values():
+        heading = f"### `{spec.name}` — key ({', '.join(f'`{k}`' for k in spec.keys)})"
+        assert heading in doc, heading
+        for key in spec.keys:
+            assert f"| `{key}` |" in doc.split(heading, 1)[1].split("\n### ", 1)[0], (spec.name, key)

@@ -29,7 +29,10 @@ def _full(name: str, rows: list[dict]) -> pa.Table:
     return pa.table({f.name: pa.array([r.get(f.name) for r in rows], f.type) for f in schema})
 
 
-def _lake(tmp_path, warehouse_url: str) -> tuple[Settings, object]:
+def warehouse_lake(tmp_path, warehouse_url: str) -> tuple[Settings, object]:
+    """The privacy tests' lake (Jane and Bob) with full profiles, consent, audience members and a
+    `vip` segment with one warehouse and one file-only audience; settings for it. A SQLite URL is
+    replaced by the lake's own `data/warehouse.sqlite` (unkeyed tables of an older publish)."""
     lk = build_lake(tmp_path)
     ld = lk.lake_dir
     if warehouse_url.startswith("sqlite"):
@@ -101,7 +104,7 @@ def _customer_ids(url: str) -> dict[str, set[str]]:
 
 
 def test_every_table_published_by_key_and_a_rerun_changes_nothing(tmp_path, warehouse_url):
-    settings, _ = _lake(tmp_path, warehouse_url)
+    settings, _ = warehouse_lake(tmp_path, warehouse_url)
     warehouse_url = settings.warehouse_url
     first = publish_warehouse_tables(settings).tables
     assert set(first) == set(WAREHOUSE_TABLES)
@@ -124,7 +127,7 @@ def test_every_table_published_by_key_and_a_rerun_changes_nothing(tmp_path, ware
 
 
 def test_an_erased_person_is_in_no_warehouse_table(tmp_path, warehouse_url):
-    settings, lk = _lake(tmp_path, warehouse_url)
+    settings, lk = warehouse_lake(tmp_path, warehouse_url)
     warehouse_url = settings.warehouse_url
     publish_warehouse_tables(settings)
     bob_profile = read_table(warehouse_url, "customer_profiles").set_index("customer_id").loc[BOB_CID]

@@ -108,7 +108,20 @@ def test_duplicate_or_null_keys_fail_and_keep_the_table(warehouse_url):
             upsert_tables(warehouse_url, {"people": _people(ids, [5.0, 6.0])}, SPECS, T[1])
         assert "secret" not in str(info.value)  # counts only, never key values
     assert sorted(_rows(warehouse_url, "people")) == ["a", "b"]
-    with pytest.raises(WarehouseError, match="no key column"):
+    # a failing table does not hold back the others, and the error names it
+    with pytest.raises(WarehouseError, match="people") as info:
+        upsert_tables(
+            warehouse_url,
+            {
+                "people": _people(["z", "z"], [1.0, 1.0]),
+                "stays": pa.table({"segment": ["s"], "customer_id": ["q"]}),
+            },
+            SPECS,
+        )
+    assert "stays" not in str(info.value)
+    assert read_table(warehouse_url, "stays")["customer_id"].tolist() == ["q"]
+    assert sorted(_rows(warehouse_url, "people")) == ["a", "b"]
+    with pytest.raises(ValueError, match="no key column"):
         upsert_tables(warehouse_url, {"people": pa.table({"id": ["a"]})}, SPECS)
     with pytest.raises(ValueError, match="no warehouse declaration"):
         upsert_tables(warehouse_url, {"unknown": pa.table({"id": ["a"]})}, SPECS)

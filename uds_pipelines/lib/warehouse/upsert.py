@@ -56,8 +56,9 @@ def upsert_tables(
     """Upsert each named table (declared in `specs`) into the warehouse at `url`.
 
     `now` is what changed and new rows get as `_uds_updated_at` (default: the current time).
-    `generic` forces the portable path on PostgreSQL and SQLite too (tests). A failing table
-    raises `WarehouseError` and is left as it was; tables before it stay published.
+    `generic` forces the portable path on PostgreSQL and SQLite too (tests). A table that fails
+    is left as it was and the others are still published (one bad source must not hold back the
+    rest, erased rows included); then `WarehouseError` names every failed table.
     """
     check_names(tables)
     unknown = sorted(set(tables) - set(specs))
@@ -65,6 +66,7 @@ def upsert_tables(
         raise ValueError(f"no warehouse declaration (key) for {unknown}")
     now = (now or datetime.now(UTC)).astimezone(UTC)
     counts: dict[str, UpsertCounts] = {}
+    failed: list[str] = []
     with disposing(make_engine(url)) as engine:
         for name, data in tables.items():
             spec = specs[name]
@@ -77,10 +79,12 @@ def upsert_tables(
                     counts[name] = _merge(conn, spec, table.schema, rows, now, generic)
             except sa.exc.SQLAlchemyError as exc:
                 drop_staging(engine, [name])
-                raise failure(engine, [name], exc) from None
-            except WarehouseError:
+                failed.append(str(failure(engine, [name], exc)))
+            except WarehouseError as exc:
                 drop_staging(engine, [name])
-                raise
+                failed.append(str(exc))
+    if failed:
+        raise WarehouseError("; ".join(failed))
     return counts
 
 
@@ -90,7 +94,7 @@ def _check_columns(spec: WarehouseTable, schema: pa.Schema) -> None:
         raise ValueError(f"{spec.name}: {UPDATED_AT} is set by the warehouse, not by the source")
     missing = [c for c in (*spec.keys, *spec.replace_within) if c not in schema.names]
     if missing:
-        raise WarehouseError(f"{spec.name}: the source has no key column(s) {missing}; nothing published")
+        raise ValueError(f"{spec.name}: the source has no key column(s) {missing}; nothing published")
 
 
 def _merge(

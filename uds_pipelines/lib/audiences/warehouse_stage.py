@@ -1,16 +1,18 @@
-"""The warehouse stage: every table of `warehouse.WAREHOUSE_TABLES` read from the lake (the KPIs
-computed as the `customer_kpis` asset computes them) and upserted by its key."""
+"""The warehouse stage: every table of `warehouse.WAREHOUSE_TABLES` read from the lake and
+upserted by its key. KPIs come from the lake table `customer_kpis` where the catalog declares one
+(the KPI stage writes it per currency), else they are computed as the `customer_kpis` asset
+computes them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from numbers import Real
 
 import pyarrow as pa
 
-from uds_pipelines.lib import connection, lake, warehouse
+from uds_pipelines.lib import catalog, connection, lake, warehouse
 from uds_pipelines.lib.audiences.definitions import load_audiences
 from uds_pipelines.lib.audiences.plan import query_arrow
 from uds_pipelines.lib.config import Settings
@@ -43,7 +45,8 @@ class WarehouseStage:
 def publish_warehouse_tables(settings: Settings) -> WarehouseStage:
     """Upsert every warehouse table, each in its own transaction (see `warehouse.upsert`)."""
     tables = read_sources(settings)
-    tables[KPI_TABLE] = kpi_table(build_kpis(settings).figures, settings.as_of())
+    if KPI_TABLE not in tables:
+        tables[KPI_TABLE] = kpi_table(build_kpis(settings).figures, settings.as_of())
     return WarehouseStage(warehouse.upsert_tables(settings.warehouse_url, tables))
 
 
@@ -57,32 +60,40 @@ def read_sources(settings: Settings) -> dict[str, pa.Table]:
     try:
         tables = {}
         for spec in WAREHOUSE_TABLES.values():
-            if spec.name == KPI_TABLE:
-                continue
+            if spec.source not in catalog.TABLES:
+                continue  # computed by the caller
             conditions = [spec.where] if spec.where else []
             if spec.name == "audience_members":
                 conditions.append(f"audience IN ({lake.sql_literal_list(to_warehouse) or 'NULL'})")
             where = " WHERE " + " AND ".join(f"({c})" for c in conditions) if conditions else ""
-            columns = f"* EXCLUDE ({', '.join(spec.exclude)})" if spec.exclude else "*"
+            columns = spec.select or (f"* EXCLUDE ({', '.join(spec.exclude)})" if spec.exclude else "*")
             tables[spec.name] = query_arrow(con, f"SELECT {columns} FROM {spec.source}{where}")
     finally:
         con.close()
     return tables
 
 
-def kpi_table(figures: Mapping[str, object], as_of: datetime) -> pa.Table:
+def kpi_table(figures: Mapping[str, object] | Iterable[object], as_of: datetime) -> pa.Table:
     """KPI figures as rows `(as_of_date, kpi, currency, value)`.
 
-    A figure is a number (or None: not computable), or a mapping currency -> number for a KPI
-    given per currency; anything else (text, nested structures) is left out. Both shapes are
-    read so the table keeps its key whichever way the KPI stage reports money.
+    `figures` maps a KPI name to a number (or None: not computable) or to a mapping currency ->
+    number, or is a sequence of rows with `kpi`, `currency` (None: not money) and `value`
+    attributes; values that are not numbers are left out. Every shape is read so the table keeps
+    its key whichever way the KPI stage reports money.
     """
-    rows: list[tuple[str, str, float | None]] = []
-    for name, figure in figures.items():
-        per_currency = figure.items() if isinstance(figure, Mapping) else [(NOT_MONEY, figure)]
-        for currency, value in per_currency:
-            if value is None or isinstance(value, Real):
-                rows.append((str(name), str(currency).upper(), None if value is None else float(value)))
+    if isinstance(figures, Mapping):
+        flat = [
+            (name, currency, value)
+            for name, figure in figures.items()
+            for currency, value in (figure.items() if isinstance(figure, Mapping) else [(None, figure)])
+        ]
+    else:
+        flat = [(k.kpi, k.currency, k.value) for k in figures]
+    rows: list[tuple[str, str, float | None]] = [
+        (str(name), str(currency or NOT_MONEY).upper(), None if value is None else float(value))
+        for name, currency, value in flat
+        if value is None or isinstance(value, Real)
+    ]
     day = as_of.astimezone(UTC).date() if as_of.tzinfo else as_of.date()
     return pa.table(
         {

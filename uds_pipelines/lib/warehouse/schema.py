@@ -28,6 +28,8 @@ class WarehouseTable:
     where: str | None = None
     # source columns left out: values that change on every run without the row changing
     exclude: tuple[str, ...] = ()
+    # the SELECT list over the source, when its columns are not taken as they are
+    select: str | None = None
     # History tables: rows missing from the source are deleted only where these columns take a
     # value the source has (a day's KPIs replace that day's, earlier days stay).
     replace_within: tuple[str, ...] = ()
@@ -79,11 +81,17 @@ _DECLARED = (
     ),
     WarehouseTable(
         "customer_kpis",
+        # the KPI stage's lake table (as_of, kpi, currency, value) where the catalog has it, else
+        # computed as the `customer_kpis` asset computes them
         "customer_kpis",
         ("as_of_date", "kpi", "currency"),
         "Daily KPIs, one row per KPI and currency ('' for figures that are not money).",
         replace_within=("as_of_date",),
         per_person=False,
+        # A key column is never NULL, so "no currency" is ''. The day, not the instant: a rerun
+        # the same day replaces that day's figures instead of adding a row per run.
+        select="CAST(timezone('UTC', as_of) AS DATE) AS as_of_date, kpi, coalesce(upper(currency), '') "
+        "AS currency, CAST(value AS DOUBLE) AS value",
     ),
 )
 

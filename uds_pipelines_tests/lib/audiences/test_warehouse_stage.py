@@ -5,6 +5,7 @@ publish (SQLite and, when UDS_TEST_POSTGRES_URL is set, PostgreSQL)."""
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 
 import pandas as pd
 import pyarrow as pa
@@ -150,6 +151,45 @@ def test_an_erased_person_is_in_no_warehouse_table(tmp_path, warehouse_url):
     assert bob_now[UPDATED_AT] == bob_profile[UPDATED_AT]
 
 
+def test_kpis_read_from_the_lake_table_where_the_catalog_has_one(tmp_path, monkeypatch):
+    """Once the KPI stage writes `customer_kpis` to the lake (one row per KPI and currency, NULL
+    currency for counts and rates), the warehouse takes those rows instead of computing them."""
+    kpis = catalog.Table(
+        "customer_kpis",
+        "profiles/customer_kpis.parquet",
+        "file",
+        catalog._schema("as_of:timestamp kpi currency value:double"),
+        "customer_kpis",
+        "derived",
+        (),
+        "KPIs per currency",
+    )
+    monkeypatch.setitem(catalog.TABLES, "customer_kpis", kpis)
+    settings, _ = warehouse_lake(tmp_path, "sqlite:///unused")
+    as_of = pd.Timestamp("2026-11-01T23:30:00-05:00")  # Nov 2 in UTC
+    rows = [("customers", None, 2.0), ("average_ltv", "jpy", 1500.0), ("average_ltv", "USD", 12.5)]
+    lake_views.write_arrow(
+        settings.lake_dir,
+        "customer_kpis",
+        pa.table(
+            {
+                "as_of": pa.array([as_of] * 3, pa.timestamp("us", tz="UTC")),
+                "kpi": [r[0] for r in rows],
+                "currency": [r[1] for r in rows],
+                "value": [r[2] for r in rows],
+            }
+        ),
+    )
+    publish_warehouse_tables(settings)
+    table = read_table(settings.warehouse_url, "customer_kpis")
+    assert sorted(zip(table["kpi"], table["currency"], table["value"], strict=True)) == [
+        ("average_ltv", "JPY", 1500.0),
+        ("average_ltv", "USD", 12.5),
+        ("customers", "", 2.0),
+    ]
+    assert set(table["as_of_date"].astype(str).str[:10]) == {"2026-11-02"}
+
+
 def test_kpis_as_rows_with_a_currency_key():
     as_of = pd.Timestamp("2026-11-01T23:30:00-05:00").to_pydatetime()  # already Nov 2 in UTC
     table = kpi_table(
@@ -163,3 +203,12 @@ def test_kpis_as_rows_with_a_currency_key():
         ("customers", "", 3.0),
     ]
     assert {str(d) for d in table.column("as_of_date").to_pylist()} == {"2026-11-02"}
+    # rows of (kpi, currency or None, value), as a KPI stage that reports per currency gives them
+    listed = kpi_table([SimpleNamespace(kpi="average_ltv", currency="jpy", value=1500),
+                        SimpleNamespace(kpi="churn_rate", currency=None, value=0.25)], as_of)  # fmt: skip
+    assert sorted(
+        zip(*(listed.column(c).to_pylist() for c in ("kpi", "currency", "value")), strict=True)
+    ) == [
+        ("average_ltv", "JPY", 1500.0),
+        ("churn_rate", "", 0.25),
+    ]

@@ -16,6 +16,7 @@ from uds_pipelines.lib import catalog, lake, lake_views
 from uds_pipelines.lib.audiences.warehouse_stage import kpi_table, publish_warehouse_tables
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.privacy import handle_requests, verify_erased
+from uds_pipelines.lib.profiles.stage import build_kpis
 from uds_pipelines.lib.warehouse import UPDATED_AT, WAREHOUSE_TABLES, read_table
 from uds_pipelines_tests.lib.privacy.helpers import request, resolve
 from uds_pipelines_tests.lib.privacy.lakefixture import BOB_CID, JANE_CID, JANE_SPELLINGS, build_lake
@@ -85,6 +86,7 @@ def warehouse_lake(tmp_path, warehouse_url: str) -> tuple[Settings, object]:
         }
     )
     assert settings.lake_dir == ld
+    build_kpis(settings)  # as the customer_kpis asset does before the publish (it may write the lake's KPIs)
     return settings, lk
 
 

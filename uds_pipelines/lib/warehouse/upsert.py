@@ -34,6 +34,8 @@ from uds_pipelines.lib.warehouse.schema import META_TABLE, UPDATED_AT, WAREHOUSE
 from uds_pipelines.lib.warehouse.staging import STAGING_SUFFIX, drop_staging, prepare, sql_columns, stage
 
 NATIVE_UPSERT = ("postgresql", "sqlite")
+# Databases with indexes (Snowflake and other column stores have none and join by hashing)
+INDEXED = ("postgresql", "sqlite", "mysql", "mariadb", "mssql", "oracle")
 
 
 @dataclass(frozen=True)
@@ -108,8 +110,9 @@ def _merge(
         conn.exec_driver_sql("PRAGMA secure_delete = ON")
     _check_keys(conn, spec, staged)
     keys = ", ".join(q(k) for k in spec.keys)
-    # The anti-joins below look rows up by key in the staging table.
-    conn.exec_driver_sql(f"CREATE UNIQUE INDEX {q(spec.name + '__staging_key')} ON {staged} ({keys})")
+    if engine.dialect.name in INDEXED:
+        # The anti-joins below look rows up by key in the staging table.
+        conn.exec_driver_sql(f"CREATE UNIQUE INDEX {q(spec.name + '__staging_key')} ON {staged} ({keys})")
     if engine.dialect.name == "postgresql":
         conn.exec_driver_sql(f"ANALYZE {staged}")
     rebuilt = _ensure_target(conn, spec, schema)

@@ -1,3 +1,5 @@
+import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -28,7 +30,11 @@ def s3_endpoint():
         server.stop()
 
 
-S3_TEST_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+S3_TEST_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 def make_bucket(endpoint: str):
@@ -54,3 +60,28 @@ def s3_bucket(s3_endpoint, monkeypatch):
     """A fresh bucket on the loopback S3 server, with credentials and endpoint in the environment."""
     set_s3_env(monkeypatch, s3_endpoint)
     return make_bucket(s3_endpoint)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def warehouse_url(request, tmp_path):
+    """A warehouse per test: a SQLite file, and a fresh PostgreSQL database when UDS_TEST_POSTGRES_URL
+    is set (`.ci/run` starts one), so keyed tables never meet another test's."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+        return
+    server = os.environ.get("UDS_TEST_POSTGRES_URL")
+    if not server:
+        print("UDS_TEST_POSTGRES_URL is not set: the PostgreSQL warehouse is not tested")
+        pytest.skip("UDS_TEST_POSTGRES_URL is not set")
+    import sqlalchemy as sa
+
+    name = f"uds_wh_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        yield sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()

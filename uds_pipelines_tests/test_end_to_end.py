@@ -275,12 +275,25 @@ def test_audience_files_hold_only_segment_members_with_consent(pipeline):
 def test_warehouse_holds_the_published_tables(pipeline):
     import sqlalchemy as sa
 
+    from uds_pipelines.lib.warehouse import WAREHOUSE_TABLES
+
     engine = sa.create_engine(f"sqlite:///{pipeline['data'] / 'warehouse.sqlite'}")
     with engine.connect() as conn:
-        profiles = conn.execute(sa.text("SELECT count(*) FROM customer_profiles")).scalar()
-        members = conn.execute(sa.text("SELECT count(*) FROM audience_members")).scalar()
-    assert profiles == len(pd.read_parquet(pipeline["data"] / "lake/profiles/customer_profiles.parquet"))
-    assert members > 0
+        counts = {
+            name: conn.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar() for name in WAREHOUSE_TABLES
+        }
+        keys = {
+            name: sa.inspect(conn).get_pk_constraint(name)["constrained_columns"] for name in WAREHOUSE_TABLES
+        }
+    engine.dispose()
+    assert counts["customer_profiles"] == len(
+        pd.read_parquet(pipeline["data"] / "lake/profiles/customer_profiles.parquet")
+    )
+    assert counts["segment_membership"] == len(
+        pd.read_parquet(pipeline["data"] / "lake/segments/segment_membership.parquet")
+    )
+    assert all(n > 0 for n in counts.values()), counts
+    assert keys == {name: list(spec.keys) for name, spec in WAREHOUSE_TABLES.items()}
 
 
 def test_no_personal_data_in_the_event_log(pipeline):

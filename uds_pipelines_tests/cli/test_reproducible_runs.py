@@ -20,10 +20,11 @@ AS_OF = "2026-11-01T00:00:00Z"
 PEOPLE = 300  # enough buyers with equal order counts and equal values that RFM ties happen
 
 # Columns left out of the fingerprints because they record WHEN a run happened, not what it found:
-# `quarantined_at` (quarantine, the wall clock when the record was quarantined) and `exported_at`
-# (warehouse `audience_members`, the wall clock of the export). Nothing else is excluded: every
-# other column, `entered_at` included, must come from the input and `UDS_AS_OF` alone.
-WALL_CLOCK_COLUMNS = {"quarantined_at", "exported_at"}
+# `quarantined_at` (quarantine, the wall clock when the record was quarantined), `exported_at`
+# (the time of the export) and `_uds_updated_at` (warehouse tables: the wall clock of the publish
+# that last changed the row). Nothing else is excluded: every other column, `entered_at`
+# included, must come from the input and `UDS_AS_OF` alone.
+WALL_CLOCK_COLUMNS = {"quarantined_at", "exported_at", "_uds_updated_at"}
 
 # Customer ids are drawn at random on purpose (never derived from personal data, see
 # lib/identity/stable_ids.py), so two clean runs name the same person differently. Each id is

@@ -9,8 +9,8 @@ from uds_pipelines.lib.audiences.stage import (
     build_audience_members,
     check_members_consent,
     export_audiences,
-    publish_warehouse_tables,
 )
+from uds_pipelines.lib.audiences.warehouse_stage import publish_warehouse_tables
 
 
 @dg.multi_asset(
@@ -80,9 +80,26 @@ def audience_exports(context: dg.AssetExecutionContext, uds: UdsSettingsResource
     group_name=c.GROUP_AUDIENCES,
     kinds={"sqlite", "postgres"},
     owners=c.OWNERS,
-    deps=["customer_profiles", "audience_members"],
+    deps=[
+        "customer_profiles",
+        "segment_membership",
+        "segment_history",
+        "identity_map",
+        "effective_consent",
+        "audience_members",
+        "customer_kpis",
+    ],
 )
 def warehouse_tables(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
-    """customer_profiles and audience_members published to UDS_WAREHOUSE_URL, each run in one transaction."""
-    counts = publish_warehouse_tables(uds.settings()).rows_by_table
-    return dg.MaterializeResult(metadata={"dagster/row_count": sum(counts.values())} | counts)
+    """Keyed BI tables (docs/warehouse.md) upserted into UDS_WAREHOUSE_URL, one transaction per table:
+    profiles, segments and their history, identity map, consent, warehouse audiences, daily KPIs."""
+    stage = publish_warehouse_tables(uds.settings())
+    tables = stage.tables
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": sum(t.rows for t in tables.values()),
+            "changes": dg.MetadataValue.md(stage.summary_markdown()),
+            "rows_changed": sum(t.inserted + t.updated + t.deleted for t in tables.values()),
+        }
+        | {name: counts.rows for name, counts in tables.items()}
+    )

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
-from uds_pipelines.lib import catalog, connection, lake, lake_views, warehouse
+from uds_pipelines.lib import connection, lake_views
 from uds_pipelines.lib.audiences.definitions import AudienceDefinition, AudienceError, load_audiences
 from uds_pipelines.lib.audiences.destinations import DESTINATION_FORMATS
 from uds_pipelines.lib.audiences.export import audience_members_table, destination_rows, write_audience_files
@@ -40,11 +39,6 @@ class MembersConsentCheck:
 @dataclass
 class AudienceExportsStage:
     files: pd.DataFrame  # audience, file, rows: one row per file written
-
-
-@dataclass
-class WarehouseStage:
-    rows_by_table: dict[str, int]
 
 
 def build_audience_members(settings: Settings) -> AudienceMembersStage:
@@ -120,21 +114,6 @@ def export_audiences(settings: Settings, run_id: str) -> AudienceExportsStage:
     finally:
         con.close()
     return AudienceExportsStage(pd.DataFrame(written))
-
-
-def publish_warehouse_tables(settings: Settings) -> WarehouseStage:
-    """customer_profiles and the members of warehouse audiences, each published in one transaction."""
-    lake_dir = settings.lake_dir
-    audiences, _ = _load(settings)
-    to_warehouse = {a.name for a in audiences if "warehouse" in a.destinations}
-    # whole tables as written (Arrow types and row order of the files), straight to the warehouse
-    members = lake.read_arrow(catalog.path(lake_dir, "audience_members"))
-    members = members.filter(pc.is_in(members["audience"], pa.array(sorted(to_warehouse), pa.string())))
-    profiles = lake.read_arrow(catalog.path(lake_dir, "customer_profiles"))
-    counts = warehouse.publish_tables(
-        settings.warehouse_url, {"customer_profiles": profiles, "audience_members": members}
-    )
-    return WarehouseStage({k: int(v) for k, v in counts.items()})
 
 
 def _load(settings: Settings) -> tuple[list[AudienceDefinition], list[AudienceError]]:

@@ -12,8 +12,11 @@ CHUNK = 500
 def erase_warehouse(url: str | None, owners: dict[str, str]) -> dict[str, dict[str, int]]:
     """DELETE every row whose `customer_id` is one of `owners` (customer_id -> request id).
 
-    Every table with a `customer_id` column is covered (at least `customer_profiles` and
-    `audience_members`). Returns rows removed per table per request. On SQLite, `secure_delete`
+    Every table with a `customer_id` column is covered: every per-person table of
+    `warehouse.WAREHOUSE_TABLES` (profiles, segment membership and history, identity map,
+    effective consent, audience members), a leftover `__staging` table, and tables published by
+    older versions. The next publish does not bring the rows back: their keys have left the lake.
+    Returns rows removed per table per request. On SQLite, `secure_delete`
     zeroes the deleted content and the WAL is checkpointed, so no old bytes stay in the files.
     """
     removed: dict[str, dict[str, int]] = {}

@@ -1,14 +1,10 @@
-"""Publish tables to the SQL warehouse so readers see the old table or the new one, never half of one."""
+"""Bulk loading into `<name>__staging` tables: Arrow in, COPY on PostgreSQL, executemany on SQLite."""
 
 from __future__ import annotations
 
 import io
 import json
-import os
-import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Iterable
 
 import pandas as pd
 import pyarrow as pa
@@ -17,60 +13,14 @@ import pyarrow.csv as pacsv
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from uds_pipelines.lib import storage
-
 STAGING_SUFFIX = "__staging"
-NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,50}$")
 
 
-class WarehouseError(RuntimeError):
-    """Publishing failed; the previously published tables are untouched."""
+# PostgreSQL and SQLite index TEXT; other databases (MySQL) cannot make an unbounded text a key.
+TEXT_KEY_DIALECTS = ("postgresql", "sqlite")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine whose transactions also cover DDL, which publishing relies on.
-
-    Python's sqlite3 driver does not open a transaction before DDL, so a DROP + RENAME would
-    commit one statement at a time; taking over BEGIN makes them one transaction. WAL lets
-    readers keep reading the old table while a publish is in progress.
-    """
-    if not url.startswith("sqlite"):
-        return sa.create_engine(url, pool_pre_ping=True)
-    _make_sqlite_file_private(url)
-    engine = sa.create_engine(url, connect_args={"timeout": 60})
-
-    @sa.event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
-
-
-def _make_sqlite_file_private(url: str) -> None:
-    """Create the SQLite file with `storage.file_mode()` (0600) before SQLite opens it, or close an
-    existing one; SQLite gives its -wal, -shm and journal files the database file's mode."""
-    database = sa.engine.make_url(url).database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    path = Path(database)
-    mode = storage.file_mode()
-    try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, mode))
-        os.chmod(path, mode)  # os.open's mode is masked by the umask
-    except FileExistsError:
-        storage.restrict_mode(path, mode)
-    except FileNotFoundError:
-        pass  # no such folder: SQLite reports it when it opens the file
-
-
-def _column_type(arrow_type: pa.DataType) -> sa.types.TypeEngine:
+def column_type(arrow_type: pa.DataType) -> sa.types.TypeEngine:
     if pa.types.is_boolean(arrow_type):
         return sa.Boolean()
     if pa.types.is_integer(arrow_type):
@@ -88,7 +38,7 @@ def _column_type(arrow_type: pa.DataType) -> sa.types.TypeEngine:
     return sa.Text()
 
 
-def _prepare(data: pa.Table | pd.DataFrame) -> pa.Table:
+def prepare(data: pa.Table | pd.DataFrame) -> pa.Table:
     """Arrow with driver-friendly columns: dictionaries decoded, ns timestamps to us, nested as JSON."""
     table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
     for index, field in enumerate(table.schema):
@@ -107,12 +57,24 @@ def _prepare(data: pa.Table | pd.DataFrame) -> pa.Table:
     return table
 
 
-def _stage(engine: Engine, name: str, table: pa.Table, batch_rows: int) -> int:
-    metadata = sa.MetaData()
+def sql_columns(engine: Engine, schema: pa.Schema, keys: Iterable[str] = ()) -> list[sa.Column]:
+    """SQL columns for an Arrow schema; key columns are NOT NULL (bounded text where TEXT cannot key)."""
+    keys = set(keys)
+    out = []
+    for f in schema:
+        kind = column_type(f.type)
+        if f.name in keys and isinstance(kind, sa.Text) and engine.dialect.name not in TEXT_KEY_DIALECTS:
+            kind = sa.String(255)
+        out.append(sa.Column(f.name, kind, nullable=f.name not in keys))
+    return out
+
+
+def stage(engine: Engine, name: str, table: pa.Table, batch_rows: int, keys: Iterable[str] = ()) -> int:
+    """Load `table` into a fresh `<name>__staging` (committed, so a failure later can drop it)."""
     staged = sa.Table(
         name + STAGING_SUFFIX,
-        metadata,
-        *(sa.Column(f.name, _column_type(f.type), nullable=True) for f in table.schema),
+        sa.MetaData(),
+        *(sa.Column(c.name, c.type, nullable=True) for c in sql_columns(engine, table.schema, keys)),
     )
     with engine.begin() as conn:
         staged.drop(conn, checkfirst=True)
@@ -188,50 +150,7 @@ def _sqlite_ready(table: pa.Table) -> pa.Table:
     return table
 
 
-@contextmanager
-def _disposing(engine: Engine) -> Iterator[Engine]:
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-def publish_tables(
-    url: str, tables: Mapping[str, pa.Table | pd.DataFrame], batch_rows: int = 10_000
-) -> dict[str, int]:
-    """Replace each named table in the warehouse at `url`; returns rows published per table.
-
-    Every table is first loaded into `<name>__staging` in batches, then all of them are swapped
-    in ONE transaction (`DROP TABLE IF EXISTS name; ALTER TABLE name__staging RENAME TO name`),
-    which is atomic on PostgreSQL and SQLite (transactional DDL): a reader sees the previous
-    tables or the new ones. On failure the staging tables are dropped and the old ones remain.
-    """
-    bad = [n for n in tables if not NAME_RE.match(n)]
-    if bad:
-        raise ValueError(f"warehouse table names must match {NAME_RE.pattern}: {bad}")
-    counts: dict[str, int] = {}
-    with _disposing(make_engine(url)) as engine:
-        quote = engine.dialect.identifier_preparer.quote
-        try:
-            for name, data in tables.items():
-                counts[name] = _stage(engine, name, _prepare(data), batch_rows)
-            with engine.begin() as conn:
-                for name in tables:
-                    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {quote(name)}")
-                    conn.exec_driver_sql(
-                        f"ALTER TABLE {quote(name + STAGING_SUFFIX)} RENAME TO {quote(name)}"
-                    )
-        except sa.exc.SQLAlchemyError as exc:
-            _drop_staging(engine, tables)
-            # Driver messages can quote row values; keep only the error class and the table names.
-            raise WarehouseError(
-                f"publishing {sorted(tables)} to {engine.url.render_as_string(hide_password=True)} "
-                f"failed ({type(getattr(exc, 'orig', None) or exc).__name__}); previous tables kept"
-            ) from None
-    return counts
-
-
-def _drop_staging(engine: Engine, tables: Mapping[str, object]) -> None:
+def drop_staging(engine: Engine, tables: Iterable[str]) -> None:
     quote = engine.dialect.identifier_preparer.quote
     try:
         with engine.begin() as conn:
@@ -239,13 +158,3 @@ def _drop_staging(engine: Engine, tables: Mapping[str, object]) -> None:
                 conn.exec_driver_sql(f"DROP TABLE IF EXISTS {quote(name + STAGING_SUFFIX)}")
     except sa.exc.SQLAlchemyError:
         pass  # best effort: the next publish drops leftovers before staging again
-
-
-def read_table(url: str, name: str) -> pd.DataFrame:
-    """Read a published table back (tests, access requests)."""
-    if not NAME_RE.match(name):
-        raise ValueError(f"bad table name {name!r}")
-    with _disposing(make_engine(url)) as engine, engine.connect() as conn:
-        return pd.read_sql_query(
-            sa.text(f"SELECT * FROM {engine.dialect.identifier_preparer.quote(name)}"), conn
-        )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pyarrow.compute as pc
 
-from uds_pipelines.lib import connection, lake_views
+from uds_pipelines.lib import catalog, connection, lake_views
 from uds_pipelines.lib.audiences.definitions import AudienceDefinition, AudienceError, load_audiences
 from uds_pipelines.lib.audiences.destinations import DESTINATION_FORMATS
 from uds_pipelines.lib.audiences.export import audience_members_table, destination_rows, write_audience_files

@@ -57,7 +57,9 @@ class Unauthorized(Exception):
 def _answer(status: int, reason: str, code: str) -> JSONResponse:
     # `code` and `message` are what the Segment SDKs print from an error answer.
     headers = {"WWW-Authenticate": 'Basic realm="uds-collect"'} if status == 401 else None
-    return JSONResponse({"success": False, "code": code, "message": reason}, status_code=status, headers=headers)
+    return JSONResponse(
+        {"success": False, "code": code, "message": reason}, status_code=status, headers=headers
+    )
 
 
 def build_records(
@@ -120,7 +122,9 @@ def create_app(
         try:
             raw = await read_limited_body(request, MAX_BATCH_BYTES)
         except BodyTooLarge:
-            return _answer(413, f"request body over the {MAX_BATCH_BYTES // 1024} KB batch limit", "too_large")
+            return _answer(
+                413, f"request body over the {MAX_BATCH_BYTES // 1024} KB batch limit", "too_large"
+            )
         except ValueError as exc:
             return _answer(400, str(exc), "bad_request")
         except ClientDisconnect:

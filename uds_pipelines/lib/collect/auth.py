@@ -30,7 +30,9 @@ def parse_write_keys(raw: str | None) -> dict[str, str]:
         key, sep, source = item.partition(":")
         key, source = key.strip(), (source.strip() if sep else DEFAULT_SOURCE)
         if not key or any(ch.isspace() for ch in key):
-            raise WriteKeyError(f"{WRITE_KEYS_VARIABLE}: entry {position} has an empty or blank-containing key")
+            raise WriteKeyError(
+                f"{WRITE_KEYS_VARIABLE}: entry {position} has an empty or blank-containing key"
+            )
         if not _SOURCE_NAME.fullmatch(source):
             raise WriteKeyError(
                 f"{WRITE_KEYS_VARIABLE}: entry {position} names source {source[:40]!r}; "

@@ -35,7 +35,17 @@ PATH_KINDS = {
     "import": "batch",
 }
 # Fields every stored line carries (null when the call had none), in this order.
-LEAD_FIELDS = ("type", "messageId", "source", "userId", "anonymousId", "event", "properties", "traits", "context")
+LEAD_FIELDS = (
+    "type",
+    "messageId",
+    "source",
+    "userId",
+    "anonymousId",
+    "event",
+    "properties",
+    "traits",
+    "context",
+)
 TIME_FIELDS = ("timestamp", "originalTimestamp", "sentAt", "receivedAt")
 OBJECT_FIELDS = ("properties", "traits", "context", "integrations")
 ID_FIELDS = ("userId", "anonymousId", "groupId", "previousId", "messageId")
@@ -101,7 +111,9 @@ def parse_payload(body: bytes, kind: str) -> Payload:
     if write_key is None:
         # analytics.js puts the key in each event when it batches.
         write_key = batch[0].get("writeKey")
-    return Payload(batch, write_key, document.get("sentAt"), document.get("context"), document.get("integrations"))
+    return Payload(
+        batch, write_key, document.get("sentAt"), document.get("context"), document.get("integrations")
+    )
 
 
 def parse_time(value: object, where: str) -> datetime | None:
@@ -119,7 +131,9 @@ def parse_time(value: object, where: str) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def corrected_timestamp(received_at: datetime, sent_at: datetime | None, original: datetime | None) -> datetime:
+def corrected_timestamp(
+    received_at: datetime, sent_at: datetime | None, original: datetime | None
+) -> datetime:
     """Segment's clock-skew rule: `receivedAt - (sentAt - originalTimestamp)`.
 
     The device clock may be wrong, but the gap between the event and the send is measured on that

@@ -34,7 +34,10 @@ def test_write_key_as_basic_user_or_in_the_body_each_naming_its_source(start_col
     assert _post(collector.url, "batch", {"batch": [_track(1)]}, _basic("wk_server")).status_code == 200
     assert _post(collector.url, "track", {**_track(2), "writeKey": "wk_web"}).status_code == 200
     collector.stop()
-    assert {m["messageId"]: m["source"] for m in inbox_messages(collector.inbox)} == {"m1": "backend", "m2": "website"}
+    assert {m["messageId"]: m["source"] for m in inbox_messages(collector.inbox)} == {
+        "m1": "backend",
+        "m2": "website",
+    }
 
 
 def test_bad_or_missing_write_key_is_401_and_stores_nothing(start_collector) -> None:
@@ -62,7 +65,9 @@ def test_gzip_bodies_and_bad_gzip(start_collector) -> None:
     garbage = _post(collector.url, "batch", b"not gzip at all", headers)
     assert garbage.status_code == 400 and "gzip" in garbage.json()["message"]
     collector.stop()
-    assert sorted(m["messageId"] for m in inbox_messages(collector.inbox)) == sorted(f"m{n}" for n in range(50))
+    assert sorted(m["messageId"] for m in inbox_messages(collector.inbox)) == sorted(
+        f"m{n}" for n in range(50)
+    )
 
 
 def test_segment_size_limits_answer_413_with_a_reason(start_collector) -> None:
@@ -97,7 +102,9 @@ def test_bad_bodies_answer_400_with_a_reason_naming_no_value(start_collector) ->
         json.dumps({"batch": ["x"]}).encode(): "batch[0] is not an object",
         json.dumps({"batch": [{"type": "explode", "userId": "u"}]}).encode(): "batch[0] has no valid type",
         json.dumps({"batch": [{"type": "track", "event": "E"}]}).encode(): "neither userId nor anonymousId",
-        json.dumps({"batch": [{"type": "track", "userId": "secret@example.com"}]}).encode(): "track needs an event",
+        json.dumps(
+            {"batch": [{"type": "track", "userId": "secret@example.com"}]}
+        ).encode(): "track needs an event",
         json.dumps({"batch": [_track(1, timestamp="yesterday-ish")]}).encode(): "batch[0].timestamp",
         json.dumps({"batch": [_track(1, properties=[1])]}).encode(): "batch[0].properties is not an object",
         json.dumps({"batch": [{"type": "alias", "userId": "u"}]}).encode(): "alias needs previousId",
@@ -130,7 +137,9 @@ def test_clock_skew_corrected_from_sent_at(start_collector) -> None:
     device_now = datetime.now(UTC) + timedelta(hours=2)
     skewed = _track(1, timestamp=(device_now - timedelta(seconds=30)).isoformat(timespec="microseconds"))
     imported = _track(2, timestamp="2024-03-01T12:00:00Z")  # own sentAt absent below: kept as given
-    assert _post(collector.url, "batch", {"batch": [skewed], "sentAt": device_now.isoformat()}, _basic("wk_web")).ok
+    assert _post(
+        collector.url, "batch", {"batch": [skewed], "sentAt": device_now.isoformat()}, _basic("wk_web")
+    ).ok
     assert _post(collector.url, "track", imported, _basic("wk_web")).ok
     collector.stop()
     stored = {m["messageId"]: m for m in inbox_messages(collector.inbox)}
@@ -165,7 +174,9 @@ def test_every_acknowledged_message_is_in_a_complete_private_file_after_shutdown
         for b in range(15):
             ids = [f"w{worker}-b{b}-{i}" for i in range(40)]
             batch = {"batch": [{**_track(0), "messageId": i} for i in ids]}
-            response = session.post(f"{collector.url}/v1/batch", json=batch, headers=_basic("wk_web"), timeout=10)
+            response = session.post(
+                f"{collector.url}/v1/batch", json=batch, headers=_basic("wk_web"), timeout=10
+            )
             if response.status_code == 200:
                 with lock:
                     acknowledged.extend(ids)

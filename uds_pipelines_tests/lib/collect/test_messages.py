@@ -33,7 +33,10 @@ def test_clock_skew_moves_the_device_gap_onto_our_clock() -> None:
 
 def test_normalize_fills_the_stored_fields() -> None:
     payload = Payload(
-        [], sent_at="2026-12-06T11:00:05+00:00", context={"ip": "203.0.113.9", "locale": "en"}, integrations={"All": True}
+        [],
+        sent_at="2026-12-06T11:00:05+00:00",
+        context={"ip": "203.0.113.9", "locale": "en"},
+        integrations={"All": True},
     )
     message = {
         "type": "page", "anonymousId": 42, "name": "Home", "writeKey": "wk",

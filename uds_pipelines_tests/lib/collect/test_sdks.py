@@ -132,7 +132,9 @@ def test_analytics_js_short_paths_with_cors(start_collector) -> None:
     page = _browser_event("page", name="Cart", properties={"path": "/cart"})
     track = _browser_event("track", event="Product Added", properties={"sku": "A-1"})
     for path, body in (("p", page), ("t", track)):
-        response = requests.post(f"{collector.url}/v1/{path}", data=json.dumps(body), headers=headers, timeout=5)
+        response = requests.post(
+            f"{collector.url}/v1/{path}", data=json.dumps(body), headers=headers, timeout=5
+        )
         assert response.status_code == 200, response.text
         assert response.json() == {"success": True}
         assert response.headers["access-control-allow-origin"] == origin

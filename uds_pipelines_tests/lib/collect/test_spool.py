@@ -17,7 +17,11 @@ from uds_pipelines_tests.lib.collect.conftest import inbox_messages
 
 def _records(prefix: str, n: int, source: str = "web") -> list[tuple[str, str, bytes]]:
     return [
-        (source, f"{prefix}-{i}", json.dumps({"source": source, "messageId": f"{prefix}-{i}"}).encode() + b"\n")
+        (
+            source,
+            f"{prefix}-{i}",
+            json.dumps({"source": source, "messageId": f"{prefix}-{i}"}).encode() + b"\n",
+        )
         for i in range(n)
     ]
 

@@ -10,58 +10,35 @@ one fsync covers every request written before it ran (group commit), never one p
 from __future__ import annotations
 
 import errno
-import json
 import logging
 import os
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 from uds_pipelines.lib.collect.dedup import DedupWindow
+from uds_pipelines.lib.collect.recovery import (
+    SPOOL_PREFIX,
+    inbox_dir_for,
+    inbox_name,
+    recover_spool,
+    seed_from_inbox,
+    spool_dir_for,
+    try_lock,
+)
 from uds_pipelines.lib.storage import file_mode, make_private_dirs
-from uds_pipelines.lib.webhooks.spool import publish_file, truncate_incomplete_tail
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: no cross-process guard, single collector assumed
-    fcntl = None  # type: ignore[assignment]
+from uds_pipelines.lib.webhooks.spool import publish_file
 
 log = logging.getLogger("uds_pipelines.collect")
 
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_AGE_SECONDS = 10.0
-# Inbox files this recent also seed the window: a size rotation can publish a batch whose answer
-# a crash then swallowed. Older files were acknowledged long ago and will not be retried.
-DEFAULT_SEED_SECONDS = 60.0
-SPOOL_PREFIX = "spool-"
+DEFAULT_SEED_SECONDS = 60.0  # see `seed_from_inbox`
 
 # (source, messageId, stored line)
 Record = tuple[str, str, bytes]
-
-
-def spool_dir_for(data_dir: Path) -> Path:
-    return data_dir / "spool" / "events"
-
-
-def inbox_dir_for(data_dir: Path) -> Path:
-    return data_dir / "inbox" / "events"
-
-
-def inbox_name() -> str:
-    """`events_<UTC timestamp>_<random>.jsonl`: sorts by time, never collides between collectors."""
-    return f"events_{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}_{uuid.uuid4().hex}.jsonl"
-
-
-def _try_lock(fd: int) -> bool:
-    if fcntl is None:
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
+__all__ = ["EventSpool", "Record", "inbox_dir_for", "spool_dir_for"]
 
 
 class EventSpool:
@@ -94,59 +71,19 @@ class EventSpool:
         self._first_write_at: float | None = None
 
     def start(self) -> list[Path]:
-        """Create the folders (private: messages are personal data) and recover dead spools."""
+        """Create the folders (private: messages are personal data), seed the id window from
+        recent inbox files and publish what a killed collector left in the spool."""
         make_private_dirs(self.spool_dir)
         make_private_dirs(self.inbox_dir)
-        cutoff = time.time() - self.seed_seconds
-        for path in sorted(self.inbox_dir.glob("events_*.jsonl")):
-            try:
-                if path.stat().st_mtime >= cutoff:
-                    self._remember(path)
-            except FileNotFoundError:
-                continue  # landed meanwhile
-        return self.recover()
-
-    def recover(self) -> list[Path]:
-        """Publish spool files left by a killed collector, their torn last line cut off.
-
-        Their message ids seed the de-duplication window: an SDK retries a batch whose answer the
-        crash swallowed, and that retry must not store the same messages twice.
-        """
-        published: list[Path] = []
-        for path in sorted(self.spool_dir.iterdir()):
-            creating = path.name.startswith(f".{SPOOL_PREFIX}") and path.name.endswith(".creating")
-            if not (creating or (path.name.startswith(SPOOL_PREFIX) and path.suffix == ".jsonl")):
-                continue
-            fd = os.open(path, os.O_RDWR)
-            try:
-                if not _try_lock(fd):
-                    continue  # a live collector's file
-                if truncate_incomplete_tail(fd) == 0 or creating:
-                    path.unlink()
-                    continue
-                self._remember(path)
-                published.append(publish_file(path, self.inbox_dir, inbox_name()))
-            finally:
-                os.close(fd)
-        if published:
-            log.info("recovered %d spool file(s) into %s", len(published), self.inbox_dir)
-        return published
-
-    def _remember(self, path: Path) -> None:
-        with open(path, "rb") as handle:
-            for line in handle:
-                try:
-                    message = json.loads(line)
-                    self.dedup.add(str(message["source"]), str(message["messageId"]))
-                except (ValueError, KeyError, TypeError):
-                    continue  # not ours to judge here; landing quarantines it
+        seed_from_inbox(self.inbox_dir, self.dedup, self.seed_seconds)
+        return recover_spool(self.spool_dir, self.inbox_dir, self.dedup)
 
     def _open(self) -> None:
         stem = f"{SPOOL_PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
         creating = self.spool_dir / f".{stem}.creating"
         fd = os.open(creating, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND, file_mode())
         os.fchmod(fd, file_mode())  # the umask must not widen or narrow it
-        _try_lock(fd)
+        try_lock(fd)
         # Renamed only once locked, so another process's recovery never sees it unlocked.
         final = self.spool_dir / f"{stem}.jsonl"
         os.rename(creating, final)

@@ -107,6 +107,9 @@ def parse_payload(body: bytes, kind: str) -> Payload:
     for index, message in enumerate(batch):
         if not isinstance(message, dict):
             raise BadRequest(f"batch[{index}] is not an object")
+    for name in ("context", "integrations"):
+        if document.get(name) is not None and not isinstance(document[name], dict):
+            raise BadRequest(f"batch-level {name} is not an object")
     write_key = document.get("writeKey")
     if write_key is None:
         # analytics.js puts the key in each event when it batches.
@@ -178,7 +181,10 @@ def _check(message: dict, where: str) -> None:
 
 
 def message_size(message: dict) -> int:
-    return len(json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    try:
+        return len(json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    except RecursionError as exc:
+        raise BadRequest("JSON nested too deeply to store") from exc
 
 
 def normalize(message: dict, where: str, payload: Payload, source: str, received_at: datetime) -> dict:

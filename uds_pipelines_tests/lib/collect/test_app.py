@@ -108,6 +108,9 @@ def test_bad_bodies_answer_400_with_a_reason_naming_no_value(start_collector) ->
         json.dumps({"batch": [_track(1, timestamp="yesterday-ish")]}).encode(): "batch[0].timestamp",
         json.dumps({"batch": [_track(1, properties=[1])]}).encode(): "batch[0].properties is not an object",
         json.dumps({"batch": [{"type": "alias", "userId": "u"}]}).encode(): "alias needs previousId",
+        json.dumps({"batch": [_track(1)], "context": "x"}).encode(): "batch-level context is not an object",
+        b'{"batch": [' + b"[" * 100_000: "nested too deeply",
+        b'{"batch": [{"type": "track", "userId": "u", "event": "E", "properties": {"n": 1e999}}]}': "out of range",
     }
     for body, reason in cases.items():
         answer = _post(collector.url, "batch", body, auth)

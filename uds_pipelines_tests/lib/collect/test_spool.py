@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import threading
 from pathlib import Path
 
@@ -110,3 +111,19 @@ def test_size_and_age_rotation_publish_complete_files(tmp_path: Path) -> None:
     assert spool.rotate(only_if_due=True) is None  # nothing new
     spool.close()
     assert len(inbox_messages(tmp_path / "inbox")) == 21
+
+
+def test_spool_and_inbox_files_are_private_unless_group_access_is_configured(
+    tmp_path: Path, monkeypatch
+) -> None:
+    spool = _spool(tmp_path / "a")
+    spool.commit(_records("p", 1))
+    published = spool.rotate()
+    assert published is not None and stat.S_IMODE(published.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "a" / "spool").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "a" / "inbox").stat().st_mode) == 0o700
+    monkeypatch.setenv("UDS_FILE_MODE", "640")
+    spool = _spool(tmp_path / "b")
+    spool.commit(_records("g", 1))
+    published = spool.rotate()
+    assert published is not None and stat.S_IMODE(published.stat().st_mode) == 0o640

@@ -66,6 +66,7 @@ def test_rudderstack_sdk_lands_through_its_data_plane_url(start_collector) -> No
     import rudderstack.analytics as rudder_analytics
 
     collector = start_collector()
+    saved = {name: getattr(rudder_analytics, name) for name in ("write_key", "dataPlaneUrl", "sync_mode")}
     rudder_analytics.write_key = "wk_web"
     rudder_analytics.dataPlaneUrl = collector.url  # its documented setting; gzip is on by default
     rudder_analytics.sync_mode = True
@@ -74,8 +75,9 @@ def test_rudderstack_sdk_lands_through_its_data_plane_url(start_collector) -> No
         rudder_analytics.track("u2", "Product Added", {"sku": "A-1", "price": 10})
         rudder_analytics.identify("u2", {"plan": "free"}, anonymous_id="anon-2")
     finally:
-        rudder_analytics.default_client = None
-        rudder_analytics.dataPlaneUrl = ""
+        rudder_analytics.default_client = None  # the module keeps its client: leave no state behind
+        for name, value in saved.items():
+            setattr(rudder_analytics, name, value)
     collector.stop()
 
     stored = inbox_messages(collector.inbox)

@@ -6,6 +6,7 @@ import json
 import os
 import stat
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -33,24 +34,52 @@ def _spool(tmp_path: Path, **options) -> EventSpool:
     return spool
 
 
-def test_group_commit_uses_far_fewer_fsyncs_than_events(tmp_path: Path, monkeypatch) -> None:
+def test_group_commit_shares_one_fsync_between_concurrent_requests(tmp_path: Path, monkeypatch) -> None:
     spool = _spool(tmp_path)
     calls = []
     real_fsync = os.fsync
 
-    def counting_fsync(fd: int) -> None:
+    def slow_fsync(fd: int) -> None:
         calls.append(fd)
+        time.sleep(0.05)  # a disk that takes 50 ms: requests arriving meanwhile ride the next one
         real_fsync(fd)
 
-    monkeypatch.setattr(spool_module.os, "fsync", counting_fsync)
-    threads = [threading.Thread(target=spool.commit, args=(_records(f"t{t}", 100),)) for t in range(16)]
+    monkeypatch.setattr(spool_module.os, "fsync", slow_fsync)
+    barrier = threading.Barrier(16)
+
+    def request(t: int) -> None:
+        barrier.wait()
+        spool.commit(_records(f"t{t}", 100))
+
+    threads = [threading.Thread(target=request, args=(t,)) for t in range(16)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert 1 <= len(calls) <= 16  # at most one per request, never one per event (1,600 here)
+    # 1,600 events in 16 requests: one fsync per event would be 1,600, one per request 16.
+    assert 1 <= len(calls) <= 4
     spool.close()
     assert len(inbox_messages(tmp_path / "inbox")) == 1600
+
+
+def test_commit_returns_only_after_the_fsync_covering_it(tmp_path: Path, monkeypatch) -> None:
+    spool = _spool(tmp_path)
+    release = threading.Event()
+    real_fsync = os.fsync
+
+    def held_fsync(fd: int) -> None:
+        release.wait(10)
+        real_fsync(fd)
+
+    monkeypatch.setattr(spool_module.os, "fsync", held_fsync)
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: (spool.commit(_records("d", 3)), done.set()))
+    thread.start()
+    assert not done.wait(0.3), "acknowledged before its data was synced"
+    release.set()
+    assert done.wait(10)
+    thread.join()
+    spool.close()
 
 
 def test_duplicates_are_dropped_within_the_window(tmp_path: Path) -> None:

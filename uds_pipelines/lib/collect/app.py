@@ -66,8 +66,10 @@ def build_records(
     body: bytes, kind: str, authorization: str | None, write_keys: Mapping[str, str]
 ) -> list[Record]:
     """Everything between the raw body and the spool: the key, the messages, their stored lines."""
-    payload = parse_payload(body, kind)
     key = basic_user(authorization)
+    if key is not None and key not in write_keys:
+        raise Unauthorized("unknown write key")  # before parsing: strangers cost no JSON work
+    payload = parse_payload(body, kind)
     if key is None and isinstance(payload.write_key, str):
         key = payload.write_key
     if key is None:

@@ -46,6 +46,7 @@ def test_bad_or_missing_write_key_is_401_and_stores_nothing(start_collector) -> 
     assert bad.status_code == 401
     assert bad.json() == {"success": False, "code": "unauthorized", "message": "unknown write key"}
     assert _post(collector.url, "track", {**_track(2), "writeKey": "nope"}).status_code == 401
+    assert _post(collector.url, "batch", b"{not json", _basic("wk_wrong")).status_code == 401
     missing = _post(collector.url, "track", _track(3))
     assert missing.status_code == 401 and "writeKey" in missing.json()["message"]
     # A batch mixing in an unknown key is refused whole, not stored in part.

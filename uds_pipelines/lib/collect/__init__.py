@@ -1,0 +1,1 @@
+"""Segment-compatible event collection: message checks, durable spool and the Starlette app."""

@@ -64,6 +64,7 @@ def land_event_files(
     con = lake.duckdb_connection(memory_limit)
     try:
         con.execute("SET TimeZone='UTC'")  # day folders are UTC days
+        con.execute("SET enable_progress_bar=false")
         con.execute("SET preserve_insertion_order=true")  # rowid = line order (positions, first wins)
         if readable:
             counts = _land(con, readable, lake_dir, plan, quarantine, tmp, result)
@@ -82,8 +83,10 @@ def land_event_files(
 
 
 def _land(con, files: list[ClaimedFile], lake_dir, plan, quarantine, tmp: Path, result: EventsBatch):
-    paths = _readable_paths(con, files, quarantine, tmp)
-    con.execute(sql.create_rows(paths))
+    try:  # the whole batch in one pass; only when DuckDB refuses a file are the files probed
+        con.execute(sql.create_rows([f.path for f in files]))
+    except duckdb.Error:
+        con.execute(sql.create_rows(_readable_paths(con, files, quarantine, tmp)))
     con.execute(_CREATE_POSITIONS)
     own = {batch_name(f.sha256) for f in files}
     existing = [f for f in lake_views.table_files(lake_dir, TABLE) if f.name not in own]
@@ -97,13 +100,14 @@ def _land(con, files: list[ClaimedFile], lake_dir, plan, quarantine, tmp: Path, 
     for name, position, event, problem, raw in con.execute(_PLAN_QUARANTINED).fetchall():
         quarantine[name].append(QuarantineRecord(SOURCE, name, position, plan_reason(event, problem, position), raw))
     sha = {f.path.name: f.sha256 for f in files}
-    for name, day, rows in con.execute(_GROUPS).fetchall():
+    for path, name, day, rows in con.execute(_GROUPS).fetchall():
         written = lake_views.write_query(
             con,
             lake_dir,
             TABLE,
-            f"SELECT {_COLUMNS} FROM ev_land WHERE source_file = ? AND day = ?",
-            [name, day],
+            f"SELECT {_COLUMNS} FROM ev_land WHERE filename = ? AND timestamp >= ?::TIMESTAMPTZ "
+            "AND timestamp < ?::TIMESTAMPTZ + INTERVAL 1 DAY ORDER BY rid",
+            [path, day, day],
             batch_name=f"day={day}/{batch_name(sha[name])}",
         )
         if written != rows:
@@ -116,8 +120,6 @@ def _land(con, files: list[ClaimedFile], lake_dir, plan, quarantine, tmp: Path, 
 def _readable_paths(con, files: list[ClaimedFile], quarantine, tmp: Path) -> list[Path]:
     """The files as DuckDB can read them: a refused file is replaced by a cleaned copy (same name)."""
     paths = [f.path for f in files]
-    if _reads(con, paths):
-        return paths
     cleaned = []
     for index, path in enumerate(paths):
         if _reads(con, [path]):
@@ -163,9 +165,11 @@ _CANDIDATES = """
     WHERE NOT r.blank AND r.reason IS NULL AND r.rowid NOT IN (SELECT rid FROM ev_dups)
 """
 
+# A view, not a table: each (file, day) write scans ev_rows with filters its zone maps answer
+# (rows are stored in file order and mostly in time order), instead of copying the batch once more.
 _CREATE_LAND = """
-    CREATE OR REPLACE TEMP TABLE ev_land AS
-    SELECT r.* EXCLUDE (filename, blank, reason, reason_detail, bad_line, len),
+    CREATE OR REPLACE TEMP VIEW ev_land AS
+    SELECT r.* EXCLUDE (blank, reason, reason_detail, bad_line, len),
            CASE WHEN p.violation IS NOT NULL THEN to_json([p.violation])::VARCHAR END AS violations,
            o.source_file, o.position, now() AS landed_at, strftime(r.timestamp, '%Y-%m-%d') AS day
     FROM (SELECT rowid AS rid, * FROM ev_rows) r
@@ -173,7 +177,6 @@ _CREATE_LAND = """
     LEFT JOIN ev_plan p USING (rid)
     WHERE NOT r.blank AND r.reason IS NULL AND rid NOT IN (SELECT rid FROM ev_dups)
       AND NOT coalesce(p.quarantine, false)
-    ORDER BY o.source_file, day, rid
 """
 
 _BAD_ROWS = """
@@ -196,7 +199,7 @@ _PLAN_QUARANTINED = """
     ORDER BY 1, 2
 """
 
-_GROUPS = "SELECT source_file, day, count(*) FROM ev_land GROUP BY ALL ORDER BY ALL"
+_GROUPS = "SELECT filename, source_file, day, count(*) FROM ev_land GROUP BY ALL ORDER BY ALL"
 
 _FILE_COUNTS = """
     SELECT o.source_file,

@@ -44,6 +44,8 @@ def describe(code: str, detail: str | None, raw: str | None, length: int | None,
         return f"track message without event name at {where}"
     if code == "bad_id":
         return f"userId or anonymousId is not a string at {where}"
+    if code == "not_object_field":
+        return f"{detail} is not a JSON object at {where}"
     if code == "no_identity":
         return f"message without userId or anonymousId at {where}"
     return f"unusable message ({code}) at {where}"

@@ -4,7 +4,9 @@ Lines are read as text (read_csv with a delimiter no valid JSON line holds, as S
 rather than with read_json: read_json with explicit columns either fails the whole file on one bad
 line or, with ignore_errors, drops it silently, and every bad message must become a quarantine row
 with its line number and reason. The JSON functions parse a line once per call, for all the paths
-given to that call, so a line is parsed four times (valid? types, strings, JSON parts)."""
+given to that call: one json_extract_string call reads every field (the JSON parts come back as
+JSON text), and is the validity check too (`try`: NULL when the line is not JSON). JSON types are
+only looked up for the rare values whose text shows they are not plain strings."""
 
 from __future__ import annotations
 
@@ -41,30 +43,47 @@ _STRINGS = {  # e[i]: json_extract_string paths, one parse for all
     "prop_url": "$.properties.url",
     "prop_path": "$.properties.path",
     "prop_referrer": "$.properties.referrer",
+    "properties": "$.properties",
+    "traits": "$.traits",
+    "context": "$.context",
 }
-_TYPES = ["$", "$.messageId", "$.userId", "$.anonymousId", "$.event"]
-_SCALAR = "('VARCHAR', 'BIGINT', 'UBIGINT')"
+_IDS = {"message_id": "$.messageId", "user_id": "$.userId", "anonymous_id": "$.anonymousId", "event": "$.event"}
+_OBJECTS = ("properties", "traits", "context")
 
 
 def _e(name: str) -> str:
     return f"nullif(e[{list(_STRINGS).index(name) + 1}], '')"
 
 
+def _not_text(column: str) -> str:
+    """A value json_extract_string returned as JSON text (an object or array where an id belongs);
+    only such values are typed precisely, by a second parse of their line."""
+    path = _IDS[column]
+    return (
+        f"(starts_with({column}, '{{') OR starts_with({column}, '[')) "
+        f"AND try(json_type(line, '{path}')) IS DISTINCT FROM 'VARCHAR'"
+    )
+
+
+def _not_object(column: str) -> str:
+    return f"NOT starts_with({column}, '{{')"
+
+
 REASON = f"""
     CASE
         WHEN len > {MAX_MESSAGE_BYTES} THEN 'too_large'
-        WHEN NOT ok THEN 'invalid_json'
-        WHEN t[1] <> 'OBJECT' THEN 'not_object:' || t[1]
+        WHEN root IS NULL OR (root = 'OBJECT' AND e IS NULL) THEN 'invalid_json'
+        WHEN root <> 'OBJECT' THEN 'not_object:' || root
         WHEN type_raw IS NULL THEN 'no_type'
         WHEN type NOT IN {MESSAGE_TYPES} THEN 'unknown_type'
-        WHEN message_id IS NULL OR t[2] NOT IN {_SCALAR} THEN 'no_message_id'
+        WHEN message_id IS NULL OR {_not_text("message_id")} THEN 'no_message_id'
         WHEN coalesce(ts_raw, original_raw) IS NULL THEN 'no_timestamp'
         WHEN timestamp IS NULL OR timestamp NOT BETWEEN TIMESTAMPTZ '{EARLIEST}' AND TIMESTAMPTZ '{LATEST}'
             THEN 'bad_timestamp'
-        WHEN type = 'track' AND (event IS NULL OR t[5] <> 'VARCHAR') THEN 'no_event'
-        WHEN coalesce(t[3], 'NULL') NOT IN ('NULL', {_SCALAR[1:-1]})
-            OR coalesce(t[4], 'NULL') NOT IN ('NULL', {_SCALAR[1:-1]}) THEN 'bad_id'
+        WHEN type = 'track' AND (event IS NULL OR {_not_text("event")}) THEN 'no_event'
+        WHEN {_not_text("user_id")} OR {_not_text("anonymous_id")} THEN 'bad_id'
         WHEN user_id IS NULL AND anonymous_id IS NULL THEN 'no_identity'
+        WHEN {_not_object("properties")} OR {_not_object("traits")} OR {_not_object("context")} THEN 'not_object_field'
     END
 """
 
@@ -72,7 +91,7 @@ REASON = f"""
 # the bad line (for quarantine only) and the input line's index in the batch (rowid, since the
 # table is built in scan order).
 _FIELDS = f"""
-    filename, len, ok, t,
+    filename, len, root, e,
     {_e("type")} AS type_raw, lower(type_raw) AS type,
     {_e("message_id")} AS message_id, {_e("event")} AS event, {_e("name")} AS name,
     {_e("user_id")} AS user_id, {_e("anonymous_id")} AS anonymous_id,
@@ -84,7 +103,7 @@ _FIELDS = f"""
     TRY_CAST({_e("received_raw")} AS TIMESTAMPTZ) AS received_at,
     TRY_CAST({_e("sent_raw")} AS TIMESTAMPTZ) AS sent_at,
     TRY_CAST(original_raw AS TIMESTAMPTZ) AS original_timestamp,
-    nullif(j[1], 'null') AS properties, nullif(j[2], 'null') AS traits, nullif(j[3], 'null') AS context,
+    {_e("properties")} AS properties, {_e("traits")} AS traits, {_e("context")} AS context,
     {_e("utm_source")} AS utm_source, {_e("utm_medium")} AS utm_medium,
     {_e("utm_campaign")} AS utm_campaign, {_e("utm_term")} AS utm_term, {_e("utm_content")} AS utm_content,
     coalesce({_e("ctx_url")}, CASE WHEN type = 'page' THEN {_e("prop_url")} END) AS page_url,
@@ -98,7 +117,6 @@ def create_rows(paths: list) -> str:
     """ev_rows: one row per physical line of `paths`, in scan order (needs preserve_insertion_order);
     blank lines are rows too (so rowid counts lines) and are dropped from counts later."""
     strings = "[" + ", ".join(f"'{p}'" for p in _STRINGS.values()) + "]"
-    types = "[" + ", ".join(f"'{p}'" for p in _TYPES) + "]"
     return f"""
         CREATE OR REPLACE TEMP TABLE ev_rows AS
         SELECT filename, type, message_id, event, name, user_id, anonymous_id, group_id, previous_id,
@@ -106,7 +124,9 @@ def create_rows(paths: list) -> str:
                utm_source, utm_medium, utm_campaign, utm_term, utm_content, page_url, page_path,
                page_referrer, source, blank, reason, len,
                CASE reason WHEN 'unknown_type' THEN type_raw WHEN 'bad_timestamp' THEN coalesce(ts_raw, original_raw)
-                    END AS reason_detail,
+                    WHEN 'not_object_field' THEN CASE WHEN {_not_object("properties")} THEN 'properties'
+                        WHEN {_not_object("traits")} THEN 'traits' ELSE 'context' END
+               END AS reason_detail,
                CASE WHEN reason IS NOT NULL THEN line END AS bad_line
         FROM (
             SELECT *, CASE WHEN NOT blank THEN {REASON} END AS reason
@@ -115,11 +135,10 @@ def create_rows(paths: list) -> str:
                        line IS NULL OR (len < 64 AND trim(line, ' \t\r\n') = '') AS blank
                 FROM (
                     SELECT filename, line, strlen(line) AS len,
-                        CASE WHEN strlen(line) <= {MAX_MESSAGE_BYTES} THEN json_valid(line) ELSE false END AS ok,
-                        CASE WHEN ok THEN json_type(line, {types}) END AS t,
-                        CASE WHEN ok AND t[1] = 'OBJECT' THEN json_extract_string(line, {strings}) END AS e,
-                        CASE WHEN ok AND t[1] = 'OBJECT'
-                             THEN json_extract(line, ['$.properties', '$.traits', '$.context'])::VARCHAR[] END AS j
+                        -- a message is an object: only other lines need their JSON type
+                        CASE WHEN starts_with(line, '{{') THEN 'OBJECT' ELSE try(json_type(line)) END AS root,
+                        CASE WHEN root = 'OBJECT' AND len <= {MAX_MESSAGE_BYTES}
+                             THEN try(json_extract_string(line, {strings})) END AS e
                     FROM {jsonl_source(paths)}
                 )
             )

@@ -221,7 +221,12 @@ _DECLARED = [
         "landed",
         (),
         "Ledger of inbox files processed, one file per landed batch.",
-        also_written_by=("landed_stripe_events", "landed_form_submissions", "landed_privacy_requests"),
+        also_written_by=(
+            "landed_stripe_events",
+            "landed_form_submissions",
+            "landed_privacy_requests",
+            "landed_events",
+        ),
     ),
     Table(
         "quarantine",
@@ -235,7 +240,12 @@ _DECLARED = [
         "quarantine",
         ("raw",),
         "Records that could not be landed (or were dropped as suppressed), with the raw text and the reason.",
-        also_written_by=("landed_survey_responses", "landed_form_submissions", "landed_privacy_requests"),
+        also_written_by=(
+            "landed_survey_responses",
+            "landed_form_submissions",
+            "landed_privacy_requests",
+            "landed_events",
+        ),
         expires_by="quarantined_at",
     ),
     Table(
@@ -673,7 +683,7 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
     "landed_privacy": {"type": "`erasure` | `access` | `consent`"},
     "landed_files": {"sha256": "the same content is landed once"},
     "quarantine": {
-        "source": "the singular record source: `stripe`, `survey`, `form`, `privacy`",
+        "source": "the singular record source: `stripe`, `survey`, `form`, `privacy`, `event`",
         "position": "1-based line / data row / list index; 0 for a whole unreadable file",
         "raw": "the record's text (none for `suppressed`)",
     },

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from uds_pipelines.lib import safe_json
 from uds_pipelines.lib.ingest.events.plan_check import UNPLANNED
 from uds_pipelines.lib.ingest.events.sql import EARLIEST, LATEST, MAX_MESSAGE_BYTES, MESSAGE_TYPES
@@ -13,8 +15,12 @@ _DETAIL_CHARS = 80  # values come from the input: masked and cut short
 _JSON_TYPE_NAMES = {"ARRAY": "JSON array", "VARCHAR": "JSON string", "BOOLEAN": "JSON boolean", "NULL": "JSON null"}
 
 
+_DATE_LIKE = re.compile(r"[0-9TZ:.+\- ]*")  # digits of a date are not a phone number: kept readable
+
+
 def _value(detail: str | None) -> str:
-    return repr(mask_text((detail or "")[:_DETAIL_CHARS]))
+    text = (detail or "")[:_DETAIL_CHARS]
+    return repr(text if _DATE_LIKE.fullmatch(text) else mask_text(text))
 
 
 def describe(code: str, detail: str | None, raw: str | None, length: int | None, line: int) -> str:

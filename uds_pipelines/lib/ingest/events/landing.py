@@ -188,7 +188,8 @@ _BAD_ROWS = """
 # The raw text of a good line is not kept (it would double the batch in memory); a record the plan
 # quarantines is kept as its message rebuilt from the typed columns, every JSON part whole.
 _PLAN_QUARANTINED = """
-    SELECT o.source_file, o.position, r.event, p.violation, json_object(
+    SELECT o.source_file, o.position, CASE WHEN r.type = 'identify' THEN '(identify)' ELSE r.event END,
+           p.violation, json_object(
         'type', r.type, 'messageId', r.message_id, 'event', r.event, 'name', r.name, 'userId', r.user_id,
         'anonymousId', r.anonymous_id, 'timestamp', r.timestamp, 'receivedAt', r.received_at,
         'properties', r.properties::JSON, 'traits', r.traits::JSON, 'context', r.context::JSON,

@@ -57,11 +57,12 @@ def _e(name: str) -> str:
 
 def _not_text(column: str) -> str:
     """A value json_extract_string returned as JSON text (an object or array where an id belongs);
-    only such values are typed precisely, by a second parse of their line."""
+    only such values are typed precisely, by a second parse of their line. A CASE, not an AND: DuckDB
+    evaluates both sides of an AND in a select list, the THEN of a CASE only for the rows it selects."""
     path = _IDS[column]
     return (
-        f"(starts_with({column}, '{{') OR starts_with({column}, '[')) "
-        f"AND try(json_type(line, '{path}')) IS DISTINCT FROM 'VARCHAR'"
+        f"(CASE WHEN starts_with({column}, '{{') OR starts_with({column}, '[') "
+        f"THEN try(json_type(line, '{path}')) IS DISTINCT FROM 'VARCHAR' ELSE false END)"
     )
 
 
@@ -132,7 +133,7 @@ def create_rows(paths: list) -> str:
             SELECT *, CASE WHEN NOT blank THEN {REASON} END AS reason
             FROM (
                 SELECT line, {_FIELDS},
-                       line IS NULL OR (len < 64 AND trim(line, ' \t\r\n') = '') AS blank
+                       coalesce(CASE WHEN len < 64 THEN trim(line, ' \t\r\n') = '' ELSE false END, true) AS blank
                 FROM (
                     SELECT filename, line, strlen(line) AS len,
                         -- a message is an object: only other lines need their JSON type

@@ -133,7 +133,7 @@ def create_rows(paths: list) -> str:
             SELECT *, CASE WHEN NOT blank THEN {REASON} END AS reason
             FROM (
                 SELECT line, {_FIELDS},
-                       coalesce(CASE WHEN len < 64 THEN trim(line, ' \t\r\n') = '' ELSE false END, true) AS blank
+                       (line IS NULL OR CASE WHEN len < 64 THEN trim(line, ' \t\r\n') = '' ELSE false END) AS blank
                 FROM (
                     SELECT filename, line, strlen(line) AS len,
                         -- a message is an object: only other lines need their JSON type

@@ -23,6 +23,7 @@ from uds_pipelines.lib import catalog, lake, lake_views
 from uds_pipelines.lib.ingest.events import sql
 from uds_pipelines.lib.ingest.events.plan_check import PlanOutcome, apply_plan
 from uds_pipelines.lib.ingest.events.reasons import SOURCE, describe, plan_reason
+from uds_pipelines.lib.ingest.events.write import write_days
 from uds_pipelines.lib.ingest.inbox_landing import ClaimedFile, file_row
 from uds_pipelines.lib.ingest.stripe_landing.reasons import clean_jsonl
 from uds_pipelines.lib.quarantine import MAX_RAW_CHARS, QuarantineRecord, write_quarantine
@@ -87,6 +88,8 @@ def _land(con, files: list[ClaimedFile], lake_dir, plan, quarantine, tmp: Path, 
         con.execute(sql.create_rows([f.path for f in files]))
     except duckdb.Error:
         con.execute(sql.create_rows(_readable_paths(con, files, quarantine, tmp)))
+    sha = {f.path.name: f.sha256 for f in files}
+    con.execute(_CREATE_FILES, [list(sha), [batch_name(h).removesuffix(".parquet") for h in sha.values()]])
     con.execute(_CREATE_POSITIONS)
     own = {batch_name(f.sha256) for f in files}
     existing = [f for f in lake_views.table_files(lake_dir, TABLE) if f.name not in own]
@@ -99,22 +102,15 @@ def _land(con, files: list[ClaimedFile], lake_dir, plan, quarantine, tmp: Path, 
         quarantine[name].append(QuarantineRecord(SOURCE, name, position, reason, _cut(raw)))
     for name, position, event, problem, raw in con.execute(_PLAN_QUARANTINED).fetchall():
         quarantine[name].append(QuarantineRecord(SOURCE, name, position, plan_reason(event, problem, position), raw))
-    sha = {f.path.name: f.sha256 for f in files}
-    for path, name, day, rows in con.execute(_GROUPS).fetchall():
-        written = lake_views.write_query(
-            con,
-            lake_dir,
-            TABLE,
-            f"SELECT {_COLUMNS} FROM ev_land WHERE filename = ? AND timestamp >= ?::TIMESTAMPTZ "
-            "AND timestamp < ?::TIMESTAMPTZ + INTERVAL 1 DAY ORDER BY rid",
-            [path, day, day],
-            batch_name=f"day={day}/{batch_name(sha[name])}",
-        )
-        if written != rows:
-            raise RuntimeError(f"events landing wrote {written} rows for {name} {day}, expected {rows}")
-        result.days.add(day)
+    written = write_days(con, lake_dir, _LANDED)
+    result.days = {day for day, _batch in written}
+    counts = {name: (read, landed, dups) for name, read, landed, dups in con.execute(_FILE_COUNTS).fetchall()}
+    for name, (_read, landed, _dups) in counts.items():
+        stored = sum(n for (_day, batch), n in written.items() if batch == batch_name(sha[name]).removesuffix(".parquet"))
+        if stored != landed:
+            raise RuntimeError(f"events landing wrote {stored} rows for {name}, expected {landed}")
     result.preview = con.execute(f"SELECT {_COLUMNS} FROM ev_land LIMIT 10").df()
-    return {name: (read, landed, dups) for name, read, landed, dups in con.execute(_FILE_COUNTS).fetchall()}
+    return counts
 
 
 def _readable_paths(con, files: list[ClaimedFile], quarantine, tmp: Path) -> list[Path]:
@@ -143,11 +139,19 @@ def _cut(raw: str | None) -> str | None:
     return raw if raw is None or len(raw) <= MAX_RAW_CHARS else raw[:MAX_RAW_CHARS]
 
 
+# The batch's files: name (source_file), output batch name, and the rowid of their first line
+# (a line's position is its rowid past that: ev_rows is stored in scan order).
+_CREATE_FILES = """
+    CREATE OR REPLACE TEMP TABLE ev_files AS
+    SELECT r.filename, n.source_file, n.batch, r.off
+    FROM (SELECT filename, parse_filename(filename) AS source_file, min(rowid) AS off FROM ev_rows GROUP BY ALL) r
+    JOIN (SELECT unnest($1::VARCHAR[]) AS source_file, unnest($2::VARCHAR[]) AS batch) n USING (source_file)
+"""
+
 _CREATE_POSITIONS = """
-    CREATE OR REPLACE TEMP TABLE ev_pos AS
-    SELECT rowid AS rid, parse_filename(filename) AS source_file,
-           rowid - min(rowid) OVER (PARTITION BY filename) + 1 AS position
-    FROM ev_rows
+    CREATE OR REPLACE TEMP VIEW ev_pos AS
+    SELECT r.rowid AS rid, f.source_file, r.rowid - f.off + 1 AS position
+    FROM ev_rows r JOIN ev_files f USING (filename)
 """
 
 # First occurrence in the batch wins (files in name order, lines in order); a messageId already in
@@ -165,19 +169,21 @@ _CANDIDATES = """
     WHERE NOT r.blank AND r.reason IS NULL AND r.rowid NOT IN (SELECT rid FROM ev_dups)
 """
 
-# A view, not a table: each (file, day) write scans ev_rows with filters its zone maps answer
-# (rows are stored in file order and mostly in time order), instead of copying the batch once more.
+# The rows that land: not blank, no reason, not a duplicate, not quarantined by the plan.
 _CREATE_LAND = """
     CREATE OR REPLACE TEMP VIEW ev_land AS
     SELECT r.* EXCLUDE (blank, reason, reason_detail, bad_line, len),
            CASE WHEN p.violation IS NOT NULL THEN to_json([p.violation])::VARCHAR END AS violations,
-           o.source_file, o.position, now() AS landed_at, strftime(r.timestamp, '%Y-%m-%d') AS day
+           f.source_file, r.rid - f.off + 1 AS position, now() AS landed_at,
+           strftime(r.timestamp, '%Y-%m-%d') AS day, f.batch
     FROM (SELECT rowid AS rid, * FROM ev_rows) r
-    JOIN ev_pos o USING (rid)
+    JOIN ev_files f USING (filename)
     LEFT JOIN ev_plan p USING (rid)
     WHERE NOT r.blank AND r.reason IS NULL AND rid NOT IN (SELECT rid FROM ev_dups)
       AND NOT coalesce(p.quarantine, false)
 """
+
+_LANDED = f"SELECT {_COLUMNS}, day, batch FROM ev_land"
 
 _BAD_ROWS = """
     SELECT o.source_file, o.position, r.reason, r.reason_detail, r.bad_line, r.len
@@ -199,8 +205,6 @@ _PLAN_QUARANTINED = """
     WHERE p.quarantine
     ORDER BY 1, 2
 """
-
-_GROUPS = "SELECT filename, source_file, day, count(*) FROM ev_land GROUP BY ALL ORDER BY ALL"
 
 _FILE_COUNTS = """
     SELECT o.source_file,

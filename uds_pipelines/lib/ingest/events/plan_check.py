@@ -4,7 +4,7 @@ Unplanned track events are found in SQL. Planned ones (and identify traits, when
 traits schema) are validated in Python, the one place a row is touched in Python: only their
 `properties` / `traits` text crosses over, decoded and passed to the compiled validator once each.
 The outcome is the temp table `ev_plan` (rid, violation, quarantine): one row per record the plan
-has something to say about."""
+has something to say about (one violation at most: a planned event is never unplanned)."""
 
 from __future__ import annotations
 
@@ -46,27 +46,17 @@ def apply_plan(con: duckdb.DuckDBPyConnection, plan: TrackingPlan, candidates: s
     rids: list[int] = []
     found: list[str] = []
     events: list[str] = []
-    if plan.unplanned_events != "allow":
-        for rid, event in con.execute(
-            f"SELECT rid, event FROM ({candidates}) WHERE type = 'track' AND NOT list_contains($1::VARCHAR[], event)",
-            [plan.planned_events],
-        ).fetchall():
-            rids.append(rid)
-            found.append(UNPLANNED)
-            events.append(event)
     if plan.violations != "allow":
         _validate(con, plan, candidates, rids, found, events)
+    quarantine = plan.violations == "quarantine"
     outcome = PlanOutcome()
-    quarantine_unplanned = plan.unplanned_events == "quarantine"
-    quarantine_violations = plan.violations == "quarantine"
-    flags = [quarantine_unplanned if v == UNPLANNED else quarantine_violations for v in found]
-    for event, v, q in zip(events, found, flags, strict=True):
-        (outcome.quarantined if q else outcome.flagged)[(event, v)] += 1
+    for event, problem in zip(events, found, strict=True):
+        (outcome.quarantined if quarantine else outcome.flagged)[(event, problem)] += 1
     table = pa.table(
         {
             "rid": pa.array(rids, pa.int64()),
             "violation": pa.array(found, pa.string()),
-            "quarantine": pa.array(flags, pa.bool_()),
+            "quarantine": pa.array([quarantine] * len(rids), pa.bool_()),
         }
     )
     con.register("ev_plan_arrow", table)
@@ -74,7 +64,26 @@ def apply_plan(con: duckdb.DuckDBPyConnection, plan: TrackingPlan, candidates: s
         con.execute("CREATE OR REPLACE TEMP TABLE ev_plan AS SELECT * FROM ev_plan_arrow")
     finally:
         con.unregister("ev_plan_arrow")
+    if plan.unplanned_events != "allow":
+        _add_unplanned(con, plan, candidates, outcome)
     return outcome
+
+
+def _add_unplanned(con, plan: TrackingPlan, candidates: str, outcome: PlanOutcome) -> None:
+    """Unplanned track events, found and recorded in SQL (they can be most of the traffic: no
+    reason to ship them to Python and back)."""
+    quarantine = plan.unplanned_events == "quarantine"
+    con.execute(
+        f"INSERT INTO ev_plan SELECT rid, '{UNPLANNED}', {str(quarantine).lower()} FROM ({candidates}) "
+        "WHERE type = 'track' AND NOT list_contains($1::VARCHAR[], event)",
+        [plan.planned_events],
+    )
+    counts = con.execute(
+        f"SELECT r.event, count(*) FROM ev_plan p JOIN ({candidates}) r USING (rid) "
+        f"WHERE p.violation = '{UNPLANNED}' GROUP BY 1"
+    ).fetchall()
+    for event, n in counts:
+        (outcome.quarantined if quarantine else outcome.flagged)[(event, UNPLANNED)] += n
 
 
 def _validate(con, plan: TrackingPlan, candidates: str, rids: list, found: list, events: list) -> None:

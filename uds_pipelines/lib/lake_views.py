@@ -65,12 +65,16 @@ def _source(lake_dir: Path, table: Table) -> str | None:
     if table.kind == "file":
         return f"read_parquet('{lake.sql_path(location)}')" if location.exists() else None
     if table.partitioned_by:
-        if not table_files(lake_dir, table.name):
+        files = table_files(lake_dir, table.name)
+        if not files:
             return None
-        # the partition column comes from the folder names; a filter on it skips whole folders
-        glob = lake.sql_path(location) + "/*/*.parquet"
+        # A glob per partition folder: on object storage a `*/*` glob, or files listed by name,
+        # cost a request per file, a one-level glob one listing per folder. The partition column
+        # comes from the folder names, and a filter on it skips whole folders.
+        folders = sorted({f.parent for f in files}, key=str)
+        listed = ", ".join(f"'{lake.parquet_glob(folder)}'" for folder in folders)
         return (
-            f"read_parquet('{glob}', union_by_name=true, hive_partitioning=true, "
+            f"read_parquet([{listed}], union_by_name=true, hive_partitioning=true, "
             f"hive_types={{'{table.partitioned_by}': DATE}})"
         )
     if not lake.has_parquet(location):

@@ -91,13 +91,15 @@ def _validate(con, plan: TrackingPlan, candidates: str, rids: list, found: list,
     validators = plan.validators
     traits = plan.traits_validator
     identify = "OR type = 'identify'" if traits is not None else ""
-    cursor = con.execute(
+    planned = "[" + ", ".join("'" + e.replace("'", "''") + "'" for e in plan.planned_events) + "]::VARCHAR[]"
+    reader = con.sql(
         f"SELECT rid, type, event, properties, traits FROM ({candidates}) "
-        f"WHERE (type = 'track' AND list_contains($1::VARCHAR[], event)) {identify}",
-        [plan.planned_events],
-    )
-    while batch := cursor.fetchmany(_FETCH_ROWS):
-        for rid, kind, event, properties, trait_text in batch:
+        f"WHERE (type = 'track' AND list_contains({planned}, event)) {identify}"
+    ).to_arrow_reader(_FETCH_ROWS)
+    # columns to Python lists: cheaper than a tuple per row; memory stays flat per batch
+    for batch in reader:
+        columns = [batch.column(i).to_pylist() for i in range(5)]
+        for rid, kind, event, properties, trait_text in zip(*columns, strict=True):
             if kind == "track":
                 problem = violation(validators[event], _decode(properties), "properties")
                 name = event

@@ -92,7 +92,12 @@ def _land(con, files: list[ClaimedFile], lake_dir, plan, quarantine, tmp: Path, 
     con.execute(_CREATE_FILES, [list(sha), [batch_name(h).removesuffix(".parquet") for h in sha.values()]])
     con.execute(_CREATE_POSITIONS)
     own = {batch_name(f.sha256) for f in files}
-    existing = [f for f in lake_views.table_files(lake_dir, TABLE) if f.name not in own]
+    stored = lake_views.table_files(lake_dir, TABLE)
+    existing = [f for f in stored if f.name not in own]
+    # A run killed after writing this batch left files no ledger row vouches for: they go, so a
+    # day the rerun no longer writes (the tracking plan changed meanwhile) keeps no stale rows.
+    for stale in (f for f in stored if f.name in own):
+        stale.unlink()
     earlier = f"OR message_id IN (SELECT message_id FROM {lake.files_relation(existing)})" if existing else ""
     con.execute(_CREATE_DUPLICATES.format(earlier=earlier))
     result.plan = apply_plan(con, plan, _CANDIDATES)
@@ -106,9 +111,9 @@ def _land(con, files: list[ClaimedFile], lake_dir, plan, quarantine, tmp: Path, 
     result.days = {day for day, _batch in written}
     counts = {name: (read, landed, dups) for name, read, landed, dups in con.execute(_FILE_COUNTS).fetchall()}
     for name, (_read, landed, _dups) in counts.items():
-        stored = sum(n for (_day, batch), n in written.items() if batch == batch_name(sha[name]).removesuffix(".parquet"))
-        if stored != landed:
-            raise RuntimeError(f"events landing wrote {stored} rows for {name}, expected {landed}")
+        rows = sum(n for (_day, batch), n in written.items() if batch == batch_name(sha[name]).removesuffix(".parquet"))
+        if rows != landed:
+            raise RuntimeError(f"events landing wrote {rows} rows for {name}, expected {landed}")
     result.preview = con.execute(f"SELECT {_COLUMNS} FROM ev_land LIMIT 10").df()
     return counts
 

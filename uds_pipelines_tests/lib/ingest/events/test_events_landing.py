@@ -10,6 +10,7 @@ from uds_pipelines.lib import lake_views
 from uds_pipelines.lib.ingest.events.landing import batch_name, land_event_files
 from uds_pipelines.lib.ingest.inbox_landing import ClaimedFile
 from uds_pipelines.lib.privacy.retention import apply_retention
+from uds_pipelines.lib.tracking_plan import TrackingPlan
 from uds_pipelines_tests.lib.ingest.events.helpers import drop, land, query, settings_for
 from uds_pipelines_tests.lib.ingest.events.spec_examples import (
     ALL,
@@ -120,6 +121,26 @@ def test_a_rerun_after_a_crash_rewrites_the_same_files(tmp_path):
     assert first.rows == again.rows and again.rows[0]["records_landed"] == 2
     assert sorted(p.relative_to(settings.lake_dir) for p in (settings.lake_dir / "events").rglob("*.parquet")) == files
     assert query(settings, "SELECT count(*) FROM events") == [(2,)]
+
+
+def test_a_rerun_with_another_plan_leaves_no_stale_day_file(tmp_path):
+    """Killed after writing, rerun after the plan changed to quarantine unplanned events: the day
+    whose only event is now quarantined must not keep the first attempt's file."""
+    settings = settings_for(tmp_path)
+    path = drop(
+        settings,
+        "crash.jsonl",
+        [
+            message(SEGMENT_TRACK, messageId="unplanned", timestamp="2026-12-01T10:00:00Z"),
+            message(SEGMENT_ORDER_COMPLETED, timestamp="2026-12-02T10:00:00Z"),
+        ],
+    )
+    claimed = ClaimedFile(path, "cd" * 32, path.stat().st_size)
+    land_event_files([claimed], settings.lake_dir, settings.tracking_plan())
+    strict = TrackingPlan.from_dict({"unplanned_events": "quarantine", "events": {"Order Completed": {}}})
+    again = land_event_files([claimed], settings.lake_dir, strict)
+    assert again.rows[0]["records_landed"] == 1 and again.rows[0]["records_quarantined"] == 1
+    assert query(settings, "SELECT message_id FROM events") == [(SEGMENT_ORDER_COMPLETED["messageId"],)]
 
 
 def test_retention_removes_old_events_by_timestamp(tmp_path):

@@ -67,3 +67,20 @@ def test_a_quarantining_plan_shows_the_quarantined_counts(tmp_path):
     meta = _events_metadata(result)
     assert (meta["plan_violations_quarantined"], meta["records_quarantined"], meta["records_landed"]) == (1, 1, 1)
     assert result.get_asset_check_evaluations()[0].passed
+
+
+def test_the_events_inbox_sensor_asks_for_a_landed_events_run(tmp_path):
+    from uds_pipelines.definitions import defs
+
+    inbox = tmp_path / "inbox" / "events"
+    write_jsonl(inbox / "events_20261206T101500Z_a1b2.jsonl", [SEGMENT_TRACK])
+    (inbox / ".events_20261206T101600Z_c3d4.jsonl.tmp").write_text("{}")  # still being written
+    definitions = defs()
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(
+            instance=instance, definitions=definitions, resources={"uds": UdsSettingsResource(data_dir=str(tmp_path))}
+        )
+        result = definitions.get_sensor_def("events_inbox_sensor").evaluate_tick(context)
+    (request,) = result.run_requests
+    assert request.run_config["ops"]["landed_events"]["config"]["files"] == ["events_20261206T101500Z_a1b2.jsonl"]
+    assert request.asset_selection == [dg.AssetKey("events")]

@@ -12,6 +12,8 @@ from uds_pipelines import constants as c
 from uds_pipelines.definitions import defs
 from uds_pipelines.lib import catalog
 from uds_pipelines.lib.generator.core import generate
+from uds_pipelines_tests.lib.ingest.events.spec_examples import ALL as SPEC_EVENTS
+from uds_pipelines_tests.lib.ingest.events.spec_examples import message, write_jsonl
 
 AS_OF = "2026-11-01T00:00:00Z"
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,6 +80,9 @@ def lake_dir(tmp_path_factory):
     generate(root / "generated", people=60, seed=6, workers=1)
     data = root / "data"
     shutil.copytree(root / "generated" / "inbox", data / "inbox")
+    # until the generator emits events; dated before AS_OF and within retention
+    recent = [message(e, timestamp="2026-01-15T10:00:00Z") for e in SPEC_EVENTS]
+    write_jsonl(data / "inbox" / "events" / "events_spec.jsonl", recent)
     with pytest.MonkeyPatch.context() as mp, dg.instance_for_test() as instance:
         mp.setenv("UDS_DATA_DIR", str(data))
         mp.setenv("UDS_AS_OF", AS_OF)
@@ -94,7 +99,12 @@ def _owning_table(relative: Path) -> list[catalog.Table]:
         t
         for t in catalog.TABLES.values()
         if (t.kind == "file" and relative.as_posix() == t.path)
-        or (t.kind == "folder" and relative.parent.as_posix() == t.path)
+        or (t.kind == "folder" and not t.partitioned_by and relative.parent.as_posix() == t.path)
+        or (
+            t.partitioned_by is not None
+            and relative.parent.name.startswith(f"{t.partitioned_by}=")
+            and relative.parent.parent.as_posix() == t.path
+        )
     ]
 
 

@@ -21,6 +21,7 @@ class UdsSettingsResource(dg.ConfigurableResource):
     as_of: str | None = None
     reporting_currency: str | None = None
     fx_rates: str | None = None
+    tracking_plan: str | None = None
 
     def settings(self) -> Settings:
         env = dict(os.environ)
@@ -34,6 +35,7 @@ class UdsSettingsResource(dg.ConfigurableResource):
             "UDS_AS_OF": self.as_of,
             "UDS_REPORTING_CURRENCY": self.reporting_currency,
             "UDS_FX_RATES": self.fx_rates,
+            "UDS_TRACKING_PLAN": self.tracking_plan,
         }
         env.update({key: value for key, value in overrides.items() if value is not None})
         return Settings.from_env(env)

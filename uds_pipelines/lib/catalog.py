@@ -2,7 +2,7 @@
 
 Paths are relative to the lake (`<UDS_DATA_DIR>/lake`, or `<UDS_LAKE_URL>/lake`). A `file` table is
 one Parquet file, replaced atomically on every write; a `folder` table is a folder of batch files
-(`*.parquet`), read with a glob. Schemas are the Arrow types the writers produce today (pandas-built
+(`*.parquet`), read with a glob, or of partition folders of batch files (`partitioned_by`). Schemas are the Arrow types the writers produce today (pandas-built
 tables write `large_string`, DuckDB- and explicitly typed ones `string`); readers see both as VARCHAR.
 
 Each table is its own Dagster asset key, named as the table. `owner` is the Dagster step (op) that
@@ -74,6 +74,10 @@ class Table:
     # UDS_RETENTION_DAYS, `quarantine` after 90 days); None: rows are kept (consent statements are
     # proof; requests and derived tables have their own lifecycle).
     expires_by: str | None = None
+    # A folder table laid out in Hive-style partition folders (`<path>/day=2026-12-06/<batch>.parquet`):
+    # the partition column's name. It is not stored in the files (the folder names it; DuckDB reads
+    # it back with hive_partitioning as a DATE), so the schema does not list it.
+    partitioned_by: str | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -117,6 +121,24 @@ _DECLARED = [
         ("payload",),
         "One row per delivered Stripe event (duplicates collapse in staging).",
         expires_by="created",
+    ),
+    Table(
+        "events",
+        "events",
+        "folder",
+        _schema(
+            "message_id type event name user_id anonymous_id group_id previous_id timestamp:timestamp "
+            "received_at:timestamp sent_at:timestamp original_timestamp:timestamp properties traits "
+            "context utm_source utm_medium utm_campaign utm_term utm_content page_url page_path "
+            "page_referrer source violations source_file position:int64 landed_at:timestamp"
+        ),
+        "landed_events",
+        "landed",
+        ("user_id", "anonymous_id", "previous_id", "properties", "traits", "context", "page_url", "page_referrer"),
+        "Behavioural events (Segment/RudderStack track, identify, page, screen, group, alias), one row "
+        "per messageId, in day folders of the event's UTC timestamp.",
+        expires_by="timestamp",
+        partitioned_by="day",
     ),
     Table(
         "landed_survey_responses",
@@ -199,7 +221,12 @@ _DECLARED = [
         "landed",
         (),
         "Ledger of inbox files processed, one file per landed batch.",
-        also_written_by=("landed_stripe_events", "landed_form_submissions", "landed_privacy_requests"),
+        also_written_by=(
+            "landed_stripe_events",
+            "landed_form_submissions",
+            "landed_privacy_requests",
+            "landed_events",
+        ),
     ),
     Table(
         "quarantine",
@@ -213,7 +240,12 @@ _DECLARED = [
         "quarantine",
         ("raw",),
         "Records that could not be landed (or were dropped as suppressed), with the raw text and the reason.",
-        also_written_by=("landed_survey_responses", "landed_form_submissions", "landed_privacy_requests"),
+        also_written_by=(
+            "landed_survey_responses",
+            "landed_form_submissions",
+            "landed_privacy_requests",
+            "landed_events",
+        ),
         expires_by="quarantined_at",
     ),
     Table(
@@ -608,6 +640,22 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "source_file": "inbox file name (or `events_api`)",
         "position": "line / index in the file",
     },
+    "events": {
+        "message_id": "Segment/RudderStack `messageId`; a message lands once",
+        "type": "`track` | `identify` | `page` | `screen` | `group` | `alias`",
+        "event": "the track event's name",
+        "name": "the page or screen name",
+        "timestamp": "when the event happened (Segment's skew-corrected `timestamp`, else "
+        "`originalTimestamp`); its UTC day is the partition folder `day=YYYY-MM-DD`",
+        "properties": "JSON object as sent",
+        "traits": "JSON: the identify/group `traits`",
+        "context": "JSON: the whole `context` (ip, userAgent, campaign, page, consent, ...)",
+        "utm_source": "`context.campaign.source`; `utm_campaign` is `context.campaign.name`",
+        "page_url": "`context.page.url` (for page calls, else `properties.url`)",
+        "source": "the write key's source name (set by uds-collect), else null",
+        "violations": "JSON array of tracking-plan violations when the plan flags them, else null",
+        "position": "line in the file",
+    },
     "landed_survey_responses": {
         "response_id": "the export's id (e.g. Qualtrics `ResponseId`), else a stable hash of survey id, "
         "row position and row content",
@@ -635,7 +683,7 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
     "landed_privacy": {"type": "`erasure` | `access` | `consent`"},
     "landed_files": {"sha256": "the same content is landed once"},
     "quarantine": {
-        "source": "the singular record source: `stripe`, `survey`, `form`, `privacy`",
+        "source": "the singular record source: `stripe`, `survey`, `form`, `privacy`, `event`",
         "position": "1-based line / data row / list index; 0 for a whole unreadable file",
         "raw": "the record's text (none for `suppressed`)",
     },
@@ -722,6 +770,8 @@ def markdown() -> str:
         owner = ", ".join(f"`{o}`" for o in (t.owner, *t.also_written_by))
         personal = ", ".join(f"`{c}`" for c in t.personal) or "—"
         path_text = t.path + ("/" if t.kind == "folder" else "")
+        if t.partitioned_by:
+            path_text += f"{t.partitioned_by}=*/"
         lines.append(f"| `{t.name}` | `{path_text}` | {t.kind} | {owner} | {t.layer} | {personal} |")
     for t in TABLES.values():
         lines += ["", f"### `{t.name}`", "", t.description]

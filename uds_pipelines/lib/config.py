@@ -13,6 +13,7 @@ import yaml
 
 from uds_pipelines.lib import fx, lake, storage
 from uds_pipelines.lib.guardrail_config import GuardrailConfig
+from uds_pipelines.lib.tracking_plan import PlanError, TrackingPlan
 
 DEFAULT_PURPOSES = ("email_marketing", "sms_marketing", "ad_targeting", "analytics")
 # Source fields that hold an app's own user id (`lib.ingest.external_ids`): UDS_EXTERNAL_ID_FIELDS.
@@ -69,6 +70,7 @@ class Settings:
     external_id_fields: tuple[str, ...] = DEFAULT_EXTERNAL_ID_FIELDS
     reporting_currency: str = "USD"
     fx_rates_file: Path = CONFIG_DIR / "fx_rates.csv"
+    tracking_plan_file: Path = CONFIG_DIR / "tracking_plan.yaml"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -121,6 +123,7 @@ class Settings:
         if endpoint and not endpoint.startswith(("http://", "https://")):
             raise ConfigError(f"UDS_S3_ENDPOINT_URL={endpoint!r} must be an http(s) URL")
         guardrails_file = _guardrails_file(env.get("UDS_IDENTITY_GUARDRAILS"))
+        tracking_plan_file = _tracking_plan_file(env)
         try:
             reporting_currency, fx_rates_file = fx.from_env(env, CONFIG_DIR / "fx_rates.csv")
         except fx.RatesError as exc:
@@ -148,6 +151,7 @@ class Settings:
             external_id_fields=_external_id_fields(env.get("UDS_EXTERNAL_ID_FIELDS")),
             reporting_currency=reporting_currency,
             fx_rates_file=fx_rates_file,
+            tracking_plan_file=tracking_plan_file,
         )
 
     # --- resolved paths -------------------------------------------------------------------
@@ -181,6 +185,13 @@ class Settings:
     def guardrails(self) -> GuardrailConfig:
         """The identity guardrails: `UDS_IDENTITY_GUARDRAILS` over the defaults."""
         return GuardrailConfig.from_yaml(self.guardrails_file) if self.guardrails_file else GuardrailConfig()
+
+    def tracking_plan(self) -> TrackingPlan:
+        """The events tracking plan: `UDS_TRACKING_PLAN`, else the bundled default."""
+        try:
+            return TrackingPlan.from_yaml(self.tracking_plan_file)
+        except (OSError, PlanError) as exc:  # edited or removed since start-up
+            raise ConfigError(f"UDS_TRACKING_PLAN={str(self.tracking_plan_file)!r}: {exc}") from None
 
     def as_of(self) -> datetime:
         """`UDS_AS_OF` when set, else the wall clock (UTC)."""
@@ -237,6 +248,17 @@ def _guardrails_file(value: str | None) -> Path | None:
         GuardrailConfig.from_yaml(path)
     except (ValueError, TypeError, yaml.YAMLError) as exc:
         raise ConfigError(f"UDS_IDENTITY_GUARDRAILS={value!r}: {exc}") from exc
+    return path
+
+
+def _tracking_plan_file(env) -> Path:
+    """`UDS_TRACKING_PLAN`: loaded and compiled now, so a broken plan fails at start-up."""
+    path = _existing_file(env, "UDS_TRACKING_PLAN", CONFIG_DIR / "tracking_plan.yaml")
+    if env.get("UDS_TRACKING_PLAN"):
+        try:
+            TrackingPlan.from_yaml(path)
+        except PlanError as exc:
+            raise ConfigError(f"UDS_TRACKING_PLAN={env['UDS_TRACKING_PLAN']!r}: {exc}") from None
     return path
 
 

@@ -196,6 +196,17 @@ def batch_files(folder: Path) -> list[Path]:
     return [folder / n for n in sorted(names) if n.endswith(".parquet") and not n.startswith(".")]
 
 
+def partitioned_batch_files(folder: Path, column: str) -> list[Path]:
+    """The batch files of a Hive-partitioned folder table (`<folder>/<column>=<value>/*.parquet`),
+    as `<folder>/*/*.parquet` reads them, sorted by partition then name."""
+    if storage.is_remote(folder):
+        names = storage.list_names(folder)
+    else:
+        names = [p.name for p in folder.iterdir() if p.is_dir()] if folder.is_dir() else []
+    prefix = f"{column}="
+    return [f for n in sorted(names) if n.startswith(prefix) for f in batch_files(folder / n)]
+
+
 def has_parquet(folder: Path) -> bool:
     return bool(batch_files(folder))
 

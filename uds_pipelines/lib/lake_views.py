@@ -50,18 +50,41 @@ def batches_sql(con: duckdb.DuckDBPyConnection, name: str, files: Sequence[Path]
     return f"SELECT {columns} FROM {source}"
 
 
+def table_files(lake_dir: Path, name: str) -> list[Path]:
+    """The batch files of folder table `name`, partition folders included."""
+    table = catalog.table(name)
+    location = catalog.path(lake_dir, name)
+    if table.partitioned_by:
+        return lake.partitioned_batch_files(location, table.partitioned_by)
+    return lake.batch_files(location)
+
+
 def _source(lake_dir: Path, table: Table) -> str | None:
     """The table's `read_parquet(...)`, or None when it has no file yet."""
     location = catalog.path(lake_dir, table.name)
     if table.kind == "file":
         return f"read_parquet('{lake.sql_path(location)}')" if location.exists() else None
+    if table.partitioned_by:
+        files = table_files(lake_dir, table.name)
+        if not files:
+            return None
+        # A glob per partition folder: on object storage a `*/*` glob, or files listed by name,
+        # cost a request per file, a one-level glob one listing per folder. The partition column
+        # comes from the folder names, and a filter on it skips whole folders.
+        folders = sorted({f.parent for f in files}, key=str)
+        listed = ", ".join(f"'{lake.parquet_glob(folder)}'" for folder in folders)
+        return (
+            f"read_parquet([{listed}], union_by_name=true, hive_partitioning=true, "
+            f"hive_types={{'{table.partitioned_by}': DATE}})"
+        )
     if not lake.has_parquet(location):
         return None
     return f"read_parquet('{lake.parquet_glob(location)}', union_by_name=true)"
 
 
 def _empty_sql(table: Table) -> str:
-    return "SELECT " + _typed_nulls(table.schema) + " WHERE false"
+    partition = f", CAST(NULL AS DATE) AS {table.partitioned_by}" if table.partitioned_by else ""
+    return "SELECT " + _typed_nulls(table.schema) + partition + " WHERE false"
 
 
 def _with_added(source: str, table: Table, present: set[str]) -> str:
@@ -186,7 +209,7 @@ def row_count(lake_dir: Path, name: str) -> int:
     location = catalog.path(lake_dir, name)
     if catalog.table(name).kind == "file":
         return lake.parquet_row_count(location)
-    return sum(lake.parquet_row_count(path) for path in lake.batch_files(location))
+    return sum(lake.parquet_row_count(path) for path in table_files(lake_dir, name))
 
 
 def _target(lake_dir: Path, table: Table, batch_name: str | None) -> Path:

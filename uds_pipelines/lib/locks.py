@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 # every inbox source; erasure holds all their locks so no batch lands between erasure and its scan
-INBOX_SOURCES = ("stripe", "surveys", "forms", "privacy")
+INBOX_SOURCES = ("stripe", "surveys", "forms", "privacy", "events")
 
 
 @contextlib.contextmanager

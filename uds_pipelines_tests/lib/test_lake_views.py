@@ -13,7 +13,9 @@ def _described(con, name):
 
 
 def _declared(name):
-    return [(f.name, catalog.duckdb_type(f.type)) for f in catalog.table(name).schema]
+    table = catalog.table(name)
+    partition = [(table.partitioned_by, "DATE")] if table.partitioned_by else []  # from the folder names
+    return [(f.name, catalog.duckdb_type(f.type)) for f in table.schema] + partition
 
 
 def test_every_table_is_a_typed_view_on_an_empty_lake(tmp_path):
@@ -86,3 +88,19 @@ def test_folder_tables_take_a_batch_name_and_file_tables_do_not(tmp_path):
     assert written == lake_dir / "quarantine" / "b.parquet"
     with pytest.raises(ValueError, match="one file"):
         lake_views.write_arrow(lake_dir, "suppression", catalog.table("suppression").empty(), batch_name="x")
+
+
+def test_a_partitioned_table_reads_its_day_folders_with_the_day_column(tmp_path):
+    lake_dir = tmp_path / "lake"
+    events = catalog.table("events")
+    for day, ids in (("2026-12-05", ["a", "b"]), ("2026-12-06", ["c"])):
+        rows = {c: pa.array([None] * len(ids), events.arrow_type(c)) for c in events.columns}
+        rows["message_id"] = pa.array(ids, pa.string())
+        lake_views.write_arrow(lake_dir, "events", pa.table(rows), batch_name=f"day={day}/events-{day}.parquet")
+    (lake_dir / events.path / "stray.parquet").write_bytes(b"not a batch: outside the day folders")
+    con = connection.connect(lake_dir)
+    assert _described(con, "events") == _declared("events")
+    by_day = con.execute("SELECT day::VARCHAR, list(message_id ORDER BY message_id) FROM events GROUP BY 1 ORDER BY 1")
+    assert by_day.fetchall() == [("2026-12-05", ["a", "b"]), ("2026-12-06", ["c"])]
+    assert lake_views.row_count(lake_dir, "events") == 3
+    assert [p.parent.name for p in lake_views.table_files(lake_dir, "events")] == ["day=2026-12-05", "day=2026-12-06"]

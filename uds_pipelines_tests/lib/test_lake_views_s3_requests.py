@@ -68,7 +68,10 @@ def lake_dir(s3_bucket):
             data = _rows(table, i)
             if table.added and i < BATCHES // 2:
                 data = data.drop_columns([column for column, _default in table.added])
-            lake.write_parquet_atomic(data, catalog.path(lake_dir, name) / f"batch-{i:03d}.parquet")
+            folder = catalog.path(lake_dir, name)
+            if table.partitioned_by:  # day folders, two days
+                folder = folder / f"{table.partitioned_by}=2026-12-0{i % 2 + 1}"
+            lake.write_parquet_atomic(data, folder / f"batch-{i:03d}.parquet")
     return lake_dir
 
 
@@ -114,9 +117,15 @@ def test_views_read_what_a_read_by_name_of_every_file_reads(lake_dir):
         if table.kind != "folder":
             continue
         glob = lake.parquet_glob(catalog.path(lake_dir, name))
-        expected = con.sql(f"SELECT * FROM read_parquet('{glob}', union_by_name=true)").to_arrow_table()
+        partition = [table.partitioned_by] if table.partitioned_by else []
+        if partition:
+            glob = lake.sql_path(catalog.path(lake_dir, name)) + "/*/*.parquet"
+        expected = con.sql(
+            f"SELECT * FROM read_parquet('{glob}', union_by_name=true, hive_partitioning={bool(partition)})"
+        ).to_arrow_table()
         got = con.sql(f"SELECT * FROM {name}").to_arrow_table()
-        assert sorted(got.column_names) == sorted(table.columns)  # union_by_name: order of first sight
+        assert len(got) == len(expected) > 0, name
+        assert sorted(got.column_names) == sorted([*table.columns, *partition])  # union_by_name: order of first sight
         assert sorted(got.select(expected.column_names).to_pylist(), key=repr) == sorted(
             expected.to_pylist(), key=repr
         ), name

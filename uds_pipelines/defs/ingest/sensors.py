@@ -5,6 +5,7 @@ A run request targets every asset of the source's landing step (`landed_forms` f
 
 import dagster as dg
 
+from uds_pipelines.defs.ingest.events import landed_events
 from uds_pipelines.defs.ingest.file_landing import (
     landed_form_submissions,
     landed_privacy_requests,
@@ -19,6 +20,7 @@ LANDING_STEP_BY_SOURCE: dict[str, dg.AssetsDefinition] = {
     "surveys": landed_survey_responses,
     "forms": landed_form_submissions,
     "privacy": landed_privacy_requests,
+    "events": landed_events,
 }
 
 
@@ -56,3 +58,4 @@ stripe_inbox_sensor = build_inbox_sensor("stripe", LANDING_STEP_BY_SOURCE["strip
 surveys_inbox_sensor = build_inbox_sensor("surveys", LANDING_STEP_BY_SOURCE["surveys"])
 forms_inbox_sensor = build_inbox_sensor("forms", LANDING_STEP_BY_SOURCE["forms"])
 privacy_inbox_sensor = build_inbox_sensor("privacy", LANDING_STEP_BY_SOURCE["privacy"])
+events_inbox_sensor = build_inbox_sensor("events", LANDING_STEP_BY_SOURCE["events"])

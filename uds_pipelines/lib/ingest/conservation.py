@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from uds_pipelines.lib import catalog, lake, lake_views
+from uds_pipelines.lib import lake, lake_views
 
 _NO_BATCHES = "(SELECT NULL::VARCHAR AS batch, 0::BIGINT AS n WHERE false)"
 
@@ -48,9 +48,10 @@ def conservation_violations(
 
 
 def _rows_per_batch(lake_dir: Path, table: str, source: str) -> str:
-    """Rows of a folder table per batch file of `source` (`<source>-<sha256 prefix>.parquet`):
-    work on the table's files, not the table, since the batch is known only by its file name."""
-    files = lake.batch_files(catalog.path(lake_dir, table))
+    """Rows of a folder table per batch file of `source` (`<source>-<sha256 prefix>.parquet`; a
+    partitioned table has one such file per partition, summed): work on the table's files, not the
+    table, since the batch is known only by its file name."""
+    files = lake_views.table_files(lake_dir, table)
     if not files:
         return _NO_BATCHES
     relation = lake.files_relation(files, filename=True, union_by_name=True)

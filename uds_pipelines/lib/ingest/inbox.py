@@ -17,6 +17,7 @@ ACCEPTED_SUFFIXES = {
     "surveys": (".csv", ".xlsx", ".tsv", ".txt"),
     "forms": (".json", ".jsonl", ".csv"),
     "privacy": (".json", ".jsonl", ".csv"),
+    "events": (".jsonl", ".ndjson"),
 }
 
 

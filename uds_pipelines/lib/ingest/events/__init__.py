@@ -1,0 +1,1 @@
+"""Behavioural events (Segment/RudderStack messages) from inbox/events into `lake/events/`."""

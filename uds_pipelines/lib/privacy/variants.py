@@ -47,20 +47,35 @@ def candidate_strings(text: str | None) -> list[str]:
 
 def owned_spellings(subject: Subject, candidates: list[str | None], default_region: str = "US") -> set[str]:
     """The candidates that normalize to one of the subject's own (unshared) emails or phones."""
-    emails = subject.values("email") - {v for t, v in subject.shared if t == "email"}
-    phones = subject.values("phone") - {v for t, v in subject.shared if t == "phone"}
-    out: set[str] = set()
+    return owned_in(subject, spelling_index(candidates, default_region))
+
+
+def spelling_index(candidates: list[str | None], default_region: str = "US") -> dict[tuple[str, str], set[str]]:
+    """(type, normalized key) -> the spellings to erase for it: each candidate normalized once, so
+    a backlog's people look theirs up instead of normalizing every candidate again per person."""
+    index: dict[tuple[str, str], set[str]] = {}
     for raw in candidates:
         if not isinstance(raw, str) or not raw.strip():
             continue
         text = raw.strip()
         if "@" in text:
             result = normalize_email(text)
-            if result.match_key in emails:
-                out.add(text)
-                out.add(result.normalized or text)
-        elif normalize_phone(text, None, default_region).e164 in phones:
-            out.add(text)
+            if result.match_key:
+                index.setdefault(("email", result.match_key), set()).update({text, result.normalized or text})
+        else:
+            e164 = normalize_phone(text, None, default_region).e164
+            if e164:
+                index.setdefault(("phone", e164), set()).add(text)
+    return index
+
+
+def owned_in(subject: Subject, index: dict[tuple[str, str], set[str]]) -> set[str]:
+    """The spellings of `index` that belong to the subject's own (unshared) emails and phones."""
+    out: set[str] = set()
+    for id_type in ("email", "phone"):
+        own = subject.values(id_type) - {v for t, v in subject.shared if t == id_type}
+        for value in own:
+            out |= index.get((id_type, value), set())
     return out
 
 
@@ -115,14 +130,13 @@ def collect_raw_values(
                 bucket = texts.setdefault(rid, [])
                 for value in values:
                     bucket.extend(candidate_strings(value) if value and len(value) > 40 else [value])
-        quarantine_candidates = _quarantine_candidates(con)
+        quarantine = spelling_index(_quarantine_candidates(con), default_region)
     finally:
         con.unregister("_prv_refs")
     result: dict[str, set[str]] = {}
     for subject in subjects:
-        found = owned_spellings(
-            subject, texts.get(subject.request_id, []) + quarantine_candidates, default_region
-        )
+        found = owned_spellings(subject, texts.get(subject.request_id, []), default_region)
+        found |= owned_in(subject, quarantine)
         subject.raw_values |= found
         # united, not replaced: a resumed erasure keeps the ids found before the lake was rewritten
         subject.stripe_objects |= {o for o in objects.get(subject.request_id, set()) if o}

@@ -27,6 +27,7 @@ OUTPUT_TABLES = {
     "guardrail_report": scratch.GUARDRAIL_REPORT,
     "identity_links": scratch.IDENTITY_LINKS,
     "match_links": scratch.MATCH_LINKS,
+    "match_review": scratch.MATCH_REVIEW,
 }
 # Every output but `identity_links` is a catalog table of that name. `identity_links` holds raw identifier
 # values: not a lake table, written (next to the identity map) only when asked for.
@@ -149,6 +150,7 @@ def _build_map_and_links(con: duckdb.DuckDBPyConnection) -> None:
         else "NULL::DOUBLE"
     )
     _build_match_links(con, bool(has_pairs))
+    _build_match_review(con)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW {scratch.IDENTITY_LINKS} AS
@@ -187,6 +189,35 @@ def _build_match_links(con: duckdb.DuckDBPyConnection, has_pairs: bool) -> None:
         JOIN {scratch.RECORDS} l ON l.rec_idx = p.rec_l JOIN {scratch.RECORDS} r ON r.rec_idx = p.rec_r
         JOIN {scratch.REC_CUSTOMER} cl ON cl.rec_idx = p.rec_l JOIN {scratch.REC_CUSTOMER} cr ON cr.rec_idx = p.rec_r
         ORDER BY source_l, record_id_l, source_r, record_id_r
+        """
+    )
+
+
+def _build_match_review(con: duckdb.DuckDBPyConnection) -> None:
+    """`_idr_match_review`: the scored pairs near the threshold (either side), for a person to check.
+
+    With both records' match keys (personal data, declared in the catalog), the weights, whether the
+    pair was above the threshold and whether the two records ended up as one customer (a guardrail
+    may have cut a link above it; identifiers may join a pair below it). Empty when deterministic.
+    """
+    exists = con.execute(
+        f"SELECT count(*) FROM duckdb_tables() WHERE table_name = '{scratch.PROB_REVIEW}' AND temporary"
+    ).fetchall()[0][0]
+    if not exists:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {scratch.MATCH_REVIEW} AS {_no_rows('match_review')}")
+        return
+    keys = ", ".join(f"p.{k}_l, p.{k}_r" for k in catalog.MATCH_REVIEW_KEYS)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {scratch.MATCH_REVIEW} AS
+        SELECT l.source AS source_l, l.record_id AS record_id_l, r.source AS source_r, r.record_id AS record_id_r,
+               p.match_weight, p.match_probability, p.threshold_weight, p.above_threshold,
+               cl.customer_id = cr.customer_id AS linked, cl.customer_id AS customer_id_l,
+               cr.customer_id AS customer_id_r, {keys}
+        FROM {scratch.PROB_REVIEW} p
+        JOIN {scratch.RECORDS} l ON l.rec_idx = p.rec_l JOIN {scratch.RECORDS} r ON r.rec_idx = p.rec_r
+        JOIN {scratch.REC_CUSTOMER} cl ON cl.rec_idx = p.rec_l JOIN {scratch.REC_CUSTOMER} cr ON cr.rec_idx = p.rec_r
+        ORDER BY abs(p.match_weight - p.threshold_weight), source_l, record_id_l, source_r, record_id_r
         """
     )
 

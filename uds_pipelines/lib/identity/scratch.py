@@ -25,6 +25,10 @@ VALUES = "_idr_values"
 PAIRS = "_idr_pairs"
 # created by probabilistic.probabilistic_pairs (its default table); read by linking.add_record_pairs (via resolve)
 PROB_PAIRS = "_idr_prob_pairs"
+# created (then dropped) by match_threshold.split_scored: every pair Splink scored, across components or not
+PROB_SCORED = "_idr_prob_scored"
+# created by match_threshold.split_scored; read by resolve._build_match_review
+PROB_REVIEW = "_idr_prob_review"
 
 # --- Components and the guardrails that cut them ---
 # created (registered) by graph.components_table; read by graph.components_table
@@ -83,3 +87,5 @@ IDENTITY_MAP = "_idr_identity_map"
 IDENTITY_LINKS = "_idr_identity_links"
 # created by resolve._build_match_links; read by resolve._counts, write_outputs
 MATCH_LINKS = "_idr_match_links"
+# created by resolve._build_match_review; read by write_outputs
+MATCH_REVIEW = "_idr_match_review"

@@ -34,6 +34,7 @@ from _identity_accuracy import (  # noqa: E402
     measure_accuracy,
     prep_table,
 )
+from _identity_linkage import linkage_section  # noqa: E402
 from _identity_speed import measure_speed  # noqa: E402
 
 DET_PRECISION, DET_RECALL, PROB_PRECISION = 0.999, 0.99, 0.995
@@ -164,6 +165,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="reuse the landed accuracy lake from the last run"
     )
+    parser.add_argument("--linkage-people", type=int, default=10_000, help="people per corruption level")
+    parser.add_argument("--linkage-levels", default="low,medium,high")
+    parser.add_argument(
+        "--linkage-speed-people", type=int, default=345_000, help="~1M records for our speed run; 0: skip"
+    )
+    parser.add_argument("--skip-linkage", action="store_true", help="skip the issue 16 side-by-side")
     parser.add_argument("--skip-accuracy", action="store_true", help="also skips profile building")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-profiles", action="store_true")
@@ -173,6 +180,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"# Identity benchmark, {started.isoformat(timespec='seconds')}, {machine()}")
     print(f"load at start: `{uptime()}`")
     summary: list[list[str]] = []
+    if not args.skip_linkage:
+        levels = args.linkage_levels.split(",")
+        linkage_section(args.linkage_people, levels, args.seed, args.linkage_speed_people, summary)
     acc = None if args.skip_accuracy else accuracy_section(args, summary)
     if not args.skip_speed:
         speed_section(args, summary)

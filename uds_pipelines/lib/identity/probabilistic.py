@@ -23,7 +23,7 @@ MIN_RECORDS_TO_TRAIN = 1_000
 MODEL_FIXED = "fixed weights"
 MODEL_TRAINED = "trained (prior: deterministic rules, u: random sampling, m: EM)"
 SEED = 16  # u sampling; with it, the same input gives the same model, links and ids
-U_MAX_PAIRS = 2e6
+U_MAX_PAIRS = 1e6
 # Pairs scored below this weight (odds 1:1000) are never links nor worth a review; dropping them at
 # predict keeps millions of blocked non-matches out of Python.
 SCORE_FLOOR_WEIGHT = -10.0
@@ -36,15 +36,16 @@ class ProbabilisticMatchingUnavailable(RuntimeError):
 
 def _import_splink():
     try:
+        import splink.blocking_rule_library as brl
         import splink.comparison_level_library as cll
         import splink.comparison_library as cl
-        from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+        from splink import DuckDBAPI, Linker, SettingsCreator
     except ImportError as exc:
         raise ProbabilisticMatchingUnavailable(
             "probabilistic matching (UDS_MATCHING=probabilistic) needs Splink: "
             "pip install 'uds_pipelines[probabilistic]'"
         ) from exc
-    return cl, cll, DuckDBAPI, Linker, SettingsCreator, block_on
+    return cl, cll, brl, DuckDBAPI, Linker, SettingsCreator
 
 
 def _attributes(con: duckdb.DuckDBPyConnection, person_attributes_sql: str):
@@ -58,7 +59,8 @@ def _attributes(con: duckdb.DuckDBPyConnection, person_attributes_sql: str):
                strftime(TRY_CAST(a.date_of_birth AS DATE), '%Y-%m-%d') AS date_of_birth,
                nullif(upper(regexp_replace(a.postcode::VARCHAR, '[^0-9A-Za-z]', '', 'g')), '') AS postcode,
                nullif(lower(trim(a.city::VARCHAR)), '') AS city,
-               nullif(lower(regexp_replace(trim(a.address_line1::VARCHAR), '\\s+', ' ', 'g')), '') AS address_line1
+               nullif(lower(regexp_replace(trim(a.address_line1::VARCHAR), '\\s+', ' ', 'g')), '') AS address_line1,
+               array_to_string(regexp_extract_all(a.address_line1::VARCHAR, '[0-9]+'), ' ') AS house_numbers
         FROM ({person_attributes_sql}) a
         JOIN {scratch.RECORDS} r ON r.source = a.source::VARCHAR AND r.record_id = a.record_id::VARCHAR
         -- a record with no name is never scored: an address alone is a household, not a person
@@ -100,7 +102,7 @@ def probabilistic_pairs(
     `scored_pairs` and `weight_histogram` (pairs per whole match weight, from `SCORE_FLOOR_WEIGHT`).
     """
     report = report if report is not None else {}
-    cl, cll, DuckDBAPI, Linker, SettingsCreator, block_on = _import_splink()  # noqa: N806
+    cl, cll, brl, DuckDBAPI, Linker, SettingsCreator = _import_splink()  # noqa: N806
     attrs = _attributes(con, person_attributes_sql)
     report.update(model=MODEL_FIXED, scored_records=attrs.num_rows)
     # Splink gets its own connection so its many scratch tables never touch the caller's.
@@ -112,14 +114,14 @@ def probabilistic_pairs(
             frame = DuckDBAPI(connection=splink_con).register(attrs, table_name="uds_person_attributes")
 
             def new_linker(trained: bool):
-                model = match_model.settings(cl, cll, SettingsCreator, block_on, trained=trained)
+                model = match_model.settings(cl, cll, brl, SettingsCreator, trained=trained)
                 return Linker(frame, model, log_level=logging.WARNING)
 
             linker = new_linker(False)
             if train and attrs.num_rows >= MIN_RECORDS_TO_TRAIN:
                 try:
                     linker = new_linker(True)
-                    _train(linker, block_on)
+                    _train(linker, brl.block_on)
                     report["model"] = MODEL_TRAINED
                 # Splink raises several types when EM cannot run (e.g. no pair shares a birth date);
                 # matching then goes on with the fallback weights rather than failing the whole run.

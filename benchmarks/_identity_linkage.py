@@ -159,7 +159,7 @@ def run_ours(gen_dir: Path, work_dir: Path) -> dict:
     scores = pair_and_cluster_scores(id_map.rename(columns={"customer_id": "cluster_id"}), truth)
     stats = resolved.result
     return scores | {
-        "seconds": stats["inner_seconds"], "wall_seconds": resolved.seconds, "peak_rss_mib": resolved.peak_rss_mib,
+        "seconds": stats["resolve_seconds"], "wall_seconds": resolved.seconds, "peak_rss_mib": resolved.peak_rss_mib,
         "prep_seconds": sum(measures[s].seconds for s in OUR_STAGES[:-1]),
         "threshold": stats.get("probabilistic_threshold"), "model": stats.get("probabilistic_model"),
         "review_pairs": stats.get("probabilistic_review_pairs"),

@@ -101,11 +101,17 @@ def split_scored(
 
 
 def histogram(con: duckdb.DuckDBPyConnection, threshold_weight: float) -> list[list]:
-    """[[bin start, pairs, 'link' / 'review' / ''], ...] over all scored pairs, by match weight."""
+    """[[bin start, pairs, 'threshold' / 'links' / ''], ...] over all scored pairs, by match weight."""
     rows = con.execute(
         f"""
         SELECT floor(match_weight / {HISTOGRAM_BIN}) * {HISTOGRAM_BIN} AS bin, count(*) AS pairs
         FROM {scratch.PROB_SCORED} GROUP BY 1 ORDER BY 1
         """
     ).fetchall()
-    return [[int(b), int(n), "link" if b >= threshold_weight else ""] for b, n in rows]
+
+    def side(start: float) -> str:
+        if start <= threshold_weight < start + HISTOGRAM_BIN:
+            return "threshold"
+        return "links" if start >= threshold_weight else ""
+
+    return [[int(b), int(n), side(b)] for b, n in rows]

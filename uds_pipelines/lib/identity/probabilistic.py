@@ -23,7 +23,7 @@ MIN_RECORDS_TO_TRAIN = 1_000
 MODEL_FIXED = "fixed weights"
 MODEL_TRAINED = "trained (prior: deterministic rules, u: random sampling, m: EM)"
 SEED = 16  # u sampling; with it, the same input gives the same model, links and ids
-U_MAX_PAIRS = 1e6
+U_MAX_PAIRS = 5e5
 # Pairs scored below this weight (odds 1:1000) are never links nor worth a review; dropping them at
 # predict keeps millions of blocked non-matches out of Python.
 SCORE_FLOOR_WEIGHT = -10.0
@@ -117,7 +117,7 @@ def probabilistic_pairs(
                 model = match_model.settings(cl, cll, brl, SettingsCreator, trained=trained)
                 return Linker(frame, model, log_level=logging.WARNING)
 
-            linker = new_linker(False)
+            linker = None
             if train and attrs.num_rows >= MIN_RECORDS_TO_TRAIN:
                 try:
                     linker = new_linker(True)
@@ -128,7 +128,8 @@ def probabilistic_pairs(
                 except Exception as exc:  # noqa: BLE001
                     # the type only: Splink's messages can quote rows, and this reaches metadata and logs
                     report["training_error"] = type(exc).__name__
-                    linker = new_linker(False)
+                    linker = None
+            linker = linker or new_linker(False)
             predictions = linker.inference.predict(
                 threshold_match_weight=SCORE_FLOOR_WEIGHT, warning_mode="never"
             )

@@ -106,6 +106,14 @@ def resolve_identities(
         lap("probabilistic")
     limits = linking.enforce_type_limits(con, config)
     stats.update({f"type_limit_{k}": v for k, v in limits.items()})
+    if matching == "probabilistic":
+        from uds_pipelines.lib.identity.fuzzy_guard import cap_fuzzy_components
+        from uds_pipelines.lib.identity.probabilistic import REVIEW_BAND
+
+        strong = 2.0 ** (stats["probabilistic_threshold_weight"] + REVIEW_BAND)
+        stats["probabilistic_chain_cuts"] = cap_fuzzy_components(
+            con, config.max_fuzzy_component_records, weak_below=strong / (1 + strong)
+        )
     lap("type_limits")
 
     prev_map = previous_map_table or _no_rows("identity_map")

@@ -33,13 +33,13 @@ PROB_REVIEW = "_idr_prob_review"
 # --- Components and the guardrails that cut them ---
 # created (registered) by graph.components_table; read by graph.components_table
 LABELS_ARROW = "_idr_labels_arrow"
-# created by linking.compute_components, replaced by _recompute_offending; read by linking, probabilistic, stable_ids, changes, resolve
+# created by linking.compute_components, replaced by recompute_offending; read by linking, probabilistic, stable_ids, changes, resolve
 COMP = "_idr_comp"
-# created by linking.enforce_type_limits; read by linking.enforce_type_limits, _recompute_offending
+# created by linking.enforce_type_limits, fuzzy_guard; read by them and linking.recompute_offending
 OFFENDING = "_idr_offending"
-# created by linking.enforce_type_limits; read by linking.enforce_type_limits
+# created by linking.enforce_type_limits, fuzzy_guard; read by them
 CUT = "_idr_cut"
-# created by graph.components_table for linking._recompute_offending; read by linking._recompute_offending
+# created by graph.components_table for linking.recompute_offending; read by linking.recompute_offending
 RELABEL = "_idr_relabel"
 # created (registered) by linking.guardrail_report; read by linking.guardrail_report
 REPORT_ARROW = "_idr_report_arrow"

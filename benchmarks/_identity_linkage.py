@@ -142,17 +142,21 @@ def read_records(gen_dir: Path) -> pd.DataFrame:
     return frame.replace("", None)
 
 
-def run_ours(gen_dir: Path, work_dir: Path) -> dict:
-    """Our pipeline's stages, each in its own child; the scores of the identity map it wrote."""
+def run_ours(gen_dir: Path, work_dir: Path, repeats: int = 1) -> dict:
+    """Our pipeline's stages, each in its own child; the scores of the identity map it wrote.
+
+    The resolution runs `repeats` times (a re-run keeps every id) and the fastest counts: on a
+    shared machine the slower runs measure the neighbours."""
     shutil.rmtree(work_dir, ignore_errors=True)
     link_tree(gen_dir / "inbox", work_dir / "inbox")
     env = dict(os.environ, PYTHONHASHSEED="0")
     measures = {}
-    for stage in OUR_STAGES:
+    for stage in (*OUR_STAGES, *[OUR_STAGES[-1]] * (repeats - 1)):
         m = run_measured([sys.executable, str(STAGES_PY), stage, str(work_dir), str(gen_dir)], env)
         if m.returncode != 0:
             raise SystemExit(f"{stage} failed:\n{m.result.get('error')}")
-        measures[stage] = m
+        if stage not in measures or m.result["resolve_seconds"] < measures[stage].result["resolve_seconds"]:
+            measures[stage] = m
     resolved = measures["identity_resolution_probabilistic"]
     id_map = pd.read_parquet(work_dir / "lake" / "identity" / "identity_map.parquet")
     truth = pd.read_parquet(gen_dir / "ground_truth" / "linkage_truth.parquet")
@@ -166,12 +170,17 @@ def run_ours(gen_dir: Path, work_dir: Path) -> dict:
     }  # fmt: skip
 
 
-def run_splink(gen_dir: Path, work_dir: Path) -> dict:
-    """Splink alone on the same records, in its own child; its scores."""
+def run_splink(gen_dir: Path, work_dir: Path, repeats: int = 1) -> dict:
+    """Splink alone on the same records, in its own child (the fastest of `repeats`); its scores."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    m = run_measured([sys.executable, __file__, str(gen_dir), str(work_dir / "splink_clusters.parquet")])
-    if m.returncode != 0:
-        raise SystemExit(f"Splink alone failed:\n{m.result.get('error')}")
+    m = None
+    for _ in range(repeats):
+        run = run_measured(
+            [sys.executable, __file__, str(gen_dir), str(work_dir / "splink_clusters.parquet")]
+        )
+        if run.returncode != 0:
+            raise SystemExit(f"Splink alone failed:\n{run.result.get('error')}")
+        m = run if m is None or run.result["seconds"] < m.result["seconds"] else m
     truth = pd.read_parquet(gen_dir / "ground_truth" / "linkage_truth.parquet")
     scores = pair_and_cluster_scores(pd.read_parquet(work_dir / "splink_clusters.parquet"), truth)
     return scores | {
@@ -195,7 +204,9 @@ def _row(level: str, name: str, r: dict, verdict: str) -> list[str]:
             f"{r['wall_seconds']:.1f}", f"{r['peak_rss_mib']:,.0f}", verdict]  # fmt: skip
 
 
-def linkage_section(people: int, levels: list[str], seed: int, speed_people: int, summary: list) -> None:
+def linkage_section(
+    people: int, levels: list[str], seed: int, speed_people: int, summary: list, repeats: int = 2
+) -> None:
     """Print the side-by-side table per corruption level, then our resolution of ~1M records."""
     work = CACHE_DIR / "linkage" / "work"
     print(
@@ -204,7 +215,7 @@ def linkage_section(people: int, levels: list[str], seed: int, speed_people: int
     rows = []
     for level in levels:
         gen_dir = generated(people, level, seed)
-        ours, alone = run_ours(gen_dir, work / "ours"), run_splink(gen_dir, work / "splink")
+        ours, alone = run_ours(gen_dir, work / "ours", repeats), run_splink(gen_dir, work / "splink", repeats)
         ok = ours["f1"] >= alone["f1"] and ours["seconds"] <= MAX_TIME_RATIO * alone["seconds"]
         verdict = "PASS" if ok else "MISS"
         rows += [
@@ -220,7 +231,8 @@ def linkage_section(people: int, levels: list[str], seed: int, speed_people: int
     print("(P/R/F1: pairwise same-person decisions; cluster P/R: share of predicted / true clusters that are "
           "exactly one person's records. resolve s: ours = the identity stage's resolve (read lake, Splink, "
           "guardrails, stable ids, write tables), Splink alone = training + predict + clustering on the records "
-          "in memory; child wall s adds Python start-up and imports)")  # fmt: skip
+          "in memory, imports excluded on both sides; the fastest of {repeats} runs each; child wall s adds Python "
+          "start-up and imports)")  # fmt: skip
     if speed_people:
         gen_dir = generated(speed_people, "medium", seed)
         ours = run_ours(gen_dir, work / "speed")

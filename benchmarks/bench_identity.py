@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--linkage-speed-people", type=int, default=345_000, help="~1M records for our speed run; 0: skip"
     )
+    parser.add_argument("--linkage-repeats", type=int, default=2, help="runs per resolver; the fastest counts")
     parser.add_argument("--skip-linkage", action="store_true", help="skip the issue 16 side-by-side")
     parser.add_argument("--skip-accuracy", action="store_true", help="also skips profile building")
     parser.add_argument("--skip-speed", action="store_true")
@@ -182,7 +183,9 @@ def main(argv: list[str] | None = None) -> None:
     summary: list[list[str]] = []
     if not args.skip_linkage:
         levels = args.linkage_levels.split(",")
-        linkage_section(args.linkage_people, levels, args.seed, args.linkage_speed_people, summary)
+        linkage_section(
+            args.linkage_people, levels, args.seed, args.linkage_speed_people, summary, args.linkage_repeats
+        )
     acc = None if args.skip_accuracy else accuracy_section(args, summary)
     if not args.skip_speed:
         speed_section(args, summary)

@@ -115,7 +115,8 @@ def probabilistic_pairs(
 
             def new_linker(trained: bool):
                 model = match_model.settings(cl, cll, brl, SettingsCreator, trained=trained)
-                return Linker(frame, model, log_level=logging.WARNING)
+                # the settings are fixed code, checked by the tests: validating them costs ~0.4 s a run
+                return Linker(frame, model, log_level=logging.WARNING, validate_settings=False)
 
             linker = None
             if train and attrs.num_rows >= MIN_RECORDS_TO_TRAIN:

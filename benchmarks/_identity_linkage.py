@@ -231,7 +231,7 @@ def linkage_section(
     print("(P/R/F1: pairwise same-person decisions; cluster P/R: share of predicted / true clusters that are "
           "exactly one person's records. resolve s: ours = the identity stage's resolve (read lake, Splink, "
           "guardrails, stable ids, write tables), Splink alone = training + predict + clustering on the records "
-          "in memory, imports excluded on both sides; the fastest of {repeats} runs each; child wall s adds Python "
+          f"in memory, imports excluded on both sides; the fastest of {repeats} runs each; child wall s adds Python "
           "start-up and imports)")  # fmt: skip
     if speed_people:
         gen_dir = generated(speed_people, "medium", seed)

@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--linkage-people", type=int, default=10_000, help="people per corruption level")
     parser.add_argument("--linkage-levels", default="low,medium,high")
     parser.add_argument(
-        "--linkage-speed-people", type=int, default=345_000, help="~1M records for our speed run; 0: skip"
+        "--linkage-speed-people", type=int, default=316_000, help="~1M records for our speed run; 0: skip"
     )
     parser.add_argument("--linkage-repeats", type=int, default=2, help="runs per resolver; the fastest counts")
     parser.add_argument("--skip-linkage", action="store_true", help="skip the issue 16 side-by-side")

@@ -168,3 +168,17 @@ def test_fuzzy_chains_over_the_size_cap_are_cut():
     con.close()
     assert result.stats["probabilistic_chain_cuts"] == len(links) == 3
     assert (links["cut_by"] == "fuzzy_component_size").all()
+
+
+def test_identity_asset_metadata_shows_the_match_weight_histogram(medium):
+    from uds_pipelines.defs.identity.assets import _probabilistic_metadata
+
+    stats = medium["result"].stats
+    histogram = pd.DataFrame(
+        stats["probabilistic_weight_histogram"], columns=["match_weight_from", "pairs", "side"]
+    )
+    meta = _probabilistic_metadata(stats, histogram)
+    table = meta["match_weight_histogram"].value
+    assert "match_weight_from" in table and "links" in table
+    assert meta["probabilistic_threshold"] == stats["probabilistic_threshold"] < 0.99  # read off the model
+    assert meta["match_review_pairs"] == len(medium["review"])

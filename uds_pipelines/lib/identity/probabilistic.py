@@ -13,7 +13,7 @@ import logging
 
 import duckdb
 
-from uds_pipelines.lib import catalog
+from uds_pipelines.lib import catalog, lake
 from uds_pipelines.lib.identity import match_model, match_threshold, scratch
 from uds_pipelines.lib.identity.graph import query_arrow
 
@@ -105,8 +105,10 @@ def probabilistic_pairs(
     cl, cll, brl, DuckDBAPI, Linker, SettingsCreator = _import_splink()  # noqa: N806
     attrs = _attributes(con, person_attributes_sql)
     report.update(model=MODEL_FIXED, scored_records=attrs.num_rows)
-    # Splink gets its own connection so its many scratch tables never touch the caller's.
-    splink_con = duckdb.connect(":memory:")
+    # Splink gets its own connection so its many scratch tables never touch the caller's; under the
+    # caller's memory limit, spilling to disk (unbounded, it held 4.7 GB on a million records).
+    limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    splink_con = lake.duckdb_connection(limit.replace(" ", ""))
     try:
         if attrs.num_rows < 2:
             scored = match_threshold.empty_scored()

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
+
+import pyarrow.parquet as pq
 
 from uds_pipelines.lib.generator import generate
 from uds_pipelines.lib.generator.core import DEFAULT_END, DEFAULT_START
+from uds_pipelines.lib.generator.linkage import CORRUPTION_LEVELS, corruption_level, write_linkage_forms
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Generate synthetic Stripe events, survey exports, form submissions and privacy requests "
         "under OUT/inbox/, with ground truth under OUT/ground_truth/. Same seed, same bytes.",
     )
-    parser.add_argument("--people", type=int, required=True, help="number of true people")
+    parser.add_argument("--people", type=int, help="number of true people (required unless --linkage-people)")
     parser.add_argument(
         "--seed", type=int, required=True, help="random seed (output is deterministic per seed)"
     )
@@ -31,13 +35,64 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers", type=int, default=None, help="processes for Stripe chunks (default: all cores)"
     )
+    parser.add_argument(
+        "--linkage-people",
+        type=int,
+        default=None,
+        help="instead: write only record-linkage form records for this many people (several damaged "
+        "records each, no email or phone) to OUT/inbox/forms/, truth to OUT/ground_truth/linkage_truth.parquet",
+    )
+    parser.add_argument(
+        "--corruption",
+        default="medium",
+        help=f"with --linkage-people: {', '.join(CORRUPTION_LEVELS)} or a number in 0..1 (default medium)",
+    )
+    parser.add_argument(
+        "--identifiers",
+        type=float,
+        default=0.0,
+        help="with --linkage-people: share of records that also carry the person's email and phone (default 0)",
+    )
     return parser
+
+
+def _corruption_arg(text: str) -> float:
+    """`--corruption`: a preset name or a number in 0..1."""
+    try:
+        return corruption_level(float(text))
+    except ValueError as exc:
+        if "0..1" in str(exc):
+            raise
+    return corruption_level(text)
+
+
+def _linkage(args: argparse.Namespace) -> int:
+    try:
+        level = _corruption_arg(args.corruption)
+        if args.linkage_people < 1:
+            raise ValueError("--linkage-people must be at least 1")
+        if not 0.0 <= args.identifiers <= 1.0:
+            raise ValueError("--identifiers must be a share in 0..1")
+    except ValueError as exc:
+        print(f"uds-generate: {exc}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    forms_csv, truth = write_linkage_forms(
+        args.out, args.linkage_people, level, args.seed, identifiers=args.identifiers
+    )
+    seconds = time.perf_counter() - started
+    records = pq.read_metadata(truth).num_rows
+    print(f"wrote {records} linkage records of {args.linkage_people} people to {forms_csv} and {truth}")
+    print(f"  in {seconds:.1f}s ({records / seconds:,.0f} records/s)")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.people < 1:
-        print("uds-generate: --people must be at least 1", file=sys.stderr)
+    if args.linkage_people is not None:
+        return _linkage(args)
+    if args.people is None or args.people < 1:
+        print("uds-generate: --people (at least 1) or --linkage-people is required", file=sys.stderr)
         return 2
     try:
         summary = generate(

@@ -141,7 +141,6 @@ _NICKNAME_GROUPS = {
     "José": ["Pepe"],
     "Dolores": ["Lola"],
     "Guillaume": ["Guy"],
-    "Jan": ["Jannes"],
 }
 
 

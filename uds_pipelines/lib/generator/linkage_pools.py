@@ -7,10 +7,12 @@ with Faker's own weights keeps common names common (many Smiths, few Zieglers) i
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import phonenumbers
 from faker import Faker
 
 # Locale -> share of people. Several languages, so names, streets and postcodes vary in shape.
@@ -91,6 +93,11 @@ def _streets(fake: Faker, count: int) -> list[str]:
 def _locale_pools(locale: str, index: int) -> LocalePools:
     fake = Faker(locale)
     fake.seed_instance(POOL_SEED * 1000 + index)
+    # Some locales build a list from a set (it_IT cities), so its order, and with it every draw,
+    # would change with Python's hash seed; a sorted copy makes the pools the same in every process.
+    address = fake.provider("faker.providers.address")
+    if isinstance(getattr(address, "cities", None), list):
+        address.cities = sorted(address.cities)
     return LocalePools(
         locale=locale,
         first_names=_array([fake.first_name() for _ in range(NAME_POOL)]),
@@ -116,3 +123,54 @@ def address_lines(locale: str, numbers: np.ndarray, streets: np.ndarray) -> np.n
     if locale in NUMBER_AFTER_COMMA:
         return streets + ", " + numbers
     return streets + " " + numbers
+
+
+# Region of each locale, for phone numbers in its mobile ranges, and the usual mailbox providers.
+LOCALE_REGIONS = {locale: locale.split("_")[1] for locale in LOCALE_WEIGHTS}
+EMAIL_DOMAINS = [
+    "gmail.com",
+    "yahoo.com",
+    "outlook.com",
+    "hotmail.com",
+    "icloud.com",
+    "gmx.de",
+    "web.de",
+    "orange.fr",
+]
+
+
+def _mailbox_name(name: str) -> str:
+    folded = unicodedata.normalize("NFKD", name.replace("ß", "ss"))
+    return "".join(ch for ch in folded.lower() if ch.isascii() and ch.isalnum())
+
+
+def contact_details(
+    first: np.ndarray, last: np.ndarray, locale_of: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """One email and one E.164-style phone per person, never shared by two people."""
+    domains = np.array(EMAIL_DOMAINS, dtype=object)[rng.integers(0, len(EMAIL_DOMAINS), len(first))]
+    taken: set[str] = set()
+    emails = []
+    for f, la, domain in zip(first.tolist(), last.tolist(), domains.tolist(), strict=True):
+        local = f"{_mailbox_name(f)}.{_mailbox_name(la)}"
+        email, suffix = f"{local}@{domain}", 1
+        while email in taken:  # namesakes get a number, as mailbox providers make them choose
+            suffix += 1
+            email = f"{local}{suffix}@{domain}"
+        taken.add(email)
+        emails.append(email)
+    phones = np.empty(len(first), dtype=object)
+    for index, locale in enumerate(LOCALE_WEIGHTS):
+        rows = np.flatnonzero(locale_of == index)
+        phones[rows] = _mobile_numbers(LOCALE_REGIONS[locale], len(rows))
+    return np.array(emails, dtype=object), phones
+
+
+def _mobile_numbers(region: str, count: int) -> np.ndarray:
+    """`count` distinct E.164 mobile numbers of `region` (up to a million): the region's example
+    mobile number with its last six digits replaced. n * 7654321 mod 10^6 is a bijection (the
+    factor is odd and not a multiple of 5), so numbers do not repeat yet do not run in order."""
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    prefix = f"+{example.country_code}{str(example.national_number)[:-6]}"
+    subscribers = (np.arange(count, dtype=np.int64) * 7_654_321 + 123_457) % 1_000_000
+    return prefix + np.char.zfill(subscribers.astype(str), 6).astype(object)

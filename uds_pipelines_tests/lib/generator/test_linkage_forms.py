@@ -7,6 +7,7 @@ import hashlib
 
 import pyarrow.parquet as pq
 
+from uds_pipelines.cli.generate import main as cli_main
 from uds_pipelines.lib import connection
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.generator.linkage import linkage_frame, write_linkage_forms
@@ -67,3 +68,19 @@ def test_generated_forms_land_with_every_attribute_and_join_to_the_truth(tmp_pat
     births = attributes.set_index("record_id")["dob"]
     for record_id, dob in expected["date_of_birth"].items():
         assert (births[record_id] if births[record_id] == births[record_id] else None) == dob
+
+
+def test_uds_generate_writes_linkage_forms(tmp_path, capsys):
+    assert (
+        cli_main(["--seed", "2", "--out", str(tmp_path), "--linkage-people", "30", "--corruption", "0.4"])
+        == 0
+    )
+    truth = pq.read_table(tmp_path / "ground_truth" / "linkage_truth.parquet").to_pandas()
+    assert truth["person_id"].nunique() == 30 and len(truth) > 30
+    assert (tmp_path / "inbox" / "forms" / "linkage_2.csv").exists()
+    assert "records/s" in capsys.readouterr().out
+    assert (
+        cli_main(["--seed", "2", "--out", str(tmp_path), "--linkage-people", "3", "--corruption", "extreme"])
+        == 2
+    )
+    assert cli_main(["--seed", "2", "--out", str(tmp_path)]) == 2  # neither --people nor --linkage-people

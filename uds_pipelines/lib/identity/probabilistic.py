@@ -99,7 +99,8 @@ def probabilistic_pairs(
     `threshold` (a probability) applies to the fallback weights; `train=True` trains the model when
     there are at least `MIN_RECORDS_TO_TRAIN` named records and takes the threshold from it.
     `report` (if given) gets `model`, `scored_records`, `threshold`, `threshold_weight`,
-    `scored_pairs` and `weight_histogram` (pairs per whole match weight, from `SCORE_FLOOR_WEIGHT`).
+    `threshold_rule`, `scored_pairs`, `review_pairs` and `weight_histogram` (scored pairs per
+    2-unit match-weight bin, from `SCORE_FLOOR_WEIGHT` up).
     """
     report = report if report is not None else {}
     cl, cll, brl, DuckDBAPI, Linker, SettingsCreator = _import_splink()  # noqa: N806

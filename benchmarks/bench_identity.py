@@ -1,7 +1,15 @@
 """Identity resolution against the issue's targets: accuracy, speed at 1M people, profile building.
 
 `python benchmarks/bench_identity.py [--people 100000] [--speed-people 1000000] [--reuse]
-[--skip-accuracy] [--skip-speed] [--skip-profiles] [--second-run] [--memory-limit 2GB]`
+[--skip-accuracy] [--skip-speed] [--skip-profiles] [--second-run] [--memory-limit 2GB]
+[--linkage-people 10000] [--linkage-levels low,medium,high] [--linkage-speed-people 316000]
+[--linkage-repeats 2] [--skip-linkage]`
+
+0. Issue 16, side by side (`_identity_linkage.py`): on the linkage generator's damaged records at
+   each corruption level, our pipeline (forms landing, identity inputs, the identity stage with
+   UDS_MATCHING=probabilistic) and Splink alone with its documented templates: pairwise and cluster
+   precision / recall / F1 and time, PASS when our F1 >= Splink's at <= 1.5x its time; then our
+   resolution of ~1M records (time, peak RSS).
 
 1. Accuracy on the project generator's ground truth at --people (100k people = 1M Stripe events,
    generated once into benchmarks/.cache/): pairwise precision / recall / F1 of same-person

@@ -16,6 +16,7 @@ from uds_pipelines.lib.identity import linking, scratch
 from uds_pipelines.lib.identity.changes import build_changes, build_registry
 from uds_pipelines.lib.identity.graph import query_arrow
 from uds_pipelines.lib.identity.guardrails import GuardrailConfig
+from uds_pipelines.lib.identity.match_outputs import build_match_links, build_match_review, no_rows
 from uds_pipelines.lib.identity.stable_ids import assign_ids
 
 MATCHING_MODES = ("deterministic", "probabilistic")
@@ -116,8 +117,8 @@ def resolve_identities(
         )
     lap("type_limits")
 
-    prev_map = previous_map_table or _no_rows("identity_map")
-    prev_registry = previous_registry_table or _no_rows("customer_registry")
+    prev_map = previous_map_table or no_rows("identity_map")
+    prev_registry = previous_registry_table or no_rows("customer_registry")
     assign_ids(con, prev_map, prev_registry, now)
     build_changes(con, run_id, now)
     build_registry(con, prev_registry, now)
@@ -129,14 +130,6 @@ def resolve_identities(
     stats.update(_counts(con))
     stats["seconds"] = timings
     return ResolutionResult(stats=stats)
-
-
-def _no_rows(name: str) -> str:
-    """An empty relation with the columns of catalog table `name` (a run with no previous run)."""
-    cols = ", ".join(
-        f"CAST(NULL AS {catalog.duckdb_type(f.type)}) AS {f.name}" for f in catalog.table(name).schema
-    )
-    return f"(SELECT {cols} WHERE false)"
 
 
 def _build_map_and_links(con: duckdb.DuckDBPyConnection) -> None:
@@ -157,8 +150,8 @@ def _build_map_and_links(con: duckdb.DuckDBPyConnection) -> None:
         if has_pairs
         else "NULL::DOUBLE"
     )
-    _build_match_links(con, bool(has_pairs))
-    _build_match_review(con)
+    build_match_links(con, bool(has_pairs))
+    build_match_review(con)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW {scratch.IDENTITY_LINKS} AS
@@ -167,65 +160,6 @@ def _build_map_and_links(con: duckdb.DuckDBPyConnection) -> None:
         FROM {scratch.OBS} o JOIN {scratch.VALUES} v USING (val_id)
         JOIN {scratch.RECORDS} r USING (rec_idx) JOIN {scratch.REC_CUSTOMER} rc USING (rec_idx)
         WHERE v.rule IS NULL AND v.n_records >= 2
-        """
-    )
-
-
-def _build_match_links(con: duckdb.DuckDBPyConnection, has_pairs: bool) -> None:
-    """`_idr_match_links`: every probabilistic match with its probability and whether it was followed.
-
-    Record ids only (no attribute values), so it is written on every run; empty when matching is
-    deterministic, which also replaces the links of an earlier probabilistic run.
-    """
-    if not has_pairs:
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE {scratch.MATCH_LINKS} (
-                source_l VARCHAR, record_id_l VARCHAR, source_r VARCHAR, record_id_r VARCHAR,
-                match_probability DOUBLE, followed BOOLEAN, cut_by VARCHAR,
-                customer_id_l VARCHAR, customer_id_r VARCHAR)
-            """
-        )
-        return
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {scratch.MATCH_LINKS} AS
-        SELECT l.source AS source_l, l.record_id AS record_id_l, r.source AS source_r, r.record_id AS record_id_r,
-               p.match_probability, v.rule IS NULL AS followed, v.rule AS cut_by,
-               cl.customer_id AS customer_id_l, cr.customer_id AS customer_id_r
-        FROM {scratch.PAIRS} p JOIN {scratch.VALUES} v USING (val_id)
-        JOIN {scratch.RECORDS} l ON l.rec_idx = p.rec_l JOIN {scratch.RECORDS} r ON r.rec_idx = p.rec_r
-        JOIN {scratch.REC_CUSTOMER} cl ON cl.rec_idx = p.rec_l JOIN {scratch.REC_CUSTOMER} cr ON cr.rec_idx = p.rec_r
-        ORDER BY source_l, record_id_l, source_r, record_id_r
-        """
-    )
-
-
-def _build_match_review(con: duckdb.DuckDBPyConnection) -> None:
-    """`_idr_match_review`: the scored pairs near the threshold (either side), for a person to check.
-
-    With both records' match keys (personal data, declared in the catalog), the weights, whether the
-    pair was above the threshold and whether the two records ended up as one customer (a guardrail
-    may have cut a link above it; identifiers may join a pair below it). Empty when deterministic.
-    """
-    exists = con.execute(
-        f"SELECT count(*) FROM duckdb_tables() WHERE table_name = '{scratch.PROB_REVIEW}' AND temporary"
-    ).fetchall()[0][0]
-    if not exists:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {scratch.MATCH_REVIEW} AS {_no_rows('match_review')}")
-        return
-    keys = ", ".join(f"p.{k}_l, p.{k}_r" for k in catalog.MATCH_REVIEW_KEYS)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {scratch.MATCH_REVIEW} AS
-        SELECT l.source AS source_l, l.record_id AS record_id_l, r.source AS source_r, r.record_id AS record_id_r,
-               p.match_weight, p.match_probability, p.threshold_weight, p.above_threshold,
-               cl.customer_id = cr.customer_id AS linked, cl.customer_id AS customer_id_l,
-               cr.customer_id AS customer_id_r, {keys}
-        FROM {scratch.PROB_REVIEW} p
-        JOIN {scratch.RECORDS} l ON l.rec_idx = p.rec_l JOIN {scratch.RECORDS} r ON r.rec_idx = p.rec_r
-        JOIN {scratch.REC_CUSTOMER} cl ON cl.rec_idx = p.rec_l JOIN {scratch.REC_CUSTOMER} cr ON cr.rec_idx = p.rec_r
-        ORDER BY abs(p.match_weight - p.threshold_weight), source_l, record_id_l, source_r, record_id_r
         """
     )
 

@@ -21,13 +21,13 @@ RECORDS = "_idr_records"
 OBS = "_idr_obs"
 # created by linking.build_graph, appended by add_record_pairs; read by linking, resolve
 VALUES = "_idr_values"
-# created by linking.add_record_pairs (dropped by build_graph); read by resolve._build_map_and_links, _build_match_links
+# created by linking.add_record_pairs (dropped by build_graph); read by resolve._build_map_and_links, match_outputs
 PAIRS = "_idr_pairs"
 # created by probabilistic.probabilistic_pairs (its default table); read by linking.add_record_pairs (via resolve)
 PROB_PAIRS = "_idr_prob_pairs"
 # created (then dropped) by match_threshold.split_scored: every pair Splink scored, across components or not
 PROB_SCORED = "_idr_prob_scored"
-# created by match_threshold.split_scored; read by resolve._build_match_review
+# created by match_threshold.split_scored; read by match_outputs.build_match_review
 PROB_REVIEW = "_idr_prob_review"
 
 # --- Components and the guardrails that cut them ---
@@ -71,7 +71,7 @@ FRESH_ARROW = "_idr_fresh_arrow"
 COMP_IDS = "_idr_comp_ids"
 # created by stable_ids.assign_ids; read by resolve._build_map_and_links
 REC_ORIGIN = "_idr_rec_origin"
-# created by resolve._build_map_and_links; read by resolve._build_map_and_links, _build_match_links
+# created by resolve._build_map_and_links; read by resolve._build_map_and_links, match_outputs
 REC_CUSTOMER = "_idr_rec_customer"
 
 # --- Outputs (resolve.OUTPUT_TABLES), read by resolve.write_outputs and the identity stage ---
@@ -85,7 +85,7 @@ GUARDRAIL_REPORT = "_idr_guardrail_report"
 IDENTITY_MAP = "_idr_identity_map"
 # created (a view) by resolve._build_map_and_links; read by resolve.write_outputs, stage.oversized_components
 IDENTITY_LINKS = "_idr_identity_links"
-# created by resolve._build_match_links; read by resolve._counts, write_outputs
+# created by match_outputs.build_match_links; read by resolve._counts, write_outputs
 MATCH_LINKS = "_idr_match_links"
-# created by resolve._build_match_review; read by write_outputs
+# created by match_outputs.build_match_review; read by write_outputs
 MATCH_REVIEW = "_idr_match_review"

@@ -52,7 +52,10 @@ def _attributes(con: duckdb.DuckDBPyConnection, person_attributes_sql: str):
     return query_arrow(
         con,
         f"""
-        SELECT r.rec_idx AS unique_id,
+        -- Splink's id is the record's rank by (source, record_id), not rec_idx: rec_idx is numbered
+        -- in scan order, which varies between runs on large inputs, and Splink's u sample is a hash
+        -- of the id, so ids that move made the model and the links drift from run to run.
+        SELECT row_number() OVER (ORDER BY r.source, r.record_id) AS unique_id, r.rec_idx,
                nullif(lower(trim(a.first_name_key::VARCHAR)), '') AS first_name_key,
                nullif(lower(trim(a.last_name_key::VARCHAR)), '') AS last_name_key,
                -- a DATE, or ISO text; anything else (an unparsed `05/12/1979`) is never compared
@@ -66,7 +69,6 @@ def _attributes(con: duckdb.DuckDBPyConnection, person_attributes_sql: str):
         -- a record with no name is never scored: an address alone is a household, not a person
         WHERE coalesce(a.first_name_key, a.last_name_key) IS NOT NULL
         QUALIFY row_number() OVER (PARTITION BY r.rec_idx ORDER BY a.source, a.record_id) = 1
-        ORDER BY unique_id
         """,
     )
 
@@ -114,7 +116,10 @@ def probabilistic_pairs(
         if attrs.num_rows < 2:
             scored = match_threshold.empty_scored()
         else:
-            frame = DuckDBAPI(connection=splink_con).register(attrs, table_name="uds_person_attributes")
+            splink_con.register("uds_record_ids", attrs.select(["unique_id", "rec_idx"]))
+            frame = DuckDBAPI(connection=splink_con).register(
+                attrs.drop_columns(["rec_idx"]), table_name="uds_person_attributes"
+            )
 
             def new_linker(trained: bool):
                 model = match_model.settings(cl, cll, brl, SettingsCreator, trained=trained)
@@ -140,8 +145,9 @@ def probabilistic_pairs(
             keys = ", ".join(f"{c}_l, {c}_r" for c in catalog.MATCH_REVIEW_KEYS)
             scored = query_arrow(
                 splink_con,
-                f"SELECT unique_id_l::BIGINT AS rec_l, unique_id_r::BIGINT AS rec_r, match_weight, "
-                f"match_probability, {keys} FROM {predictions.physical_name}",
+                f"SELECT il.rec_idx AS rec_l, ir.rec_idx AS rec_r, match_weight, match_probability, {keys} "
+                f"FROM {predictions.physical_name} p JOIN uds_record_ids il ON il.unique_id = p.unique_id_l "
+                "JOIN uds_record_ids ir ON ir.unique_id = p.unique_id_r",
             )
     finally:
         splink_con.close()

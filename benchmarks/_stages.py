@@ -44,6 +44,14 @@ def land_files_stage(data_dir: Path) -> dict:
     return out
 
 
+def land_forms(data_dir: Path) -> dict:
+    from uds_pipelines.lib.ingest.stage import FORMS, land_source
+
+    summary = land_source(settings_for(data_dir), FORMS).summary
+    return {"rows": summary.records_read, "landed": summary.records_landed,
+            "quarantined": summary.records_quarantined}  # fmt: skip
+
+
 def staging(data_dir: Path) -> dict:
     from uds_pipelines.lib.staging.stripe import build_stripe_staging
 
@@ -67,12 +75,17 @@ def identity_inputs(data_dir: Path) -> dict:
     }
 
 
-def identity_resolution_stage(data_dir: Path) -> dict:
+def identity_resolution_stage(data_dir: Path, matching: str = "deterministic") -> dict:
     from uds_pipelines.lib.identity.stage import resolve
 
-    stage = resolve(settings_for(data_dir), "bench")
+    if matching == "probabilistic":  # imported before the clock, as Splink alone's are (_identity_linkage)
+        import scipy.sparse.csgraph  # noqa: F401
+        import splink  # noqa: F401
+    started = time.perf_counter()
+    stage = resolve(settings_for(data_dir, matching), "bench")
     stats = {k: v for k, v in stage.stats.items() if isinstance(v, (int, float, str, dict))}
-    return {"rows": int(stage.stats.get("records", 0)), "unmapped": stage.records_without_customer} | stats
+    return {"rows": int(stage.stats.get("records", 0)), "unmapped": stage.records_without_customer,
+            "resolve_seconds": round(time.perf_counter() - started, 2)} | stats  # fmt: skip
 
 
 def identity_resolution(
@@ -158,6 +171,9 @@ STAGES: dict[str, Callable[[Path], dict]] = {
     "staging": staging,
     "identity_inputs": identity_inputs,
     "identity_resolution": identity_resolution_stage,
+    "land_forms": land_forms,
+    # the identity stage as UDS_MATCHING=probabilistic runs it (issue 16's side-by-side)
+    "identity_resolution_probabilistic": lambda d: identity_resolution_stage(d, "probabilistic"),
     "profiles": profiles,
     "segments_audiences": segments_audiences,
     "privacy_erase": privacy_requests,

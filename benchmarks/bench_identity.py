@@ -1,7 +1,15 @@
 """Identity resolution against the issue's targets: accuracy, speed at 1M people, profile building.
 
 `python benchmarks/bench_identity.py [--people 100000] [--speed-people 1000000] [--reuse]
-[--skip-accuracy] [--skip-speed] [--skip-profiles] [--second-run] [--memory-limit 2GB]`
+[--skip-accuracy] [--skip-speed] [--skip-profiles] [--second-run] [--memory-limit 2GB]
+[--linkage-people 10000] [--linkage-levels low,medium,high] [--linkage-speed-people 316000]
+[--linkage-repeats 2] [--skip-linkage]`
+
+0. Issue 16, side by side (`_identity_linkage.py`): on the linkage generator's damaged records at
+   each corruption level, our pipeline (forms landing, identity inputs, the identity stage with
+   UDS_MATCHING=probabilistic) and Splink alone with its documented templates: pairwise and cluster
+   precision / recall / F1 and time, PASS when our F1 >= Splink's at <= 1.5x its time; then our
+   resolution of ~1M records (time, peak RSS).
 
 1. Accuracy on the project generator's ground truth at --people (100k people = 1M Stripe events,
    generated once into benchmarks/.cache/): pairwise precision / recall / F1 of same-person
@@ -34,6 +42,7 @@ from _identity_accuracy import (  # noqa: E402
     measure_accuracy,
     prep_table,
 )
+from _identity_linkage import linkage_section  # noqa: E402
 from _identity_speed import measure_speed  # noqa: E402
 
 DET_PRECISION, DET_RECALL, PROB_PRECISION = 0.999, 0.99, 0.995
@@ -164,6 +173,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="reuse the landed accuracy lake from the last run"
     )
+    parser.add_argument("--linkage-people", type=int, default=10_000, help="people per corruption level")
+    parser.add_argument("--linkage-levels", default="low,medium,high")
+    parser.add_argument(
+        "--linkage-speed-people", type=int, default=316_000, help="~1M records for our speed run; 0: skip"
+    )
+    parser.add_argument("--linkage-repeats", type=int, default=2, help="runs per resolver; the fastest counts")
+    parser.add_argument("--skip-linkage", action="store_true", help="skip the issue 16 side-by-side")
     parser.add_argument("--skip-accuracy", action="store_true", help="also skips profile building")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-profiles", action="store_true")
@@ -173,6 +189,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"# Identity benchmark, {started.isoformat(timespec='seconds')}, {machine()}")
     print(f"load at start: `{uptime()}`")
     summary: list[list[str]] = []
+    if not args.skip_linkage:
+        levels = args.linkage_levels.split(",")
+        linkage_section(
+            args.linkage_people, levels, args.seed, args.linkage_speed_people, summary, args.linkage_repeats
+        )
     acc = None if args.skip_accuracy else accuracy_section(args, summary)
     if not args.skip_speed:
         speed_section(args, summary)

@@ -216,6 +216,7 @@ def test_identity_change_log_and_side_tables(pipeline):
     assert "placeholder number" in set(rejected["reason"])  # the generator's shared junk phones
     assert (identity / "match_links.parquet").exists()  # empty: matching is deterministic here
     assert pd.read_parquet(identity / "match_links.parquet").empty
+    assert pd.read_parquet(identity / "match_review.parquet").empty  # written, empty, as match_links
 
 
 def test_profiles_contract_columns_and_unique_ids(pipeline):

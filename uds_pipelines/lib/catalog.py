@@ -107,6 +107,9 @@ def _schema(columns: str) -> pa.Schema:
     return pa.schema([(name, _TYPES[typ]) for name, _sep, typ in fields])
 
 
+# the match keys a probabilistic review pair shows for both records (identity.probabilistic scores them)
+MATCH_REVIEW_KEYS = ("first_name_key", "last_name_key", "date_of_birth", "postcode", "city", "address_line1")
+
 _DECLARED = [
     Table(
         "landed_stripe",
@@ -467,6 +470,21 @@ _DECLARED = [
         "derived",
         (),
         "Record pairs the matcher scored, whether followed, and what cut them.",
+    ),
+    Table(
+        "match_review",
+        "identity/match_review.parquet",
+        "file",
+        _schema(
+            "source_l record_id_l source_r record_id_r match_weight:double match_probability:double "
+            "threshold_weight:double above_threshold:bool linked:bool customer_id_l customer_id_r "
+            + " ".join(f"{k}_{side}" for k in MATCH_REVIEW_KEYS for side in ("l", "r"))
+        ),
+        "identity_map",
+        "derived",
+        tuple(f"{k}_{side}" for k in MATCH_REVIEW_KEYS for side in ("l", "r")),
+        "Probabilistic pairs near the link threshold, either side, with match weights and both "
+        "records' match keys, for review.",
     ),
     Table(
         "consent_ledger",

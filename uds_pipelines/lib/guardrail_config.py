@@ -46,7 +46,9 @@ class GuardrailConfig:
     max_values_per_type: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_TYPE_LIMITS))
     type_priority: tuple[str, ...] = DEFAULT_PRIORITY
     max_rounds: int = 10
-    match_threshold: float = 0.99
+    match_threshold: float = 0.99  # fuzzy links, fallback weights only: a trained model sets its own
+    # A component joined by fuzzy links may hold at most this many records (lib.identity.fuzzy_guard).
+    max_fuzzy_component_records: int = 20
     # Not a cut: the size above which the identity_map warning check names a component.
     warn_component_records: int = 25
 
@@ -75,7 +77,12 @@ class GuardrailConfig:
         for key in ("block_placeholder_phones",):
             if key in data:
                 kwargs[key] = bool(data[key])
-        for key in ("max_records_per_value", "max_rounds", "warn_component_records"):
+        for key in (
+            "max_records_per_value",
+            "max_rounds",
+            "warn_component_records",
+            "max_fuzzy_component_records",
+        ):
             if key in data:
                 kwargs[key] = int(data[key])
         if "match_threshold" in data:
@@ -96,6 +103,8 @@ class GuardrailConfig:
             raise ValueError("max_records_per_value must be >= 2 (a value on one record links nothing)")
         if any(v < 1 for v in self.max_values_per_type.values()):
             raise ValueError("max_values_per_type limits must be >= 1")
+        if self.max_fuzzy_component_records < 2:
+            raise ValueError("max_fuzzy_component_records must be >= 2")
         if self.warn_component_records < 2:
             raise ValueError("warn_component_records must be >= 2")
         if not 0.0 < self.match_threshold <= 1.0:

@@ -92,7 +92,7 @@ def identity_map(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
                 report.to_markdown(index=False) if len(report) else "nothing cut"
             ),
             "timings_seconds": dg.MetadataValue.json(stage.stats.get("seconds", {})),
-            **_probabilistic_metadata(stage.stats),
+            **_probabilistic_metadata(stage.stats, stage.match_weight_histogram),
         },
     )
     for table in MAP_TABLES:
@@ -126,14 +126,23 @@ def identity_map(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     )
 
 
-def _probabilistic_metadata(stats: dict) -> dict:
-    """Which model scored the fuzzy matches and how many links it made or had cut (empty when off)."""
+def _probabilistic_metadata(stats: dict, histogram) -> dict:
+    """Which model scored the fuzzy matches, its threshold, the links it made or had cut and the
+    match-weight histogram of the pairs it scored (empty when off)."""
     if stats.get("matching") != "probabilistic":
         return {}
     meta = {
         "probabilistic_model": str(stats.get("probabilistic_model", "")),
+        "probabilistic_threshold": float(stats.get("probabilistic_threshold", 0.0)),
+        "probabilistic_threshold_weight": float(stats.get("probabilistic_threshold_weight", 0.0)),
+        "probabilistic_threshold_rule": str(stats.get("probabilistic_threshold_rule", "")),
         "probabilistic_links": int(stats.get("probabilistic_links", 0)),
         "probabilistic_links_cut": int(stats.get("probabilistic_links_cut", 0)),
+        "probabilistic_chain_cuts": int(stats.get("probabilistic_chain_cuts", 0)),
+        "match_review_pairs": int(stats.get("probabilistic_review_pairs", 0)),
+        "match_weight_histogram": dg.MetadataValue.md(
+            histogram.to_markdown(index=False) if len(histogram) else "no pairs scored"
+        ),
     }
     if stats.get("probabilistic_training_error"):
         meta["probabilistic_training_error"] = str(stats["probabilistic_training_error"])

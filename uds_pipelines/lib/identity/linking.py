@@ -222,11 +222,11 @@ def enforce_type_limits(con: duckdb.DuckDBPyConnection, config: GuardrailConfig)
             f"UPDATE {scratch.VALUES} SET rule = '{RULE_TYPE_LIMIT}', cut_round = {round_no} "
             f"WHERE val_id IN (SELECT val_id FROM {scratch.CUT})"
         )
-        _recompute_offending(con, n_rec, n_val)
+        recompute_offending(con, n_rec, n_val)
     return {"rounds": rounds, "values_cut": cut_total, "components_over_limit": offending}
 
 
-def _recompute_offending(con: duckdb.DuckDBPyConnection, n_rec: int, n_val: int) -> None:
+def recompute_offending(con: duckdb.DuckDBPyConnection, n_rec: int, n_val: int) -> None:
     """Re-run components only inside the offending components: cutting links can only split them."""
     scope = f"SELECT rec_idx FROM {scratch.COMP} WHERE comp IN (SELECT comp FROM {scratch.OFFENDING})"
     edges = f"SELECT e.rec_idx, e.val_id FROM ({LINK_EDGES_SQL}) e WHERE e.rec_idx IN ({scope})"

@@ -16,6 +16,7 @@ from uds_pipelines.lib.identity import linking, scratch
 from uds_pipelines.lib.identity.changes import build_changes, build_registry
 from uds_pipelines.lib.identity.graph import query_arrow
 from uds_pipelines.lib.identity.guardrails import GuardrailConfig
+from uds_pipelines.lib.identity.match_outputs import build_match_links, build_match_review, no_rows
 from uds_pipelines.lib.identity.stable_ids import assign_ids
 
 MATCHING_MODES = ("deterministic", "probabilistic")
@@ -27,6 +28,7 @@ OUTPUT_TABLES = {
     "guardrail_report": scratch.GUARDRAIL_REPORT,
     "identity_links": scratch.IDENTITY_LINKS,
     "match_links": scratch.MATCH_LINKS,
+    "match_review": scratch.MATCH_REVIEW,
 }
 # Every output but `identity_links` is a catalog table of that name. `identity_links` holds raw identifier
 # values: not a lake table, written (next to the identity map) only when asked for.
@@ -105,10 +107,18 @@ def resolve_identities(
         lap("probabilistic")
     limits = linking.enforce_type_limits(con, config)
     stats.update({f"type_limit_{k}": v for k, v in limits.items()})
+    if matching == "probabilistic":
+        from uds_pipelines.lib.identity.fuzzy_guard import cap_fuzzy_components
+        from uds_pipelines.lib.identity.probabilistic import REVIEW_BAND
+
+        strong = 2.0 ** (stats["probabilistic_threshold_weight"] + REVIEW_BAND)
+        stats["probabilistic_chain_cuts"] = cap_fuzzy_components(
+            con, config.max_fuzzy_component_records, weak_below=strong / (1 + strong)
+        )
     lap("type_limits")
 
-    prev_map = previous_map_table or _no_rows("identity_map")
-    prev_registry = previous_registry_table or _no_rows("customer_registry")
+    prev_map = previous_map_table or no_rows("identity_map")
+    prev_registry = previous_registry_table or no_rows("customer_registry")
     assign_ids(con, prev_map, prev_registry, now)
     build_changes(con, run_id, now)
     build_registry(con, prev_registry, now)
@@ -120,14 +130,6 @@ def resolve_identities(
     stats.update(_counts(con))
     stats["seconds"] = timings
     return ResolutionResult(stats=stats)
-
-
-def _no_rows(name: str) -> str:
-    """An empty relation with the columns of catalog table `name` (a run with no previous run)."""
-    cols = ", ".join(
-        f"CAST(NULL AS {catalog.duckdb_type(f.type)}) AS {f.name}" for f in catalog.table(name).schema
-    )
-    return f"(SELECT {cols} WHERE false)"
 
 
 def _build_map_and_links(con: duckdb.DuckDBPyConnection) -> None:
@@ -148,7 +150,8 @@ def _build_map_and_links(con: duckdb.DuckDBPyConnection) -> None:
         if has_pairs
         else "NULL::DOUBLE"
     )
-    _build_match_links(con, bool(has_pairs))
+    build_match_links(con, bool(has_pairs))
+    build_match_review(con)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW {scratch.IDENTITY_LINKS} AS
@@ -157,36 +160,6 @@ def _build_map_and_links(con: duckdb.DuckDBPyConnection) -> None:
         FROM {scratch.OBS} o JOIN {scratch.VALUES} v USING (val_id)
         JOIN {scratch.RECORDS} r USING (rec_idx) JOIN {scratch.REC_CUSTOMER} rc USING (rec_idx)
         WHERE v.rule IS NULL AND v.n_records >= 2
-        """
-    )
-
-
-def _build_match_links(con: duckdb.DuckDBPyConnection, has_pairs: bool) -> None:
-    """`_idr_match_links`: every probabilistic match with its probability and whether it was followed.
-
-    Record ids only (no attribute values), so it is written on every run; empty when matching is
-    deterministic, which also replaces the links of an earlier probabilistic run.
-    """
-    if not has_pairs:
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE {scratch.MATCH_LINKS} (
-                source_l VARCHAR, record_id_l VARCHAR, source_r VARCHAR, record_id_r VARCHAR,
-                match_probability DOUBLE, followed BOOLEAN, cut_by VARCHAR,
-                customer_id_l VARCHAR, customer_id_r VARCHAR)
-            """
-        )
-        return
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {scratch.MATCH_LINKS} AS
-        SELECT l.source AS source_l, l.record_id AS record_id_l, r.source AS source_r, r.record_id AS record_id_r,
-               p.match_probability, v.rule IS NULL AS followed, v.rule AS cut_by,
-               cl.customer_id AS customer_id_l, cr.customer_id AS customer_id_r
-        FROM {scratch.PAIRS} p JOIN {scratch.VALUES} v USING (val_id)
-        JOIN {scratch.RECORDS} l ON l.rec_idx = p.rec_l JOIN {scratch.RECORDS} r ON r.rec_idx = p.rec_r
-        JOIN {scratch.REC_CUSTOMER} cl ON cl.rec_idx = p.rec_l JOIN {scratch.REC_CUSTOMER} cr ON cr.rec_idx = p.rec_r
-        ORDER BY source_l, record_id_l, source_r, record_id_r
         """
     )
 

@@ -21,21 +21,25 @@ RECORDS = "_idr_records"
 OBS = "_idr_obs"
 # created by linking.build_graph, appended by add_record_pairs; read by linking, resolve
 VALUES = "_idr_values"
-# created by linking.add_record_pairs (dropped by build_graph); read by resolve._build_map_and_links, _build_match_links
+# created by linking.add_record_pairs (dropped by build_graph); read by resolve._build_map_and_links, match_outputs
 PAIRS = "_idr_pairs"
 # created by probabilistic.probabilistic_pairs (its default table); read by linking.add_record_pairs (via resolve)
 PROB_PAIRS = "_idr_prob_pairs"
+# created (then dropped) by match_threshold.split_scored: every pair Splink scored, across components or not
+PROB_SCORED = "_idr_prob_scored"
+# created by match_threshold.split_scored; read by match_outputs.build_match_review
+PROB_REVIEW = "_idr_prob_review"
 
 # --- Components and the guardrails that cut them ---
 # created (registered) by graph.components_table; read by graph.components_table
 LABELS_ARROW = "_idr_labels_arrow"
-# created by linking.compute_components, replaced by _recompute_offending; read by linking, probabilistic, stable_ids, changes, resolve
+# created by linking.compute_components, replaced by recompute_offending; read by linking, probabilistic, stable_ids, changes, resolve
 COMP = "_idr_comp"
-# created by linking.enforce_type_limits; read by linking.enforce_type_limits, _recompute_offending
+# created by linking.enforce_type_limits, fuzzy_guard; read by them and linking.recompute_offending
 OFFENDING = "_idr_offending"
-# created by linking.enforce_type_limits; read by linking.enforce_type_limits
+# created by linking.enforce_type_limits, fuzzy_guard; read by them
 CUT = "_idr_cut"
-# created by graph.components_table for linking._recompute_offending; read by linking._recompute_offending
+# created by graph.components_table for linking.recompute_offending; read by linking.recompute_offending
 RELABEL = "_idr_relabel"
 # created (registered) by linking.guardrail_report; read by linking.guardrail_report
 REPORT_ARROW = "_idr_report_arrow"
@@ -67,7 +71,7 @@ FRESH_ARROW = "_idr_fresh_arrow"
 COMP_IDS = "_idr_comp_ids"
 # created by stable_ids.assign_ids; read by resolve._build_map_and_links
 REC_ORIGIN = "_idr_rec_origin"
-# created by resolve._build_map_and_links; read by resolve._build_map_and_links, _build_match_links
+# created by resolve._build_map_and_links; read by resolve._build_map_and_links, match_outputs
 REC_CUSTOMER = "_idr_rec_customer"
 
 # --- Outputs (resolve.OUTPUT_TABLES), read by resolve.write_outputs and the identity stage ---
@@ -81,5 +85,7 @@ GUARDRAIL_REPORT = "_idr_guardrail_report"
 IDENTITY_MAP = "_idr_identity_map"
 # created (a view) by resolve._build_map_and_links; read by resolve.write_outputs, stage.oversized_components
 IDENTITY_LINKS = "_idr_identity_links"
-# created by resolve._build_match_links; read by resolve._counts, write_outputs
+# created by match_outputs.build_match_links; read by resolve._counts, write_outputs
 MATCH_LINKS = "_idr_match_links"
+# created by match_outputs.build_match_review; read by write_outputs
+MATCH_REVIEW = "_idr_match_review"

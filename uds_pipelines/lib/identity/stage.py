@@ -33,6 +33,8 @@ class ResolutionStage:
     guardrail_report: pd.DataFrame  # values masked
     oversized_components: pd.DataFrame  # customer_id, records, and the value holding most of them, masked
     warn_component_records: int
+    # probabilistic matching: scored pairs per match-weight bin (empty when deterministic)
+    match_weight_histogram: pd.DataFrame
 
 
 def build_inputs(settings: Settings, rebuild: bool = False) -> IdentityInputsStage:
@@ -83,8 +85,11 @@ def resolve(settings: Settings, run_id: str, guardrails: GuardrailConfig | None 
         oversized = oversized_components(con, result, config.warn_component_records)
     finally:
         con.close()
+    histogram = pd.DataFrame(
+        result.stats.get("probabilistic_weight_histogram", []), columns=["match_weight_from", "pairs", "side"]
+    )
     return ResolutionStage(
-        result.stats, int(unmapped), biggest, report, oversized, config.warn_component_records
+        result.stats, int(unmapped), biggest, report, oversized, config.warn_component_records, histogram
     )
 
 

@@ -91,8 +91,7 @@ def audience_exports(context: dg.AssetExecutionContext, uds: UdsSettingsResource
     ],
 )
 def warehouse_tables(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
-    """Keyed BI tables (docs/warehouse.md) upserted into UDS_WAREHOUSE_URL, one transaction per table:
-    profiles, segments and their history, identity map, consent, warehouse audiences, daily KPIs."""
+    """Keyed BI tables (docs/warehouse.md) upserted into UDS_WAREHOUSE_URL, one transaction per table."""
     stage = publish_warehouse_tables(uds.settings())
     tables = stage.tables
     return dg.MaterializeResult(

@@ -32,6 +32,8 @@ from uds_pipelines.lib.collect.messages import (
     encode_line,
     normalize,
     parse_payload,
+    refused_line,
+    spool_id,
 )
 from uds_pipelines.lib.collect.spool import (
     DEFAULT_MAX_AGE_SECONDS,
@@ -87,8 +89,16 @@ def build_records(
             message_source = write_keys.get(own_key) if isinstance(own_key, str) else None
             if message_source is None:
                 raise Unauthorized(f"{where} has an unknown write key")
-        stored = normalize(message, where, payload, message_source, received_at)
-        records.append((message_source, stored["messageId"], encode_line(stored)))
+        try:
+            stored = normalize(message, where, payload, message_source, received_at)
+        except BadRequest as exc:
+            if kind != "batch" or isinstance(exc, TooLarge):
+                raise
+            # Segment answers 200 and drops such a call later; an SDK that got a 400 would drop the
+            # whole batch, valid calls too. The call is stored as sent, with the reason, and the
+            # events landing quarantines it (CONTRACT: nothing silently dropped).
+            stored = refused_line(message, where, str(exc), message_source, received_at)
+        records.append((message_source, spool_id(stored), encode_line(stored)))
     return records
 
 

@@ -223,5 +223,29 @@ def normalize(message: dict, where: str, payload: Payload, source: str, received
     return out
 
 
+# The field of a stored line that holds why the collector refused the call: the events landing
+# quarantines such a line with this reason instead of landing it.
+REFUSED_FIELD = "uds_refused"
+
+
+def refused_line(message: dict, where: str, reason: str, source: str, received_at: datetime) -> dict:
+    """A batch call that failed validation, stored as sent (minus `writeKey`) with the reason; the
+    size limit and JSON nesting still refuse the request (413, 400), as for any call."""
+    size = message_size(message)
+    if size > MAX_MESSAGE_BYTES:
+        raise TooLarge(f"{where} is {size} bytes, over the {MAX_MESSAGE_BYTES // 1024} KB message limit")
+    out = {name: value for name, value in message.items() if name != "writeKey"}
+    out.update(source=source, receivedAt=format_time(received_at))
+    out[REFUSED_FIELD] = reason
+    return out
+
+
+def spool_id(stored: dict) -> str:
+    """The id the spool de-duplicates a stored line by: its messageId, or a fresh one for a refused
+    call without a usable one (a retry of it is then stored twice and quarantined twice)."""
+    message_id = stored.get("messageId")
+    return message_id if isinstance(message_id, str) and message_id else str(uuid.uuid4())
+
+
 def encode_line(message: dict) -> bytes:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n"

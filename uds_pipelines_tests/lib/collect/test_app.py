@@ -96,30 +96,79 @@ def test_segment_size_limits_answer_413_with_a_reason(start_collector) -> None:
 def test_bad_bodies_answer_400_with_a_reason_naming_no_value(start_collector) -> None:
     collector = start_collector()
     auth = _basic("wk_web")
-    cases = {
+    batch_cases = {
         b'{"batch": [': "invalid JSON",
         b"[1, 2]": "not a JSON object",
         json.dumps({"batch": []}).encode(): "batch",
         json.dumps({"batch": ["x"]}).encode(): "batch[0] is not an object",
-        json.dumps({"batch": [{"type": "explode", "userId": "u"}]}).encode(): "batch[0] has no valid type",
-        json.dumps({"batch": [{"type": "track", "event": "E"}]}).encode(): "neither userId nor anonymousId",
-        json.dumps(
-            {"batch": [{"type": "track", "userId": "secret@example.com"}]}
-        ).encode(): "track needs an event",
-        json.dumps({"batch": [_track(1, timestamp="yesterday-ish")]}).encode(): "batch[0].timestamp",
-        json.dumps({"batch": [_track(1, properties=[1])]}).encode(): "batch[0].properties is not an object",
-        json.dumps({"batch": [{"type": "alias", "userId": "u"}]}).encode(): "alias needs previousId",
         json.dumps({"batch": [_track(1)], "context": "x"}).encode(): "batch-level context is not an object",
         b'{"batch": [' + b"[" * 100_000: "nested too deeply",
         b'{"batch": [{"type": "track", "userId": "u", "event": "E", "properties": {"n": 1e999}}]}': "out of range",
     }
-    for body, reason in cases.items():
-        answer = _post(collector.url, "batch", body, auth)
+    # A single call is the whole request: a bad one is refused with its reason.
+    call_cases = {
+        (
+            "identify",
+            json.dumps({"traits": {"email": "secret@example.com"}}),
+        ): "neither userId nor anonymousId",
+        ("track", json.dumps({"userId": "secret@example.com"})): "track needs an event",
+        ("track", json.dumps(_track(1, timestamp="yesterday-ish"))): "message.timestamp",
+        ("track", json.dumps(_track(1, properties=[1]))): "message.properties is not an object",
+        ("alias", json.dumps({"userId": "u"})): "alias needs previousId",
+    }
+    requests_ = [("batch", body, reason) for body, reason in batch_cases.items()]
+    requests_ += [(kind, body.encode(), reason) for (kind, body), reason in call_cases.items()]
+    for kind, body, reason in requests_:
+        answer = _post(collector.url, kind, body, auth)
         assert answer.status_code == 400, body
         assert reason in answer.json()["message"], (body, answer.json())
         assert "secret@example.com" not in answer.text
     collector.stop()
     assert inbox_messages(collector.inbox) == []
+
+
+def test_bad_calls_in_a_batch_are_stored_with_their_reason_and_the_rest_accepted(start_collector) -> None:
+    # Segment answers 200 and drops bad calls later; a 400 would make the SDK drop the good ones too.
+    collector = start_collector()
+    batch = [
+        _track(0),
+        {"type": "explode", "userId": "u", "messageId": "bad-type"},
+        {"type": "track", "event": "E", "messageId": "no-identity", "writeKey": "wk_web"},
+        {"type": "track", "userId": "secret@example.com", "messageId": "no-event"},
+        _track(4, timestamp="yesterday-ish"),
+        _track(5, properties=[1]),
+        {"type": "alias", "userId": "u"},
+        _track(7),
+    ]
+    answer = _post(collector.url, "batch", {"batch": batch}, _basic("wk_web"))
+    assert answer.status_code == 200 and answer.json() == {"success": True}
+    collector.stop()
+    stored = inbox_messages(collector.inbox)
+    assert [m.get("messageId") for m in stored] == [
+        "m0",
+        "bad-type",
+        "no-identity",
+        "no-event",
+        "m4",
+        "m5",
+        None,
+        "m7",
+    ]
+    refused = {i: m["uds_refused"] for i, m in enumerate(stored) if "uds_refused" in m}
+    assert set(refused) == {1, 2, 3, 4, 5, 6}
+    for index, fragment in {
+        1: "has no valid type",
+        2: "neither userId nor anonymousId",
+        3: "track needs an event",
+        4: "batch[4].timestamp",
+        5: "batch[5].properties is not an object",
+        6: "alias needs previousId",
+    }.items():
+        assert refused[index].startswith(f"batch[{index}]") and fragment in refused[index], refused[index]
+    assert "secret@example.com" not in " ".join(refused.values())
+    # Stored as sent (the key never), with the source and the time we received it.
+    assert all(m["source"] == "website" and m["receivedAt"] and "writeKey" not in m for m in stored)
+    assert stored[4]["timestamp"] == "yesterday-ish" and stored[5]["properties"] == [1]
 
 
 def test_a_retried_batch_is_stored_once(start_collector) -> None:

@@ -28,6 +28,9 @@ def describe(code: str, detail: str | None, raw: str | None, length: int | None,
     where = f"line {line}"
     if code == "too_large":
         return f"message of {length} bytes past Segment's {MAX_MESSAGE_BYTES // 1024} KB limit at {where}"
+    if code == "refused":
+        # the collector's own reason: it names positions and fields, never values
+        return f"refused by uds-collect: {mask_text((detail or '')[:200])} at {where}"
     if code == "invalid_json":
         decoded = safe_json.decode(raw or "")
         if decoded.ok:

@@ -32,6 +32,8 @@ _STRINGS = {  # e[i]: json_extract_string paths, one parse for all
     "received_raw": "$.receivedAt",
     "sent_raw": "$.sentAt",
     "source": "$.source",
+    # why uds-collect refused a call of a batch it otherwise accepted (lib/collect/messages.py)
+    "refused": "$.uds_refused",
     "utm_source": "$.context.campaign.source",
     "utm_medium": "$.context.campaign.medium",
     "utm_campaign": "$.context.campaign.name",
@@ -75,6 +77,7 @@ REASON = f"""
         WHEN len > {MAX_MESSAGE_BYTES} THEN 'too_large'
         WHEN root IS NULL OR (root = 'OBJECT' AND e IS NULL) THEN 'invalid_json'
         WHEN root <> 'OBJECT' THEN 'not_object:' || root
+        WHEN refused IS NOT NULL THEN 'refused'
         WHEN type_raw IS NULL THEN 'no_type'
         WHEN type NOT IN {MESSAGE_TYPES} THEN 'unknown_type'
         WHEN message_id IS NULL OR {_not_text("message_id")} THEN 'no_message_id'
@@ -110,7 +113,7 @@ _FIELDS = f"""
     coalesce({_e("ctx_url")}, CASE WHEN type = 'page' THEN {_e("prop_url")} END) AS page_url,
     coalesce({_e("ctx_path")}, CASE WHEN type = 'page' THEN {_e("prop_path")} END) AS page_path,
     coalesce({_e("ctx_referrer")}, CASE WHEN type = 'page' THEN {_e("prop_referrer")} END) AS page_referrer,
-    {_e("source")} AS source
+    {_e("source")} AS source, {_e("refused")} AS refused
 """
 
 
@@ -124,7 +127,7 @@ def create_rows(paths: list) -> str:
                timestamp, received_at, sent_at, original_timestamp, properties, traits, context,
                utm_source, utm_medium, utm_campaign, utm_term, utm_content, page_url, page_path,
                page_referrer, source, blank, reason, len,
-               CASE reason WHEN 'unknown_type' THEN type_raw WHEN 'bad_timestamp' THEN coalesce(ts_raw, original_raw)
+               CASE reason WHEN 'refused' THEN refused WHEN 'unknown_type' THEN type_raw WHEN 'bad_timestamp' THEN coalesce(ts_raw, original_raw)
                     WHEN 'not_object_field' THEN CASE WHEN {_not_object("properties")} THEN 'properties'
                         WHEN {_not_object("traits")} THEN 'traits' ELSE 'context' END
                END AS reason_detail,

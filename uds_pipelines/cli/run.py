@@ -26,14 +26,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", help="overrides UDS_DATA_DIR")
     parser.add_argument("--job", default=JOB_FULL_RUN, help=f"job to run (default {JOB_FULL_RUN})")
     parser.add_argument(
-        "--queue", action="store_true", help="submit the run to the instance's run queue for the daemon to execute"
+        "--queue",
+        action="store_true",
+        help="submit the run to the instance's run queue for the daemon to execute",
     )
     parser.add_argument(
         "--rebuild",
         action="store_true",
         help="rebuild durable state (Stripe staging) from every landed batch instead of merging new ones",
     )
-    parser.add_argument("--workspace", default="workspace.yaml", help="with --queue: the daemon's workspace file")
+    parser.add_argument(
+        "--workspace", default="workspace.yaml", help="with --queue: the daemon's workspace file"
+    )
     parser.add_argument("--wait", type=float, help="with --queue: follow the run for up to this many seconds")
     args = parser.parse_args(argv)
     if args.data_dir:
@@ -93,7 +97,9 @@ def _submit_to_queue(job: str, workspace: Path, wait: float | None) -> int:
     import dagster as dg
 
     if not workspace.is_file():
-        print(f"uds-run: --queue needs the daemon's workspace file; {workspace} does not exist", file=sys.stderr)
+        print(
+            f"uds-run: --queue needs the daemon's workspace file; {workspace} does not exist", file=sys.stderr
+        )
         return 2
     with dg.DagsterInstance.get() as instance:
         before = {r.run_id for r in instance.get_runs(filters=dg.RunsFilter(job_name=job))}

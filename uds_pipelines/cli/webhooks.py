@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 
+from uds_pipelines.cli._server import EXIT_CONFIG, configure_logging, data_dir_of, serve, server_parser
 from uds_pipelines.lib.config import ConfigError, Settings
 from uds_pipelines.lib.webhooks.spool import DEFAULT_MAX_AGE_SECONDS, DEFAULT_MAX_BYTES
 
-EXIT_CONFIG = 2
 MISSING_SECRET_MESSAGE = (
     "uds-webhooks: UDS_STRIPE_WEBHOOK_SECRET is not set. Set it to the endpoint's signing secret "
     "(whsec_..., comma-separated while rotating); the receiver refuses to start without it."
@@ -18,24 +17,13 @@ MISSING_SECRET_MESSAGE = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="uds-webhooks",
-        description="Receive Stripe webhooks on POST /webhooks/stripe and land them in <data dir>/inbox/stripe/.",
+    return server_parser(
+        "uds-webhooks",
+        "Receive Stripe webhooks on POST /webhooks/stripe and land them in <data dir>/inbox/stripe/.",
+        8787,
+        DEFAULT_MAX_BYTES,
+        DEFAULT_MAX_AGE_SECONDS,
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8787)
-    parser.add_argument("--data-dir", type=Path, default=None, help="overrides UDS_DATA_DIR")
-    parser.add_argument(
-        "--spool-max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="rotate the spool past this size"
-    )
-    parser.add_argument(
-        "--spool-max-age",
-        type=float,
-        default=DEFAULT_MAX_AGE_SECONDS,
-        help="rotate the spool this many seconds after its first event",
-    )
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,14 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     if not settings.webhook_secrets:
         print(MISSING_SECRET_MESSAGE, file=sys.stderr)
         return EXIT_CONFIG
-    data_dir = args.data_dir.expanduser().resolve() if args.data_dir else settings.data_dir
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-
-    import uvicorn
+    data_dir = data_dir_of(args, settings)
+    configure_logging(args)
 
     from uds_pipelines.lib.webhooks.app import create_app
 
@@ -71,9 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         args.port,
         data_dir / "inbox" / "stripe",
     )
-    # Access logs stay off: our own log line per delivery carries the event id and type only.
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
-    return 0
+    return serve(app, args)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,8 @@ spool (or was already, for a retried messageId); until then the client keeps it 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,7 +41,7 @@ from uds_pipelines.lib.collect.spool import (
     inbox_dir_for,
     spool_dir_for,
 )
-from uds_pipelines.lib.webhooks.app import BodyTooLarge, read_limited_body
+from uds_pipelines.lib.webhooks.app import BodyTooLarge, read_limited_body, spool_lifespan
 
 log = logging.getLogger("uds_pipelines.collect")
 
@@ -167,26 +165,6 @@ def create_app(
         log.debug("collected %d message(s), %d new", received, stored)
         return JSONResponse({"success": True})
 
-    async def rotate_loop() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await anyio.to_thread.run_sync(lambda: spool.rotate(only_if_due=True))
-            except OSError as exc:
-                log.error("spool rotation failed: %s", exc.strerror or type(exc).__name__)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await anyio.to_thread.run_sync(spool.start)
-        task = asyncio.create_task(rotate_loop())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await anyio.to_thread.run_sync(spool.close)
-
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
@@ -201,7 +179,7 @@ def create_app(
                 max_age=86400,
             )
         ],
-        lifespan=lifespan,
+        lifespan=spool_lifespan(spool, interval),
     )
     app.state.spool = spool
     return app

@@ -8,6 +8,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import anyio.to_thread
 from starlette.applications import Starlette
@@ -71,6 +72,39 @@ async def _drain(request: Request, seen: int) -> None:
             total += len(chunk)
             if total > DRAIN_LIMIT_BYTES:
                 return
+
+
+class RotatingSpool(Protocol):
+    def start(self) -> object: ...
+    def rotate(self, *, only_if_due: bool = False) -> Path | None: ...
+    def close(self) -> Path | None: ...
+
+
+def spool_lifespan(spool: RotatingSpool, interval: float):
+    """A Starlette lifespan: start the spool (recovering what a killed server left), publish it
+    whenever it is due, every `interval` seconds, and publish what is left on shutdown."""
+
+    async def rotate_loop() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await anyio.to_thread.run_sync(lambda: spool.rotate(only_if_due=True))
+            except OSError as exc:
+                log.error("spool rotation failed: %s", exc.strerror or type(exc).__name__)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(spool.start)
+        task = asyncio.create_task(rotate_loop())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await anyio.to_thread.run_sync(spool.close)
+
+    return lifespan
 
 
 def parse_event(body: bytes) -> dict:
@@ -149,32 +183,12 @@ def create_app(
         log.info("webhook accepted id=%s type=%s", _safe(event["id"]), _safe(event.get("type")))
         return JSONResponse({"received": True, "id": event["id"]})
 
-    async def flush_loop() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await anyio.to_thread.run_sync(lambda: spool.rotate(only_if_due=True))
-            except OSError as exc:
-                log.error("spool rotation failed: %s", exc.strerror or type(exc).__name__)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        spool.start()
-        task = asyncio.create_task(flush_loop())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await anyio.to_thread.run_sync(spool.close)
-
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
         ],
-        lifespan=lifespan,
+        lifespan=spool_lifespan(spool, interval),
     )
     app.state.spool = spool
     return app

@@ -11,12 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from uds_pipelines.lib.collect.dedup import DedupWindow
-from uds_pipelines.lib.webhooks.spool import publish_file, truncate_incomplete_tail
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: no cross-process guard, single collector assumed
-    fcntl = None  # type: ignore[assignment]
+from uds_pipelines.lib.webhooks.spool import publish_file, truncate_incomplete_tail, try_lock
 
 log = logging.getLogger("uds_pipelines.collect")
 
@@ -34,17 +29,6 @@ def inbox_dir_for(data_dir: Path) -> Path:
 def inbox_name() -> str:
     """`events_<UTC timestamp>_<random>.jsonl`: sorts by time, never collides between collectors."""
     return f"events_{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}_{uuid.uuid4().hex}.jsonl"
-
-
-def try_lock(fd: int) -> bool:
-    """Take the file's exclusive flock without waiting; a live collector holds its own file's."""
-    if fcntl is None:
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
 
 
 def remember_ids(path: Path, dedup: DedupWindow) -> None:

@@ -70,7 +70,8 @@ def publish_file(src: Path, dest_dir: Path, name: str) -> Path:
     return final
 
 
-def _try_lock(fd: int) -> bool:
+def try_lock(fd: int) -> bool:
+    """Take the file's exclusive flock without waiting; a live server holds its own spool file's."""
     if fcntl is None:
         return True
     try:
@@ -115,7 +116,7 @@ def recover_spool(spool_dir: Path, inbox_dir: Path) -> list[Path]:
             continue
         fd = os.open(path, os.O_RDWR)
         try:
-            if not _try_lock(fd):
+            if not try_lock(fd):
                 continue
             remaining = truncate_incomplete_tail(fd)
             if remaining == 0 or is_creating:
@@ -167,7 +168,7 @@ class Spool:
         stem = f"{SPOOL_PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
         creating = self.spool_dir / f".{stem}.creating"
         fd = os.open(creating, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
-        _try_lock(fd)
+        try_lock(fd)
         # Renamed only once locked, so recovery in another process never sees it unlocked.
         final = self.spool_dir / f"{stem}.jsonl"
         os.rename(creating, final)

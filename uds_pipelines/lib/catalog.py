@@ -253,8 +253,9 @@ _DECLARED = [
     ),
     Table(
         "stripe_events",
-        "staging/stripe_events.parquet",
-        "file",
+        # a folder of one batch per merge: new events are appended, never the whole table rewritten
+        "staging/stripe_events",
+        "folder",
         _schema(
             "event_id type created:timestamp livemode:bool api_version object_type object_id "
             "customer_ref source_file position:int64 landed_at:timestamp"

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from uds_pipelines.lib import catalog, lake, lake_views
+from uds_pipelines.lib import catalog, lake, lake_views, storage
 
 TABLE = "stage_watermarks"
 # landed table -> the steps that keep durable state from it (retention waits for all of them)
@@ -99,7 +99,12 @@ def forget(lake_dir: Path, step: str, state_tables: Iterable[str]) -> None:
     the old state on the next run, which is idempotent."""
     reset(lake_dir, step)
     for table in state_tables:
-        catalog.path(lake_dir, table).unlink(missing_ok=True)
+        location = catalog.path(lake_dir, table)
+        if catalog.table(table).kind == "folder":
+            for path in storage.walk_files(location, include_hidden=True):
+                storage.remove(path)
+        elif location.exists():
+            storage.remove(location)
 
 
 def unmerged(con: duckdb.DuckDBPyConnection, lake_dir: Path, table: str) -> set[str]:

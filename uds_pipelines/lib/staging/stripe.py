@@ -10,12 +10,14 @@ them run by run.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from uds_pipelines.lib import catalog, lake, lake_views, watermarks
+from uds_pipelines.lib import catalog, lake, lake_views, storage, watermarks
 from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS
 from uds_pipelines.lib.ingest.external_ids import field_keys
 from uds_pipelines.lib.staging import stripe_sql
@@ -24,7 +26,7 @@ STEP = "stripe_staging"
 SOURCE = "landed_stripe"
 
 # table -> (key, SQL of its changed rows), merged in this order: consents read the checkout
-# sessions just merged. stripe_events only appends; stripe_versions is written last.
+# sessions just merged. stripe_events only appends (a batch per merge); stripe_versions is written last.
 STRIPE_STAGING_TABLES: dict[str, tuple[str, str]] = {
     "stripe_customers": ("customer_id", stripe_sql.CUSTOMERS),
     "stripe_charges": ("charge_id", stripe_sql.CHARGES),
@@ -96,7 +98,7 @@ def _merge(
     con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_won AS {stripe_sql.WON}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_versions_next AS {stripe_sql.VERSIONS}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_fresh AS {stripe_sql.NEW_EVENTS}")
-    _replace_rows(con, lake_dir, "stripe_events")  # appends only
+    _append_events(con, lake_dir)
     for table, (key, changed_sql) in STRIPE_STAGING_TABLES.items():
         con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_fresh AS {changed_sql}")
         touched = f"SELECT {key} FROM _stripe_fresh"
@@ -107,6 +109,16 @@ def _merge(
         _replace_rows(con, lake_dir, table, key, touched)
     if _has_rows(con, "_stripe_won") or not catalog.path(lake_dir, "stripe_versions").exists():
         lake_views.write_query(con, lake_dir, "stripe_versions", "SELECT * FROM _stripe_versions_next")
+
+
+def _append_events(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> None:
+    """The events not staged yet (`_stripe_fresh`) as a new batch of `stripe_events`. A replay after a
+    crash finds them staged (NEW_EVENTS anti-joins the table) and appends nothing twice."""
+    if _has_rows(con, "_stripe_fresh"):
+        name = f"merged_{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}_{uuid.uuid4().hex[:8]}.parquet"
+        lake_views.write_query(con, lake_dir, "stripe_events", "SELECT * FROM _stripe_fresh", batch_name=name)
+    else:
+        storage.make_private_dirs(catalog.path(lake_dir, "stripe_events"))
 
 
 def _replace_rows(

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from uds_pipelines.lib import catalog, watermarks
+from uds_pipelines.lib import catalog, lake_views, watermarks
 from uds_pipelines.lib.generator.core import generate
 from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
 from uds_pipelines.lib.privacy.retention import apply_retention
@@ -44,10 +44,11 @@ def land(lake_dir: Path, inbox: Path, name: str, events: list[dict]) -> None:
 
 def snapshot(lake_dir: Path, drop: set[str] = frozenset()) -> dict[str, list[tuple]]:
     con = duckdb.connect()
+    lake_views.register(con, lake_dir, STATE_TABLES)
     tables = {}
     for name in STATE_TABLES:
         columns = [c for c in catalog.table(name).columns if c not in drop]
-        rows = con.execute(f"SELECT {', '.join(columns)} FROM '{catalog.path(lake_dir, name)}'").fetchall()
+        rows = con.execute(f"SELECT {', '.join(columns)} FROM {name}").fetchall()
         tables[name] = sorted(rows, key=repr)
     return tables
 
@@ -86,6 +87,27 @@ def test_a_run_with_nothing_new_rewrites_nothing(tmp_path, events):
     stamps = {t: catalog.path(lake_dir, t).stat().st_mtime_ns for t in STATE_TABLES}
     build_stripe_staging(lake_dir)
     assert {t: catalog.path(lake_dir, t).stat().st_mtime_ns for t in STATE_TABLES} == stamps
+
+
+def test_new_events_are_appended_as_a_batch_never_rewriting_the_staged_ones(tmp_path, events):
+    lake_dir = tmp_path / "lake"
+    land(lake_dir, tmp_path / "inbox", "a.jsonl", events[:300])
+    build_stripe_staging(lake_dir)
+    folder = catalog.path(lake_dir, "stripe_events")
+    (first,) = sorted(folder.glob("*.parquet"))
+    first_bytes = first.read_bytes()
+    land(lake_dir, tmp_path / "inbox", "b.jsonl", events[250:400])  # 50 delivered again
+    build_stripe_staging(lake_dir)
+    files = sorted(folder.glob("*.parquet"), key=lambda p: p.stat().st_mtime_ns)
+    assert len(files) == 2 and files[0] == first and first.read_bytes() == first_bytes
+    count = lambda path: duckdb.connect().execute(f"SELECT count(*) FROM '{path}'").fetchone()[0]  # noqa: E731
+    staged_before = {e["id"] for e in events[:300]}
+    assert 0 < count(files[1]) <= len({e["id"] for e in events[300:400]} - staged_before)
+    staged = count(first) + count(files[1])
+    # a rebuild starts the folder again: one batch holding every event once
+    build_stripe_staging(lake_dir, rebuild=True)
+    (rebuilt,) = folder.glob("*.parquet")
+    assert count(rebuilt) == staged
 
 
 @pytest.mark.parametrize(

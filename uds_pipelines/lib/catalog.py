@@ -78,6 +78,9 @@ class Table:
     # the partition column's name. It is not stored in the files (the folder names it; DuckDB reads
     # it back with hive_partitioning as a DATE), so the schema does not list it.
     partitioned_by: str | None = None
+    # Writers may add columns the schema does not declare, named by configuration (the computed
+    # traits of `traits.yaml` on profiles); the declared ones must still all be there, in order.
+    open_columns: bool = False
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -529,6 +532,18 @@ _DECLARED = [
         "One row per active customer: golden attributes, revenue, engagement, consent, RFM scores.",
         variable_prefix="consent_",
         added=(("lifetime_value_reporting", "NULL"),),  # since reporting-currency figures (issue 17)
+        open_columns=True,  # one column per computed trait (UDS_TRAITS_FILE, lib/profiles/traits.py)
+    ),
+    Table(
+        "event_funnels",
+        "profiles/event_funnels.parquet",
+        "file",
+        _schema("as_of:timestamp funnel step:int64 event people:int64 conversion_from_previous:double "
+                "conversion_from_start:double"),
+        "event_funnels",
+        "derived",
+        (),
+        "People reaching each step of each funnel of UDS_TRAITS_FILE in order, as of the run.",
     ),
     Table(
         "customer_kpis",
@@ -754,6 +769,21 @@ TABLE_NOTES: dict[str, str] = {
 }
 
 TABLES: dict[str, Table] = {t.name: t for t in _DECLARED}
+
+# Views over catalog tables, registered with them (`lake_views.register`): SQL naming tables only.
+VIEWS: dict[str, str] = {
+    # Landed events with the person they belong to: the customer of their userId's record, else of
+    # their anonymousId's (an anonymous id tied to a user: lib/identity/event_sources.py), so events
+    # before identify belong to the person once the tie is known; NULL when neither is known.
+    "person_events": """
+        SELECT e.*, coalesce(mu.customer_id, ma.customer_id) AS customer_id
+        FROM events e
+        LEFT JOIN identity_map mu ON mu.source = 'events' AND mu.record_id = 'user:' || e.user_id
+        LEFT JOIN identity_map ma ON ma.source = 'events' AND ma.record_id = 'anon:' || e.anonymous_id
+    """,
+}
+# The tables each view reads (registered with it when it is registered alone).
+VIEW_TABLES: dict[str, tuple[str, ...]] = {"person_events": ("events", "identity_map")}
 
 
 def table(name: str) -> Table:

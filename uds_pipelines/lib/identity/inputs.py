@@ -122,7 +122,9 @@ _LINK_ROWS = "SELECT * EXCLUDE (shared_users) FROM _pr_links WHERE shared_users 
 
 def _links_changed(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether this run's anonymous-id links differ from the stored ones (rewrite only then)."""
-    stored = f"SELECT source, record_id, id_type, id_value, observed_at FROM identifiers WHERE {is_link_row()}"
+    stored = (
+        f"SELECT source, record_id, id_type, id_value, observed_at FROM identifiers WHERE {is_link_row()}"
+    )
     return bool(
         con.execute(
             f"SELECT EXISTS ({_LINK_ROWS} EXCEPT {stored}) OR EXISTS ({stored} EXCEPT {_LINK_ROWS})"

@@ -28,7 +28,9 @@ def _base(kind: str, minutes: float, user: str | None, anon: str | None) -> dict
     return msg
 
 
-def track(event: str, minutes: float, *, user: str | None = None, anon: str | None = None, **properties) -> dict:
+def track(
+    event: str, minutes: float, *, user: str | None = None, anon: str | None = None, **properties
+) -> dict:
     return _base("track", minutes, user, anon) | {"event": event, "properties": properties}
 
 
@@ -40,7 +42,9 @@ def alias(minutes: float, previous: str, user: str) -> dict:
     return _base("alias", minutes, user, None) | {"previousId": previous}
 
 
-def order(minutes: float, order_id: str, revenue: float, *, user: str | None = None, anon: str | None = None) -> dict:
+def order(
+    minutes: float, order_id: str, revenue: float, *, user: str | None = None, anon: str | None = None
+) -> dict:
     """E-commerce v2 "Order Completed" with one product."""
     return track(
         "Order Completed", minutes, user=user, anon=anon, order_id=order_id, revenue=revenue, total=revenue,

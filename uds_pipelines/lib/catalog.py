@@ -21,6 +21,7 @@ the docs section between the catalog markers.
 from __future__ import annotations
 
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -538,8 +539,10 @@ _DECLARED = [
         "event_funnels",
         "profiles/event_funnels.parquet",
         "file",
-        _schema("as_of:timestamp funnel step:int64 event people:int64 conversion_from_previous:double "
-                "conversion_from_start:double"),
+        _schema(
+            "as_of:timestamp funnel step:int64 event people:int64 conversion_from_previous:double "
+            "conversion_from_start:double"
+        ),
         "event_funnels",
         "derived",
         (),
@@ -764,6 +767,8 @@ TABLE_NOTES: dict[str, str] = {
     "stripe_events": "Staging tables are rebuilt from the landed events on each run: events are "
     "deduplicated by `event_id`, and the state of each object is the payload of its newest event by "
     "`created` (ties broken by event id), never by arrival order.",
+    "customer_profiles": "Plus one column per event-based computed trait of `UDS_TRAITS_FILE` "
+    "(docs/traits.md), after the consent columns; `last_seen_at` also counts the person's newest event.",
     "landed_consent": "Stripe checkout `consent.promotions` statements are derived in staging "
     "(`stripe_consents`).",
 }
@@ -840,6 +845,16 @@ def markdown() -> str:
                 if n
             )
             lines.append(f"| `{f.name}` | {duckdb_type(f.type)} | {note} |")
+    for name, sql in VIEWS.items():
+        tables = ", ".join(f"`{t}`" for t in VIEW_TABLES[name])
+        lines += [
+            "",
+            f"### view `{name}`",
+            "",
+            f"A DuckDB view over {tables}, registered with the tables:",
+            "",
+        ]
+        lines += ["```sql", textwrap.dedent(sql).strip(), "```"]
     return "\n".join(lines) + "\n"
 
 

@@ -70,7 +70,9 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
     computed traits (`traits_sql.compile_traits`), one column each after the consent columns; a
     person's newest event also counts for `last_seen_at`.
     """
-    traits = traits or CompiledTraits(f"SELECT NULL::VARCHAR AS customer_id, NULL::TIMESTAMPTZ AS {LAST_EVENT}", "")
+    traits = traits or CompiledTraits(
+        f"SELECT NULL::VARCHAR AS customer_id, NULL::TIMESTAMPTZ AS {LAST_EVENT}", ""
+    )
     region = default_region.replace("'", "")
     consent_cols = ",\n".join(f"coalesce(cw.consent_{p}, false) AS consent_{p}" for p in purposes)
     active = lake.sql_literal_list(ACTIVE_SUBSCRIPTION)

@@ -16,6 +16,15 @@ from uds_pipelines.lib.profiles.traits import TraitDefinition
 # The newest event of each person: merged into the profile's `last_seen_at` (build.profiles_sql).
 LAST_EVENT = "_events_last_at"
 _ZERO_WHEN_NONE = ("count", "unique_count")
+# Kinds finished from the list of a person's values: collecting a plain list and reducing it per
+# person costs a third of DuckDB's per-group histogram or DISTINCT aggregates (measured at 1M events).
+_FROM_LIST = {
+    # the smallest of the most frequent values, so the result never depends on row order
+    "most_frequent": "list_min(list_transform(map_entries(list_histogram({c})), "
+    "lambda e: struct_pack(n := -CAST(e.value AS BIGINT), v := e.key))).v",
+    "unique_list": "CASE WHEN len({c}) > 0 THEN to_json(list_sort(list_distinct({c})))::VARCHAR END",
+    "unique_count": "len(list_distinct({c}))",
+}
 
 
 @dataclass(frozen=True)
@@ -58,7 +67,8 @@ def _condition(trait: TraitDefinition, as_of: str) -> str:
 
 
 def trait_expression(trait: TraitDefinition, as_of: str) -> str:
-    """The aggregate computing `trait` per person (`as_of`: a TIMESTAMPTZ SQL literal)."""
+    """The aggregate computing `trait` per person (`as_of`: a TIMESTAMPTZ SQL literal); for the kinds
+    of `_FROM_LIST`, the list of values `compile_traits` reduces."""
     where = _condition(trait, as_of)
     if trait.kind == "count":
         return f"count(*) FILTER (WHERE {where})"
@@ -78,15 +88,8 @@ def trait_expression(trait: TraitDefinition, as_of: str) -> str:
     if trait.kind in ("first_value", "last_value"):
         pick = "arg_min" if trait.kind == "first_value" else "arg_max"
         return f"{pick}({value}, timestamp) FILTER (WHERE {present})"
-    if trait.kind == "most_frequent":  # the smallest of the most frequent values: deterministic
-        return (
-            f"list_min(list_transform(map_entries(histogram({value}) FILTER (WHERE {present})), "
-            "lambda e: struct_pack(n := -CAST(e.value AS BIGINT), v := e.key))).v"
-        )
-    if trait.kind == "unique_list":
-        return f"to_json(list_sort(list(DISTINCT {value}) FILTER (WHERE {present})))::VARCHAR"
-    if trait.kind == "unique_count":
-        return f"count(DISTINCT {value}) FILTER (WHERE {present})"
+    if trait.kind in _FROM_LIST:
+        return f"list({value}) FILTER (WHERE {present})"
     raise ValueError(f"unknown trait kind {trait.kind!r}")
 
 
@@ -96,12 +99,19 @@ def compile_traits(
     """The one query computing `traits` per person from `events` (a relation with person_events'
     columns), and the profile's projection of its columns."""
     at = lake.timestamp_literal(as_of)
-    aggregates = "".join(f",\n               {trait_expression(t, at)} AS {t.name}" for t in traits)
+    aggregates = "".join(f",\n                   {trait_expression(t, at)} AS {t.name}" for t in traits)
+    finished = "".join(
+        f", {_FROM_LIST[t.kind].format(c=t.name)} AS {t.name}" if t.kind in _FROM_LIST else f", {t.name}"
+        for t in traits
+    )
     sql = f"""
-        SELECT customer_id, max(timestamp) AS {LAST_EVENT}{aggregates}
-        FROM {events}
-        WHERE customer_id IS NOT NULL AND timestamp <= {at}
-        GROUP BY customer_id
+        SELECT customer_id, {LAST_EVENT}{finished}
+        FROM (
+            SELECT customer_id, max(timestamp) AS {LAST_EVENT}{aggregates}
+            FROM {events}
+            WHERE customer_id IS NOT NULL AND timestamp <= {at}
+            GROUP BY customer_id
+        )
     """
     columns = "".join(
         f", coalesce(tr.{t.name}, 0)::BIGINT AS {t.name}" if t.kind in _ZERO_WHEN_NONE else f", tr.{t.name}"

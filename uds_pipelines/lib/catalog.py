@@ -735,11 +735,16 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "address_line1": "the billing address typed at checkout (with `city`, `postcode`, `country`)",
     },
     "identifiers": {
-        "source": "`stripe` | `survey` | `form`",
-        "id_type": "`email` | `phone` | `stripe_customer` | `survey_response` | `form_submission` | ...",
+        "source": "`stripe` | `survey` | `form` | `events`",
+        "id_type": "`record` | `email` | `phone` | `stripe_customer` | `external_id` | `event_user` (a "
+        "behavioural-events userId, on its user record and on the anonymous ids tied to it)",
         "id_value": "normalized match key",
     },
-    "identity_map": {"origin_customer_id": "the id the record first received"},
+    "identity_map": {
+        "record_id": "for `events`: `user:<userId>`, `anon:<anonymousId>` (tied to a user) or "
+        "`alias:<previousId>` (an alias between two userIds)",
+        "origin_customer_id": "the id the record first received",
+    },
     "identity_changes": {"change": "`new` | `merge` | `split` | `revive`"},
     "customer_kpis": {
         "as_of": "the run's as-of time (`UDS_AS_OF`, else the wall clock)",

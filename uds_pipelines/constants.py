@@ -19,6 +19,7 @@ CHECK_COMPONENT_SIZE = "no_oversized_identity_components"
 CHECK_AUDIENCE_CONSENT_SAFE = "audience_members_consent_safe"
 CHECK_SEGMENTS_VALID = "segment_definitions_valid"
 CHECK_FX_RATES_COVER_PROFILES = "every_profile_currency_has_a_rate"
+CHECK_TRAITS_VALID = "trait_definitions_valid"
 
 JOB_FULL_RUN = "uds_full_run"
 # A run tagged `uds/rebuild=true` (`uds-run --rebuild`) rebuilds durable state from every landed batch.

@@ -17,6 +17,7 @@ class UdsSettingsResource(dg.ConfigurableResource):
     stripe_api_base: str | None = None
     segments_file: str | None = None
     audiences_file: str | None = None
+    traits_file: str | None = None
     matching: str | None = None
     as_of: str | None = None
     reporting_currency: str | None = None
@@ -31,6 +32,7 @@ class UdsSettingsResource(dg.ConfigurableResource):
             "UDS_STRIPE_API_BASE": self.stripe_api_base,
             "UDS_SEGMENTS_FILE": self.segments_file,
             "UDS_AUDIENCES_FILE": self.audiences_file,
+            "UDS_TRAITS_FILE": self.traits_file,
             "UDS_MATCHING": self.matching,
             "UDS_AS_OF": self.as_of,
             "UDS_REPORTING_CURRENCY": self.reporting_currency,

@@ -21,6 +21,7 @@ the docs section between the catalog markers.
 from __future__ import annotations
 
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +79,9 @@ class Table:
     # the partition column's name. It is not stored in the files (the folder names it; DuckDB reads
     # it back with hive_partitioning as a DATE), so the schema does not list it.
     partitioned_by: str | None = None
+    # Writers may add columns the schema does not declare, named by configuration (the computed
+    # traits of `traits.yaml` on profiles); the declared ones must still all be there, in order.
+    open_columns: bool = False
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -530,6 +534,20 @@ _DECLARED = [
         "One row per active customer: golden attributes, revenue, engagement, consent, RFM scores.",
         variable_prefix="consent_",
         added=(("lifetime_value_reporting", "NULL"),),  # since reporting-currency figures (issue 17)
+        open_columns=True,  # one column per computed trait (UDS_TRAITS_FILE, lib/profiles/traits.py)
+    ),
+    Table(
+        "event_funnels",
+        "profiles/event_funnels.parquet",
+        "file",
+        _schema(
+            "as_of:timestamp funnel step:int64 event people:int64 conversion_from_previous:double "
+            "conversion_from_start:double"
+        ),
+        "event_funnels",
+        "derived",
+        (),
+        "People reaching each step of each funnel of UDS_TRAITS_FILE in order, as of the run.",
     ),
     Table(
         "customer_kpis",
@@ -718,11 +736,16 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "address_line1": "the billing address typed at checkout (with `city`, `postcode`, `country`)",
     },
     "identifiers": {
-        "source": "`stripe` | `survey` | `form`",
-        "id_type": "`email` | `phone` | `stripe_customer` | `survey_response` | `form_submission` | ...",
+        "source": "`stripe` | `survey` | `form` | `events`",
+        "id_type": "`record` | `email` | `phone` | `stripe_customer` | `external_id` | `event_user` (a "
+        "behavioural-events userId, on its user record and on the anonymous ids tied to it)",
         "id_value": "normalized match key",
     },
-    "identity_map": {"origin_customer_id": "the id the record first received"},
+    "identity_map": {
+        "record_id": "for `events`: `user:<userId>`, `anon:<anonymousId>` (tied to a user) or "
+        "`alias:<previousId>` (an alias between two userIds)",
+        "origin_customer_id": "the id the record first received",
+    },
     "identity_changes": {"change": "`new` | `merge` | `split` | `revive`"},
     "customer_kpis": {
         "as_of": "the run's as-of time (`UDS_AS_OF`, else the wall clock)",
@@ -750,11 +773,28 @@ TABLE_NOTES: dict[str, str] = {
     "stripe_events": "Staging tables are rebuilt from the landed events on each run: events are "
     "deduplicated by `event_id`, and the state of each object is the payload of its newest event by "
     "`created` (ties broken by event id), never by arrival order.",
+    "customer_profiles": "Plus one column per event-based computed trait of `UDS_TRAITS_FILE` "
+    "(docs/traits.md), after the consent columns; `last_seen_at` also counts the person's newest event.",
     "landed_consent": "Stripe checkout `consent.promotions` statements are derived in staging "
     "(`stripe_consents`).",
 }
 
 TABLES: dict[str, Table] = {t.name: t for t in _DECLARED}
+
+# Views over catalog tables, registered with them (`lake_views.register`): SQL naming tables only.
+VIEWS: dict[str, str] = {
+    # Landed events with the person they belong to: the customer of their userId's record, else of
+    # their anonymousId's (an anonymous id tied to a user: lib/identity/event_sources.py), so events
+    # before identify belong to the person once the tie is known; NULL when neither is known.
+    "person_events": """
+        SELECT e.*, coalesce(mu.customer_id, ma.customer_id) AS customer_id
+        FROM events e
+        LEFT JOIN identity_map mu ON mu.source = 'events' AND mu.record_id = 'user:' || e.user_id
+        LEFT JOIN identity_map ma ON ma.source = 'events' AND ma.record_id = 'anon:' || e.anonymous_id
+    """,
+}
+# The tables each view reads (registered with it when it is registered alone).
+VIEW_TABLES: dict[str, tuple[str, ...]] = {"person_events": ("events", "identity_map")}
 
 
 def table(name: str) -> Table:
@@ -811,6 +851,16 @@ def markdown() -> str:
                 if n
             )
             lines.append(f"| `{f.name}` | {duckdb_type(f.type)} | {note} |")
+    for name, sql in VIEWS.items():
+        tables = ", ".join(f"`{t}`" for t in VIEW_TABLES[name])
+        lines += [
+            "",
+            f"### view `{name}`",
+            "",
+            f"A DuckDB view over {tables}, registered with the tables:",
+            "",
+        ]
+        lines += ["```sql", textwrap.dedent(sql).strip(), "```"]
     return "\n".join(lines) + "\n"
 
 

@@ -57,6 +57,7 @@ class Settings:
     warehouse_url: str = ""
     segments_file: Path = CONFIG_DIR / "segments.yaml"
     audiences_file: Path = CONFIG_DIR / "audiences.yaml"
+    traits_file: Path = CONFIG_DIR / "traits.yaml"
     suppression_key_value: str | None = None
     matching: str = "deterministic"
     as_of_override: datetime | None = None
@@ -88,6 +89,7 @@ class Settings:
             raise ConfigError(f"UDS_WAREHOUSE_URL={warehouse_url!r} is not a SQLAlchemy URL (dialect://...)")
         segments_file = _existing_file(env, "UDS_SEGMENTS_FILE", CONFIG_DIR / "segments.yaml")
         audiences_file = _existing_file(env, "UDS_AUDIENCES_FILE", CONFIG_DIR / "audiences.yaml")
+        traits_file = _existing_file(env, "UDS_TRAITS_FILE", CONFIG_DIR / "traits.yaml")
         purposes_raw = env.get("UDS_CONSENT_PURPOSES")
         purposes = (
             tuple(p.strip() for p in purposes_raw.split(",") if p.strip())
@@ -138,6 +140,7 @@ class Settings:
             warehouse_url=warehouse_url,
             segments_file=segments_file,
             audiences_file=audiences_file,
+            traits_file=traits_file,
             suppression_key_value=env.get("UDS_SUPPRESSION_KEY") or None,
             matching=matching,
             as_of_override=parse_as_of(env.get("UDS_AS_OF")),

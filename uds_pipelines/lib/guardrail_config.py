@@ -26,10 +26,24 @@ DEFAULT_BLOCKED_VALUES: dict[str, tuple[str, ...]] = {
     "email": ("test@test.com", "example@example.com", "email@email.com", "a@a.com", "n/a@n/a.com"),
     "phone": (),
 }
-DEFAULT_TYPE_LIMITS: dict[str, int] = {"email": 5, "phone": 5, "stripe_customer": 10, "external_id": 5}
+DEFAULT_TYPE_LIMITS: dict[str, int] = {
+    "email": 5,
+    "phone": 5,
+    "stripe_customer": 10,
+    "external_id": 5,
+    "event_user": 5,
+}
 # Strongest first; guardrails cut the last listed types first. An app's own user id
 # (`external_id`) is a stronger link than an email, weaker than the Stripe customer itself.
-DEFAULT_PRIORITY: tuple[str, ...] = ("stripe_customer", "external_id", "email", "phone", "probabilistic")
+# `event_user` (a userId, on its own record and on the anonymous ids tied to it) ranks with it.
+DEFAULT_PRIORITY: tuple[str, ...] = (
+    "stripe_customer",
+    "external_id",
+    "event_user",
+    "email",
+    "phone",
+    "probabilistic",
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,10 @@ class GuardrailConfig:
     max_fuzzy_component_records: int = 20
     # Not a cut: the size above which the identity_map warning check names a component.
     warn_component_records: int = 25
+    # Behavioural events: an anonymousId seen with more users than this is a shared device (a family
+    # laptop, a kiosk) and links nobody (lib.identity.event_sources). 1: two accounts never merge
+    # because one browser served both; raise it only if one person's userIds can differ.
+    max_users_per_anonymous_id: int = 1
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> GuardrailConfig:
@@ -82,6 +100,7 @@ class GuardrailConfig:
             "max_rounds",
             "warn_component_records",
             "max_fuzzy_component_records",
+            "max_users_per_anonymous_id",
         ):
             if key in data:
                 kwargs[key] = int(data[key])
@@ -105,6 +124,8 @@ class GuardrailConfig:
             raise ValueError("max_values_per_type limits must be >= 1")
         if self.max_fuzzy_component_records < 2:
             raise ValueError("max_fuzzy_component_records must be >= 2")
+        if self.max_users_per_anonymous_id < 1:
+            raise ValueError("max_users_per_anonymous_id must be >= 1")
         if self.warn_component_records < 2:
             raise ValueError("warn_component_records must be >= 2")
         if not 0.0 < self.match_threshold <= 1.0:

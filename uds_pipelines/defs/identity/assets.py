@@ -30,7 +30,13 @@ def identity_inputs(context: dg.AssetExecutionContext, uds: UdsSettingsResource)
     stage = build_inputs(settings, rebuild=context.run.tags.get(c.REBUILD_TAG) == "true")
     context.log_event(dg.AssetMaterialization(asset_key=watermarks.TABLE))
     yield file_table_result(
-        settings.lake_dir, "person_records", stage.person_records, records_changed=stage.records_changed
+        settings.lake_dir,
+        "person_records",
+        stage.person_records,
+        records_changed=stage.records_changed,
+        # behavioural events: anonymous ids tied to one user, and shared devices that link nobody
+        anonymous_ids_linked=stage.anonymous_ids_linked,
+        shared_anonymous_ids=stage.shared_anonymous_ids,
     )
     yield file_table_result(
         settings.lake_dir,

@@ -64,6 +64,7 @@ def consent_ledger(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
             "landed_survey_responses",
             "landed_forms",
             "effective_consent",
+            "events",  # computed traits and last_seen_at read person_events
         ],
     ),
     check_specs=[
@@ -85,6 +86,11 @@ def consent_ledger(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
             description="Every currency profiles were paid in has a rate to the reporting currency "
             "(UDS_FX_RATES), so lifetime_value_reporting is never NULL for lack of one.",
         ),
+        dg.AssetCheckSpec(
+            c.CHECK_TRAITS_VALID,
+            asset="customer_profiles",
+            description="Every computed trait in UDS_TRAITS_FILE is valid (invalid ones are skipped).",
+        ),
     ],
 )
 def customer_profiles(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
@@ -94,6 +100,8 @@ def customer_profiles(context: dg.AssetExecutionContext, uds: UdsSettingsResourc
     warning = missing_rate_warning(stage.without_fx_rate, stage.reporting_currency)
     if warning:
         context.log.warning(warning)
+    for error in stage.trait_errors:
+        context.log.error(f"computed trait {error.name!r} skipped: {error.message}")
     yield file_table_result(
         settings.lake_dir,
         "customer_profiles",
@@ -103,6 +111,7 @@ def customer_profiles(context: dg.AssetExecutionContext, uds: UdsSettingsResourc
         fx_rates_used=dg.MetadataValue.json(stage.fx_rates_used),
         profiles_without_fx_rate=dg.MetadataValue.json(stage.without_fx_rate),
         **({"fx_warning": dg.MetadataValue.md(f"**Warning:** {warning}")} if warning else {}),
+        computed_traits=dg.MetadataValue.json(stage.traits),
     )
     yield dg.AssetCheckResult(
         asset_key="customer_profiles",
@@ -123,6 +132,14 @@ def customer_profiles(context: dg.AssetExecutionContext, uds: UdsSettingsResourc
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"profiles_without_fx_rate": dg.MetadataValue.json(stage.without_fx_rate)}
         | ({"warning": warning} if warning else {}),
+    )
+    trait_errors = "\n".join(f"- `{e.name}`: {e.message}" for e in stage.trait_errors)
+    yield dg.AssetCheckResult(
+        asset_key="customer_profiles",
+        check_name=c.CHECK_TRAITS_VALID,
+        passed=not stage.trait_errors,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"errors": dg.MetadataValue.md(trait_errors or "none")},
     )
 
 

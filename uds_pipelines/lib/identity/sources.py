@@ -11,8 +11,16 @@ read by name, as the catalog views (`lib.lake_views`) `lib.connection.connect(la
 
 from __future__ import annotations
 
+from uds_pipelines.lib.identity.event_sources import event_user_records_sql
+
 # The catalog tables (views on the stage connection) the person records are built from.
-SOURCE_TABLES = ("stripe_customers", "stripe_checkout_sessions", "landed_forms", "landed_survey_responses")
+SOURCE_TABLES = (
+    "stripe_customers",
+    "stripe_checkout_sessions",
+    "landed_forms",
+    "landed_survey_responses",
+    "events",
+)
 
 
 # The raw columns a record is built from; a record whose hash of them is unchanged is not
@@ -23,11 +31,14 @@ _HASHED = (
 )
 
 
-def candidate_records_sql(forms: str = "landed_forms", surveys: str = "landed_survey_responses") -> str:
+def candidate_records_sql(
+    forms: str = "landed_forms", surveys: str = "landed_survey_responses", events: str = "events"
+) -> str:
     """Person records before name splitting: every Stripe customer (the `stripe_customers` and
     `stripe_checkout_sessions` views, staged state) and the form and survey rows of the relations
     `forms` and `surveys` (default the whole landed tables; identity inputs pass the batches not
-    merged yet), one row per (source, record_id).
+    merged yet), and every userId of the relation `events` (`event_sources`), one row per
+    (source, record_id).
 
     Columns: those of `person_records`, with a Stripe customer's whole name in `full_name` (first
     and last names are split from it by `finish_records_sql`, for the records that changed only)
@@ -71,6 +82,8 @@ def candidate_records_sql(forms: str = "landed_forms", surveys: str = "landed_su
             SELECT 'survey', response_id, 3, submitted_at, respondent_email, phone, NULL, first_name, last_name,
                    country, NULL, NULL, NULL, NULL, false, submitted_at, external_id, nps, NULL
             FROM {surveys} WHERE response_id IS NOT NULL
+            UNION ALL
+            SELECT * FROM ({event_user_records_sql(events)})
         ),
         hashed AS (SELECT *, md5(to_json(struct_pack({_HASHED}))) AS source_hash FROM raw)
         SELECT * FROM hashed
@@ -81,11 +94,16 @@ def candidate_records_sql(forms: str = "landed_forms", surveys: str = "landed_su
 
 def finish_records_sql(candidates: str) -> str:
     """`person_records` rows from candidate records (`candidate_records_sql`): a Stripe name split
-    into first and last (`split_full_name`: 'Doe, Jane'; 'Ludwig van Beethoven')."""
+    into first and last (`split_full_name`: 'Doe, Jane'; 'Ludwig van Beethoven'), and so is an
+    identify call's `name` trait when it sent no first and last name."""
     return f"""
         SELECT source, record_id, priority, observed_at, email, phone,
-               CASE WHEN source = 'stripe' THEN uds_name_first(full_name) ELSE first_name END AS first_name,
-               CASE WHEN source = 'stripe' THEN uds_name_last(full_name) ELSE last_name END AS last_name,
+               CASE WHEN source = 'stripe' THEN uds_name_first(full_name)
+                    WHEN source = 'events' AND first_name IS NULL AND last_name IS NULL
+                    THEN uds_name_first(full_name) ELSE first_name END AS first_name,
+               CASE WHEN source = 'stripe' THEN uds_name_last(full_name)
+                    WHEN source = 'events' AND first_name IS NULL AND last_name IS NULL
+                    THEN uds_name_last(full_name) ELSE last_name END AS last_name,
                country, date_of_birth, address_line1, city, postcode, deleted, created_at, external_id,
                nps, utm_source, source_hash
         FROM {candidates}
@@ -139,6 +157,9 @@ def identifiers_sql(default_region: str, *, records_table: str = "person_records
         UNION ALL
         SELECT source, record_id, 'external_id', external_id_value, observed_at FROM r
         WHERE external_id_value IS NOT NULL
+        UNION ALL  -- a userId's own value of the links from its anonymous ids (event_sources)
+        SELECT source, record_id, 'event_user', external_id, observed_at FROM r
+        WHERE source = 'events' AND starts_with(record_id, 'user:')
     """
 
 

@@ -23,6 +23,8 @@ class IdentityInputsStage:
     by_type: pd.DataFrame
     rejected: pd.DataFrame  # id_type, reason, records (no values)
     records_changed: int  # records new, changed or dropped this run: the only ones normalized
+    anonymous_ids_linked: int = 0  # behavioural events' anonymous ids tied to a user
+    shared_anonymous_ids: int = 0  # seen with too many users (a shared device): linking nobody
 
 
 @dataclass
@@ -41,13 +43,25 @@ def build_inputs(settings: Settings, rebuild: bool = False) -> IdentityInputsSta
     """Merge new and changed person records and their normalized identifiers."""
     con = connection.for_settings(settings)
     try:
-        counts = build_identity_inputs(con, settings.lake_dir, settings.default_region, rebuild=rebuild)
+        counts = build_identity_inputs(
+            con,
+            settings.lake_dir,
+            settings.default_region,
+            rebuild=rebuild,
+            max_users_per_anonymous_id=settings.guardrails().max_users_per_anonymous_id,
+        )
         by_type = con.execute("SELECT id_type, count(*) AS n FROM identifiers GROUP BY 1 ORDER BY 1").df()
         rejected = rejection_summary(con)
     finally:
         con.close()
     return IdentityInputsStage(
-        counts["person_records"], counts["identifiers"], by_type, rejected, counts["records_changed"]
+        counts["person_records"],
+        counts["identifiers"],
+        by_type,
+        rejected,
+        counts["records_changed"],
+        counts["anonymous_ids_linked"],
+        counts["shared_anonymous_ids"],
     )
 
 

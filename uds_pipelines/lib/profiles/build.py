@@ -22,7 +22,7 @@ every currency's MRR is in `mrr_by_currency`. A deleted customer's charges stay 
 canceled (Stripe cancels them on deletion).
 
 Times: `first_seen_at` is the earliest record start (a Stripe customer's creation, a submission),
-`last_seen_at` the latest record state, `first_signup_at` the earliest form or survey submission.
+`last_seen_at` the latest record state or event (`person_events`), `first_signup_at` the earliest form or survey submission.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from collections.abc import Mapping
 
 from uds_pipelines.lib import fx, lake
 from uds_pipelines.lib.fx import minor_divisor_sql, round_sql
+from uds_pipelines.lib.profiles.traits_sql import LAST_EVENT, CompiledTraits
 
 ACTIVE_SUBSCRIPTION = ("active", "trialing", "past_due")
 
@@ -57,7 +58,7 @@ def _survivor(attribute: str, value: str, key: str, source: str) -> str:
 
 def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_region: str,
                  records_table: str = "person_records", rates: Mapping[str, float] | None = None,
-                 reporting: str = "USD") -> str:  # fmt: skip
+                 reporting: str = "USD", traits: CompiledTraits | None = None) -> str:  # fmt: skip
     """SELECT producing one row per customer_id with CONTRACT columns and computed traits.
 
     Reads the views `identity_map`, `stripe_charges`, `stripe_invoices`, `stripe_refunds`,
@@ -65,8 +66,13 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
     `person_records`, or a table of the same columns: survey scores and form UTM sources too,
     so profiles never read landed rows that retention deletes); `consent_wide_sql` is a query of
     `wide_consent_sql`'s shape. `rates`: lower-case currency -> units of `reporting` per unit
-    (`FxRates.on`); without it only the reporting currency converts.
+    (`FxRates.on`); without it only the reporting currency converts. `traits`: the event-based
+    computed traits (`traits_sql.compile_traits`), one column each after the consent columns; a
+    person's newest event also counts for `last_seen_at`.
     """
+    traits = traits or CompiledTraits(
+        f"SELECT NULL::VARCHAR AS customer_id, NULL::TIMESTAMPTZ AS {LAST_EVENT}", ""
+    )
     region = default_region.replace("'", "")
     consent_cols = ",\n".join(f"coalesce(cw.consent_{p}, false) AS consent_{p}" for p in purposes)
     active = lake.sql_literal_list(ACTIVE_SUBSCRIPTION)
@@ -186,7 +192,7 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
         WHERE u.source = 'form' AND nullif(trim(u.utm_source), '') IS NOT NULL GROUP BY m.customer_id
     )
     SELECT a.customer_id, a.email, a.phone, a.names.f AS first_name, a.names.l AS last_name, a.country,
-           a.first_seen_at, a.last_seen_at, a.first_signup_at,
+           a.first_seen_at, greatest(a.last_seen_at, tr.{LAST_EVENT}) AS last_seen_at, a.first_signup_at,
            coalesce(mo.lifetime_value, 0.0)::DOUBLE AS lifetime_value,
            coalesce(mo.currency, mr.top_currency) AS currency,
            coalesce(mo.orders_count, 0)::BIGINT AS orders_count, mo.first_order_at, mo.last_order_at,
@@ -197,7 +203,7 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
            mr.mrr_by_currency,
            n.nps_latest::INTEGER AS nps_latest, a.surveys_count::BIGINT AS surveys_count,
            a.forms_count::BIGINT AS forms_count, q.acquisition_source,
-           {consent_cols}
+           {consent_cols}{traits.columns}
     FROM attrs a
     LEFT JOIN money mo USING (customer_id)
     LEFT JOIN subscriptions s USING (customer_id)
@@ -207,4 +213,5 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
     LEFT JOIN nps n USING (customer_id)
     LEFT JOIN acquisition q USING (customer_id)
     LEFT JOIN ({consent_wide_sql}) cw USING (customer_id)
+    LEFT JOIN ({traits.sql}) tr USING (customer_id)
     """

@@ -6,13 +6,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from uds_pipelines.lib import connection, fx, lake_views
+from uds_pipelines.lib import catalog, connection, fx, lake_views
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.consent import wide_consent_sql
 from uds_pipelines.lib.profiles.build import profiles_sql
 from uds_pipelines.lib.profiles.currencies import profiles_without_rate, rates_used
 from uds_pipelines.lib.profiles.kpis import Kpi, kpis, new_buyers_by_month
 from uds_pipelines.lib.profiles.rfm import add_rfm_scores
+from uds_pipelines.lib.profiles.traits import TraitError, load_traits
+from uds_pipelines.lib.profiles.traits_sql import compile_traits
 
 
 @dataclass
@@ -25,6 +27,8 @@ class ProfilesStage:
     # upper-case currency -> profiles whose lifetime_value_reporting is NULL for lack of its rate
     without_fx_rate: dict[str, int] = field(default_factory=dict)
     fx_rates_used: dict[str, dict] = field(default_factory=dict)
+    traits: list[str] = field(default_factory=list)  # the computed-trait columns written
+    trait_errors: list[TraitError] = field(default_factory=list)  # traits reported and skipped
 
 
 def build_profiles(settings: Settings) -> ProfilesStage:
@@ -32,6 +36,9 @@ def build_profiles(settings: Settings) -> ProfilesStage:
     lake_dir = settings.lake_dir
     # the rates in force on the as-of day, so rerunning an old as-of gives the old figures
     rates = fx.load_rates(settings.fx_rates_file, settings.reporting_currency).on(settings.as_of().date())
+    # a trait may not take the name of a profile column (consent columns follow the purposes)
+    reserved = set(catalog.table("customer_profiles").columns) | {f"consent_{p}" for p in settings.purposes}
+    traits, _funnels, trait_errors = load_traits(settings.traits_file, reserved)
     con = connection.for_settings(settings)
     try:
         base = profiles_sql(
@@ -40,6 +47,7 @@ def build_profiles(settings: Settings) -> ProfilesStage:
             settings.default_region,
             rates={currency: rate for currency, (rate, _day) in rates.items()},
             reporting=settings.reporting_currency,
+            traits=compile_traits(traits, settings.as_of()),
         )
         con.execute(f"CREATE TEMP TABLE _profiles AS {base}")
         with_rfm = add_rfm_scores(con, "_profiles", settings.as_of())
@@ -58,7 +66,7 @@ def build_profiles(settings: Settings) -> ProfilesStage:
         con.close()
     return ProfilesStage(
         rows, int(duplicates), int(without_identifier), preview,
-        settings.reporting_currency, without_rate, rates_used(rates),
+        settings.reporting_currency, without_rate, rates_used(rates), [t.name for t in traits], trait_errors,
     )  # fmt: skip
 
 

@@ -277,7 +277,8 @@ def test_landed_files_from_before_the_column_still_read(realdata: Path, tmp_path
 
 
 def test_guardrail_defaults_rank_external_id_after_the_stripe_customer() -> None:
-    assert DEFAULT_PRIORITY[:3] == ("stripe_customer", "external_id", "email")
+    # a behavioural-events userId (`event_user`) ranks with the external id, before the email
+    assert DEFAULT_PRIORITY[:4] == ("stripe_customer", "external_id", "event_user", "email")
     assert DEFAULT_TYPE_LIMITS["external_id"] == 5
     assert GuardrailConfig().max_values_per_type["external_id"] == 5
 

@@ -115,7 +115,13 @@ def test_config_from_dict_and_yaml(tmp_path) -> None:
     )
     config = GuardrailConfig.from_yaml(path)
     assert config.max_records_per_value == 20
-    assert config.max_values_per_type == {"email": 5, "phone": 2, "stripe_customer": 10, "external_id": 5}
+    assert config.max_values_per_type == {
+        "email": 5,
+        "phone": 2,
+        "stripe_customer": 10,
+        "external_id": 5,
+        "event_user": 5,
+    }
     assert config.blocked_values["email"] == ("me@here.com",)
     assert config.type_priority == ("email", "phone")
     assert _rules([("email", "me@here.com"), ("email", "a@a.com")], config) == ["blocked_value", None]

@@ -31,6 +31,7 @@ DEFAULTS: dict = {
     "forms_count": 0,
     "acquisition_source": None,
     **{f"consent_{p}": False for p in PURPOSES},
+    "cart_abandoned_at": pd.NaT,  # a computed trait of the shipped traits.yaml
 }
 
 
@@ -42,7 +43,7 @@ def profiles_frame(rows: list[dict]) -> pd.DataFrame:
         for row in rows
     ]
     frame = pd.DataFrame([{**DEFAULTS, **row} for row in rows])
-    for column in ("first_seen_at", "last_seen_at", "first_order_at", "last_order_at"):
+    for column in ("first_seen_at", "last_seen_at", "first_order_at", "last_order_at", "cart_abandoned_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     frame["nps_latest"] = frame["nps_latest"].astype("Int64")
     frame["orders_count"] = frame["orders_count"].astype("int64")

@@ -48,6 +48,7 @@ def _profiles(tmp_path):
                 "last_order_at": AS_OF - 120 * DAY,
                 "first_order_at": AS_OF - 400 * DAY,
                 "nps_latest": 9,
+                "cart_abandoned_at": AS_OF - 30 * DAY,  # too long ago for cart_abandoners
             },
             # One recent order and new.
             {
@@ -58,6 +59,7 @@ def _profiles(tmp_path):
                 "last_order_at": AS_OF - 2 * DAY,
                 "first_order_at": AS_OF - 2 * DAY,
                 "nps_latest": 3,
+                "cart_abandoned_at": AS_OF - 1 * DAY,
             },
             # Never purchased, passive NPS.
             {"customer_id": "C", "nps_latest": 7, "first_name": "Zed"},
@@ -82,6 +84,7 @@ def test_shipped_segments_load_and_compute(con, tmp_path):
         "loyal",
         "rfm_at_risk",
         "hibernating",
+        "cart_abandoners",
     } <= names
     profiles = add_rfm_scores(con, _profiles(tmp_path), AS_OF.to_pydatetime())
     result = compute_membership(con, segments, profiles, AS_OF.to_pydatetime())
@@ -93,6 +96,7 @@ def test_shipped_segments_load_and_compute(con, tmp_path):
     assert members["never_purchased"] == {"C", "D"}
     assert members["promoters"] == {"A"}
     assert members["detractors"] == {"B"}
+    assert members["cart_abandoners"] == {"B"}
     assert result.counts["champions"] == len(members.get("champions", set()))
     entered = {r[0] for r in con.execute(f"SELECT DISTINCT entered_at FROM {result.membership}").fetchall()}
     assert entered == {AS_OF}
@@ -165,7 +169,8 @@ def test_rfm_ties_get_equal_scores_whatever_the_customer_ids(con, tmp_path):
     # ntile over (value, customer_id) spread the tied twelve over scores 1-3 by their random ids.
     tied = {"orders_count": 1, "lifetime_value": 20.0, "last_order_at": AS_OF - 40 * DAY}
     distinct = [
-        {"orders_count": 2 + i, "lifetime_value": 30.0 + i, "last_order_at": AS_OF - (10 - i) * DAY} for i in range(8)
+        {"orders_count": 2 + i, "lifetime_value": 30.0 + i, "last_order_at": AS_OF - (10 - i) * DAY}
+        for i in range(8)
     ]
     scores = []
     for names in (range(20), reversed(range(20))):  # the same people under other ids

@@ -64,6 +64,7 @@ def consent_ledger(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
             "landed_survey_responses",
             "landed_forms",
             "effective_consent",
+            "customer_predictions",
         ],
     ),
     check_specs=[

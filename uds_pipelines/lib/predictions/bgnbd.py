@@ -58,4 +58,6 @@ def expected_population(params, t) -> np.ndarray:
     """E[X(t)] for a customer just acquired (eq. 9): used to spread a holdout's new buyers."""
     r, alpha, a, b = params
     t = np.asarray(t, dtype=float)
-    return (a + b - 1) / (a - 1) * (1.0 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+    return (
+        (a + b - 1) / (a - 1) * (1.0 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+    )

@@ -52,8 +52,12 @@ def fit_mle(
     best = None
     for start in starts:
         with np.errstate(all="ignore"):
-            result = minimize(objective, np.log(np.asarray(start, dtype=float)), method="Nelder-Mead",
-                              options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000, "maxfev": 8000})
+            result = minimize(
+                objective,
+                np.log(np.asarray(start, dtype=float)),
+                method="Nelder-Mead",
+                options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000, "maxfev": 8000},
+            )
             # polish: Nelder-Mead finds the basin, BFGS the exact optimum
             polished = minimize(objective, result.x, method="L-BFGS-B")
         if polished.fun <= result.fun:
@@ -67,10 +71,15 @@ def fit_mle(
         problems.append(f"no convergence: {best.message}")
     if not np.isfinite(best.fun) or best.fun >= 1e299:
         problems.append("non-finite likelihood at every start")
-    edge = [f"{name}={value:.3g}" for name, value in zip(names, params, strict=True)
-            if not PARAM_MIN < value < PARAM_MAX]
+    edge = [
+        f"{name}={value:.3g}"
+        for name, value in zip(names, params, strict=True)
+        if not PARAM_MIN < value < PARAM_MAX
+    ]
     if edge:
-        problems.append(f"degenerate parameters (at the edge of [{PARAM_MIN:g}, {PARAM_MAX:g}]): {', '.join(edge)}")
+        problems.append(
+            f"degenerate parameters (at the edge of [{PARAM_MIN:g}, {PARAM_MAX:g}]): {', '.join(edge)}"
+        )
     return Fit(model, {k: float(v) for k, v in zip(names, params, strict=True)}, -float(best.fun), n,
                bool(best.success), problems)  # fmt: skip
 

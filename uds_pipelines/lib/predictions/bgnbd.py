@@ -11,7 +11,15 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, gammaln, hyp2f1
 
-from uds_pipelines.lib.predictions.fitting import Fit, compress, fit_mle
+from uds_pipelines.lib.predictions.fitting import (
+    Fit,
+    by_value,
+    compress,
+    fit_mle,
+    logaddexp,
+    sample_rows,
+    weighted_mean,
+)
 
 NAMES = ("r", "alpha", "a", "b")
 STARTS = ((0.5, 5.0, 0.8, 2.5), (1.0, 1.0, 1.0, 1.0), (0.2, 20.0, 0.5, 5.0))
@@ -19,19 +27,32 @@ STARTS = ((0.5, 5.0, 0.8, 2.5), (1.0, 1.0, 1.0, 1.0), (0.2, 20.0, 0.5, 5.0))
 
 def loglik(params, x, t_x, T) -> np.ndarray:
     """Per-customer log-likelihood (eq. 6), vectorized over the summary."""
+    return _loglik(params, *by_value(x), t_x, T)
+
+
+def _loglik(params, xs, index, t_x, T) -> np.ndarray:
+    # the gamma and beta functions depend on x alone: once per distinct x
     r, alpha, a, b = params
-    head = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    still = betaln(a, b + x) - betaln(a, b) - (r + x) * np.log(alpha + T)
-    with np.errstate(all="ignore"):
-        gone = betaln(a + 1, b + np.maximum(x, 1) - 1) - betaln(a, b) - (r + x) * np.log(alpha + t_x)
-    return head + np.logaddexp(still, np.where(x > 0, gone, -np.inf))
+    head = (gammaln(r + xs) - gammaln(r) + r * np.log(alpha))[index]
+    still = (betaln(a, b + xs) - betaln(a, b))[index]
+    gone = np.where(xs > 0, betaln(a + 1, b + np.maximum(xs, 1) - 1) - betaln(a, b), -np.inf)[index]
+    x = xs[index]
+    return head + logaddexp(still - (r + x) * np.log(alpha + T), gone - (r + x) * np.log(alpha + t_x))
+
+
+def _mean_negloglik(x, t_x, T):
+    rows, counts, _ = compress(x, t_x, T)
+    ux, ut, uT = rows.T
+    xs, index = by_value(ux)
+    return lambda p: -weighted_mean(counts, _loglik(p, xs, index, ut, uT))
 
 
 def fit(x, t_x, T) -> Fit:
     """Maximum-likelihood fit on distinct summary rows, weighted by their counts."""
-    rows, counts, _ = compress(x, t_x, T)
-    ux, ut, uT = rows.T
-    return fit_mle("bgnbd", NAMES, lambda p: -np.dot(counts, loglik(p, ux, ut, uT)), STARTS, len(x))
+    x, t_x, T = (np.asarray(c, dtype=float) for c in (x, t_x, T))
+    chosen = sample_rows(len(x))
+    sample = None if chosen is None else _mean_negloglik(x[chosen], t_x[chosen], T[chosen])
+    return fit_mle("bgnbd", NAMES, _mean_negloglik(x, t_x, T), STARTS, len(x), sample)
 
 
 def _odds_dead(params, x, t_x, T) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from uds_pipelines.lib.predictions import bgnbd, gamma_gamma, holdout, pareto_nbd
-from uds_pipelines.lib.predictions.fitting import Fit
+from uds_pipelines.lib.predictions.fitting import Fit, sample_rows
 from uds_pipelines.lib.predictions.score import PURCHASE_MODELS, score_buyers
 
 MIN_CUSTOMERS = 50
@@ -58,7 +58,19 @@ def fit_purchases(summary: pd.DataFrame) -> tuple[Fit | None, list[Fit], list[st
         return None, [], [f"too few buyers to fit: {len(summary)} customers, {repeat} repeat buyers "
                           f"(needs {MIN_CUSTOMERS} and {MIN_REPEAT_BUYERS})"]  # fmt: skip
     x, t_x, T = (summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
-    fits = [bgnbd.fit(x, t_x, T), pareto_nbd.fit(x, t_x, T)]
+    chosen = sample_rows(len(x))
+    if chosen is None:
+        fits = [bgnbd.fit(x, t_x, T), pareto_nbd.fit(x, t_x, T)]
+    else:
+        # large: the models compete on a fixed sample; the winner is refitted on everyone
+        trial = [
+            bgnbd.fit(x[chosen], t_x[chosen], T[chosen]),
+            pareto_nbd.fit(x[chosen], t_x[chosen], T[chosen]),
+        ]
+        winner = max((f for f in trial if f.ok), key=lambda f: f.loglik, default=None)
+        if winner is None:
+            return None, trial, [f"{f.model}: {'; '.join(f.problems)}" for f in trial]
+        fits = [PURCHASE_MODELS[winner.model].fit(x, t_x, T)] + [f for f in trial if f is not winner]
     good = sorted((f for f in fits if f.ok), key=lambda f: -f.loglik)
     if not good:
         return None, fits, [f"{f.model}: {'; '.join(f.problems)}" for f in fits]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln
 
-from uds_pipelines.lib.predictions.fitting import Fit, compress, fit_mle
+from uds_pipelines.lib.predictions.fitting import Fit, by_value, compress, fit_mle, sample_rows, weighted_mean
 
 NAMES = ("p", "q", "v")
 STARTS = ((1.0, 1.0, 1.0), (5.0, 3.0, 15.0), (2.0, 5.0, 50.0))
@@ -18,17 +18,31 @@ STARTS = ((1.0, 1.0, 1.0), (5.0, 3.0, 15.0), (2.0, 5.0, 50.0))
 
 def loglik(params, x, m) -> np.ndarray:
     """Per-customer log density of the mean spend `m` over `x` purchases (the note's eq. 3)."""
+    return _loglik(params, *by_value(x), m)
+
+
+def _loglik(params, xs, index, m) -> np.ndarray:
     p, q, v = params
-    px = p * x
-    return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v)
-            + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(v + x * m))  # fmt: skip
+    pxs = p * xs
+    # the gamma functions depend on x alone: once per distinct x
+    head = (gammaln(pxs + q) - gammaln(pxs) - gammaln(q) + q * np.log(v) + pxs * np.log(xs))[index]
+    px = pxs[index]
+    return head + (px - 1) * np.log(m) - (px + q) * np.log(v + xs[index] * m)
+
+
+def _mean_negloglik(x, m):
+    rows, counts, _ = compress(x, m)
+    xs, index = by_value(rows[:, 0])
+    um = rows[:, 1]
+    return lambda prm: -weighted_mean(counts, _loglik(prm, xs, index, um))
 
 
 def fit(x, m) -> Fit:
     """Fit on the customers with x > 0 and m > 0 (the caller selects them)."""
-    rows, counts, _ = compress(x, m)
-    ux, um = rows.T
-    result = fit_mle("gamma_gamma", NAMES, lambda prm: -np.dot(counts, loglik(prm, ux, um)), STARTS, len(x))
+    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
+    chosen = sample_rows(len(x))
+    sample = None if chosen is None else _mean_negloglik(x[chosen], m[chosen])
+    result = fit_mle("gamma_gamma", NAMES, _mean_negloglik(x, m), STARTS, len(x), sample)
     if result.params["q"] <= 1:
         # the expected spend (p v / (q - 1)) is infinite for q <= 1
         result.problems.append(f"q = {result.params['q']:.3g} <= 1: the mean spend is unbounded")

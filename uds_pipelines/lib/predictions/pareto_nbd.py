@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln, hyp2f1
 
-from uds_pipelines.lib.predictions.fitting import Fit, compress, fit_mle
+from uds_pipelines.lib.predictions.fitting import Fit, compress, fit_mle, sample_rows, weighted_mean
 
 NAMES = ("r", "alpha", "s", "beta")
 STARTS = ((0.5, 10.0, 0.5, 10.0), (1.0, 1.0, 1.0, 1.0), (0.3, 5.0, 1.5, 30.0))
@@ -43,10 +43,18 @@ def loglik(params, x, t_x, T) -> np.ndarray:
     return head + np.logaddexp(alive, np.where(np.isnan(dead), -np.inf, dead))
 
 
-def fit(x, t_x, T) -> Fit:
+def _mean_negloglik(x, t_x, T):
     rows, counts, _ = compress(x, t_x, T)
     ux, ut, uT = rows.T
-    return fit_mle("pareto_nbd", NAMES, lambda p: -np.dot(counts, loglik(p, ux, ut, uT)), STARTS, len(x))
+    return lambda p: -weighted_mean(counts, loglik(p, ux, ut, uT))
+
+
+def fit(x, t_x, T) -> Fit:
+    """Maximum-likelihood fit on distinct summary rows (starts searched on a sample when large)."""
+    x, t_x, T = (np.asarray(c, dtype=float) for c in (x, t_x, T))
+    chosen = sample_rows(len(x))
+    sample = None if chosen is None else _mean_negloglik(x[chosen], t_x[chosen], T[chosen])
+    return fit_mle("pareto_nbd", NAMES, _mean_negloglik(x, t_x, T), STARTS, len(x), sample)
 
 
 def p_alive(params, x, t_x, T) -> np.ndarray:

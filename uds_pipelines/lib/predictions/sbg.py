@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, hyp2f1
 
-from uds_pipelines.lib.predictions.fitting import Fit, compress, fit_mle
+from uds_pipelines.lib.predictions.fitting import Fit, compress, fit_mle, weighted_mean
 
 NAMES = ("alpha", "beta")
 STARTS = ((1.0, 1.0), (0.5, 3.0), (2.0, 10.0))
@@ -40,7 +40,7 @@ def fit(periods, churned, weights=None) -> Fit:
         rows, weights, _ = compress(periods, churned)
         periods, churned = rows[:, 0], rows[:, 1] > 0
     w = np.asarray(weights, dtype=float)
-    result = fit_mle("sbg", NAMES, lambda p: -np.dot(w, loglik(p, periods, churned)), STARTS, int(w.sum()))
+    result = fit_mle("sbg", NAMES, lambda p: -weighted_mean(w, loglik(p, periods, churned)), STARTS, w.sum())
     if not np.any(np.asarray(churned) & (w > 0)):
         result.problems.append("no subscriber has churned yet: the churn rate cannot be estimated")
     return result

@@ -70,7 +70,13 @@ def fit_purchases(summary: pd.DataFrame) -> tuple[Fit | None, list[Fit], list[st
         winner = max((f for f in trial if f.ok), key=lambda f: f.loglik, default=None)
         if winner is None:
             return None, trial, [f"{f.model}: {'; '.join(f.problems)}" for f in trial]
-        fits = [PURCHASE_MODELS[winner.model].fit(x, t_x, T)] + [f for f in trial if f is not winner]
+        full = PURCHASE_MODELS[winner.model].fit(x, t_x, T)
+        rest = [f for f in trial if f is not winner]
+        return (
+            (full, rest, [])
+            if full.ok
+            else (None, [full, *rest], [f"{full.model}: {'; '.join(full.problems)}"])
+        )
     good = sorted((f for f in fits if f.ok), key=lambda f: -f.loglik)
     if not good:
         return None, fits, [f"{f.model}: {'; '.join(f.problems)}" for f in fits]

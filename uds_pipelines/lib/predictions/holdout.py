@@ -88,6 +88,6 @@ def markdown(holdout: Holdout) -> str:
         "|---|---|---|---|",
     ]
     rows += [
-        f"| {k} | {r.customers} | {r.actual:.3f} | {r.predicted:.3f} |" for k, r in holdout.table.iterrows()
+        f"| {k} | {int(r.customers)} | {r.actual:.3f} | {r.predicted:.3f} |" for k, r in holdout.table.iterrows()
     ]
     return head + "\n\n" + "\n".join(rows)

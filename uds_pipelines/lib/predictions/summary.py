@@ -59,7 +59,8 @@ def summary_sql(purchases: str, end: datetime) -> str:
     SELECT customer_id, currency, (count(*) - 1)::DOUBLE AS frequency,
            date_diff('day', min(day), max(day)) / 7.0 AS recency,
            date_diff('day', min(day), {_day(end)}) / 7.0 AS "T",
-           coalesce(avg(amount) FILTER (WHERE day > first_day), 0.0)::DOUBLE AS monetary_value
+           -- rounded: a parallel sum's last bits vary from run to run, the fit must not
+           round(coalesce(avg(amount) FILTER (WHERE day > first_day), 0.0), 6)::DOUBLE AS monetary_value
     FROM firsts GROUP BY customer_id, currency ORDER BY customer_id, currency
     """
 

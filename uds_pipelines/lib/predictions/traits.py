@@ -37,8 +37,11 @@ def model_version(parts: dict[str, dict[str, float]]) -> str:
     """`<models>.v1-<hash of the fitted parameters>`: the same data and as-of give the same version;
     `parts` maps a label (`bgnbd+gamma_gamma:usd`, `sbg`) to its parameters."""
     models = "+".join(sorted({label.split(":")[0] for label in parts}))
-    digest = hashlib.sha256(json.dumps({k: {n: round(v, 6) for n, v in p.items()} for k, p in parts.items()},
-                                       sort_keys=True).encode()).hexdigest()[:10]  # fmt: skip
+    # 5 significant digits: far above the optimizer's tolerance, so a rerun hashes the same
+    rounded = {
+        label: {name: float(f"{value:.5g}") for name, value in p.items()} for label, p in parts.items()
+    }
+    digest = hashlib.sha256(json.dumps(rounded, sort_keys=True).encode()).hexdigest()[:10]
     return f"{models}.{MODEL_GENERATION}-{digest}"
 
 

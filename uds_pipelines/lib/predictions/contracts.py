@@ -39,8 +39,8 @@ def subscriptions_sql(end: datetime, records_table: str = "person_records") -> s
         SELECT sm.customer_id, lower(s.currency) AS currency,
                coalesce(s.mrr_minor, 0) / {minor_divisor_sql("lower(s.currency)")} AS mrr, s.created,
                -- canceled after the end day: still live as of the end day
-               (s.status IN ({lake.sql_literal_list(LIVE)}) AND NOT sm.deleted)
-                   OR s.canceled_at > {end_sql} AS live,
+               coalesce(s.status IN ({lake.sql_literal_list(LIVE)}) AND NOT sm.deleted, false)
+                   OR coalesce(s.canceled_at > {end_sql}, false) AS live,
                least(coalesce(s.canceled_at, {end_sql}), {end_sql}) AS ended_at
         FROM stripe_subscriptions s JOIN stripe_map sm ON sm.stripe_customer_id = s.customer_id
         WHERE s.created <= {end_sql} AND s.currency IS NOT NULL

@@ -35,7 +35,7 @@ class SubscriberModel:
 
 def fit_subscribers(con, as_of: datetime) -> SubscriberModel:
     subs = con.execute(contracts.subscriptions_sql(as_of)).df()
-    live = subs[subs["live"]]
+    live = subs[subs["live"].astype(bool)]
     result = SubscriberModel(len(subs), int((~subs["live"]).sum()), live["customer_id"].nunique())
     if subs.empty:
         result.notes.append("no subscriptions: no retention model")
@@ -44,7 +44,7 @@ def fit_subscribers(con, as_of: datetime) -> SubscriberModel:
         result.warnings.append(f"subscribers: no predicted columns: {len(subs)} subscriptions, {result.churned} "
                                f"ended (needs {MIN_SUBSCRIPTIONS} and {MIN_CHURNED})")  # fmt: skip
         return result
-    fit = sbg.fit(subs["periods"].to_numpy(float), subs["live"].to_numpy() == False)  # noqa: E712
+    fit = sbg.fit(subs["periods"].to_numpy(float), ~subs["live"].to_numpy(bool))
     result.fit = fit
     if not fit.ok:
         result.warnings.append(f"subscribers: no predicted columns: sBG {'; '.join(fit.problems)}")

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from uds_pipelines.cli.generate import main
 from uds_pipelines.lib.generator.buyer_events import DEMO_BUYERS, write_buyer_events
 from uds_pipelines.lib.generator.purchase_process import BuyerParams, simulate_purchases, simulate_summary
 from uds_pipelines.lib.predictions import bgnbd, gamma_gamma
@@ -43,3 +44,27 @@ def test_buyer_events_are_deterministic_and_hold_every_simulated_purchase(tmp_pa
     truth = json.loads((tmp_path / "a" / "ground_truth" / "buyer_params.json").read_text())
     assert truth["params"]["r"] == DEMO_BUYERS.r and truth["buyers"] == 50
     assert np.all([c["data"]["object"]["amount"] >= 50 for c in charges])
+
+
+def test_uds_generate_writes_buyers_only_when_asked(tmp_path):
+    common = [
+        "--people",
+        "5",
+        "--seed",
+        "4",
+        "--start",
+        "2025-01-01",
+        "--end",
+        "2026-11-01",
+        "--workers",
+        "1",
+    ]
+    assert main([*common, "--out", str(tmp_path / "plain")]) == 0
+    assert main([*common, "--out", str(tmp_path / "buyers"), "--buyers", "20"]) == 0
+    assert not (tmp_path / "plain" / "inbox" / "stripe" / "buyers_0000.jsonl").exists()
+    written = (tmp_path / "buyers" / "inbox" / "stripe" / "buyers_0000.jsonl").read_bytes()
+    assert written == write_buyer_events(tmp_path / "direct", 20, 4, START, END).read_bytes()
+    # everything else the generator wrote is unchanged by the flag
+    plain = sorted(p.relative_to(tmp_path / "plain") for p in (tmp_path / "plain" / "inbox").rglob("*.*"))
+    for relative in plain:
+        assert (tmp_path / "buyers" / relative).read_bytes() == (tmp_path / "plain" / relative).read_bytes()

@@ -122,16 +122,21 @@ def identity_resolution(
 
 def profiles(data_dir: Path) -> dict:
     from uds_pipelines.lib.consent.stage import build_consent
+    from uds_pipelines.lib.predictions.stage import build_predictions
     from uds_pipelines.lib.profiles.stage import build_profiles
 
     settings = settings_for(data_dir)
     started = time.perf_counter()
     consent = build_consent(settings)
     consent_seconds = time.perf_counter() - started
+    # profiles join the predicted traits, so the stage runs before them as in the asset graph
+    predictions = build_predictions(settings)
+    predictions_seconds = time.perf_counter() - started - consent_seconds
     stage = build_profiles(settings)
     return {"rows": stage.rows, "consent_statements": consent.ledger.rows,
-            "consent_seconds": round(consent_seconds, 2),
-            "profiles_seconds": round(time.perf_counter() - started - consent_seconds, 2)}  # fmt: skip
+            "consent_seconds": round(consent_seconds, 2), "predictions_seconds": round(predictions_seconds, 2),
+            "predicted_rows": predictions.rows,
+            "profiles_seconds": round(time.perf_counter() - started - consent_seconds - predictions_seconds, 2)}  # fmt: skip
 
 
 def segments_audiences(data_dir: Path) -> dict:

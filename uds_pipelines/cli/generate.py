@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
 from uds_pipelines.lib.generator import generate
+from uds_pipelines.lib.generator.buyer_events import write_buyer_events
 from uds_pipelines.lib.generator.core import DEFAULT_END, DEFAULT_START
 from uds_pipelines.lib.generator.linkage import CORRUPTION_LEVELS, corruption_level, write_linkage_forms
 
@@ -36,6 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=None, help="processes for Stripe chunks (default: all cores)"
     )
     parser.add_argument(
+        "--buyers",
+        type=int,
+        default=0,
+        help="also write this many one-off Stripe buyers with a known BG/NBD + Gamma-Gamma purchase process "
+        "(inbox/stripe/buyers_0000.jsonl, true parameters in ground_truth/buyer_params.json; default 0: none)",
+    )
+    parser.add_argument(
         "--linkage-people",
         type=int,
         default=None,
@@ -54,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --linkage-people: share of records that also carry the person's email and phone (default 0)",
     )
     return parser
+
+
+def _epoch(text: str) -> int:
+    """`--start` / `--end` (an ISO date or time, UTC unless it says otherwise) as epoch seconds."""
+    moment = datetime.fromisoformat(str(text))
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
 
 
 def _corruption_arg(text: str) -> float:
@@ -107,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"uds-generate: {exc}", file=sys.stderr)
         return 2
+    if args.buyers > 0:
+        buyers_file = write_buyer_events(
+            args.out, args.buyers, args.seed, _epoch(args.start), _epoch(args.end)
+        )
+        print(f"wrote {args.buyers} buyers with a known purchase process to {buyers_file}")
     print(
         f"wrote {summary.files_written} files for {summary.people} people to {summary.out_dir} "
         f"in {summary.seconds:.1f}s"

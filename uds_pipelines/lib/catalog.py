@@ -515,6 +515,23 @@ _DECLARED = [
         "The consent in force per customer and purpose.",
     ),
     Table(
+        "customer_predictions",
+        "profiles/customer_predictions.parquet",
+        "file",
+        _schema(
+            "customer_id currency model frequency:double recency_weeks:double t_weeks:double "
+            "monetary_value:double tenure_months:double mrr:double p_alive:double "
+            "expected_purchases_90d:double expected_spend:double predicted_clv_12m:double "
+            "predicted_clv_12m_reporting:double churn_next_month:double expected_residual_months:double "
+            "churn_risk model_version"
+        ),
+        "customer_predictions",
+        "derived",
+        (),
+        "Predicted traits per customer and currency: BG/NBD or Pareto/NBD with Gamma-Gamma for one-off "
+        "buyers, shifted-beta-geometric for subscribers (docs/predictions.md).",
+    ),
+    Table(
         "customer_profiles",
         "profiles/customer_profiles.parquet",
         "file",
@@ -526,14 +543,24 @@ _DECLARED = [
             "mrr_by_currency nps_latest:int32 surveys_count:int64 forms_count:int64 acquisition_source "
             "consent_email_marketing:bool consent_sms_marketing:bool consent_ad_targeting:bool "
             "consent_analytics:bool rfm_recency_days:int64 rfm_recency:int64 rfm_frequency:int64 "
-            "rfm_monetary:int64"
+            "rfm_monetary:int64 p_alive:double expected_purchases_90d:double predicted_clv_12m:double "
+            "predicted_clv_12m_reporting:double churn_risk model_version"
         ),
         "customer_profiles",
         "derived",
         ("email", "phone", "first_name", "last_name", "country"),
         "One row per active customer: golden attributes, revenue, engagement, consent, RFM scores.",
         variable_prefix="consent_",
-        added=(("lifetime_value_reporting", "NULL"),),  # since reporting-currency figures (issue 17)
+        added=(
+            ("lifetime_value_reporting", "NULL"),  # since reporting-currency figures (issue 17)
+            # since predicted traits (issue 19)
+            ("p_alive", "NULL"),
+            ("expected_purchases_90d", "NULL"),
+            ("predicted_clv_12m", "NULL"),
+            ("predicted_clv_12m_reporting", "NULL"),
+            ("churn_risk", "NULL"),
+            ("model_version", "NULL"),
+        ),
         open_columns=True,  # one column per computed trait (UDS_TRAITS_FILE, lib/profiles/traits.py)
     ),
     Table(
@@ -757,7 +784,27 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "value": "counts, rates (0-1), NPS (-100 to 100) or amounts in `currency`'s major unit, rounded to "
         "its decimals (none for JPY, KRW, ...)",
     },
+    "customer_predictions": {
+        "model": "`bgnbd` | `pareto_nbd` (one-off buyers, the better likelihood per currency) | `sbg` (subscribers)",
+        "frequency": "repeat purchase days before the as-of day (one-off buyers); with `recency_weeks` and "
+        "`t_weeks` the RFM summary the model was fitted on",
+        "monetary_value": "mean value of the repeat purchase days, major unit of `currency`",
+        "tenure_months": "monthly renewals survived (subscribers)",
+        "p_alive": "one-off buyers: P(still a customer); subscribers: P(still subscribed after the next month)",
+        "expected_purchases_90d": "expected purchase days (subscribers: renewals) in the next 90 days",
+        "expected_spend": "Gamma-Gamma expected spend per purchase (subscribers: MRR), major unit",
+        "predicted_clv_12m": "discounted expected revenue of the next 12 months (10% a year), major unit of "
+        "`currency`; NULL without a spend fit",
+        "predicted_clv_12m_reporting": "`predicted_clv_12m` at the as-of rate to the reporting currency",
+        "churn_next_month": "subscribers: P(cancel at the end of the next month)",
+        "expected_residual_months": "subscribers: discounted expected residual lifetime in months (DERL)",
+        "churn_risk": "`low` | `medium` | `high`: P(lost) below 0.25, below 0.5, from 0.5 (docs/predictions.md)",
+        "model_version": "models and a hash of their fitted parameters",
+    },
     "customer_profiles": {
+        "p_alive": "from `customer_predictions` (profile currency); NULL where the history is too short to fit",
+        "predicted_clv_12m_reporting": "every currency's `predicted_clv_12m` in the reporting currency, summed; "
+        "NULL when one has no rate",
         "lifetime_value": "major unit of `currency` (the person's largest currency total)",
         "lifetime_value_by_currency": "JSON: lower-case currency -> net total in its major unit (JPY, KRW, ... "
         "have no minor unit)",

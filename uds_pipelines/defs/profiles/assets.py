@@ -65,6 +65,7 @@ def consent_ledger(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
             "landed_forms",
             "effective_consent",
             "events",  # computed traits and last_seen_at read person_events
+            "customer_predictions",
         ],
     ),
     check_specs=[

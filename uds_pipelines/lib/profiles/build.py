@@ -31,12 +31,11 @@ from collections.abc import Mapping
 
 from uds_pipelines.lib import fx, lake
 from uds_pipelines.lib.fx import minor_divisor_sql, round_sql
+from uds_pipelines.lib.predictions.orders import orders_ctes
 from uds_pipelines.lib.profiles.traits_sql import LAST_EVENT, CompiledTraits
 
 ACTIVE_SUBSCRIPTION = ("active", "trialing", "past_due")
 
-# Refund states that never moved money back (or moved it back again).
-VOID_REFUND = ("failed", "canceled")
 # Subscription states Stripe leaves a deleted customer's subscriptions in.
 ENDED_SUBSCRIPTION = ("canceled", "incomplete_expired")
 
@@ -76,7 +75,6 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
     region = default_region.replace("'", "")
     consent_cols = ",\n".join(f"coalesce(cw.consent_{p}, false) AS consent_{p}" for p in purposes)
     active = lake.sql_literal_list(ACTIVE_SUBSCRIPTION)
-    void = lake.sql_literal_list(VOID_REFUND)
     ended = lake.sql_literal_list(ENDED_SUBSCRIPTION)
     rates_sql = fx.rates_sql(rates if rates is not None else {reporting.lower(): 1.0})
     return f"""
@@ -111,35 +109,7 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
         LEFT JOIN email_survivor USING (customer_id) LEFT JOIN phone_survivor USING (customer_id)
         LEFT JOIN country_survivor USING (customer_id) LEFT JOIN names_survivor USING (customer_id)
     ),
-    stripe_map AS (
-        SELECT m.record_id AS stripe_customer_id, m.customer_id, coalesce(any_value(r.deleted), false) AS deleted
-        FROM identity_map m
-        LEFT JOIN {records_table} r ON r.source = 'stripe' AND r.record_id = m.record_id
-        WHERE m.source = 'stripe' GROUP BY 1, 2
-    ),
-    ch AS (SELECT * FROM stripe_charges),
-    -- refund objects, one per refund id (staging keeps each refund's newest state)
-    rf AS (
-        SELECT charge_id, sum(amount) AS refunded FROM stripe_refunds
-        WHERE charge_id IS NOT NULL AND coalesce(status, '') NOT IN ({void}) GROUP BY charge_id
-    ),
-    orders AS (
-        SELECT sm.customer_id, lower(ch.currency) AS currency,
-               ch.amount - least(greatest(coalesce(ch.amount_refunded, 0), coalesce(rf.refunded, 0)),
-                                 coalesce(ch.amount, 0)) AS net_minor,
-               ch.created AS ordered_at
-        FROM ch JOIN stripe_map sm ON sm.stripe_customer_id = ch.customer_id
-        LEFT JOIN rf ON rf.charge_id = ch.charge_id
-        WHERE ch.status = 'succeeded' OR (ch.status IS NULL AND ch.paid)
-        UNION ALL
-        SELECT sm.customer_id, lower(i.currency), i.amount_paid - least(coalesce(rf.refunded, 0), i.amount_paid),
-               coalesce(i.paid_at, i.created)
-        FROM stripe_invoices i JOIN stripe_map sm ON sm.stripe_customer_id = i.customer_id
-        LEFT JOIN rf ON rf.charge_id = i.charge_id
-        WHERE i.status = 'paid' AND coalesce(i.amount_paid, 0) > 0
-          AND (i.charge_id IS NULL OR i.charge_id NOT IN (SELECT charge_id FROM ch WHERE charge_id IS NOT NULL))
-          AND i.invoice_id NOT IN (SELECT invoice_id FROM ch WHERE invoice_id IS NOT NULL)
-    ),
+    {orders_ctes(records_table)},
     per_currency AS (
         SELECT customer_id, currency, sum(net_minor) / {minor_divisor_sql("currency")} AS total, count(*) AS n,
                min(ordered_at) AS first_at, max(ordered_at) AS last_at

@@ -9,6 +9,7 @@ import pandas as pd
 from uds_pipelines.lib import catalog, connection, fx, lake_views
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.consent import wide_consent_sql
+from uds_pipelines.lib.predictions.traits import with_predictions
 from uds_pipelines.lib.profiles.build import profiles_sql
 from uds_pipelines.lib.profiles.currencies import profiles_without_rate, rates_used
 from uds_pipelines.lib.profiles.kpis import Kpi, kpis, new_buyers_by_month
@@ -32,7 +33,8 @@ class ProfilesStage:
 
 
 def build_profiles(settings: Settings) -> ProfilesStage:
-    """Write customer profiles with RFM scores; returns the figures the blocking checks judge."""
+    """Write customer profiles with RFM scores and predicted traits (`customer_predictions`);
+    returns the figures the blocking checks judge."""
     lake_dir = settings.lake_dir
     # the rates in force on the as-of day, so rerunning an old as-of gives the old figures
     rates = fx.load_rates(settings.fx_rates_file, settings.reporting_currency).on(settings.as_of().date())
@@ -52,7 +54,10 @@ def build_profiles(settings: Settings) -> ProfilesStage:
         con.execute(f"CREATE TEMP TABLE _profiles AS {base}")
         with_rfm = add_rfm_scores(con, "_profiles", settings.as_of())
         rows = lake_views.write_query(
-            con, lake_dir, "customer_profiles", f"SELECT * FROM {with_rfm} ORDER BY customer_id"
+            con,
+            lake_dir,
+            "customer_profiles",
+            f"SELECT * FROM {with_predictions(with_rfm)} ORDER BY customer_id",
         )
         duplicates, without_identifier = con.execute(
             """SELECT count(*) - count(DISTINCT customer_id),

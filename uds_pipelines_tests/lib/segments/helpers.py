@@ -32,6 +32,13 @@ DEFAULTS: dict = {
     "acquisition_source": None,
     **{f"consent_{p}": False for p in PURPOSES},
     "cart_abandoned_at": pd.NaT,  # a computed trait of the shipped traits.yaml
+    # predicted traits (CONTRACT section 8): NULL unless a row gives them
+    "p_alive": float("nan"),
+    "expected_purchases_90d": float("nan"),
+    "predicted_clv_12m": float("nan"),
+    "predicted_clv_12m_reporting": float("nan"),
+    "churn_risk": None,
+    "model_version": None,
 }
 
 
@@ -49,7 +56,8 @@ def profiles_frame(rows: list[dict]) -> pd.DataFrame:
     frame["orders_count"] = frame["orders_count"].astype("int64")
     frame["lifetime_value"] = frame["lifetime_value"].astype("float64")
     frame["lifetime_value_reporting"] = frame["lifetime_value_reporting"].astype("float64")
-    for column in ("email", "phone", "first_name", "last_name", "subscription_status", "acquisition_source"):
+    for column in ("email", "phone", "first_name", "last_name", "subscription_status", "acquisition_source",
+                   "churn_risk", "model_version"):  # fmt: skip
         frame[column] = frame[column].astype("string")
     return frame
 

@@ -49,6 +49,8 @@ def _profiles(tmp_path):
                 "first_order_at": AS_OF - 400 * DAY,
                 "nps_latest": 9,
                 "cart_abandoned_at": AS_OF - 30 * DAY,  # too long ago for cart_abandoners
+                "churn_risk": "high",
+                "predicted_clv_12m_reporting": 300.0,
             },
             # One recent order and new.
             {
@@ -85,6 +87,8 @@ def test_shipped_segments_load_and_compute(con, tmp_path):
         "rfm_at_risk",
         "hibernating",
         "cart_abandoners",
+        "likely_to_churn",
+        "high_predicted_value",
     } <= names
     profiles = add_rfm_scores(con, _profiles(tmp_path), AS_OF.to_pydatetime())
     result = compute_membership(con, segments, profiles, AS_OF.to_pydatetime())
@@ -97,6 +101,7 @@ def test_shipped_segments_load_and_compute(con, tmp_path):
     assert members["promoters"] == {"A"}
     assert members["detractors"] == {"B"}
     assert members["cart_abandoners"] == {"B"}
+    assert members["likely_to_churn"] == {"A"} and members["high_predicted_value"] == {"A"}
     assert result.counts["champions"] == len(members.get("champions", set()))
     entered = {r[0] for r in con.execute(f"SELECT DISTINCT entered_at FROM {result.membership}").fetchall()}
     assert entered == {AS_OF}

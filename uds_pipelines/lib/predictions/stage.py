@@ -1,0 +1,117 @@
+"""The predictions stage as a whole operation over the lake (what the `customer_predictions` asset
+runs): summaries in DuckDB, fits and scores in numpy, one Parquet table of per-customer figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+
+import numpy as np
+import pandas as pd
+
+from uds_pipelines.lib import connection, fx, lake_views
+from uds_pipelines.lib.config import Settings
+from uds_pipelines.lib.predictions import holdout, summary, traits
+from uds_pipelines.lib.predictions.buyers import CurrencyModels, check_holdout, fit_currency, score_currency
+from uds_pipelines.lib.predictions.subscribers import SubscriberModel, fit_subscribers
+
+
+@dataclass
+class PredictionsStage:
+    rows: int
+    currencies: list[CurrencyModels]
+    subscribers: SubscriberModel
+    model_version: str | None
+    preview: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _holdout_split(as_of: datetime, first_day) -> tuple[datetime, float] | None:
+    """(calibration end, holdout weeks), or None when the history is too short for one."""
+    end_day = as_of.astimezone(UTC).date()
+    days = holdout.holdout_days((end_day - first_day).days)
+    if days < 28:
+        return None
+    split_day = end_day - timedelta(days=days)
+    return datetime.combine(split_day, time.max, tzinfo=UTC), days / 7
+
+
+def _buyer_rows(con, as_of: datetime) -> tuple[list[CurrencyModels], list[pd.DataFrame]]:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _purchases AS {summary.purchases_sql()}")
+    full = con.execute(summary.summary_sql("SELECT * FROM _purchases", as_of)).df()
+    first = con.execute("SELECT min(ordered_at AT TIME ZONE 'UTC')::DATE FROM _purchases").fetchone()[0]
+    split = _holdout_split(as_of, first) if first is not None else None
+    calibration = actual = None
+    if split is not None:
+        calibration = con.execute(summary.summary_sql("SELECT * FROM _purchases", split[0])).df()
+        actual = con.execute(summary.holdout_counts_sql("SELECT * FROM _purchases", split[0], as_of)).df()
+        calibration = calibration.merge(actual, on=["customer_id", "currency"], how="left").fillna(
+            {"holdout_purchases": 0.0}
+        )
+    models, frames = [], []
+    # rows in content order, not by customer id: ids are random per clean run, and the fit's sample
+    # (above 50,000 buyers) must pick the same summaries whatever the ids
+    full = full.sort_values(
+        ["currency", "frequency", "recency", "T", "monetary_value", "customer_id"], ignore_index=True
+    )
+    for currency, group in full.groupby("currency", sort=True):
+        fitted = fit_currency(currency, group)
+        models.append(fitted)
+        if not fitted.scored:
+            continue
+        if split is None:
+            fitted.notes.append(f"{currency.upper()}: no holdout check: history shorter than 12 weeks")
+        else:
+            part = calibration[calibration["currency"] == currency]
+            check_holdout(fitted, part, part["holdout_purchases"], split[0].date().isoformat(), split[1])
+        scores = score_currency(fitted, group)
+        frames.append(pd.DataFrame({
+            "customer_id": group["customer_id"].to_numpy(), "currency": currency, "model": fitted.purchase.model,
+            "frequency": group["frequency"].to_numpy(float), "recency_weeks": group["recency"].to_numpy(float),
+            "t_weeks": group["T"].to_numpy(float), "monetary_value": group["monetary_value"].to_numpy(float),
+            "tenure_months": np.nan, "mrr": np.nan, **{k: scores[k] for k in
+            ("p_alive", "expected_purchases_90d", "expected_spend", "predicted_clv_12m")},
+            "churn_next_month": np.nan, "expected_residual_months": np.nan,
+            "churn_risk": traits.churn_risk(1.0 - scores["p_alive"]),
+        }))  # fmt: skip
+    return models, frames
+
+
+def build_predictions(settings: Settings) -> PredictionsStage:
+    """Fit, check and score as of UDS_AS_OF; write `customer_predictions`; return the figures."""
+    as_of = settings.as_of()
+    rates = fx.load_rates(settings.fx_rates_file, settings.reporting_currency).on(as_of.date())
+    con = connection.for_settings(settings)
+    try:
+        currencies, frames = _buyer_rows(con, as_of)
+        subscribers = fit_subscribers(con, as_of)
+        if subscribers.frame is not None:
+            frames.append(subscribers.frame)
+        parts = {f"{m.purchase.model}+gamma_gamma:{m.currency}" if m.spend else f"{m.purchase.model}:{m.currency}":
+                 m.purchase.params | (m.spend.params if m.spend else {}) for m in currencies if m.scored}  # fmt: skip
+        if subscribers.fit is not None and subscribers.frame is not None:
+            parts["sbg"] = subscribers.fit.params
+        version = traits.model_version(parts) if parts else None
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=_COLUMNS)
+        frame["model_version"] = version
+        frame["predicted_clv_12m_reporting"] = frame["predicted_clv_12m"] * frame["currency"].map(
+            {c: rate for c, (rate, _day) in rates.items()}
+        ).astype(float)
+        frame = frame[_COLUMNS].sort_values(["customer_id", "currency"], ignore_index=True)
+        lake_views.write_arrow(settings.lake_dir, "customer_predictions", frame, con=con)
+        preview = con.execute("SELECT * FROM customer_predictions LIMIT 10").df()
+    finally:
+        con.close()
+    warnings = [w for m in currencies for w in m.warnings] + subscribers.warnings
+    if not currencies:
+        warnings.append("no predicted columns for one-off buyers: no purchases by non-subscribers yet")
+    notes = [n for m in currencies for n in m.notes] + subscribers.notes
+    return PredictionsStage(len(frame), currencies, subscribers, version, preview, warnings, notes)
+
+
+_COLUMNS = [
+    "customer_id", "currency", "model", "frequency", "recency_weeks", "t_weeks", "monetary_value",
+    "tenure_months", "mrr", "p_alive", "expected_purchases_90d", "expected_spend", "predicted_clv_12m",
+    "predicted_clv_12m_reporting", "churn_next_month", "expected_residual_months", "churn_risk", "model_version",
+]  # fmt: skip

@@ -30,6 +30,44 @@ def s3_endpoint():
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def s3_endpoint_process(tmp_path_factory):
+    """The same S3 server (moto) in a process of its own, for tests that run the whole graph on
+    object storage: thousands of requests per run, which an in-process server answers on the
+    test's own interpreter (one core, under its GIL) while the run waits for them."""
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    from uds_pipelines_tests.dagster_dev import free_port
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("moto") / "moto_server.log"
+    moto_server = Path(sys.executable).parent / "moto_server"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(moto_server), "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT
+        )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, f"moto_server exited: {log.read_text()[-2000:]}"
+            try:
+                if requests.get(f"{endpoint}/moto-api/", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, f"moto_server not answering: {log.read_text()[-2000:]}"
+            time.sleep(0.2)
+        yield endpoint
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 S3_TEST_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

@@ -38,7 +38,7 @@ def pipeline(request, tmp_path_factory):
         mp.setenv("UDS_AS_OF", AS_OF)
         bucket = None
         if request.param == "s3":
-            endpoint = request.getfixturevalue("s3_endpoint")
+            endpoint = request.getfixturevalue("s3_endpoint_process")
             set_s3_env(mp, endpoint)
             fs, bucket = make_bucket(endpoint)
             mp.setenv("UDS_LAKE_URL", f"s3://{bucket}/cdp")

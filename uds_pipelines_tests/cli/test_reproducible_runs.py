@@ -36,24 +36,28 @@ WALL_CLOCK_COLUMNS = {"quarantined_at", "exported_at", "_uds_updated_at"}
 ID_COLUMNS = ("customer_id", "origin_customer_id", "extern_id")
 
 
-def _uds_run(data: Path, home: Path) -> None:
+def _start_uds_run(data: Path, home: Path) -> subprocess.Popen:
     env = os.environ | {"UDS_DATA_DIR": str(data), "DAGSTER_HOME": str(home), "UDS_AS_OF": AS_OF}
-    done = subprocess.run(
-        [sys.executable, "-m", "uds_pipelines.cli.run"], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return subprocess.Popen(
+        [sys.executable, "-m", "uds_pipelines.cli.run"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
+    """Two independent runs (own data dir, own DAGSTER_HOME), at the same time: on 2 cores one
+    run's single-threaded stretches (imports, Dagster's bookkeeping) overlap the other's."""
     root = tmp_path_factory.mktemp("repro")
     generate(root / "generated", people=PEOPLE, seed=5, workers=1)
-    runs = []
+    started = {}
     for name in ("a", "b"):
         shutil.copytree(root / "generated" / "inbox", root / name / "data" / "inbox")
-        _uds_run(root / name / "data", root / name / "home")
-        runs.append(root / name / "data")
-    return runs
+        started[root / name / "data"] = _start_uds_run(root / name / "data", root / name / "home")
+    for proc in started.values():
+        stdout, stderr = proc.communicate(timeout=300)
+        assert proc.returncode == 0, stdout[-2000:] + stderr[-3000:]
+    return list(started)
 
 
 def _fingerprints(data: Path) -> dict[str, tuple[int, str]]:

@@ -41,14 +41,25 @@ def test_without_a_daemon_the_run_waits_in_the_queue(env, tmp_path):
     assert not (tmp_path / "data" / "lake").exists()  # nothing ran in this process
 
 
+def in_process_workspace(tmp_path) -> Path:
+    """The project's location with the in-process executor (see in_process_location.py)."""
+    workspace = tmp_path / "workspace.yaml"
+    workspace.write_text(
+        "load_from:\n  - python_module:\n      module_name: uds_pipelines_tests.cli.in_process_location\n"
+        f"      working_directory: {ROOT}\n      location_name: uds_pipelines\n"
+    )
+    return workspace
+
+
 def test_the_daemon_runs_the_queued_job(env, tmp_path):
     assert runs(env) == []  # creates the SQLite storage first: two processes creating it at once race
+    workspace = in_process_workspace(tmp_path)
     daemon = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+        [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(workspace)],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     try:
-        done = uds_run(env, "--wait", "240", timeout=300)
+        done = uds_run(env, "--workspace", str(workspace), "--wait", "240", timeout=300)
     finally:
         os.killpg(daemon.pid, signal.SIGTERM)
         daemon.wait(timeout=60)

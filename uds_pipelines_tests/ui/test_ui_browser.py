@@ -9,11 +9,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import pandas as pd
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from uds_pipelines import constants as c
 from uds_pipelines.definitions import defs
+from uds_pipelines.defs.ingest.sensors import LANDING_STEP_BY_SOURCE
 from uds_pipelines.lib.generator.core import generate
 from uds_pipelines.lib.masking import mask_email
 from uds_pipelines_tests.dagster_dev import REPO, DagsterDev, start_dagster_dev
@@ -47,10 +50,25 @@ def root(tmp_path_factory) -> Path:
     return made
 
 
+def _land_inbox(data: Path) -> None:
+    """What the inbox sensors' start-up runs would do on a new server: every inbox file landed,
+    nothing downstream built. Done here, in this process, it spares the UI test those queued runs
+    (a run worker and a step process each, one sensor interval apart); Materialize all then builds
+    the rest of the graph from the landed tables, as it did after the sensors' runs."""
+    landing = [key for step in LANDING_STEP_BY_SOURCE.values() for key in step.keys]
+    with pytest.MonkeyPatch.context() as mp, dg.instance_for_test() as instance:
+        mp.setenv("UDS_DATA_DIR", str(data))
+        mp.setenv("UDS_AS_OF", AS_OF)
+        job = defs().resolve_job_def(c.JOB_FULL_RUN)
+        assert job.execute_in_process(instance=instance, asset_selection=landing).success
+    assert not [p for p in (data / "inbox").rglob("*") if p.is_file()], "every inbox file landed"
+
+
 @pytest.fixture(scope="module")
 def servers(root: Path, chromium_path: str) -> Iterator[dict[str, DagsterDev]]:
-    """The project's code location on 60 generated people, and a location that cannot import."""
+    """The project's code location on 60 generated people (landed), and a location that cannot import."""
     shutil.copytree(root / "generated" / "inbox", root / "data" / "inbox")
+    _land_inbox(root / "data")
     broken = root / "broken"
     broken.mkdir()
     (broken / "uds_broken_location.py").write_text(f"raise RuntimeError({BROKEN_MESSAGE!r})\n")

@@ -22,7 +22,16 @@ fi
 EXTRAS="${1:-}"
 STAMP=".venv/.installed${EXTRAS:+-$EXTRAS}"
 WANT="$(cat uv.lock pyproject.toml | "$PYTHON" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
-if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
+installed() {
+    # the base install is part of every extras' install: any current stamp will do for no extras
+    local stamp candidates=("$STAMP")
+    [ -z "$EXTRAS" ] && candidates+=(.venv/.installed*)
+    for stamp in "${candidates[@]}"; do
+        if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$WANT" ]; then return 0; fi
+    done
+    return 1
+}
+if ! installed; then
     EXTRA_ARGS=()
     for extra in ${EXTRAS//,/ }; do EXTRA_ARGS+=(--extra "$extra"); done
     # --locked: stop if uv.lock no longer matches pyproject.toml instead of re-resolving;

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from uds_pipelines.lib import connection, lake_views
 from uds_pipelines.lib.config import Settings
+from uds_pipelines.lib.consent.events import event_statements_sql
 from uds_pipelines.lib.consent.effective import EffectiveConsent, effective_consent
 from uds_pipelines.lib.consent.ledger import ConsentLedger, build_consent_ledger, write_ledger
 
@@ -28,8 +29,9 @@ KEY_EXPRESSIONS = {
 STATEMENT_TABLES = ("landed_consent", "stripe_consents")
 
 
-# Sources whose statements are made by a person record itself (`source_record` is its record id).
-RECORD_SOURCES = ("form", "survey")
+# Sources whose statements are made by a person record itself (`source_record` is its record id):
+# events name theirs `user:<userId>` / `anon:<anonymousId>`, as the identity map does.
+RECORD_SOURCES = ("form", "survey", "events")
 
 
 def record_customers_sql() -> str:
@@ -62,12 +64,18 @@ class ConsentStage:
     effective: EffectiveConsent
 
 
+def statement_tables(settings: Settings) -> tuple[str, ...]:
+    """The statement tables, and the events' consent changes when the tracking plan maps categories."""
+    from_events = event_statements_sql(settings.tracking_plan().consent_categories)
+    return STATEMENT_TABLES + ((from_events,) if from_events else ())
+
+
 def build_consent(settings: Settings) -> ConsentStage:
     """Write the consent ledger and effective consent per person and purpose."""
     lake_dir = settings.lake_dir
     con = connection.for_settings(settings)
     try:
-        ledger = build_consent_ledger(con, STATEMENT_TABLES, settings.purposes)
+        ledger = build_consent_ledger(con, statement_tables(settings), settings.purposes)
         write_ledger(con, ledger, lake_dir)
         effective = effective_consent(
             con, ledger, identifier_customers_sql(), settings.purposes, KEY_EXPRESSIONS,

@@ -67,4 +67,6 @@ def write_identity_map(lake_dir: Path, rows: list[tuple[str, str, str]]) -> None
     frame["origin_customer_id"] = frame["customer_id"]
     path = catalog.path(lake_dir, "identity_map")
     path.parent.mkdir(parents=True, exist_ok=True)
-    lake.write_parquet_atomic(pa.Table.from_pandas(frame, preserve_index=False).cast(catalog.table("identity_map").schema), path)
+    lake.write_parquet_atomic(
+        pa.Table.from_pandas(frame, preserve_index=False).cast(catalog.table("identity_map").schema), path
+    )

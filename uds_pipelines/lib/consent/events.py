@@ -27,7 +27,9 @@ _GRANTED = """CASE WHEN v IN ('true', '"true"') THEN true WHEN v IN ('false', '"
 
 
 def _mapping_values(category_map: Mapping[str, Sequence[str]]) -> str:
-    pairs = sorted({(str(c).strip().lower(), str(p).strip().lower()) for c, ps in category_map.items() for p in ps})
+    pairs = sorted(
+        {(str(c).strip().lower(), str(p).strip().lower()) for c, ps in category_map.items() for p in ps}
+    )
     return ", ".join(f"({lake.sql_literal_list([c])}, {lake.sql_literal_list([p])})" for c, p in pairs)
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from uds_pipelines.lib import connection, lake_views
 from uds_pipelines.lib.config import Settings
-from uds_pipelines.lib.consent.events import event_statements_sql
 from uds_pipelines.lib.consent.effective import EffectiveConsent, effective_consent
+from uds_pipelines.lib.consent.events import event_statements_sql
 from uds_pipelines.lib.consent.ledger import ConsentLedger, build_consent_ledger, write_ledger
 
 # Ledger identifiers are raw as given; they are keyed the way identity keys identifiers.

@@ -43,8 +43,14 @@ def test_changes_become_statements_and_reach_the_person(tmp_path: Path) -> None:
             event("u-1", "anon-a", "2026-11-03T09:00:00", context=_prefs(Advertising=False, Analytics=True)),
             event("u-1", "anon-a", "2026-11-04T09:00:00", context=_prefs(Advertising=False, Analytics=True)),
             # RudderStack's shape, OneTrust ids: C0004 (targeting) denied
-            event("u-2", None, "2026-11-05T09:00:00",
-                  context={"consentManagement": {"allowedConsentIds": ["C0002"], "deniedConsentIds": ["C0004"]}}),
+            event(
+                "u-2",
+                None,
+                "2026-11-05T09:00:00",
+                context={
+                    "consentManagement": {"allowedConsentIds": ["C0002"], "deniedConsentIds": ["C0004"]}
+                },
+            ),
             # an unmapped category and no consent object at all say nothing
             event("u-3", None, "2026-11-05T09:00:00", context=_prefs(Functional=True)),
             event("u-3", None, "2026-11-05T10:00:00"),
@@ -83,7 +89,9 @@ def test_changes_become_statements_and_reach_the_person(tmp_path: Path) -> None:
     assert stage.effective.unmatched_statements == 1  # the shared device decides nobody
 
 
-def test_one_no_among_categories_of_a_purpose_decides_no_and_non_booleans_are_unusable(tmp_path: Path) -> None:
+def test_one_no_among_categories_of_a_purpose_decides_no_and_non_booleans_are_unusable(
+    tmp_path: Path,
+) -> None:
     settings = _settings(tmp_path)
     write_events(
         settings.lake_dir,
@@ -100,7 +108,9 @@ def test_one_no_among_categories_of_a_purpose_decides_no_and_non_booleans_are_un
 
 
 def test_consent_categories_are_checked_when_the_plan_loads() -> None:
-    plan = TrackingPlan.from_dict({"consent_categories": {"Ads": ["ad_targeting", "analytics"], "X": "analytics"}})
+    plan = TrackingPlan.from_dict(
+        {"consent_categories": {"Ads": ["ad_targeting", "analytics"], "X": "analytics"}}
+    )
     assert plan.consent_categories == {"ads": ("ad_targeting", "analytics"), "x": ("analytics",)}
     with pytest.raises(PlanError, match="consent_categories.Ads"):
         TrackingPlan.from_dict({"consent_categories": {"Ads": ["Ad Targeting"]}})

@@ -76,7 +76,9 @@ def _message_ids(settings) -> list[str]:
 def test_access_report_lists_the_persons_events_only(tmp_path: Path) -> None:
     settings = _lake(tmp_path)
     con = connection.connect(settings.lake_dir)
-    [subject] = subjects_from_frame(resolve(con, settings.lake_dir, [request("a1", "access", email=JANE_EMAIL)]))
+    [subject] = subjects_from_frame(
+        resolve(con, settings.lake_dir, [request("a1", "access", email=JANE_EMAIL)])
+    )
     report = build_access_report(con, settings.lake_dir, settings.exports_dir, subject)
     con.close()
     assert [e["message_id"] for e in report["events"]] == ["m1", "m2", "m3", "m4", "m5"]
@@ -96,7 +98,9 @@ def test_erasure_removes_the_persons_events_suppresses_their_ids_and_verifies(tm
     )
     con.close()
     assert _message_ids(settings) == ["m6", "m7", "m8"]  # Bob's, the shared device's included
-    assert {p: lake.sha256_file(p) for p in untouched.glob("*.parquet")} == before  # only Jane's days rewritten
+    assert {
+        p: lake.sha256_file(p) for p in untouched.glob("*.parquet")
+    } == before  # only Jane's days rewritten
     assert result.erasure.removed["events/day=2026-11-01"] == 2
     hashes = set(zip(*(load_suppression(lake_dir)[c] for c in ("id_type", "id_hash")), strict=True))
     for pair in [(EVENT_USER, "jane-user-1"), (EVENT_USER, "700123"), (EVENT_ANONYMOUS, "anon-jane")]:
@@ -113,7 +117,13 @@ def test_suppressed_events_arriving_again_are_dropped_and_counted(tmp_path: Path
     con = connection.connect(settings.lake_dir)
     subjects = resolve(con, settings.lake_dir, [request("e1", email=JANE_EMAIL)])
     handle_requests(
-        settings.lake_dir, settings.exports_dir, subjects, key=KEY.encode(), warehouse_url=None, run_id="r1", con=con
+        settings.lake_dir,
+        settings.exports_dir,
+        subjects,
+        key=KEY.encode(),
+        warehouse_url=None,
+        run_id="r1",
+        con=con,
     )
     con.close()
     again = [
@@ -126,10 +136,17 @@ def test_suppressed_events_arriving_again_are_dropped_and_counted(tmp_path: Path
     drop(settings, "events_2.jsonl", again)
     stage = land(settings)
     assert [m for m in _message_ids(settings) if m.startswith("n")] == ["n4", "n5"]
-    rows = query(settings, "SELECT position, reason, raw FROM quarantine WHERE source_file = 'events_2.jsonl' ORDER BY 1")
+    rows = query(
+        settings,
+        "SELECT position, reason, raw FROM quarantine WHERE source_file = 'events_2.jsonl' ORDER BY 1",
+    )
     assert rows == [(1, "suppressed", None), (2, "suppressed", None), (3, "suppressed", None)]
     [file_row] = stage.summary.new_files
-    assert (file_row["records_read"], file_row["records_landed"], file_row["records_quarantined"]) == (5, 2, 3)
+    assert (file_row["records_read"], file_row["records_landed"], file_row["records_quarantined"]) == (
+        5,
+        2,
+        3,
+    )
 
 
 def test_retention_drops_event_days_past_the_window(tmp_path: Path) -> None:

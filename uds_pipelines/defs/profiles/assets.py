@@ -39,6 +39,7 @@ def consent_ledger(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
         ledger.rows,
         unknown_purposes=dg.MetadataValue.json(ledger.unknown_purposes),
         unusable_statements=dg.MetadataValue.json(ledger.unusable),
+        statements_from_events=stage.from_events,
     )
     yield file_table_result(
         settings.lake_dir,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from uds_pipelines.lib import connection, lake_views
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.consent.effective import EffectiveConsent, effective_consent
-from uds_pipelines.lib.consent.events import event_statements_sql
+from uds_pipelines.lib.consent.events import SOURCE, event_statements_sql
 from uds_pipelines.lib.consent.ledger import ConsentLedger, build_consent_ledger, write_ledger
 
 # Ledger identifiers are raw as given; they are keyed the way identity keys identifiers.
@@ -62,6 +62,7 @@ def identifier_customers_sql() -> str:
 class ConsentStage:
     ledger: ConsentLedger
     effective: EffectiveConsent
+    from_events: int = 0  # statements taken from events' consent objects (changes of preference)
 
 
 def statement_tables(settings: Settings) -> tuple[str, ...]:
@@ -77,6 +78,7 @@ def build_consent(settings: Settings) -> ConsentStage:
     try:
         ledger = build_consent_ledger(con, statement_tables(settings), settings.purposes)
         write_ledger(con, ledger, lake_dir)
+        from_events = con.execute(f"SELECT count(*) FROM {ledger.table} WHERE source = '{SOURCE}'").fetchall()[0][0]
         effective = effective_consent(
             con, ledger, identifier_customers_sql(), settings.purposes, KEY_EXPRESSIONS,
             record_customers=record_customers_sql(),
@@ -84,4 +86,4 @@ def build_consent(settings: Settings) -> ConsentStage:
         lake_views.write_query(con, lake_dir, "effective_consent", f"SELECT * FROM {effective.table}")
     finally:
         con.close()
-    return ConsentStage(ledger, effective)
+    return ConsentStage(ledger, effective, int(from_events))

@@ -79,6 +79,7 @@ def test_changes_become_statements_and_reach_the_person(tmp_path: Path) -> None:
         ("user:u-2", "analytics", True, "11-05 09:00"),
     ]
     assert stage.ledger.unusable == {}
+    assert stage.from_events == len(statements)
     decided = _read(settings, "SELECT customer_id, purpose, granted FROM effective_consent ORDER BY 1, 2")
     assert decided == [
         ("c1", "ad_targeting", False),  # the later no of u-1 beats the anonymous yes

@@ -36,7 +36,6 @@ READ_TABLES = (
     "landed_consent",
     "landed_privacy",
     "quarantine",
-    "events",
 )
 
 

@@ -124,7 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     print("  expected: " + ", ".join(f"{k}={v}" for k, v in sorted(summary.expected.items())))
     if summary.events:
         rate = summary.events / summary.events_seconds if summary.events_seconds else 0.0
-        print(f"  events: {summary.events} in {summary.events_seconds:.1f}s ({rate:,.0f} events/s)")
+        cpu = summary.events / summary.events_cpu_seconds if summary.events_cpu_seconds else 0.0
+        print(
+            f"  events: {summary.events} in {summary.events_seconds:.1f}s ({rate:,.0f} events/s; "
+            f"{summary.events_cpu_seconds:.1f}s CPU, {cpu:,.0f} events per CPU-second)"
+        )
     return 0
 
 

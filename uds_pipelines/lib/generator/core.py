@@ -39,6 +39,7 @@ class GenerationSummary:
     expected: dict[str, int] = field(default_factory=dict)  # land / quarantine / duplicate totals
     events: int = 0  # behavioural events of the sessions (`sessions=`)
     events_seconds: float = 0.0  # time spent generating them
+    events_cpu_seconds: float = 0.0
 
 
 def _ts(value: date | datetime | str) -> int:
@@ -250,4 +251,5 @@ def generate(
         expected=expected,
         events=events.events if sessions > 0 else 0,
         events_seconds=round(events.seconds, 3) if sessions > 0 else 0.0,
+        events_cpu_seconds=round(events.cpu_seconds, 3) if sessions > 0 else 0.0,
     )

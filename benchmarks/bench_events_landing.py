@@ -3,6 +3,8 @@ claims, one DuckDB batch, tracking plan, day folders, ledger, conservation recou
 DuckDB read_json -> Parquet copy of the same JSONL files. Target (issue 18): within 2x.
 
     python benchmarks/bench_events_landing.py --events 1000000
+    uds-generate --people 50000 --seed 1 --out /tmp/gen --sessions 2000000   # realistic sessions
+    python benchmarks/bench_events_landing.py --jsonl-dir /tmp/gen/inbox/events
 """
 
 from __future__ import annotations
@@ -71,6 +73,11 @@ def write_events(out_dir: Path, events: int) -> list[Path]:
     return sorted(out_dir.glob("events_*.jsonl"))
 
 
+def _lines(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 24), b""))
+
+
 def _stage_land(files: list[str], work: str) -> dict:
     from uds_pipelines.lib.config import Settings
     from uds_pipelines.lib.ingest.events.stage import land_events
@@ -126,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "uds_bench_events")
+    parser.add_argument(
+        "--jsonl-dir", type=Path, help="land the *.jsonl files there (e.g. uds-generate --sessions) instead"
+    )
     parser.add_argument("--child", choices=["land", "bare"])
     parser.add_argument("--work", type=Path)
     parser.add_argument("files", nargs="*")
@@ -134,7 +144,11 @@ def main(argv: list[str] | None = None) -> int:
         _child(args.child, args.files, str(args.work))
         return 0
     t0 = time.perf_counter()
-    files = write_events(args.cache_dir / f"n{args.events}", args.events)
+    if args.jsonl_dir:
+        files = sorted(args.jsonl_dir.glob("*.jsonl"))
+        args.events = sum(_lines(f) for f in files)
+    else:
+        files = write_events(args.cache_dir / f"n{args.events}", args.events)
     size = sum(f.stat().st_size for f in files)
     print(f"input: {args.events} events, {len(files)} files, {size / 1e6:.0f} MB ({time.perf_counter() - t0:.1f}s)")
     print(f"load average before: {os.getloadavg()[0]:.1f}")

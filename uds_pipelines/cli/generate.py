@@ -45,6 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(inbox/stripe/buyers_0000.jsonl, true parameters in ground_truth/buyer_params.json; default 0: none)",
     )
     parser.add_argument(
+        "--sessions",
+        type=int,
+        default=0,
+        help="also write about this many behavioural event sessions (analytics.js-style, ~10 events each) "
+        "to OUT/inbox/events/, truth in OUT/ground_truth/event_people.parquet and cart_abandoners.parquet",
+    )
+    parser.add_argument(
         "--linkage-people",
         type=int,
         default=None,
@@ -118,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             start=args.start,
             end=args.end,
             workers=args.workers,
+            sessions=args.sessions,
         )
     except ValueError as exc:
         print(f"uds-generate: {exc}", file=sys.stderr)
@@ -134,6 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     for source, count in sorted(summary.counts.items()):
         print(f"  {source}: {count}")
     print("  expected: " + ", ".join(f"{k}={v}" for k, v in sorted(summary.expected.items())))
+    if summary.events:
+        rate = summary.events / summary.events_seconds if summary.events_seconds else 0.0
+        cpu = summary.events / summary.events_cpu_seconds if summary.events_cpu_seconds else 0.0
+        print(
+            f"  events: {summary.events} in {summary.events_seconds:.1f}s ({rate:,.0f} events/s; "
+            f"{summary.events_cpu_seconds:.1f}s CPU, {cpu:,.0f} events per CPU-second)"
+        )
     return 0
 
 

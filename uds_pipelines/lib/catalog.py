@@ -773,6 +773,16 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "`alias:<previousId>` (an alias between two userIds)",
         "origin_customer_id": "the id the record first received",
     },
+    "consent_ledger": {
+        "identifier_type": "as in `landed_consent`; statements from behavioural events: `user_id` | `anonymous_id`",
+        "source_record": "the record that made the statement; for events `user:<userId>` / `anon:<anonymousId>`, "
+        "as the identity map names event records",
+    },
+    "suppression": {
+        "id_type": "`email`, `phone`, `stripe_customer`, `customer_id`, `survey_response`, `form_submission`, "
+        "`external_id`, and an erased person's event ids `event_user` / `event_anonymous`",
+        "id_hash": "HMAC-SHA256 of the normalized value under the suppression key",
+    },
     "identity_changes": {"change": "`new` | `merge` | `split` | `revive`"},
     "customer_kpis": {
         "as_of": "the run's as-of time (`UDS_AS_OF`, else the wall clock)",

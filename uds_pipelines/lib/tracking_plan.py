@@ -10,6 +10,7 @@ record); events landing calls one per record of a planned event (`lib.ingest.eve
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ import fastjsonschema
 import yaml
 
 POLICIES = ("allow", "flag", "quarantine")
-_KEYS = {"unplanned_events", "violations", "events", "identify_traits", "description"}
+_KEYS = {"unplanned_events", "violations", "events", "identify_traits", "consent_categories", "description"}
 
 Validator = Callable[[Any], Any]
 
@@ -40,6 +41,8 @@ class TrackingPlan:
     identify_traits: dict | None = None
     validators: dict[str, Validator] = field(default_factory=dict, compare=False, repr=False)
     traits_validator: Validator | None = field(default=None, compare=False, repr=False)
+    # consent manager category (lower-cased) -> our purposes (lib.consent.events)
+    consent_categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: Any) -> TrackingPlan:
@@ -58,6 +61,7 @@ class TrackingPlan:
         traits = data.get("identify_traits")
         validators = {str(name): _compile(schema, f"events.{name}") for name, schema in events.items()}
         return cls(
+            consent_categories=_consent_categories(data.get("consent_categories")),
             unplanned_events=policies["unplanned_events"],
             violations=policies["violations"],
             event_schemas={str(k): v for k, v in events.items()},
@@ -83,6 +87,23 @@ def _load(path: Path, _mtime_ns: int) -> TrackingPlan:
     except yaml.YAMLError as exc:
         raise PlanError(f"not valid YAML: {exc}") from None
     return TrackingPlan.from_dict(data)
+
+
+def _consent_categories(value: Any) -> dict[str, tuple[str, ...]]:
+    """`consent_categories`: category -> purpose or list of purposes (lower-case identifiers)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PlanError("consent_categories: a mapping of consent category -> purpose or list of purposes")
+    out: dict[str, tuple[str, ...]] = {}
+    for category, purposes in value.items():
+        listed = [purposes] if isinstance(purposes, str) else purposes
+        if not isinstance(listed, list) or not all(
+            isinstance(p, str) and re.fullmatch(r"[a-z][a-z0-9_]*", p) for p in listed
+        ):
+            raise PlanError(f"consent_categories.{category}: purposes are lower-case names like ad_targeting")
+        out[str(category).strip().lower()] = tuple(listed)
+    return out
 
 
 def _compile(schema: Any, where: str) -> Validator:

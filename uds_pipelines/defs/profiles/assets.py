@@ -19,8 +19,9 @@ from uds_pipelines.lib.profiles.stage import build_kpis, build_profiles
         tables_of_step("consent_ledger"),
         group=c.GROUP_PROFILES,
         kinds={"duckdb", "parquet"},
-        # requests_audit: the run's erasures come first, so no erased person's consent is rebuilt
-        deps=["landed_consent", "stripe_consents", "identifiers", "identity_map", "requests_audit"],
+        # events: their consent objects are statements too; requests_audit: the run's erasures
+        # come first, so no erased person's consent is rebuilt
+        deps=["landed_consent", "stripe_consents", "events", "identifiers", "identity_map", "requests_audit"],
     ),
 )
 def consent_ledger(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
@@ -38,6 +39,7 @@ def consent_ledger(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
         ledger.rows,
         unknown_purposes=dg.MetadataValue.json(ledger.unknown_purposes),
         unusable_statements=dg.MetadataValue.json(ledger.unusable),
+        statements_from_events=stage.from_events,
     )
     yield file_table_result(
         settings.lake_dir,

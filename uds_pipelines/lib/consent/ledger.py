@@ -10,7 +10,8 @@ import duckdb
 
 from uds_pipelines.lib import catalog, lake, lake_views
 
-IDENTIFIER_TYPES = ("email", "phone", "stripe_customer", "customer_id")
+# `user_id` / `anonymous_id`: statements from behavioural events (lib.consent.events)
+IDENTIFIER_TYPES = ("email", "phone", "stripe_customer", "customer_id", "user_id", "anonymous_id")
 # The ledger's columns are the catalog's (`consent_ledger`): a statement's eight, then the two the
 # ledger adds (`known_purpose`, `unusable_reason`).
 STATEMENT_COLUMN_COUNT = 8

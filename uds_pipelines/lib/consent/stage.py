@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from uds_pipelines.lib import connection, lake_views
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.consent.effective import EffectiveConsent, effective_consent
+from uds_pipelines.lib.consent.events import SOURCE, event_statements_sql
 from uds_pipelines.lib.consent.ledger import ConsentLedger, build_consent_ledger, write_ledger
 
 # Ledger identifiers are raw as given; they are keyed the way identity keys identifiers.
@@ -28,8 +29,9 @@ KEY_EXPRESSIONS = {
 STATEMENT_TABLES = ("landed_consent", "stripe_consents")
 
 
-# Sources whose statements are made by a person record itself (`source_record` is its record id).
-RECORD_SOURCES = ("form", "survey")
+# Sources whose statements are made by a person record itself (`source_record` is its record id):
+# events name theirs `user:<userId>` / `anon:<anonymousId>`, as the identity map does.
+RECORD_SOURCES = ("form", "survey", "events")
 
 
 def record_customers_sql() -> str:
@@ -60,6 +62,13 @@ def identifier_customers_sql() -> str:
 class ConsentStage:
     ledger: ConsentLedger
     effective: EffectiveConsent
+    from_events: int = 0  # statements taken from events' consent objects (changes of preference)
+
+
+def statement_tables(settings: Settings) -> tuple[str, ...]:
+    """The statement tables, and the events' consent changes when the tracking plan maps categories."""
+    from_events = event_statements_sql(settings.tracking_plan().consent_categories)
+    return STATEMENT_TABLES + ((from_events,) if from_events else ())
 
 
 def build_consent(settings: Settings) -> ConsentStage:
@@ -67,8 +76,9 @@ def build_consent(settings: Settings) -> ConsentStage:
     lake_dir = settings.lake_dir
     con = connection.for_settings(settings)
     try:
-        ledger = build_consent_ledger(con, STATEMENT_TABLES, settings.purposes)
+        ledger = build_consent_ledger(con, statement_tables(settings), settings.purposes)
         write_ledger(con, ledger, lake_dir)
+        from_events = con.execute(f"SELECT count(*) FROM {ledger.table} WHERE source = '{SOURCE}'").fetchall()[0][0]
         effective = effective_consent(
             con, ledger, identifier_customers_sql(), settings.purposes, KEY_EXPRESSIONS,
             record_customers=record_customers_sql(),
@@ -76,4 +86,4 @@ def build_consent(settings: Settings) -> ConsentStage:
         lake_views.write_query(con, lake_dir, "effective_consent", f"SELECT * FROM {effective.table}")
     finally:
         con.close()
-    return ConsentStage(ledger, effective)
+    return ConsentStage(ledger, effective, int(from_events))

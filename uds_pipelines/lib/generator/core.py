@@ -15,6 +15,7 @@ from uds_pipelines.lib.generator.forms import write_forms
 from uds_pipelines.lib.generator.ids import FastRandom, sid
 from uds_pipelines.lib.generator.people import Person, make_people, people_table
 from uds_pipelines.lib.generator.privacy import write_privacy
+from uds_pipelines.lib.generator.sessions import write_sessions
 from uds_pipelines.lib.generator.stripe_events import CustomerPlan
 from uds_pipelines.lib.generator.stripe_files import UNIQUE_PER_CHUNK, ChunkJob, ChunkResult, build_chunk
 from uds_pipelines.lib.generator.surveys import write_surveys
@@ -36,6 +37,9 @@ class GenerationSummary:
     files_written: int
     seconds: float
     expected: dict[str, int] = field(default_factory=dict)  # land / quarantine / duplicate totals
+    events: int = 0  # behavioural events of the sessions (`sessions=`)
+    events_seconds: float = 0.0  # time spent generating them
+    events_cpu_seconds: float = 0.0
 
 
 def _ts(value: date | datetime | str) -> int:
@@ -171,10 +175,13 @@ def generate(
     start: date | datetime | str = DEFAULT_START,
     end: date | datetime | str = DEFAULT_END,
     workers: int | None = None,
+    sessions: int = 0,
 ) -> GenerationSummary:
     """Write inbox files for every source under `out_dir/inbox/` and ground truth under `out_dir/ground_truth/`.
 
     Output depends only on the arguments (not on `workers`): the same seed gives byte-identical files.
+    `sessions` > 0 adds about that many behavioural event sessions (`sessions.py`) under
+    `inbox/events/`; every other file is the same with or without them.
     """
     began = time.perf_counter()
     out_dir = Path(out_dir)
@@ -217,8 +224,12 @@ def generate(
                 merged[i] += value
     truth.extend(others)
 
-    shutil.rmtree(out_dir / ".incoming", ignore_errors=True)
     truth_dir = out_dir / "ground_truth"
+    if sessions > 0:
+        events, session_truth = write_sessions(inbox, persons, first, end_ts, seed, sessions)
+        write_parquet(session_truth.event_people(), truth_dir / "event_people.parquet")
+        write_parquet(session_truth.abandoners(persons), truth_dir / "cart_abandoners.parquet")
+    shutil.rmtree(out_dir / ".incoming", ignore_errors=True)
     write_parquet(people_table(persons), truth_dir / "people.parquet")
     records = truth.records_table()
     write_parquet(records, truth_dir / "records.parquet")
@@ -238,4 +249,7 @@ def generate(
         files_written=files + len(inbox.files_written) + 4,
         seconds=round(time.perf_counter() - began, 3),
         expected=expected,
+        events=events.events if sessions > 0 else 0,
+        events_seconds=round(events.seconds, 3) if sessions > 0 else 0.0,
+        events_cpu_seconds=round(events.cpu_seconds, 3) if sessions > 0 else 0.0,
     )

@@ -83,6 +83,7 @@ SECTION_TABLES = {
     "segments": "segment_membership",
     "segment_history": "segment_history",
     "audience_memberships": "audience_members",
+    "events": "events",
 }
 # Consent statements: the ledger once the consent stage has written it, else the landed statements.
 CONSENT_TABLES = ("consent_ledger", "landed_consent")
@@ -90,7 +91,8 @@ CONSENT_TABLES = ("consent_ledger", "landed_consent")
 
 def _keys(subjects: list[Subject]) -> dict[str, set[str]]:
     """The values that select a person's rows, united over `subjects`."""
-    keys: dict[str, set[str]] = {k: set() for k in ("customers", "stripe", "surveys", "forms", "records", "spellings")}
+    names = ("customers", "stripe", "surveys", "forms", "records", "spellings", "event_users", "event_anons")
+    keys: dict[str, set[str]] = {k: set() for k in names}
     for subject in subjects:
         stripe_ids = subject.values("stripe_customer")
         keys["customers"] |= set(subject.customer_ids)
@@ -98,6 +100,8 @@ def _keys(subjects: list[Subject]) -> dict[str, set[str]]:
         keys["surveys"] |= subject.record_ids("survey")
         keys["forms"] |= subject.record_ids("form")
         keys["records"] |= subject.record_ids() | stripe_ids
+        keys["event_users"] |= {v for _kind, v in subject.event_ids("user")}
+        keys["event_anons"] |= {v for _kind, v in subject.event_ids("anon")}
         keys["spellings"] |= {v.lower() for v in subject.raw_values} | subject.values("email") | subject.values("phone")
     return keys
 
@@ -110,6 +114,11 @@ def _where(name: str, k: dict[str, set[str]]) -> str:
         )
     if name == "stripe":
         return f"customer_ref IN {_in(k['stripe'])}"
+    if name == "events":  # as erasure decides: an anonymous id only speaks for events without a user
+        return (
+            f"user_id IN {_in(k['event_users'])} OR (user_id IS NULL AND anonymous_id IN {_in(k['event_anons'])}) "
+            f"OR previous_id IN {_in(k['event_users'] | k['event_anons'])}"
+        )
     if name in ("survey_responses", "survey_answers"):
         return f"response_id IN {_in(k['surveys'])}"
     if name == "form_submissions":
@@ -156,7 +165,7 @@ def build_access_report(
     sources: dict[str, str] | None = None,
 ) -> dict:
     """Profile, identifiers, consent statements, Stripe objects, survey answers, form submissions,
-    segment memberships and history, and audiences the person was exported to.
+    segment memberships and history, audiences the person was exported to, and behavioural events.
 
     `sources` (from `prefetch_sources`, after `collect_raw_values` for the whole batch) replaces
     the lake tables when a batch is processed."""
@@ -193,6 +202,10 @@ def build_access_report(
     report["segments"] = rows("segments")
     report["segment_history"] = rows("segment_history")
     report["audience_memberships"] = rows("audience_memberships")
+    report["events"] = [
+        {**row, **{c: _parse_json(row.get(c)) for c in ("properties", "traits", "context", "violations")}}
+        for row in rows("events", "ORDER BY timestamp, message_id")
+    ]
     report["audience_exports"] = _audience_exports(exports_dir, keys["customers"])
     return report
 

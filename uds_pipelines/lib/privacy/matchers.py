@@ -50,6 +50,8 @@ def lookup_frames(subjects: list[Subject]) -> tuple[pd.DataFrame, pd.DataFrame]:
         eq += [("form", v, rid) for v in s.record_ids("form")]
         eq += [("anyrec", v, rid) for v in s.record_ids() | stripe_customers | s.stripe_objects]
         eq += [("rec", f"{src}{SEP}{rec}", rid) for src, rec in s.records]
+        eq += [("ev" + kind, v, rid) for kind, v in s.event_ids()]
+        eq += [("evany", v, rid) for _kind, v in s.event_ids()]
         shared = set(s.shared)
         eq += [("ident", f"{t}{SEP}{v}", rid) for t, v in s.identifiers + s.requested if (t, v) not in shared]
         needles += [(n, rid) for n in subject_needles(s)]
@@ -135,6 +137,15 @@ def erasure_spec(
             equality(f"(CAST({quote_ident(names['source'])} AS VARCHAR) || chr(31) || {record})", "rec")
         else:
             equality(record, "anyrec")
+    if "user_id" in names and "anonymous_id" in names:  # behavioural events
+        user = f"CAST({quote_ident(names['user_id'])} AS VARCHAR)"
+        equality(user, "evuser")
+        # an anonymous id only decides events without a user: another user's events on a device
+        # the person also used are that user's
+        anonymous = f"CAST({quote_ident(names['anonymous_id'])} AS VARCHAR)"
+        equality(f"CASE WHEN {user} IS NULL THEN {anonymous} END", "evanon")
+    if "previous_id" in names:  # an alias names the person's earlier id
+        equality(f"CAST({quote_ident(names['previous_id'])} AS VARCHAR)", "evany")
     if "id_type" in names and "id_value" in names:
         equality(
             f"(CAST({quote_ident(names['id_type'])} AS VARCHAR) || chr(31) || "

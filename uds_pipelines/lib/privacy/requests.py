@@ -59,6 +59,11 @@ class Subject:
     def record_ids(self, source: str | None = None) -> set[str]:
         return {r for s, r in self.records if source is None or s == source}
 
+    def event_ids(self, kind: str | None = None) -> set[tuple[str, str]]:
+        """(`user` | `anon`, id) of the person's behavioural event records (`events`, `user:<userId>`)."""
+        pairs = {tuple(r.split(":", 1)) for s, r in self.records if s == "events" and ":" in r}
+        return {(k, v) for k, v in pairs if v and k in ("user", "anon") and kind in (None, k)}
+
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Subject:
         def pairs(value: Any) -> list[tuple[str, str]]:

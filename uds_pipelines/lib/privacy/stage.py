@@ -53,6 +53,8 @@ def run_privacy_requests(settings: Settings, run_id: str) -> PrivacyStage:
             )
             # The erased identifiers live in memory for this run only, for the verification scan.
             needles = {v for s in result.erased for _, v in s.identifiers}  # customer ids included
+            # and their events' user ids, as erasure searched them (variants.subject_needles)
+            needles |= {v for s in result.erased for _, v in s.event_ids("user") if not v.strip().isdigit()}
             findings = (
                 verify_erased(
                     settings.data_dir,

@@ -21,7 +21,12 @@ from uds_pipelines.lib.quarantine import QuarantineRecord
 SUPPRESSION = "suppression"  # the catalog table (and its view)
 # The temp table of (id_type, id_hash) pairs landing SQL screens against (`suppressed_sql`).
 SUPPRESSION_TABLE = "_uds_suppression"
+# A person's behavioural event ids (identity map records `events`/`user:<id>` and `anon:<id>`).
+EVENT_USER, EVENT_ANONYMOUS = "event_user", "event_anonymous"
+EVENT_ID_TYPES = {"user": EVENT_USER, "anon": EVENT_ANONYMOUS}
 SUPPRESSED_ID_TYPES = (
+    EVENT_USER,
+    EVENT_ANONYMOUS,
     "email",
     "phone",
     "stripe_customer",
@@ -60,6 +65,7 @@ def suppression_hashes(subjects: pd.DataFrame | list[Subject], key: bytes) -> pd
             if t in SUPPRESSED_ID_TYPES and (t, v) not in shared
         }
         pairs |= {("customer_id", c) for c in s.customer_ids}
+        pairs |= {(EVENT_ID_TYPES[kind], v) for kind, v in s.event_ids()}
         rows += [
             {"id_type": t, "id_hash": suppression_hash(v, key), "request_id": s.request_id}
             for t, v in sorted(pairs)

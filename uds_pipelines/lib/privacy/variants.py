@@ -7,9 +7,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from uds_pipelines.lib import lake
 from uds_pipelines.lib.masking import EMAIL_RE, PHONE_RE
 from uds_pipelines.lib.normalize import normalize_email, normalize_phone
-from uds_pipelines.lib.privacy.needles import expand_needles
+from uds_pipelines.lib.privacy.needles import contains_any_sql, expand_needles, needle_pattern
 from uds_pipelines.lib.privacy.requests import Subject
 from uds_pipelines.lib.privacy.tables import fresh_views
 
@@ -141,7 +142,43 @@ def collect_raw_values(
         # united, not replaced: a resumed erasure keeps the ids found before the lake was rewritten
         subject.stripe_objects |= {o for o in objects.get(subject.request_id, set()) if o}
         result[subject.request_id] = set(subject.raw_values)
+    add_identified_event_records(con, lake_dir, subjects, default_region)
     return result
+
+
+def add_identified_event_records(
+    con: duckdb.DuckDBPyConnection, lake_dir: Path, subjects: list[Subject], default_region: str = "US"
+) -> None:
+    """Add to each person the event identities whose identify calls carry their own email or phone
+    in `traits`, even where the identity map has not (yet) tied them: `('events', 'user:<userId>')`,
+    and `'anon:<anonymousId>'` unless that anonymous id was used by several users (a shared device
+    speaks for none of them)."""
+    values = {v for s in subjects for t in ("email", "phone") for v in s.values(t)}
+    pattern = needle_pattern(expand_needles(values | {v for s in subjects for v in s.raw_values}))
+    if pattern is None:
+        return
+    fresh_views(con, lake_dir, "events")
+    rows = con.execute(
+        "SELECT user_id, anonymous_id, json_extract_string(traits, '$.email'), "
+        "json_extract_string(traits, '$.phone') FROM events "
+        f"WHERE type = 'identify' AND {contains_any_sql('traits', pattern)}"
+    ).fetchall()
+    anons = sorted({a for _u, a, _e, _p in rows if a})
+    shared = {
+        a
+        for (a,) in con.execute(
+            f"SELECT anonymous_id FROM events WHERE anonymous_id IN ({lake.sql_literal_list(anons) or 'NULL'}) "
+            "GROUP BY 1 HAVING count(DISTINCT user_id) > 1"
+        ).fetchall()
+    }
+    for user, anon, email, phone in rows:
+        index = spelling_index([email, phone], default_region)
+        for subject in subjects:
+            if not owned_in(subject, index):
+                continue
+            found = [("events", f"user:{user}")] if user else []
+            found += [("events", f"anon:{anon}")] if anon and anon not in shared else []
+            subject.records += [r for r in found if r not in subject.records]
 
 
 def _quarantine_candidates(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -170,4 +207,7 @@ def subject_needles(subject: Subject) -> list[str]:
             values.add(value)
     values |= {o for o in subject.stripe_objects if o}
     values |= set(subject.customer_ids)
+    # The app's user ids of the person's events (in quarantined raw messages, in other payloads);
+    # not anonymous ids, which other users' events carry too, nor all-digit ids (as for external ids).
+    values |= {v for _kind, v in subject.event_ids("user") if not v.strip().isdigit()}
     return expand_needles(values)

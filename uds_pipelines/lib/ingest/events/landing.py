@@ -23,6 +23,7 @@ from uds_pipelines.lib import catalog, lake, lake_views
 from uds_pipelines.lib.ingest.events import sql
 from uds_pipelines.lib.ingest.events.plan_check import PlanOutcome, apply_plan
 from uds_pipelines.lib.ingest.events.reasons import SOURCE, describe, plan_reason
+from uds_pipelines.lib.ingest.events.suppressed import SUPPRESSED, create_suppressed
 from uds_pipelines.lib.ingest.events.write import write_days
 from uds_pipelines.lib.ingest.inbox_landing import ClaimedFile, file_row
 from uds_pipelines.lib.ingest.stripe_landing.reasons import clean_jsonl
@@ -47,9 +48,15 @@ def batch_name(sha256: str) -> str:
 
 
 def land_event_files(
-    batch: list[ClaimedFile], lake_dir: Path, plan: TrackingPlan, memory_limit: str = "2GB"
+    batch: list[ClaimedFile],
+    lake_dir: Path,
+    plan: TrackingPlan,
+    memory_limit: str = "2GB",
+    suppression_key: bytes | None = None,
+    default_region: str = "US",
 ) -> EventsBatch:
-    """Land claimed event files together; one ledger row per file, conserved."""
+    """Land claimed event files together; one ledger row per file, conserved. With
+    `suppression_key`, messages of erased people are dropped (`suppressed.py`)."""
     quarantine: dict[str, list[QuarantineRecord]] = {f.path.name: [] for f in batch}
     readable = []
     for claimed in batch:
@@ -68,7 +75,8 @@ def land_event_files(
         con.execute("SET enable_progress_bar=false")
         con.execute("SET preserve_insertion_order=true")  # rowid = line order (positions, first wins)
         if readable:
-            counts = _land(con, readable, lake_dir, plan, quarantine, tmp, result)
+            gate = (suppression_key, default_region)
+            counts = _land(con, readable, lake_dir, plan, quarantine, tmp, result, gate)
     finally:
         con.close()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -83,7 +91,7 @@ def land_event_files(
     return result
 
 
-def _land(con, files: list[ClaimedFile], lake_dir, plan, quarantine, tmp: Path, result: EventsBatch):
+def _land(con, files: list[ClaimedFile], lake_dir, plan, quarantine, tmp: Path, result: EventsBatch, gate):
     try:  # the whole batch in one pass; only when DuckDB refuses a file are the files probed
         con.execute(sql.create_rows([f.path for f in files]))
     except duckdb.Error:
@@ -100,11 +108,14 @@ def _land(con, files: list[ClaimedFile], lake_dir, plan, quarantine, tmp: Path, 
         stale.unlink()
     earlier = f"OR message_id IN (SELECT message_id FROM {lake.files_relation(existing)})" if existing else ""
     con.execute(_CREATE_DUPLICATES.format(earlier=earlier))
+    create_suppressed(con, lake_dir, _UNIQUE, *gate)  # before the plan: their raw is never kept
     result.plan = apply_plan(con, plan, _CANDIDATES)
     con.execute(_CREATE_LAND)
     for name, position, code, detail, raw, length in con.execute(_BAD_ROWS).fetchall():
         reason = describe(code, detail, raw, length, position)
         quarantine[name].append(QuarantineRecord(SOURCE, name, position, reason, _cut(raw)))
+    for name, position in con.execute(_SUPPRESSED).fetchall():
+        quarantine[name].append(QuarantineRecord(SOURCE, name, position, SUPPRESSED, None))
     for name, position, event, problem, raw in con.execute(_PLAN_QUARANTINED).fetchall():
         quarantine[name].append(QuarantineRecord(SOURCE, name, position, plan_reason(event, problem, position), raw))
     written = write_days(con, lake_dir, _LANDED)
@@ -169,12 +180,16 @@ _CREATE_DUPLICATES = """
     ) WHERE n > 1 {earlier}
 """
 
-_CANDIDATES = """
-    SELECT r.rowid AS rid, r.type, r.event, r.properties, r.traits FROM ev_rows r
+_UNIQUE = """
+    SELECT r.rowid AS rid, r.type, r.event, r.user_id, r.anonymous_id, r.properties, r.traits FROM ev_rows r
     WHERE NOT r.blank AND r.reason IS NULL AND r.rowid NOT IN (SELECT rid FROM ev_dups)
 """
 
-# The rows that land: not blank, no reason, not a duplicate, not quarantined by the plan.
+_CANDIDATES = f"SELECT * FROM ({_UNIQUE}) WHERE rid NOT IN (SELECT rid FROM ev_supp)"
+
+_SUPPRESSED = "SELECT o.source_file, o.position FROM ev_supp JOIN ev_pos o USING (rid) ORDER BY 1, 2"
+
+# The rows that land: not blank, no reason, not a duplicate, not suppressed, not quarantined by the plan.
 _CREATE_LAND = """
     CREATE OR REPLACE TEMP VIEW ev_land AS
     SELECT r.* EXCLUDE (blank, reason, reason_detail, bad_line, len),
@@ -185,7 +200,7 @@ _CREATE_LAND = """
     JOIN ev_files f USING (filename)
     LEFT JOIN ev_plan p USING (rid)
     WHERE NOT r.blank AND r.reason IS NULL AND rid NOT IN (SELECT rid FROM ev_dups)
-      AND NOT coalesce(p.quarantine, false)
+      AND rid NOT IN (SELECT rid FROM ev_supp) AND NOT coalesce(p.quarantine, false)
 """
 
 _LANDED = f"SELECT {_COLUMNS}, day, batch FROM ev_land"
@@ -214,12 +229,13 @@ _PLAN_QUARANTINED = """
 _FILE_COUNTS = """
     SELECT o.source_file,
            -- read besides the quarantined (counted from the quarantine rows): landed or duplicate
-           count(*) FILTER (WHERE NOT r.blank AND r.reason IS NULL AND NOT coalesce(p.quarantine, false)),
-           count(*) FILTER (WHERE NOT r.blank AND r.reason IS NULL AND d.rid IS NULL AND NOT coalesce(p.quarantine, false)),
+           count(*) FILTER (WHERE NOT r.blank AND r.reason IS NULL AND NOT coalesce(p.quarantine, false) AND s.rid IS NULL),
+           count(*) FILTER (WHERE NOT r.blank AND r.reason IS NULL AND d.rid IS NULL AND NOT coalesce(p.quarantine, false) AND s.rid IS NULL),
            count(d.rid)
     FROM (SELECT rowid AS rid, blank, reason FROM ev_rows) r
     JOIN ev_pos o USING (rid)
     LEFT JOIN ev_dups d USING (rid)
+    LEFT JOIN ev_supp s USING (rid)
     LEFT JOIN ev_plan p USING (rid)
     GROUP BY 1
 """

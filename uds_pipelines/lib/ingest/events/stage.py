@@ -16,6 +16,7 @@ from uds_pipelines.lib.ingest.events.landing import TABLE, land_event_files
 from uds_pipelines.lib.ingest.events.plan_check import PlanOutcome
 from uds_pipelines.lib.ingest.inbox_landing import ClaimedFile, LandedBatch, LandingSummary, land_inbox_files
 from uds_pipelines.lib.ingest.stage import LandingStage, land_waiting
+from uds_pipelines.lib.ingest.suppression_gate import suppression_active
 
 SOURCE = "events"
 
@@ -40,7 +41,11 @@ def land_events(settings: Settings, files: Sequence[str] = (), max_files: int = 
     days: set[str] = set()
 
     def lander(batch: list[ClaimedFile]) -> LandedBatch:
-        landed = land_event_files(batch, settings.lake_dir, plan, settings.duckdb_memory_limit)
+        # decided here, under the landing lock: an erasure holding it may be adding suppressions
+        key = settings.suppression_key() if suppression_active(settings.lake_dir) else None
+        landed = land_event_files(
+            batch, settings.lake_dir, plan, settings.duckdb_memory_limit, key, settings.default_region
+        )
         outcome.add(landed.plan)
         days.update(landed.days)
         return LandedBatch(landed.rows, landed.preview)

@@ -1,0 +1,117 @@
+"""Consent objects in behavioural events become ledger statements at the event's time, changes only,
+and reach the person through the identity map's event records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from uds_pipelines.lib import connection
+from uds_pipelines.lib.config import Settings
+from uds_pipelines.lib.consent.stage import build_consent
+from uds_pipelines.lib.tracking_plan import PlanError, TrackingPlan
+from uds_pipelines_tests.lib.events_lake import event, write_events, write_identity_map
+
+
+def _prefs(**categories: object) -> dict:
+    return {"consent": {"categoryPreferences": categories}}
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings.from_env({"UDS_DATA_DIR": str(tmp_path)})
+
+
+def _read(settings: Settings, sql: str) -> list[tuple]:
+    con = connection.for_settings(settings)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_changes_become_statements_and_reach_the_person(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    lake_dir = settings.lake_dir
+    write_events(
+        lake_dir,
+        [
+            # anonymous browsing says yes to advertising, then signs up as u-1
+            event(None, "anon-a", "2026-11-01T10:00:00", context=_prefs(Advertising=True, Analytics=True)),
+            event(None, "anon-a", "2026-11-01T10:05:00", context=_prefs(Advertising=True, Analytics=True)),
+            event("u-1", "anon-a", "2026-11-02T09:00:00", context=_prefs(Advertising=True, Analytics=True)),
+            event("u-1", "anon-a", "2026-11-03T09:00:00", context=_prefs(Advertising=False, Analytics=True)),
+            event("u-1", "anon-a", "2026-11-04T09:00:00", context=_prefs(Advertising=False, Analytics=True)),
+            # RudderStack's shape, OneTrust ids: C0004 (targeting) denied
+            event(
+                "u-2",
+                None,
+                "2026-11-05T09:00:00",
+                context={
+                    "consentManagement": {"allowedConsentIds": ["C0002"], "deniedConsentIds": ["C0004"]}
+                },
+            ),
+            # an unmapped category and no consent object at all say nothing
+            event("u-3", None, "2026-11-05T09:00:00", context=_prefs(Functional=True)),
+            event("u-3", None, "2026-11-05T10:00:00"),
+            # a shared device nobody's identity map record points at
+            event(None, "anon-shared", "2026-11-05T11:00:00", context=_prefs(Advertising=True)),
+        ],  # fmt: skip
+    )
+    write_identity_map(
+        lake_dir,
+        [("events", "user:u-1", "c1"), ("events", "anon:anon-a", "c1"), ("events", "user:u-2", "c2")],
+    )
+    stage = build_consent(settings)
+    statements = _read(
+        settings,
+        "SELECT source_record, purpose, granted, strftime(captured_at, '%m-%d %H:%M') FROM consent_ledger "
+        "WHERE source = 'events' ORDER BY 1, 2, 4",
+    )
+    assert statements == [
+        ("anon:anon-a", "ad_targeting", True, "11-01 10:00"),
+        ("anon:anon-a", "analytics", True, "11-01 10:00"),
+        ("anon:anon-shared", "ad_targeting", True, "11-05 11:00"),
+        ("user:u-1", "ad_targeting", True, "11-02 09:00"),
+        ("user:u-1", "ad_targeting", False, "11-03 09:00"),
+        ("user:u-1", "analytics", True, "11-02 09:00"),
+        ("user:u-2", "ad_targeting", False, "11-05 09:00"),
+        ("user:u-2", "analytics", True, "11-05 09:00"),
+    ]
+    assert stage.ledger.unusable == {}
+    assert stage.from_events == len(statements)
+    decided = _read(settings, "SELECT customer_id, purpose, granted FROM effective_consent ORDER BY 1, 2")
+    assert decided == [
+        ("c1", "ad_targeting", False),  # the later no of u-1 beats the anonymous yes
+        ("c1", "analytics", True),
+        ("c2", "ad_targeting", False),
+        ("c2", "analytics", True),
+    ]
+    assert stage.effective.unmatched_statements == 1  # the shared device decides nobody
+
+
+def test_one_no_among_categories_of_a_purpose_decides_no_and_non_booleans_are_unusable(
+    tmp_path: Path,
+) -> None:
+    settings = _settings(tmp_path)
+    write_events(
+        settings.lake_dir,
+        [
+            event("u-1", None, "2026-11-01T10:00:00", context=_prefs(Advertising=True, Targeting=False)),
+            event("u-2", None, "2026-11-01T10:00:00", context=_prefs(Analytics="maybe")),
+        ],
+    )
+    write_identity_map(settings.lake_dir, [("events", "user:u-1", "c1"), ("events", "user:u-2", "c2")])
+    stage = build_consent(settings)
+    decided = _read(settings, "SELECT customer_id, purpose, granted FROM effective_consent ORDER BY 1, 2")
+    assert decided == [("c1", "ad_targeting", False)]
+    assert stage.ledger.unusable == {"missing or invalid granted": 1}
+
+
+def test_consent_categories_are_checked_when_the_plan_loads() -> None:
+    plan = TrackingPlan.from_dict(
+        {"consent_categories": {"Ads": ["ad_targeting", "analytics"], "X": "analytics"}}
+    )
+    assert plan.consent_categories == {"ads": ("ad_targeting", "analytics"), "x": ("analytics",)}
+    with pytest.raises(PlanError, match="consent_categories.Ads"):
+        TrackingPlan.from_dict({"consent_categories": {"Ads": ["Ad Targeting"]}})

@@ -1,7 +1,8 @@
 """Ground truth of the generated sessions: who is behind each event id, and whose cart is abandoned.
 
-The cart rule (docs/events.md): a person's cart is abandoned as of the end date when their last
-"Product Added" has no "Order Completed" within one hour after it, and that hour is over. Only
+The cart rule (the `cart_abandoned_at` trait, docs/traits.md): a person's cart is abandoned as of
+the end date when no "Order Completed" came at or after their last "Product Added" and an hour has
+passed since it: a late order (hours later) recovers the cart. Only
 people who signed up count: an anonymous visitor's cart belongs to nobody the pipeline can know.
 Their "Product Added" events before sign-up count too (the pipeline attributes them to the person
 once the sign-up ties their device to the user).
@@ -70,7 +71,7 @@ class SessionTruth:
             window = (last, last + ABANDON_AFTER_MS)
             if person_id not in user_of or window[1] > end_ms:
                 continue
-            if any(window[0] <= t <= window[1] for t in self.orders.get(person_id, [])):
+            if any(t >= window[0] for t in self.orders.get(person_id, [])):
                 continue
             rows.append((person_id, user_of[person_id], by_id[person_id].email, last))
         rows.sort()

@@ -11,7 +11,8 @@ from uds_pipelines.lib import connection
 from uds_pipelines.lib.generator import generate
 from uds_pipelines_tests.lib.ingest.events.helpers import land, settings_for
 
-# docs/events.md: the last "Product Added" with no "Order Completed" within one hour after it
+# docs/traits.md (cart_abandoned_at): the last "Product Added" with no "Order Completed" at or after
+# it, an hour having passed
 ABANDONERS_SQL = """
     WITH attributed AS (
         SELECT coalesce(u.person_id, a.person_id) AS person_id, e.event, e.timestamp
@@ -27,7 +28,7 @@ ABANDONERS_SQL = """
     WHERE l.added + INTERVAL 1 HOUR <= TIMESTAMPTZ '2026-11-01 00:00:00+00'
       AND NOT EXISTS (
         SELECT 1 FROM attributed o WHERE o.person_id = l.person_id AND o.event = 'Order Completed'
-          AND o.timestamp BETWEEN l.added AND l.added + INTERVAL 1 HOUR)
+          AND o.timestamp >= l.added)
     ORDER BY 1
 """
 

@@ -181,8 +181,8 @@ def test_cli_rejects_bad_range(tmp_path, capsys):
 
 
 def test_bundled_samples_match_generator(tmp_path):
-    """data/samples is exactly `uds-generate --people 200 --seed 7 --out data/samples`."""
-    generate(tmp_path, people=200, seed=7)
+    """data/samples is exactly `uds-generate --people 200 --seed 7 --sessions 600 --out data/samples`."""
+    generate(tmp_path, people=200, seed=7, sessions=600)
     for part in ("inbox", "ground_truth"):
         assert tree_hashes(REPO / "data" / "samples" / part) == tree_hashes(tmp_path / part)
 

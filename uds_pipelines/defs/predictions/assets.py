@@ -7,6 +7,7 @@ from uds_pipelines.defs.lake_specs import file_table_result, table_specs
 from uds_pipelines.defs.resources import UdsSettingsResource
 from uds_pipelines.lib.masking import preview_markdown
 from uds_pipelines.lib.predictions.holdout import markdown as holdout_markdown
+from uds_pipelines.lib.predictions.orders import ORDER_FACT_TABLES
 from uds_pipelines.lib.predictions.stage import PredictionsStage, build_predictions
 
 
@@ -24,14 +25,7 @@ def _holdout_tables(stage: PredictionsStage) -> str:
         ["customer_predictions"],
         group=c.GROUP_PROFILES,
         kinds={"duckdb", "parquet", "scipy"},
-        deps=[
-            "identity_map",
-            "person_records",
-            "stripe_charges",
-            "stripe_invoices",
-            "stripe_refunds",
-            "stripe_subscriptions",
-        ],  # fmt: skip
+        deps=list(ORDER_FACT_TABLES),
     ),
 )
 def customer_predictions(context: dg.AssetExecutionContext, uds: UdsSettingsResource):

@@ -7,6 +7,7 @@ from uds_pipelines.defs.lake_specs import file_table_result, table_specs, tables
 from uds_pipelines.defs.resources import UdsSettingsResource
 from uds_pipelines.lib.consent.stage import build_consent
 from uds_pipelines.lib.masking import preview_markdown
+from uds_pipelines.lib.predictions.orders import ORDER_FACT_TABLES
 from uds_pipelines.lib.profiles.currencies import missing_rate_warning
 from uds_pipelines.lib.profiles.kpis import bar_chart_markdown, kpi_markdown
 from uds_pipelines.lib.profiles.stage import build_kpis, build_profiles
@@ -57,12 +58,7 @@ def consent_ledger(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
         group=c.GROUP_PROFILES,
         kinds={"duckdb", "parquet"},
         deps=[
-            "identity_map",
-            "person_records",
-            "stripe_charges",
-            "stripe_invoices",
-            "stripe_refunds",
-            "stripe_subscriptions",
+            *ORDER_FACT_TABLES,
             "landed_survey_responses",
             "landed_forms",
             "effective_consent",

@@ -6,6 +6,15 @@ from __future__ import annotations
 
 from uds_pipelines.lib import lake
 
+# The tables the order facts (and so profiles and predictions) are built from: the assets' deps.
+ORDER_FACT_TABLES = (
+    "identity_map",
+    "person_records",
+    "stripe_charges",
+    "stripe_invoices",
+    "stripe_refunds",
+    "stripe_subscriptions",
+)
 # Refund states that never moved money back (or moved it back again).
 VOID_REFUND = ("failed", "canceled")
 

@@ -89,3 +89,25 @@ def test_every_bundled_audience_exports_rows(started):
         with files[-1].open(newline="") as handle:
             rows[audience["name"]] = sum(1 for _ in csv.DictReader(handle))
     assert min(rows.values()) >= 1, rows
+
+
+def test_the_demo_shows_predicted_traits_and_every_bundled_segment(started):
+    """The samples' generated buyers are enough history to fit: profiles carry predicted columns and
+    every bundled segment, the predicted and event-based ones too, has members."""
+    import duckdb
+    import yaml
+
+    lake = started.log_path.parent / "data" / "lake"
+    con = duckdb.connect()
+    predicted = con.execute(
+        f"SELECT count(*) FROM '{lake / 'profiles' / 'customer_profiles.parquet'}' "
+        "WHERE p_alive BETWEEN 0 AND 1 AND churn_risk IN ('low', 'medium', 'high') AND predicted_clv_12m >= 0"
+    ).fetchone()[0]
+    assert predicted >= 100
+    bundled = yaml.safe_load((REPO / "uds_pipelines" / "config" / "segments.yaml").read_text())
+    members = dict(
+        con.execute(
+            f"SELECT segment, count(*) FROM '{lake / 'segments' / 'segment_membership.parquet'}' GROUP BY 1"
+        ).fetchall()
+    )
+    assert {s["name"] for s in bundled["segments"]} <= set(members), members

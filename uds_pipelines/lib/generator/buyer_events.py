@@ -8,6 +8,7 @@ is `inbox/stripe/buyers_0000.jsonl`; nothing else the generator writes changes."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 from dataclasses import asdict
@@ -46,6 +47,8 @@ def write_buyer_events(out_dir: Path, buyers: int, seed: int, start_ts: int, end
     staging.write_text("".join(dumps(event) + "\n" for event in lines))
     target.parent.mkdir(parents=True, exist_ok=True)
     staging.replace(target)
+    with contextlib.suppress(OSError):  # only when empty: other writers may be using it
+        staging.parent.rmdir()
     truth = Path(out_dir) / "ground_truth" / "buyer_params.json"
     truth.parent.mkdir(parents=True, exist_ok=True)
     truth.write_text(json.dumps({"buyers": buyers, "seed": seed, "currency": CURRENCY, "weeks": True,

@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from uds_pipelines.cli.generate import main as cli_main
+from uds_pipelines.cli.generate import main as generate_main
 from uds_pipelines.lib.generator import generate
 from uds_pipelines_tests.lib.generator.inbox_reader import read_inbox
 
@@ -181,8 +182,9 @@ def test_cli_rejects_bad_range(tmp_path, capsys):
 
 
 def test_bundled_samples_match_generator(tmp_path):
-    """data/samples is exactly `uds-generate --people 200 --seed 7 --sessions 600 --out data/samples`."""
-    generate(tmp_path, people=200, seed=7, sessions=600)
+    """data/samples is exactly `uds-generate --people 200 --seed 7 --sessions 600 --buyers 400 --out data/samples`."""
+    argv = ["--people", "200", "--seed", "7", "--sessions", "600", "--buyers", "400", "--out", str(tmp_path)]
+    assert generate_main(argv) == 0
     for part in ("inbox", "ground_truth"):
         assert tree_hashes(REPO / "data" / "samples" / part) == tree_hashes(tmp_path / part)
 

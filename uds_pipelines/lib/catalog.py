@@ -325,12 +325,13 @@ _DECLARED = [
         "file",
         _schema(
             "subscription_id customer_id status currency mrr_minor:int64 created:timestamp "
-            "canceled_at:timestamp"
+            "canceled_at:timestamp plan"
         ),
         "stripe_staging",
         "staged",
         (),
         "Stripe subscriptions at their latest state, with monthly recurring revenue.",
+        added=(("plan", "NULL"),),  # since per-plan retention models (issue 19)
     ),
     Table(
         "stripe_checkout_sessions",
@@ -795,7 +796,7 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "its decimals (none for JPY, KRW, ...)",
     },
     "customer_predictions": {
-        "model": "`bgnbd` | `pareto_nbd` (one-off buyers, the better likelihood per currency) | `sbg` (subscribers)",
+        "model": "`bgnbd` | `pareto_nbd` (one-off buyers, the better likelihood per currency) | `sbg` (subscribers, the model over all plans) | `sbg:<plan>` (a plan with its own fit)",
         "frequency": "repeat purchase days before the as-of day (one-off buyers); with `recency_weeks` and "
         "`t_weeks` the RFM summary the model was fitted on",
         "monetary_value": "mean value of the repeat purchase days, major unit of `currency`",

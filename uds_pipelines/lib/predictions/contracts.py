@@ -2,9 +2,9 @@
 
 Periods are months (MRR is monthly). A subscription that ended after d days churned at the end of
 period floor(d / month) + 1; a live one (active, trialing, past_due, not of a deleted customer, not
-canceled by the end day) has survived floor(d / month) renewals and is censored there. Staged
-subscriptions carry no plan, so one model is fitted over all of them; the censoring lets cohorts of
-every start date share it. Per subscriber (customer and currency of their live subscriptions): the
+canceled by the end day) has survived floor(d / month) renewals and is censored there. A model is
+fitted per plan (the prices subscribed to) with enough subscriptions, one over all of them for the
+rest; the censoring lets cohorts of every start date share a fit. Per subscriber (customer and currency of their live subscriptions): the
 churn probability for the next month, P(still subscribed after it) as `p_alive`, expected renewals
 in 90 days, the discounted expected residual lifetime in months, and MRR times the discounted
 expected payments of the next 12 months as the predicted value."""
@@ -26,7 +26,7 @@ LIVE = ("active", "trialing", "past_due")
 
 
 def subscriptions_sql(end: datetime, records_table: str = "person_records") -> str:
-    """One row per subscription started by `end`: customer_id, currency, mrr (major unit), live,
+    """One row per subscription started by `end`: customer_id, currency, plan, mrr (major unit), live,
     periods (renewals survived if live, the churn period if ended)."""
     end_sql = timestamp_literal(end)
     return f"""
@@ -36,7 +36,7 @@ def subscriptions_sql(end: datetime, records_table: str = "person_records") -> s
         WHERE m.source = 'stripe' GROUP BY 1, 2
     ),
     subs AS (
-        SELECT sm.customer_id, lower(s.currency) AS currency,
+        SELECT sm.customer_id, lower(s.currency) AS currency, s.plan,
                coalesce(s.mrr_minor, 0) / {minor_divisor_sql("lower(s.currency)")} AS mrr, s.created,
                -- canceled after the end day: still live as of the end day
                coalesce(s.status IN ({lake.sql_literal_list(LIVE)}) AND NOT sm.deleted, false)
@@ -45,7 +45,7 @@ def subscriptions_sql(end: datetime, records_table: str = "person_records") -> s
         FROM stripe_subscriptions s JOIN stripe_map sm ON sm.stripe_customer_id = s.customer_id
         WHERE s.created <= {end_sql} AND s.currency IS NOT NULL
     )
-    SELECT customer_id, currency, mrr, live,
+    SELECT customer_id, currency, plan, mrr, live,
            CASE WHEN live THEN floor(date_diff('second', created, {end_sql}) / 86400.0 / {MONTH_DAYS})
                 ELSE floor(date_diff('second', created, ended_at) / 86400.0 / {MONTH_DAYS}) + 1 END AS periods
     FROM subs ORDER BY customer_id, currency, created

@@ -92,6 +92,7 @@ def build_predictions(settings: Settings) -> PredictionsStage:
                  m.purchase.params | (m.spend.params if m.spend else {}) for m in currencies if m.scored}  # fmt: skip
         if subscribers.fit is not None and subscribers.frame is not None:
             parts["sbg"] = subscribers.fit.params
+            parts |= {f"sbg:{plan}": fit.params for plan, fit in subscribers.plan_fits.items()}
         version = traits.model_version(parts) if parts else None
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=_COLUMNS)
         frame["model_version"] = version

@@ -21,16 +21,38 @@ class SubscriberModel:
     subscriptions: int = 0
     churned: int = 0
     live_subscribers: int = 0
-    fit: Fit | None = None
+    fit: Fit | None = None  # over every subscription: the model of plans too small for their own
+    plan_fits: dict[str, Fit] = field(default_factory=dict)  # plans with enough history
     frame: pd.DataFrame | None = None
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def figures(self) -> dict:
+        def params(fit: Fit) -> dict:
+            return {k: round(v, 4) for k, v in fit.params.items()}
+
         return {"subscriptions": self.subscriptions, "churned": self.churned,
                 "live_subscribers": self.live_subscribers,
-                "params": {k: round(v, 4) for k, v in self.fit.params.items()} if self.fit else None,
-                "loglik": round(self.fit.loglik, 2) if self.fit else None}  # fmt: skip
+                "params": params(self.fit) if self.fit else None,
+                "loglik": round(self.fit.loglik, 2) if self.fit else None,
+                "params_by_plan": {plan: params(fit) for plan, fit in sorted(self.plan_fits.items())}}  # fmt: skip
+
+
+def _enough(subs: pd.DataFrame) -> bool:
+    return len(subs) >= MIN_SUBSCRIPTIONS and int((~subs["live"].astype(bool)).sum()) >= MIN_CHURNED
+
+
+def _fit_plans(subs: pd.DataFrame, result: SubscriberModel) -> None:
+    """A model per plan with enough subscriptions and churn of its own (plans retain differently:
+    monthly and annual prices, say); a plan whose fit fails falls back to the pooled one, noted."""
+    for plan, rows in subs.dropna(subset=["plan"]).groupby("plan", sort=True):
+        if not _enough(rows):
+            continue
+        fit = sbg.fit(rows["periods"].to_numpy(float), ~rows["live"].to_numpy(bool))
+        if fit.ok:
+            result.plan_fits[str(plan)] = fit
+        else:
+            result.notes.append(f"plan {plan}: the pooled model ({'; '.join(fit.problems)})")
 
 
 def fit_subscribers(con, as_of: datetime) -> SubscriberModel:
@@ -40,7 +62,7 @@ def fit_subscribers(con, as_of: datetime) -> SubscriberModel:
     if subs.empty:
         result.notes.append("no subscriptions: no retention model")
         return result
-    if len(subs) < MIN_SUBSCRIPTIONS or result.churned < MIN_CHURNED:
+    if not _enough(subs):
         result.warnings.append(f"subscribers: no predicted columns: {len(subs)} subscriptions, {result.churned} "
                                f"ended (needs {MIN_SUBSCRIPTIONS} and {MIN_CHURNED})")  # fmt: skip
         return result
@@ -49,22 +71,34 @@ def fit_subscribers(con, as_of: datetime) -> SubscriberModel:
     if not fit.ok:
         result.warnings.append(f"subscribers: no predicted columns: sBG {'; '.join(fit.problems)}")
         return result
+    _fit_plans(subs, result)
     if live.empty:
         return result
+    # A subscriber with several live subscriptions is scored with the plan of the largest MRR.
+    main_plan = live.sort_values(["mrr", "plan"], ascending=[False, True]).drop_duplicates(
+        ["customer_id", "currency"]
+    )
     per = live.groupby(["customer_id", "currency"], sort=True).agg(
         tenure=("periods", "max"), mrr=("mrr", "sum")
     )
-    per = per.reset_index()
-    scores = contracts.score_subscribers(
-        fit.values(), per["tenure"].to_numpy(float), per["mrr"].to_numpy(float)
-    )
+    per = per.join(main_plan.set_index(["customer_id", "currency"])["plan"]).reset_index()
+    per["model_plan"] = [p if p in result.plan_fits else None for p in per["plan"]]
+    parts = []
+    for plan, rows in per.groupby(per["model_plan"].fillna(""), sort=True):
+        model = result.plan_fits.get(plan, fit)
+        scores = contracts.score_subscribers(
+            model.values(), rows["tenure"].to_numpy(float), rows["mrr"].to_numpy(float)
+        )
+        parts.append(pd.DataFrame({"index": rows.index, **scores}).set_index("index"))
+    scores = pd.concat(parts).sort_index()
     result.frame = pd.DataFrame({
-        "customer_id": per["customer_id"], "currency": per["currency"], "model": "sbg",
+        "customer_id": per["customer_id"], "currency": per["currency"],
+        "model": ["sbg:" + p if p else "sbg" for p in per["model_plan"].fillna("")],
         "frequency": np.nan, "recency_weeks": np.nan, "t_weeks": np.nan, "monetary_value": np.nan,
         "tenure_months": per["tenure"].astype(float), "mrr": per["mrr"].astype(float),
         "p_alive": scores["p_alive"], "expected_purchases_90d": scores["expected_purchases_90d"],
         "expected_spend": per["mrr"].astype(float), "predicted_clv_12m": scores["predicted_clv_12m"],
         "churn_next_month": scores["churn_next_month"], "expected_residual_months": scores["expected_residual_months"],
-        "churn_risk": traits.churn_risk(scores["churn_3m"]),
+        "churn_risk": traits.churn_risk(scores["churn_3m"].to_numpy()),
     })  # fmt: skip
     return result

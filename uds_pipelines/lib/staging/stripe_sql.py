@@ -224,6 +224,7 @@ SUBSCRIPTIONS = f"""
     ),
     item_values AS (
         SELECT object_id,
+               coalesce(json_extract_string(item, '$.price.id'), json_extract_string(item, '$.plan.id')) AS price_id,
                coalesce(TRY_CAST(json_extract_string(item, '$.price.unit_amount') AS DOUBLE),
                         TRY_CAST(json_extract_string(item, '$.plan.amount') AS DOUBLE)) AS unit_amount,
                coalesce(TRY_CAST(json_extract_string(item, '$.quantity') AS DOUBLE), 1) AS quantity,
@@ -235,7 +236,9 @@ SUBSCRIPTIONS = f"""
         FROM items
     ),
     mrr AS (
-        SELECT object_id, round(sum(unit_amount * quantity * ({_MONTHLY}) / interval_count))::BIGINT AS mrr_minor
+        SELECT object_id, round(sum(unit_amount * quantity * ({_MONTHLY}) / interval_count))::BIGINT AS mrr_minor,
+               -- the prices subscribed to, sorted: what retention is modelled per (predictions)
+               string_agg(DISTINCT price_id, '+' ORDER BY price_id) AS plan
         FROM item_values GROUP BY object_id
     )
     SELECT subs.object_id AS subscription_id,
@@ -244,7 +247,8 @@ SUBSCRIPTIONS = f"""
            lower(json_extract_string(obj, '$.currency')) AS currency,
            coalesce(mrr.mrr_minor, 0) AS mrr_minor,
            {_ts("json_extract_string(obj, '$.created')")} AS created,
-           {_ts("json_extract_string(obj, '$.canceled_at')")} AS canceled_at
+           {_ts("json_extract_string(obj, '$.canceled_at')")} AS canceled_at,
+           mrr.plan
     FROM subs LEFT JOIN mrr ON mrr.object_id = subs.object_id
 """
 

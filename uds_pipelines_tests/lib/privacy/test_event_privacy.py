@@ -155,3 +155,35 @@ def test_retention_drops_event_days_past_the_window(tmp_path: Path) -> None:
     assert removed["events"] == 5  # 2026-11-01 and 11-02 are past 30 days on 12-03
     assert _message_ids(settings) == ["m6", "m7", "m8"]
     assert not list((catalog.path(settings.lake_dir, "events") / "day=2026-11-02").glob("*.parquet"))
+
+
+def test_an_erased_persons_bad_lines_are_suppressed_not_quarantined_with_their_text(tmp_path: Path) -> None:
+    # A bad line is still the person's: its text must not reach quarantine with their email in it.
+    settings = _lake(tmp_path)
+    con = connection.connect(settings.lake_dir)
+    subjects = resolve(con, settings.lake_dir, [request("e1", email=JANE_EMAIL)])
+    handle_requests(settings.lake_dir, settings.exports_dir, subjects, key=KEY.encode(), warehouse_url=None,
+                    run_id="r1", con=con)  # fmt: skip
+    con.close()
+    bad_time = _msg(
+        "b1", "not-a-time", "jane-user-1", None, "identify", traits={"email": "jane.doe@example.com"}
+    )
+    refused = {**_msg("b2", "2026-11-05T10:00:00Z", "jane-user-1", None), "uds_refused": "batch[1]: test"}
+    refused_other = {
+        **_msg("b3", "2026-11-05T10:00:00Z", "bob-user-1", None),
+        "uds_refused": "batch[2]: test",
+    }
+    drop(settings, "events_3.jsonl", [bad_time, refused, refused_other])
+    stage = land(settings)
+    rows = query(
+        settings,
+        "SELECT position, reason, raw IS NULL FROM quarantine WHERE source_file = 'events_3.jsonl' ORDER BY 1",
+    )
+    assert [(p, r, n) for p, r, n in rows if p < 3] == [(1, "suppressed", True), (2, "suppressed", True)]
+    assert rows[2][0] == 3 and rows[2][1].startswith("refused by uds-collect") and not rows[2][2]
+    [file_row] = stage.summary.new_files
+    assert (file_row["records_read"], file_row["records_landed"], file_row["records_quarantined"]) == (
+        3,
+        0,
+        3,
+    )

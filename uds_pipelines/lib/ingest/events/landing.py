@@ -108,7 +108,7 @@ def _land(con, files: list[ClaimedFile], lake_dir, plan, quarantine, tmp: Path, 
         stale.unlink()
     earlier = f"OR message_id IN (SELECT message_id FROM {lake.files_relation(existing)})" if existing else ""
     con.execute(_CREATE_DUPLICATES.format(earlier=earlier))
-    create_suppressed(con, lake_dir, _UNIQUE, *gate)  # before the plan: their raw is never kept
+    create_suppressed(con, lake_dir, _SUPPRESSIBLE, *gate)  # before the plan: their raw is never kept
     result.plan = apply_plan(con, plan, _CANDIDATES)
     con.execute(_CREATE_LAND)
     for name, position, code, detail, raw, length in con.execute(_BAD_ROWS).fetchall():
@@ -187,6 +187,13 @@ _UNIQUE = """
 
 _CANDIDATES = f"SELECT * FROM ({_UNIQUE}) WHERE rid NOT IN (SELECT rid FROM ev_supp)"
 
+# Checked against the suppression list: every line whose fields could be read, bad ones too (a
+# refused call or a bad timestamp of an erased person must not reach quarantine with its text).
+_SUPPRESSIBLE = """
+    SELECT r.rowid AS rid, r.type, r.event, r.user_id, r.anonymous_id, r.properties, r.traits FROM ev_rows r
+    WHERE NOT r.blank AND r.rowid NOT IN (SELECT rid FROM ev_dups)
+"""
+
 _SUPPRESSED = "SELECT o.source_file, o.position FROM ev_supp JOIN ev_pos o USING (rid) ORDER BY 1, 2"
 
 # The rows that land: not blank, no reason, not a duplicate, not suppressed, not quarantined by the plan.
@@ -208,6 +215,7 @@ _LANDED = f"SELECT {_COLUMNS}, day, batch FROM ev_land"
 _BAD_ROWS = """
     SELECT o.source_file, o.position, r.reason, r.reason_detail, r.bad_line, r.len
     FROM (SELECT rowid AS rid, * FROM ev_rows WHERE reason IS NOT NULL) r JOIN ev_pos o USING (rid)
+    WHERE rid NOT IN (SELECT rid FROM ev_supp)  -- an erased person's bad line is only `suppressed`
     ORDER BY 1, 2
 """
 

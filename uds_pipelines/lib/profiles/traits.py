@@ -23,13 +23,26 @@ still compute, as broken segments are.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import yaml
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+@functools.cache
+def sql_keywords() -> frozenset[str]:
+    """DuckDB's reserved words: a trait (a profile column, used bare in SQL and in segment
+    expressions) named `order` or `group` would break every query it is written into."""
+    with duckdb.connect() as con:
+        rows = con.execute("SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category = 'reserved'")
+        return frozenset(r[0] for r in rows.fetchall())
+
+
 DURATION_RE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 _UNITS = {"m": "MINUTE", "h": "HOUR", "d": "DAY", "w": "WEEK"}
 PROPERTY_RE = re.compile(r"^[A-Za-z0-9_$][A-Za-z0-9_$ -]*(\.[A-Za-z0-9_$][A-Za-z0-9_$ -]*)*$")
@@ -90,6 +103,8 @@ def _trait(item: dict, reserved: set[str]) -> TraitDefinition | str:
     unknown = sorted(set(item) - _KEYS)
     if not NAME_RE.match(name):
         return f"name must match {NAME_RE.pattern}"
+    if name in sql_keywords():
+        return f"name is a SQL keyword: pick another (e.g. {name}_count)"
     if name in reserved:
         return "name is already a profile column"
     if unknown:
@@ -126,6 +141,8 @@ def _funnel(item: dict) -> FunnelDefinition | str:
     window = interval(item["window"]) if item.get("window") is not None else None
     if not NAME_RE.match(name):
         return f"name must match {NAME_RE.pattern}"
+    if name in sql_keywords():
+        return f"name is a SQL keyword: pick another (e.g. {name}_count)"
     if sorted(set(item) - {"name", "description", "steps", "window"}):
         return f"unknown keys: {', '.join(sorted(set(item) - {'name', 'description', 'steps', 'window'}))}"
     if not steps or len(steps) < 2:

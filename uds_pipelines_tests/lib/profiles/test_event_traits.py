@@ -54,6 +54,7 @@ def test_broken_traits_are_reported_and_the_others_kept() -> None:
             {"name": "ok_count", "kind": "count"},
             {"name": "Bad-Name", "kind": "count"},
             {"name": "typo", "kind": "count", "evnet": "x"},
+            {"name": "order", "kind": "count"},  # a SQL keyword would break the profiles query
         ],
         "funnels": [{"name": "one_step", "steps": ["Product Viewed"]}],
     }
@@ -68,6 +69,7 @@ def test_broken_traits_are_reported_and_the_others_kept() -> None:
     assert reasons[("ok_count", "traits")] == "duplicate name"
     assert reasons[("Bad-Name", "traits")].startswith("name must match")
     assert reasons[("typo", "traits")] == "unknown keys: evnet"
+    assert reasons[("order", "traits")] == "name is a SQL keyword: pick another (e.g. order_count)"
     assert "at least two" in reasons[("one_step", "funnels")]
 
 

@@ -40,7 +40,9 @@ def funnel_sql(funnels: list[FunnelDefinition], as_of: datetime, events: str = "
         names = ", ".join(_quote(s) for s in funnel.steps)
         ctes.append(
             f"""{base} AS (
-                SELECT coalesce(customer_id, 'anon:' || anonymous_id) AS person, event, timestamp
+                SELECT coalesce(customer_id, 'anon:' || anonymous_id) AS person, event,
+                       -- the order of events: a step needs an event after the previous step's own
+                       struct_pack(t := timestamp, m := message_id) AS k
                 FROM {events}
                 WHERE event IN ({names}) AND timestamp <= {at} {since}
                   AND coalesce(customer_id, anonymous_id) IS NOT NULL
@@ -50,12 +52,12 @@ def funnel_sql(funnels: list[FunnelDefinition], as_of: datetime, events: str = "
             name = f"{base}_s{k}"
             if k == 0:
                 body = (
-                    f"SELECT person, min(timestamp) AS t FROM {base} WHERE event = {_quote(step)} GROUP BY 1"
+                    f"SELECT person, min(k) AS k FROM {base} WHERE event = {_quote(step)} GROUP BY 1"
                 )
             else:
                 body = (
-                    f"SELECT e.person, min(e.timestamp) AS t FROM {base} e JOIN {base}_s{k - 1} p USING (person) "
-                    f"WHERE e.event = {_quote(step)} AND e.timestamp >= p.t GROUP BY 1"
+                    f"SELECT e.person, min(e.k) AS k FROM {base} e JOIN {base}_s{k - 1} p USING (person) "
+                    f"WHERE e.event = {_quote(step)} AND e.k > p.k GROUP BY 1"
                 )
             ctes.append(f"{name} AS ({body})")
             selects.append(

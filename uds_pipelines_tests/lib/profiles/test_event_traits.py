@@ -23,10 +23,10 @@ def _events(rows: list[tuple]) -> duckdb.DuckDBPyConnection:
     """A connection with `person_events` of (customer_id, anonymous_id, type, event, minutes, properties)."""
     frame = pd.DataFrame(
         [
-            (c, a, t, e, T0 + timedelta(minutes=m), None if p is None else json.dumps(p))
-            for c, a, t, e, m, p in rows
+            (f"m{i}", c, a, t, e, T0 + timedelta(minutes=m), None if p is None else json.dumps(p))
+            for i, (c, a, t, e, m, p) in enumerate(rows)
         ],
-        columns=["customer_id", "anonymous_id", "type", "event", "timestamp", "properties"],
+        columns=["message_id", "customer_id", "anonymous_id", "type", "event", "timestamp", "properties"],
     )
     con = duckdb.connect()
     con.execute("SET TimeZone='UTC'")
@@ -173,3 +173,17 @@ def test_funnel_steps_count_people_in_order_known_or_not() -> None:
         pd.isna(table["conversion_from_previous"].iloc[0])
         and table["conversion_from_previous"].iloc[2] == 0.5
     )
+
+
+def test_a_funnel_step_needs_an_event_after_the_previous_steps_own() -> None:
+    # one view cannot be both steps of view -> view; two views at the same minute can
+    con = _events([
+        ("c1", "a", "track", "Product Viewed", 0, {}),
+        ("c2", "b", "track", "Product Viewed", 0, {}),
+        ("c2", "b", "track", "Product Viewed", 5, {}),
+        ("c3", "c", "track", "Product Viewed", 7, {}),
+        ("c3", "c", "track", "Product Viewed", 7, {}),
+    ])  # fmt: skip
+    _t, funnels, errors = parse_traits({"funnels": [{"name": "again", "steps": ["Product Viewed"] * 2}]})
+    assert errors == []
+    assert list(funnel_table(con, funnels, T0 + timedelta(hours=1))["people"]) == [3, 2]

@@ -48,7 +48,11 @@ def subscriptions_sql(end: datetime, records_table: str = "person_records") -> s
     SELECT customer_id, currency, plan, mrr, live,
            CASE WHEN live THEN floor(date_diff('second', created, {end_sql}) / 86400.0 / {MONTH_DAYS})
                 ELSE floor(date_diff('second', created, ended_at) / 86400.0 / {MONTH_DAYS}) + 1 END AS periods
-    FROM subs ORDER BY customer_id, currency, created
+    FROM subs
+    -- one that ended without an end time (unknown status, an incomplete one that expired) is left
+    -- out: dating its churn to the end day would make it older on every run
+    WHERE live OR ended_at < {end_sql}
+    ORDER BY customer_id, currency, created
     """
 
 

@@ -37,7 +37,7 @@ def build_lake(root: Path, buyers: int = 300, subscribers: int = 60, seed: int =
         subs.append({"subscription_id": f"sub_{j}", "customer_id": f"cus_s{j}", "status": "canceled" if ended else "active",
                      "currency": "eur", "mrr_minor": 2000 + 100 * (j % 5), "created": created, "canceled_at": canceled})  # fmt: skip
     write(lake_dir, "staging/stripe_charges.parquet", charges, columns("stripe_charges"))
-    # a subscription of unknown status (no status in the data) counts as ended, not as live
+    # a subscription of unknown status (no status, no end time) is not live, and left out of the fit
     subs.append({"subscription_id": "sub_unknown", "customer_id": "cus_s0", "status": None, "currency": "eur",
                  "mrr_minor": 1000, "created": START, "canceled_at": None})  # fmt: skip
     write(lake_dir, "staging/stripe_subscriptions.parquet", subs, columns("stripe_subscriptions"))

@@ -8,6 +8,7 @@ from datetime import timedelta
 import numpy as np
 
 from uds_pipelines.lib import connection
+from uds_pipelines.lib.predictions import contracts
 from uds_pipelines.lib.predictions.stage import build_predictions
 from uds_pipelines.lib.predictions.subscribers import fit_subscribers
 from uds_pipelines_tests.lib.predictions.lake import START, build_lake, read
@@ -66,3 +67,24 @@ def test_each_plan_with_enough_history_gets_its_own_retention_model(tmp_path):
                 > annual[annual["tenure_months"] == tenure]["churn_next_month"].max())  # fmt: skip
     # the asset's metadata shows each plan's parameters
     assert set(stage.subscribers.figures()["params_by_plan"]) == {"price_monthly", "price_annual"}
+
+
+def test_a_subscription_that_ended_without_an_end_time_is_left_out_of_the_fit(tmp_path):
+    # Not live and no canceled_at (an unknown status, an incomplete subscription that expired): when
+    # it ended is unknown, and dating its churn to the as-of day would make it older on every run.
+    settings = build_lake(tmp_path, buyers=30, subscribers=40)
+    con = connection.connect(settings.lake_dir)
+    try:
+        ids = {
+            r[0]
+            for r in con.execute(
+                f"SELECT customer_id FROM ({contracts.subscriptions_sql(settings.as_of())})"
+            ).fetchall()
+        }
+        periods = con.execute(
+            f"SELECT count(*) FROM ({contracts.subscriptions_sql(settings.as_of())}) WHERE NOT live"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert periods == sum(1 for j in range(40) if j % 3 == 0)  # the cancelled ones, not sub_unknown
+    assert len(ids) == 40

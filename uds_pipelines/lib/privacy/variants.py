@@ -164,11 +164,14 @@ def add_identified_event_records(
         f"WHERE type = 'identify' AND {contains_any_sql('traits', pattern)}"
     ).fetchall()
     anons = sorted({a for _u, a, _e, _p in rows if a})
+    # Its users as identity counts them: calls carrying both ids, and aliases from the anonymous id.
+    listed = lake.sql_literal_list(anons) or "NULL"
     shared = {
         a
         for (a,) in con.execute(
-            f"SELECT anonymous_id FROM events WHERE anonymous_id IN ({lake.sql_literal_list(anons) or 'NULL'}) "
-            "GROUP BY 1 HAVING count(DISTINCT user_id) > 1"
+            f"SELECT a FROM (SELECT anonymous_id AS a, user_id AS u FROM events WHERE anonymous_id IN ({listed}) "
+            f"UNION ALL SELECT previous_id, user_id FROM events WHERE type = 'alias' AND previous_id IN ({listed})) "
+            "GROUP BY 1 HAVING count(DISTINCT u) > 1"
         ).fetchall()
     }
     for user, anon, email, phone in rows:

@@ -187,3 +187,21 @@ def test_an_erased_persons_bad_lines_are_suppressed_not_quarantined_with_their_t
         0,
         3,
     )
+
+
+def test_a_device_aliased_to_another_user_is_shared_for_erasure_as_for_identity(tmp_path: Path) -> None:
+    # anon-other carries 700123's identify (Jane's email) and is aliased to carl-user: two users, so
+    # identity links nobody through it, and erasing Jane must not take it (Carl's device too).
+    settings = _lake(tmp_path)
+    alias = {"type": "alias", "messageId": "a1", "timestamp": "2026-11-05T08:00:00Z", "userId": "carl-user",
+             "previousId": "anon-other", "anonymousId": None}  # fmt: skip
+    drop(settings, "events_alias.jsonl", [alias])
+    land(settings)
+    con = connection.connect(settings.lake_dir)
+    subjects = resolve(con, settings.lake_dir, [request("e1", email=JANE_EMAIL)])
+    handle_requests(settings.lake_dir, settings.exports_dir, subjects, key=KEY.encode(), warehouse_url=None,
+                    run_id="r1", con=con)  # fmt: skip
+    con.close()
+    hashes = set(zip(*(load_suppression(settings.lake_dir)[c] for c in ("id_type", "id_hash")), strict=True))
+    assert (EVENT_USER, suppression_hash("700123", KEY.encode())) in hashes
+    assert (EVENT_ANONYMOUS, suppression_hash("anon-other", KEY.encode())) not in hashes

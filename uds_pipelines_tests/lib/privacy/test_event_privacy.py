@@ -205,3 +205,19 @@ def test_a_device_aliased_to_another_user_is_shared_for_erasure_as_for_identity(
     hashes = set(zip(*(load_suppression(settings.lake_dir)[c] for c in ("id_type", "id_hash")), strict=True))
     assert (EVENT_USER, suppression_hash("700123", KEY.encode())) in hashes
     assert (EVENT_ANONYMOUS, suppression_hash("anon-other", KEY.encode())) not in hashes
+
+
+def test_a_user_id_with_spaces_is_suppressed_as_it_was_sent(tmp_path: Path) -> None:
+    settings = _lake(tmp_path)
+    write_identity_map(
+        settings.lake_dir,
+        [("events", "user:jane-user-1", "c-jane"), ("events", "user: jane-padded ", "c-jane")],
+    )
+    con = connection.connect(settings.lake_dir)
+    subjects = resolve(con, settings.lake_dir, [request("e1", email=JANE_EMAIL)])
+    handle_requests(settings.lake_dir, settings.exports_dir, subjects, key=KEY.encode(), warehouse_url=None,
+                    run_id="r1", con=con)  # fmt: skip
+    con.close()
+    drop(settings, "events_again.jsonl", [_msg("p1", "2026-11-06T10:00:00Z", " jane-padded ", None)])
+    land(settings)
+    assert "p1" not in _message_ids(settings)

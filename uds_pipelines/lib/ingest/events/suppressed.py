@@ -46,7 +46,12 @@ def create_suppressed(
     register_suppression(con, key, lake_dir)
     register_duckdb_udfs(con, default_region)
     con.execute(f"CREATE OR REPLACE TEMP TABLE ev_cand AS {candidates}")
-    users = _hit("SELECT user_id AS v FROM ev_cand", "trim(v)", (EVENT_USER, "external_id"))
+    # an event user is hashed as its record names it (`user:<userId>`, as sent); an external id trimmed
+    users = (
+        _hit("SELECT user_id AS v FROM ev_cand", "v", (EVENT_USER,))
+        + " UNION "
+        + _hit("SELECT user_id AS v FROM ev_cand", "trim(v)", ("external_id",))
+    )
     anons = _hit("SELECT anonymous_id AS v FROM ev_cand WHERE user_id IS NULL", "v", (EVENT_ANONYMOUS,))
     traits = "SELECT json_extract_string(traits, '$.{0}') AS v FROM ev_cand WHERE type = 'identify'"
     emails = _hit(traits.format("email"), "uds_email_key(v)", ("email",))

@@ -46,7 +46,7 @@ def customer_predictions(context: dg.AssetExecutionContext, uds: UdsSettingsReso
         **{
             f"holdout_error_{m.currency}": dg.MetadataValue.float(round(m.holdout.aggregate_error, 4))
             for m in stage.currencies
-            if m.holdout
+            if m.holdout and m.holdout.aggregate_error is not None
         },  # fmt: skip
         preview=dg.MetadataValue.md(preview_markdown(stage.preview)),
         **({"warnings": dg.MetadataValue.md(warnings)} if warnings else {}),

@@ -49,7 +49,9 @@ def event_user_records_sql(events: str = "events") -> str:
     """Candidate person records of every userId in `events`, in the columns (and order) of the rows
     `sources.candidate_records_sql` unions: traits from its identify calls, newest value per field."""
     picks = ",\n".join(
-        f"arg_max({expr}, timestamp) FILTER (WHERE type = 'identify' AND {expr} IS NOT NULL) AS {col}"
+        # ties in time go to the greater messageId: a rerun picks the same value (and source_hash)
+        f"arg_max({expr}, struct_pack(t := timestamp, m := message_id)) "
+        f"FILTER (WHERE type = 'identify' AND {expr} IS NOT NULL) AS {col}"
         for col, expr in _TRAITS.items()
     )
     return f"""

@@ -32,17 +32,23 @@ class Holdout:
     table: pd.DataFrame
 
     @property
-    def aggregate_error(self) -> float:
-        return (self.predicted - self.actual) / self.actual if self.actual else float("inf")
+    def aggregate_error(self) -> float | None:
+        """(predicted - actual) / actual; None when nobody bought in the holdout window."""
+        return (self.predicted - self.actual) / self.actual if self.actual else None
+
+    def error_text(self) -> str:
+        error = self.aggregate_error
+        return "n/a (no purchases in the holdout window)" if error is None else f"{error:+.1%}"
 
     @property
     def poor(self) -> bool:
-        return not abs(self.aggregate_error) <= POOR_ERROR
+        error = self.aggregate_error
+        return error is None or not abs(error) <= POOR_ERROR
 
     def warning(self) -> str | None:
         if not self.poor:
             return None
-        return (f"holdout error {self.aggregate_error:+.1%} ({self.model}: {self.predicted:.0f} purchases "
+        return (f"holdout error {self.error_text()} ({self.model}: {self.predicted:.0f} purchases "
                 f"predicted, {self.actual:.0f} made in the {self.holdout_weeks:.1f} weeks after "
                 f"{self.calibration_end}): beyond +/-{POOR_ERROR:.0%}; treat the predicted columns with care")  # fmt: skip
 
@@ -50,7 +56,7 @@ class Holdout:
         return {"model": self.model, "calibration_end": self.calibration_end,
                 "holdout_weeks": round(self.holdout_weeks, 2), "customers": self.customers,
                 "actual_purchases": self.actual, "predicted_purchases": round(self.predicted, 1),
-                "aggregate_error": round(self.aggregate_error, 4),
+                "aggregate_error": None if self.aggregate_error is None else round(self.aggregate_error, 4),
                 "mean_absolute_error": round(self.mean_absolute_error, 4)}  # fmt: skip
 
 
@@ -82,12 +88,13 @@ def markdown(holdout: Holdout) -> str:
     """The holdout table as markdown for the asset's metadata."""
     head = (f"Fit on purchases up to {holdout.calibration_end}, predicted for the next "
             f"{holdout.holdout_weeks:.1f} weeks ({holdout.model}); aggregate error "
-            f"{holdout.aggregate_error:+.1%}, mean absolute error {holdout.mean_absolute_error:.3f} per customer.")  # fmt: skip
+            f"{holdout.error_text()}, mean absolute error {holdout.mean_absolute_error:.3f} per customer.")  # fmt: skip
     rows = [
         "| repeat purchases (calibration) | customers | actual (mean) | predicted (mean) |",
         "|---|---|---|---|",
     ]
     rows += [
-        f"| {k} | {int(r.customers)} | {r.actual:.3f} | {r.predicted:.3f} |" for k, r in holdout.table.iterrows()
+        f"| {k} | {int(r.customers)} | {r.actual:.3f} | {r.predicted:.3f} |"
+        for k, r in holdout.table.iterrows()
     ]
     return head + "\n\n" + "\n".join(rows)

@@ -87,7 +87,8 @@ def trait_expression(trait: TraitDefinition, as_of: str) -> str:
         return f"{trait.kind}(TRY_CAST({value} AS DOUBLE)) FILTER (WHERE {where})"
     if trait.kind in ("first_value", "last_value"):
         pick = "arg_min" if trait.kind == "first_value" else "arg_max"
-        return f"{pick}({value}, timestamp) FILTER (WHERE {present})"
+        # ties in time go to the greater messageId, so a rerun picks the same value
+        return f"{pick}({value}, struct_pack(t := timestamp, m := message_id)) FILTER (WHERE {present})"
     if trait.kind in _FROM_LIST:
         return f"list({value}) FILTER (WHERE {present})"
     raise ValueError(f"unknown trait kind {trait.kind!r}")

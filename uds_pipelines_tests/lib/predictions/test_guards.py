@@ -72,3 +72,12 @@ def test_compress_counts_distinct_rows_and_inverts():
     rows, counts, inverse = compress(x, t)
     assert rows.tolist() == [[0.0, 0.0], [1.0, 2.0], [1.0, 3.0]] and counts.tolist() == [1, 2, 1]
     assert np.array_equal(rows[inverse], np.column_stack([x, t]))
+
+
+def test_a_holdout_window_without_purchases_has_no_error_figure_but_a_warning():
+    # (predicted - actual) / actual is undefined: Infinity would go into the asset's JSON metadata
+    frequency, actual = np.array([0, 1, 2]), np.zeros(3)
+    empty = holdout.evaluate("bgnbd", "2025-01-01", 20.0, frequency, actual, np.array([0.2, 0.5, 0.9]))
+    assert empty.aggregate_error is None and empty.figures()["aggregate_error"] is None
+    assert empty.poor and "no purchases in the holdout window" in empty.warning()
+    assert "aggregate error n/a" in holdout.markdown(empty)

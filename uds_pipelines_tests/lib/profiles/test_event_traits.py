@@ -187,3 +187,17 @@ def test_a_funnel_step_needs_an_event_after_the_previous_steps_own() -> None:
     _t, funnels, errors = parse_traits({"funnels": [{"name": "again", "steps": ["Product Viewed"] * 2}]})
     assert errors == []
     assert list(funnel_table(con, funnels, T0 + timedelta(hours=1))["people"]) == [3, 2]
+
+
+def test_last_value_on_a_timestamp_tie_is_the_greater_message_id() -> None:
+    # two calls in the same millisecond: the later messageId decides, on every run
+    con = _events([
+        ("c1", "a", "track", "Product Viewed", 0, {"category": "books"}),  # message m0
+        ("c1", "a", "track", "Product Viewed", 0, {"category": "music"}),  # message m1
+    ])  # fmt: skip
+    traits = _traits(
+        con,
+        "traits:\n  - {name: last_category, kind: last_value, event: Product Viewed, property: category}\n",
+        T0 + timedelta(hours=1),
+    )
+    assert traits["c1"]["last_category"] == "music"

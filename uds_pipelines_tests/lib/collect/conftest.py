@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +12,7 @@ import pytest
 import uvicorn
 
 from uds_pipelines.lib.collect.app import create_app
+from uds_pipelines_tests.servers import serve_in_thread
 
 WRITE_KEYS = {"wk_web": "website", "wk_server": "backend"}
 
@@ -53,20 +52,8 @@ def start_collector(tmp_path: Path) -> Iterator[Callable[..., Collector]]:
     def start(write_keys: dict[str, str] = WRITE_KEYS, **options) -> Collector:
         data_dir = tmp_path / "data"
         app = create_app(data_dir, write_keys, **options)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("collector did not start")
-            time.sleep(0.01)
-        collector = Collector(f"http://127.0.0.1:{port}", data_dir, server, thread)
+        url, server, thread = serve_in_thread(app, "collector")
+        collector = Collector(url, data_dir, server, thread)
         started.append(collector)
         return collector
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +11,7 @@ import pytest
 import uvicorn
 
 from uds_pipelines.lib.webhooks.app import create_app
+from uds_pipelines_tests.servers import serve_in_thread
 
 
 @dataclass
@@ -42,20 +41,8 @@ def start_receiver(tmp_path: Path) -> Iterator[Callable[..., Receiver]]:
     def start(secrets: tuple[str, ...] = ("whsec_test",), **options) -> Receiver:
         data_dir = tmp_path / "data"
         app = create_app(data_dir, secrets, **options)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("receiver did not start")
-            time.sleep(0.01)
-        receiver = Receiver(f"http://127.0.0.1:{port}", data_dir, server, thread)
+        url, server, thread = serve_in_thread(app, "receiver")
+        receiver = Receiver(url, data_dir, server, thread)
         started.append(receiver)
         return receiver
 

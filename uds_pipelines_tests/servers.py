@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 
+import requests
 import uvicorn
 
 
@@ -25,3 +27,28 @@ def serve_in_thread(app, name: str) -> tuple[str, uvicorn.Server, threading.Thre
             raise RuntimeError(f"{name} did not start")
         time.sleep(0.01)
     return f"http://127.0.0.1:{port}", server, thread
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_healthy(
+    argv: list[str], env: dict[str, str], port: int, name: str, timeout: float = 20
+) -> subprocess.Popen:
+    """Run a server command (`uds-webhooks`, `uds-collect`) and wait until its /healthz answers 200;
+    its stderr is the error when it exits first."""
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(proc.stderr.read().decode() if proc.stderr else f"{name} exited")
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(f"{name} did not become healthy")

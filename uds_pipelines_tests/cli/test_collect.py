@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,17 +14,12 @@ from pathlib import Path
 import requests
 
 from uds_pipelines_tests.lib.collect.conftest import inbox_messages
+from uds_pipelines_tests.servers import free_port, start_healthy
 
 SCRIPT = Path(sys.executable).parent / "uds-collect"
 # The console script once the package is installed; the same `main` through -m until then.
 COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "uds_pipelines.cli.collect"]
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"wk_kill:").decode()}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _env(data_dir: Path, write_keys: str | None) -> dict[str, str]:
@@ -37,29 +31,14 @@ def _env(data_dir: Path, write_keys: str | None) -> dict[str, str]:
 
 
 def _start(data_dir: Path, port: int, *extra: str) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [*COMMAND, "--port", str(port), "--log-level", "warning", *extra],
-        env=_env(data_dir, "wk_other:ios,wk_kill:web"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "collector exited")
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("collector did not become healthy")
+    argv = [*COMMAND, "--port", str(port), "--log-level", "warning", *extra]
+    return start_healthy(argv, _env(data_dir, "wk_other:ios,wk_kill:web"), port, "collector", timeout=20)
 
 
 def test_missing_write_keys_refuse_to_start_naming_the_variable(tmp_path: Path) -> None:
     for write_keys in (None, " , "):
         result = subprocess.run(
-            [*COMMAND, "--port", str(_free_port())],
+            [*COMMAND, "--port", str(free_port())],
             env=_env(tmp_path / "data", write_keys),
             capture_output=True,
             text=True,
@@ -68,7 +47,7 @@ def test_missing_write_keys_refuse_to_start_naming_the_variable(tmp_path: Path) 
         assert result.returncode == 2
         assert "UDS_WRITE_KEYS is not set" in result.stderr
     malformed = subprocess.run(
-        [*COMMAND, "--port", str(_free_port())],
+        [*COMMAND, "--port", str(free_port())],
         env=_env(tmp_path / "data", "k1:web,k1:ios"),
         capture_output=True,
         text=True,
@@ -82,7 +61,7 @@ def test_sigkill_loses_no_acknowledged_message(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     inbox = data_dir / "inbox" / "events"
     spool_dir = data_dir / "spool" / "events"
-    port = _free_port()
+    port = free_port()
     proc = _start(data_dir, port, "--spool-max-age", "3600", "--spool-max-bytes", "20000")
     acknowledged: list[list[str]] = []
     unanswered: list[list[str]] = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,15 +15,10 @@ import requests
 
 from uds_pipelines.lib.webhooks.signature import sign_header
 from uds_pipelines_tests.lib.webhooks.helpers import inbox_events
+from uds_pipelines_tests.servers import free_port, start_healthy
 
 SCRIPT = Path(sys.executable).parent / "uds-webhooks"
 SECRET = "whsec_cli_test"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _env(data_dir: Path, secret: str | None) -> dict[str, str]:
@@ -36,28 +30,13 @@ def _env(data_dir: Path, secret: str | None) -> dict[str, str]:
 
 
 def _start(data_dir: Path, port: int, *extra: str) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [str(SCRIPT), "--port", str(port), "--log-level", "warning", *extra],
-        env=_env(data_dir, f"whsec_other,{SECRET}"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "receiver exited")
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("receiver did not become healthy")
+    argv = [str(SCRIPT), "--port", str(port), "--log-level", "warning", *extra]
+    return start_healthy(argv, _env(data_dir, f"whsec_other,{SECRET}"), port, "receiver", timeout=15)
 
 
 def test_missing_secret_refuses_to_start(tmp_path: Path) -> None:
     result = subprocess.run(
-        [str(SCRIPT), "--port", str(_free_port())],
+        [str(SCRIPT), "--port", str(free_port())],
         env=_env(tmp_path / "data", None),
         capture_output=True,
         text=True,
@@ -71,7 +50,7 @@ def test_missing_secret_refuses_to_start(tmp_path: Path) -> None:
 def test_sigkill_loses_no_acknowledged_event(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     inbox = data_dir / "inbox" / "stripe"
-    port = _free_port()
+    port = free_port()
     proc = _start(data_dir, port, "--spool-max-age", "3600", "--spool-max-bytes", "2000")
     acknowledged: list[str] = []
     sent: set[str] = set()

@@ -189,6 +189,6 @@ def load_traits(
     """Read and validate a traits YAML file; an unreadable file is one error, not a raise."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         return [], [], [TraitError("<file>", f"cannot read {Path(path).name}: {exc}", "file")]
     return parse_traits(data, reserved)

@@ -201,3 +201,22 @@ def test_last_value_on_a_timestamp_tie_is_the_greater_message_id() -> None:
         T0 + timedelta(hours=1),
     )
     assert traits["c1"]["last_category"] == "music"
+
+
+def test_a_bad_traits_file_is_one_reported_error_never_a_crash(tmp_path) -> None:
+    cases = {
+        "latin1.yaml": "traits:\n  - {name: caf\xe9, kind: count}\n".encode("latin-1"),  # wrong encoding
+        "truncated.yaml": b"traits:\n  - {name: a, kind: cou",
+        "empty.yaml": b"",
+        "list.yaml": b"- a\n- b\n",
+        "huge.yaml": b"traits: [" + b"{name: x, kind: count}, " * 50_000 + b"]\n",  # all but one duplicates
+    }
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+        traits, funnels, errors = load_traits(tmp_path / name)
+        if name == "huge.yaml":
+            assert [t.name for t in traits] == ["x"] and len(errors) == 49_999
+            continue
+        assert traits == [] and funnels == [] and len(errors) == 1 and errors[0].section == "file", name
+    _t, _f, errors = load_traits(tmp_path / "missing.yaml")
+    assert "cannot read missing.yaml" in errors[0].message

@@ -47,12 +47,12 @@ def _mean_negloglik(x, t_x, T):
     return lambda p: -weighted_mean(counts, _loglik(p, xs, index, ut, uT))
 
 
-def fit(x, t_x, T) -> Fit:
+def fit(x, t_x, T, starts=STARTS) -> Fit:
     """Maximum-likelihood fit on distinct summary rows, weighted by their counts."""
     x, t_x, T = (np.asarray(c, dtype=float) for c in (x, t_x, T))
     chosen = sample_rows(len(x))
     sample = None if chosen is None else _mean_negloglik(x[chosen], t_x[chosen], T[chosen])
-    return fit_mle("bgnbd", NAMES, _mean_negloglik(x, t_x, T), STARTS, len(x), sample)
+    return fit_mle("bgnbd", NAMES, _mean_negloglik(x, t_x, T), starts, len(x), sample)
 
 
 def _odds_dead(params, x, t_x, T) -> np.ndarray:

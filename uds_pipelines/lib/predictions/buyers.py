@@ -62,7 +62,8 @@ def fit_purchases(summary: pd.DataFrame) -> tuple[Fit | None, list[Fit], list[st
     if chosen is None:
         fits = [bgnbd.fit(x, t_x, T), pareto_nbd.fit(x, t_x, T)]
     else:
-        # large: the models compete on a fixed sample; the winner is refitted on everyone
+        # large: the models compete on a fixed sample; only the winner is fitted on everyone, from
+        # its optimum on the sample (Pareto/NBD's likelihood costs far more than BG/NBD's)
         trial = [
             bgnbd.fit(x[chosen], t_x[chosen], T[chosen]),
             pareto_nbd.fit(x[chosen], t_x[chosen], T[chosen]),
@@ -70,7 +71,7 @@ def fit_purchases(summary: pd.DataFrame) -> tuple[Fit | None, list[Fit], list[st
         winner = max((f for f in trial if f.ok), key=lambda f: f.loglik, default=None)
         if winner is None:
             return None, trial, [f"{f.model}: {'; '.join(f.problems)}" for f in trial]
-        full = PURCHASE_MODELS[winner.model].fit(x, t_x, T)
+        full = PURCHASE_MODELS[winner.model].fit(x, t_x, T, starts=(winner.values(),))
         rest = [f for f in trial if f is not winner]
         return (
             (full, rest, [])

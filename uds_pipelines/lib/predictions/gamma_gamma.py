@@ -13,7 +13,8 @@ from scipy.special import gammaln
 from uds_pipelines.lib.predictions.fitting import Fit, by_value, compress, fit_mle, sample_rows, weighted_mean
 
 NAMES = ("p", "q", "v")
-STARTS = ((1.0, 1.0, 1.0), (5.0, 3.0, 15.0), (2.0, 5.0, 50.0))
+# in units of the mean spend (`fit`)
+STARTS = ((1.0, 1.0, 1.0), (5.0, 3.0, 2.0), (2.0, 5.0, 4.0))
 
 
 def loglik(params, x, m) -> np.ndarray:
@@ -40,9 +41,15 @@ def _mean_negloglik(x, m):
 def fit(x, m) -> Fit:
     """Fit on the customers with x > 0 and m > 0 (the caller selects them)."""
     x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
+    # fitted in units of the mean spend: v is a scale in currency units, and a currency with a
+    # small unit (JPY) would otherwise put it past the box that flags degenerate fits
+    unit = float(m.mean()) if len(m) else 1.0
+    m = m / unit
     chosen = sample_rows(len(x))
     sample = None if chosen is None else _mean_negloglik(x[chosen], m[chosen])
     result = fit_mle("gamma_gamma", NAMES, _mean_negloglik(x, m), STARTS, len(x), sample)
+    result.params["v"] *= unit
+    result.loglik -= len(x) * np.log(unit)  # the density of spend in currency units
     if result.params["q"] <= 1:
         # the expected spend (p v / (q - 1)) is infinite for q <= 1
         result.problems.append(f"q = {result.params['q']:.3g} <= 1: the mean spend is unbounded")

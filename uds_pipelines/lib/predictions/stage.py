@@ -51,7 +51,7 @@ def _buyer_rows(con, as_of: datetime) -> tuple[list[CurrencyModels], list[pd.Dat
         )
     models, frames = [], []
     # rows in content order, not by customer id: ids are random per clean run, and the fit's sample
-    # (above 50,000 buyers) must pick the same summaries whatever the ids
+    # (above fitting.SAMPLE buyers) must pick the same summaries whatever the ids
     full = full.sort_values(
         ["currency", "frequency", "recency", "T", "monetary_value", "customer_id"], ignore_index=True
     )

@@ -12,7 +12,11 @@ _NO_BATCHES = "(SELECT NULL::VARCHAR AS batch, 0::BIGINT AS n WHERE false)"
 
 
 def conservation_violations(
-    lake_dir: Path, source: str, records_table: str | None, landed_now: set[str] | None = None
+    lake_dir: Path,
+    source: str,
+    records_table: str | None,
+    landed_now: set[str] | None = None,
+    stored_rows: str | None = None,
 ) -> pd.DataFrame:
     """Files of `source` whose counts do not add up.
 
@@ -20,11 +24,15 @@ def conservation_violations(
     The ledger's own arithmetic is checked for every file ever landed. For the files landed in
     this run (`landed_now`, sha256s), the rows actually stored in the lake are counted again per
     file; older files are not recounted because erasure and retention legitimately remove rows.
+    `stored_rows` replaces the count by file name for a source whose files hold several inputs'
+    rows: a relation of (batch: the input's sha256[:24], n).
     """
     con = lake.duckdb_connection("1GB")
     try:
         lake_views.register(con, lake_dir, ["landed_files"])
-        stored = _rows_per_batch(lake_dir, records_table, source) if records_table else _NO_BATCHES
+        stored = stored_rows or (
+            _rows_per_batch(lake_dir, records_table, source) if records_table else _NO_BATCHES
+        )
         quarantined = _rows_per_batch(lake_dir, "quarantine", source)
         check_stored = records_table is not None
         recent = lake.sql_literal_list(sorted(landed_now or [])) or "NULL"
@@ -59,4 +67,3 @@ def _rows_per_batch(lake_dir: Path, table: str, source: str) -> str:
         f"(SELECT regexp_extract(filename, '{source}-([0-9a-f]+)\\.parquet', 1) AS batch, count(*) AS n "
         f"FROM {relation} GROUP BY 1)"
     )
-

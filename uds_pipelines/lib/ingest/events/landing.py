@@ -2,9 +2,11 @@
 
 - Every file of the batch is read in one DuckDB pass (`sql.create_rows`); bad messages get a reason
   code, duplicates of a `messageId` (earlier in the batch, or already in the lake) are skipped.
-- Output files are named per input file and day, `day=<UTC day>/events-<sha256[:24]>.parquet`, so a
-  rerun after a crash rewrites the same files (they are left out of the "already landed" check), and
-  the conservation check can recount a file's rows from the file names as it does for other sources.
+- A landing run writes one file per day, `day=<UTC day>/events-<sha256[:24]>.parquet`, named after
+  its ledger batch (the first claimed file's hash, as `inbox_landing` names the ledger file): a
+  replay of many files spanning many days makes one file per day, not per (input file, day). A file
+  whose name no ledger row vouches for was written by a run killed before its ledger row: it goes
+  before the rerun lands the same inputs again (`_drop_unvouched`).
 - Files DuckDB refuses (invalid UTF-8, a line past 16 MiB) are rewritten with those lines blanked and
   quarantined, as Stripe landing does; only such files are read line by line in Python.
 """
@@ -25,12 +27,14 @@ from uds_pipelines.lib.ingest.events.plan_check import PlanOutcome, apply_plan
 from uds_pipelines.lib.ingest.events.reasons import SOURCE, describe, plan_reason
 from uds_pipelines.lib.ingest.events.suppressed import SUPPRESSED, create_suppressed
 from uds_pipelines.lib.ingest.events.write import write_days
+from uds_pipelines.lib.ingest.inbox import landed_hashes
 from uds_pipelines.lib.ingest.inbox_landing import ClaimedFile, file_row
 from uds_pipelines.lib.ingest.stripe_landing.reasons import clean_jsonl
 from uds_pipelines.lib.quarantine import MAX_RAW_CHARS, QuarantineRecord, write_quarantine
 from uds_pipelines.lib.tracking_plan import TrackingPlan
 
 TABLE = "events"
+LEDGER_SOURCE = "events"  # the inbox source in the ledger (`reasons.SOURCE` is the quarantine one)
 SUFFIXES = (".jsonl", ".ndjson")
 _COLUMNS = ", ".join(catalog.table(TABLE).columns)
 
@@ -38,6 +42,7 @@ _COLUMNS = ", ".join(catalog.table(TABLE).columns)
 @dataclass
 class EventsBatch:
     rows: list[dict]  # ledger rows, one per file
+    output: str | None = None  # the run's file name in each day folder it wrote
     plan: PlanOutcome = field(default_factory=PlanOutcome)
     days: set[str] = field(default_factory=set)
     preview: pd.DataFrame | None = None
@@ -65,7 +70,7 @@ def land_event_files(
         else:
             reason = f"unsupported file type {claimed.path.suffix or '(none)'}: expected .jsonl or .ndjson"
             quarantine[claimed.path.name].append(QuarantineRecord(SOURCE, claimed.path.name, 0, reason, None))
-    result = EventsBatch(rows=[])
+    result = EventsBatch(rows=[], output=batch_name(batch[0].sha256) if batch else None)
     counts: dict[str, tuple[int, int, int]] = {}
     tmp = lake.private_temp_path("events-landing")  # cleaned copies hold personal data
     tmp.mkdir(mode=0o700)
@@ -96,16 +101,10 @@ def _land(con, files: list[ClaimedFile], lake_dir, plan, quarantine, tmp: Path, 
         con.execute(sql.create_rows([f.path for f in files]))
     except duckdb.Error:
         con.execute(sql.create_rows(_readable_paths(con, files, quarantine, tmp)))
-    sha = {f.path.name: f.sha256 for f in files}
-    con.execute(_CREATE_FILES, [list(sha), [batch_name(h).removesuffix(".parquet") for h in sha.values()]])
+    run = result.output.removesuffix(".parquet")
+    con.execute(_CREATE_FILES, [[f.path.name for f in files], run])
     con.execute(_CREATE_POSITIONS)
-    own = {batch_name(f.sha256) for f in files}
-    stored = lake_views.table_files(lake_dir, TABLE)
-    existing = [f for f in stored if f.name not in own]
-    # A run killed after writing this batch left files no ledger row vouches for: they go, so a
-    # day the rerun no longer writes (the tracking plan changed meanwhile) keeps no stale rows.
-    for stale in (f for f in stored if f.name in own):
-        stale.unlink()
+    existing = _drop_unvouched(lake_dir)
     earlier = f"OR message_id IN (SELECT message_id FROM {lake.files_relation(existing)})" if existing else ""
     con.execute(_CREATE_DUPLICATES.format(earlier=earlier))
     create_suppressed(con, lake_dir, _SUPPRESSIBLE, *gate)  # before the plan: their raw is never kept
@@ -117,16 +116,46 @@ def _land(con, files: list[ClaimedFile], lake_dir, plan, quarantine, tmp: Path, 
     for name, position in con.execute(_SUPPRESSED).fetchall():
         quarantine[name].append(QuarantineRecord(SOURCE, name, position, SUPPRESSED, None))
     for name, position, event, problem, raw in con.execute(_PLAN_QUARANTINED).fetchall():
-        quarantine[name].append(QuarantineRecord(SOURCE, name, position, plan_reason(event, problem, position), raw))
+        quarantine[name].append(
+            QuarantineRecord(SOURCE, name, position, plan_reason(event, problem, position), raw)
+        )
     written = write_days(con, lake_dir, _LANDED)
     result.days = {day for day, _batch in written}
     counts = {name: (read, landed, dups) for name, read, landed, dups in con.execute(_FILE_COUNTS).fetchall()}
-    for name, (_read, landed, _dups) in counts.items():
-        rows = sum(n for (_day, batch), n in written.items() if batch == batch_name(sha[name]).removesuffix(".parquet"))
-        if rows != landed:
-            raise RuntimeError(f"events landing wrote {rows} rows for {name}, expected {landed}")
+    if sum(written.values()) != sum(landed for _read, landed, _dups in counts.values()):
+        raise RuntimeError(f"events landing wrote {sum(written.values())} rows, counted {counts}")
     result.preview = con.execute(f"SELECT {_COLUMNS} FROM ev_land LIMIT 10").df()
     return counts
+
+
+def stored_per_input(lake_dir: Path, outputs: list[str], files: list[dict]) -> str | None:
+    """(batch: an input's sha256[:24], n: its rows stored) for `files` (ledger rows) landed by the runs
+    that wrote `outputs`, counted again from the lake by `source_file` (a run's file holds the rows
+    of all its inputs): for `conservation_violations`. None when nothing was written."""
+    paths = [p for p in lake_views.table_files(lake_dir, TABLE) if p.name in set(outputs)]
+    if not paths or not files:
+        return None
+    names = lake.sql_literal_list([f["file_name"] for f in files])
+    shas = lake.sql_literal_list([f["sha256"][:24] for f in files])
+    return (
+        f"(SELECT m.batch, count(*) AS n FROM {lake.files_relation(paths)} e "
+        f"JOIN (SELECT unnest([{names}]) AS source_file, unnest([{shas}]) AS batch) m USING (source_file) "
+        "GROUP BY 1)"
+    )
+
+
+def _drop_unvouched(lake_dir: Path) -> list[Path]:
+    """The stored event files, after removing those of runs killed before their ledger row (their
+    inputs are still waiting and land again now). A name is vouched for when it is the hash prefix
+    of a landed file: a run's ledger batch, or one input file in the older per-file layout."""
+    vouched = {sha[:24] for sha in landed_hashes(lake_dir, LEDGER_SOURCE)}
+    kept = []
+    for path in lake_views.table_files(lake_dir, TABLE):
+        if path.name.startswith("events-") and path.name[7:31] not in vouched:
+            path.unlink()  # a day the rerun no longer writes (the plan changed) keeps no stale rows
+        else:
+            kept.append(path)
+    return kept
 
 
 def _readable_paths(con, files: list[ClaimedFile], quarantine, tmp: Path) -> list[Path]:
@@ -155,13 +184,13 @@ def _cut(raw: str | None) -> str | None:
     return raw if raw is None or len(raw) <= MAX_RAW_CHARS else raw[:MAX_RAW_CHARS]
 
 
-# The batch's files: name (source_file), output batch name, and the rowid of their first line
+# The batch's files: name (source_file), the run's output name, and the rowid of their first line
 # (a line's position is its rowid past that: ev_rows is stored in scan order).
 _CREATE_FILES = """
     CREATE OR REPLACE TEMP TABLE ev_files AS
-    SELECT r.filename, n.source_file, n.batch, r.off
+    SELECT r.filename, n.source_file, $2::VARCHAR AS batch, r.off
     FROM (SELECT filename, parse_filename(filename) AS source_file, min(rowid) AS off FROM ev_rows GROUP BY ALL) r
-    JOIN (SELECT unnest($1::VARCHAR[]) AS source_file, unnest($2::VARCHAR[]) AS batch) n USING (source_file)
+    JOIN (SELECT unnest($1::VARCHAR[]) AS source_file) n USING (source_file)
 """
 
 _CREATE_POSITIONS = """

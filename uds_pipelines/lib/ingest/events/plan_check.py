@@ -35,7 +35,12 @@ class PlanOutcome:
     def rows(self) -> list[dict]:
         keys = sorted(set(self.flagged) | set(self.quarantined))
         return [
-            {"event": e, "violation": v, "flagged": self.flagged[(e, v)], "quarantined": self.quarantined[(e, v)]}
+            {
+                "event": e,
+                "violation": v,
+                "flagged": self.flagged[(e, v)],
+                "quarantined": self.quarantined[(e, v)],
+            }
             for e, v in keys
         ]
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.ingest.conservation import conservation_violations
-from uds_pipelines.lib.ingest.events.landing import TABLE, land_event_files
+from uds_pipelines.lib.ingest.events.landing import TABLE, land_event_files, stored_per_input
 from uds_pipelines.lib.ingest.events.plan_check import PlanOutcome
 from uds_pipelines.lib.ingest.inbox_landing import ClaimedFile, LandedBatch, LandingSummary, land_inbox_files
 from uds_pipelines.lib.ingest.stage import LandingStage, land_waiting
@@ -39,6 +39,7 @@ def land_events(settings: Settings, files: Sequence[str] = (), max_files: int = 
     plan = settings.tracking_plan()  # read under no lock: a broken plan fails before any claim
     outcome = PlanOutcome()
     days: set[str] = set()
+    outputs: list[str] = []
 
     def lander(batch: list[ClaimedFile]) -> LandedBatch:
         # decided here, under the landing lock: an erasure holding it may be adding suppressions
@@ -48,6 +49,8 @@ def land_events(settings: Settings, files: Sequence[str] = (), max_files: int = 
         )
         outcome.add(landed.plan)
         days.update(landed.days)
+        if landed.output is not None:
+            outputs.append(landed.output)
         return LandedBatch(landed.rows, landed.preview)
 
     def land(paths: list[Path]) -> LandingSummary:
@@ -55,5 +58,6 @@ def land_events(settings: Settings, files: Sequence[str] = (), max_files: int = 
 
     summary = land_waiting(settings, SOURCE, files, max_files, land)
     landed_now = {f["sha256"] for f in summary.new_files}
-    violations = conservation_violations(settings.lake_dir, SOURCE, TABLE, landed_now)
+    stored = stored_per_input(settings.lake_dir, outputs, summary.new_files)
+    violations = conservation_violations(settings.lake_dir, SOURCE, TABLE, landed_now, stored)
     return EventsStage(summary, violations, outcome, days)

@@ -1,10 +1,12 @@
 """Write a batch's landed rows into the day folders of `lake/events/` in one DuckDB pass.
 
-One COPY ... PARTITION_BY (day, batch) scans the batch once, in parallel, and writes one file per
-(day, input file) into a private folder; each file is then published under its lake name
+One COPY ... PARTITION_BY (day, batch) scans the batch once, in parallel, and writes the files of
+each (day, batch) into a private folder; each is then published under its lake name
 (`day=<day>/events-<sha256[:24]>.parquet`) the way every lake file is: renamed into place (uploaded
-on object storage), so a reader sees a whole file or none. One COPY per (file, day) would scan the
-batch once per output file.
+on object storage), so a reader sees a whole file or none. One COPY per day would scan the batch
+once per output file. DuckDB may write a partition as several files (past
+`partitioned_write_max_open_files` open partitions, a closed one that gets more rows starts another
+file): those are merged into one before publishing.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import duckdb
 from uds_pipelines.lib import catalog, lake, lake_views, storage
 
 TABLE = "events"
+# DuckDB's own defaults, named so a test can make DuckDB split partitions into several files
+FLUSH_ROWS, MAX_OPEN_FILES = 524_288, 100
 
 
 def write_days(con: duckdb.DuckDBPyConnection, lake_dir: Path, select: str) -> dict[tuple[str, str], int]:
@@ -31,23 +35,35 @@ def write_days(con: duckdb.DuckDBPyConnection, lake_dir: Path, select: str) -> d
     staging = _staging_dir(folder)
     written: dict[tuple[str, str], int] = {}
     try:
+        con.execute(f"SET partitioned_write_flush_threshold = {FLUSH_ROWS}")
+        con.execute(f"SET partitioned_write_max_open_files = {MAX_OPEN_FILES}")
         con.execute(
             f"COPY ({select}) TO '{lake.sql_path(staging)}' "
             "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day, batch), OVERWRITE_OR_IGNORE)"
         )
         for day_dir in sorted(staging.iterdir()):
             for batch_dir in sorted(day_dir.iterdir()):
-                files = list(batch_dir.glob("*.parquet"))
-                if len(files) != 1:  # DuckDB writes one file per partition; anything else is a surprise
-                    raise RuntimeError(f"events landing: {len(files)} files written for {batch_dir}")
+                files = sorted(batch_dir.glob("*.parquet"))
+                if not files:
+                    raise RuntimeError(f"events landing: no file written for {batch_dir}")
+                written_file = files[0] if len(files) == 1 else _merge(con, files, batch_dir)
                 day_value = day_dir.name.split("=", 1)[1]
                 name = batch_dir.name.split("=", 1)[1]
                 final = folder / f"day={day_value}" / f"{name}.parquet"
-                written[(day_value, name)] = lake.parquet_row_count(files[0])
-                _publish(files[0], final)
+                written[(day_value, name)] = lake.parquet_row_count(written_file)
+                _publish(written_file, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return written
+
+
+def _merge(con: duckdb.DuckDBPyConnection, files: list[Path], folder: Path) -> Path:
+    merged = folder / "merged.parquet.tmp"
+    con.execute(
+        f"COPY (SELECT * FROM {lake.files_relation(files)}) TO '{lake.sql_path(merged)}' "
+        "(FORMAT parquet, COMPRESSION zstd)"
+    )
+    return merged
 
 
 def _staging_dir(folder: Path) -> Path:

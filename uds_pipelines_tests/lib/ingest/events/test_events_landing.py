@@ -4,9 +4,10 @@ messageId de-duplication, UTC day folders, crash reruns, retention."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from uds_pipelines.lib import lake_views
+from uds_pipelines.lib import lake, lake_views
+from uds_pipelines.lib.ingest.events import write
 from uds_pipelines.lib.ingest.events.landing import batch_name, land_event_files
 from uds_pipelines.lib.ingest.inbox_landing import ClaimedFile
 from uds_pipelines.lib.privacy.retention import apply_retention
@@ -25,7 +26,11 @@ from uds_pipelines_tests.lib.ingest.events.spec_examples import (
 
 def test_spec_examples_land_with_typed_columns(tmp_path):
     settings = settings_for(tmp_path)
-    drop(settings, "events_20151212T191101Z_ab12.jsonl", [*ALL, message(SEGMENT_TRACK, messageId="x", source="web")])
+    drop(
+        settings,
+        "events_20151212T191101Z_ab12.jsonl",
+        [*ALL, message(SEGMENT_TRACK, messageId="x", source="web")],
+    )
     stage = land(settings)
     assert stage.summary.records_landed == 6 and stage.summary.records_quarantined == 0
     rows = {
@@ -38,7 +43,13 @@ def test_spec_examples_land_with_typed_columns(tmp_path):
         )
     }
     track = rows["ajs-f8ca1e4de5024d9430b3928bd8ac6b96"]
-    assert track[:5] == ("track", "Course Clicked", None, "AiUGstSDIg", "23adfd82-aa0f-45a7-a756-24f2a7a4c895")
+    assert track[:5] == (
+        "track",
+        "Course Clicked",
+        None,
+        "AiUGstSDIg",
+        "23adfd82-aa0f-45a7-a756-24f2a7a4c895",
+    )
     assert track[5] == datetime(2015, 12, 12, 19, 11, 1, 249000, tzinfo=UTC)
     assert track[6] == datetime(2015, 12, 12, 19, 11, 1, 266000, tzinfo=UTC)
     assert track[7:12] == ("Newsletter", "email", "TPS Innovation Newsletter", "tps reports", "image link")
@@ -49,7 +60,10 @@ def test_spec_examples_land_with_typed_columns(tmp_path):
     page = rows["022bb90c-bbac-11e4-8dfc-aa07a5b093dc"]
     assert page[:3] == ("page", None, "Home") and page[12] == "http://www.initech.com"  # from properties
     rudder = rows["1b8ee4c3-ffad-4457-b453-31b32da1dfea"]
-    assert rudder[7:9] == ("Google", "medium") and rudder[14] == "https://www.google.com/search?q=estore+bestseller"
+    assert (
+        rudder[7:9] == ("Google", "medium")
+        and rudder[14] == "https://www.google.com/search?q=estore+bestseller"
+    )
     ((traits, context, properties),) = query(
         settings, "SELECT traits, context, properties FROM events WHERE type = 'identify'"
     )
@@ -63,7 +77,11 @@ def test_duplicate_message_ids_land_once_within_and_across_batches(tmp_path):
     settings = settings_for(tmp_path)
     drop(settings, "a.jsonl", [SEGMENT_TRACK, SEGMENT_PAGE, SEGMENT_TRACK])
     first = land(settings)
-    assert (first.summary.records_read, first.summary.records_landed, first.summary.duplicates_skipped) == (3, 2, 1)
+    assert (first.summary.records_read, first.summary.records_landed, first.summary.duplicates_skipped) == (
+        3,
+        2,
+        1,
+    )
     # a retried delivery: same messages, other content around them, another file
     drop(settings, "b.jsonl", [message(SEGMENT_PAGE, name="Retried"), SEGMENT_IDENTIFY, SEGMENT_TRACK])
     second = land(settings)
@@ -86,18 +104,27 @@ def test_days_are_utc_days_of_the_event_timestamp(tmp_path):
         "days.jsonl",
         [
             message(SEGMENT_TRACK, messageId="late", timestamp="2026-12-05T23:30:00-02:00"),  # 6th, 01:30 UTC
-            message(SEGMENT_TRACK, messageId="early", timestamp="2026-12-06T00:30:00+02:00"),  # 5th, 22:30 UTC
+            message(
+                SEGMENT_TRACK, messageId="early", timestamp="2026-12-06T00:30:00+02:00"
+            ),  # 5th, 22:30 UTC
             message(SEGMENT_TRACK, messageId="plain", timestamp="2026-12-05T12:00:00Z"),
             # no `timestamp` (a client library's own file): `originalTimestamp` decides the day
-            message(SEGMENT_TRACK, messageId="orig", timestamp=None, originalTimestamp="2026-12-06T08:00:00Z"),
+            message(
+                SEGMENT_TRACK, messageId="orig", timestamp=None, originalTimestamp="2026-12-06T08:00:00Z"
+            ),
         ],
     )
     stage = land(settings)
     assert stage.days == {"2026-12-05", "2026-12-06"}
     folder = settings.lake_dir / "events"
     assert sorted(p.name for p in folder.iterdir()) == ["day=2026-12-05", "day=2026-12-06"]
-    assert {p.name for p in (folder / "day=2026-12-05").iterdir()} == {batch_name(stage.summary.files[0]["sha256"])}
-    by_day = query(settings, "SELECT day::VARCHAR, list(message_id ORDER BY message_id) FROM events GROUP BY 1 ORDER BY 1")
+    assert {p.name for p in (folder / "day=2026-12-05").iterdir()} == {
+        batch_name(stage.summary.files[0]["sha256"])
+    }
+    by_day = query(
+        settings,
+        "SELECT day::VARCHAR, list(message_id ORDER BY message_id) FROM events GROUP BY 1 ORDER BY 1",
+    )
     assert by_day == [("2026-12-05", ["early", "plain"]), ("2026-12-06", ["late", "orig"])]
     # a filter on the partition column reads one folder
     assert query(settings, "SELECT count(*) FROM events WHERE day = DATE '2026-12-06'") == [(2,)]
@@ -116,11 +143,85 @@ def test_a_rerun_after_a_crash_rewrites_the_same_files(tmp_path):
     claimed = ClaimedFile(path, "ab" * 32, path.stat().st_size)
     plan = settings.tracking_plan()
     first = land_event_files([claimed], settings.lake_dir, plan)
-    files = sorted(p.relative_to(settings.lake_dir) for p in (settings.lake_dir / "events").rglob("*.parquet"))
+    files = sorted(
+        p.relative_to(settings.lake_dir) for p in (settings.lake_dir / "events").rglob("*.parquet")
+    )
     again = land_event_files([claimed], settings.lake_dir, plan)
     assert first.rows == again.rows and again.rows[0]["records_landed"] == 2
-    assert sorted(p.relative_to(settings.lake_dir) for p in (settings.lake_dir / "events").rglob("*.parquet")) == files
+    assert (
+        sorted(p.relative_to(settings.lake_dir) for p in (settings.lake_dir / "events").rglob("*.parquet"))
+        == files
+    )
     assert query(settings, "SELECT count(*) FROM events") == [(2,)]
+
+
+def _day_files(settings) -> dict[str, list[str]]:
+    folder = settings.lake_dir / "events"
+    return {d.name: sorted(f.name for f in d.glob("*.parquet")) for d in sorted(folder.iterdir())}
+
+
+def test_one_landing_run_writes_one_file_per_day_whatever_the_number_of_input_files(tmp_path):
+    """A replay of many files spanning many days (a storage destination's backfill) must not make
+    a file per (input file, day): one per day and landing run, named after the run's ledger batch."""
+    settings = settings_for(tmp_path)
+    for n in range(3):
+        drop(settings, f"events_{n}.jsonl", [
+            message(SEGMENT_TRACK, messageId=f"m{n}-{day}", timestamp=f"2026-12-0{day}T10:00:00Z") for day in (1, 2, 3)
+        ])  # fmt: skip
+    stage = land(settings)
+    run = batch_name(stage.summary.files[0]["sha256"])
+    assert _day_files(settings) == {f"day=2026-12-0{d}": [run] for d in (1, 2, 3)}
+    drop(
+        settings, "events_3.jsonl", [message(SEGMENT_TRACK, messageId="m3", timestamp="2026-12-01T11:00:00Z")]
+    )
+    later = land(settings)
+    assert _day_files(settings)["day=2026-12-01"] == sorted(
+        [run, batch_name(later.summary.files[0]["sha256"])]
+    )
+    assert query(settings, "SELECT count(*), count(DISTINCT source_file) FROM events") == [(10, 4)]
+
+
+def test_a_run_over_more_days_than_duckdb_keeps_files_open_still_writes_one_file_per_day(
+    tmp_path, monkeypatch
+):
+    """DuckDB keeps at most `partitioned_write_max_open_files` partition files open and starts
+    another file when a closed partition gets more rows (at 10M events: past 100 days): a backfill,
+    its days interleaved, must still leave one file per day."""
+    monkeypatch.setattr(write, "FLUSH_ROWS", 1)
+    monkeypatch.setattr(write, "MAX_OPEN_FILES", 2)
+    settings = settings_for(tmp_path)
+    days = [f"{date(2026, 1, 1) + timedelta(days=d):%Y-%m-%d}" for d in range(150)]
+    drop(settings, "backfill.jsonl", [
+        message(SEGMENT_TRACK, messageId=f"m{r}-{day}", timestamp=f"{day}T10:{r:02d}:00Z") for r in range(20) for day in days
+    ])  # more than one DuckDB vector (2,048 rows): the partitions fill up across chunks  # fmt: skip
+    stage = land(settings)
+    run = batch_name(stage.summary.files[0]["sha256"])
+    assert _day_files(settings) == {f"day={day}": [run] for day in days}
+    assert query(settings, "SELECT count(*), count(DISTINCT day) FROM events") == [(3000, 150)]
+
+
+def test_a_crashed_run_s_files_go_even_when_the_rerun_batches_other_files(tmp_path):
+    """Killed after writing its day files, before its ledger row; meanwhile a new file arrived that
+    sorts first, so the rerun's batch (and file name) differs: the dead run's files are vouched for
+    by no ledger row and go, and nothing lands twice or counts as a duplicate."""
+    settings = settings_for(tmp_path)
+    paths = [
+        drop(
+            settings,
+            f"b{n}.jsonl",
+            [message(SEGMENT_TRACK, messageId=f"b{n}", timestamp="2026-12-01T10:00:00Z")],
+        )
+        for n in range(2)
+    ]
+    claimed = [ClaimedFile(p, lake.sha256_file(p), p.stat().st_size) for p in paths]
+    land_event_files(claimed, settings.lake_dir, settings.tracking_plan())  # no ledger row: "killed"
+    drop(settings, "a0.jsonl", [message(SEGMENT_TRACK, messageId="a0", timestamp="2026-12-01T11:00:00Z")])
+    stage = land(settings)
+    assert stage.summary.records_landed == 3 and stage.summary.duplicates_skipped == 0
+    assert _day_files(settings) == {"day=2026-12-01": [batch_name(stage.summary.files[0]["sha256"])]}
+    assert query(settings, "SELECT list(message_id ORDER BY message_id) FROM events") == [
+        (["a0", "b0", "b1"],)
+    ]
 
 
 def test_a_rerun_with_another_plan_leaves_no_stale_day_file(tmp_path):

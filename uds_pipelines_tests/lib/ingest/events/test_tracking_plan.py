@@ -34,7 +34,9 @@ identify_traits:
 """
 
 BAD_ORDER = message(
-    SEGMENT_ORDER_COMPLETED, messageId="bad-order", properties={"order_id": "o-2", "currency": "EUR", "total": "12"}
+    SEGMENT_ORDER_COMPLETED,
+    messageId="bad-order",
+    properties={"order_id": "o-2", "currency": "EUR", "total": "12"},
 )
 BAD_TRAITS = message(SEGMENT_IDENTIFY, messageId="bad-traits", traits={"email": "not an address"})
 UNPLANNED = message(SEGMENT_TRACK, messageId="unplanned")  # "Course Clicked"
@@ -60,12 +62,19 @@ def test_flag_lands_everything_with_the_violations_listed(tmp_path):
     assert json.loads(landed["bad-order"]) == ["properties.total must be number"]
     assert json.loads(landed["bad-traits"]) == ["traits.email must be email"]
     assert json.loads(landed["unplanned"]) == ["unplanned event"]
-    assert landed[SEGMENT_ORDER_COMPLETED["messageId"]] is None and landed[SEGMENT_IDENTIFY["messageId"]] is None
+    assert (
+        landed[SEGMENT_ORDER_COMPLETED["messageId"]] is None and landed[SEGMENT_IDENTIFY["messageId"]] is None
+    )
     table = stage.violations_table()
     assert table.to_dict("records") == [
         {"event": "(identify)", "violation": "traits.email must be email", "flagged": 1, "quarantined": 0},
         {"event": "Course Clicked", "violation": "unplanned event", "flagged": 1, "quarantined": 0},
-        {"event": "Order Completed", "violation": "properties.total must be number", "flagged": 1, "quarantined": 0},
+        {
+            "event": "Order Completed",
+            "violation": "properties.total must be number",
+            "flagged": 1,
+            "quarantined": 0,
+        },
     ]
 
 
@@ -76,7 +85,10 @@ def test_quarantine_keeps_violations_and_unplanned_events_out_with_the_reason(tm
     assert set(_landed(settings)) == {SEGMENT_ORDER_COMPLETED["messageId"], SEGMENT_IDENTIFY["messageId"]}
     assert stage.summary.records_quarantined == 3
     reasons = dict(query(settings, "SELECT position, reason FROM quarantine"))
-    assert reasons[2] == "tracking plan violation in 'Order Completed': properties.total must be number at line 2"
+    assert (
+        reasons[2]
+        == "tracking plan violation in 'Order Completed': properties.total must be number at line 2"
+    )
     assert reasons[3].startswith("tracking plan violation in '(identify)': traits.email must be email")
     assert reasons[4] == "tracking plan: unplanned event 'Course Clicked' at line 4"
     ((raw,),) = query(settings, "SELECT raw FROM quarantine WHERE position = 2")
@@ -113,7 +125,12 @@ def test_the_bundled_plan_accepts_segment_spec_examples_and_flags_by_default(tmp
     drop(
         settings,
         "e.jsonl",
-        [*ALL, message(SEGMENT_ORDER_COMPLETED, messageId="no-total", properties={"order_id": "1", "currency": "USD"})],
+        [
+            *ALL,
+            message(
+                SEGMENT_ORDER_COMPLETED, messageId="no-total", properties={"order_id": "1", "currency": "USD"}
+            ),
+        ],
     )
     stage = land(settings)
     assert stage.summary.records_quarantined == 0  # default: flag, nothing lost

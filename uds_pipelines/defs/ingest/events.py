@@ -66,4 +66,3 @@ def landed_events(context: dg.AssetExecutionContext, config: LandingConfig, uds:
         },
     )
     yield conservation_check(stage, "events")
-

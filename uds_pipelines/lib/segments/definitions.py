@@ -135,5 +135,3 @@ def validate_segments(
             continue
         valid.append(segment)
     return valid, errors
-
-

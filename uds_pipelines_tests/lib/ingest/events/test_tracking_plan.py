@@ -165,3 +165,21 @@ def test_a_bad_plan_file_fails_at_start_naming_the_variable(tmp_path, text, prob
 def test_a_missing_plan_file_names_the_variable(tmp_path):
     with pytest.raises(ConfigError, match="UDS_TRACKING_PLAN=.*no such file"):
         Settings.from_env({"UDS_DATA_DIR": str(tmp_path), "UDS_TRACKING_PLAN": str(tmp_path / "nope.yaml")})
+
+
+def test_a_payload_sent_again_gets_the_same_verdict_and_huge_integers_still_validate(tmp_path):
+    """Identical properties are checked once per batch (the verdict reused), for another event
+    name checked again; an integer past 64 bits (which orjson refuses) is decoded by json instead."""
+    settings = _settings(tmp_path, "allow", "flag")
+    same = {"order_id": "o-9", "currency": "EUR", "total": "12"}
+    huge = {"order_id": "o-10", "currency": "EUR", "total": 123456789012345678901234567890}
+    drop(settings, "e.jsonl", [
+        message(SEGMENT_ORDER_COMPLETED, messageId="first", properties=same),
+        message(SEGMENT_ORDER_COMPLETED, messageId="again", properties=same),
+        message(SEGMENT_TRACK, messageId="other-event", properties=same),  # unplanned, allowed
+        message(SEGMENT_ORDER_COMPLETED, messageId="huge", properties=huge),
+    ])  # fmt: skip
+    land(settings)
+    landed = _landed(settings)
+    assert json.loads(landed["first"]) == json.loads(landed["again"]) == ["properties.total must be number"]
+    assert landed["other-event"] is None and landed["huge"] is None

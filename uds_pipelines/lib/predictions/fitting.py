@@ -20,8 +20,8 @@ PARAM_MIN, PARAM_MAX = 1e-4, 1e4
 _LOG_MIN, _LOG_MAX = np.log(PARAM_MIN), np.log(PARAM_MAX)
 _EDGE = 1e-3  # on the log scale: a parameter within 0.1% of the box's edge ran off to it
 SAMPLE = 1_000  # customers: enough to find the basin and to choose between models
-# the optimum to the precision the papers print (the likelihood is flat along some directions)
 _BASIN = {"ftol": 1e-5}  # the starts only find the basin: the polish does the precision
+# the optimum to the precision the papers print (the likelihood is flat along some directions)
 _POLISH = {"ftol": 1e-13, "gtol": 1e-9, "maxiter": 1000}
 _SEARCH = {"xatol": 1e-4, "fatol": 1e-10, "maxiter": 3000, "maxfev": 6000}
 

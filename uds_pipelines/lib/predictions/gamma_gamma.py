@@ -50,6 +50,9 @@ def fit(x, m) -> Fit:
     result = fit_mle("gamma_gamma", NAMES, _mean_negloglik(x, m), STARTS, len(x), sample)
     result.params["v"] *= unit
     result.loglik -= len(x) * np.log(unit)  # the density of spend in currency units
+    result.problems = [
+        f"{p} (v in units of the mean spend, {unit:.4g})" if "v=" in p else p for p in result.problems
+    ]
     if result.params["q"] <= 1:
         # the expected spend (p v / (q - 1)) is infinite for q <= 1
         result.problems.append(f"q = {result.params['q']:.3g} <= 1: the mean spend is unbounded")

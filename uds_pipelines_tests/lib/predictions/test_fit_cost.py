@@ -57,3 +57,18 @@ def test_spend_in_a_small_currency_unit_fits_the_same_model(realdata, unit):
     assert fit.params["p"] == pytest.approx(6.25, rel=0.01)
     assert fit.params["q"] == pytest.approx(3.74, rel=0.01)
     assert fit.params["v"] == pytest.approx(15.44 * unit, rel=0.01)
+
+
+def test_a_degenerate_spend_fit_names_the_unit_its_scale_was_fitted_in():
+    """Every customer's purchases are gamma(0.5, 2,500) draws, the same scale for all: no spread
+    across customers, so q and v run off (v first, as it is twice q here). The fit is degenerate,
+    v is reported in currency units and the message names the unit its box edge was in."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(1, 6, 2000).astype(float)
+    m = np.array([rng.gamma(0.5, 2500.0, int(k)).mean() for k in x])
+    fit = gamma_gamma.fit(x, m)
+    assert not fit.ok
+    assert fit.params["v"] / fit.params["q"] == pytest.approx(2500.0, rel=0.05)  # the common scale
+    assert fit.problems == [
+        f"degenerate parameters (at the edge of [0.0001, 10000]): v=1e+04 (v in units of the mean spend, {m.mean():.4g})"
+    ]

@@ -13,12 +13,7 @@ DEFS = sorted((ROOT / "uds_pipelines" / "defs").rglob("*.py"))
 BENCHMARKS = sorted((ROOT / "benchmarks").rglob("*.py"))
 
 # Modules that give direct access to DuckDB, the lake's files or the warehouse.
-DATA_MODULES = (
-    "duckdb",
-    "uds_pipelines.lib.lake",
-    "uds_pipelines.lib.storage",
-    "uds_pipelines.lib.warehouse",
-)
+DATA_MODULES = ("duckdb", "uds_pipelines.lib.lake", "uds_pipelines.lib.storage", "uds_pipelines.lib.warehouse")
 # Calls that run SQL, open a connection or build a relation over the lake.
 # (`lake_views.row_count`, a Parquet footer's row count, is a figure defs may report.)
 DATA_CALLS = {"execute", "sql", "fetchall", "fetchone", "read_table_sql", "parquet_relation",
@@ -55,9 +50,7 @@ def _parse(path: Path) -> ast.AST:
 def test_defs_module_runs_no_sql_and_opens_no_connection(path):
     tree = _parse(path)
     imports = _imported_modules(tree)
-    data_imports = sorted(
-        m for m in imports if m in DATA_MODULES or m.startswith(tuple(d + "." for d in DATA_MODULES))
-    )
+    data_imports = sorted(m for m in imports if m in DATA_MODULES or m.startswith(tuple(d + "." for d in DATA_MODULES)))
     assert not data_imports, f"{path.name} imports {data_imports}: move that work into a lib stage"
     calls = _called_names(tree)
     bad_calls = sorted((calls & DATA_CALLS) | {n for n in calls if n.endswith("connection")})
@@ -91,9 +84,7 @@ FILE_RELATIONS = {"read_table_sql", "parquet_relation", "parquet_glob"}
 @pytest.mark.parametrize("path", STAGE_CODE, ids=lambda p: str(p.relative_to(ROOT)))
 def test_stage_code_names_tables_not_files(path):
     text = path.read_text()
-    assert "read_parquet(" not in text, (
-        f"{path.name} reads Parquet files by path: name the catalog table's view"
-    )
+    assert "read_parquet(" not in text, f"{path.name} reads Parquet files by path: name the catalog table's view"
     old = sorted(_called_names(_parse(path)) & FILE_RELATIONS)
     assert not old, f"{path.name} calls {old}: name the catalog table's view (lib/lake_views.py)"
 

@@ -163,3 +163,4 @@ def rows_removed_observations(removed: Mapping[str, int], by: str, run_id: str) 
         )
         for name, rows in sorted(per_table.items())
     ]
+

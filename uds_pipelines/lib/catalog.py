@@ -141,16 +141,7 @@ _DECLARED = [
         ),
         "landed_events",
         "landed",
-        (
-            "user_id",
-            "anonymous_id",
-            "previous_id",
-            "properties",
-            "traits",
-            "context",
-            "page_url",
-            "page_referrer",
-        ),
+        ("user_id", "anonymous_id", "previous_id", "properties", "traits", "context", "page_url", "page_referrer"),
         "Behavioural events (Segment/RudderStack track, identify, page, screen, group, alias), one row "
         "per messageId, in day folders of the event's UTC timestamp.",
         expires_by="timestamp",
@@ -913,9 +904,7 @@ def markdown() -> str:
                 for n in (
                     notes.get(f.name, ""),
                     "personal" if f.name in t.personal else "",
-                    f"added later: older files read `{dict(t.added)[f.name]}`"
-                    if f.name in dict(t.added)
-                    else "",
+                    f"added later: older files read `{dict(t.added)[f.name]}`" if f.name in dict(t.added) else "",
                 )
                 if n
             )

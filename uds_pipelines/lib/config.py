@@ -111,9 +111,7 @@ class Settings:
                 raise ValueError
         except ValueError as exc:
             raise ConfigError(f"UDS_RETENTION_DAYS={retention_raw!r} must be a positive integer") from exc
-        memory_limit = (
-            (env.get("UDS_DUCKDB_MEMORY_LIMIT") or lake.DEFAULT_MEMORY_LIMIT).strip().upper().replace(" ", "")
-        )
+        memory_limit = (env.get("UDS_DUCKDB_MEMORY_LIMIT") or lake.DEFAULT_MEMORY_LIMIT).strip().upper().replace(" ", "")
         if not re.fullmatch(r"\d+(\.\d+)?(KB|MB|GB|TB|KIB|MIB|GIB|TIB)", memory_limit):
             raise ConfigError(f"UDS_DUCKDB_MEMORY_LIMIT={memory_limit!r} must be a size such as 2GB or 512MB")
         try:

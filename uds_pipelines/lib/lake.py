@@ -217,9 +217,7 @@ def has_parquet(folder: Path) -> bool:
 DEFAULT_MEMORY_LIMIT = "1.5GB"
 
 
-def duckdb_connection(
-    memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = None
-) -> duckdb.DuckDBPyConnection:
+def duckdb_connection(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection that spills to disk rather than exceeding `memory_limit`."""
     con = duckdb.connect(":memory:")
     # Spill files hold personal data in clear: a private folder of this connection (DuckDB creates

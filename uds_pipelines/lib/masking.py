@@ -38,9 +38,7 @@ DROP_COLUMNS = {
 }
 # Every other column the catalog declares personal (external ids, hashes, the erasure subject, ...)
 # is dropped too: a preview never shows personal data the masks above were not written for.
-DROP_COLUMNS |= (
-    {c for t in catalog.TABLES.values() for c in t.personal} - EMAIL_COLUMNS - PHONE_COLUMNS - NAME_COLUMNS
-)
+DROP_COLUMNS |= {c for t in catalog.TABLES.values() for c in t.personal} - EMAIL_COLUMNS - PHONE_COLUMNS - NAME_COLUMNS
 
 
 def _mask_word(word: str) -> str:

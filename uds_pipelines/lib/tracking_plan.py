@@ -51,10 +51,7 @@ class TrackingPlan:
         unknown = sorted(set(data) - _KEYS)
         if unknown:
             raise PlanError(f"unknown key(s) {', '.join(unknown)}; expected {', '.join(sorted(_KEYS))}")
-        policies = {
-            key: data.get(key, default)
-            for key, default in (("unplanned_events", "allow"), ("violations", "flag"))
-        }
+        policies = {key: data.get(key, default) for key, default in (("unplanned_events", "allow"), ("violations", "flag"))}
         for key, value in policies.items():
             if value not in POLICIES:
                 raise PlanError(f"{key}: {value!r} must be one of {', '.join(POLICIES)}")

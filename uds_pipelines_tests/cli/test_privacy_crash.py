@@ -22,23 +22,14 @@ from uds_pipelines.lib.privacy.state import IN_PROGRESS_FILE
 from uds_pipelines.lib.privacy.verify import LEFTOVER
 
 AS_OF = "2026-11-01T00:00:00Z"
-POINTS = (
-    "after_suppression",
-    "after_lake_rewrite",
-    "after_exports",
-    "after_warehouse",
-    "before_audit",
-    "after_audit",
-)
+POINTS = ("after_suppression", "after_lake_rewrite", "after_exports", "after_warehouse", "before_audit", "after_audit")
 
 
 def _full_run(data, monkeypatch) -> dg.ExecuteInProcessResult:
     monkeypatch.setenv("UDS_DATA_DIR", str(data))
     monkeypatch.setenv("UDS_AS_OF", AS_OF)
     with dg.instance_for_test() as instance:
-        return (
-            defs().resolve_job_def(c.JOB_FULL_RUN).execute_in_process(instance=instance, raise_on_error=False)
-        )
+        return defs().resolve_job_def(c.JOB_FULL_RUN).execute_in_process(instance=instance, raise_on_error=False)
 
 
 def _requests(profiles: pd.DataFrame) -> list[dict]:
@@ -68,9 +59,7 @@ def crashed(tmp_path_factory):
         assert _full_run(base, mp).success
     requests = _requests(pd.read_parquet(base / "lake" / catalog.table("customer_profiles").path))
     con = lake.duckdb_connection()
-    subjects = resolve_pending(
-        con, base / "lake", pd.DataFrame(requests).assign(received_at=pd.Timestamp(AS_OF))
-    )
+    subjects = resolve_pending(con, base / "lake", pd.DataFrame(requests).assign(received_at=pd.Timestamp(AS_OF)))
     erased = subjects[subjects["type"] == "erasure"]
     needles = {v for ids in erased["identifiers"] for _, v in ids}
     processes = {}
@@ -78,16 +67,11 @@ def crashed(tmp_path_factory):
         data = root / point / "data"
         shutil.copytree(base, data)
         (data / "inbox" / "privacy").mkdir(parents=True, exist_ok=True)
-        (data / "inbox" / "privacy" / "requests.jsonl").write_text(
-            "".join(json.dumps(r) + "\n" for r in requests)
-        )
+        (data / "inbox" / "privacy" / "requests.jsonl").write_text("".join(json.dumps(r) + "\n" for r in requests))
         env = os.environ | {"UDS_DATA_DIR": str(data), "DAGSTER_HOME": str(root / point / "home"),
                             "UDS_AS_OF": AS_OF, CRASH_ENV: point}  # fmt: skip
         processes[point] = subprocess.Popen(
-            [sys.executable, "-m", "uds_pipelines.cli.run"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            [sys.executable, "-m", "uds_pipelines.cli.run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
     codes = {point: proc.wait(timeout=300) for point, proc in processes.items()}
     for proc in processes.values():
@@ -112,11 +96,7 @@ def test_rerun_after_kill_completes_every_request_and_erases_everyone(crashed, p
     assert leftovers == []
     gone = {cid for ids in crashed["erased"]["customer_ids"] for cid in ids}
     assert len(gone) >= 4
-    for table in (
-        catalog.table("identity_map").path,
-        catalog.table("customer_profiles").path,
-        catalog.table("segment_membership").path,
-    ):
+    for table in (catalog.table("identity_map").path, catalog.table("customer_profiles").path, catalog.table("segment_membership").path):
         assert not set(pd.read_parquet(data / "lake" / table)["customer_id"]) & gone, table
     # the person nobody asked to erase still has their report
     assert json.loads((data / "exports" / "access_requests" / "a-kept.json").read_text())["profile"]

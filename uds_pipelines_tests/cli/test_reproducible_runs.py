@@ -98,14 +98,10 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[int, str]:
             select.append("regexp_extract(t.filename, '[^/]+$') AS filename")
         elif column in ID_COLUMNS:
             label = f"(SELECT l.label FROM labels l WHERE l.customer_id = t.{column})"
-            select.append(
-                f"CASE WHEN t.{column} IS NULL THEN NULL ELSE coalesce({label}, 'unmapped') END AS {column}"
-            )
+            select.append(f"CASE WHEN t.{column} IS NULL THEN NULL ELSE coalesce({label}, 'unmapped') END AS {column}")
         elif column == "destination_fields":
             patched = """json_merge_patch(t.destination_fields, '{"extern_id": null}')"""
-            select.append(
-                f"CASE WHEN t.destination_fields IS NULL THEN NULL ELSE {patched} END AS destination_fields"
-            )
+            select.append(f"CASE WHEN t.destination_fields IS NULL THEN NULL ELSE {patched} END AS destination_fields")
         else:
             select.append(f't."{column}"')  # Google's headers have spaces ("First Name")
     rows = f"SELECT {', '.join(select)} FROM ({sql}) t"

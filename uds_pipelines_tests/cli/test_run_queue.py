@@ -17,9 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def env(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
-    shutil.copy(
-        ROOT / "deploy" / "dagster.local.yaml", home / "dagster.yaml"
-    )  # queue with concurrency limits
+    shutil.copy(ROOT / "deploy" / "dagster.local.yaml", home / "dagster.yaml")  # queue with concurrency limits
     return os.environ | {"UDS_DATA_DIR": str(tmp_path / "data"), "DAGSTER_HOME": str(home)}
 
 

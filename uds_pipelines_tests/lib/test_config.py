@@ -80,6 +80,4 @@ def test_bad_guardrails_file_fails_at_start_naming_the_variable(content, tmp_pat
     with pytest.raises(ConfigError, match="UDS_IDENTITY_GUARDRAILS"):
         Settings.from_env({"UDS_DATA_DIR": str(tmp_path), "UDS_IDENTITY_GUARDRAILS": str(path)})
     with pytest.raises(ConfigError, match="UDS_IDENTITY_GUARDRAILS"):
-        Settings.from_env(
-            {"UDS_DATA_DIR": str(tmp_path), "UDS_IDENTITY_GUARDRAILS": str(tmp_path / "none.yaml")}
-        )
+        Settings.from_env({"UDS_DATA_DIR": str(tmp_path), "UDS_IDENTITY_GUARDRAILS": str(tmp_path / "none.yaml")})

@@ -46,15 +46,11 @@ def test_an_existing_open_folder_is_closed_when_written_into(tmp_path):
     old = folder / "old.csv"
     old.write_text("customer_id,email\n")  # 0644 from an earlier version
     lake.write_parquet_atomic(pd.DataFrame({"a": [1]}), folder / "new.parquet")
-    assert (
-        mode(folder) == 0o700
-    )  # ...except the one a file is published into: older files inside are closed too
+    assert mode(folder) == 0o700  # ...except the one a file is published into: older files inside are closed too
     assert mode(folder / "new.parquet") == 0o600
 
 
-@pytest.mark.parametrize(
-    ("setting", "file_mode", "dir_mode"), [("640", 0o640, 0o750), ("0660", 0o660, 0o770)]
-)
+@pytest.mark.parametrize(("setting", "file_mode", "dir_mode"), [("640", 0o640, 0o750), ("0660", 0o660, 0o770)])
 def test_file_mode_setting_opts_in_to_group_access(tmp_path, monkeypatch, setting, file_mode, dir_mode):
     monkeypatch.setenv(storage.FILE_MODE_VARIABLE, setting)
     final = tmp_path / "lake" / "t.parquet"

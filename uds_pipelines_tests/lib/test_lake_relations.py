@@ -20,11 +20,7 @@ PLACEMENTS = [
 def con(tmp_path):
     lake_dir = tmp_path / "lake"
     membership = pd.DataFrame(
-        {
-            "customer_id": ["c1", "c2"],
-            "segment": ["vip", "vip"],
-            "entered_at": pd.Timestamp("2026-01-01", tz="UTC"),
-        }
+        {"customer_id": ["c1", "c2"], "segment": ["vip", "vip"], "entered_at": pd.Timestamp("2026-01-01", tz="UTC")}
     )
     lake_views.write_arrow(lake_dir, "segment_membership", membership)
     for name, n in (("a.parquet", 1), ("b.parquet", 2)):

@@ -92,11 +92,7 @@ def test_other_hosts_and_untagged_temp_files_go_only_once_old_and_foreign_names_
     assert lake._HOST != "0123abcd"
     removed = {p.name for p in lake.sweep_stale_temps(folder)}
     assert removed == {names["other_host_old"], names["untagged_old"]}
-    assert set(hidden_files(folder)) == {
-        names["other_host_fresh"],
-        names["untagged_fresh"],
-        names["not_ours_old"],
-    }
+    assert set(hidden_files(folder)) == {names["other_host_fresh"], names["untagged_fresh"], names["not_ours_old"]}
 
 
 def test_each_folder_is_swept_once_per_process(tmp_path, monkeypatch):
@@ -139,9 +135,7 @@ def test_a_killed_processes_duckdb_spill_folder_is_private_and_swept(tmp_path):
     os.kill(child.pid, signal.SIGKILL)
     child.wait(timeout=30)
     spill_dir = Path(spill)
-    assert (
-        int(files) > 0 and spill_dir.parent == lake.private_temp_dir()
-    )  # not `.tmp` in the working directory
+    assert int(files) > 0 and spill_dir.parent == lake.private_temp_dir()  # not `.tmp` in the working directory
     assert spill_dir.is_dir()  # DuckDB removes it only on a clean close
     assert spill_dir in lake.sweep_stale_temps(lake.private_temp_dir())
     assert not spill_dir.exists()

@@ -96,18 +96,11 @@ def test_a_partitioned_table_reads_its_day_folders_with_the_day_column(tmp_path)
     for day, ids in (("2026-12-05", ["a", "b"]), ("2026-12-06", ["c"])):
         rows = {c: pa.array([None] * len(ids), events.arrow_type(c)) for c in events.columns}
         rows["message_id"] = pa.array(ids, pa.string())
-        lake_views.write_arrow(
-            lake_dir, "events", pa.table(rows), batch_name=f"day={day}/events-{day}.parquet"
-        )
+        lake_views.write_arrow(lake_dir, "events", pa.table(rows), batch_name=f"day={day}/events-{day}.parquet")
     (lake_dir / events.path / "stray.parquet").write_bytes(b"not a batch: outside the day folders")
     con = connection.connect(lake_dir)
     assert _described(con, "events") == _declared("events")
-    by_day = con.execute(
-        "SELECT day::VARCHAR, list(message_id ORDER BY message_id) FROM events GROUP BY 1 ORDER BY 1"
-    )
+    by_day = con.execute("SELECT day::VARCHAR, list(message_id ORDER BY message_id) FROM events GROUP BY 1 ORDER BY 1")
     assert by_day.fetchall() == [("2026-12-05", ["a", "b"]), ("2026-12-06", ["c"])]
     assert lake_views.row_count(lake_dir, "events") == 3
-    assert [p.parent.name for p in lake_views.table_files(lake_dir, "events")] == [
-        "day=2026-12-05",
-        "day=2026-12-06",
-    ]
+    assert [p.parent.name for p in lake_views.table_files(lake_dir, "events")] == ["day=2026-12-05", "day=2026-12-06"]

@@ -125,9 +125,7 @@ def test_views_read_what_a_read_by_name_of_every_file_reads(lake_dir):
         ).to_arrow_table()
         got = con.sql(f"SELECT * FROM {name}").to_arrow_table()
         assert len(got) == len(expected) > 0, name
-        assert sorted(got.column_names) == sorted(
-            [*table.columns, *partition]
-        )  # union_by_name: order of first sight
+        assert sorted(got.column_names) == sorted([*table.columns, *partition])  # union_by_name: order of first sight
         assert sorted(got.select(expected.column_names).to_pylist(), key=repr) == sorted(
             expected.to_pylist(), key=repr
         ), name

@@ -13,11 +13,7 @@ from uds_pipelines.lib.privacy.verify import verify_erased
 def root(s3_bucket, tmp_path):
     fs, bucket = s3_bucket
     settings = Settings.from_env(
-        {
-            "UDS_DATA_DIR": str(tmp_path),
-            "UDS_LAKE_URL": f"s3://{bucket}/cdp/",
-            "UDS_S3_ENDPOINT_URL": fs.endpoint_url,
-        }
+        {"UDS_DATA_DIR": str(tmp_path), "UDS_LAKE_URL": f"s3://{bucket}/cdp/", "UDS_S3_ENDPOINT_URL": fs.endpoint_url}
     )
     return settings
 
@@ -71,9 +67,7 @@ def test_walk_files_is_sorted_and_skips_work_in_progress_folders(root, s3_bucket
         fs.pipe(f"{bucket}/cdp/{key}", b"data")
     seen = [storage.relative(p, root.lake_dir) for p in storage.walk_files(root.lake_dir)]
     assert seen == ["a/1.parquet", "b/2.parquet"]
-    everything = [
-        storage.relative(p, root.lake_dir) for p in storage.walk_files(root.lake_dir, include_hidden=True)
-    ]
+    everything = [storage.relative(p, root.lake_dir) for p in storage.walk_files(root.lake_dir, include_hidden=True)]
     assert set(everything) == {".landing/x.json", "a/.tmp/y", "a/1.parquet", "b/2.parquet"}
 
 
@@ -94,9 +88,7 @@ def test_rows_are_deleted_from_objects_and_emptied_objects_removed(root, s3_buck
 
 def test_erasure_verification_searches_the_bucket(root, s3_bucket, tmp_path):
     fs, bucket = s3_bucket
-    lake.write_parquet_atomic(
-        pd.DataFrame({"email": ["gone@x.com"]}), root.lake_dir / "profiles" / "p.parquet"
-    )
+    lake.write_parquet_atomic(pd.DataFrame({"email": ["gone@x.com"]}), root.lake_dir / "profiles" / "p.parquet")
     fs.pipe(f"{bucket}/cdp/exports/audiences/vip/2026-11-01.csv", b"customer_id,email\nc1,gone@x.com\n")
     findings = verify_erased(tmp_path, None, {"gone@x.com"}, storage_root=root.storage_root)
     where = sorted(f.path for f in findings)

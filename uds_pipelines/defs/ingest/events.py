@@ -66,3 +66,4 @@ def landed_events(context: dg.AssetExecutionContext, config: LandingConfig, uds:
         },
     )
     yield conservation_check(stage, "events")
+

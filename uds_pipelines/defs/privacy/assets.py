@@ -43,9 +43,7 @@ RETENTION_TABLES = [name for name, t in catalog.TABLES.items() if t.expires_by] 
 # It runs after the steps that keep durable state from those tables (it skips batches they have
 # not merged anyway): their tables are deps.
 RETENTION_DEPS = RETENTION_TABLES + [
-    table
-    for step in sorted({s for steps in watermarks.CONSUMERS.values() for s in steps})
-    for table in tables_of_step(step)
+    table for step in sorted({s for steps in watermarks.CONSUMERS.values() for s in steps}) for table in tables_of_step(step)
 ]
 
 

@@ -21,9 +21,7 @@ DEFAULT_KEY_EXPRESSIONS: dict[str, str] = {
     "stripe_customer": "trim(identifier)",
     "customer_id": "trim(identifier)",
 }
-_NO_RECORDS = (
-    "(SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS record_id, NULL::VARCHAR AS customer_id WHERE false)"
-)
+_NO_RECORDS = "(SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS record_id, NULL::VARCHAR AS customer_id WHERE false)"
 PURPOSE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 

@@ -78,9 +78,7 @@ def build_consent(settings: Settings) -> ConsentStage:
     try:
         ledger = build_consent_ledger(con, statement_tables(settings), settings.purposes)
         write_ledger(con, ledger, lake_dir)
-        from_events = con.execute(
-            f"SELECT count(*) FROM {ledger.table} WHERE source = '{SOURCE}'"
-        ).fetchall()[0][0]
+        from_events = con.execute(f"SELECT count(*) FROM {ledger.table} WHERE source = '{SOURCE}'").fetchall()[0][0]
         effective = effective_consent(
             con, ledger, identifier_customers_sql(), settings.purposes, KEY_EXPRESSIONS,
             record_customers=record_customers_sql(),

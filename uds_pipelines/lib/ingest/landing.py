@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 Parser = Callable[..., ParseResult]
 
-
 @dataclass(frozen=True)
 class SourceSpec:
     """Where one inbox source lands: its main table, and tables for the parser's extras."""

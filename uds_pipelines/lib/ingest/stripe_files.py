@@ -201,10 +201,7 @@ def _build_jsonl_env(con, jsonl, stats, quarantine, tmp: Path) -> str | None:
     """Pass 1 over the JSONL files; files DuckDB cannot read are cleaned, then probed one by one."""
     if not jsonl:
         _execute_all(
-            con,
-            envelope.create_jsonl_env(
-                "(SELECT NULL::VARCHAR AS filename, NULL::VARCHAR AS line WHERE false)"
-            ),
+            con, envelope.create_jsonl_env("(SELECT NULL::VARCHAR AS filename, NULL::VARCHAR AS line WHERE false)")
         )
         return None
     readable = list(jsonl)

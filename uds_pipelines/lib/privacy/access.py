@@ -102,9 +102,7 @@ def _keys(subjects: list[Subject]) -> dict[str, set[str]]:
         keys["records"] |= subject.record_ids() | stripe_ids
         keys["event_users"] |= {v for _kind, v in subject.event_ids("user")}
         keys["event_anons"] |= {v for _kind, v in subject.event_ids("anon")}
-        keys["spellings"] |= (
-            {v.lower() for v in subject.raw_values} | subject.values("email") | subject.values("phone")
-        )
+        keys["spellings"] |= {v.lower() for v in subject.raw_values} | subject.values("email") | subject.values("phone")
     return keys
 
 
@@ -136,9 +134,7 @@ def section_tables(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> dict[str, 
     return {**SECTION_TABLES, "consents": consents}
 
 
-def prefetch_sources(
-    con: duckdb.DuckDBPyConnection, lake_dir: Path, subjects: list[Subject]
-) -> dict[str, str]:
+def prefetch_sources(con: duckdb.DuckDBPyConnection, lake_dir: Path, subjects: list[Subject]) -> dict[str, str]:
     """Every table cut down, in one scan each, to the rows of any of `subjects`, as temp tables.
 
     A batch of access requests then reads the lake once instead of once per request, which is

@@ -36,9 +36,7 @@ def row_matches(con: duckdb.DuckDBPyConnection, texts: list[str], pattern: str |
         hits = {
             r[0]
             # in DFA-sized parts: one alternation of a backlog's needles is past what RE2 compiles
-            for r in con.execute(
-                f"SELECT i FROM _prv_texts WHERE {matches_sql('lower(t)', pattern)}"
-            ).fetchall()
+            for r in con.execute(f"SELECT i FROM _prv_texts WHERE {matches_sql('lower(t)', pattern)}").fetchall()
         }
     finally:
         con.unregister("_prv_texts")

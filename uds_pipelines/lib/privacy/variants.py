@@ -51,9 +51,7 @@ def owned_spellings(subject: Subject, candidates: list[str | None], default_regi
     return owned_in(subject, spelling_index(candidates, default_region))
 
 
-def spelling_index(
-    candidates: list[str | None], default_region: str = "US"
-) -> dict[tuple[str, str], set[str]]:
+def spelling_index(candidates: list[str | None], default_region: str = "US") -> dict[tuple[str, str], set[str]]:
     """(type, normalized key) -> the spellings to erase for it: each candidate normalized once, so
     a backlog's people look theirs up instead of normalizing every candidate again per person."""
     index: dict[tuple[str, str], set[str]] = {}

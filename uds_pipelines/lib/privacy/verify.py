@@ -106,9 +106,7 @@ def verify_erased(
     findings: list[Finding] = []
     try:
         index = build_index(con, needles)
-        roots = [data_dir] + (
-            [storage_root] if storage_root is not None and storage.is_remote(storage_root) else []
-        )
+        roots = [data_dir] + ([storage_root] if storage_root is not None and storage.is_remote(storage_root) else [])
         skip = {storage.key(catalog.path(root / "lake", "suppression")) for root in roots}
         sqlite_files = {str(p) for p in _sqlite_files(warehouse_url)}
         for root in roots:
@@ -122,9 +120,7 @@ def verify_erased(
                 n = _scan_file(con, path, index if path.suffix.lower() in TEXT_SUFFIXES else raw_pattern)
                 if n:
                     kind = _kind(path, data_dir)
-                    what = (
-                        "raw bytes of database file" if storage.key(path) in sqlite_files else "lines/blocks"
-                    )
+                    what = "raw bytes of database file" if storage.key(path) in sqlite_files else "lines/blocks"
                     findings.append(Finding(_display(path, data_dir), f"{what}: {n} match(es)", n, kind))
         findings += _scan_warehouse(con, warehouse_url, index)
     finally:

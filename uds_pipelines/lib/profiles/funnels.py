@@ -51,7 +51,9 @@ def funnel_sql(funnels: list[FunnelDefinition], as_of: datetime, events: str = "
         for k, step in enumerate(funnel.steps):
             name = f"{base}_s{k}"
             if k == 0:
-                body = f"SELECT person, min(k) AS k FROM {base} WHERE event = {_quote(step)} GROUP BY 1"
+                body = (
+                    f"SELECT person, min(k) AS k FROM {base} WHERE event = {_quote(step)} GROUP BY 1"
+                )
             else:
                 body = (
                     f"SELECT e.person, min(e.k) AS k FROM {base} e JOIN {base}_s{k - 1} p USING (person) "

@@ -135,3 +135,5 @@ def validate_segments(
             continue
         valid.append(segment)
     return valid, errors
+
+

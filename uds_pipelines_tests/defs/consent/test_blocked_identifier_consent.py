@@ -29,18 +29,13 @@ def test_statements_under_a_blocked_email_reach_their_own_records_person(tmp_pat
     monkeypatch.setenv("UDS_IDENTITY_GUARDRAILS", str(guardrails))
     monkeypatch.setenv("UDS_AS_OF", "2026-11-01T00:00:00Z")
     with dg.instance_for_test() as instance:
-        result = (
-            defs().resolve_job_def(c.JOB_FULL_RUN).execute_in_process(instance=instance, raise_on_error=False)
-        )
+        result = defs().resolve_job_def(c.JOB_FULL_RUN).execute_in_process(instance=instance, raise_on_error=False)
         assert result.success
     people = _read(data, "identity_map").set_index("record_id")["customer_id"]
     assert people["s-jan"] != people["s-mar"]  # the blocked email links nobody
     consent = _read(data, "effective_consent")
     decided = {(row.customer_id, row.purpose): bool(row.granted) for row in consent.itertuples()}
-    assert decided == {
-        (people["s-jan"], "email_marketing"): False,
-        (people["s-mar"], "email_marketing"): True,
-    }
+    assert decided == {(people["s-jan"], "email_marketing"): False, (people["s-mar"], "email_marketing"): True}
     profiles = _read(data, "customer_profiles").set_index("customer_id")
     assert not profiles.loc[people["s-jan"], "consent_email_marketing"]
     assert profiles.loc[people["s-mar"], "consent_email_marketing"]

@@ -19,16 +19,12 @@ from uds_pipelines_tests.lib.ingest.events.spec_examples import (
 
 
 def _events_metadata(result) -> dict:
-    (event,) = [
-        m for m in result.asset_materializations_for_node("landed_events") if m.asset_key.path == ["events"]
-    ]
+    (event,) = [m for m in result.asset_materializations_for_node("landed_events") if m.asset_key.path == ["events"]]
     return {k: v.value for k, v in event.metadata.items()}
 
 
 def _bad_order(n: int) -> dict:
-    return message(
-        SEGMENT_ORDER_COMPLETED, messageId=f"bad-{n}", properties={"order_id": f"o{n}", "total": 5}
-    )
+    return message(SEGMENT_ORDER_COMPLETED, messageId=f"bad-{n}", properties={"order_id": f"o{n}", "total": 5})
 
 
 def test_landing_reports_violations_per_event_and_row_counts(tmp_path):
@@ -36,9 +32,7 @@ def test_landing_reports_violations_per_event_and_row_counts(tmp_path):
     inbox = data / "inbox" / "events"
     uds = UdsSettingsResource(data_dir=str(data))
     with dg.instance_for_test() as instance:
-        write_jsonl(
-            inbox / "events_1.jsonl", [SEGMENT_TRACK, SEGMENT_PAGE, _bad_order(1), _bad_order(2), "junk"]
-        )
+        write_jsonl(inbox / "events_1.jsonl", [SEGMENT_TRACK, SEGMENT_PAGE, _bad_order(1), _bad_order(2), "junk"])
         first = dg.materialize([landed_events], resources={"uds": uds}, instance=instance)
         write_jsonl(inbox / "events_2.jsonl", [SEGMENT_TRACK, _bad_order(3)])
         second = dg.materialize([landed_events], resources={"uds": uds}, instance=instance)
@@ -71,11 +65,7 @@ def test_a_quarantining_plan_shows_the_quarantined_counts(tmp_path):
     with dg.instance_for_test() as instance:
         result = dg.materialize([landed_events], resources={"uds": uds}, instance=instance)
     meta = _events_metadata(result)
-    assert (meta["plan_violations_quarantined"], meta["records_quarantined"], meta["records_landed"]) == (
-        1,
-        1,
-        1,
-    )
+    assert (meta["plan_violations_quarantined"], meta["records_quarantined"], meta["records_landed"]) == (1, 1, 1)
     assert result.get_asset_check_evaluations()[0].passed
 
 
@@ -88,13 +78,9 @@ def test_the_events_inbox_sensor_asks_for_a_landed_events_run(tmp_path):
     definitions = defs()
     with dg.instance_for_test() as instance:
         context = dg.build_sensor_context(
-            instance=instance,
-            definitions=definitions,
-            resources={"uds": UdsSettingsResource(data_dir=str(tmp_path))},
+            instance=instance, definitions=definitions, resources={"uds": UdsSettingsResource(data_dir=str(tmp_path))}
         )
         result = definitions.get_sensor_def("events_inbox_sensor").evaluate_tick(context)
     (request,) = result.run_requests
-    assert request.run_config["ops"]["landed_events"]["config"]["files"] == [
-        "events_20261206T101500Z_a1b2.jsonl"
-    ]
+    assert request.run_config["ops"]["landed_events"]["config"]["files"] == ["events_20261206T101500Z_a1b2.jsonl"]
     assert request.asset_selection == [dg.AssetKey("events")]

@@ -25,10 +25,7 @@ def test_landed_row_count_is_the_tables_total(tmp_path, monkeypatch):
     (inbox / "stripe").mkdir(parents=True)
     (inbox / "forms").mkdir(parents=True)
     monkeypatch.setenv("UDS_DATA_DIR", str(data))
-    job = dg.define_asset_job(
-        "landing",
-        selection=dg.AssetSelection.assets("landed_stripe", "landed_forms").required_multi_asset_neighbors(),
-    )
+    job = dg.define_asset_job("landing", selection=dg.AssetSelection.assets("landed_stripe", "landed_forms").required_multi_asset_neighbors())
     resolved = dg.Definitions.merge(defs(), dg.Definitions(jobs=[job])).resolve_job_def("landing")
     with dg.instance_for_test() as instance:
         for run, (events, forms) in enumerate([(range(3), ["a", "b"]), (range(3, 5), ["c"])]):

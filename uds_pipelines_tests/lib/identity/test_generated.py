@@ -44,9 +44,7 @@ def _pair_scores(id_map: pd.DataFrame, truth: pd.DataFrame) -> tuple[float, floa
 
 def test_probabilistic_links_are_recorded_and_join_the_same_true_person(lake_pair):
     _, _, stage, _, links, truth = lake_pair
-    assert (
-        stage.stats["probabilistic_model"] == "fixed weights"
-    )  # 1,500 people: too few named records to train
+    assert stage.stats["probabilistic_model"] == "fixed weights"  # 1,500 people: too few named records to train
     assert len(links) == stage.stats["probabilistic_links"] > 0
     assert (links["match_probability"] >= 0.99).all()
     people = truth[truth["source"].isin(PERSON_SOURCES) & truth["record_id"].notna()]

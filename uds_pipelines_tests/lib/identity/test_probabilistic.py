@@ -195,10 +195,7 @@ def test_small_inputs_keep_the_fixed_weights_when_training_is_asked_for() -> Non
 def test_match_links_carry_probability_and_whether_followed() -> None:
     links, stats = _resolve_with_links(train=False)
     row = links.iloc[0]
-    assert {(row.source_l, row.record_id_l), (row.source_r, row.record_id_r)} == {
-        ("form", "p1"),
-        ("survey", "p2"),
-    }
+    assert {(row.source_l, row.record_id_l), (row.source_r, row.record_id_r)} == {("form", "p1"), ("survey", "p2")}
     assert row.match_probability >= 0.99 and bool(row.followed) and pd.isna(row.cut_by)
     assert row.customer_id_l == row.customer_id_r
     assert stats["probabilistic_links_cut"] == 0
@@ -208,9 +205,7 @@ def test_match_links_carry_probability_and_whether_followed() -> None:
         ("form", "p1"): [("email", f"p1-{i}@mail.io") for i in range(3)],
         ("survey", "p2"): [("email", f"p2-{i}@mail.io") for i in range(3)],
     }
-    cut, stats = _resolve_with_links(
-        False, GuardrailConfig.from_dict({"max_values_per_type": {"email": 4}}), records
-    )
+    cut, stats = _resolve_with_links(False, GuardrailConfig.from_dict({"max_values_per_type": {"email": 4}}), records)
     assert len(cut) == 1 and not bool(cut.iloc[0].followed) and cut.iloc[0].cut_by == "per_type_limit"
     assert cut.iloc[0].customer_id_l != cut.iloc[0].customer_id_r
     assert stats["probabilistic_links_cut"] == 1

@@ -24,8 +24,6 @@ def test_unreadable_file_is_quarantined_without_raw(tmp_path):
     def unreadable(p, source_file, info):
         raise PermissionError("denied")
 
-    result = parse_guarded(
-        unreadable, tmp_path / "x.json", "x.json", "privacy", "privacy", pd.DataFrame(), {}
-    )
+    result = parse_guarded(unreadable, tmp_path / "x.json", "x.json", "privacy", "privacy", pd.DataFrame(), {})
     assert [(q.reason, q.raw) for q in result.quarantine] == [("unreadable file: PermissionError", None)]
     assert result.info["error"] == "unreadable file: PermissionError"

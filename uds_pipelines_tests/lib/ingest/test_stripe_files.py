@@ -263,10 +263,7 @@ def test_whitespace_only_json_file_is_one_quarantine_record(tmp_path, payload):
 
 
 def test_a_held_batch_is_invisible_until_released_and_a_crash_leaves_nothing_readable(tmp_path):
-    rows = [
-        event(f"evt_{i}", "charge.succeeded", 1700000000 + i, {"id": f"ch_{i}", "object": "charge"})
-        for i in range(3)
-    ]
+    rows = [event(f"evt_{i}", "charge.succeeded", 1700000000 + i, {"id": f"ch_{i}", "object": "charge"}) for i in range(3)]
     src = write_jsonl(tmp_path / "in" / "batch.jsonl", rows)
     folder = tmp_path / "lake" / catalog.table("landed_stripe").path
     held = land_stripe_files([src], tmp_path / "lake", hold=True)

@@ -87,14 +87,10 @@ def test_line_numbers_hold_with_a_refused_file_between_readable_ones(tmp_path):
     assert reasons[("c.jsonl", 30_000)].endswith("at line 30000: $.data.object.amount")
     assert (result.records_read, result.duplicates_skipped, result.records_landed) == (3 * n, 1, 3 * n - 5)
     assert result.conserved
-    wrong = (
-        duckdb.connect()
-        .execute(
-            "SELECT count(*) FILTER (WHERE event_id <> 'evt_' || substr(source_file, 1, 1) || (position - 1)) "
-            f"FROM '{result.batch_path}' WHERE event_id NOT IN ('evt_big', 'evt_nan')"
-        )
-        .fetchone()
-    )
+    wrong = duckdb.connect().execute(
+        "SELECT count(*) FILTER (WHERE event_id <> 'evt_' || substr(source_file, 1, 1) || (position - 1)) "
+        f"FROM '{result.batch_path}' WHERE event_id NOT IN ('evt_big', 'evt_nan')"
+    ).fetchone()
     assert wrong == (0,)
 
 

@@ -16,9 +16,7 @@ def _land_deep_event(lake_dir) -> str:
     payload = (
         '{"id": "evt_deep", "object": "event", "type": "customer.updated", "data": {"object": '
         '{"id": "cus_JANE000000001", "object": "customer", "metadata": {"blob": '
-        + "[" * DEPTH
-        + "]" * DEPTH
-        + "}}}}"
+        + "[" * DEPTH + "]" * DEPTH + "}}}}"
     )
     row = {
         "event_id": "evt_deep", "type": "customer.updated", "created": T0, "livemode": False,
@@ -26,9 +24,7 @@ def _land_deep_event(lake_dir) -> str:
         "customer_ref": "cus_JANE000000001", "payload": payload, "source_file": "deep.jsonl",
         "position": 1, "landed_at": T0,
     }  # fmt: skip
-    lake.write_parquet_atomic(
-        pd.DataFrame([row]), lake_dir / catalog.table("landed_stripe").path / "batch-deep.parquet"
-    )
+    lake.write_parquet_atomic(pd.DataFrame([row]), lake_dir / catalog.table("landed_stripe").path / "batch-deep.parquet")
     return payload
 
 
@@ -36,9 +32,7 @@ def test_deeply_nested_stripe_value_appears_as_raw_text_in_the_report(tmp_path):
     lk = build_lake(tmp_path)
     payload = _land_deep_event(lk.lake_dir)
     con = lake.duckdb_connection()
-    subject = subjects_from_frame(
-        resolve(con, lk.lake_dir, [request("req-a1", "access", customer_id=JANE_CID)])
-    )[0]
+    subject = subjects_from_frame(resolve(con, lk.lake_dir, [request("req-a1", "access", customer_id=JANE_CID)]))[0]
     report = build_access_report(con, lk.lake_dir, lk.exports_dir, subject)
     events = report["stripe_events"]
     assert payload in events  # kept whole as the landed text, not lost and not decoded
@@ -66,9 +60,7 @@ def test_a_nested_value_python_can_read_but_not_re_encode_stays_text(tmp_path):
     submission = pd.read_parquet(next((lk.lake_dir / catalog.table("landed_forms").path).glob("*.parquet")))
     deep = '{"note": ' + "[" * 900 + "]" * 900 + "}"
     submission["fields_json"] = deep
-    lake.write_parquet_atomic(
-        submission, next((lk.lake_dir / catalog.table("landed_forms").path).glob("*.parquet"))
-    )
+    lake.write_parquet_atomic(submission, next((lk.lake_dir / catalog.table("landed_forms").path).glob("*.parquet")))
     subjects = resolve(con, lk.lake_dir, [request("req-a1", "access", customer_id=JANE_CID)])
     handle_requests(
         lk.lake_dir, lk.exports_dir, subjects, key=b"k", warehouse_url=lk.warehouse_url, run_id="r", con=con

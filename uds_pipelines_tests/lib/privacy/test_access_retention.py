@@ -40,10 +40,7 @@ def test_access_report_holds_everything_planted(tmp_path):
 def test_a_batch_of_access_reports_equals_one_report_at_a_time(tmp_path):
     lk = build_lake(tmp_path)
     con = lake.duckdb_connection()
-    asks = [
-        request("req-a1", "access", phone="+1 415 555 0123"),
-        request("req-a2", "access", customer_id=BOB_CID),
-    ]
+    asks = [request("req-a1", "access", phone="+1 415 555 0123"), request("req-a2", "access", customer_id=BOB_CID)]
     alone = [
         build_access_report(con, lk.lake_dir, lk.exports_dir, s)
         for s in subjects_from_frame(resolve(con, lk.lake_dir, asks))
@@ -105,11 +102,13 @@ def test_retention_deletes_only_old_rows(tmp_path):
     }
     stripe = pd.read_parquet(lk.lake_dir / catalog.table("landed_stripe").path)
     assert sorted(stripe["event_id"]) == ["evt_1", "evt_2", "evt_3", "evt_4"]
-    assert pd.read_parquet(lk.lake_dir / catalog.table("landed_survey_answers").path)[
-        "response_id"
-    ].tolist() == ["R_jane000001"]
+    assert pd.read_parquet(lk.lake_dir / catalog.table("landed_survey_answers").path)["response_id"].tolist() == [
+        "R_jane000001"
+    ]
     assert len(pd.read_parquet(lk.lake_dir / catalog.table("quarantine").path)) == 2
     after = snapshot(lk.lake_dir)
     assert after["landed/stripe/batch-a.parquet"] == before["landed/stripe/batch-a.parquet"]
     assert after["landed/consent/batch-c.parquet"] == before["landed/consent/batch-c.parquet"]
-    assert apply_retention(lk.lake_dir, datetime(2025, 6, 10, tzinfo=UTC)) == dict.fromkeys(removed, 0)
+    assert apply_retention(lk.lake_dir, datetime(2025, 6, 10, tzinfo=UTC)) == dict.fromkeys(
+        removed, 0
+    )

@@ -62,9 +62,7 @@ def _landed_request_ids(lake_dir) -> set[str]:
 
 
 @pytest.mark.parametrize("point", ERASURE_POINTS)
-def test_a_crash_inside_erasure_loses_no_request_and_the_rerun_erases_everything(
-    tmp_path, monkeypatch, point
-):
+def test_a_crash_inside_erasure_loses_no_request_and_the_rerun_erases_everything(tmp_path, monkeypatch, point):
     lk = build_lake(tmp_path)  # holds erasure request req-e1 for jane.doe@gmail.com
     monkeypatch.setenv(CRASH_ENV, point)
 

@@ -77,9 +77,7 @@ def test_erasure_by_email_reaches_every_table_and_spares_others(tmp_path):
     assert result.erasure.warehouse_removed == {"customer_profiles": 1, "audience_members": 1}
     profiles = pd.read_parquet(lk.lake_dir / catalog.table("customer_profiles").path)
     assert profiles["customer_id"].tolist() == [BOB_CID]
-    assert pq.read_schema(lk.lake_dir / catalog.table("customer_profiles").path).names == list(
-        profiles.columns
-    )
+    assert pq.read_schema(lk.lake_dir / catalog.table("customer_profiles").path).names == list(profiles.columns)
 
 
 def test_exports_rewritten_and_manifests_updated(tmp_path):
@@ -168,9 +166,7 @@ def test_erasure_reaches_a_held_batch_a_crash_left_behind(tmp_path):
     lake.write_parquet_atomic(pd.DataFrame({"email": ["a@x.com", "b@x.com"]}), folder / "stripe-1.parquet")
     held = folder / ("stripe-2.parquet" + lake.HELD_SUFFIX)
     lake.write_parquet_atomic(pd.DataFrame({"email": ["a@x.com", "c@x.com"]}), held)
-    changes, _ = delete_where(
-        lake.duckdb_connection(), tmp_path / "lake", lambda cols: MatchSpec("email = 'a@x.com'")
-    )
+    changes, _ = delete_where(lake.duckdb_connection(), tmp_path / "lake", lambda cols: MatchSpec("email = 'a@x.com'"))
     assert sorted(c.path.name for c in changes) == ["stripe-1.parquet", held.name]
     assert lake.read_frame(held)["email"].tolist() == ["c@x.com"]
 
@@ -180,9 +176,7 @@ def test_rows_are_removed_batch_by_batch_keeping_schema_and_order(tmp_path, monk
 
     monkeypatch.setattr(rewrite, "REWRITE_BATCH_ROWS", 64)
     path = tmp_path / "big.parquet"
-    frame = pd.DataFrame(
-        {"n": range(1000), "created": pd.date_range("2026-01-01", periods=1000, freq="h", tz="UTC")}
-    )
+    frame = pd.DataFrame({"n": range(1000), "created": pd.date_range("2026-01-01", periods=1000, freq="h", tz="UTC")})
     lake.write_parquet_atomic(frame, path)
     schema, dtypes = pq.read_schema(path), pd.read_parquet(path).dtypes
     drop = np.array([0, 63, 64, 65, 127, 500, 999, 999, 5000])  # batch edges, a duplicate, one past the end

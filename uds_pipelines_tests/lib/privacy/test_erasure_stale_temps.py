@@ -35,9 +35,7 @@ def test_erasure_removes_dead_writers_temp_files_and_keeps_live_ones(tmp_path):
     con = lake.duckdb_connection()
     subjects = resolve(con, lk.lake_dir, [request("req-t1", email=JANE)])
 
-    handle_requests(
-        lk.lake_dir, lk.exports_dir, subjects, key=b"k", warehouse_url=lk.warehouse_url, run_id="r", con=con
-    )
+    handle_requests(lk.lake_dir, lk.exports_dir, subjects, key=b"k", warehouse_url=lk.warehouse_url, run_id="r", con=con)
 
     assert not dead.exists() and not dead_export.exists()
     assert live.exists()  # a live writer's file is never touched; the verification names it

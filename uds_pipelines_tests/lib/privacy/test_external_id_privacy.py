@@ -78,9 +78,7 @@ def test_erasure_removes_every_row_holding_the_external_id(realdata: Path, tmp_p
         if USER in text:
             left.append(str(path.relative_to(lake_dir)))
     assert left == []
-    assert not lake.has_parquet(
-        lake_dir / catalog.table("landed_forms").path
-    )  # the comment mentioning it went too
+    assert not lake.has_parquet(lake_dir / catalog.table("landed_forms").path)  # the comment mentioning it went too
 
 
 def test_all_digit_external_ids_are_not_text_needles() -> None:

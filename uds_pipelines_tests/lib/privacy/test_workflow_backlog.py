@@ -44,9 +44,7 @@ def test_quarantine_spellings_are_normalized_once_for_the_whole_backlog():
 
     people = [_erasure(n) for n in range(20_000)]
     people[1].shared = [("email", "p1@example.com")]
-    candidates = [f" P{n}@Example.com" for n in range(20_000)] + [
-        f"+1 415 555 {n:04d}" for n in range(20_000)
-    ]
+    candidates = [f" P{n}@Example.com" for n in range(20_000)] + [f"+1 415 555 {n:04d}" for n in range(20_000)]
     people[2].identifiers.append(("phone", "+14155550002"))
     started = time.perf_counter()
     index = spelling_index(candidates)

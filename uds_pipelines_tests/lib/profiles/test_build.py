@@ -29,11 +29,7 @@ def test_charge_and_its_invoice_are_one_order_even_without_a_charge_link(tmp_pat
         {"invoice_id": "in_2", "customer_id": "cus_1", "charge_id": None, "amount_paid": 500, "currency": "usd",
          "status": "paid", "paid_at": TS, "created": TS},
     ])  # fmt: skip
-    _write(
-        lake_dir,
-        catalog.table("identity_map").path,
-        [{"source": "stripe", "record_id": "cus_1", "customer_id": "uds_1"}],
-    )
+    _write(lake_dir, catalog.table("identity_map").path, [{"source": "stripe", "record_id": "cus_1", "customer_id": "uds_1"}])
     profiles, _ = _profiles(lake_dir)
     # ch_1 pays in_1 (7.50 after the refund); in_2 was paid without a charge in our data
     assert profiles.loc["uds_1", "lifetime_value"] == 12.5
@@ -45,11 +41,7 @@ def test_a_resent_form_submission_is_one_record(tmp_path):
     row = {"submission_id": "s1", "email": "a@example.com", "submitted_at": TS, "first_name": "Ann"}
     _write(lake_dir, "landed/forms/forms-aaa.parquet", [row], FORM_COLUMNS)
     _write(lake_dir, "landed/forms/forms-bbb.parquet", [row], FORM_COLUMNS)
-    _write(
-        lake_dir,
-        catalog.table("identity_map").path,
-        [{"source": "form", "record_id": "s1", "customer_id": "uds_1"}],
-    )
+    _write(lake_dir, catalog.table("identity_map").path, [{"source": "form", "record_id": "s1", "customer_id": "uds_1"}])
     profiles, con = _profiles(lake_dir)
     assert con.execute("SELECT count(*) FROM records").fetchone()[0] == 1
     assert profiles.loc["uds_1", "forms_count"] == 1

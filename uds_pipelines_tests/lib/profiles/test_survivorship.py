@@ -25,9 +25,7 @@ def profiles_of(tmp_path, customers: list[dict], forms: list[dict]) -> pd.DataFr
     lake_dir = tmp_path / "lake"
     write(lake_dir, "staging/stripe_customers.parquet", customers, CUSTOMER_COLUMNS)
     write(lake_dir, "landed/forms/forms-a.parquet", forms, FORM_COLUMNS)
-    records = [("stripe", c["customer_id"]) for c in customers] + [
-        ("form", f["submission_id"]) for f in forms
-    ]
+    records = [("stripe", c["customer_id"]) for c in customers] + [("form", f["submission_id"]) for f in forms]
     identity_map(lake_dir, {"uds_1": records})
     profiles, con = build(lake_dir)
     con.close()
@@ -50,11 +48,7 @@ def test_a_tie_goes_to_the_higher_priority_source_then_the_newer_record(tmp_path
         [customer("cus_1", "Ann Lee", "ann@example.com", "2026-01-01")],
         [form("s1", "Anne", "Leigh", "anne@example.com", "2026-09-01")],
     )
-    assert tie.loc["uds_1", ["first_name", "last_name", "email"]].tolist() == [
-        "Ann",
-        "Lee",
-        "ann@example.com",
-    ]
+    assert tie.loc["uds_1", ["first_name", "last_name", "email"]].tolist() == ["Ann", "Lee", "ann@example.com"]
     forms_only = profiles_of(
         tmp_path / "b",
         [],

@@ -12,12 +12,7 @@ from uds_pipelines.lib.masking import mask_text
 SOURCE = "event"  # the record source in quarantine rows
 _DETAIL_CHARS = 80  # values come from the input: masked and cut short
 
-_JSON_TYPE_NAMES = {
-    "ARRAY": "JSON array",
-    "VARCHAR": "JSON string",
-    "BOOLEAN": "JSON boolean",
-    "NULL": "JSON null",
-}
+_JSON_TYPE_NAMES = {"ARRAY": "JSON array", "VARCHAR": "JSON string", "BOOLEAN": "JSON boolean", "NULL": "JSON null"}
 
 
 _DATE_LIKE = re.compile(r"[0-9TZ:.+\- ]*")  # digits of a date are not a phone number: kept readable

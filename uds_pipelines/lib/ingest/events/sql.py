@@ -49,12 +49,7 @@ _STRINGS = {  # e[i]: json_extract_string paths, one parse for all
     "traits": "$.traits",
     "context": "$.context",
 }
-_IDS = {
-    "message_id": "$.messageId",
-    "user_id": "$.userId",
-    "anonymous_id": "$.anonymousId",
-    "event": "$.event",
-}
+_IDS = {"message_id": "$.messageId", "user_id": "$.userId", "anonymous_id": "$.anonymousId", "event": "$.event"}
 _OBJECTS = ("properties", "traits", "context")
 
 

@@ -20,10 +20,7 @@ BAD = [
     (message(SEGMENT_TRACK, messageId={"id": 1}), "message without messageId"),
     (message(SEGMENT_TRACK, timestamp=None, originalTimestamp=None), "message without timestamp"),
     (message(SEGMENT_TRACK, timestamp="last tuesday"), "unparseable timestamp 'last tuesday'"),
-    (
-        message(SEGMENT_TRACK, timestamp="1970-01-01T00:00:00Z"),
-        "unparseable timestamp '1970-01-01T00:00:00Z'",
-    ),
+    (message(SEGMENT_TRACK, timestamp="1970-01-01T00:00:00Z"), "unparseable timestamp '1970-01-01T00:00:00Z'"),
     (message(SEGMENT_TRACK, event=None), "track message without event name"),
     (message(SEGMENT_TRACK, event=["Order Completed"]), "track message without event name"),
     (message(SEGMENT_IDENTIFY, userId=None, anonymousId=None), "message without userId or anonymousId"),
@@ -38,11 +35,7 @@ def test_each_bad_message_is_quarantined_with_its_reason(tmp_path, line, reason)
     settings = settings_for(tmp_path)
     drop(settings, "bad.jsonl", [line, message(SEGMENT_TRACK, messageId="good")])
     stage = land(settings)
-    assert (stage.summary.records_read, stage.summary.records_landed, stage.summary.records_quarantined) == (
-        2,
-        1,
-        1,
-    )
+    assert (stage.summary.records_read, stage.summary.records_landed, stage.summary.records_quarantined) == (2, 1, 1)
     ((source, file, position, text, raw),) = query(
         settings, "SELECT source, source_file, position, reason, raw FROM quarantine"
     )
@@ -56,11 +49,7 @@ def test_blank_lines_are_not_records_and_positions_count_physical_lines(tmp_path
     settings = settings_for(tmp_path)
     drop(settings, "gaps.jsonl", ["", message(SEGMENT_TRACK, messageId="a"), "   ", "oops"])
     stage = land(settings)
-    assert (stage.summary.records_read, stage.summary.records_landed, stage.summary.records_quarantined) == (
-        2,
-        1,
-        1,
-    )
+    assert (stage.summary.records_read, stage.summary.records_landed, stage.summary.records_quarantined) == (2, 1, 1)
     assert query(settings, "SELECT position FROM events") == [(2,)]
     assert query(settings, "SELECT position FROM quarantine") == [(4,)]
 
@@ -70,16 +59,11 @@ def test_invalid_utf8_lines_are_quarantined_and_the_rest_of_the_file_lands(tmp_p
     path = settings.inbox("events") / "latin1.jsonl"
     path.parent.mkdir(parents=True)
     path.write_bytes(
-        json.dumps(message(SEGMENT_TRACK, messageId="ok")).encode()
-        + b"\n"
+        json.dumps(message(SEGMENT_TRACK, messageId="ok")).encode() + b"\n"
         + b'{"type":"track","event":"Caf\xe9","messageId":"bad"}\n'
     )
     stage = land(settings)
-    assert (stage.summary.records_read, stage.summary.records_landed, stage.summary.records_quarantined) == (
-        2,
-        1,
-        1,
-    )
+    assert (stage.summary.records_read, stage.summary.records_landed, stage.summary.records_quarantined) == (2, 1, 1)
     assert query(settings, "SELECT position, reason FROM quarantine") == [(2, "invalid UTF-8 at line 2")]
 
 

@@ -2,7 +2,8 @@
 
 Unplanned track events are found in SQL. Planned ones (and identify traits, when the plan has a
 traits schema) are validated in Python, the one place a row is touched in Python: only their
-`properties` / `traits` text crosses over, decoded and passed to the compiled validator once each.
+`properties` / `traits` text crosses over, decoded and passed to the compiled validator once per
+distinct (event, payload) in each fetched batch.
 The outcome is the temp table `ev_plan` (rid, violation, quarantine): one row per record the plan
 has something to say about (one violation at most: a planned event is never unplanned)."""
 
@@ -105,7 +106,7 @@ def _validate(con, plan: TrackingPlan, candidates: str, rids: list, found: list,
     # columns to Python lists: cheaper than a tuple per row; memory stays flat per batch
     for batch in reader:
         columns = [batch.column(i).to_pylist() for i in range(5)]
-        seen: dict[tuple, str | None] = {}  # a payload sent again (page views...) is checked once
+        seen: dict[tuple, str | None] = {}  # the same payload sent again (a product, a cart) is checked once
         for rid, kind, event, properties, trait_text in zip(*columns, strict=True):
             key = (event, properties) if kind == "track" else (None, trait_text)
             if key in seen:

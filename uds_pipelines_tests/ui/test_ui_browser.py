@@ -7,6 +7,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -17,7 +18,8 @@ from playwright.sync_api import Browser, Page, expect
 from uds_pipelines import constants as c
 from uds_pipelines.definitions import defs
 from uds_pipelines.defs.ingest.sensors import LANDING_STEP_BY_SOURCE
-from uds_pipelines.lib.generator.core import generate
+from uds_pipelines.lib.generator.buyer_events import write_buyer_events
+from uds_pipelines.lib.generator.core import DEFAULT_START, generate
 from uds_pipelines.lib.masking import mask_email
 from uds_pipelines_tests.dagster_dev import REPO, DagsterDev, start_dagster_dev
 from uds_pipelines_tests.ui.conftest import new_page, screenshot
@@ -47,7 +49,14 @@ class Expected:
 def root(tmp_path_factory) -> Path:
     made = tmp_path_factory.mktemp("ui")
     generate(made / "generated", people=60, seed=10)
+    # repeat buyers enough for the predicted traits' fit and holdout check (as `uds-generate --buyers`)
+    write_buyer_events(made / "generated", 200, 10, _epoch(DEFAULT_START), _epoch(AS_OF))
     return made
+
+
+def _epoch(moment) -> int:
+    moment = datetime.fromisoformat(str(moment).replace("Z", "+00:00"))
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
 
 
 def _land_inbox(data: Path) -> None:
@@ -312,3 +321,18 @@ def test_profile_preview_is_masked(servers, page, ui_run, expected):
     assert [p for p in expected.phones if p in shown] == [], "a plain phone of a generated person is shown"
     masked = {mask_email(e) for e in expected.emails}
     assert masked & set(preview.split()), "the preview shows the generated people, masked"
+
+
+def test_predictions_show_their_fit_and_holdout_table(servers, page, ui_run):
+    """The model asset shows how well it predicts: the holdout check (fit on the first part of the
+    history, predict the rest) as a table per frequency, rendered in its metadata, and the error."""
+    page.goto(f"{servers['main'].url}/assets/customer_predictions")
+    expect(page.get_by_text("holdout_error_usd").first).to_be_visible()
+    table = page.locator("table", has=page.get_by_text("repeat purchases (calibration)"))
+    expect(table.first).to_be_visible()
+    table.first.scroll_into_view_if_needed()
+    screenshot(page, "08_predictions_holdout")
+    rows = table.first.inner_text()
+    assert "actual (mean)" in rows and "predicted (mean)" in rows and "7+" in rows
+    body = page.inner_text("body")
+    assert re.search(r"Fit on purchases up to \d{4}-\d\d-\d\d, predicted for the next [\d.]+ weeks", body)

@@ -12,13 +12,13 @@ import pandas as pd
 
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.ingest.conservation import conservation_violations
-from uds_pipelines.lib.ingest.events.landing import TABLE, land_event_files, stored_per_input
+from uds_pipelines.lib.ingest.events.landing import LEDGER_SOURCE, TABLE, land_event_files, stored_per_input
 from uds_pipelines.lib.ingest.events.plan_check import PlanOutcome
 from uds_pipelines.lib.ingest.inbox_landing import ClaimedFile, LandedBatch, LandingSummary, land_inbox_files
 from uds_pipelines.lib.ingest.stage import LandingStage, land_waiting
 from uds_pipelines.lib.ingest.suppression_gate import suppression_active
 
-SOURCE = "events"
+SOURCE = LEDGER_SOURCE  # the inbox source: ledger rows, locks, the sensor
 
 
 @dataclass

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,9 +13,9 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from uds_pipelines.lib import catalog, connection, lake, storage
-from uds_pipelines.lib.privacy.needles import audience_hashes, expand_needles, matches_sql, needle_pattern
+from uds_pipelines.lib.privacy.needle_scan import NeedleScanner
+from uds_pipelines.lib.privacy.needles import audience_hashes, expand_needles
 from uds_pipelines.lib.privacy.rewrite import describe_files, quote_ident
-from uds_pipelines.lib.privacy.scan_index import NeedleIndex, build_index, count_rows
 
 LEFTOVER = "leftover"
 PENDING_INBOX = "pending_inbox"
@@ -21,6 +24,10 @@ PENDING_INBOX = "pending_inbox"
 BUNDLED_SAMPLE = "bundled_sample"
 SKIP_NAMES = {".uds_key"}
 CHUNK_LINES = 100_000
+# Rows of a Parquet file decoded at a time; each column of a batch is scanned on a worker thread
+# while DuckDB decodes the next batch.
+SCAN_BATCH_ROWS = 131_072
+SCAN_THREADS = max(1, min(4, os.cpu_count() or 1))
 MAX_BINARY_BYTES = 512 * 1024 * 1024
 PARQUET_MAGIC = b"PAR1"
 TEXT_SUFFIXES = {
@@ -55,31 +62,11 @@ def search_needles(identifiers: set[str]) -> list[str]:
     return expand_needles(values | {h for v in values for h in audience_hashes(v)})
 
 
-def search_pattern(identifiers: set[str], bounded: bool = True) -> str | None:
-    return needle_pattern(search_needles(identifiers), bounded)
-
-
-def count_matches(con: duckdb.DuckDBPyConnection, texts: list[str | None], index: NeedleIndex) -> int:
-    """Texts holding a needle (bounded), found by the one-pass token join of `scan_index`."""
-    if not texts:
-        return 0
-    con.register("_prv_scan", pa.table({"t": pa.array(texts, pa.string())}))
-    try:
-        return count_rows(con, index, "_prv_scan", ["t"])[0]
-    finally:
-        con.unregister("_prv_scan")
-
-
-def count_raw_matches(con: duckdb.DuckDBPyConnection, texts: list[str | None], pattern: str) -> int:
-    """Texts containing a needle anywhere (binary files pack fields without separators)."""
-    if not texts:
-        return 0
-    con.register("_prv_scan", pa.table({"t": pa.array(texts, pa.string())}))
-    try:
-        sql = f"SELECT count(*) FROM _prv_scan WHERE {matches_sql('lower(t)', pattern)}"
-        return int(con.execute(sql).fetchall()[0][0])
-    finally:
-        con.unregister("_prv_scan")
+def count_matches(texts: list[str | None], scanner: NeedleScanner, bounded: bool = True) -> int:
+    """Texts holding a needle, case-insensitively: on word boundaries when `bounded`, anywhere
+    otherwise (binary files pack fields without separators)."""
+    lowered = [None if t is None else t.lower() for t in texts]
+    return scanner.count(pa.array(lowered, pa.string()), bounded)
 
 
 def verify_erased(
@@ -97,16 +84,16 @@ def verify_erased(
     `.uds_key` and the suppression list (hashes only) are not searched. With the lake on object
     storage (`storage_root`, a remote path), everything under it is searched as well.
     """
-    needles = search_needles(identifiers)
-    raw_pattern = needle_pattern(needles, bounded=False)
-    if not raw_pattern:
+    scanner = NeedleScanner(search_needles(identifiers))
+    if scanner.empty:
         return []
     own = con is None
     con = con or connection.connect()
     findings: list[Finding] = []
     try:
-        index = build_index(con, needles)
-        roots = [data_dir] + ([storage_root] if storage_root is not None and storage.is_remote(storage_root) else [])
+        roots = [data_dir] + (
+            [storage_root] if storage_root is not None and storage.is_remote(storage_root) else []
+        )
         skip = {storage.key(catalog.path(root / "lake", "suppression")) for root in roots}
         sqlite_files = {str(p) for p in _sqlite_files(warehouse_url)}
         for root in roots:
@@ -115,14 +102,16 @@ def verify_erased(
                 if storage.key(path) in skip or path.name in SKIP_NAMES:
                     continue
                 if _is_parquet(path):
-                    findings += _scan_parquet(con, path, data_dir, index, raw_pattern)
+                    findings += _scan_parquet(con, path, data_dir, scanner)
                     continue
-                n = _scan_file(con, path, index if path.suffix.lower() in TEXT_SUFFIXES else raw_pattern)
+                n = _scan_file(path, scanner, bounded=path.suffix.lower() in TEXT_SUFFIXES)
                 if n:
                     kind = _kind(path, data_dir)
-                    what = "raw bytes of database file" if storage.key(path) in sqlite_files else "lines/blocks"
+                    what = (
+                        "raw bytes of database file" if storage.key(path) in sqlite_files else "lines/blocks"
+                    )
                     findings.append(Finding(_display(path, data_dir), f"{what}: {n} match(es)", n, kind))
-        findings += _scan_warehouse(con, warehouse_url, index)
+        findings += _scan_warehouse(warehouse_url, scanner)
     finally:
         if own:
             con.close()
@@ -156,13 +145,13 @@ def _is_parquet(path: Path) -> bool:
 
 
 def _scan_parquet(
-    con: duckdb.DuckDBPyConnection, path: Path, data_dir: Path, index: NeedleIndex, raw_pattern: str
+    con: duckdb.DuckDBPyConnection, path: Path, data_dir: Path, scanner: NeedleScanner
 ) -> list[Finding]:
     """Matching rows per text column of one decoded Parquet file; its raw bytes if it cannot be read."""
     try:
         columns = describe_files(con, [path])
     except duckdb.Error:
-        n = _scan_file(con, path, raw_pattern)
+        n = _scan_file(path, scanner, bounded=False)
         return [Finding(_display(path, data_dir), "unreadable parquet bytes", n)] if n else []
     text_cols = [
         c
@@ -171,7 +160,7 @@ def _scan_parquet(
     ]
     if not text_cols:
         return []
-    row = count_rows(con, index, lake.files_relation([path]), [quote_ident(c) for c in text_cols])
+    row = _count_column_rows(con, lake.files_relation([path]), text_cols, scanner)
     kind, rel = _kind(path, data_dir), _display(path, data_dir)
     return [
         Finding(rel, f"parquet column {column}: {int(n)} row(s)", int(n), kind)
@@ -180,13 +169,33 @@ def _scan_parquet(
     ]
 
 
-def _scan_file(con: duckdb.DuckDBPyConnection, path: Path, needles: NeedleIndex | str) -> int:
-    """Matching lines of a text file (`needles` an index: bounded matches); for other files, lines of
-    their bytes containing a needle anywhere (`needles` the unbounded pattern)."""
-    count = count_matches if isinstance(needles, NeedleIndex) else count_raw_matches
+def _count_column_rows(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], scanner: NeedleScanner
+) -> list[int]:
+    """Rows of `relation` holding a needle (bounded), per column of `columns`, in one decoding pass:
+    DuckDB lower-cases each value as text (lists, structs and maps as their text form)."""
+    values = ", ".join(f"lower(CAST({quote_ident(c)} AS VARCHAR)) AS _c{i}" for i, c in enumerate(columns))
+    reader = con.sql(f"SELECT {values} FROM {relation}").to_arrow_reader(SCAN_BATCH_ROWS)
+    counts = [0] * len(columns)
+    pending: deque[tuple[int, Future[int]]] = deque()
+    with ThreadPoolExecutor(SCAN_THREADS) as pool:
+        for batch in reader:
+            pending.extend((i, pool.submit(scanner.count, batch.column(i))) for i in range(len(columns)))
+            # At most about two batches decoded at a time: memory stays flat on any file size.
+            while len(pending) > 2 * len(columns):
+                i, future = pending.popleft()
+                counts[i] += future.result()
+        for i, future in pending:
+            counts[i] += future.result()
+    return counts
+
+
+def _scan_file(path: Path, scanner: NeedleScanner, bounded: bool) -> int:
+    """Matching lines of a file, case-insensitively: a needle on word boundaries for text files
+    (`bounded`), anywhere in the lines of other files' bytes."""
     try:
         if path.suffix.lower() == ".xlsx":
-            return count(con, _xlsx_cells(path), needles)
+            return count_matches(_xlsx_cells(path), scanner, bounded)
         size = path.stat().st_size
         if size > MAX_BINARY_BYTES:
             return 0
@@ -197,7 +206,7 @@ def _scan_file(con: duckdb.DuckDBPyConnection, path: Path, needles: NeedleIndex 
     lines = text.splitlines() or [""]
     total = 0
     for start in range(0, len(lines), CHUNK_LINES):
-        total += count(con, lines[start : start + CHUNK_LINES], needles)
+        total += count_matches(lines[start : start + CHUNK_LINES], scanner, bounded)
     return total
 
 
@@ -222,7 +231,7 @@ def _sqlite_files(url: str | None) -> set[Path]:
     return {db, Path(str(db) + "-wal"), Path(str(db) + "-journal")}
 
 
-def _scan_warehouse(con: duckdb.DuckDBPyConnection, url: str | None, index: NeedleIndex) -> list[Finding]:
+def _scan_warehouse(url: str | None, scanner: NeedleScanner) -> list[Finding]:
     if not url:
         return []
     findings = []
@@ -239,7 +248,7 @@ def _scan_warehouse(con: duckdb.DuckDBPyConnection, url: str | None, index: Need
                         continue
                     query = sa.select(sa.column(column["name"])).select_from(sa.table(table))
                     values = [None if v is None else str(v) for (v,) in conn.execute(query)]
-                    n = count_matches(con, values, index)
+                    n = count_matches(values, scanner)
                     if n:
                         findings.append(
                             Finding(f"warehouse:{table}", f"column {column['name']}: {n} row(s)", n)

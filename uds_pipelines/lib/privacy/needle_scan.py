@@ -1,0 +1,106 @@
+"""Rows holding a needle, found by one Aho-Corasick pass over an Arrow column's bytes.
+
+The verification scan reads every text byte under the data folder. A DuckDB regex (an alternation
+of every needle, or a tokenizer feeding a join) runs at about 100 MB/s; an automaton of all the
+needles runs over a column's whole value buffer at about 500 MB/s, releases the GIL (so columns
+are scanned on several threads), and its cost barely depends on how many needles it holds.
+
+The fast pass is leftmost-longest and non-overlapping: it reports a match wherever any needle
+occurs, but one match can hide another (a longer needle that fails its word boundary, or a match
+that runs from one value into the next in the shared buffer). So every row the fast pass touches is
+checked again alone with every overlapping occurrence, against the word boundaries of
+`needles.needle_pattern`: a row counts exactly when that bounded pattern would match it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from ahocorasick_rs import BytesAhoCorasick, Implementation, MatchKind
+
+# Bytes that may not precede a needle (`needles._LEFT`) and that may not follow it (`_RIGHT`,
+# except a '.' that ends the text or is followed by something other than a letter or digit).
+_ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
+_LEFT_CLASS = _ALNUM | frozenset(b"_.%+'-")
+_RIGHT_CLASS = _ALNUM | frozenset(b"_.-")
+_DOT = ord(".")
+# A DFA is the fastest automaton but its size grows with the needles: above this many, the
+# library's own choice (a contiguous NFA) keeps memory small at a modest cost in speed.
+DFA_MAX_NEEDLES = 20_000
+
+
+def bounded_at(text: bytes, start: int, end: int) -> bool:
+    """Whether the occurrence text[start:end] has the word boundaries `needle_pattern` demands."""
+    if start > 0 and text[start - 1] in _LEFT_CLASS:
+        return False
+    if end == len(text):
+        return True
+    after = text[end]
+    if after not in _RIGHT_CLASS:
+        return True
+    return after == _DOT and (end + 1 == len(text) or text[end + 1] not in _ALNUM)
+
+
+class NeedleScanner:
+    """Counts the values of lower-cased text arrays that hold one of `needles` (lower-cased)."""
+
+    def __init__(self, needles: list[str]):
+        encoded = sorted({n.encode() for n in needles if n})
+        self.empty = not encoded
+        if self.empty:
+            return
+        implementation = Implementation.DFA if len(encoded) <= DFA_MAX_NEEDLES else None
+        self._fast = BytesAhoCorasick(encoded, MatchKind.LeftmostLongest, implementation)
+        self._every = BytesAhoCorasick(encoded, MatchKind.Standard)
+
+    def holds(self, text: bytes, bounded: bool = True) -> bool:
+        """Whether one value holds a needle (on word boundaries when `bounded`)."""
+        if self.empty:
+            return False
+        if not bounded:
+            return bool(self._fast.find_matches_as_indexes(text))
+        matches = self._every.find_matches_as_indexes(text, overlapping=True)
+        return any(bounded_at(text, start, end) for _, start, end in matches)
+
+    def rows(self, values: pa.Array | pa.ChunkedArray, bounded: bool = True) -> np.ndarray:
+        """Positions of the values that hold a needle, ascending."""
+        if isinstance(values, pa.ChunkedArray):
+            found, offset = [], 0
+            for chunk in values.chunks:
+                found.append(self.rows(chunk, bounded) + offset)
+                offset += len(chunk)
+            return np.concatenate(found) if found else np.empty(0, np.int64)
+        if self.empty or len(values) == 0:
+            return np.empty(0, np.int64)
+        if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+            raise TypeError(f"needle scan needs text values, got {values.type}")
+        data = values.buffers()[2]
+        if data is None:
+            return np.empty(0, np.int64)
+        buffer = memoryview(data).cast("B")
+        width = np.int64 if pa.types.is_large_string(values.type) else np.int32
+        offsets = np.frombuffer(values.buffers()[1], width)[values.offset : values.offset + len(values) + 1]
+        spans = np.asarray(
+            [(start, end) for _, start, end in self._fast.find_matches_as_indexes(buffer)], dtype=np.int64
+        ).reshape(-1, 2)
+        if len(spans) == 0:
+            return np.empty(0, np.int64)
+        # Every value a match touches is a candidate: one that runs on from one value into the next
+        # may hide a needle at the start of the second, and the exact check looks at each value alone.
+        first = np.searchsorted(offsets, spans[:, 0], side="right") - 1
+        last = np.searchsorted(offsets, spans[:, 1] - 1, side="right") - 1
+        counts = last - first + 1
+        steps = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        candidates = np.unique(np.repeat(first, counts) + steps)
+        candidates = candidates[(candidates >= 0) & (candidates < len(values))]
+        return np.asarray(
+            [
+                row
+                for row in candidates
+                if self.holds(bytes(buffer[offsets[row] : offsets[row + 1]]), bounded)
+            ],
+            dtype=np.int64,
+        )
+
+    def count(self, values: pa.Array | pa.ChunkedArray, bounded: bool = True) -> int:
+        return len(self.rows(values, bounded))

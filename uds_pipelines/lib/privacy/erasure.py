@@ -132,7 +132,7 @@ def erase_subjects(
             con,
             lake_dir,
             sparing_requests(
-                lambda cols: erasure_spec(cols, lookups.pattern, lookups.index), keep_requests or set()
+                lambda cols: erasure_spec(cols, lookups.scanner), keep_requests or set()
             ),
             exclude=privacy_files,
         )
@@ -146,7 +146,7 @@ def erase_subjects(
         for (path, rid), n in tags.items():
             _bump(report.per_request.setdefault(rid, {}), table_label(path, lake_dir), n)
         crash_point("after_lake_rewrite")
-        exports = erase_exports(con, exports_dir, usable, lookups.pattern)
+        exports = erase_exports(exports_dir, usable, lookups.scanner)
         report.export_rows_removed = exports.rows_removed
         report.export_files_deleted = exports.files_deleted
         report.bytes_rewritten += exports.bytes_written
@@ -187,7 +187,7 @@ def forget_requests(
     done_list = lake.sql_literal_list(sorted(done)) if done else "NULL"
 
     def spec(columns: dict[str, str]) -> MatchSpec | None:
-        found = erasure_spec(columns, lookups.pattern, lookups.index) if usable else None
+        found = erasure_spec(columns, lookups.scanner) if usable else None
         column = next((c for c in columns if c.lower() == "request_id"), None)
         if column is None:
             return found

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
 from uds_pipelines.lib import lake, storage
-from uds_pipelines.lib.privacy.needles import audience_hashes, matches_sql, sha256_hex
+from uds_pipelines.lib.privacy.needle_scan import NeedleScanner
+from uds_pipelines.lib.privacy.needles import audience_hashes, sha256_hex
 from uds_pipelines.lib.privacy.requests import Subject
 from uds_pipelines.lib.privacy.variants import subject_needles
 
@@ -27,19 +27,11 @@ class ExportChanges:
     per_request: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-def row_matches(con: duckdb.DuckDBPyConnection, texts: list[str], pattern: str | None) -> list[bool]:
-    """RE2 (via DuckDB) containment of the needle pattern in each lower-cased text, in order."""
-    if not pattern or not texts:
+def row_matches(texts: list[str], scanner: NeedleScanner | None) -> list[bool]:
+    """Whether each text holds one of the `scanner`'s needles, case-insensitively, in order."""
+    if scanner is None or not texts:
         return [False] * len(texts)
-    con.register("_prv_texts", pa.table({"i": pa.array(range(len(texts)), pa.int64()), "t": pa.array(texts)}))
-    try:
-        hits = {
-            r[0]
-            # in DFA-sized parts: one alternation of a backlog's needles is past what RE2 compiles
-            for r in con.execute(f"SELECT i FROM _prv_texts WHERE {matches_sql('lower(t)', pattern)}").fetchall()
-        }
-    finally:
-        con.unregister("_prv_texts")
+    hits = set(scanner.rows(pa.array([t.lower() for t in texts], pa.string())).tolist())
     return [i in hits for i in range(len(texts))]
 
 
@@ -81,9 +73,7 @@ def _delete(path: Path) -> None:
     storage.remove(path)
 
 
-def erase_exports(
-    con: duckdb.DuckDBPyConnection, exports_dir: Path, subjects: list[Subject], pattern: str | None
-) -> ExportChanges:
+def erase_exports(exports_dir: Path, subjects: list[Subject], scanner: NeedleScanner | None) -> ExportChanges:
     """Rewrite CSV/JSONL files without the persons' rows; delete JSON documents about them.
 
     An audience CSV row goes when a cell is one of their customer ids (`customer_id`, Meta's
@@ -101,18 +91,18 @@ def erase_exports(
             continue
         rel = storage.relative(path, exports_dir)
         if name.lower().endswith(".csv"):
-            removed = _erase_csv(con, path, subjects, customers, pattern, changes)
+            removed = _erase_csv(path, subjects, customers, scanner, changes)
             if removed:
                 changes.rows_removed[rel] = removed
                 _update_manifest(path, removed)
         elif name.lower().endswith((".jsonl", ".ndjson")):
-            removed = _erase_lines(con, path, customers, pattern, changes)
+            removed = _erase_lines(path, customers, scanner, changes)
             if removed:
                 changes.rows_removed[rel] = removed
         else:
             text = path.read_text(encoding="utf-8", errors="replace")
             owner = next((rid for c, rid in customers.items() if c in text), None)
-            if owner or row_matches(con, [text], pattern)[0]:
+            if owner or row_matches([text], scanner)[0]:
                 _delete(path)
                 changes.files_deleted.append(rel)
                 bucket = changes.per_request.setdefault(owner or text_owner(text, subjects), {})
@@ -121,11 +111,10 @@ def erase_exports(
 
 
 def _erase_csv(
-    con: duckdb.DuckDBPyConnection,
     path: Path,
     subjects: list[Subject],
     customers: dict[str, str],
-    pattern: str | None,
+    scanner: NeedleScanner | None,
     changes: ExportChanges,
 ) -> int:
     with path.open(encoding="utf-8", errors="replace", newline="") as handle:
@@ -133,7 +122,7 @@ def _erase_csv(
     if len(rows) <= 1:
         return 0
     header, body = rows[0], rows[1:]
-    text_hits = row_matches(con, ["\n".join(r) for r in body], pattern)
+    text_hits = row_matches(["\n".join(r) for r in body], scanner)
     kept: list[list[str]] = []
     removed = 0
     for row, hit in zip(body, text_hits, strict=True):
@@ -156,14 +145,13 @@ def _erase_csv(
 
 
 def _erase_lines(
-    con: duckdb.DuckDBPyConnection,
     path: Path,
     customers: dict[str, str],
-    pattern: str | None,
+    scanner: NeedleScanner | None,
     changes: ExportChanges,
 ) -> int:
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
-    hits = row_matches(con, lines, pattern)
+    hits = row_matches(lines, scanner)
     kept = [
         line
         for line, hit in zip(lines, hits, strict=True)

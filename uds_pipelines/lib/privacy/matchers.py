@@ -7,11 +7,11 @@ from functools import partial
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
-from uds_pipelines.lib.privacy.needles import matches_sql, needle_pattern, split_pattern, sql_string
+from uds_pipelines.lib.privacy.needle_scan import NeedleScanner, scan_batches
 from uds_pipelines.lib.privacy.requests import Subject
 from uds_pipelines.lib.privacy.rewrite import FILE_COL, ROW_COL, MatchSpec, quote_ident
-from uds_pipelines.lib.privacy.scan_index import NeedleIndex, build_index, tokens_sql
 from uds_pipelines.lib.privacy.variants import subject_needles
 
 SEP = "\x1f"
@@ -62,21 +62,13 @@ def lookup_frames(subjects: list[Subject]) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @dataclass(frozen=True)
 class Lookups:
-    """The needles of the persons being erased: one alternation (`pattern`), and for a backlog
-    too large to scan as one (more than `INDEX_PARTS` DFA-sized parts) an anchor index
-    (`_er_anchor`) that finds them in one tokenizing pass (`lib.privacy.scan_index`)."""
+    """The needles of the persons being erased, as one automaton (None: nothing to search)."""
 
-    pattern: str | None
-    index: NeedleIndex | None = None
-
-
-# Up to this many alternation parts, one regex pass per part over the text is cheaper than
-# tokenizing it (a few erasures); past it, the token join's one pass wins (a backlog).
-INDEX_PARTS = 2
+    scanner: NeedleScanner | None
 
 
 def register_lookups(con: duckdb.DuckDBPyConnection, subjects: list[Subject]) -> Lookups:
-    """Create `_er_eq`, `_er_needle` and, for a backlog, `_er_anchor` on `con`."""
+    """Create `_er_eq` and `_er_needle` on `con`; the needles' scanner."""
     eq_frame, needle_frame = lookup_frames(subjects)
     con.register("_er_eq_df", eq_frame)
     con.register("_er_needle_df", needle_frame)
@@ -84,15 +76,11 @@ def register_lookups(con: duckdb.DuckDBPyConnection, subjects: list[Subject]) ->
     con.execute("CREATE OR REPLACE TEMP TABLE _er_needle AS SELECT * FROM _er_needle_df")
     con.unregister("_er_eq_df")
     con.unregister("_er_needle_df")
-    needles = needle_frame["needle"].tolist()
-    pattern = needle_pattern(needles)
-    if pattern is None or len(split_pattern(pattern)) <= INDEX_PARTS:
-        return Lookups(pattern)
-    return Lookups(pattern, build_index(con, needles, ANCHOR_TABLE))
+    scanner = NeedleScanner(needle_frame["needle"].tolist())
+    return Lookups(None if scanner.empty else scanner)
 
 
-ANCHOR_TABLE = "_er_anchor"
-LOOKUP_TABLES = ("_er_eq", "_er_needle", ANCHOR_TABLE)
+LOOKUP_TABLES = ("_er_eq", "_er_needle")
 
 
 def is_text_type(type_name: str) -> bool:
@@ -108,11 +96,9 @@ def text_sql(columns: dict[str, str]) -> str | None:
     return f"lower(concat_ws(chr(10), {', '.join(parts)}))"
 
 
-def erasure_spec(
-    columns: dict[str, str], pattern: str | None, index: NeedleIndex | None = None
-) -> MatchSpec | None:
-    """Rows holding any of the persons' ids in an id column, or any needle in any text column
-    (found through `index` when given: a backlog, see `Lookups`)."""
+def erasure_spec(columns: dict[str, str], scanner: NeedleScanner | None) -> MatchSpec | None:
+    """Rows holding any of the persons' ids in an id column, or any of the `scanner`'s needles in
+    any text column (case-insensitive, on word boundaries)."""
     names = {name.lower(): name for name in columns}
     preds: list[str] = []
     extra: dict[str, str] = {}
@@ -153,8 +139,7 @@ def erasure_spec(
             "ident",
         )
     text = text_sql(columns)
-    texts = [quote_ident(n) for n, t in columns.items() if is_text_type(t)]
-    if texts and index is not None:
+    if text and scanner is not None:
         preds.append(
             f"({FILE_COL} || chr(31) || file_row_number) IN "
             f"(SELECT {FILE_COL} || chr(31) || {ROW_COL} FROM _prv_hits)"
@@ -164,18 +149,7 @@ def erasure_spec(
             f"JOIN _prv_m m ON m.{FILE_COL} = h.{FILE_COL} AND m.{ROW_COL} = h.{ROW_COL} "
             "JOIN _er_needle n USING (needle)"
         )
-        prepare = partial(_hits_sql, texts=texts, index=index)
-    elif text and pattern:
-        preds.append(matches_sql(text, pattern))
-        # Only evaluated for the (few) matched rows; in the same DFA-sized parts as the predicate
-        # (one alternation of thousands of people's needles is past what RE2 compiles).
-        found = [f"regexp_extract_all({text}, {sql_string(p)}, 1)" for p in split_pattern(pattern)]
-        extra["_prv_needles"] = found[0] if len(found) == 1 else f"flatten([{', '.join(found)}])"
-        tags.append(
-            f"SELECT m.{FILE_COL}, m.{ROW_COL}, n.request_id FROM "
-            f"(SELECT {FILE_COL}, {ROW_COL}, unnest(_prv_needles) AS needle FROM _prv_m) m "
-            "JOIN _er_needle n USING (needle)"
-        )
+        prepare = partial(register_hits, text=text, scanner=scanner)
     if not preds:
         return None
     return MatchSpec(
@@ -186,32 +160,29 @@ def erasure_spec(
     )
 
 
-def _hits_sql(source: str, texts: list[str], index: NeedleIndex) -> str:
-    """`_prv_hits` (file, row, needle): the rows of `source` whose text columns hold a needle on
-    word boundaries, in one pass: each value is cut into tokens once and joined with the anchors,
-    and only values that literally contain their anchor's needle get that needle's exact pattern.
-    Needles without a usable anchor are found by their (short) alternation."""
-    values = ", ".join(f"CAST({c} AS VARCHAR) AS _c{i}" for i, c in enumerate(texts))
-    hits = f"""
-        SELECT u._f, u._r, a.needle
-        FROM (SELECT _f, _r, _t, unnest({tokens_sql("_t")}) AS _tok FROM _u) u
-        JOIN {index.table} a ON a.anchor = u._tok
-        WHERE contains(lower(u._t), a.needle) AND regexp_matches(lower(u._t), a.pattern)
-    """
-    if index.rest_pattern:
-        found = [
-            f"regexp_extract_all(lower(_t), {sql_string(p)}, 1)" for p in split_pattern(index.rest_pattern)
-        ]
-        hits += f"""
-            UNION ALL
-            SELECT _f, _r, unnest(flatten([{", ".join(found)}])) FROM _u
-            WHERE {matches_sql("lower(_t)", index.rest_pattern)}
-        """
-    return f"""
-        CREATE OR REPLACE TEMP TABLE _prv_hits AS
-        WITH _u AS MATERIALIZED (
-            UNPIVOT (SELECT {FILE_COL} AS _f, file_row_number AS _r, {values} FROM {source})
-            ON COLUMNS(* EXCLUDE (_f, _r)) INTO NAME _c VALUE _t
+def register_hits(con: duckdb.DuckDBPyConnection, source: str, text: str, scanner: NeedleScanner) -> None:
+    """`_prv_hits` (file, row, needle): the rows of `source` whose `text` holds a needle on word
+    boundaries, found in one pass over the text whatever the number of needles."""
+
+    def hits(batch: pa.RecordBatch) -> pa.Table:
+        found = scanner.hits(batch.column("_t"))
+        rows = pa.array([row for row, needles in found for _ in needles], pa.int64())
+        return pa.table(
+            {
+                FILE_COL: batch.column("_f").take(rows),
+                ROW_COL: batch.column("_r").take(rows),
+                "needle": pa.array([n for _, needles in found for n in sorted(needles)], pa.string()),
+            }
         )
-        SELECT DISTINCT _f AS {FILE_COL}, _r AS {ROW_COL}, needle FROM ({hits})
-    """
+
+    query = f"SELECT {FILE_COL} AS _f, file_row_number AS _r, {text} AS _t FROM {source}"
+    found = [table for table in scan_batches(con, query, hits) if table.num_rows]
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _prv_hits ({FILE_COL} VARCHAR, {ROW_COL} BIGINT, needle VARCHAR)"
+    )
+    for table in found:
+        con.register("_prv_hits_arrow", table)
+        try:
+            con.execute("INSERT INTO _prv_hits SELECT * FROM _prv_hits_arrow")
+        finally:
+            con.unregister("_prv_hits_arrow")

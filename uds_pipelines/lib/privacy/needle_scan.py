@@ -14,9 +14,18 @@ checked again alone with every overlapping occurrence, against the word boundari
 
 from __future__ import annotations
 
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+import duckdb
 import numpy as np
 import pyarrow as pa
 from ahocorasick_rs import BytesAhoCorasick, Implementation, MatchKind
+
+T = TypeVar("T")
 
 # Bytes that may not precede a needle (`needles._LEFT`) and that may not follow it (`_RIGHT`,
 # except a '.' that ends the text or is followed by something other than a letter or digit).
@@ -27,6 +36,9 @@ _DOT = ord(".")
 # A DFA is the fastest automaton but its size grows with the needles: above this many, the
 # library's own choice (a contiguous NFA) keeps memory small at a modest cost in speed.
 DFA_MAX_NEEDLES = 20_000
+# Rows decoded at a time; each batch is scanned on a worker thread while DuckDB decodes the next.
+SCAN_BATCH_ROWS = 131_072
+SCAN_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 def bounded_at(text: bytes, start: int, end: int) -> bool:
@@ -50,33 +62,40 @@ class NeedleScanner:
         if self.empty:
             return
         implementation = Implementation.DFA if len(encoded) <= DFA_MAX_NEEDLES else None
+        self._needles = encoded
         self._fast = BytesAhoCorasick(encoded, MatchKind.LeftmostLongest, implementation)
         self._every = BytesAhoCorasick(encoded, MatchKind.Standard)
 
-    def holds(self, text: bytes, bounded: bool = True) -> bool:
-        """Whether one value holds a needle (on word boundaries when `bounded`)."""
+    def found_in(self, text: bytes, bounded: bool = True) -> set[str]:
+        """The needles one value holds (on word boundaries when `bounded`)."""
         if self.empty:
-            return False
-        if not bounded:
-            return bool(self._fast.find_matches_as_indexes(text))
+            return set()
         matches = self._every.find_matches_as_indexes(text, overlapping=True)
-        return any(bounded_at(text, start, end) for _, start, end in matches)
+        return {
+            self._needles[i].decode()
+            for i, start, end in matches
+            if not bounded or bounded_at(text, start, end)
+        }
 
     def rows(self, values: pa.Array | pa.ChunkedArray, bounded: bool = True) -> np.ndarray:
         """Positions of the values that hold a needle, ascending."""
+        return np.asarray([row for row, _ in self.hits(values, bounded)], dtype=np.int64)
+
+    def hits(self, values: pa.Array | pa.ChunkedArray, bounded: bool = True) -> list[tuple[int, set[str]]]:
+        """(position, needles found) of the values that hold a needle, by position."""
         if isinstance(values, pa.ChunkedArray):
             found, offset = [], 0
             for chunk in values.chunks:
-                found.append(self.rows(chunk, bounded) + offset)
+                found += [(row + offset, needles) for row, needles in self.hits(chunk, bounded)]
                 offset += len(chunk)
-            return np.concatenate(found) if found else np.empty(0, np.int64)
+            return found
         if self.empty or len(values) == 0:
-            return np.empty(0, np.int64)
+            return []
         if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
             raise TypeError(f"needle scan needs text values, got {values.type}")
         data = values.buffers()[2]
         if data is None:
-            return np.empty(0, np.int64)
+            return []
         buffer = memoryview(data).cast("B")
         width = np.int64 if pa.types.is_large_string(values.type) else np.int32
         offsets = np.frombuffer(values.buffers()[1], width)[values.offset : values.offset + len(values) + 1]
@@ -84,7 +103,7 @@ class NeedleScanner:
             [(start, end) for _, start, end in self._fast.find_matches_as_indexes(buffer)], dtype=np.int64
         ).reshape(-1, 2)
         if len(spans) == 0:
-            return np.empty(0, np.int64)
+            return []
         # Every value a match touches is a candidate: one that runs on from one value into the next
         # may hide a needle at the start of the second, and the exact check looks at each value alone.
         first = np.searchsorted(offsets, spans[:, 0], side="right") - 1
@@ -93,14 +112,27 @@ class NeedleScanner:
         steps = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         candidates = np.unique(np.repeat(first, counts) + steps)
         candidates = candidates[(candidates >= 0) & (candidates < len(values))]
-        return np.asarray(
-            [
-                row
-                for row in candidates
-                if self.holds(bytes(buffer[offsets[row] : offsets[row + 1]]), bounded)
-            ],
-            dtype=np.int64,
+        found = (
+            (int(row), self.found_in(bytes(buffer[offsets[row] : offsets[row + 1]]), bounded))
+            for row in candidates
         )
+        return [(row, needles) for row, needles in found if needles]
 
     def count(self, values: pa.Array | pa.ChunkedArray, bounded: bool = True) -> int:
-        return len(self.rows(values, bounded))
+        return len(self.hits(values, bounded))
+
+
+def scan_batches(
+    con: duckdb.DuckDBPyConnection, query: str, work: Callable[[pa.RecordBatch], T]
+) -> Iterator[T]:
+    """`work` applied to each Arrow batch of `query`, in order, on worker threads while DuckDB decodes
+    the next batches; at most a few batches are held at a time, so memory stays flat on any size."""
+    reader = con.sql(query).to_arrow_reader(SCAN_BATCH_ROWS)
+    pending: deque[Future[T]] = deque()
+    with ThreadPoolExecutor(SCAN_THREADS) as pool:
+        for batch in reader:
+            pending.append(pool.submit(work, batch))
+            while len(pending) > SCAN_THREADS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

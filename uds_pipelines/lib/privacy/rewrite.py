@@ -62,9 +62,10 @@ class MatchSpec:
     predicate: str
     extra: dict[str, str] = field(default_factory=dict)
     tag_queries: list[str] = field(default_factory=list)
-    # SQL run first, given the files' relation (with `_prv_file` and `file_row_number`): it may
-    # create `_prv_hits`, which the predicate and tag queries then read (dropped afterwards).
-    prepare: Callable[[str], str] | None = None
+    # Run first with the connection and the files' relation (with `_prv_file` and
+    # `file_row_number`): it may create `_prv_hits`, which the predicate and tag queries then read
+    # (dropped afterwards).
+    prepare: Callable[[duckdb.DuckDBPyConnection, str], None] | None = None
 
 
 def matching_rows(
@@ -80,7 +81,7 @@ def matching_rows(
     source = lake.files_relation(files, union_by_name=True, filename=FILE_COL, file_row_number=True)
     try:
         if spec.prepare is not None:
-            con.execute(spec.prepare(source))
+            spec.prepare(con, source)
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _prv_m AS

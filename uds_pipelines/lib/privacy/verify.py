@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +10,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from uds_pipelines.lib import catalog, connection, lake, storage
-from uds_pipelines.lib.privacy.needle_scan import NeedleScanner
+from uds_pipelines.lib.privacy.needle_scan import NeedleScanner, scan_batches
 from uds_pipelines.lib.privacy.needles import audience_hashes, expand_needles
 from uds_pipelines.lib.privacy.rewrite import describe_files, quote_ident
 
@@ -24,10 +21,6 @@ PENDING_INBOX = "pending_inbox"
 BUNDLED_SAMPLE = "bundled_sample"
 SKIP_NAMES = {".uds_key"}
 CHUNK_LINES = 100_000
-# Rows of a Parquet file decoded at a time; each column of a batch is scanned on a worker thread
-# while DuckDB decodes the next batch.
-SCAN_BATCH_ROWS = 131_072
-SCAN_THREADS = max(1, min(4, os.cpu_count() or 1))
 MAX_BINARY_BYTES = 512 * 1024 * 1024
 PARQUET_MAGIC = b"PAR1"
 TEXT_SUFFIXES = {
@@ -175,18 +168,13 @@ def _count_column_rows(
     """Rows of `relation` holding a needle (bounded), per column of `columns`, in one decoding pass:
     DuckDB lower-cases each value as text (lists, structs and maps as their text form)."""
     values = ", ".join(f"lower(CAST({quote_ident(c)} AS VARCHAR)) AS _c{i}" for i, c in enumerate(columns))
-    reader = con.sql(f"SELECT {values} FROM {relation}").to_arrow_reader(SCAN_BATCH_ROWS)
     counts = [0] * len(columns)
-    pending: deque[tuple[int, Future[int]]] = deque()
-    with ThreadPoolExecutor(SCAN_THREADS) as pool:
-        for batch in reader:
-            pending.extend((i, pool.submit(scanner.count, batch.column(i))) for i in range(len(columns)))
-            # At most about two batches decoded at a time: memory stays flat on any file size.
-            while len(pending) > 2 * len(columns):
-                i, future = pending.popleft()
-                counts[i] += future.result()
-        for i, future in pending:
-            counts[i] += future.result()
+    for batch_counts in scan_batches(
+        con,
+        f"SELECT {values} FROM {relation}",
+        lambda b: [scanner.count(b.column(i)) for i in range(len(columns))],
+    ):
+        counts = [a + b for a, b in zip(counts, batch_counts, strict=True)]
     return counts
 
 

@@ -64,7 +64,7 @@ def test_erasure_removes_the_person_from_both_platform_files(exported):
         customer_ids=["C1"],
         identifiers=[("email", "ann@example.com"), ("phone", "+14155550123")],
     )
-    changes = erase_exports(con, exports_dir, [subject], None)
+    changes = erase_exports(exports_dir, [subject], None)
     google, meta = files["google_customer_match"], files["meta_custom_audience"]
     # Google's file carries no id of ours: the row goes by its email and phone hashes
     assert sha("ann@example.com") not in google.read_text()
@@ -81,7 +81,7 @@ def test_erasure_removes_the_person_from_both_platform_files(exported):
 def test_erasure_by_phone_alone_finds_the_google_row(exported):
     con, exports_dir, files = exported
     subject = Subject(request_id="r3", customer_ids=[], identifiers=[("phone", "+447700900123")])
-    erase_exports(con, exports_dir, [subject], None)
+    erase_exports(exports_dir, [subject], None)
     assert len(_rows(files["google_customer_match"])) == 2
     assert sha("+447700900123") not in files["google_customer_match"].read_text()
     # without extern_id the Meta row is still found, by Meta's digits-only phone hash

@@ -3,10 +3,9 @@ import json
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
-import pytest
 
 from uds_pipelines.lib import catalog, lake
-from uds_pipelines.lib.privacy import erase_subjects, handle_requests, matchers, read_audit, verify_erased
+from uds_pipelines.lib.privacy import erase_subjects, handle_requests, read_audit, verify_erased
 from uds_pipelines.lib.privacy.rewrite import MatchSpec, delete_where
 from uds_pipelines_tests.lib.privacy.helpers import request, resolve, snapshot
 from uds_pipelines_tests.lib.privacy.lakefixture import (
@@ -18,13 +17,6 @@ from uds_pipelines_tests.lib.privacy.lakefixture import (
 )
 
 KEY = b"test-key"
-
-
-@pytest.fixture(autouse=True, params=["alternation", "anchor_index"])
-def needle_search(request, monkeypatch):
-    """Every test both ways: a few erasures scan the needle alternation, a backlog the anchor index."""
-    if request.param == "anchor_index":
-        monkeypatch.setattr(matchers, "INDEX_PARTS", -1)
 
 
 def test_resolution_covers_the_whole_person(tmp_path):
@@ -77,7 +69,9 @@ def test_erasure_by_email_reaches_every_table_and_spares_others(tmp_path):
     assert result.erasure.warehouse_removed == {"customer_profiles": 1, "audience_members": 1}
     profiles = pd.read_parquet(lk.lake_dir / catalog.table("customer_profiles").path)
     assert profiles["customer_id"].tolist() == [BOB_CID]
-    assert pq.read_schema(lk.lake_dir / catalog.table("customer_profiles").path).names == list(profiles.columns)
+    assert pq.read_schema(lk.lake_dir / catalog.table("customer_profiles").path).names == list(
+        profiles.columns
+    )
 
 
 def test_exports_rewritten_and_manifests_updated(tmp_path):
@@ -166,7 +160,9 @@ def test_erasure_reaches_a_held_batch_a_crash_left_behind(tmp_path):
     lake.write_parquet_atomic(pd.DataFrame({"email": ["a@x.com", "b@x.com"]}), folder / "stripe-1.parquet")
     held = folder / ("stripe-2.parquet" + lake.HELD_SUFFIX)
     lake.write_parquet_atomic(pd.DataFrame({"email": ["a@x.com", "c@x.com"]}), held)
-    changes, _ = delete_where(lake.duckdb_connection(), tmp_path / "lake", lambda cols: MatchSpec("email = 'a@x.com'"))
+    changes, _ = delete_where(
+        lake.duckdb_connection(), tmp_path / "lake", lambda cols: MatchSpec("email = 'a@x.com'")
+    )
     assert sorted(c.path.name for c in changes) == ["stripe-1.parquet", held.name]
     assert lake.read_frame(held)["email"].tolist() == ["c@x.com"]
 
@@ -176,7 +172,9 @@ def test_rows_are_removed_batch_by_batch_keeping_schema_and_order(tmp_path, monk
 
     monkeypatch.setattr(rewrite, "REWRITE_BATCH_ROWS", 64)
     path = tmp_path / "big.parquet"
-    frame = pd.DataFrame({"n": range(1000), "created": pd.date_range("2026-01-01", periods=1000, freq="h", tz="UTC")})
+    frame = pd.DataFrame(
+        {"n": range(1000), "created": pd.date_range("2026-01-01", periods=1000, freq="h", tz="UTC")}
+    )
     lake.write_parquet_atomic(frame, path)
     schema, dtypes = pq.read_schema(path), pd.read_parquet(path).dtypes
     drop = np.array([0, 63, 64, 65, 127, 500, 999, 999, 5000])  # batch edges, a duplicate, one past the end

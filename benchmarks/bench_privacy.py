@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import tempfile
 import time
@@ -18,6 +19,10 @@ from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.privacy.stage import run_privacy_requests
 
 EVENTS_PER_FILE = 100_000
+# Issue 15's targets for erasure on a 10M-event lake: 100 people within a minute, a backlog of
+# 3,000 in one batch within five; peak RSS within 2 GiB.
+TARGET_SECONDS = {100: 60.0, 3000: 300.0}
+TARGET_RSS_MIB = 2048
 # Customer c has events for itself and its charges; payloads look like Stripe's (about 700 bytes).
 EVENTS_SQL = """
 SELECT 'evt_' || lpad(CAST(i AS VARCHAR), 12, '0') AS event_id,
@@ -119,14 +124,23 @@ def main() -> None:
         stage = run_privacy_requests(settings, "bench")
         total = time.perf_counter() - started
         report = stage.result.erasure
-        print(f"privacy_requests stage: {total:.2f} s (erase {report.seconds:.2f} s); {stage.result.status_counts()}")
+        print(
+            f"privacy_requests stage: {total:.2f} s (erase {report.seconds:.2f} s); {stage.result.status_counts()}"
+        )
         print(
             f"rows removed: {report.removed}; files rewritten: {report.files_rewritten}; "
             f"bytes rewritten: {report.bytes_rewritten} ({report.bytes_rewritten / 1e6:.1f} MB)"
         )
         print(
-            f"verification (whole data dir): {stage.identifiers_checked} identifiers, "
-            f"findings: {len(stage.findings)}, leftovers: {len(stage.leftovers)}"
+            f"verification (whole data dir): {stage.verify_seconds:.2f} s, {stage.identifiers_checked} "
+            f"identifiers, findings: {len(stage.findings)}, leftovers: {len(stage.leftovers)}"
+        )
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        target = TARGET_SECONDS.get(args.erase)
+        verdict = "-" if target is None else ("PASS" if total <= target and rss <= TARGET_RSS_MIB else "MISS")
+        limits = f" (targets: <= {target:.0f} s, <= {TARGET_RSS_MIB} MiB)" if target else ""
+        print(
+            f"{args.erase} erasures on {args.events:,} events: {total:.1f} s, peak RSS {rss:,.0f} MiB: {verdict}{limits}"
         )
     finally:
         shutil.rmtree(root, ignore_errors=True)

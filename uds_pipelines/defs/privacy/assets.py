@@ -43,7 +43,9 @@ RETENTION_TABLES = [name for name, t in catalog.TABLES.items() if t.expires_by] 
 # It runs after the steps that keep durable state from those tables (it skips batches they have
 # not merged anyway): their tables are deps.
 RETENTION_DEPS = RETENTION_TABLES + [
-    table for step in sorted({s for steps in watermarks.CONSUMERS.values() for s in steps}) for table in tables_of_step(step)
+    table
+    for step in sorted({s for steps in watermarks.CONSUMERS.values() for s in steps})
+    for table in tables_of_step(step)
 ]
 
 
@@ -125,6 +127,7 @@ def privacy_requests(context: dg.AssetExecutionContext, uds: UdsSettingsResource
         description=None if not stage.leftovers else "erased identifiers still found: see findings",
         metadata={
             "identifiers_checked": stage.identifiers_checked,
+            "verification_seconds": round(stage.verify_seconds, 2),
             "findings": dg.MetadataValue.md(
                 "\n".join(f"- {f.kind}: `{f.path}` {f.detail} ({f.count})" for f in findings) or "none"
             ),

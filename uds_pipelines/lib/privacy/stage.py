@@ -3,6 +3,7 @@ resolved to whole persons, handled under the landing locks, erasure verified."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from uds_pipelines.lib import connection, locks
@@ -18,6 +19,7 @@ class PrivacyStage:
     result: PrivacyRunResult
     identifiers_checked: int  # erased identifiers the verification looked for
     findings: list[Finding]
+    verify_seconds: float = 0.0  # the verification scan of the data folder and the warehouse
 
     @property
     def leftovers(self) -> list[Finding]:
@@ -55,6 +57,7 @@ def run_privacy_requests(settings: Settings, run_id: str) -> PrivacyStage:
             needles = {v for s in result.erased for _, v in s.identifiers}  # customer ids included
             # and their events' user ids, as erasure searched them (variants.subject_needles)
             needles |= {v for s in result.erased for _, v in s.event_ids("user") if not v.strip().isdigit()}
+            started = time.perf_counter()
             findings = (
                 verify_erased(
                     settings.data_dir,
@@ -66,9 +69,10 @@ def run_privacy_requests(settings: Settings, run_id: str) -> PrivacyStage:
                 if needles
                 else []
             )
+            verify_seconds = time.perf_counter() - started
     finally:
         con.close()
-    return PrivacyStage(len(pending), result, len(needles), findings)
+    return PrivacyStage(len(pending), result, len(needles), findings, verify_seconds)
 
 
 def run_access_reports(settings: Settings, run_id: str) -> AccessStage:

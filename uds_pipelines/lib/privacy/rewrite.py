@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +107,7 @@ def matching_rows(
 
 
 REWRITE_BATCH_ROWS = 65_536
+REWRITE_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 def remove_rows(path: Path, row_numbers: np.ndarray) -> FileChange:
@@ -160,8 +163,9 @@ def delete_where(
                 continue
             matched, group_tags = matching_rows(con, group, spec)
             tags.update(group_tags)
-            for path, numbers in matched.items():
-                changes.append(remove_rows(path, numbers))
+            # pyarrow decodes and compresses without the GIL: one file per core at a time
+            with ThreadPoolExecutor(REWRITE_THREADS) as pool:
+                changes += pool.map(remove_rows, matched.keys(), matched.values())
     return changes, tags
 
 

@@ -5,6 +5,7 @@ the verification scan of the whole data folder)."""
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import resource
 import shutil
@@ -100,7 +101,14 @@ def main() -> None:
     try:
         data = root / "data"
         started = time.perf_counter()
-        build(data / "lake", args.events, args.customers)
+        # in a child process, so the peak RSS printed below is the stage's own
+        builder = multiprocessing.get_context("spawn").Process(
+            target=build, args=(data / "lake", args.events, args.customers)
+        )
+        builder.start()
+        builder.join()
+        if builder.exitcode:
+            raise SystemExit(f"building the lake failed (exit code {builder.exitcode})")
         size = sum(p.stat().st_size for p in (data / "lake").rglob("*.parquet"))
         print(
             f"built lake: {args.events} events, {size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s"

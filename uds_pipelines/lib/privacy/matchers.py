@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from uds_pipelines.lib.privacy.needle_scan import NeedleScanner, scan_batches
+from uds_pipelines.lib.privacy.needle_scan import NeedleScanner, lowered_sql, scan_batches
 from uds_pipelines.lib.privacy.requests import Subject
 from uds_pipelines.lib.privacy.rewrite import FILE_COL, ROW_COL, MatchSpec, quote_ident
 from uds_pipelines.lib.privacy.variants import subject_needles
@@ -89,11 +89,11 @@ def is_text_type(type_name: str) -> bool:
 
 
 def text_sql(columns: dict[str, str]) -> str | None:
-    """All text-like columns of a row as one lower-cased string (newline-separated)."""
+    """All text-like columns of a row as one string (newline-separated), ready for the scanner."""
     parts = [f"CAST({quote_ident(name)} AS VARCHAR)" for name, typ in columns.items() if is_text_type(typ)]
     if not parts:
         return None
-    return f"lower(concat_ws(chr(10), {', '.join(parts)}))"
+    return lowered_sql(f"concat_ws(chr(10), {', '.join(parts)})")
 
 
 def erasure_spec(columns: dict[str, str], scanner: NeedleScanner | None) -> MatchSpec | None:

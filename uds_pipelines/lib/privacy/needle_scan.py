@@ -37,7 +37,7 @@ _DOT = ord(".")
 # library's own choice (a contiguous NFA) keeps memory small at a modest cost in speed.
 DFA_MAX_NEEDLES = 20_000
 # Rows decoded at a time; each batch is scanned on a worker thread while DuckDB decodes the next.
-SCAN_BATCH_ROWS = 131_072
+SCAN_BATCH_ROWS = 32_768
 # Needles that never match (bytes 0xF8 to 0xFF occur in no UTF-8 text), added to the fast pass: with
 # at most three distinct first bytes among the needles ("u", "c", "+": common letters) the library
 # puts a first-byte prefilter in front of the automaton that stops on nearly every row and runs at
@@ -58,8 +58,25 @@ def bounded_at(text: bytes, start: int, end: int) -> bool:
     return after == _DOT and (end + 1 == len(text) or text[end + 1] not in _ALNUM)
 
 
+def lowered_sql(text: str) -> str:
+    """`text` ready for the scanner: values with non-ASCII characters lower-cased by DuckDB (the
+    scanner lowers ASCII letters itself, faster than DuckDB's `lower` copies whole values)."""
+    return f"(CASE WHEN strlen({text}) = length({text}) THEN {text} ELSE lower({text}) END)"
+
+
+def ascii_lower(raw: np.ndarray) -> np.ndarray:
+    """A copy of UTF-8 bytes with A-Z lowered, in two arrays the size of `raw` at most."""
+    out = raw - np.uint8(65)  # bytes below "A" wrap round to 191 and up
+    upper = out < 26
+    np.multiply(upper, np.uint8(32), out=out)
+    return np.add(raw, out, out=out)
+
+
 class NeedleScanner:
-    """Counts the values of lower-cased text arrays that hold one of `needles` (lower-cased)."""
+    """Counts the values of text arrays that hold one of `needles` (lower-cased), ignoring case.
+
+    ASCII letters are lowered here; values with other characters must come lower-cased, as
+    `lowered_sql` or `str.lower` give them (Unicode lowering can turn a letter into ASCII)."""
 
     def __init__(self, needles: list[str]):
         encoded = sorted({n.encode() for n in needles if n})
@@ -101,11 +118,13 @@ class NeedleScanner:
         data = values.buffers()[2]
         if data is None:
             return []
-        buffer = memoryview(data).cast("B")
         width = np.int64 if pa.types.is_large_string(values.type) else np.int32
         offsets = np.frombuffer(values.buffers()[1], width)[values.offset : values.offset + len(values) + 1]
+        text = ascii_lower(np.frombuffer(data, np.uint8)[offsets[0] : offsets[-1]])
+        offsets = offsets - offsets[0]
         spans = np.asarray(
-            [(start, end) for _, start, end in self._fast.find_matches_as_indexes(buffer)], dtype=np.int64
+            [(start, end) for _, start, end in self._fast.find_matches_as_indexes(memoryview(text))],
+            dtype=np.int64,
         ).reshape(-1, 2)
         if len(spans) == 0:
             return []
@@ -118,7 +137,7 @@ class NeedleScanner:
         candidates = np.unique(np.repeat(first, counts) + steps)
         candidates = candidates[(candidates >= 0) & (candidates < len(values))]
         found = (
-            (int(row), self.found_in(bytes(buffer[offsets[row] : offsets[row + 1]]), bounded))
+            (int(row), self.found_in(text[offsets[row] : offsets[row + 1]].tobytes(), bounded))
             for row in candidates
         )
         return [(row, needles) for row, needles in found if needles]

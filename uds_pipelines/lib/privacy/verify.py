@@ -10,7 +10,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from uds_pipelines.lib import catalog, connection, lake, storage
-from uds_pipelines.lib.privacy.needle_scan import NeedleScanner, scan_batches
+from uds_pipelines.lib.privacy.needle_scan import NeedleScanner, lowered_sql, scan_batches
 from uds_pipelines.lib.privacy.needles import audience_hashes, expand_needles
 from uds_pipelines.lib.privacy.rewrite import describe_files, quote_ident
 
@@ -166,8 +166,10 @@ def _count_column_rows(
     con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], scanner: NeedleScanner
 ) -> list[int]:
     """Rows of `relation` holding a needle (bounded), per column of `columns`, in one decoding pass:
-    DuckDB lower-cases each value as text (lists, structs and maps as their text form)."""
-    values = ", ".join(f"lower(CAST({quote_ident(c)} AS VARCHAR)) AS _c{i}" for i, c in enumerate(columns))
+    each value as text (lists, structs and maps as their text form), ignoring case."""
+    values = ", ".join(
+        f"{lowered_sql(f'CAST({quote_ident(c)} AS VARCHAR)')} AS _c{i}" for i, c in enumerate(columns)
+    )
     counts = [0] * len(columns)
     for batch_counts in scan_batches(
         con,

@@ -2,11 +2,12 @@
 
 import re
 
+import duckdb
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from uds_pipelines.lib.privacy.needle_scan import NeedleScanner
+from uds_pipelines.lib.privacy.needle_scan import NeedleScanner, lowered_sql
 from uds_pipelines.lib.privacy.needles import needle_pattern
 
 NEEDLES = ["ann@x.com", "joann@x.com", "cus_abc123", "+14155550100", "14155550100", "b@x.com", "ab@x.com"]
@@ -61,6 +62,19 @@ def test_a_longer_needle_failing_its_boundary_does_not_hide_a_shorter_one():
     # it is not bounded either, but the second value's "b@x.com" after a "+" ... is.
     values = ["xjoann@x.com", "zab@x.com b@x.com", "14155550100"]
     assert NeedleScanner(NEEDLES).rows(pa.array(values)).tolist() == [1, 2]
+
+
+def test_ascii_letters_are_lowered_by_the_scan_itself():
+    # what `lowered_sql` hands over: ASCII values as they are, others lower-cased by DuckDB
+    con = duckdb.connect()
+    values = ["Contact ANN@X.COM", "ZANN@X.COM", "CUS_ABC123.", "Ä ann@x.com", "ÄNN@X.COM"]
+    lowered = [
+        v for (v,) in con.execute(f"SELECT {lowered_sql('v')} FROM unnest($1) t(v)", [values]).fetchall()
+    ]
+    assert lowered[3] == "ä ann@x.com" and lowered[0] == values[0]
+    assert NeedleScanner(NEEDLES).rows(pa.array(lowered)).tolist() == [0, 2, 3]
+    # a slice of a larger buffer: only its own bytes count
+    assert NeedleScanner(NEEDLES).rows(pa.array(values).slice(1, 2)).tolist() == [1]
 
 
 def test_large_strings_and_no_needles():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -51,7 +52,23 @@ TEXT_COLUMNS = ("payload", "fields_json", "answer", "raw")
 
 def suppression_hash(value: str, key: bytes) -> str:
     """HMAC-SHA256 hex of a normalized identifier (email match key, E.164 phone, or an id)."""
-    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+    return _memo_hash(key, value)
+
+
+@lru_cache(maxsize=8)
+def _keyed(key: bytes) -> hmac.HMAC:
+    # The key's padded inner and outer hashes, computed once: copying them is half the cost of a
+    # fresh HMAC per value.
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
+# Stages check the same people's identifiers several times a run (audience plan, members, export
+# check), each a Python call per value: each value is hashed once per process (bounded).
+@lru_cache(maxsize=1 << 21)
+def _memo_hash(key: bytes, value: str) -> str:
+    digest = _keyed(key).copy()
+    digest.update(value.encode("utf-8"))
+    return digest.hexdigest()
 
 
 def suppression_hashes(subjects: pd.DataFrame | list[Subject], key: bytes) -> pd.DataFrame:
@@ -112,9 +129,7 @@ def register_suppression(con: duckdb.DuckDBPyConnection, key: bytes, lake_dir: P
     )
 
     def uds_hmac(values: pa.Array) -> pa.Array:
-        return pa.array(
-            [None if v is None else suppression_hash(v, key) for v in values.to_pylist()], pa.string()
-        )
+        return pa.array([None if v is None else _memo_hash(key, v) for v in values.to_pylist()], pa.string())
 
     try:
         con.remove_function("uds_hmac")

@@ -114,3 +114,27 @@ def test_nothing_suppressed_keeps_everything(tmp_path):
     frame = pd.DataFrame({"email": ["a@b.com"], "position": [1]})
     kept, dropped = filter_suppressed(frame, key=KEY, lake_dir=tmp_path, source="form")
     assert len(kept) == 1 and dropped == []
+
+
+def test_excluded_customers_are_hashed_once_however_many_queries_read_them(tmp_path, monkeypatch):
+    """Every audience of a run reads the excluded customers: each profile's identifiers are keyed-
+    hashed (in Python) once per stage, not once per audience."""
+    from uds_pipelines.lib.privacy import exclusions, suppression
+
+    lk = build_lake(tmp_path)
+    con = lake.duckdb_connection()
+    register_duckdb_udfs(con)
+    _suppress_jane(lk, con)
+    calls = []
+    hashed = suppression._memo_hash
+    monkeypatch.setattr(
+        suppression, "_memo_hash", lambda key, value: calls.append(value) or hashed(key, value)
+    )
+    excluded = exclusions.excluded_customers_sql(con, lk.lake_dir, KEY)
+    once = len(calls)
+    profiles = len(pd.read_parquet(catalog.path(lk.lake_dir, "customer_profiles")))
+    assert 0 < once <= 3 * profiles  # customer id, email and phone of each profile
+    for _audience in range(3):
+        found = con.execute(f"SELECT customer_id FROM {excluded} AS x").fetchall()
+        assert len(found) == 1
+    assert len(calls) == once

@@ -52,6 +52,8 @@ PERSON_ATTRIBUTES = (
     "postcode",
     "external_id",
 )
+# person_records' display forms of the above, normalized once when a record is merged
+NORMALIZED_ATTRIBUTES = ("email_n", "phone_n", "country_n", "first_name_n", "last_name_n")
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,16 @@ _DECLARED = [
         ),
         "landed_events",
         "landed",
-        ("user_id", "anonymous_id", "previous_id", "properties", "traits", "context", "page_url", "page_referrer"),
+        (
+            "user_id",
+            "anonymous_id",
+            "previous_id",
+            "properties",
+            "traits",
+            "context",
+            "page_url",
+            "page_referrer",
+        ),
         "Behavioural events (Segment/RudderStack track, identify, page, screen, group, alias), one row "
         "per messageId, in day folders of the event's UTC timestamp.",
         expires_by="timestamp",
@@ -387,11 +398,11 @@ _DECLARED = [
         _schema(
             "source record_id priority:int32 observed_at:timestamp email phone first_name last_name "
             "country date_of_birth address_line1 city postcode deleted:bool created_at:timestamp "
-            "external_id nps:int64 utm_source source_hash"
+            "external_id nps:int64 utm_source source_hash email_n phone_n country_n first_name_n last_name_n"
         ),
         "identity_inputs",
         "derived",
-        PERSON_ATTRIBUTES,
+        (*PERSON_ATTRIBUTES, *NORMALIZED_ATTRIBUTES),
         "One row per source record that describes a person, with its normalized attributes.",
         added=(
             ("deleted", "false"),
@@ -401,6 +412,9 @@ _DECLARED = [
             ("nps", "NULL"),
             ("utm_source", "NULL"),
             ("source_hash", "NULL"),
+            # since the normalized attributes are stored once per record (profiles fall back to
+            # normalizing the raw values where these are NULL)
+            *((column, "NULL") for column in NORMALIZED_ATTRIBUTES),
         ),
     ),
     Table(
@@ -682,6 +696,8 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "utm_source": "a form submission's (profiles read the first as the acquisition source)",
         "source_hash": "md5 of the raw columns the record was built from: an unchanged record is not "
         "normalized again",
+        "email_n": "the email's display form (`normalize_email`), computed when the record is merged; "
+        "`phone_n` (E.164), `country_n`, `first_name_n` and `last_name_n` likewise",
     },
     "stripe_versions": {
         "object_type": "`customer`, `charge`, ... (`refund` also for refunds embedded in charges)",
@@ -904,7 +920,9 @@ def markdown() -> str:
                 for n in (
                     notes.get(f.name, ""),
                     "personal" if f.name in t.personal else "",
-                    f"added later: older files read `{dict(t.added)[f.name]}`" if f.name in dict(t.added) else "",
+                    f"added later: older files read `{dict(t.added)[f.name]}`"
+                    if f.name in dict(t.added)
+                    else "",
                 )
                 if n
             )

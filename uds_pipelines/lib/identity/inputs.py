@@ -71,7 +71,7 @@ def build_identity_inputs(
     forms, surveys = (b.relation(con) for b in batches)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _pr_candidates AS {candidate_records_sql(forms, surveys)}")
-        changed_records = finish_records_sql(f"({_CHANGED})")
+        changed_records = finish_records_sql(f"({_CHANGED})", default_region)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _pr_changed AS {changed_records}")
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _pr_replaced AS "

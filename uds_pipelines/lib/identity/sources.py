@@ -92,11 +92,19 @@ def candidate_records_sql(
     """
 
 
-def finish_records_sql(candidates: str) -> str:
+def finish_records_sql(candidates: str, default_region: str = "US") -> str:
     """`person_records` rows from candidate records (`candidate_records_sql`): a Stripe name split
     into first and last (`split_full_name`: 'Doe, Jane'; 'Ludwig van Beethoven'), and so is an
-    identify call's `name` trait when it sent no first and last name."""
+    identify call's `name` trait when it sent no first and last name; then the display forms of
+    email, phone (E.164, in the record's country or `default_region`), country and names, computed
+    here once per record rather than by every profiles run."""
+    region = default_region.replace("'", "")
     return f"""
+        SELECT *, uds_email_norm(email) AS email_n,
+               uds_phone_e164(phone, coalesce(uds_country(country), '{region}')) AS phone_n,
+               uds_country(country) AS country_n,
+               uds_name_norm(first_name) AS first_name_n, uds_name_norm(last_name) AS last_name_n
+        FROM (
         SELECT source, record_id, priority, observed_at, email, phone,
                CASE WHEN source = 'stripe' THEN uds_name_first(full_name)
                     WHEN source = 'events' AND first_name IS NULL AND last_name IS NULL
@@ -107,10 +115,11 @@ def finish_records_sql(candidates: str) -> str:
                country, date_of_birth, address_line1, city, postcode, deleted, created_at, external_id,
                nps, utm_source, source_hash
         FROM {candidates}
+        )
     """
 
 
-def person_records_sql() -> str:
+def person_records_sql(default_region: str = "US") -> str:
     """One row per source record with its raw personal attributes, source priority and time: the
     `person_records` table built from everything at once (identity inputs merge batch by batch).
 
@@ -119,9 +128,10 @@ def person_records_sql() -> str:
     city, postcode, deleted (a deleted Stripe customer), created_at (when the record began: a
     Stripe customer's creation, a submission's time), external_id (an app's own user id: Stripe
     `metadata`, a survey's external reference, a form's hidden field; `lib.ingest.external_ids`),
-    nps (a survey's score), utm_source (a form's), source_hash.
+    nps (a survey's score), utm_source (a form's), source_hash; and the normalized email_n, phone_n,
+    country_n, first_name_n, last_name_n.
     """
-    return finish_records_sql(f"({candidate_records_sql()})")
+    return finish_records_sql(f"({candidate_records_sql()})", default_region)
 
 
 def identifiers_sql(default_region: str, *, records_table: str = "person_records") -> str:

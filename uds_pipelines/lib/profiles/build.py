@@ -55,6 +55,13 @@ def _survivor(attribute: str, value: str, key: str, source: str) -> str:
     )"""
 
 
+def _stored_or(column: str, normalize_sql: str, raw_sql: str) -> str:
+    """The record's stored normalized `column`; where it is NULL and the raw value is not, the value
+    normalized now (a Python call per row: only for the few values the normalizer refused or records
+    merged before the column existed)."""
+    return f"coalesce(r.{column}, CASE WHEN {raw_sql} IS NOT NULL THEN {normalize_sql} END)"
+
+
 def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_region: str,
                  records_table: str = "person_records", rates: Mapping[str, float] | None = None,
                  reporting: str = "USD", traits: CompiledTraits | None = None) -> str:  # fmt: skip
@@ -79,9 +86,15 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
     rates_sql = fx.rates_sql(rates if rates is not None else {reporting.lower(): 1.0})
     return f"""
     WITH rec AS (
-        SELECT m.customer_id, r.*, uds_country(r.country) AS country_n,
-               uds_email_norm(r.email) AS email_n,
-               uds_phone_e164(r.phone, coalesce(uds_country(r.country), '{region}')) AS phone_n,
+        -- normalized when the record was merged; normalized here only where that was not stored
+        -- (records merged before the columns existed)
+        SELECT m.customer_id, r.* EXCLUDE (email_n, phone_n, country_n, first_name_n, last_name_n),
+               {_stored_or("country_n", "uds_country(r.country)", "r.country")} AS country_n,
+               {_stored_or("email_n", "uds_email_norm(r.email)", "r.email")} AS email_n,
+               {_stored_or("phone_n", f"uds_phone_e164(r.phone, coalesce(uds_country(r.country), '{region}'))", "r.phone")}
+                   AS phone_n,
+               {_stored_or("first_name_n", "uds_name_norm(r.first_name)", "r.first_name")} AS first_name_n,
+               {_stored_or("last_name_n", "uds_name_norm(r.last_name)", "r.last_name")} AS last_name_n,
                -- a deleted Stripe customer ranks after every other record of the person
                (CASE WHEN r.deleted THEN 9 ELSE r.priority END) * 10000000000
                    - coalesce(epoch(r.observed_at), 0) AS rank_key
@@ -89,7 +102,7 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
     ),
     named AS (
         SELECT customer_id, deleted, rank_key,
-               struct_pack(f := uds_name_norm(first_name), l := uds_name_norm(last_name)) AS names
+               struct_pack(f := first_name_n, l := last_name_n) AS names
         FROM rec WHERE nullif(trim(first_name), '') IS NOT NULL
     ),
     {_survivor("email", "email_n", "email_n", "rec")},

@@ -143,16 +143,7 @@ _DECLARED = [
         ),
         "landed_events",
         "landed",
-        (
-            "user_id",
-            "anonymous_id",
-            "previous_id",
-            "properties",
-            "traits",
-            "context",
-            "page_url",
-            "page_referrer",
-        ),
+        ("user_id", "anonymous_id", "previous_id", "properties", "traits", "context", "page_url", "page_referrer"),
         "Behavioural events (Segment/RudderStack track, identify, page, screen, group, alias), one row "
         "per messageId, in day folders of the event's UTC timestamp.",
         expires_by="timestamp",

@@ -38,12 +38,12 @@ _DOT = ord(".")
 DFA_MAX_NEEDLES = 20_000
 # Rows decoded at a time; each batch is scanned on a worker thread while DuckDB decodes the next.
 SCAN_BATCH_ROWS = 32_768
+SCAN_THREADS = max(1, min(4, os.cpu_count() or 1))
 # Needles that never match (bytes 0xF8 to 0xFF occur in no UTF-8 text), added to the fast pass: with
 # at most three distinct first bytes among the needles ("u", "c", "+": common letters) the library
 # puts a first-byte prefilter in front of the automaton that stops on nearly every row and runs at
 # half the automaton's own speed; four more first bytes switch it off.
 _NEVER = [bytes([first, 0xFF]) for first in range(0xF8, 0xFC)]
-SCAN_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 def bounded_at(text: bytes, start: int, end: int) -> bool:

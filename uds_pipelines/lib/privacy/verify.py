@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from uds_pipelines.lib import catalog, connection, lake, storage
 from uds_pipelines.lib.privacy.needle_scan import NeedleScanner, lowered_sql, scan_batches
 from uds_pipelines.lib.privacy.needles import audience_hashes, expand_needles
-from uds_pipelines.lib.privacy.rewrite import describe_files, quote_ident
+from uds_pipelines.lib.privacy.rewrite import FILE_COL, describe_files, quote_ident
 
 LEFTOVER = "leftover"
 PENDING_INBOX = "pending_inbox"
@@ -89,13 +90,14 @@ def verify_erased(
         )
         skip = {storage.key(catalog.path(root / "lake", "suppression")) for root in roots}
         sqlite_files = {str(p) for p in _sqlite_files(warehouse_url)}
+        parquet: dict[Path, list[Path]] = {}  # by folder: a table's files are read in one query
         for root in roots:
             # Hidden files and folders too: a killed writer's temp file holds the same rows in clear.
             for path in storage.walk_files(root, include_hidden=True):
                 if storage.key(path) in skip or path.name in SKIP_NAMES:
                     continue
                 if _is_parquet(path):
-                    findings += _scan_parquet(con, path, data_dir, scanner)
+                    parquet.setdefault(path.parent, []).append(path)
                     continue
                 n = _scan_file(path, scanner, bounded=path.suffix.lower() in TEXT_SUFFIXES)
                 if n:
@@ -104,6 +106,8 @@ def verify_erased(
                         "raw bytes of database file" if storage.key(path) in sqlite_files else "lines/blocks"
                     )
                     findings.append(Finding(_display(path, data_dir), f"{what}: {n} match(es)", n, kind))
+        for files in parquet.values():
+            findings += _scan_parquet(con, files, data_dir, scanner)
         findings += _scan_warehouse(warehouse_url, scanner)
     finally:
         if own:
@@ -138,14 +142,18 @@ def _is_parquet(path: Path) -> bool:
 
 
 def _scan_parquet(
-    con: duckdb.DuckDBPyConnection, path: Path, data_dir: Path, scanner: NeedleScanner
+    con: duckdb.DuckDBPyConnection, files: list[Path], data_dir: Path, scanner: NeedleScanner
 ) -> list[Finding]:
-    """Matching rows per text column of one decoded Parquet file; its raw bytes if it cannot be read."""
+    """Matching rows per file and text column of decoded Parquet files, read together (one query per
+    table folder: a day-partitioned table has hundreds of small files); files that cannot be read
+    together are read alone, and a file that cannot be read at all is searched as raw bytes."""
     try:
-        columns = describe_files(con, [path])
+        columns = describe_files(con, files)
     except duckdb.Error:
-        n = _scan_file(path, scanner, bounded=False)
-        return [Finding(_display(path, data_dir), "unreadable parquet bytes", n)] if n else []
+        if len(files) > 1:
+            return [finding for path in files for finding in _scan_parquet(con, [path], data_dir, scanner)]
+        n = _scan_file(files[0], scanner, bounded=False)
+        return [Finding(_display(files[0], data_dir), "unreadable parquet bytes", n)] if n else []
     text_cols = [
         c
         for c, t in columns.items()
@@ -153,31 +161,51 @@ def _scan_parquet(
     ]
     if not text_cols:
         return []
-    row = _count_column_rows(con, lake.files_relation([path]), text_cols, scanner)
-    kind, rel = _kind(path, data_dir), _display(path, data_dir)
-    return [
-        Finding(rel, f"parquet column {column}: {int(n)} row(s)", int(n), kind)
-        for column, n in zip(text_cols, row, strict=True)
-        if n
-    ]
+    relation = lake.files_relation(files, union_by_name=True, filename=FILE_COL)
+    try:
+        counts = _count_column_rows(con, relation, text_cols, scanner)
+    except duckdb.Error:
+        if len(files) > 1:  # types that do not unite across files: each file alone
+            return [finding for path in files for finding in _scan_parquet(con, [path], data_dir, scanner)]
+        raise
+    by_name = {str(path): path for path in files}  # DuckDB reports the names it was given
+    findings = []
+    for (name, i), n in sorted(counts.items()):
+        path = by_name.get(name) or storage.same_kind_path(name, files[0])
+        findings.append(
+            Finding(
+                _display(path, data_dir),
+                f"parquet column {text_cols[i]}: {n} row(s)",
+                n,
+                _kind(path, data_dir),
+            )
+        )
+    return findings
 
 
 def _count_column_rows(
     con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], scanner: NeedleScanner
-) -> list[int]:
-    """Rows of `relation` holding a needle (bounded), per column of `columns`, in one decoding pass:
-    each value as text (lists, structs and maps as their text form), ignoring case."""
+) -> Counter[tuple[str, int]]:
+    """Rows of `relation` (read with `filename=FILE_COL`) holding a needle (bounded), per (file,
+    index into `columns`), in one decoding pass: each value as text (lists, structs and maps as
+    their text form), ignoring case."""
     values = ", ".join(
         f"{lowered_sql(f'CAST({quote_ident(c)} AS VARCHAR)')} AS _c{i}" for i, c in enumerate(columns)
     )
-    counts = [0] * len(columns)
-    for batch_counts in scan_batches(
-        con,
-        f"SELECT {values} FROM {relation}",
-        lambda b: [scanner.count(b.column(i)) for i in range(len(columns))],
-    ):
-        counts = [a + b for a, b in zip(counts, batch_counts, strict=True)]
-    return counts
+
+    def count(batch: pa.RecordBatch) -> Counter[tuple[str, int]]:
+        names = batch.column(FILE_COL)
+        found: Counter[tuple[str, int]] = Counter()
+        for i in range(len(columns)):
+            rows = scanner.rows(batch.column(f"_c{i}"))
+            if len(rows):
+                found.update((name, i) for name in names.take(pa.array(rows)).to_pylist())
+        return found
+
+    total: Counter[tuple[str, int]] = Counter()
+    for found in scan_batches(con, f"SELECT {FILE_COL}, {values} FROM {relation}", count):
+        total.update(found)
+    return total
 
 
 def _scan_file(path: Path, scanner: NeedleScanner, bounded: bool) -> int:

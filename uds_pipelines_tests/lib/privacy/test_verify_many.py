@@ -86,3 +86,24 @@ def test_lookalikes_of_erased_people_are_not_found(tmp_path):
     (data / "exports").mkdir(parents=True)
     (data / "exports" / "c.csv").write_text("\n".join(lookalikes))
     assert verify_erased(data, None, identifiers) == []
+
+
+def test_a_tables_files_are_searched_together_and_reported_one_by_one(tmp_path):
+    """A day-partitioned table's folder is read in one query; files whose columns do not unite, and
+    one that is not readable Parquet, are searched alone: each finding still names its own file."""
+    data = tmp_path / "data"
+    folder = data / "lake" / "events"
+    for day in range(30):
+        note = "ping ANN@Example.com" if day in (3, 17) else f"nobody {day}"
+        lake.write_parquet_atomic(
+            pd.DataFrame({"note": [note, "x"], "n": [day, 1]}), folder / f"d{day:02d}.parquet"
+        )
+    # the same column name with a type that does not unite with text
+    lake.write_parquet_atomic(pd.DataFrame({"note": [[1, 2]], "n": [3]}), folder / "odd.parquet")
+    (folder / "broken.parquet").write_bytes(b"PAR1 not really ann@example.com")
+    found = {(f.path, f.detail) for f in verify_erased(data, None, {"ann@example.com"})}
+    assert found == {
+        ("lake/events/d03.parquet", "parquet column note: 1 row(s)"),
+        ("lake/events/d17.parquet", "parquet column note: 1 row(s)"),
+        ("lake/events/broken.parquet", "unreadable parquet bytes"),
+    }

@@ -13,7 +13,7 @@ import pandas as pd
 from uds_pipelines.lib import catalog, connection, lake
 from uds_pipelines.lib.privacy.crashpoints import crash_point
 from uds_pipelines.lib.privacy.exports_erase import erase_exports
-from uds_pipelines.lib.privacy.matchers import LOOKUP_TABLES, Lookups, erasure_spec, register_lookups
+from uds_pipelines.lib.privacy.matchers import Lookups, erasure_spec, forget_lookups, register_lookups
 from uds_pipelines.lib.privacy.requests import STATUS_INVALID, Subject, subjects_from_frame
 from uds_pipelines.lib.privacy.rewrite import MatchSpec, delete_where, quote_ident
 from uds_pipelines.lib.privacy.tables import fresh_views
@@ -131,9 +131,7 @@ def erase_subjects(
         changes, tags = delete_where(
             con,
             lake_dir,
-            sparing_requests(
-                lambda cols: erasure_spec(cols, lookups.scanner), keep_requests or set()
-            ),
+            sparing_requests(lambda cols: erasure_spec(cols, lookups.scanner), keep_requests or set()),
             exclude=privacy_files,
         )
         if changes:  # batch files were rewritten or deleted under the views on `con`
@@ -164,8 +162,7 @@ def erase_subjects(
                 _bump(report.per_request.setdefault(rid, {}), f"warehouse/{table}", n)
         crash_point("after_warehouse")
     finally:
-        for name in LOOKUP_TABLES:
-            con.execute(f"DROP TABLE IF EXISTS {name}")
+        forget_lookups(con)
         if own:
             con.close()
     report.seconds = time.perf_counter() - started
@@ -205,6 +202,5 @@ def forget_requests(
         if changes:
             fresh_views(con, lake_dir, "landed_privacy")
     finally:
-        for name in LOOKUP_TABLES:
-            con.execute(f"DROP TABLE IF EXISTS {name}")
+        forget_lookups(con)
     return sum(change.rows_removed for change in changes)

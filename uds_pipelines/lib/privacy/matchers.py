@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from uds_pipelines.lib.privacy.needle_scan import NeedleScanner, lowered_sql, scan_batches
+from uds_pipelines.lib.privacy.needle_scan import NeedleScanner, lowered_sql
 from uds_pipelines.lib.privacy.requests import Subject
 from uds_pipelines.lib.privacy.rewrite import FILE_COL, ROW_COL, MatchSpec, quote_ident
 from uds_pipelines.lib.privacy.variants import subject_needles
@@ -68,7 +67,8 @@ class Lookups:
 
 
 def register_lookups(con: duckdb.DuckDBPyConnection, subjects: list[Subject]) -> Lookups:
-    """Create `_er_eq` and `_er_needle` on `con`; the needles' scanner."""
+    """Create `_er_eq`, `_er_needle` and the function `NEEDLES_FUNCTION(text) -> VARCHAR[]` (the
+    needles a text holds, NULL for none) on `con`; undone by `forget_lookups`."""
     eq_frame, needle_frame = lookup_frames(subjects)
     con.register("_er_eq_df", eq_frame)
     con.register("_er_needle_df", needle_frame)
@@ -77,10 +77,48 @@ def register_lookups(con: duckdb.DuckDBPyConnection, subjects: list[Subject]) ->
     con.unregister("_er_eq_df")
     con.unregister("_er_needle_df")
     scanner = NeedleScanner(needle_frame["needle"].tolist())
-    return Lookups(None if scanner.empty else scanner)
+    if scanner.empty:
+        return Lookups(None)
+    register_needles(con, scanner)
+    return Lookups(scanner)
 
 
-LOOKUP_TABLES = ("_er_eq", "_er_needle")
+def register_needles(con: duckdb.DuckDBPyConnection, scanner: NeedleScanner) -> None:
+    """The function `NEEDLES_FUNCTION(text) -> VARCHAR[]` on `con`: the needles of `scanner` that
+    a text holds (lower-cased as `lowered_sql` gives it), NULL for none."""
+
+    def needles(texts: pa.Array) -> pa.Array:
+        # one call per DuckDB vector: the automaton scans the vector's whole buffer at once
+        found = dict(scanner.hits(texts))
+        return pa.array([sorted(found[i]) if i in found else None for i in range(len(texts))], NEEDLE_LIST)
+
+    _remove_function(con)
+    con.create_function(
+        NEEDLES_FUNCTION,
+        needles,
+        [duckdb.sqltype("VARCHAR")],
+        duckdb.sqltype("VARCHAR[]"),
+        type="arrow",
+        null_handling="special",  # it returns NULL for a text without needles
+    )
+
+
+def forget_lookups(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop what `register_lookups` created: the persons' ids and needles leave the connection."""
+    for name in ("_er_eq", "_er_needle"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    _remove_function(con)
+
+
+def _remove_function(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.remove_function(NEEDLES_FUNCTION)
+    except Exception:  # noqa: BLE001 - not registered on this connection
+        pass
+
+
+NEEDLES_FUNCTION = "uds_erasure_needles"
+NEEDLE_LIST = pa.list_(pa.string())
 
 
 def is_text_type(type_name: str) -> bool:
@@ -103,7 +141,6 @@ def erasure_spec(columns: dict[str, str], scanner: NeedleScanner | None) -> Matc
     preds: list[str] = []
     extra: dict[str, str] = {}
     tags: list[str] = []
-    prepare = None
 
     def equality(expr: str, kind: str) -> None:
         alias = f"_prv_k{len(extra)}"
@@ -140,49 +177,20 @@ def erasure_spec(columns: dict[str, str], scanner: NeedleScanner | None) -> Matc
         )
     text = text_sql(columns)
     if text and scanner is not None:
-        preds.append(
-            f"({FILE_COL} || chr(31) || file_row_number) IN "
-            f"(SELECT {FILE_COL} || chr(31) || {ROW_COL} FROM _prv_hits)"
-        )
+        # the function of `register_lookups`: evaluated on every row for the predicate, and again
+        # only for the (few) matched rows to attribute them
+        found = f"{NEEDLES_FUNCTION}({text})"
+        preds.append(f"{found} IS NOT NULL")
+        extra["_prv_needles"] = found
         tags.append(
-            f"SELECT h.{FILE_COL}, h.{ROW_COL}, n.request_id FROM _prv_hits h "
-            f"JOIN _prv_m m ON m.{FILE_COL} = h.{FILE_COL} AND m.{ROW_COL} = h.{ROW_COL} "
+            f"SELECT m.{FILE_COL}, m.{ROW_COL}, n.request_id FROM "
+            f"(SELECT {FILE_COL}, {ROW_COL}, unnest(_prv_needles) AS needle FROM _prv_m) m "
             "JOIN _er_needle n USING (needle)"
         )
-        prepare = partial(register_hits, text=text, scanner=scanner)
     if not preds:
         return None
     return MatchSpec(
         predicate=" OR ".join(f"coalesce({p}, false)" for p in preds),
         extra=extra,
         tag_queries=tags,
-        prepare=prepare,
     )
-
-
-def register_hits(con: duckdb.DuckDBPyConnection, source: str, text: str, scanner: NeedleScanner) -> None:
-    """`_prv_hits` (file, row, needle): the rows of `source` whose `text` holds a needle on word
-    boundaries, found in one pass over the text whatever the number of needles."""
-
-    def hits(batch: pa.RecordBatch) -> pa.Table:
-        found = scanner.hits(batch.column("_t"))
-        rows = pa.array([row for row, needles in found for _ in needles], pa.int64())
-        return pa.table(
-            {
-                FILE_COL: batch.column("_f").take(rows),
-                ROW_COL: batch.column("_r").take(rows),
-                "needle": pa.array([n for _, needles in found for n in sorted(needles)], pa.string()),
-            }
-        )
-
-    query = f"SELECT {FILE_COL} AS _f, file_row_number AS _r, {text} AS _t FROM {source}"
-    found = [table for table in scan_batches(con, query, hits) if table.num_rows]
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _prv_hits ({FILE_COL} VARCHAR, {ROW_COL} BIGINT, needle VARCHAR)"
-    )
-    for table in found:
-        con.register("_prv_hits_arrow", table)
-        try:
-            con.execute("INSERT INTO _prv_hits SELECT * FROM _prv_hits_arrow")
-        finally:
-            con.unregister("_prv_hits_arrow")

@@ -64,10 +64,6 @@ class MatchSpec:
     predicate: str
     extra: dict[str, str] = field(default_factory=dict)
     tag_queries: list[str] = field(default_factory=list)
-    # Run first with the connection and the files' relation (with `_prv_file` and
-    # `file_row_number`): it may create `_prv_hits`, which the predicate and tag queries then read
-    # (dropped afterwards).
-    prepare: Callable[[duckdb.DuckDBPyConnection, str], None] | None = None
 
 
 def matching_rows(
@@ -82,8 +78,6 @@ def matching_rows(
     extra = "".join(f", {expr} AS {quote_ident(alias)}" for alias, expr in spec.extra.items())
     source = lake.files_relation(files, union_by_name=True, filename=FILE_COL, file_row_number=True)
     try:
-        if spec.prepare is not None:
-            spec.prepare(con, source)
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _prv_m AS
@@ -102,7 +96,6 @@ def matching_rows(
                 tags[(path_of(name), request_id)] = int(n)
     finally:
         con.execute("DROP TABLE IF EXISTS _prv_m")
-        con.execute("DROP TABLE IF EXISTS _prv_hits")
     return {path_of(name): np.sort(np.asarray(numbers, dtype=np.int64)) for name, numbers in rows}, tags
 
 

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from uds_pipelines.lib.privacy.exports_erase import row_matches
-from uds_pipelines.lib.privacy.matchers import erasure_spec
+from uds_pipelines.lib.privacy.matchers import erasure_spec, register_needles
 from uds_pipelines.lib.privacy.needle_scan import NeedleScanner
 from uds_pipelines.lib.privacy.rewrite import matching_rows
 
@@ -26,7 +26,9 @@ def test_rows_are_found_and_attributed_with_fifty_thousand_needles(tmp_path):
         "xperson000007@example.com",  # a longer address: not person 7's
     ]
     pq.write_table(pa.table({"note": notes, "other": ["", "", "", "person000008@example.com."]}), path)
-    spec = erasure_spec({"note": "VARCHAR", "other": "VARCHAR"}, NeedleScanner(NEEDLES))
+    scanner = NeedleScanner(NEEDLES)
+    register_needles(con, scanner)
+    spec = erasure_spec({"note": "VARCHAR", "other": "VARCHAR"}, scanner)
     matched, tags = matching_rows(con, [path], spec)
     assert matched[path].tolist() == [0, 2, 3]
     assert tags == {(path, "r42"): 1, (path, "r49999"): 1, (path, "r8"): 1}

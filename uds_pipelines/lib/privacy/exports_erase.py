@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
 
-import pyarrow as pa
-
 from uds_pipelines.lib import lake, storage
 from uds_pipelines.lib.privacy.needle_scan import NeedleScanner
 from uds_pipelines.lib.privacy.needles import audience_hashes, sha256_hex
@@ -31,7 +29,7 @@ def row_matches(texts: list[str], scanner: NeedleScanner | None) -> list[bool]:
     """Whether each text holds one of the `scanner`'s needles, case-insensitively, in order."""
     if scanner is None or not texts:
         return [False] * len(texts)
-    hits = set(scanner.rows(pa.array([t.lower() for t in texts], pa.string())).tolist())
+    hits = set(scanner.text_rows(texts).tolist())
     return [i in hits for i in range(len(texts))]
 
 

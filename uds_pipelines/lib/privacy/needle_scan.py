@@ -103,6 +103,10 @@ class NeedleScanner:
         """Positions of the values that hold a needle, ascending."""
         return np.asarray([row for row, _ in self.hits(values, bounded)], dtype=np.int64)
 
+    def text_rows(self, texts: list[str | None], bounded: bool = True) -> np.ndarray:
+        """Positions of the Python strings that hold a needle, ascending (lowered here)."""
+        return self.rows(pa.array([None if t is None else t.lower() for t in texts], pa.string()), bounded)
+
     def hits(self, values: pa.Array | pa.ChunkedArray, bounded: bool = True) -> list[tuple[int, set[str]]]:
         """(position, needles found) of the values that hold a needle, by position."""
         if isinstance(values, pa.ChunkedArray):

@@ -59,8 +59,7 @@ def search_needles(identifiers: set[str]) -> list[str]:
 def count_matches(texts: list[str | None], scanner: NeedleScanner, bounded: bool = True) -> int:
     """Texts holding a needle, case-insensitively: on word boundaries when `bounded`, anywhere
     otherwise (binary files pack fields without separators)."""
-    lowered = [None if t is None else t.lower() for t in texts]
-    return scanner.count(pa.array(lowered, pa.string()), bounded)
+    return len(scanner.text_rows(texts, bounded))
 
 
 def verify_erased(
@@ -149,25 +148,18 @@ def _scan_parquet(
     together are read alone, and a file that cannot be read at all is searched as raw bytes."""
     try:
         columns = describe_files(con, files)
+        text_cols = [
+            c
+            for c, t in columns.items()
+            if t in ("VARCHAR", "JSON") or t.endswith("[]") or t.startswith(("STRUCT", "MAP"))
+        ]
+        relation = lake.files_relation(files, union_by_name=True, filename=FILE_COL)
+        counts = _count_column_rows(con, relation, text_cols, scanner) if text_cols else Counter()
     except duckdb.Error:
-        if len(files) > 1:
+        if len(files) > 1:  # a broken file, or types that do not unite across files: each file alone
             return [finding for path in files for finding in _scan_parquet(con, [path], data_dir, scanner)]
         n = _scan_file(files[0], scanner, bounded=False)
         return [Finding(_display(files[0], data_dir), "unreadable parquet bytes", n)] if n else []
-    text_cols = [
-        c
-        for c, t in columns.items()
-        if t in ("VARCHAR", "JSON") or t.endswith("[]") or t.startswith(("STRUCT", "MAP"))
-    ]
-    if not text_cols:
-        return []
-    relation = lake.files_relation(files, union_by_name=True, filename=FILE_COL)
-    try:
-        counts = _count_column_rows(con, relation, text_cols, scanner)
-    except duckdb.Error:
-        if len(files) > 1:  # types that do not unite across files: each file alone
-            return [finding for path in files for finding in _scan_parquet(con, [path], data_dir, scanner)]
-        raise
     by_name = {str(path): path for path in files}  # DuckDB reports the names it was given
     findings = []
     for (name, i), n in sorted(counts.items()):

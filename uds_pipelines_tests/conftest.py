@@ -5,6 +5,26 @@ from pathlib import Path
 import pytest
 
 REALDATA = Path(__file__).parent / "realdata"
+# The files that take minutes each (whole-graph runs, a served UI): started first, so that on
+# several workers (scripts/test.sh) none of them is left running alone at the end of the suite.
+SLOWEST_FIRST = (
+    "ui/test_ui_browser.py",
+    "test_end_to_end.py",
+    "cli/test_privacy_crash.py",
+    "deploy/test_start_script.py",
+    "cli/test_run_queue.py",
+    "cli/test_reproducible_runs.py",
+    "lib/identity/test_generated.py",
+    "defs/privacy/test_access_reports.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        relative = item.path.relative_to(Path(__file__).parent).as_posix()
+        return SLOWEST_FIRST.index(relative) if relative in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a file and among the rest is kept
 
 
 @pytest.fixture

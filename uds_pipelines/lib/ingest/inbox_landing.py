@@ -58,14 +58,22 @@ class LandingSummary:
 
 
 def land_inbox_files(
-    source: str, paths: list[Path], lake_dir: Path, land_batch: BatchLander, *, one_batch: bool = False
+    source: str,
+    paths: list[Path],
+    lake_dir: Path,
+    land_batch: BatchLander,
+    *,
+    one_batch: bool = False,
+    claimed_ahead: Callable[[list[ClaimedFile]], None] | None = None,
 ) -> LandingSummary:
     """Claim each file, skip content already landed, land the rest and record them in the ledger.
 
-    Without `one_batch` each file is landed, ledgered and released before the next is claimed;
-    with it, every new file is claimed first and landed together. Batch names derive from content
-    hashes, so a run killed half way and re-run rewrites the same files instead of duplicating rows;
-    the ledger row comes after the data and marks the file done.
+    By default each file is landed, ledgered and released before the next is claimed; with
+    `one_batch`, every new file is claimed first and landed together; with `claimed_ahead`, every
+    new file is claimed first, handed to it (a parser pool starts on them), then landed one by one.
+    Batch names derive from content hashes, so a run killed half way and re-run rewrites the same
+    files instead of duplicating rows; the ledger row comes after the data and marks the file done
+    (files a dead run claimed go back to the inbox at the next run, `inbox.release_stale_claims`).
     """
     summary = LandingSummary()
     known = inbox.landed_hashes(lake_dir, source)
@@ -75,10 +83,14 @@ def land_inbox_files(
         if claimed is None:
             continue
         batch.append(claimed)
-        if not one_batch:
+        if not one_batch and claimed_ahead is None:
             _land_batch(source, batch, lake_dir, land_batch, summary)
             batch = []
-    if batch:
+    if claimed_ahead is not None and not one_batch:
+        claimed_ahead(batch)
+        for claimed in batch:
+            _land_batch(source, [claimed], lake_dir, land_batch, summary)
+    elif batch:
         _land_batch(source, batch, lake_dir, land_batch, summary)
     return summary
 

@@ -22,12 +22,14 @@ from uds_pipelines.lib.ingest.inbox_landing import (
     file_row,
     land_inbox_files,
 )
+from uds_pipelines.lib.ingest.parse_ahead import ParseAhead
 from uds_pipelines.lib.ingest.results import ParseResult
 from uds_pipelines.lib.quarantine import QuarantineRecord, write_quarantine
 
 log = logging.getLogger(__name__)
 
 Parser = Callable[..., ParseResult]
+
 
 @dataclass(frozen=True)
 class SourceSpec:
@@ -84,42 +86,67 @@ def land_files(
     gate: Gate | None = None,
     external_id_fields: Sequence[str] = DEFAULT_EXTERNAL_ID_FIELDS,
 ) -> LandingSummary:
-    """Parse and land each file through the shared inbox flow, one file at a time."""
-    land = functools.partial(_land_parsed, spec, lake_dir, gate, tuple(external_id_fields))
-    return land_inbox_files(spec.source, paths, lake_dir, land)
+    """Parse and land each file through the shared inbox flow, one file at a time (a backlog is
+    parsed ahead on every core: `parse_ahead.py`)."""
+    prepare = functools.partial(_prepare, spec, external_id_fields=tuple(external_id_fields))
+    with ParseAhead(prepare) as parsed:
+        land = functools.partial(_land_parsed, spec, lake_dir, gate, parsed.result)
+        start = functools.partial(_start_parsing, parsed)
+        return land_inbox_files(spec.source, paths, lake_dir, land, claimed_ahead=start)
+
+
+@dataclass
+class PreparedFile:
+    """A file's parse and its rows as the catalog tables' Arrow tables (None: no rows)."""
+
+    result: ParseResult
+    tables: dict[str, pa.Table | None]
+
+
+def _prepare(spec: SourceSpec, path: Path, external_id_fields: Sequence[str]) -> PreparedFile:
+    """Parse and convert: all the per-record work of landing a file, done where it was parsed."""
+    return _converted(spec, _parse_safely(spec, path, external_id_fields))
+
+
+def _converted(spec: SourceSpec, result: ParseResult) -> PreparedFile:
+    frames = {spec.records_table: result.records, "landed_consent": result.consents}
+    frames |= {table: result.extra.get(extra) for extra, table in spec.extra_tables.items()}
+    tables = {
+        table: to_arrow(frame, catalog.table(table).schema) if frame is not None and len(frame) else None
+        for table, frame in frames.items()
+    }
+    return PreparedFile(result, tables)
+
+
+def _start_parsing(parsed: ParseAhead, claimed: list[ClaimedFile]) -> None:
+    parsed.start([c.path for c in claimed])
 
 
 def _land_parsed(
     spec: SourceSpec,
     lake_dir: Path,
     gate: Gate | None,
-    external_id_fields: tuple[str, ...],
+    prepared_for: Callable[[Path], PreparedFile],
     batch: list[ClaimedFile],
 ) -> LandedBatch:
     (claimed,) = batch
     path, sha = claimed.path, claimed.sha256
-    result = _parse_safely(spec, path, external_id_fields)
+    prepared = prepared_for(path)
+    result = prepared.result
     if gate is not None and len(result.records):
-        result = _apply_gate(result, gate, path.name)
+        gated = _apply_gate(result, gate, path.name)
+        if gated is not result:  # someone's records were dropped: convert what is left
+            prepared, result = _converted(spec, gated), gated
     name = f"{spec.source}-{sha[:24]}.parquet"
-    records = to_arrow(result.records, catalog.table(spec.records_table).schema)
-    if records.num_rows:
-        lake_views.write_arrow(lake_dir, spec.records_table, records, batch_name=name)
-    for extra_name, table in spec.extra_tables.items():
-        extra = result.extra.get(extra_name)
-        if extra is not None and len(extra):
-            lake_views.write_arrow(
-                lake_dir, table, to_arrow(extra, catalog.table(table).schema), batch_name=name
-            )
-    if len(result.consents):
-        consents = to_arrow(result.consents, catalog.table("landed_consent").schema)
-        lake_views.write_arrow(lake_dir, "landed_consent", consents, batch_name=name)
+    for table, rows in prepared.tables.items():
+        if rows is not None and rows.num_rows:
+            lake_views.write_arrow(lake_dir, table, rows, batch_name=name)
     quarantined = [dataclasses.replace(q, source=spec.record_source) for q in result.quarantine]
     write_quarantine(quarantined, lake_dir, batch_name=name)
     row = file_row(
         path.name, sha, claimed.size_bytes, result.records_read, len(result.records), len(result.quarantine)
     )
-    preview = result.records.head(10) if records.num_rows else None
+    preview = result.records.head(10) if len(result.records) else None
     return LandedBatch([row | {"info": result.info}], preview)
 
 

@@ -115,6 +115,7 @@ def normalize_name(raw: str | None) -> NameResult:
     return NameResult(raw, normalized, name_key(normalized) or None)
 
 
+@lru_cache(maxsize=262_144)  # names repeat across records; nameparser costs about 300 us a name
 def split_name_parts(full: str | None) -> tuple[str | None, str | None]:
     """(given names, family name) as written, by `nameparser`: titles and suffixes dropped, middle
     names kept with the given name, particles with the surname ('Smith, John, Jr.' -> John / Smith)."""

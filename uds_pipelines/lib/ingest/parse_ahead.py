@@ -1,0 +1,94 @@
+"""Parse claimed inbox files ahead of landing, in worker processes, while the landing process
+writes the files parsed before them.
+
+Survey, form and privacy files are parsed in Python, record by record (vendor layouts, nested
+payloads, names split by `nameparser`): at 1M generated people that is about two thirds of their
+landing time, on one core. A backlog of files is parsed on every core instead; each file is still
+landed, ledgered and released in inbox order by the one landing process, so what the lake holds
+and how a crashed run resumes do not change. A handful of files is parsed in-process: starting a
+worker (a fresh interpreter importing pandas and the parsers) costs more than it saves there.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+MAX_WORKERS = 4
+MIN_FILES = 8  # fewer files are parsed in the landing process
+AHEAD_PER_WORKER = 2  # parsed files waiting to be landed stay few: memory stays flat
+Parsed = TypeVar("Parsed")
+
+
+def default_workers() -> int:
+    return min(len(os.sched_getaffinity(0)), MAX_WORKERS)
+
+
+class ParseAhead(Generic[Parsed]):
+    """`parse(path)` for the files given to `start`, computed ahead in worker processes (or here,
+    for a few files); `result(path)` returns each in turn. A context manager: the workers stop on
+    exit, parses not collected yet are cancelled."""
+
+    def __init__(self, parse: Callable[[Path], Parsed], workers: int | None = None):
+        self._parse = parse  # a picklable, module-level function (or partial of one)
+        self._workers = default_workers() if workers is None else workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._waiting: deque[Path] = deque()
+        self._pending: dict[Path, Future] = {}
+        self.parsed_in_workers = 0
+
+    def start(self, paths: list[Path]) -> None:
+        if self._workers < 2 or len(paths) < MIN_FILES:
+            return
+        # spawn, not fork: the landing process may hold DuckDB's threads, which a fork would copy
+        # mid-flight
+        context = multiprocessing.get_context("spawn")
+        try:
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
+        except (RuntimeError, AssertionError) as exc:  # a daemonic or still-starting process: no children
+            log.info("parsing in the landing process: %s", exc)
+            return
+        self._waiting.extend(paths)
+        self._fill()
+
+    def result(self, path: Path) -> Parsed:
+        """The parse of `path`; parsed here if it was not given to `start` or its worker died (a
+        dead worker breaks the pool: the files after it are parsed here too)."""
+        future = self._pending.pop(path, None)
+        self._fill()
+        if future is None:
+            return self._parse(path)
+        try:
+            parsed = future.result()
+        except Exception as exc:  # noqa: BLE001 - a dead worker (killed, out of memory): parse here
+            log.warning("parse worker failed on %s (%s): parsing it in the landing process", path.name,
+                        type(exc).__name__)  # fmt: skip
+            return self._parse(path)
+        self.parsed_in_workers += 1
+        return parsed
+
+    def _fill(self) -> None:
+        if self._pool is None:
+            return
+        while self._waiting and len(self._pending) < self._workers * AHEAD_PER_WORKER:
+            path = self._waiting.popleft()
+            try:
+                self._pending[path] = self._pool.submit(self._parse, path)
+            except RuntimeError:  # the pool broke: the rest are parsed here, one by one
+                self._waiting.clear()
+
+    def __enter__(self) -> ParseAhead[Parsed]:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

@@ -115,3 +115,27 @@ def test_too_short_a_history_leaves_the_columns_null_with_a_warning(tmp_path):
     build_profiles(settings)
     profiles = read(settings, "customer_profiles")
     assert len(profiles) == 35 and profiles[list(PROFILE_COLUMNS)].isna().all().all()
+
+
+def test_every_fit_runs_with_blas_on_one_thread(tmp_path, monkeypatch):
+    """OpenBLAS's threads spin between the optimizers' tiny BLAS calls: under a concurrent step
+    they tripled the stage's CPU. Every fit of the stage must see one BLAS thread."""
+    from threadpoolctl import threadpool_info
+
+    from uds_pipelines.lib.predictions import fitting
+
+    seen: list[set[int]] = []
+    original = fitting.minimize
+
+    def recording(*args, **kwargs):
+        seen.append({lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"})
+        return original(*args, **kwargs)
+
+    def blas_threads() -> list[int]:
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    monkeypatch.setattr(fitting, "minimize", recording)
+    before = blas_threads()
+    build_predictions(build_lake(tmp_path))
+    assert seen and all(threads == {1} for threads in seen), seen
+    assert blas_threads() == before  # the limit ends with the stage

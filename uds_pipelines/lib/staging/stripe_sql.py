@@ -23,18 +23,25 @@ _OLDEST_FIRST = "coalesce(created, TIMESTAMPTZ 'infinity'), event_id"
 # Per object and slot, the one new event that can decide its state: `latest` (the newest event of
 # each object; refunds also from the refund lists charges embed), `live` (a customer's newest
 # event that is not its deletion: a deleted customer keeps the attributes it had) and `deleted`
-# (a customer's first deletion). Arrival order plays no part.
+# (a customer's first deletion). Arrival order plays no part. The choice is made on narrow rows:
+# only an embedded refund carries its object here; every other winner's object is read from its
+# payload afterwards (WON), so neither the ordering nor the JSON extraction touches the payloads
+# of the events that lose (an object's earlier events: an invoice or a subscription has several).
 CANDIDATES = f"""
     WITH events AS (
-        SELECT object_type, object_id, event_id, type, created, source_file, payload->'$.data.object' AS obj
+        SELECT object_type, object_id, event_id, type, created, source_file, position, landed_at,
+               NULL::JSON AS obj,
+               -- a CASE: DuckDB evaluates both sides of an AND, and only customers need the parse
+               CASE WHEN object_type = 'customer' THEN type = 'customer.deleted'
+                   OR json_extract_string(payload, '$.data.object.deleted') = 'true' ELSE false END AS deletion
         FROM _stripe_new WHERE object_id IS NOT NULL
     ),
     embedded_refunds AS (
         SELECT 'refund' AS object_type, json_extract_string(r, '$.id') AS object_id, event_id, type, created,
-               source_file, r AS obj
+               source_file, position, landed_at, r AS obj, false AS deletion
         FROM (
             SELECT unnest(json_extract(payload, '$.data.object.refunds.data[*]')) AS r, event_id, type,
-                   created, source_file
+                   created, source_file, position, landed_at
             FROM _stripe_new
             WHERE object_type = 'charge' AND json_type(payload, '$.data.object.refunds.data') = 'ARRAY'
         )
@@ -45,31 +52,41 @@ CANDIDATES = f"""
         SELECT *, 'latest' FROM embedded_refunds WHERE object_id IS NOT NULL
         UNION ALL
         SELECT *, 'live' FROM events WHERE object_type = 'customer' AND type <> 'customer.deleted'
-    ),
-    deletions AS (
-        SELECT *, 'deleted' AS slot FROM events
-        WHERE object_type = 'customer'
-          AND (type = 'customer.deleted' OR json_extract_string(obj, '$.deleted') = 'true')
     )
-    SELECT object_type, object_id, slot, event_id, created AS event_created, source_file, obj FROM newest
+    SELECT object_type, object_id, slot, event_id, created AS event_created, source_file, position,
+           landed_at, obj
+    FROM newest
     QUALIFY row_number() OVER (PARTITION BY object_type, object_id, slot ORDER BY {_NEWEST_FIRST}) = 1
     UNION ALL
-    SELECT object_type, object_id, slot, event_id, created AS event_created, source_file, obj FROM deletions
+    SELECT object_type, object_id, 'deleted', event_id, created, source_file, position, landed_at, obj
+    FROM events WHERE deletion
     QUALIFY row_number() OVER (PARTITION BY object_type, object_id ORDER BY {_OLDEST_FIRST}) = 1
 """
 
 # The candidates that beat the staged version of their object and slot (a tie is the same event
-# merged again: it wins, so a replay after a crash rewrites the same rows).
+# merged again: it wins, so a replay after a crash rewrites the same rows), with their objects: an
+# event's `data.object`, read from the landed row the candidate came from.
 WON = """
-    SELECT c.* FROM _stripe_candidates c
-    LEFT JOIN stripe_versions v USING (object_type, object_id, slot)
-    WHERE v.event_id IS NULL
-       OR (c.slot <> 'deleted' AND (
-              coalesce(c.event_created, TIMESTAMPTZ '-infinity') > coalesce(v.event_created, TIMESTAMPTZ '-infinity')
-           OR (c.event_created IS NOT DISTINCT FROM v.event_created AND c.event_id >= v.event_id)))
-       OR (c.slot = 'deleted' AND (
-              coalesce(c.event_created, TIMESTAMPTZ 'infinity') < coalesce(v.event_created, TIMESTAMPTZ 'infinity')
-           OR (c.event_created IS NOT DISTINCT FROM v.event_created AND c.event_id <= v.event_id)))
+    WITH won AS (
+        SELECT c.* FROM _stripe_candidates c
+        LEFT JOIN stripe_versions v USING (object_type, object_id, slot)
+        WHERE v.event_id IS NULL
+           OR (c.slot <> 'deleted' AND (
+                  coalesce(c.event_created, TIMESTAMPTZ '-infinity') > coalesce(v.event_created, TIMESTAMPTZ '-infinity')
+               OR (c.event_created IS NOT DISTINCT FROM v.event_created AND c.event_id >= v.event_id)))
+           OR (c.slot = 'deleted' AND (
+                  coalesce(c.event_created, TIMESTAMPTZ 'infinity') < coalesce(v.event_created, TIMESTAMPTZ 'infinity')
+               OR (c.event_created IS NOT DISTINCT FROM v.event_created AND c.event_id <= v.event_id)))
+    ),
+    objects AS (  -- a landed row is one (event, file, line, landing time)
+        SELECT event_id, source_file, position, landed_at, payload->'$.data.object' AS payload_obj
+        FROM _stripe_new SEMI JOIN (SELECT event_id FROM won WHERE obj IS NULL) USING (event_id)
+    )
+    SELECT w.object_type, w.object_id, w.slot, w.event_id, w.event_created, w.source_file,
+           coalesce(w.obj, o.payload_obj) AS obj
+    FROM won w LEFT JOIN objects o
+      ON w.obj IS NULL AND o.event_id = w.event_id AND o.source_file = w.source_file
+     AND o.position = w.position AND o.landed_at = w.landed_at
 """
 
 VERSIONS = """

@@ -64,6 +64,7 @@ def test_a_backlog_parsed_in_workers_lands_what_one_process_lands(backlog, tmp_p
     monkeypatch.setattr(landing, "ParseAhead", Recorded)
     monkeypatch.setattr(parse_ahead, "default_workers", lambda: 2)
     monkeypatch.setattr(parse_ahead, "MIN_FILES", 2)
+    monkeypatch.setattr(parse_ahead, "MIN_BYTES", 0)
     in_workers = _land(backlog, tmp_path / "workers")
     assert [p.parsed_in_workers for p in started] == [in_workers["surveys"], in_workers["forms"]]
     assert min(in_workers.values()) >= 5  # real exports and payloads among them
@@ -80,6 +81,7 @@ def test_a_backlog_parsed_in_workers_lands_what_one_process_lands(backlog, tmp_p
 
 def test_a_file_whose_worker_dies_is_parsed_in_the_landing_process(tmp_path, monkeypatch):
     monkeypatch.setattr(parse_ahead, "MIN_FILES", 2)
+    monkeypatch.setattr(parse_ahead, "MIN_BYTES", 0)
     paths = []
     for i in range(6):  # the last one kills its worker: it is handed out after the first is parsed
         path = tmp_path / (f"die-{i}.txt" if i == 5 else f"ok-{i}.txt")
@@ -94,10 +96,14 @@ def test_a_file_whose_worker_dies_is_parsed_in_the_landing_process(tmp_path, mon
     assert parsed.parsed_in_workers == where.count("worker")
 
 
-def test_few_files_are_parsed_in_the_landing_process(tmp_path):
-    paths = [tmp_path / f"ok-{i}.txt" for i in range(parse_ahead.MIN_FILES - 1)]
+@pytest.mark.parametrize(
+    "files, size", [(parse_ahead.MIN_FILES - 1, 4 * 2**20), (parse_ahead.MIN_FILES, 1024)]
+)
+def test_few_or_small_files_are_parsed_in_the_landing_process(tmp_path, files, size):
+    paths = [tmp_path / f"ok-{i}.txt" for i in range(files)]
     for path in paths:
-        path.write_text("line\n")
+        path.write_text("line\n" * (size // 5))
+    assert (files < parse_ahead.MIN_FILES) != (files * size < parse_ahead.MIN_BYTES)  # one reason each
     with ParseAhead(parse_or_die, workers=2) as parsed:
         parsed.start(paths)
         results = [parsed.result(p) for p in paths]

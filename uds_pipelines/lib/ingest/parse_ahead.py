@@ -5,8 +5,9 @@ Survey, form and privacy files are parsed in Python, record by record (vendor la
 payloads, names split by `nameparser`): at 1M generated people that is about two thirds of their
 landing time, on one core. A backlog of files is parsed on every core instead; each file is still
 landed, ledgered and released in inbox order by the one landing process, so what the lake holds
-and how a crashed run resumes do not change. A handful of files is parsed in-process: starting a
-worker (a fresh interpreter importing pandas and the parsers) costs more than it saves there.
+and how a crashed run resumes do not change. Fewer than MIN_FILES files, or under MIN_BYTES, are
+parsed in-process: starting a worker (a fresh interpreter importing pandas and the parsers, about
+2 s) costs more than it saves there.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def default_workers() -> int:
 
 class ParseAhead(Generic[Parsed]):
     """`parse(path)` for the files given to `start`, computed ahead in worker processes (or here,
-    for a few files); `result(path)` returns each in turn. A context manager: the workers stop on
+    for a few small files); `result(path)` returns each in turn. A context manager: the workers stop on
     exit, parses not collected yet are cancelled."""
 
     def __init__(self, parse: Callable[[Path], Parsed], workers: int | None = None):

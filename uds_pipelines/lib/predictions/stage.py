@@ -3,8 +3,6 @@ runs): summaries in DuckDB, fits and scores in numpy, one Parquet table of per-c
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
@@ -52,47 +50,33 @@ def _buyer_rows(con, as_of: datetime) -> tuple[list[CurrencyModels], list[pd.Dat
         calibration = calibration.merge(actual, on=["customer_id", "currency"], how="left").fillna(
             {"holdout_purchases": 0.0}
         )
+    models, frames = [], []
     # rows in content order, not by customer id: ids are random per clean run, and the fit's sample
     # (above fitting.SAMPLE buyers) must pick the same summaries whatever the ids
     full = full.sort_values(
         ["currency", "frequency", "recency", "T", "monetary_value", "customer_id"], ignore_index=True
     )
-    groups = list(full.groupby("currency", sort=True))
-    # Currencies are fitted side by side: the likelihoods' numpy and scipy.special loops release
-    # the GIL, and each currency's fit depends on its own rows only (the same result as in turn).
-    with ThreadPoolExecutor(max_workers=max(1, min(len(groups), _cores()))) as pool:
-        done = list(pool.map(lambda item: _currency_rows(*item, calibration, split), groups))
-    models = [fitted for fitted, _frame in done]
-    frames = [frame for _fitted, frame in done if frame is not None]
+    for currency, group in full.groupby("currency", sort=True):
+        fitted = fit_currency(currency, group)
+        models.append(fitted)
+        if not fitted.scored:
+            continue
+        if split is None:
+            fitted.notes.append(f"{currency.upper()}: no holdout check: history shorter than 12 weeks")
+        else:
+            part = calibration[calibration["currency"] == currency]
+            check_holdout(fitted, part, part["holdout_purchases"], split[0].date().isoformat(), split[1])
+        scores = score_currency(fitted, group)
+        frames.append(pd.DataFrame({
+            "customer_id": group["customer_id"].to_numpy(), "currency": currency, "model": fitted.purchase.model,
+            "frequency": group["frequency"].to_numpy(float), "recency_weeks": group["recency"].to_numpy(float),
+            "t_weeks": group["T"].to_numpy(float), "monetary_value": group["monetary_value"].to_numpy(float),
+            "tenure_months": np.nan, "mrr": np.nan, **{k: scores[k] for k in
+            ("p_alive", "expected_purchases_90d", "expected_spend", "predicted_clv_12m")},
+            "churn_next_month": np.nan, "expected_residual_months": np.nan,
+            "churn_risk": traits.churn_risk(1.0 - scores["p_alive"]),
+        }))  # fmt: skip
     return models, frames
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0))
-
-
-def _currency_rows(
-    currency: str, group: pd.DataFrame, calibration, split
-) -> tuple[CurrencyModels, pd.DataFrame | None]:
-    """One currency's models, holdout check and scored rows (None when it could not be scored)."""
-    fitted = fit_currency(currency, group)
-    if not fitted.scored:
-        return fitted, None
-    if split is None:
-        fitted.notes.append(f"{currency.upper()}: no holdout check: history shorter than 12 weeks")
-    else:
-        part = calibration[calibration["currency"] == currency]
-        check_holdout(fitted, part, part["holdout_purchases"], split[0].date().isoformat(), split[1])
-    scores = score_currency(fitted, group)
-    return fitted, pd.DataFrame({
-        "customer_id": group["customer_id"].to_numpy(), "currency": currency, "model": fitted.purchase.model,
-        "frequency": group["frequency"].to_numpy(float), "recency_weeks": group["recency"].to_numpy(float),
-        "t_weeks": group["T"].to_numpy(float), "monetary_value": group["monetary_value"].to_numpy(float),
-        "tenure_months": np.nan, "mrr": np.nan, **{k: scores[k] for k in
-        ("p_alive", "expected_purchases_90d", "expected_spend", "predicted_clv_12m")},
-        "churn_next_month": np.nan, "expected_residual_months": np.nan,
-        "churn_risk": traits.churn_risk(1.0 - scores["p_alive"]),
-    })  # fmt: skip
 
 
 def build_predictions(settings: Settings) -> PredictionsStage:

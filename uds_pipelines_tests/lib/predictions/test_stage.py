@@ -139,24 +139,3 @@ def test_every_fit_runs_with_blas_on_one_thread(tmp_path, monkeypatch):
     build_predictions(build_lake(tmp_path))
     assert seen and all(threads == {1} for threads in seen), seen
     assert blas_threads() == before  # the limit ends with the stage
-
-
-def test_currencies_fitted_side_by_side_give_what_fitting_them_in_turn_gives(tmp_path, monkeypatch):
-    from uds_pipelines.lib.predictions import stage as predictions_stage
-
-    settings = build_lake(tmp_path, buyers=900, subscribers=0)
-    charges_path = settings.lake_dir / "staging" / "stripe_charges.parquet"
-    charges = pd.read_parquet(charges_path)
-    number = charges["customer_id"].str.removeprefix("cus_b").astype(int)
-    charges["currency"] = np.select([number % 3 == 1, number % 3 == 2], ["gbp", "jpy"], "usd")
-    charges.to_parquet(charges_path, index=False)
-
-    results = {}
-    for cores in (1, 3):
-        monkeypatch.setattr(predictions_stage, "_cores", lambda cores=cores: cores)
-        stage = build_predictions(settings)
-        results[cores] = (read(settings, "customer_predictions"), [m.figures() for m in stage.currencies])
-    serial, threaded = results[1], results[3]
-    assert [f["model"] is not None for f in serial[1]] == [True, True, True]  # three currencies fitted
-    pd.testing.assert_frame_equal(threaded[0], serial[0])
-    assert threaded[1] == serial[1]

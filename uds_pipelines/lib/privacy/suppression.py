@@ -22,6 +22,7 @@ from uds_pipelines.lib.quarantine import QuarantineRecord
 SUPPRESSION = "suppression"  # the catalog table (and its view)
 # The temp table of (id_type, id_hash) pairs landing SQL screens against (`suppressed_sql`).
 SUPPRESSION_TABLE = "_uds_suppression"
+_HMAC_PADS = "_uds_hmac_pads"  # the key's padded forms, for `uds_hmac`
 # A person's behavioural event ids (identity map records `events`/`user:<id>` and `anon:<id>`).
 EVENT_USER, EVENT_ANONYMOUS = "event_user", "event_anonymous"
 EVENT_ID_TYPES = {"user": EVENT_USER, "anon": EVENT_ANONYMOUS}
@@ -111,9 +112,6 @@ def add_to_suppression(
     combined = pd.concat([current, fresh], ignore_index=True) if len(current) else fresh
     lake_views.write_arrow(lake_dir, SUPPRESSION, combined[list(catalog.table(SUPPRESSION).columns)], con=con)
     return len(fresh)
-
-
-_HMAC_PADS = "_uds_hmac_pads"
 
 
 def suppressed_set(lake_dir: Path) -> set[tuple[str, str]]:

@@ -23,11 +23,12 @@ from uds_pipelines.lib.identity.sources import (
     finish_records_sql,
     identifiers_sql,
 )
+from uds_pipelines.lib.normalize.phone_table import create_phone_table
 
 STEP = "identity_inputs"
 LANDED = ("landed_forms", "landed_survey_responses")
 OUTPUTS = ("person_records", "identifiers", "rejected_identifiers")
-_TEMP = ("_pr_candidates", "_pr_changed", "_pr_replaced", "_pr_links")
+_TEMP = ("_pr_candidates", "_pr_fresh", "_pr_phones", "_pr_changed", "_pr_replaced", "_pr_links")
 
 # Candidates that change the stored record: new, a Stripe customer whose raw columns changed, or a
 # newer version of a form or survey record (same order as within a batch: `observed_at`, then hash).
@@ -71,7 +72,17 @@ def build_identity_inputs(
     forms, surveys = (b.relation(con) for b in batches)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _pr_candidates AS {candidate_records_sql(forms, surveys)}")
-        changed_records = finish_records_sql(f"({_CHANGED})", default_region)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _pr_fresh AS {_CHANGED}")
+        # every phone of the batch normalized once (on every core when many): records, identifiers
+        # and rejections then join the one table
+        region = default_region.replace("'", "")
+        create_phone_table(
+            con,
+            f"SELECT phone, coalesce(uds_country(country), '{region}') AS region FROM _pr_fresh",
+            "_pr_phones",
+            default_region,
+        )
+        changed_records = finish_records_sql("_pr_fresh", default_region, phones="_pr_phones")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _pr_changed AS {changed_records}")
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _pr_replaced AS "
@@ -88,7 +99,7 @@ def build_identity_inputs(
                 con,
                 lake_dir,
                 "identifiers",
-                identifiers_sql(default_region, records_table="_pr_changed"),
+                identifiers_sql(default_region, records_table="_pr_changed", phones="_pr_phones"),
                 keep=f"NOT {is_link_row()}",
                 extra=_LINK_ROWS,
             )
@@ -96,7 +107,7 @@ def build_identity_inputs(
                 con,
                 lake_dir,
                 "rejected_identifiers",
-                rejected_identifiers_sql(default_region, records_table="_pr_changed"),
+                rejected_identifiers_sql(default_region, records_table="_pr_changed", phones="_pr_phones"),
             )
             # the records last: a replay after a crash still finds these records changed
             _replace_rows(con, lake_dir, "person_records", "SELECT * FROM _pr_changed")

@@ -11,26 +11,32 @@ from pathlib import Path
 import duckdb
 
 from uds_pipelines.lib import lake_views
+from uds_pipelines.lib.normalize.phone_table import phone_rows_sql
 
 
-def rejected_identifiers_sql(default_region: str, *, records_table: str = "person_records") -> str:
+def rejected_identifiers_sql(
+    default_region: str, *, records_table: str = "person_records", phones: str | None = None
+) -> str:
     """(source, record_id, id_type, reason) for every non-blank email or phone of `records_table`
     (default the `person_records` view) that normalizes to NULL.
 
     Needs the `uds_*` functions on the connection. The phone region rule is the identifiers' own:
-    the record's country, else `default_region`.
+    the record's country, else `default_region`; `phones` names a table of the records' normalized
+    phones (`lib.normalize.phone_table`), else they are normalized here.
     """
     region = default_region.replace("'", "")
     return f"""
         WITH r AS (
             SELECT source, record_id, email, phone, coalesce(uds_country(country), '{region}') AS region
             FROM {records_table}
-        )
+        ),
+        phones AS ({phone_rows_sql(phones, "SELECT phone, region FROM r")})
         SELECT source, record_id, 'email' AS id_type, coalesce(uds_email_reason(email), 'invalid') AS reason
         FROM r WHERE nullif(trim(email), '') IS NOT NULL AND uds_email_key(email) IS NULL
         UNION ALL
-        SELECT source, record_id, 'phone', coalesce(uds_phone_reason(phone, region), 'invalid')
-        FROM r WHERE nullif(trim(phone), '') IS NOT NULL AND uds_phone_e164(phone, region) IS NULL
+        SELECT r.source, r.record_id, 'phone', coalesce(p.reason, 'invalid')
+        FROM r LEFT JOIN phones p ON p.phone = r.phone AND p.region = r.region
+        WHERE nullif(trim(r.phone), '') IS NOT NULL AND p.e164 IS NULL
     """
 
 

@@ -12,6 +12,7 @@ read by name, as the catalog views (`lib.lake_views`) `lib.connection.connect(la
 from __future__ import annotations
 
 from uds_pipelines.lib.identity.event_sources import event_user_records_sql
+from uds_pipelines.lib.normalize.phone_table import phone_rows_sql
 
 # The catalog tables (views on the stage connection) the person records are built from.
 SOURCE_TABLES = (
@@ -92,30 +93,32 @@ def candidate_records_sql(
     """
 
 
-def finish_records_sql(candidates: str, default_region: str = "US") -> str:
+def finish_records_sql(candidates: str, default_region: str = "US", phones: str | None = None) -> str:
     """`person_records` rows from candidate records (`candidate_records_sql`): a Stripe name split
     into first and last (`split_full_name`: 'Doe, Jane'; 'Ludwig van Beethoven'), and so is an
     identify call's `name` trait when it sent no first and last name; then the display forms of
     email, phone (E.164, in the record's country or `default_region`), country and names, computed
-    here once per record rather than by every profiles run."""
+    here once per record rather than by every profiles run. `phones` names a table of the
+    candidates' normalized phones (`lib.normalize.phone_table`); without it they are computed here."""
     region = default_region.replace("'", "")
     return f"""
-        SELECT *, uds_email_norm(email) AS email_n,
-               uds_phone_e164(phone, coalesce(uds_country(country), '{region}')) AS phone_n,
-               uds_country(country) AS country_n,
-               uds_name_norm(first_name) AS first_name_n, uds_name_norm(last_name) AS last_name_n
-        FROM (
-        SELECT source, record_id, priority, observed_at, email, phone,
-               CASE WHEN source = 'stripe' THEN uds_name_first(full_name)
-                    WHEN source = 'events' AND first_name IS NULL AND last_name IS NULL
-                    THEN uds_name_first(full_name) ELSE first_name END AS first_name,
-               CASE WHEN source = 'stripe' THEN uds_name_last(full_name)
-                    WHEN source = 'events' AND first_name IS NULL AND last_name IS NULL
-                    THEN uds_name_last(full_name) ELSE last_name END AS last_name,
-               country, date_of_birth, address_line1, city, postcode, deleted, created_at, external_id,
-               nps, utm_source, source_hash
-        FROM {candidates}
-        )
+        WITH c AS (
+            SELECT source, record_id, priority, observed_at, email, phone,
+                   CASE WHEN source = 'stripe' THEN uds_name_first(full_name)
+                        WHEN source = 'events' AND first_name IS NULL AND last_name IS NULL
+                        THEN uds_name_first(full_name) ELSE first_name END AS first_name,
+                   CASE WHEN source = 'stripe' THEN uds_name_last(full_name)
+                        WHEN source = 'events' AND first_name IS NULL AND last_name IS NULL
+                        THEN uds_name_last(full_name) ELSE last_name END AS last_name,
+                   country, date_of_birth, address_line1, city, postcode, deleted, created_at, external_id,
+                   nps, utm_source, source_hash, coalesce(uds_country(country), '{region}') AS phone_region
+            FROM {candidates}
+        ),
+        phones AS ({phone_rows_sql(phones, "SELECT phone, phone_region AS region FROM c")})
+        SELECT c.* EXCLUDE (phone_region), uds_email_norm(c.email) AS email_n, p.e164 AS phone_n,
+               uds_country(c.country) AS country_n,
+               uds_name_norm(c.first_name) AS first_name_n, uds_name_norm(c.last_name) AS last_name_n
+        FROM c LEFT JOIN phones p ON p.phone = c.phone AND p.region = c.phone_region
     """
 
 
@@ -134,10 +137,13 @@ def person_records_sql(default_region: str = "US") -> str:
     return finish_records_sql(f"({candidate_records_sql()})", default_region)
 
 
-def identifiers_sql(default_region: str, *, records_table: str = "person_records") -> str:
+def identifiers_sql(
+    default_region: str, *, records_table: str = "person_records", phones: str | None = None
+) -> str:
     """Normalized identifiers per record of `records_table` (a table or view with the columns of
     `person_records`; default its catalog view): the input of identity resolution. Every record also
-    carries its own id, so a record with no shared identifier still becomes a person.
+    carries its own id, so a record with no shared identifier still becomes a person. `phones`: as
+    for `finish_records_sql`.
 
     `external_id` values are opaque: trimmed, never case-folded; blank ones, and one that is
     the record's own email or phone (raw or normalized), are not identifiers."""
@@ -147,23 +153,27 @@ def identifiers_sql(default_region: str, *, records_table: str = "person_records
             SELECT *, coalesce(uds_country(country), '{region}') AS region,
                    nullif(regexp_replace(CAST(external_id AS VARCHAR), '^\\s+|\\s+$', '', 'g'), '') AS ext
             FROM {records_table}
-        ), r AS (
+        ),
+        phones AS ({phone_rows_sql(phones, "SELECT phone, region FROM r0")}),
+        r1 AS (
+            SELECT r0.*, uds_email_key(r0.email) AS email_key, p.e164 AS phone_e164
+            FROM r0 LEFT JOIN phones p ON p.phone = r0.phone AND p.region = r0.region
+        ),
+        r AS (
             SELECT * EXCLUDE (ext),
                    CASE WHEN ext IS NULL
-                          OR lower(ext) = lower(trim(email)) OR ext = uds_email_key(email)
-                          OR ext = trim(phone) OR ext = uds_phone_e164(phone, region)
+                          OR lower(ext) = lower(trim(email)) OR ext = email_key
+                          OR ext = trim(phone) OR ext = phone_e164
                         THEN NULL ELSE ext END AS external_id_value
-            FROM r0
+            FROM r1
         )
         SELECT source, record_id, 'record' AS id_type, source || ':' || record_id AS id_value, observed_at FROM r
         UNION ALL
         SELECT source, record_id, 'stripe_customer', record_id, observed_at FROM r WHERE source = 'stripe'
         UNION ALL
-        SELECT source, record_id, 'email', uds_email_key(email), observed_at FROM r
-        WHERE uds_email_key(email) IS NOT NULL
+        SELECT source, record_id, 'email', email_key, observed_at FROM r WHERE email_key IS NOT NULL
         UNION ALL
-        SELECT source, record_id, 'phone', uds_phone_e164(phone, region), observed_at FROM r
-        WHERE uds_phone_e164(phone, region) IS NOT NULL
+        SELECT source, record_id, 'phone', phone_e164, observed_at FROM r WHERE phone_e164 IS NOT NULL
         UNION ALL
         SELECT source, record_id, 'external_id', external_id_value, observed_at FROM r
         WHERE external_id_value IS NOT NULL

@@ -106,7 +106,7 @@ REWRITE_THREADS = max(1, min(4, os.cpu_count() or 1))
 def remove_rows(path: Path, row_numbers: np.ndarray) -> FileChange:
     """Rewrite `path` without `row_numbers` (same schema and metadata), or delete it if nothing is left.
 
-    Streams one batch of rows at a time: a single landed Stripe batch can hold millions of events
+    Streams one row group at a time: a single landed Stripe batch can hold millions of events
     (2.3 GB of Parquet at 10M), far more than fits in memory decoded."""
     with path.open("rb") as source:
         parquet = pq.ParquetFile(source)
@@ -119,16 +119,19 @@ def remove_rows(path: Path, row_numbers: np.ndarray) -> FileChange:
         try:
             with pq.ParquetWriter(tmp, parquet.schema_arrow, compression="zstd") as writer:
                 offset = 0
-                for batch in parquet.iter_batches(batch_size=REWRITE_BATCH_ROWS, use_threads=False):
-                    first, last = np.searchsorted(drop, [offset, offset + batch.num_rows])
-                    if first == last:
-                        writer.write_batch(batch)
-                    else:
-                        keep = np.ones(batch.num_rows, dtype=bool)
+                # Row group by row group: `iter_batches` holds on to what it decoded (2.3 GB of
+                # file grew to 2.7 GB RSS), reading one group at a time stays at one group.
+                for index in range(parquet.num_row_groups):
+                    group = parquet.read_row_group(index, use_threads=False)
+                    rows = group.num_rows
+                    first, last = np.searchsorted(drop, [offset, offset + rows])
+                    if first < last:
+                        keep = np.ones(rows, dtype=bool)
                         keep[drop[first:last] - offset] = False
-                        if keep.any():
-                            writer.write_batch(batch.filter(pa.array(keep)))
-                    offset += batch.num_rows
+                        group = group.filter(pa.array(keep))
+                    if group.num_rows:
+                        writer.write_table(group, row_group_size=REWRITE_BATCH_ROWS)
+                    offset += rows
             lake.atomic_replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)

@@ -167,7 +167,7 @@ def test_erasure_reaches_a_held_batch_a_crash_left_behind(tmp_path):
     assert lake.read_frame(held)["email"].tolist() == ["c@x.com"]
 
 
-def test_rows_are_removed_batch_by_batch_keeping_schema_and_order(tmp_path, monkeypatch):
+def test_rows_are_removed_row_group_by_row_group_keeping_schema_and_order(tmp_path, monkeypatch):
     from uds_pipelines.lib.privacy import rewrite
 
     monkeypatch.setattr(rewrite, "REWRITE_BATCH_ROWS", 64)
@@ -176,14 +176,17 @@ def test_rows_are_removed_batch_by_batch_keeping_schema_and_order(tmp_path, monk
         {"n": range(1000), "created": pd.date_range("2026-01-01", periods=1000, freq="h", tz="UTC")}
     )
     lake.write_parquet_atomic(frame, path)
+    pq.write_table(pq.read_table(path), path, row_group_size=64)  # groups of 64 rows, as DuckDB writes many
+    assert pq.ParquetFile(path).num_row_groups == 16
     schema, dtypes = pq.read_schema(path), pd.read_parquet(path).dtypes
-    drop = np.array([0, 63, 64, 65, 127, 500, 999, 999, 5000])  # batch edges, a duplicate, one past the end
+    drop = np.array([0, 63, 64, 65, 127, 500, 999, 999, 5000])  # group edges, a duplicate, one past the end
     change = rewrite.remove_rows(path, drop)
     assert (change.rows_removed, change.deleted) == (7, False)
     kept = pd.read_parquet(path)
     assert kept["n"].tolist() == [n for n in range(1000) if n not in {0, 63, 64, 65, 127, 500, 999}]
     assert pq.read_schema(path).equals(schema, check_metadata=True)
     assert kept.dtypes.equals(dtypes)
+    assert max(pq.ParquetFile(path).metadata.row_group(i).num_rows for i in range(16)) <= 64
     everything = rewrite.remove_rows(path, np.arange(993))
     assert everything.deleted and not path.exists()
 

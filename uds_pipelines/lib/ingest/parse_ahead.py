@@ -13,27 +13,22 @@ parsed in-process: starting a worker (a fresh interpreter importing pandas and t
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from uds_pipelines.lib.worker_pool import default_workers, spawn_pool
+
 log = logging.getLogger(__name__)
 
-MAX_WORKERS = 4
 # Fewer or smaller files are parsed in the landing process: below about 16 MB the parse takes a
 # few seconds (forms about 0.12 s per MB, surveys about 0.8 s), what two workers cost to start.
 MIN_FILES = 8
 MIN_BYTES = 16 * 2**20
 AHEAD_PER_WORKER = 2  # parsed files waiting to be landed stay few: memory stays flat
 Parsed = TypeVar("Parsed")
-
-
-def default_workers() -> int:
-    return min(len(os.sched_getaffinity(0)), MAX_WORKERS)
 
 
 class ParseAhead(Generic[Parsed]):
@@ -52,13 +47,8 @@ class ParseAhead(Generic[Parsed]):
     def start(self, paths: list[Path]) -> None:
         if self._workers < 2 or len(paths) < MIN_FILES or sum(_size(p) for p in paths) < MIN_BYTES:
             return
-        # spawn, not fork: the landing process may hold DuckDB's threads, which a fork would copy
-        # mid-flight
-        context = multiprocessing.get_context("spawn")
-        try:
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
-        except (RuntimeError, AssertionError) as exc:  # a daemonic or still-starting process: no children
-            log.info("parsing in the landing process: %s", exc)
+        self._pool = spawn_pool(self._workers, "parsing")
+        if self._pool is None:
             return
         self._waiting.extend(paths)
         self._fill()

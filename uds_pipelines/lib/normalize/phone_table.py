@@ -1,7 +1,7 @@
 """Each distinct phone of a batch normalized once, on every core, into a DuckDB table SQL joins.
 
-libphonenumber's Python port parses and validates a number in about 50 us, in Python: at 10M
-Stripe events identity inputs read 1.1M distinct phones, a minute on one core, and the record,
+libphonenumber's Python port parses and validates a number in about 36 us, in Python: at 10M
+Stripe events identity inputs read 1.05M distinct phones, 38 s on one core, and the record,
 identifier and rejection SQL each asked for a phone again (a miss once the distinct phones
 outgrow `normalize_phone`'s cache). A table of (phone, region) -> (e164, reason), built here once
 per batch and joined by all three, asks each number once; a large batch is split across worker
@@ -11,19 +11,16 @@ processes (the function is pure, so the table is the same however it is split).
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 
 import duckdb
 import pyarrow as pa
 
 from uds_pipelines.lib.normalize.phone import normalize_phone
+from uds_pipelines.lib.worker_pool import default_workers, spawn_pool
 
 log = logging.getLogger(__name__)
 
-MAX_WORKERS = 4
 # Fewer distinct phones are normalized here. A phone costs about 36 us; starting the workers (fresh
 # interpreters importing this package, pandas included) about 1.5 s: two workers break even near
 # 86,000 phones (at 1M Stripe events a full run has 105,000: 3.5 s either way; at 10M, 1.05M:
@@ -45,7 +42,7 @@ def create_phone_table(
     """TEMP TABLE `table` (phone, region, e164, reason): each distinct non-NULL (phone, region) of
     the query `pairs_sql` (columns phone, region: the region a number is read against) normalized
     by `normalize_phone`, as the `uds_phone_e164` and `uds_phone_reason` functions would; returns
-    its row count. `workers` defaults to one per core (up to four); 0 or 1 normalizes here."""
+    its row count. `workers` defaults to one per core (`worker_pool`); 0 or 1 normalizes here."""
     pairs = con.sql(
         f"SELECT DISTINCT phone, region FROM ({pairs_sql}) WHERE phone IS NOT NULL ORDER BY phone, region"
     ).to_arrow_table()
@@ -78,30 +75,25 @@ def normalize_pairs(
     """(e164s, reasons) of the phones, in their order: `task` (a module-level function with
     `normalize_chunk`'s signature) over chunks in worker processes for many phones, else here. A
     chunk whose worker died is normalized here."""
-    workers = min(len(os.sched_getaffinity(0)), MAX_WORKERS) if workers is None else workers
-    starts = range(0, len(phones), CHUNK)
-    if workers < 2 or len(phones) < MIN_PARALLEL:
-        e164, reasons = task(phones, regions, default_region)
-        return e164, reasons
-    try:
-        # spawn, not fork: this process holds DuckDB's threads, which a fork would copy mid-flight
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    except (RuntimeError, AssertionError) as exc:  # a daemonic or still-starting process: no children
-        log.info("normalizing phones in this process: %s", exc)
+    workers = default_workers() if workers is None else workers
+    pool = spawn_pool(workers, "normalizing phones") if workers >= 2 and len(phones) >= MIN_PARALLEL else None
+    if pool is None:
         e164, reasons = task(phones, regions, default_region)
         return e164, reasons
     e164, reasons = [], []
+    starts = range(0, len(phones), CHUNK)
     with pool:
         futures = [
-            pool.submit(task, phones[i : i + CHUNK], regions[i : i + CHUNK], default_region)
-            for i in starts
+            pool.submit(task, phones[i : i + CHUNK], regions[i : i + CHUNK], default_region) for i in starts
         ]
         for i, future in zip(starts, futures, strict=True):
             try:
                 chunk_e164, chunk_reasons = future.result()
             except Exception as exc:  # noqa: BLE001 - a dead worker (killed, out of memory): do it here
                 log.warning("phone worker failed (%s): normalizing its share here", type(exc).__name__)
-                chunk_e164, chunk_reasons = task(phones[i : i + CHUNK], regions[i : i + CHUNK], default_region)
+                chunk_e164, chunk_reasons = task(
+                    phones[i : i + CHUNK], regions[i : i + CHUNK], default_region
+                )
             e164.extend(chunk_e164)
             reasons.extend(chunk_reasons)
     return e164, reasons

@@ -38,7 +38,7 @@ STRIPE_STAGING_TABLES: dict[str, tuple[str, str]] = {
 }
 STATE_TABLES = ("stripe_events", *STRIPE_STAGING_TABLES, "stripe_versions")
 _VIEWS = ("_stripe_candidates", "_stripe_new")
-_TEMP = ("_stripe_won", "_stripe_versions_next", "_stripe_fresh")
+_TEMP = ("_stripe_won_keys", "_stripe_won", "_stripe_versions_next", "_stripe_fresh")
 
 
 def staging_path(lake_dir: Path, table: str) -> Path:
@@ -95,7 +95,9 @@ def _merge(
     # Views, read once or twice: only the winners (`_stripe_won`) are held, never every new payload.
     con.execute(f"CREATE OR REPLACE TEMP VIEW _stripe_new AS SELECT * FROM {batches.relation(con)}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW _stripe_candidates AS {stripe_sql.CANDIDATES}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_won_keys AS {stripe_sql.WON_KEYS}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_won AS {stripe_sql.WON}")
+    con.execute("DROP TABLE _stripe_won_keys")  # the keys are in `_stripe_won` now: free them
     con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_versions_next AS {stripe_sql.VERSIONS}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_fresh AS {stripe_sql.NEW_EVENTS}")
     _append_events(con, lake_dir)

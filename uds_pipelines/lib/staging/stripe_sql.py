@@ -64,29 +64,33 @@ CANDIDATES = f"""
 """
 
 # The candidates that beat the staged version of their object and slot (a tie is the same event
-# merged again: it wins, so a replay after a crash rewrites the same rows), with their objects: an
-# event's `data.object`, read from the landed row the candidate came from.
+# merged again: it wins, so a replay after a crash rewrites the same rows); WON adds their objects:
+# an event's `data.object`, read from the landed row the candidate came from.
+WON_KEYS = """
+    SELECT c.* FROM _stripe_candidates c
+    LEFT JOIN stripe_versions v USING (object_type, object_id, slot)
+    WHERE v.event_id IS NULL
+       OR (c.slot <> 'deleted' AND (
+              coalesce(c.event_created, TIMESTAMPTZ '-infinity') > coalesce(v.event_created, TIMESTAMPTZ '-infinity')
+           OR (c.event_created IS NOT DISTINCT FROM v.event_created AND c.event_id >= v.event_id)))
+       OR (c.slot = 'deleted' AND (
+              coalesce(c.event_created, TIMESTAMPTZ 'infinity') < coalesce(v.event_created, TIMESTAMPTZ 'infinity')
+           OR (c.event_created IS NOT DISTINCT FROM v.event_created AND c.event_id <= v.event_id)))
+"""
+# The winners (`_stripe_won_keys`, a table: its exact size makes it the hash join's build side)
+# with their objects. The landed rows stream past it and only the winners' payloads are parsed; a
+# join built on the payload side held every winner's JSON in the hash table and ran out of memory
+# at 10M events under the default 1.5 GB limit.
 WON = """
-    WITH won AS (
-        SELECT c.* FROM _stripe_candidates c
-        LEFT JOIN stripe_versions v USING (object_type, object_id, slot)
-        WHERE v.event_id IS NULL
-           OR (c.slot <> 'deleted' AND (
-                  coalesce(c.event_created, TIMESTAMPTZ '-infinity') > coalesce(v.event_created, TIMESTAMPTZ '-infinity')
-               OR (c.event_created IS NOT DISTINCT FROM v.event_created AND c.event_id >= v.event_id)))
-           OR (c.slot = 'deleted' AND (
-                  coalesce(c.event_created, TIMESTAMPTZ 'infinity') < coalesce(v.event_created, TIMESTAMPTZ 'infinity')
-               OR (c.event_created IS NOT DISTINCT FROM v.event_created AND c.event_id <= v.event_id)))
-    ),
-    objects AS (  -- a landed row is one (event, file, line, landing time)
-        SELECT event_id, source_file, position, landed_at, payload->'$.data.object' AS payload_obj
-        FROM _stripe_new SEMI JOIN (SELECT event_id FROM won WHERE obj IS NULL) USING (event_id)
-    )
+    SELECT object_type, object_id, slot, event_id, event_created, source_file, obj
+    FROM _stripe_won_keys WHERE obj IS NOT NULL
+    UNION ALL
     SELECT w.object_type, w.object_id, w.slot, w.event_id, w.event_created, w.source_file,
-           coalesce(w.obj, o.payload_obj) AS obj
-    FROM won w LEFT JOIN objects o
-      ON w.obj IS NULL AND o.event_id = w.event_id AND o.source_file = w.source_file
-     AND o.position = w.position AND o.landed_at = w.landed_at
+           n.payload->'$.data.object' AS obj
+    FROM (SELECT * FROM _stripe_won_keys WHERE obj IS NULL) w
+    LEFT JOIN _stripe_new n
+      ON n.event_id = w.event_id AND n.source_file = w.source_file
+     AND n.position = w.position AND n.landed_at = w.landed_at
 """
 
 VERSIONS = """

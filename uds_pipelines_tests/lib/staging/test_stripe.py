@@ -262,3 +262,58 @@ def test_staging_before_anything_landed_is_empty_and_typed(tmp_path):
         .fetchall()
     )
     assert ("mrr_minor", "BIGINT") in [(c[0], c[1]) for c in schema]
+
+
+def _scans(node: dict) -> set[str]:
+    """The tables and files a plan node reads, its children included."""
+    info = node.get("extra_info") or {}
+    found = {str(info.get("Table", "")), str(info.get("Function", ""))} - {""}
+    for child in node.get("children", []):
+        found |= _scans(child)
+    return found
+
+
+def _hash_joins(node: dict) -> list[dict]:
+    joins = [node] if node.get("name") == "HASH_JOIN" else []
+    for child in node.get("children", []):
+        joins += _hash_joins(child)
+    return joins
+
+
+def test_winners_objects_are_read_past_a_hash_table_of_winners_never_of_payloads(tmp_path):
+    """The landed payloads must stream past the winners: a hash table of payloads ran out of memory
+    at 10M events under the default limit."""
+    import json
+
+    from uds_pipelines.lib import lake
+    from uds_pipelines.lib.staging import stripe_sql
+
+    con = lake.duckdb_connection()
+    landed = tmp_path / "landed.parquet"
+    con.execute(
+        f"""COPY (SELECT 'evt_' || i AS event_id, 'stripe-1.jsonl' AS source_file, i AS position,
+                  TIMESTAMPTZ '2026-01-01' AS landed_at,
+                  json_object('data', json_object('object', json_object('id', 'ch_' || i, 'pad', repeat('x', 500))))
+                      AS payload
+           FROM range(100000) t(i)) TO '{landed}' (FORMAT parquet)"""
+    )
+    con.execute(f"CREATE TEMP VIEW _stripe_new AS SELECT * FROM read_parquet('{landed}')")
+    # one winner in ten (an object's earlier events lose), and an embedded refund carrying its object
+    con.execute(
+        """CREATE TEMP TABLE _stripe_won_keys AS
+           SELECT 'charge' AS object_type, 'ch_' || i AS object_id, 'latest' AS slot, 'evt_' || i AS event_id,
+                  NULL::TIMESTAMPTZ AS event_created, 'stripe-1.jsonl' AS source_file, i AS position,
+                  TIMESTAMPTZ '2026-01-01' AS landed_at, NULL::JSON AS obj
+           FROM range(0, 100000, 10) t(i)
+           UNION ALL SELECT 'refund', 're_1', 'latest', 'evt_5', NULL, 'stripe-1.jsonl', 5, TIMESTAMPTZ '2026-01-01',
+                            '{"id": "re_1"}'::JSON"""
+    )
+    plan = json.loads(con.execute("EXPLAIN (FORMAT JSON) " + stripe_sql.WON).fetchall()[0][1])
+    joins = [j for root in plan for j in _hash_joins(root)]
+    assert joins, plan
+    for join in joins:
+        probe, build = join["children"]
+        assert any("_stripe_won_keys" in s for s in _scans(build)), build
+        assert not any("read_parquet" in s.lower() or "_stripe_new" in s for s in _scans(build)), build
+    rows = con.execute(f"SELECT object_id, obj->>'$.id' FROM ({stripe_sql.WON}) ORDER BY 1").fetchall()
+    assert len(rows) == 10_001 and all(o == i for o, i in rows)

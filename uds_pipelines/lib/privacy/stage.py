@@ -35,11 +35,11 @@ class AccessStage:
 def run_privacy_requests(settings: Settings, run_id: str) -> PrivacyStage:
     """Erasures resolved to whole persons: erased everywhere, suppressed, audited, then verified."""
     lake_dir = settings.lake_dir
-    con = connection.for_settings(settings)
     # No landing may run while people are erased and suppressed, or a batch landing in between
     # could bring a person back after the scan: every inbox source's landing lock is held.
-    try:
-        with locks.landing_locks(settings.locks_dir):
+    with locks.landing_locks(settings.locks_dir):
+        con = connection.for_settings(settings)
+        try:
             pending = pending_requests(con, lake_dir)
             subjects = resolve_pending(con, lake_dir, pending, settings.default_region)
             result = handle_requests(
@@ -53,25 +53,29 @@ def run_privacy_requests(settings: Settings, run_id: str) -> PrivacyStage:
                 default_region=settings.default_region,
                 defer_access=True,  # answered by access_reports, once profiles and segments exist
             )
-            # The erased identifiers live in memory for this run only, for the verification scan.
-            needles = {v for s in result.erased for _, v in s.identifiers}  # customer ids included
-            # and their events' user ids, as erasure searched them (variants.subject_needles)
-            needles |= {v for s in result.erased for _, v in s.event_ids("user") if not v.strip().isdigit()}
-            started = time.perf_counter()
-            findings = (
-                verify_erased(
+        finally:
+            # DuckDB keeps the memory of what the erasure read until its connection closes (at
+            # 10M events the stage sat at 1.7 GB before the scan): the scan gets a fresh one
+            con.close()
+        # The erased identifiers live in memory for this run only, for the verification scan.
+        needles = {v for s in result.erased for _, v in s.identifiers}  # customer ids included
+        # and their events' user ids, as erasure searched them (variants.subject_needles)
+        needles |= {v for s in result.erased for _, v in s.event_ids("user") if not v.strip().isdigit()}
+        started = time.perf_counter()
+        findings = []
+        if needles:
+            con = connection.for_settings(settings)
+            try:
+                findings = verify_erased(
                     settings.data_dir,
                     settings.warehouse_url,
                     needles,
                     con=con,
                     storage_root=settings.storage_root,
                 )
-                if needles
-                else []
-            )
-            verify_seconds = time.perf_counter() - started
-    finally:
-        con.close()
+            finally:
+                con.close()
+        verify_seconds = time.perf_counter() - started
     return PrivacyStage(len(pending), result, len(needles), findings, verify_seconds)
 
 

@@ -21,13 +21,8 @@ start_test_postgres() {
     else
         pguser=$(id -un)
     fi
-    # The server's user must reach its folder: some machines make /tmp private to root (0700)
-    local base=/tmp
-    "${runas[@]}" test -x /tmp 2>/dev/null || base=/var/tmp
-    PG_DIR=$(mktemp -d "$base/uds-ci-pg.XXXXXX")
+    PG_DIR=$(mktemp -d /tmp/uds-ci-pg.XXXXXX)
     chown "$pguser" "$PG_DIR" 2>/dev/null || true
-    # and its tools start in a folder it can enter, not the clone (under a private /tmp, it cannot)
-    cd "$PG_DIR"
     local port
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     "${runas[@]}" "$bindir/initdb" -D "$PG_DIR/data" -U uds --auth=trust >/dev/null
@@ -36,6 +31,5 @@ start_test_postgres() {
     "${runas[@]}" "$bindir/createdb" -h 127.0.0.1 -p "$port" -U uds uds_test
     export UDS_TEST_POSTGRES_URL="postgresql+psycopg2://uds@127.0.0.1:$port/uds_test"
     export UDS_CI_PG_STOP="${runas[*]} $bindir/pg_ctl -D $PG_DIR/data -m fast stop"
-    cd - >/dev/null
     echo "CI: PostgreSQL running on 127.0.0.1:$port"
 }

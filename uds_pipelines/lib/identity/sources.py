@@ -111,14 +111,14 @@ def finish_records_sql(candidates: str, default_region: str = "US", phones: str 
                         WHEN source = 'events' AND first_name IS NULL AND last_name IS NULL
                         THEN uds_name_last(full_name) ELSE last_name END AS last_name,
                    country, date_of_birth, address_line1, city, postcode, deleted, created_at, external_id,
-                   nps, utm_source, source_hash, coalesce(uds_country(country), '{region}') AS phone_region
+                   nps, utm_source, source_hash, uds_country(country) AS country_code
             FROM {candidates}
         ),
-        phones AS ({phone_rows_sql(phones, "SELECT phone, phone_region AS region FROM c")})
-        SELECT c.* EXCLUDE (phone_region), uds_email_norm(c.email) AS email_n, p.e164 AS phone_n,
-               uds_country(c.country) AS country_n,
+        phones AS ({phone_rows_sql(phones, f"SELECT phone, coalesce(country_code, '{region}') AS region FROM c")})
+        SELECT c.* EXCLUDE (country_code), uds_email_norm(c.email) AS email_n, p.e164 AS phone_n,
+               c.country_code AS country_n,
                uds_name_norm(c.first_name) AS first_name_n, uds_name_norm(c.last_name) AS last_name_n
-        FROM c LEFT JOIN phones p ON p.phone = c.phone AND p.region = c.phone_region
+        FROM c LEFT JOIN phones p ON p.phone = c.phone AND p.region = coalesce(c.country_code, '{region}')
     """
 
 

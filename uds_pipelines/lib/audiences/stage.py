@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pyarrow.compute as pc
 
-from uds_pipelines.lib import catalog, connection, lake_views
+from uds_pipelines.lib import catalog, connection, lake, lake_views
 from uds_pipelines.lib.audiences.definitions import AudienceDefinition, AudienceError, load_audiences
 from uds_pipelines.lib.audiences.destinations import DESTINATION_FORMATS
 from uds_pipelines.lib.audiences.export import audience_members_table, destination_rows, write_audience_files
@@ -47,7 +47,10 @@ def build_audience_members(settings: Settings) -> AudienceMembersStage:
     audiences, errors = _load(settings)
     con = connection.for_settings(settings)
     try:
-        excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key())
+        # the audiences' segment members only: nobody else can be planned
+        segments = lake.sql_literal_list(sorted({a.segment for a in audiences}) or [""])
+        members_of = f"(SELECT customer_id FROM segment_membership WHERE segment IN ({segments}))"
+        excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key(), members_of)
         plans = [
             plan_audience(
                 con, audience, "segment_membership", "customer_profiles", "effective_consent", excluded
@@ -70,7 +73,9 @@ def check_members_consent(settings: Settings) -> MembersConsentCheck:
     """Recount the persisted members against consent and exclusions, independently of the planning."""
     con = connection.for_settings(settings)
     try:
-        excluded = excluded_customers_sql(con, settings.lake_dir, settings.suppression_key())
+        excluded = excluded_customers_sql(
+            con, settings.lake_dir, settings.suppression_key(), "audience_members"
+        )
         result = verify_members(con, "audience_members", "effective_consent", excluded)
     finally:
         con.close()
@@ -88,7 +93,7 @@ def export_audiences(settings: Settings, run_id: str) -> AudienceExportsStage:
     try:
         members = query_arrow(con, "SELECT * FROM audience_members")
         counts = con.execute("SELECT * FROM audience_counts").df().set_index("audience")
-        excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key())
+        excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key(), "audience_members")
         for audience in audiences:
             if "file" not in audience.destinations or audience.name not in counts.index:
                 continue

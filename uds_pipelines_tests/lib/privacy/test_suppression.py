@@ -140,6 +140,27 @@ def test_excluded_customers_are_hashed_in_duckdb_once_however_many_queries_read_
     assert calls == []
 
 
+def test_excluded_customers_among_a_relation_are_only_those_in_it(tmp_path):
+    """A stage that reads only some customers (segment or audience members) checks only them: a
+    suppressed customer outside the relation is not listed, one inside it is."""
+    from uds_pipelines.lib.privacy import exclusions
+
+    lk = build_lake(tmp_path)
+    con = lake.duckdb_connection()
+    register_duckdb_udfs(con)
+    _suppress_jane(lk, con)
+    everyone = exclusions.excluded_customers_sql(con, lk.lake_dir, KEY)
+    (jane,) = [row[0] for row in con.execute(f"SELECT customer_id FROM {everyone}").fetchall()]
+    others = con.execute("SELECT customer_id FROM customer_profiles WHERE customer_id <> ?", [jane]).fetchall()
+    assert others  # the lake has someone besides her
+    con.execute("CREATE TEMP TABLE members AS SELECT customer_id FROM customer_profiles WHERE customer_id <> ?", [jane])
+    listed = exclusions.excluded_customers_sql(con, lk.lake_dir, KEY, among="members")
+    assert con.execute(f"SELECT count(*) FROM {listed}").fetchone()[0] == 0
+    con.execute("INSERT INTO members VALUES (?)", [jane])
+    listed = exclusions.excluded_customers_sql(con, lk.lake_dir, KEY, among="members")
+    assert con.execute(f"SELECT customer_id FROM {listed}").fetchall() == [(jane,)]
+
+
 @pytest.mark.parametrize("key", [KEY, b"k" * 65, b""])
 def test_the_sql_hmac_is_the_python_one(tmp_path, key):
     """`uds_hmac` (DuckDB's sha256, RFC 2104) gives `suppression_hash`'s digests, whatever the key's

@@ -151,9 +151,14 @@ def test_excluded_customers_among_a_relation_are_only_those_in_it(tmp_path):
     _suppress_jane(lk, con)
     everyone = exclusions.excluded_customers_sql(con, lk.lake_dir, KEY)
     (jane,) = [row[0] for row in con.execute(f"SELECT customer_id FROM {everyone}").fetchall()]
-    others = con.execute("SELECT customer_id FROM customer_profiles WHERE customer_id <> ?", [jane]).fetchall()
+    others = con.execute(
+        "SELECT customer_id FROM customer_profiles WHERE customer_id <> ?", [jane]
+    ).fetchall()
     assert others  # the lake has someone besides her
-    con.execute("CREATE TEMP TABLE members AS SELECT customer_id FROM customer_profiles WHERE customer_id <> ?", [jane])
+    con.execute(
+        "CREATE TEMP TABLE members AS SELECT customer_id FROM customer_profiles WHERE customer_id <> ?",
+        [jane],
+    )
     listed = exclusions.excluded_customers_sql(con, lk.lake_dir, KEY, among="members")
     assert con.execute(f"SELECT count(*) FROM {listed}").fetchone()[0] == 0
     con.execute("INSERT INTO members VALUES (?)", [jane])
@@ -177,4 +182,6 @@ def test_the_sql_hmac_is_the_python_one(tmp_path, key):
             "SELECT macro_definition FROM duckdb_functions() WHERE function_name = 'uds_hmac'"
         ).fetchall()[0]
     )
-    assert (not key or key.hex() not in text) and bytes(b ^ 0x36 for b in key.ljust(64, b"\0")).hex() not in text
+    assert (not key or key.hex() not in text) and bytes(
+        b ^ 0x36 for b in key.ljust(64, b"\0")
+    ).hex() not in text

@@ -59,15 +59,18 @@ def subscriptions_sql(end: datetime, records_table: str = "person_records") -> s
 def score_subscribers(params, tenure, mrr) -> dict[str, np.ndarray]:
     """Per live subscriber: churn_next_month, p_alive, expected_purchases_90d (renewals),
     expected_residual_months (discounted), predicted_clv_12m, churn_3m (for the risk band)."""
+    # Tenures are whole months, a few hundred distinct values however many subscribers: each term
+    # is computed once per value (hyp2f1 costs microseconds a call) and spread back.
+    tenures, at = np.unique(np.asarray(tenure, dtype=float), return_inverse=True)
     ahead = np.arange(1, HORIZON_MONTHS + 1)[:, None]
-    survival = sbg.survival_ratio(params, tenure[None, :], ahead)
+    survival = sbg.survival_ratio(params, tenures[None, :], ahead)
     factors = (1 + MONTHLY_DISCOUNT) ** -ahead
-    churn = sbg.churn_next(params, tenure)
+    churn = sbg.churn_next(params, tenures)[at]
     return {
         "churn_next_month": churn,
         "p_alive": 1.0 - churn,
-        "expected_purchases_90d": survival[:3].sum(axis=0),
-        "expected_residual_months": sbg.residual_lifetime(params, tenure, MONTHLY_DISCOUNT),
-        "predicted_clv_12m": mrr * (factors * survival).sum(axis=0),
-        "churn_3m": 1.0 - survival[2],
+        "expected_purchases_90d": survival[:3].sum(axis=0)[at],
+        "expected_residual_months": sbg.residual_lifetime(params, tenures, MONTHLY_DISCOUNT)[at],
+        "predicted_clv_12m": mrr * (factors * survival).sum(axis=0)[at],
+        "churn_3m": 1.0 - survival[2][at],
     }

@@ -88,3 +88,26 @@ def test_a_subscription_that_ended_without_an_end_time_is_left_out_of_the_fit(tm
         con.close()
     assert periods == sum(1 for j in range(40) if j % 3 == 0)  # the cancelled ones, not sub_unknown
     assert len(ids) == 40
+
+
+def test_subscribers_are_scored_as_each_alone_whatever_tenures_repeat():
+    """Scores are computed once per distinct tenure and spread back: each subscriber's equal the
+    model's terms for that subscriber alone, in the input's order, with every MRR its own."""
+    from uds_pipelines.lib.predictions import sbg
+    from uds_pipelines.lib.predictions.score import HORIZON_MONTHS, MONTHLY_DISCOUNT
+
+    params = (0.8, 2.5)
+    tenure = np.array([5.0, 0.0, 5.0, 37.0, 1.0, 0.0, 37.0, 12.0])
+    mrr = np.array([10.0, 20.0, 30.0, 5.0, 99.0, 1.0, 7.5, 0.0])
+    scores = contracts.score_subscribers(params, tenure, mrr)
+    ahead = np.arange(1, HORIZON_MONTHS + 1)
+    for i, (n, m) in enumerate(zip(tenure, mrr, strict=True)):
+        survival = sbg.survival_ratio(params, n, ahead)
+        churn = sbg.churn_next(params, n)
+        assert scores["churn_next_month"][i] == churn and scores["p_alive"][i] == 1.0 - churn
+        assert np.isclose(scores["expected_purchases_90d"][i], survival[:3].sum(), rtol=1e-12)
+        assert scores["churn_3m"][i] == 1.0 - survival[2]
+        assert scores["expected_residual_months"][i] == sbg.residual_lifetime(params, n, MONTHLY_DISCOUNT)
+        clv = m * ((1 + MONTHLY_DISCOUNT) ** -ahead * survival).sum()
+        assert np.isclose(scores["predicted_clv_12m"][i], clv, rtol=1e-12)
+    assert scores["predicted_clv_12m"][7] == 0.0 and scores["predicted_clv_12m"][1] > 0

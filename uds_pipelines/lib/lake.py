@@ -225,11 +225,35 @@ def duckdb_connection(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | N
     # killed process's folder is swept like any temp file.
     con.execute(f"SET temp_directory='{_sql_path(private_temp_path('duckdb-spill'))}'")
     con.execute(f"SET memory_limit='{memory_limit}'")
+    # as given: DuckDB shows its setting rounded ('1.3 GiB'), which `release_memory` must not restore
+    con.execute(f"SET VARIABLE {_LIMIT_VARIABLE} = '{memory_limit}'")
     con.execute("SET preserve_insertion_order=false")
     if threads:
         con.execute(f"SET threads={int(threads)}")
     storage.register_with_duckdb(con)
     return con
+
+
+_LIMIT_VARIABLE = "uds_memory_limit"
+_RELEASE_LIMIT = "64MB"
+
+
+def release_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Return to the system the memory DuckDB's allocator keeps after its queries, before work
+    outside DuckDB (rewriting files with pyarrow) needs it. After a scan of a 2.2 GB landed file the
+    process holds about 600 MB more than before, though DuckDB reports no buffer in use; a moment
+    at a low memory limit makes DuckDB flush its allocator (temp tables past that limit spill to
+    disk and are read back when used). Only connections from `duckdb_connection`: others are
+    left alone."""
+    limit = con.execute(f"SELECT getvariable('{_LIMIT_VARIABLE}')").fetchone()[0]
+    if not limit:
+        return
+    try:
+        con.execute(f"SET memory_limit='{_RELEASE_LIMIT}'")
+    except duckdb.Error:
+        pass  # more is pinned than that: nothing to hand back now
+    finally:
+        con.execute(f"SET memory_limit='{limit}'")
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

@@ -389,7 +389,8 @@ _DECLARED = [
         _schema(
             "source record_id priority:int32 observed_at:timestamp email phone first_name last_name "
             "country date_of_birth address_line1 city postcode deleted:bool created_at:timestamp "
-            "external_id nps:int64 utm_source source_hash email_n phone_n country_n first_name_n last_name_n"
+            "external_id nps:int64 utm_source source_hash email_n phone_n country_n first_name_n last_name_n "
+            "normalized:bool"
         ),
         "identity_inputs",
         "derived",
@@ -406,6 +407,7 @@ _DECLARED = [
             # since the normalized attributes are stored once per record (profiles fall back to
             # normalizing the raw values where these are NULL)
             *((column, "NULL") for column in NORMALIZED_ATTRIBUTES),
+            ("normalized", "NULL"),  # since refused values are no longer normalized again
         ),
     ),
     Table(
@@ -689,6 +691,8 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "normalized again",
         "email_n": "the email's display form (`normalize_email`), computed when the record is merged; "
         "`phone_n` (E.164), `country_n`, `first_name_n` and `last_name_n` likewise",
+        "normalized": "true when those columns were computed at merge (a NULL one is then a value the "
+        "normalizer refused); NULL for records merged before, which profiles normalize themselves",
     },
     "stripe_versions": {
         "object_type": "`customer`, `charge`, ... (`refund` also for refunds embedded in charges)",

@@ -117,7 +117,8 @@ def finish_records_sql(candidates: str, default_region: str = "US", phones: str 
         phones AS ({phone_rows_sql(phones, f"SELECT phone, coalesce(country_code, '{region}') AS region FROM c")})
         SELECT c.* EXCLUDE (country_code), uds_email_norm(c.email) AS email_n, p.e164 AS phone_n,
                c.country_code AS country_n,
-               uds_name_norm(c.first_name) AS first_name_n, uds_name_norm(c.last_name) AS last_name_n
+               uds_name_norm(c.first_name) AS first_name_n, uds_name_norm(c.last_name) AS last_name_n,
+               true AS normalized
         FROM c LEFT JOIN phones p ON p.phone = c.phone AND p.region = coalesce(c.country_code, '{region}')
     """
 
@@ -132,7 +133,7 @@ def person_records_sql(default_region: str = "US") -> str:
     Stripe customer's creation, a submission's time), external_id (an app's own user id: Stripe
     `metadata`, a survey's external reference, a form's hidden field; `lib.ingest.external_ids`),
     nps (a survey's score), utm_source (a form's), source_hash; and the normalized email_n, phone_n,
-    country_n, first_name_n, last_name_n.
+    country_n, first_name_n, last_name_n, with `normalized` true.
     """
     return finish_records_sql(f"({candidate_records_sql()})", default_region)
 

@@ -56,10 +56,13 @@ def _survivor(attribute: str, value: str, key: str, source: str) -> str:
 
 
 def _stored_or(column: str, normalize_sql: str, raw_sql: str) -> str:
-    """The record's stored normalized `column`; where it is NULL and the raw value is not, the value
-    normalized now (a Python call per row: only for the few values the normalizer refused or records
-    merged before the column existed)."""
-    return f"coalesce(r.{column}, CASE WHEN {raw_sql} IS NOT NULL THEN {normalize_sql} END)"
+    """The record's stored normalized `column`, or for a record merged before those columns existed
+    (`normalized` NULL), the raw value normalized now (a Python call per row for phones). A NULL
+    stored by a record normalized at merge is a value the normalizer refused: not tried again."""
+    return (
+        f"CASE WHEN r.normalized THEN r.{column} "
+        f"ELSE coalesce(r.{column}, CASE WHEN {raw_sql} IS NOT NULL THEN {normalize_sql} END) END"
+    )
 
 
 def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_region: str,
@@ -88,7 +91,7 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
     WITH rec AS (
         -- normalized when the record was merged; normalized here only where that was not stored
         -- (records merged before the columns existed)
-        SELECT m.customer_id, r.* EXCLUDE (email_n, phone_n, country_n, first_name_n, last_name_n),
+        SELECT m.customer_id, r.* EXCLUDE (email_n, phone_n, country_n, first_name_n, last_name_n, normalized),
                {_stored_or("country_n", "uds_country(r.country)", "r.country")} AS country_n,
                {_stored_or("email_n", "uds_email_norm(r.email)", "r.email")} AS email_n,
                {_stored_or("phone_n", f"uds_phone_e164(r.phone, coalesce(uds_country(r.country), '{region}'))", "r.phone")}

@@ -48,9 +48,10 @@ def test_profiles_do_not_normalize_merged_records_again(merged, monkeypatch):
     records = pd.read_parquet(catalog.path(settings.lake_dir, "person_records"))
     calls = _counting_phone_normalizer(monkeypatch)
     build_profiles(settings)
-    # only phones the normalizer refused at merge time are tried again (no call for no phone)
+    # not even the phones the normalizer refused at merge time: their NULL is the answer
     refused = records["phone"].notna() & records["phone_n"].isna()
-    assert len(calls) == refused.sum() < records["phone"].notna().sum()
+    assert refused.sum() > 0 and records["normalized"].all()
+    assert calls == []
     after = pd.read_parquet(catalog.path(settings.lake_dir, "customer_profiles"))[PROFILE_COLUMNS]
     pd.testing.assert_frame_equal(after.sort_values("customer_id").reset_index(drop=True), before)
 
@@ -60,10 +61,31 @@ def test_records_merged_before_the_columns_existed_are_normalized_by_profiles(me
     path = catalog.path(settings.lake_dir, "person_records")
     original = pd.read_parquet(path)
     try:
-        lake.write_parquet_atomic(original.drop(columns=NORMALIZED), path)  # an older lake's file
+        # an older lake's file
+        lake.write_parquet_atomic(original.drop(columns=[*NORMALIZED, "normalized"]), path)
         calls = _counting_phone_normalizer(monkeypatch)
         build_profiles(settings)
         assert len(calls) == original["phone"].notna().sum()
+        after = pd.read_parquet(catalog.path(settings.lake_dir, "customer_profiles"))[PROFILE_COLUMNS]
+        pd.testing.assert_frame_equal(after.sort_values("customer_id").reset_index(drop=True), before)
+    finally:
+        lake.write_parquet_atomic(original, path)
+
+
+def test_records_kept_from_before_the_columns_existed_are_normalized_by_profiles(merged, monkeypatch):
+    """A file written since holds older records too (kept by later merges with their columns NULL):
+    those are normalized by profiles, the records normalized at merge are not."""
+    settings, before = merged
+    path = catalog.path(settings.lake_dir, "person_records")
+    original = pd.read_parquet(path)
+    older = pd.Series(range(len(original))) % 2 == 0
+    mixed = original.astype({"normalized": object})
+    mixed.loc[older.to_numpy(), [*NORMALIZED, "normalized"]] = None
+    try:
+        lake.write_parquet_atomic(mixed, path)
+        calls = _counting_phone_normalizer(monkeypatch)
+        build_profiles(settings)
+        assert 0 < len(calls) == original.loc[older.to_numpy(), "phone"].notna().sum()
         after = pd.read_parquet(catalog.path(settings.lake_dir, "customer_profiles"))[PROFILE_COLUMNS]
         pd.testing.assert_frame_equal(after.sort_values("customer_id").reset_index(drop=True), before)
     finally:

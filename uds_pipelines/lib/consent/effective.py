@@ -85,9 +85,18 @@ def effective_consent(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _consent_keyed AS
-        SELECT identifier_type, purpose, granted, captured_at, source, source_record, {key} AS identifier_key
-        FROM {usable} AS u
-        WHERE purpose IN ({wanted})
+        WITH statements AS (
+            SELECT identifier_type, identifier, purpose, granted, captured_at, source, source_record
+            FROM {usable} AS u WHERE purpose IN ({wanted})
+        ),
+        -- each identifier keyed once (a person states consent for several purposes, several times)
+        keys AS (
+            SELECT identifier_type, identifier, {key} AS identifier_key
+            FROM (SELECT DISTINCT identifier_type, identifier FROM statements)
+        )
+        SELECT s.identifier_type, s.purpose, s.granted, s.captured_at, s.source, s.source_record, k.identifier_key
+        FROM statements s LEFT JOIN keys k
+          ON k.identifier_type IS NOT DISTINCT FROM s.identifier_type AND k.identifier IS NOT DISTINCT FROM s.identifier
         """
     )
     con.execute(

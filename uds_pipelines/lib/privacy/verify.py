@@ -106,6 +106,9 @@ def verify_erased(
                     )
                     findings.append(Finding(_display(path, data_dir), f"{what}: {n} match(es)", n, kind))
         for files in parquet.values():
+            # what the last table's decoding kept goes back to the system before the next one
+            lake.release_memory(con)
+            pa.default_memory_pool().release_unused()
             findings += _scan_parquet(con, files, data_dir, scanner)
         findings += _scan_warehouse(warehouse_url, scanner)
     finally:

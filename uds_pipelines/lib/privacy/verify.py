@@ -108,7 +108,6 @@ def verify_erased(
         for files in parquet.values():
             # what the last table's decoding kept goes back to the system before the next one
             lake.release_memory(con)
-            pa.default_memory_pool().release_unused()
             findings += _scan_parquet(con, files, data_dir, scanner)
         findings += _scan_warehouse(warehouse_url, scanner)
     finally:

@@ -166,7 +166,8 @@ def delete_where(
                 continue
             # What DuckDB's scan kept and what the last rewrites kept go back to the system first:
             # at 10M events the rewrite of the 2.2 GB landed Stripe file (0.7 GB) came on top of both.
-            lake.release_memory(con)
+            if sum(path.stat().st_size for path in matched) >= lake.RELEASE_BEFORE_BYTES:
+                lake.release_memory(con)
             # pyarrow decodes and compresses without the GIL: one file per core at a time
             with ThreadPoolExecutor(REWRITE_THREADS) as pool:
                 changes += pool.map(remove_rows, matched.keys(), matched.values())

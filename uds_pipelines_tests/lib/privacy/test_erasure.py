@@ -167,6 +167,27 @@ def test_erasure_reaches_a_held_batch_a_crash_left_behind(tmp_path):
     assert lake.read_frame(held)["email"].tolist() == ["c@x.com"]
 
 
+def test_memory_is_handed_back_before_big_rewrites_only(tmp_path, monkeypatch):
+    """A release costs temp tables a trip to disk: once before a table whose matched files are big,
+    never before each of many small ones (hundreds of day folders)."""
+    from uds_pipelines.lib.privacy import rewrite
+
+    root = tmp_path / "lake"
+    for day in range(3):
+        folder = root / "events" / f"day=2026-01-0{day + 1}"
+        lake.write_parquet_atomic(pd.DataFrame({"email": ["a@x.com", "b@x.com"]}), folder / "e.parquet")
+    releases = []
+    monkeypatch.setattr(rewrite.lake, "release_memory", lambda con: releases.append(con))
+    spec = lambda cols: MatchSpec("email = 'a@x.com'")  # noqa: E731
+    con = lake.duckdb_connection()
+    assert len(delete_where(con, root, spec)[0]) == 3 and releases == []
+    for day in range(3):  # matching again, with every file counted as big
+        folder = root / "events" / f"day=2026-01-0{day + 1}"
+        lake.write_parquet_atomic(pd.DataFrame({"email": ["a@x.com", "c@x.com"]}), folder / "e.parquet")
+    monkeypatch.setattr(rewrite.lake, "RELEASE_BEFORE_BYTES", 1)
+    assert len(delete_where(con, root, spec)[0]) == 3 and releases == [con] * 3
+
+
 def test_rows_are_removed_row_group_by_row_group_keeping_schema_and_order(tmp_path, monkeypatch):
     from uds_pipelines.lib.privacy import rewrite
 

@@ -118,8 +118,16 @@ def verify_erased(
 
 
 def _local_bytes(files: list[Path]) -> int:
-    """Bytes of local files (object storage's are not asked for: a request each)."""
-    return sum(f.stat().st_size for f in files if not storage.is_remote(f))
+    """Bytes of local files (object storage's are not asked for: a request each); a file gone
+    since the walk (a live writer's temp file) counts nothing here, its scan reports it."""
+    total = 0
+    for f in files:
+        if not storage.is_remote(f):
+            try:
+                total += f.stat().st_size
+            except OSError:
+                continue
+    return total
 
 
 def _display(path: Path, data_dir: Path) -> str:

@@ -64,3 +64,13 @@ def test_longer_address_is_not_a_false_positive(tmp_path):
         "email\r\nxplanted.person@example.com\r\nplanted.person@example.community\r\n"
     )
     assert verify_erased(data, url, {SECRET}) == []
+
+
+def test_a_file_gone_since_the_walk_counts_nothing_towards_a_table_s_size(tmp_path):
+    """The scan sizes each table to decide whether to hand memory back first; a live writer's temp
+    file may be gone by then, which must not stop the verification."""
+    from uds_pipelines.lib.privacy import verify
+
+    kept = tmp_path / "a.parquet"
+    kept.write_bytes(b"x" * 1000)
+    assert verify._local_bytes([kept, tmp_path / "gone.parquet.tmp"]) == 1000

@@ -79,8 +79,9 @@ def fingerprints(data_dir: Path) -> dict[str, tuple[int, str]]:
         "customer_profiles": relabelled(lake / "profiles/customer_profiles.parquet"),
         "segment_membership": relabelled(lake / "segments/segment_membership.parquet"),
     }
-    for name in STAGED:  # keyed by source ids, no customer ids
-        tables[name] = rows(f"SELECT * FROM read_parquet('{lake}/{name}.parquet')")
+    for name in STAGED:  # keyed by source ids, no customer ids; a Stripe table is a folder of parts
+        source = f"{lake}/{name}/*.parquet" if (lake / name).is_dir() else f"{lake}/{name}.parquet"
+        tables[name] = rows(f"SELECT * FROM read_parquet('{source}', union_by_name=true)")
     audiences = data_dir / "exports/audiences"
     for folder in sorted(p for p in audiences.iterdir() if p.is_dir()) if audiences.is_dir() else []:
         files = sorted(folder.glob("*.csv"))

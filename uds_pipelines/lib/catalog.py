@@ -84,6 +84,12 @@ class Table:
     # Writers may add columns the schema does not declare, named by configuration (the computed
     # traits of `traits.yaml` on profiles); the declared ones must still all be there, in order.
     open_columns: bool = False
+    # A keyed state table (`keyed_parts`): a folder of parts that a merge updates by key (the rows
+    # of a key are replaced together), rewriting only the parts that hold a changed key.
+    key: tuple[str, ...] = field(default=())
+    # Where the table was one file before it became keyed; `lake_views` moves that file into the
+    # folder as its oldest part the first time it lists the table.
+    formerly: str | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -273,8 +279,8 @@ _DECLARED = [
     ),
     Table(
         "stripe_customers",
-        "staging/stripe_customers.parquet",
-        "file",
+        "staging/stripe_customers",
+        "folder",
         _schema(
             "customer_id email name phone country created:timestamp deleted:bool deleted_at:timestamp "
             "updated_at:timestamp address_line1 city postcode external_id"
@@ -284,11 +290,13 @@ _DECLARED = [
         ("email", "name", "phone", "country", "address_line1", "city", "postcode", "external_id"),
         "Stripe customers at their latest state.",
         added=(("external_id", "NULL"),),  # since the external-id release
+        key=("customer_id",),
+        formerly="staging/stripe_customers.parquet",
     ),
     Table(
         "stripe_charges",
-        "staging/stripe_charges.parquet",
-        "file",
+        "staging/stripe_charges",
+        "folder",
         _schema(
             "charge_id customer_id invoice_id amount:int64 amount_refunded:int64 currency status "
             "paid:bool refunded:bool created:timestamp"
@@ -297,11 +305,13 @@ _DECLARED = [
         "staged",
         (),
         "Stripe charges at their latest state (amounts in minor units).",
+        key=("charge_id",),
+        formerly="staging/stripe_charges.parquet",
     ),
     Table(
         "stripe_invoices",
-        "staging/stripe_invoices.parquet",
-        "file",
+        "staging/stripe_invoices",
+        "folder",
         _schema(
             "invoice_id customer_id subscription_id charge_id amount_paid:int64 currency status "
             "paid_at:timestamp created:timestamp"
@@ -310,21 +320,25 @@ _DECLARED = [
         "staged",
         (),
         "Stripe invoices at their latest state.",
+        key=("invoice_id",),
+        formerly="staging/stripe_invoices.parquet",
     ),
     Table(
         "stripe_refunds",
-        "staging/stripe_refunds.parquet",
-        "file",
+        "staging/stripe_refunds",
+        "folder",
         _schema("refund_id charge_id amount:int64 currency status created:timestamp"),
         "stripe_staging",
         "staged",
         (),
         "Stripe refunds at their latest state.",
+        key=("refund_id",),
+        formerly="staging/stripe_refunds.parquet",
     ),
     Table(
         "stripe_subscriptions",
-        "staging/stripe_subscriptions.parquet",
-        "file",
+        "staging/stripe_subscriptions",
+        "folder",
         _schema(
             "subscription_id customer_id status currency mrr_minor:int64 created:timestamp "
             "canceled_at:timestamp plan"
@@ -334,11 +348,13 @@ _DECLARED = [
         (),
         "Stripe subscriptions at their latest state, with monthly recurring revenue.",
         added=(("plan", "NULL"),),  # since per-plan retention models (issue 19)
+        key=("subscription_id",),
+        formerly="staging/stripe_subscriptions.parquet",
     ),
     Table(
         "stripe_checkout_sessions",
-        "staging/stripe_checkout_sessions.parquet",
-        "file",
+        "staging/stripe_checkout_sessions",
+        "folder",
         _schema(
             "session_id customer_id customer_email promotions_consent created:timestamp source_file "
             "address_line1 city postcode country"
@@ -347,11 +363,13 @@ _DECLARED = [
         "staged",
         ("customer_email", "address_line1", "city", "postcode", "country"),
         "Completed Stripe checkout sessions (email, address, promotions consent).",
+        key=("session_id",),
+        formerly="staging/stripe_checkout_sessions.parquet",
     ),
     Table(
         "stripe_consents",
-        "staging/stripe_consents.parquet",
-        "file",
+        "staging/stripe_consents",
+        "folder",
         _schema(
             "identifier_type identifier purpose granted:bool captured_at:timestamp source "
             "source_record source_file"
@@ -360,16 +378,20 @@ _DECLARED = [
         "staged",
         ("identifier",),
         "Consent statements taken from Stripe checkout sessions.",
+        key=("source_record",),
+        formerly="staging/stripe_consents.parquet",
     ),
     Table(
         "stripe_versions",
-        "staging/stripe_versions.parquet",
-        "file",
+        "staging/stripe_versions",
+        "folder",
         _schema("object_type object_id slot event_id event_created:timestamp"),
         "stripe_staging",
         "staged",
         ("object_id",),
         "The event each staged Stripe object's state comes from, per slot: what an incremental merge compares new events with.",
+        key=("object_type", "object_id", "slot"),
+        formerly="staging/stripe_versions.parquet",
     ),
     Table(
         "stage_watermarks",

@@ -23,8 +23,11 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from uds_pipelines.lib import catalog, lake
+from uds_pipelines.lib import catalog, lake, part_journal, storage
 from uds_pipelines.lib.catalog import Table
+
+# a keyed table's file from before it was keyed, as a part: it sorts before every part since
+FORMER_PART = "part-00000000T000000000000Z-former.parquet"
 
 
 class CatalogMismatch(RuntimeError):
@@ -54,6 +57,7 @@ def table_files(lake_dir: Path, name: str) -> list[Path]:
     """The batch files of folder table `name`, partition folders included."""
     table = catalog.table(name)
     location = catalog.path(lake_dir, name)
+    _settle(lake_dir, table)
     if table.partitioned_by:
         return lake.partitioned_batch_files(location, table.partitioned_by)
     return lake.batch_files(location)
@@ -64,6 +68,7 @@ def _source(lake_dir: Path, table: Table) -> str | None:
     location = catalog.path(lake_dir, table.name)
     if table.kind == "file":
         return f"read_parquet('{lake.sql_path(location)}')" if location.exists() else None
+    _settle(lake_dir, table)
     if table.partitioned_by:
         files = table_files(lake_dir, table.name)
         if not files:
@@ -80,6 +85,24 @@ def _source(lake_dir: Path, table: Table) -> str | None:
     if not lake.has_parquet(location):
         return None
     return f"read_parquet('{lake.parquet_glob(location)}', union_by_name=true)"
+
+
+def _settle(lake_dir: Path, table: Table) -> None:
+    """Before a keyed table (`keyed_parts`) is read: finish a change a crash interrupted, and move
+    in its one file from before it was keyed (catalog `formerly`) as its oldest part. Readers do
+    both, so that a lake reads the same before the table's owner step runs again; each is all or
+    nothing, and a reader racing another finds nothing left to do."""
+    if not table.key:
+        return
+    folder = catalog.path(lake_dir, table.name)
+    part_journal.recover(folder)
+    former = lake_dir / table.formerly if table.formerly else None
+    if former is not None and former.exists():
+        storage.make_private_dirs(folder)
+        try:
+            storage.rename(former, folder / FORMER_PART)
+        except FileNotFoundError:  # another reader moved it first
+            pass
 
 
 def _empty_sql(table: Table) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from uds_pipelines.lib import catalog, lake, lake_views, storage, watermarks
+from uds_pipelines.lib import catalog, keyed_parts, lake, lake_views, storage, watermarks
 from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS
 from uds_pipelines.lib.ingest.external_ids import field_keys
 from uds_pipelines.lib.staging import stripe_sql
@@ -25,24 +25,21 @@ from uds_pipelines.lib.staging import stripe_sql
 STEP = "stripe_staging"
 SOURCE = "landed_stripe"
 
-# table -> (key, SQL of its changed rows), merged in this order: consents read the checkout
-# sessions just merged. stripe_events only appends (a batch per merge); stripe_versions is written last.
-STRIPE_STAGING_TABLES: dict[str, tuple[str, str]] = {
-    "stripe_customers": ("customer_id", stripe_sql.CUSTOMERS),
-    "stripe_charges": ("charge_id", stripe_sql.CHARGES),
-    "stripe_refunds": ("refund_id", stripe_sql.REFUNDS),
-    "stripe_invoices": ("invoice_id", stripe_sql.INVOICES),
-    "stripe_subscriptions": ("subscription_id", stripe_sql.SUBSCRIPTIONS),
-    "stripe_checkout_sessions": ("session_id", stripe_sql.CHECKOUT_SESSIONS),
-    "stripe_consents": ("source_record", stripe_sql.CONSENTS),
+# table -> SQL of its changed rows, merged in this order (consents read the checkout sessions just
+# merged); each is keyed in the catalog. stripe_events only appends (a batch per merge);
+# stripe_versions is written last.
+STRIPE_STAGING_TABLES: dict[str, str] = {
+    "stripe_customers": stripe_sql.CUSTOMERS,
+    "stripe_charges": stripe_sql.CHARGES,
+    "stripe_refunds": stripe_sql.REFUNDS,
+    "stripe_invoices": stripe_sql.INVOICES,
+    "stripe_subscriptions": stripe_sql.SUBSCRIPTIONS,
+    "stripe_checkout_sessions": stripe_sql.CHECKOUT_SESSIONS,
+    "stripe_consents": stripe_sql.CONSENTS,
 }
 STATE_TABLES = ("stripe_events", *STRIPE_STAGING_TABLES, "stripe_versions")
 _VIEWS = ("_stripe_candidates", "_stripe_new")
 _TEMP = ("_stripe_won_keys", "_stripe_won", "_stripe_versions_next", "_stripe_fresh")
-
-
-def staging_path(lake_dir: Path, table: str) -> Path:
-    return catalog.path(lake_dir, table)
 
 
 def build_stripe_staging(
@@ -101,16 +98,16 @@ def _merge(
     con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_versions_next AS {stripe_sql.VERSIONS}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_fresh AS {stripe_sql.NEW_EVENTS}")
     _append_events(con, lake_dir)
-    for table, (key, changed_sql) in STRIPE_STAGING_TABLES.items():
+    for table, changed_sql in STRIPE_STAGING_TABLES.items():
         con.execute(f"CREATE OR REPLACE TEMP TABLE _stripe_fresh AS {changed_sql}")
-        touched = f"SELECT {key} FROM _stripe_fresh"
+        touched = f"SELECT {', '.join(catalog.table(table).key)} FROM _stripe_fresh"
         if table == "stripe_consents":  # every statement of a changed session is replaced
             touched = (
                 "SELECT object_id AS source_record FROM _stripe_won WHERE object_type = 'checkout.session'"
             )
-        _replace_rows(con, lake_dir, table, key, touched)
-    if _has_rows(con, "_stripe_won") or not catalog.path(lake_dir, "stripe_versions").exists():
-        lake_views.write_query(con, lake_dir, "stripe_versions", "SELECT * FROM _stripe_versions_next")
+        keyed_parts.replace_rows(con, lake_dir, table, touched, "SELECT * FROM _stripe_fresh")
+    won = "SELECT object_type, object_id, slot, event_id, event_created FROM _stripe_won"
+    keyed_parts.replace_rows(con, lake_dir, "stripe_versions", won, won)
 
 
 def _append_events(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> None:
@@ -121,18 +118,6 @@ def _append_events(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> None:
         lake_views.write_query(con, lake_dir, "stripe_events", "SELECT * FROM _stripe_fresh", batch_name=name)
     else:
         storage.make_private_dirs(catalog.path(lake_dir, "stripe_events"))
-
-
-def _replace_rows(
-    con: duckdb.DuckDBPyConnection, lake_dir: Path, table: str, key: str = "", touched: str | None = None
-) -> None:
-    """`table` without the rows of the `touched` keys, plus the rows of `_stripe_fresh`. A table
-    nothing touched is not rewritten: a small delivery changes few tables' rows."""
-    changed = _has_rows(con, "_stripe_fresh") or (touched is not None and _has_rows(con, f"({touched})"))
-    if catalog.path(lake_dir, table).exists() and not changed:
-        return
-    kept = f"SELECT * FROM {table}" + (f" ANTI JOIN ({touched}) t USING ({key})" if touched else "")
-    lake_views.write_query(con, lake_dir, table, f"{kept} UNION ALL SELECT * FROM _stripe_fresh")
 
 
 def _has_rows(con: duckdb.DuckDBPyConnection, relation: str) -> bool:

@@ -93,8 +93,11 @@ WON = """
      AND n.position = w.position AND n.landed_at = w.landed_at
 """
 
+# The merged versions of the objects that won (`_stripe_versions_next`, for the customers' times):
+# only theirs, not the whole table.
 VERSIONS = """
-    SELECT * FROM stripe_versions ANTI JOIN _stripe_won USING (object_type, object_id, slot)
+    SELECT * FROM stripe_versions SEMI JOIN _stripe_won USING (object_type, object_id)
+    ANTI JOIN _stripe_won USING (object_type, object_id, slot)
     UNION ALL
     SELECT object_type, object_id, slot, event_id, event_created FROM _stripe_won
 """

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from uds_pipelines.lib import catalog, connection, lake
+from uds_pipelines.lib import catalog, connection, lake, lake_views
 from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS, Settings
 from uds_pipelines.lib.guardrail_config import DEFAULT_PRIORITY, DEFAULT_TYPE_LIMITS
 from uds_pipelines.lib.identity import GuardrailConfig, resolve_identities, write_outputs
@@ -25,7 +25,7 @@ from uds_pipelines.lib.ingest.forms import parse_form_file
 from uds_pipelines.lib.ingest.landing import SourceSpec, land_files
 from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
 from uds_pipelines.lib.ingest.surveys import parse_survey_file
-from uds_pipelines.lib.staging.stripe import build_stripe_staging, staging_path
+from uds_pipelines.lib.staging.stripe import build_stripe_staging
 
 T0 = 1_700_000_000
 USER = "abc123456"  # the hidden `user_id` of Typeform's own webhook example
@@ -169,7 +169,7 @@ def test_stripe_customer_metadata_user_id(realdata: Path, tmp_path: Path) -> Non
     ])  # fmt: skip
     build_stripe_staging(lake_dir)
     rows = duckdb.sql(
-        f"SELECT customer_id, external_id FROM '{staging_path(lake_dir, 'stripe_customers')}' ORDER BY 1"
+        f"SELECT customer_id, external_id FROM '{lake.parquet_glob(catalog.path(lake_dir, 'stripe_customers'))}' ORDER BY 1"
     ).fetchall()
     assert rows == [("cus_A", USER), ("cus_B", "Ext-9"), ("cus_C", None), ("cus_D", None)]
 
@@ -269,8 +269,8 @@ def test_landed_files_from_before_the_column_still_read(realdata: Path, tmp_path
             old = pd.read_parquet(path).drop(columns=["external_id"])
             lake.write_parquet_atomic(old, path)
     build_stripe_staging(lake_dir)
-    staged = staging_path(lake_dir, "stripe_customers")
-    lake.write_parquet_atomic(pd.read_parquet(staged).drop(columns=["external_id"]), staged)
+    for staged in lake_views.table_files(lake_dir, "stripe_customers"):
+        lake.write_parquet_atomic(pd.read_parquet(staged).drop(columns=["external_id"]), staged)
     con = connection.connect(lake_dir, default_region="US")
     rows = con.execute(f"SELECT source, external_id FROM ({person_records_sql()}) ORDER BY 1").fetchall()
     assert rows == [("form", None), ("survey", None)]

@@ -354,7 +354,7 @@ def build_lake(tmp: Path) -> Lake:
                 "email": ["jane.doe+news@gmail.com", "bob.smith@example.com"],
             }
         ),
-        ld / "staging" / "stripe_customers.parquet",
+        catalog.path(ld, "stripe_customers") / "part-fixture.parquet",
     )
     _exports(ex)
     url = f"sqlite:///{data / 'warehouse.sqlite'}"

@@ -19,14 +19,17 @@ def columns(table: str) -> dict[str, str]:
 
 
 def write(lake_dir: Path, name: str, rows: list[dict], columns: dict[str, str] | None = None) -> None:
-    """Write `rows` as a Parquet file; columns of `columns` missing from every row are added as nulls."""
+    """Write `rows` as a Parquet file (the one batch of a folder table named by its path); columns of `columns` missing from every row are added as nulls."""
     frame = pd.DataFrame(rows)
     for column, sql_type in (columns or {}).items():
         if column not in frame:
             frame[column] = pd.Series(
                 [None] * len(frame), dtype="datetime64[us, UTC]" if "TIMESTAMP" in sql_type else object
             )
-    lake.write_parquet_atomic(frame, lake_dir / name)
+    target = lake_dir / name
+    if any(t.kind == "folder" and t.path == name for t in catalog.TABLES.values()):
+        target = target / "part-fixture.parquet"  # a folder table's path: one batch file in it
+    lake.write_parquet_atomic(frame, target)
 
 
 def identity_map(lake_dir: Path, people: dict[str, list[tuple[str, str]]]) -> None:

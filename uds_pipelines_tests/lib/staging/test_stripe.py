@@ -9,8 +9,9 @@ from pathlib import Path
 
 import duckdb
 
+from uds_pipelines.lib import catalog, lake, lake_views
 from uds_pipelines.lib.ingest.stripe_files import land_stripe_files
-from uds_pipelines.lib.staging.stripe import build_stripe_staging, staging_path
+from uds_pipelines.lib.staging.stripe import build_stripe_staging
 
 T0 = 1_700_000_000
 
@@ -39,9 +40,13 @@ def land(tmp_path: Path, name: str, events: list[dict]) -> None:
     assert result.records_quarantined == 0
 
 
+def staged_glob(lake_dir: Path, name: str) -> str:
+    return lake.parquet_glob(catalog.path(lake_dir, name))
+
+
 def table(tmp_path: Path, name: str, order: str) -> list[dict]:
     rel = duckdb.connect().execute(
-        f"SELECT * FROM '{staging_path(tmp_path / 'lake', name)}' ORDER BY {order}"
+        f"SELECT * FROM '{staged_glob(tmp_path / 'lake', name)}' ORDER BY {order}"
     )
     cols = [d[0] for d in rel.description]
     return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
@@ -256,11 +261,9 @@ def test_checkout_sessions_and_consents(tmp_path, realdata):
 def test_staging_before_anything_landed_is_empty_and_typed(tmp_path):
     counts = build_stripe_staging(tmp_path / "lake")
     assert set(counts.values()) == {0} and len(counts) == 10
-    schema = (
-        duckdb.connect()
-        .execute(f"DESCRIBE SELECT * FROM '{staging_path(tmp_path / 'lake', 'stripe_subscriptions')}'")
-        .fetchall()
-    )
+    con = duckdb.connect()
+    lake_views.register(con, tmp_path / "lake", ["stripe_subscriptions"])
+    schema = con.execute("DESCRIBE SELECT * FROM stripe_subscriptions").fetchall()
     assert ("mrr_minor", "BIGINT") in [(c[0], c[1]) for c in schema]
 
 

@@ -42,6 +42,11 @@ def land(lake_dir: Path, inbox: Path, name: str, events: list[dict]) -> None:
     land_stripe_files([path], lake_dir)
 
 
+def stamps(lake_dir: Path) -> dict[str, dict[str, int]]:
+    """Per state table, the modification time of each of its files."""
+    return {t: {p.name: p.stat().st_mtime_ns for p in lake_views.table_files(lake_dir, t)} for t in STATE_TABLES}
+
+
 def snapshot(lake_dir: Path, drop: set[str] = frozenset()) -> dict[str, list[tuple]]:
     con = duckdb.connect()
     lake_views.register(con, lake_dir, STATE_TABLES)
@@ -84,9 +89,9 @@ def test_a_run_with_nothing_new_rewrites_nothing(tmp_path, events):
     lake_dir = tmp_path / "lake"
     land(lake_dir, tmp_path / "inbox", "a.jsonl", events[:300])
     build_stripe_staging(lake_dir)
-    stamps = {t: catalog.path(lake_dir, t).stat().st_mtime_ns for t in STATE_TABLES}
+    before = stamps(lake_dir)
     build_stripe_staging(lake_dir)
-    assert {t: catalog.path(lake_dir, t).stat().st_mtime_ns for t in STATE_TABLES} == stamps
+    assert stamps(lake_dir) == before
 
 
 def test_new_events_are_appended_as_a_batch_never_rewriting_the_staged_ones(tmp_path, events):
@@ -263,7 +268,7 @@ def test_customer_deletions_merge_as_one_history_would(tmp_path):
             duckdb.connect()
             .execute(
                 "SELECT customer_id, email, deleted, deleted_at, updated_at "
-                f"FROM '{catalog.path(lake_dir, 'stripe_customers')}' ORDER BY 1"
+                f"FROM '{catalog.path(lake_dir, 'stripe_customers')}/*.parquet' ORDER BY 1"
             )
             .fetchall()
         )
@@ -281,7 +286,7 @@ def test_a_delivery_rewrites_only_the_tables_whose_rows_it_changes(tmp_path, eve
     lake_dir = tmp_path / "lake"
     land(lake_dir, tmp_path / "inbox", "a.jsonl", events[:400])
     build_stripe_staging(lake_dir)
-    stamps = {t: catalog.path(lake_dir, t).stat().st_mtime_ns for t in STATE_TABLES}
+    before = stamps(lake_dir)
     update = _event(
         "evt_only_customer",
         "customer.updated",
@@ -290,8 +295,40 @@ def test_a_delivery_rewrites_only_the_tables_whose_rows_it_changes(tmp_path, eve
     )
     land(lake_dir, tmp_path / "inbox", "b.jsonl", [update])
     build_stripe_staging(lake_dir)
-    changed = {t for t in STATE_TABLES if catalog.path(lake_dir, t).stat().st_mtime_ns != stamps[t]}
-    assert changed == {"stripe_events", "stripe_customers", "stripe_versions"}
+    after = stamps(lake_dir)
+    assert {t for t in STATE_TABLES if after[t] != before[t]} == {"stripe_events", "stripe_customers", "stripe_versions"}
+    # a new object: one new part per changed table, and no part written before was touched
+    for table in ("stripe_events", "stripe_customers", "stripe_versions"):
+        assert len(after[table]) == len(before[table]) + 1
+        assert {name: after[table][name] for name in before[table]} == before[table]
+
+
+def test_an_update_rewrites_only_the_part_that_holds_the_object(tmp_path, events):
+    lake_dir = tmp_path / "lake"
+    land(lake_dir, tmp_path / "inbox", "a.jsonl", events[:400])
+    build_stripe_staging(lake_dir)
+    t = datetime(2026, 10, 1, tzinfo=UTC)
+    solo = {"id": "cus_solo", "object": "customer", "email": "solo@example.com", "metadata": {}}
+    land(lake_dir, tmp_path / "inbox", "b.jsonl", [_event("evt_solo_1", "customer.created", t, solo)])
+    build_stripe_staging(lake_dir)
+    before = stamps(lake_dir)["stripe_customers"]
+    assert len(before) == 2
+    moved = solo | {"email": "moved@example.com"}
+    later = datetime(2026, 10, 2, tzinfo=UTC)
+    land(lake_dir, tmp_path / "inbox", "c.jsonl", [_event("evt_solo_2", "customer.updated", later, moved)])
+    build_stripe_staging(lake_dir)
+    after = stamps(lake_dir)["stripe_customers"]
+    oldest, second = sorted(before)
+    assert after[oldest] == before[oldest]  # the first delivery's customers are left alone
+    assert second not in after and len(after) == 2  # the solo part had only it: replaced by the new part
+    con = duckdb.connect()
+    lake_views.register(con, lake_dir, ["stripe_customers"])
+    assert con.execute("SELECT email FROM stripe_customers WHERE customer_id = 'cus_solo'").fetchall() == [
+        ("moved@example.com",)
+    ]
+    merged = snapshot(lake_dir)
+    build_stripe_staging(lake_dir, rebuild=True)
+    assert snapshot(lake_dir) == merged
 
 
 def test_the_configured_memory_limit_bounds_the_merge(tmp_path, monkeypatch):

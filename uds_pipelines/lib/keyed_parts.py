@@ -75,7 +75,9 @@ def _parts_holding(con: duckdb.DuckDBPyConnection, parts: list[Path], key: str) 
     return sorted(by_text[row[0]] for row in found)
 
 
-def _write_pending(con: duckdb.DuckDBPyConnection, lake_dir: Path, name: str, sql: str, final_name: str) -> str:
+def _write_pending(
+    con: duckdb.DuckDBPyConnection, lake_dir: Path, name: str, sql: str, final_name: str
+) -> str:
     lake_views.write_query(con, lake_dir, name, sql, batch_name=part_journal.pending_name(final_name))
     return final_name
 

@@ -15,7 +15,9 @@ TABLE = "stripe_refunds"  # key: refund_id
 
 
 def refunds(ids: list[str], amount: int) -> str:
-    rows = ", ".join(f"('{i}', 'ch_{i}', {amount}, 'usd', 'succeeded', TIMESTAMPTZ '2026-01-01')" for i in ids)
+    rows = ", ".join(
+        f"('{i}', 'ch_{i}', {amount}, 'usd', 'succeeded', TIMESTAMPTZ '2026-01-01')" for i in ids
+    )
     rows = rows or "(NULL, NULL, NULL, NULL, NULL, NULL) LIMIT 0"
     return (
         "SELECT refund_id, charge_id, amount::BIGINT AS amount, currency, status, created "
@@ -147,6 +149,10 @@ def test_a_part_written_before_a_column_was_added_is_rewritten_with_its_default(
     lake_views.register(con, lake_dir, ["stripe_subscriptions"])
     fresh = "SELECT * REPLACE ('canceled' AS status, 'pro' AS plan) FROM stripe_subscriptions WHERE subscription_id = 's1'"
     con.execute(f"CREATE TEMP TABLE f AS {fresh}")
-    keyed_parts.replace_rows(con, lake_dir, "stripe_subscriptions", "SELECT subscription_id FROM f", "SELECT * FROM f")
-    found = con.execute("SELECT subscription_id, status, plan FROM stripe_subscriptions ORDER BY 1").fetchall()
+    keyed_parts.replace_rows(
+        con, lake_dir, "stripe_subscriptions", "SELECT subscription_id FROM f", "SELECT * FROM f"
+    )
+    found = con.execute(
+        "SELECT subscription_id, status, plan FROM stripe_subscriptions ORDER BY 1"
+    ).fetchall()
     assert found == [("s1", "canceled", "pro"), ("s2", "active", None)]

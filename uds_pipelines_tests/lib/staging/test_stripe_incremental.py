@@ -44,7 +44,9 @@ def land(lake_dir: Path, inbox: Path, name: str, events: list[dict]) -> None:
 
 def stamps(lake_dir: Path) -> dict[str, dict[str, int]]:
     """Per state table, the modification time of each of its files."""
-    return {t: {p.name: p.stat().st_mtime_ns for p in lake_views.table_files(lake_dir, t)} for t in STATE_TABLES}
+    return {
+        t: {p.name: p.stat().st_mtime_ns for p in lake_views.table_files(lake_dir, t)} for t in STATE_TABLES
+    }
 
 
 def snapshot(lake_dir: Path, drop: set[str] = frozenset()) -> dict[str, list[tuple]]:
@@ -296,7 +298,11 @@ def test_a_delivery_rewrites_only_the_tables_whose_rows_it_changes(tmp_path, eve
     land(lake_dir, tmp_path / "inbox", "b.jsonl", [update])
     build_stripe_staging(lake_dir)
     after = stamps(lake_dir)
-    assert {t for t in STATE_TABLES if after[t] != before[t]} == {"stripe_events", "stripe_customers", "stripe_versions"}
+    assert {t for t in STATE_TABLES if after[t] != before[t]} == {
+        "stripe_events",
+        "stripe_customers",
+        "stripe_versions",
+    }
     # a new object: one new part per changed table, and no part written before was touched
     for table in ("stripe_events", "stripe_customers", "stripe_versions"):
         assert len(after[table]) == len(before[table]) + 1

@@ -54,7 +54,7 @@ def build_graph(
         )
         """
     )
-    if exact_keys or not _keys_are_unique(con):
+    if exact_keys or not (_keys_are_unique(con) or _rekey_clashes(con)):
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {scratch.INPUT} AS
@@ -93,6 +93,24 @@ def build_graph(
         """
     )
     return graph_size(con)
+
+
+def _rekey_clashes(con: duckdb.DuckDBPyConnection) -> bool:
+    """Give the texts of clashing keys an MD5-based key instead; False if keys still clash.
+
+    DuckDB's string hash is fast but weak: similar strings of one length collide (in 10M generated
+    events, 84 pairs of e-mails such as `alexander_muller25@` and `alexander.muller22@`), where
+    MD5 costs ten times more per string. So only the few clashing texts are hashed again, rather
+    than every text ranked exactly (7.6 s of the 10.8 s graph build at 10M)."""
+    con.execute(
+        f"""
+        UPDATE {scratch.INPUT} SET vk = md5_number_lower(id_type || chr(31) || id_value)
+        WHERE vk IN (SELECT vk FROM {scratch.VAL_KEYS} WHERE clash);
+        UPDATE {scratch.INPUT} SET rk = md5_number_lower(source || chr(31) || record_id)
+        WHERE rk IN (SELECT rk FROM {scratch.REC_KEYS} WHERE clash);
+        """
+    )
+    return _keys_are_unique(con)
 
 
 def _keys_are_unique(con: duckdb.DuckDBPyConnection) -> bool:

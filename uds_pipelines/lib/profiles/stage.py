@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from uds_pipelines.lib import catalog, connection, fx, lake_views
+from uds_pipelines.lib import catalog, connection, fx, lake, lake_views
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.consent import wide_consent_sql
 from uds_pipelines.lib.predictions.traits import with_predictions
@@ -51,6 +51,7 @@ def build_profiles(settings: Settings) -> ProfilesStage:
             reporting=settings.reporting_currency,
             traits=compile_traits(traits, settings.as_of()),
         )
+        lake.release_memory(con)  # what consent and predictions left in the allocator: this is the peak
         con.execute(f"CREATE TEMP TABLE _profiles AS {base}")
         with_rfm = add_rfm_scores(con, "_profiles", settings.as_of())
         rows = lake_views.write_query(

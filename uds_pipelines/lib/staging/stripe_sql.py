@@ -113,27 +113,50 @@ def _ts(expr: str) -> str:
     return f"to_timestamp(TRY_CAST({expr} AS BIGINT))"
 
 
-def _customer_id(obj: str) -> str:
-    # `customer` is an id, or an expanded customer object when the sender expanded it.
-    return f"""CASE WHEN json_type({obj}, '$.customer') = 'OBJECT'
-                    THEN json_extract_string({obj}, '$.customer.id')
-                    ELSE json_extract_string({obj}, '$.customer') END"""
+class _Fields:
+    """The JSON paths a query reads from one column, all read by one `json_extract_string` call: it
+    parses the document once for all of them, where a call per path parses it once each (five
+    times the time over a million charges). `f(path)` names a path's value (the text
+    `json_extract_string` gives: NULL when missing, JSON text for an object); `source(relation)`
+    adds the values to `relation` as the list column `f`."""
+
+    def __init__(self, column: str = "obj") -> None:
+        self.column = column
+        self.paths: list[str] = []
+
+    def __call__(self, path: str) -> str:
+        if path not in self.paths:
+            self.paths.append(path)
+        return f"f[{self.paths.index(path) + 1}]"
+
+    def source(self, relation: str) -> str:
+        listed = ", ".join(f"'{p}'" for p in self.paths)
+        return f"(SELECT *, json_extract_string({self.column}, [{listed}]) AS f FROM {relation})"
 
 
-def _address(obj: str, *paths: str) -> str:
+def _customer_id(f: _Fields) -> str:
+    # `customer` is an id, or an expanded customer object when the sender expanded it (its text
+    # starts with a brace; only then is the JSON type looked up, by a second parse).
+    customer = f("$.customer")
+    return f"""CASE WHEN starts_with({customer}, '{{')
+                    THEN CASE WHEN json_type({f.column}, '$.customer') = 'OBJECT' THEN {f("$.customer.id")}
+                              ELSE {customer} END
+                    ELSE {customer} END"""
+
+
+def _address(f: _Fields, *paths: str) -> str:
     """`address_line1`, `city`, `postcode` from the first address object at `paths` that has a line
     or a postal code; fields are never mixed from two addresses."""
-    picked = (
-        "CASE "
-        + " ".join(
-            f"WHEN coalesce(json_extract_string({obj}, '{p}.line1'), json_extract_string({obj}, '{p}.postal_code'))"
-            f" IS NOT NULL THEN json_extract({obj}, '{p}')"
+
+    def pick(field: str) -> str:
+        whens = " ".join(
+            f"WHEN coalesce({f(p + '.line1')}, {f(p + '.postal_code')}) IS NOT NULL THEN {f(p + '.' + field)}"
             for p in paths
         )
-        + " END"
-    )
+        return f"CASE {whens} END"
+
     return ",\n           ".join(
-        f"json_extract_string({picked}, '$.{field}') AS {column}"
+        f"{pick(field)} AS {column}"
         for field, column in (("line1", "address_line1"), ("city", "city"), ("postal_code", "postcode"))
     )
 
@@ -153,6 +176,7 @@ EXTERNAL_ID = r"""list_filter(
 # deletion (a customer only ever seen deleted takes its newest event's); `updated_at` and
 # `deleted_at` from the merged versions (`_stripe_versions_next`), the newest and first-deletion
 # events of all time. A customer whose winning event left its attributes alone keeps its row's.
+_C = _Fields()
 CUSTOMERS = f"""
     WITH w AS (
         SELECT object_id AS customer_id,
@@ -169,15 +193,14 @@ CUSTOMERS = f"""
     ),
     attributes AS (
         SELECT customer_id,
-               json_extract_string(obj, '$.email') AS email,
-               json_extract_string(obj, '$.name') AS name,
-               json_extract_string(obj, '$.phone') AS phone,
-               coalesce(json_extract_string(obj, '$.address.country'),
-                        json_extract_string(obj, '$.shipping.address.country')) AS country,
-               {_ts("json_extract_string(obj, '$.created')")} AS created,
-               {_address("obj", "$.address", "$.shipping.address")},
+               {_C("$.email")} AS email,
+               {_C("$.name")} AS name,
+               {_C("$.phone")} AS phone,
+               coalesce({_C("$.address.country")}, {_C("$.shipping.address.country")}) AS country,
+               {_ts(_C("$.created"))} AS created,
+               {_address(_C, "$.address", "$.shipping.address")},
                {EXTERNAL_ID} AS external_id
-        FROM picked WHERE obj IS NOT NULL
+        FROM {_C.source("picked")} WHERE obj IS NOT NULL
         UNION ALL
         SELECT customer_id, email, name, phone, country, created, address_line1, city, postcode, external_id
         FROM stripe_customers SEMI JOIN (SELECT customer_id FROM picked WHERE obj IS NULL) USING (customer_id)
@@ -195,52 +218,54 @@ CUSTOMERS = f"""
     FROM attributes a JOIN times t USING (customer_id)
 """
 
+_CH = _Fields()
 CHARGES = f"""
     SELECT object_id AS charge_id,
-           {_customer_id("obj")} AS customer_id,
-           json_extract_string(obj, '$.invoice') AS invoice_id,
-           TRY_CAST(json_extract_string(obj, '$.amount') AS BIGINT) AS amount,
-           TRY_CAST(json_extract_string(obj, '$.amount_refunded') AS BIGINT) AS amount_refunded,
-           lower(json_extract_string(obj, '$.currency')) AS currency,
-           json_extract_string(obj, '$.status') AS status,
-           TRY_CAST(json_extract_string(obj, '$.paid') AS BOOLEAN) AS paid,
-           TRY_CAST(json_extract_string(obj, '$.refunded') AS BOOLEAN) AS refunded,
-           {_ts("json_extract_string(obj, '$.created')")} AS created
-    FROM {won("charge")}
+           {_customer_id(_CH)} AS customer_id,
+           {_CH("$.invoice")} AS invoice_id,
+           TRY_CAST({_CH("$.amount")} AS BIGINT) AS amount,
+           TRY_CAST({_CH("$.amount_refunded")} AS BIGINT) AS amount_refunded,
+           lower({_CH("$.currency")}) AS currency,
+           {_CH("$.status")} AS status,
+           TRY_CAST({_CH("$.paid")} AS BOOLEAN) AS paid,
+           TRY_CAST({_CH("$.refunded")} AS BOOLEAN) AS refunded,
+           {_ts(_CH("$.created"))} AS created
+    FROM {_CH.source(won("charge"))}
 """
 
 # Refunds arrive as their own objects (refund.*, charge.refund.updated) and embedded in charges
 # (charge.refunded carries data.object.refunds.data[]); the newest event wins per refund id
 # (`CANDIDATES`).
+_RE = _Fields()
 REFUNDS = f"""
     SELECT object_id AS refund_id,
-           json_extract_string(obj, '$.charge') AS charge_id,
-           TRY_CAST(json_extract_string(obj, '$.amount') AS BIGINT) AS amount,
-           lower(json_extract_string(obj, '$.currency')) AS currency,
-           json_extract_string(obj, '$.status') AS status,
-           {_ts("json_extract_string(obj, '$.created')")} AS created
-    FROM {won("refund")}
+           {_RE("$.charge")} AS charge_id,
+           TRY_CAST({_RE("$.amount")} AS BIGINT) AS amount,
+           lower({_RE("$.currency")}) AS currency,
+           {_RE("$.status")} AS status,
+           {_ts(_RE("$.created"))} AS created
+    FROM {_RE.source(won("refund"))}
 """
 
+_IN = _Fields()
 INVOICES = f"""
     SELECT object_id AS invoice_id,
-           {_customer_id("obj")} AS customer_id,
-           coalesce(json_extract_string(obj, '$.subscription'),
-                    json_extract_string(obj, '$.parent.subscription_details.subscription')) AS subscription_id,
+           {_customer_id(_IN)} AS customer_id,
+           coalesce({_IN("$.subscription")}, {_IN("$.parent.subscription_details.subscription")}) AS subscription_id,
            -- newer API versions moved the charge into invoice payments
-           coalesce(json_extract_string(obj, '$.charge'),
-                    json_extract_string(obj, '$.payments.data[0].payment.charge')) AS charge_id,
-           TRY_CAST(json_extract_string(obj, '$.amount_paid') AS BIGINT) AS amount_paid,
-           lower(json_extract_string(obj, '$.currency')) AS currency,
-           json_extract_string(obj, '$.status') AS status,
-           {_ts("json_extract_string(obj, '$.status_transitions.paid_at')")} AS paid_at,
-           {_ts("json_extract_string(obj, '$.created')")} AS created
-    FROM {won("invoice")}
+           coalesce({_IN("$.charge")}, {_IN("$.payments.data[0].payment.charge")}) AS charge_id,
+           TRY_CAST({_IN("$.amount_paid")} AS BIGINT) AS amount_paid,
+           lower({_IN("$.currency")}) AS currency,
+           {_IN("$.status")} AS status,
+           {_ts(_IN("$.status_transitions.paid_at"))} AS paid_at,
+           {_ts(_IN("$.created"))} AS created
+    FROM {_IN.source(won("invoice"))}
 """
 
 # Monthly factor per billing interval; interval_count divides (e.g. every 3 months = / 3).
 _MONTHLY = "CASE interval WHEN 'month' THEN 1.0 WHEN 'year' THEN 1.0 / 12 WHEN 'week' THEN 52.0 / 12 WHEN 'day' THEN 365.0 / 12 END"
 
+_SU, _IT = _Fields(), _Fields("item")
 SUBSCRIPTIONS = f"""
     WITH subs AS {won("subscription")},
     items AS (
@@ -248,16 +273,15 @@ SUBSCRIPTIONS = f"""
     ),
     item_values AS (
         SELECT object_id,
-               coalesce(json_extract_string(item, '$.price.id'), json_extract_string(item, '$.plan.id')) AS price_id,
-               coalesce(TRY_CAST(json_extract_string(item, '$.price.unit_amount') AS DOUBLE),
-                        TRY_CAST(json_extract_string(item, '$.plan.amount') AS DOUBLE)) AS unit_amount,
-               coalesce(TRY_CAST(json_extract_string(item, '$.quantity') AS DOUBLE), 1) AS quantity,
-               coalesce(json_extract_string(item, '$.price.recurring.interval'),
-                        json_extract_string(item, '$.plan.interval')) AS interval,
+               coalesce({_IT("$.price.id")}, {_IT("$.plan.id")}) AS price_id,
+               coalesce(TRY_CAST({_IT("$.price.unit_amount")} AS DOUBLE),
+                        TRY_CAST({_IT("$.plan.amount")} AS DOUBLE)) AS unit_amount,
+               coalesce(TRY_CAST({_IT("$.quantity")} AS DOUBLE), 1) AS quantity,
+               coalesce({_IT("$.price.recurring.interval")}, {_IT("$.plan.interval")}) AS interval,
                greatest(coalesce(
-                   TRY_CAST(json_extract_string(item, '$.price.recurring.interval_count') AS DOUBLE),
-                   TRY_CAST(json_extract_string(item, '$.plan.interval_count') AS DOUBLE), 1), 1) AS interval_count
-        FROM items
+                   TRY_CAST({_IT("$.price.recurring.interval_count")} AS DOUBLE),
+                   TRY_CAST({_IT("$.plan.interval_count")} AS DOUBLE), 1), 1) AS interval_count
+        FROM {_IT.source("items")}
     ),
     mrr AS (
         SELECT object_id, round(sum(unit_amount * quantity * ({_MONTHLY}) / interval_count))::BIGINT AS mrr_minor,
@@ -266,28 +290,28 @@ SUBSCRIPTIONS = f"""
         FROM item_values GROUP BY object_id
     )
     SELECT subs.object_id AS subscription_id,
-           {_customer_id("obj")} AS customer_id,
-           json_extract_string(obj, '$.status') AS status,
-           lower(json_extract_string(obj, '$.currency')) AS currency,
+           {_customer_id(_SU)} AS customer_id,
+           {_SU("$.status")} AS status,
+           lower({_SU("$.currency")}) AS currency,
            coalesce(mrr.mrr_minor, 0) AS mrr_minor,
-           {_ts("json_extract_string(obj, '$.created')")} AS created,
-           {_ts("json_extract_string(obj, '$.canceled_at')")} AS canceled_at,
+           {_ts(_SU("$.created"))} AS created,
+           {_ts(_SU("$.canceled_at"))} AS canceled_at,
            mrr.plan
-    FROM subs LEFT JOIN mrr ON mrr.object_id = subs.object_id
+    FROM {_SU.source("subs")} subs LEFT JOIN mrr ON mrr.object_id = subs.object_id
 """
 
+_CS = _Fields()
 CHECKOUT_SESSIONS = f"""
     SELECT object_id AS session_id,
-           {_customer_id("obj")} AS customer_id,
-           coalesce(json_extract_string(obj, '$.customer_details.email'),
-                    json_extract_string(obj, '$.customer_email')) AS customer_email,
-           json_extract_string(obj, '$.consent.promotions') AS promotions_consent,
-           coalesce({_ts("json_extract_string(obj, '$.created')")}, event_created) AS created,
+           {_customer_id(_CS)} AS customer_id,
+           coalesce({_CS("$.customer_details.email")}, {_CS("$.customer_email")}) AS customer_email,
+           {_CS("$.consent.promotions")} AS promotions_consent,
+           coalesce({_ts(_CS("$.created"))}, event_created) AS created,
            source_file,
            -- the billing address the customer typed at checkout
-           {_address("obj", "$.customer_details.address")},
-           json_extract_string(obj, '$.customer_details.address.country') AS country
-    FROM {won("checkout.session")}
+           {_address(_CS, "$.customer_details.address")},
+           {_CS("$.customer_details.address.country")} AS country
+    FROM {_CS.source(won("checkout.session"))}
 """
 
 # Consent statements (the `stripe_consents` columns) of the changed checkout sessions that recorded

@@ -71,8 +71,8 @@ def _parts_holding(con: duckdb.DuckDBPyConnection, parts: list[Path], key: str) 
         f"SELECT DISTINCT filename FROM {lake.files_relation(parts, union_by_name=True, filename=True)} "
         f"SEMI JOIN {_TOUCHED} USING ({key})"
     ).fetchall()
-    by_text = {lake.sql_path(p): p for p in parts}
-    return sorted(by_text[row[0]] for row in found)
+    by_name = {str(p): p for p in parts}  # DuckDB gives each file's name as it was listed
+    return sorted(by_name[row[0]] for row in found)
 
 
 def _write_pending(
@@ -83,15 +83,16 @@ def _write_pending(
 
 
 def compact(con: duckdb.DuckDBPyConnection, lake_dir: Path, name: str) -> None:
-    """Past `MAX_PARTS` parts, merge the small ones (under `SMALL_PART_ROWS` rows) into one part,
-    named after the oldest of them so that parts keep sorting in the order their rows came."""
+    """Past `MAX_PARTS` parts, merge the small ones (under `SMALL_PART_ROWS` rows) into one part
+    that takes the oldest one's time, so that parts keep sorting in the order their rows came."""
     parts = lake_views.table_files(lake_dir, name)
     if len(parts) <= MAX_PARTS:
         return
     small = [p for p in parts if lake.parquet_row_count(p) < SMALL_PART_ROWS]
     if len(small) < 2:
         return
-    merged = f"{small[0].name.removesuffix('.parquet')}-c{uuid.uuid4().hex[:8]}.parquet"
+    written_at = small[0].name.split("-")[1]  # part-<time>-<random>.parquet
+    merged = f"part-{written_at}-{uuid.uuid4().hex[:8]}.parquet"
     _write_pending(con, lake_dir, name, lake_views.batches_sql(con, name, small), merged)
     part_journal.commit(catalog.path(lake_dir, name), [merged], [p.name for p in small])
 

@@ -3,6 +3,7 @@ change is all or nothing, and a table from before keyed parts reads the same."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -71,6 +72,8 @@ def test_small_parts_are_compacted_past_the_part_limit(tmp_path, con, monkeypatc
         merge(con, lake_dir, [f"r{n}"], n)
         assert len(parts(lake_dir)) <= 3
     assert rows(lake_dir) == [(f"r{n}", n) for n in range(6)]
+    # merged parts are named like any other (a name does not grow with each compaction)
+    assert all(re.fullmatch(r"part-\d{8}T\d{12}Z-[0-9a-f]{8}\.parquet", name) for name in parts(lake_dir))
     monkeypatch.setattr(keyed_parts, "SMALL_PART_ROWS", 1)  # no part is small: none is merged
     for n in range(6, 9):
         merge(con, lake_dir, [f"r{n}"], n)
@@ -156,3 +159,10 @@ def test_a_part_written_before_a_column_was_added_is_rewritten_with_its_default(
         "SELECT subscription_id, status, plan FROM stripe_subscriptions ORDER BY 1"
     ).fetchall()
     assert found == [("s1", "canceled", "pro"), ("s2", "active", None)]
+
+
+def test_a_lake_path_with_a_quote_finds_its_parts(tmp_path, con):
+    lake_dir = tmp_path / "o'brien" / "lake"
+    merge(con, lake_dir, ["a", "b"], 1)
+    merge(con, lake_dir, ["b"], 2)
+    assert rows(lake_dir) == [("a", 1), ("b", 2)]

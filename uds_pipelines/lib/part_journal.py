@@ -46,8 +46,13 @@ def recover(folder: Path, drop_uncommitted: bool = False) -> None:
     `drop_uncommitted` (the folder's one writer, before it writes), also delete pending files no
     journal vouches for: a crashed writer's."""
     names = _names(folder)
+    change = None
     if JOURNAL in names:
-        change = json.loads((folder / JOURNAL).read_text())
+        try:
+            change = json.loads((folder / JOURNAL).read_text())
+        except FileNotFoundError:  # another reader finished the change since the listing
+            names = _names(folder)
+    if change is not None:
         for name in change["written"]:
             if pending_name(name) in names:
                 _quietly(storage.rename, folder / pending_name(name), folder / name)

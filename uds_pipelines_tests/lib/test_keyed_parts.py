@@ -166,3 +166,15 @@ def test_a_lake_path_with_a_quote_finds_its_parts(tmp_path, con):
     merge(con, lake_dir, ["a", "b"], 1)
     merge(con, lake_dir, ["b"], 2)
     assert rows(lake_dir) == [("a", 1), ("b", 2)]
+
+
+def test_a_reader_that_finds_the_change_already_finished_goes_on(tmp_path, con, monkeypatch):
+    lake_dir = tmp_path / "lake"
+    merge(con, lake_dir, ["a"], 1)
+    folder = catalog.path(lake_dir, TABLE)
+    listed = part_journal._names(folder)
+    # listed while another reader was finishing: the journal is named, then gone when read
+    monkeypatch.setattr(part_journal, "_names", lambda f: [*listed, part_journal.JOURNAL])
+    part_journal.recover(folder)
+    monkeypatch.undo()
+    assert rows(lake_dir) == [("a", 1)]

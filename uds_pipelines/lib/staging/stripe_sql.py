@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uds_pipelines.lib import lake
+
 # The newly landed events are the temp table `_stripe_new` (`build_stripe_staging`); what they
 # change is merged into the staged tables, which are the durable state (retention deletes landed
 # events, never what staging took from them).
@@ -77,22 +79,6 @@ WON_KEYS = """
               coalesce(c.event_created, TIMESTAMPTZ 'infinity') < coalesce(v.event_created, TIMESTAMPTZ 'infinity')
            OR (c.event_created IS NOT DISTINCT FROM v.event_created AND c.event_id <= v.event_id)))
 """
-# The winners (`_stripe_won_keys`, a table: its exact size makes it the hash join's build side)
-# with their objects. The landed rows stream past it and only the winners' payloads are parsed; a
-# join built on the payload side held every winner's JSON in the hash table and ran out of memory
-# at 10M events under the default 1.5 GB limit.
-WON = """
-    SELECT object_type, object_id, slot, event_id, event_created, source_file, obj
-    FROM _stripe_won_keys WHERE obj IS NOT NULL
-    UNION ALL
-    SELECT w.object_type, w.object_id, w.slot, w.event_id, w.event_created, w.source_file,
-           n.payload->'$.data.object' AS obj
-    FROM (SELECT * FROM _stripe_won_keys WHERE obj IS NULL) w
-    LEFT JOIN _stripe_new n
-      ON n.event_id = w.event_id AND n.source_file = w.source_file
-     AND n.position = w.position AND n.landed_at = w.landed_at
-"""
-
 # The merged versions of the objects that won (`_stripe_versions_next`, for the customers' times):
 # only theirs, not the whole table.
 VERSIONS = """
@@ -105,7 +91,7 @@ VERSIONS = """
 
 def won(object_type: str) -> str:
     """The winning `latest` events of one object type: the objects whose staged row changes."""
-    return f"""(SELECT object_id, event_id, event_created, source_file, obj FROM _stripe_won
+    return f"""(SELECT object_id, event_id, event_created, source_file, j FROM _stripe_won
                 WHERE object_type = '{object_type}' AND slot = 'latest')"""
 
 
@@ -114,34 +100,44 @@ def _ts(expr: str) -> str:
 
 
 class _Fields:
-    """The JSON paths a query reads from one column, all read by one `json_extract_string` call: it
-    parses the document once for all of them, where a call per path parses it once each (five
-    times the time over a million charges). `f(path)` names a path's value (the text
-    `json_extract_string` gives: NULL when missing, JSON text for an object); `source(relation)`
-    adds the values to `relation` as the list column `f`."""
+    """The fields the staging SQL reads from one object type's `data.object`, as paths relative to
+    the object. WON extracts them all, in one parse of each winning event, into the list `j` of
+    JSON values: the winners then hold only those fields, not whole objects (7 GB of objects at
+    10M events, most of it spilled to disk and read back once per table). `f(path)` is a field's
+    text (as `json_extract_string` gives it), `f.json(path)` its JSON value."""
 
-    def __init__(self, column: str = "obj") -> None:
-        self.column = column
+    def __init__(self, object_type: str) -> None:
+        self.object_type = object_type
         self.paths: list[str] = []
+        _BY_TYPE[object_type] = self
 
-    def __call__(self, path: str) -> str:
+    def json(self, path: str) -> str:
         if path not in self.paths:
             self.paths.append(path)
-        return f"f[{self.paths.index(path) + 1}]"
+        return f"j[{self.paths.index(path) + 1}]"
 
-    def source(self, relation: str) -> str:
-        listed = ", ".join(f"'{p}'" for p in self.paths)
-        return f"(SELECT *, json_extract_string({self.column}, [{listed}]) AS f FROM {relation})"
+    def __call__(self, path: str) -> str:
+        return f"({self.json(path)}->>'$')"
+
+    def extract(self, document: str, prefix: str = "$") -> str:
+        listed = ", ".join("'" + prefix + p.removeprefix("$") + "'" for p in self.paths)
+        return f"json_extract({document}, [{listed}])"
+
+
+_BY_TYPE: dict[str, _Fields] = {}
+
+
+def field(object_type: str, path: str) -> str:
+    """The text of a field the staging SQL reads from the winners of `object_type` (a `_stripe_won` row)."""
+    return _BY_TYPE[object_type](path)
 
 
 def _customer_id(f: _Fields) -> str:
-    # `customer` is an id, or an expanded customer object when the sender expanded it (its text
-    # starts with a brace; only then is the JSON type looked up, by a second parse).
-    customer = f("$.customer")
-    return f"""CASE WHEN starts_with({customer}, '{{')
-                    THEN CASE WHEN json_type({f.column}, '$.customer') = 'OBJECT' THEN {f("$.customer.id")}
-                              ELSE {customer} END
-                    ELSE {customer} END"""
+    # `customer` is an id, or an expanded customer object when the sender expanded it.
+    customer = f.json("$.customer")
+    return (
+        f"""CASE WHEN json_type({customer}) = 'OBJECT' THEN {customer}->>'$.id' ELSE {customer}->>'$' END"""
+    )
 
 
 def _address(f: _Fields, *paths: str) -> str:
@@ -164,9 +160,9 @@ def _address(f: _Fields, *paths: str) -> str:
 # The first non-blank `metadata` value, in the object's key order, whose key is an external-id field
 # name (`lib.ingest.external_ids`; `uds_external_id_keys()` is the folded list, defined by
 # `build_stripe_staging`), trimmed.
-EXTERNAL_ID = r"""list_filter(
+_EXTERNAL_ID = r"""list_filter(
                list_transform(
-                   map_entries(TRY_CAST(json_extract(obj, '$.metadata') AS MAP(VARCHAR, VARCHAR))),
+                   map_entries(TRY_CAST({metadata} AS MAP(VARCHAR, VARCHAR))),
                    lambda e: CASE WHEN list_contains(uds_external_id_keys(),
                                                      lower(regexp_replace(e.key, '[\s_-]+', '', 'g')))
                                   THEN nullif(regexp_replace(e.value, '^\s+|\s+$', '', 'g'), '') END),
@@ -176,19 +172,19 @@ EXTERNAL_ID = r"""list_filter(
 # deletion (a customer only ever seen deleted takes its newest event's); `updated_at` and
 # `deleted_at` from the merged versions (`_stripe_versions_next`), the newest and first-deletion
 # events of all time. A customer whose winning event left its attributes alone keeps its row's.
-_C = _Fields()
+_C = _Fields("customer")
 CUSTOMERS = f"""
     WITH w AS (
         SELECT object_id AS customer_id,
-               any_value(obj) FILTER (WHERE slot = 'live') AS live_obj,
-               any_value(obj) FILTER (WHERE slot = 'latest') AS latest_obj
+               any_value(j) FILTER (WHERE slot = 'live') AS live_obj,
+               any_value(j) FILTER (WHERE slot = 'latest') AS latest_obj
         FROM _stripe_won WHERE object_type = 'customer' GROUP BY 1
     ),
     picked AS (
         SELECT customer_id,
                CASE WHEN live_obj IS NOT NULL THEN live_obj
                     WHEN NOT EXISTS (SELECT 1 FROM stripe_versions v WHERE v.object_type = 'customer'
-                                     AND v.slot = 'live' AND v.object_id = w.customer_id) THEN latest_obj END AS obj
+                                     AND v.slot = 'live' AND v.object_id = w.customer_id) THEN latest_obj END AS j
         FROM w
     ),
     attributes AS (
@@ -199,11 +195,11 @@ CUSTOMERS = f"""
                coalesce({_C("$.address.country")}, {_C("$.shipping.address.country")}) AS country,
                {_ts(_C("$.created"))} AS created,
                {_address(_C, "$.address", "$.shipping.address")},
-               {EXTERNAL_ID} AS external_id
-        FROM {_C.source("picked")} WHERE obj IS NOT NULL
+               {_EXTERNAL_ID.format(metadata=_C.json("$.metadata"))} AS external_id
+        FROM picked WHERE j IS NOT NULL
         UNION ALL
         SELECT customer_id, email, name, phone, country, created, address_line1, city, postcode, external_id
-        FROM stripe_customers SEMI JOIN (SELECT customer_id FROM picked WHERE obj IS NULL) USING (customer_id)
+        FROM stripe_customers SEMI JOIN (SELECT customer_id FROM picked WHERE j IS NULL) USING (customer_id)
     ),
     times AS (
         SELECT object_id AS customer_id,
@@ -218,7 +214,7 @@ CUSTOMERS = f"""
     FROM attributes a JOIN times t USING (customer_id)
 """
 
-_CH = _Fields()
+_CH = _Fields("charge")
 CHARGES = f"""
     SELECT object_id AS charge_id,
            {_customer_id(_CH)} AS customer_id,
@@ -230,13 +226,13 @@ CHARGES = f"""
            TRY_CAST({_CH("$.paid")} AS BOOLEAN) AS paid,
            TRY_CAST({_CH("$.refunded")} AS BOOLEAN) AS refunded,
            {_ts(_CH("$.created"))} AS created
-    FROM {_CH.source(won("charge"))}
+    FROM {won("charge")}
 """
 
 # Refunds arrive as their own objects (refund.*, charge.refund.updated) and embedded in charges
 # (charge.refunded carries data.object.refunds.data[]); the newest event wins per refund id
 # (`CANDIDATES`).
-_RE = _Fields()
+_RE = _Fields("refund")
 REFUNDS = f"""
     SELECT object_id AS refund_id,
            {_RE("$.charge")} AS charge_id,
@@ -244,10 +240,10 @@ REFUNDS = f"""
            lower({_RE("$.currency")}) AS currency,
            {_RE("$.status")} AS status,
            {_ts(_RE("$.created"))} AS created
-    FROM {_RE.source(won("refund"))}
+    FROM {won("refund")}
 """
 
-_IN = _Fields()
+_IN = _Fields("invoice")
 INVOICES = f"""
     SELECT object_id AS invoice_id,
            {_customer_id(_IN)} AS customer_id,
@@ -259,29 +255,40 @@ INVOICES = f"""
            {_IN("$.status")} AS status,
            {_ts(_IN("$.status_transitions.paid_at"))} AS paid_at,
            {_ts(_IN("$.created"))} AS created
-    FROM {_IN.source(won("invoice"))}
+    FROM {won("invoice")}
 """
 
 # Monthly factor per billing interval; interval_count divides (e.g. every 3 months = / 3).
 _MONTHLY = "CASE interval WHEN 'month' THEN 1.0 WHEN 'year' THEN 1.0 / 12 WHEN 'week' THEN 52.0 / 12 WHEN 'day' THEN 365.0 / 12 END"
 
-_SU, _IT = _Fields(), _Fields("item")
+_SU = _Fields("subscription")
+# a subscription's items (a list) are read item by item, each in one parse
+_ITEM_PATHS = [
+    "$.price.id", "$.plan.id", "$.price.unit_amount", "$.plan.amount", "$.quantity",
+    "$.price.recurring.interval", "$.plan.interval", "$.price.recurring.interval_count", "$.plan.interval_count",
+]  # fmt: skip
+
+
+def _item(path: str) -> str:
+    return f"i[{_ITEM_PATHS.index(path) + 1}]"
+
+
 SUBSCRIPTIONS = f"""
     WITH subs AS {won("subscription")},
     items AS (
-        SELECT object_id, unnest(json_extract(obj, '$.items.data[*]')) AS item FROM subs
+        SELECT object_id, unnest(json_extract({_SU.json("$.items.data")}, '$[*]')) AS item FROM subs
     ),
     item_values AS (
         SELECT object_id,
-               coalesce({_IT("$.price.id")}, {_IT("$.plan.id")}) AS price_id,
-               coalesce(TRY_CAST({_IT("$.price.unit_amount")} AS DOUBLE),
-                        TRY_CAST({_IT("$.plan.amount")} AS DOUBLE)) AS unit_amount,
-               coalesce(TRY_CAST({_IT("$.quantity")} AS DOUBLE), 1) AS quantity,
-               coalesce({_IT("$.price.recurring.interval")}, {_IT("$.plan.interval")}) AS interval,
+               coalesce({_item("$.price.id")}, {_item("$.plan.id")}) AS price_id,
+               coalesce(TRY_CAST({_item("$.price.unit_amount")} AS DOUBLE),
+                        TRY_CAST({_item("$.plan.amount")} AS DOUBLE)) AS unit_amount,
+               coalesce(TRY_CAST({_item("$.quantity")} AS DOUBLE), 1) AS quantity,
+               coalesce({_item("$.price.recurring.interval")}, {_item("$.plan.interval")}) AS interval,
                greatest(coalesce(
-                   TRY_CAST({_IT("$.price.recurring.interval_count")} AS DOUBLE),
-                   TRY_CAST({_IT("$.plan.interval_count")} AS DOUBLE), 1), 1) AS interval_count
-        FROM {_IT.source("items")}
+                   TRY_CAST({_item("$.price.recurring.interval_count")} AS DOUBLE),
+                   TRY_CAST({_item("$.plan.interval_count")} AS DOUBLE), 1), 1) AS interval_count
+        FROM (SELECT *, json_extract_string(item, [{lake.sql_literal_list(_ITEM_PATHS)}]) AS i FROM items)
     ),
     mrr AS (
         SELECT object_id, round(sum(unit_amount * quantity * ({_MONTHLY}) / interval_count))::BIGINT AS mrr_minor,
@@ -297,10 +304,10 @@ SUBSCRIPTIONS = f"""
            {_ts(_SU("$.created"))} AS created,
            {_ts(_SU("$.canceled_at"))} AS canceled_at,
            mrr.plan
-    FROM {_SU.source("subs")} subs LEFT JOIN mrr ON mrr.object_id = subs.object_id
+    FROM subs LEFT JOIN mrr ON mrr.object_id = subs.object_id
 """
 
-_CS = _Fields()
+_CS = _Fields("checkout.session")
 CHECKOUT_SESSIONS = f"""
     SELECT object_id AS session_id,
            {_customer_id(_CS)} AS customer_id,
@@ -311,7 +318,7 @@ CHECKOUT_SESSIONS = f"""
            -- the billing address the customer typed at checkout
            {_address(_CS, "$.customer_details.address")},
            {_CS("$.customer_details.address.country")} AS country
-    FROM {_CS.source(won("checkout.session"))}
+    FROM {won("checkout.session")}
 """
 
 # Consent statements (the `stripe_consents` columns) of the changed checkout sessions that recorded
@@ -330,4 +337,27 @@ CONSENTS = f"""
     SELECT 'stripe_customer', customer_id, 'email_marketing', promotions_consent = 'opt_in', created,
            'stripe', session_id, source_file
     FROM s WHERE customer_id IS NOT NULL
+"""
+
+
+# The winners (`_stripe_won_keys`, a table: its exact size makes it the hash join's build side)
+# with the fields of their objects (`_Fields`: `j`, NULL for the object types no table reads and
+# for deletions). The landed rows stream past it and only the winners' payloads are parsed; a join
+# built on the payload side held every winner's JSON in the hash table and ran out of memory at
+# 10M events under the default 1.5 GB limit. An embedded refund brings its object along.
+def _fields_of(document: str, prefix: str) -> str:
+    whens = " ".join(f"WHEN '{t}' THEN {f.extract(document, prefix)}" for t, f in _BY_TYPE.items())
+    return f"CASE WHEN w.slot = 'deleted' THEN NULL ELSE CASE w.object_type {whens} END END"
+
+
+WON = f"""
+    SELECT object_type, object_id, slot, event_id, event_created, source_file, {_fields_of("w.obj", "$")} AS j
+    FROM _stripe_won_keys w WHERE obj IS NOT NULL
+    UNION ALL
+    SELECT w.object_type, w.object_id, w.slot, w.event_id, w.event_created, w.source_file,
+           {_fields_of("n.payload", "$.data.object")} AS j
+    FROM (SELECT * FROM _stripe_won_keys WHERE obj IS NULL) w
+    LEFT JOIN _stripe_new n
+      ON n.event_id = w.event_id AND n.source_file = w.source_file
+     AND n.position = w.position AND n.landed_at = w.landed_at
 """

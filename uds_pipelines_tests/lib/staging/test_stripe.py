@@ -45,9 +45,7 @@ def staged_glob(lake_dir: Path, name: str) -> str:
 
 
 def table(tmp_path: Path, name: str, order: str) -> list[dict]:
-    rel = duckdb.connect().execute(
-        f"SELECT * FROM '{staged_glob(tmp_path / 'lake', name)}' ORDER BY {order}"
-    )
+    rel = duckdb.connect().execute(f"SELECT * FROM '{staged_glob(tmp_path / 'lake', name)}' ORDER BY {order}")
     cols = [d[0] for d in rel.description]
     return [dict(zip(cols, row, strict=True)) for row in rel.fetchall()]
 
@@ -296,7 +294,7 @@ def test_winners_objects_are_read_past_a_hash_table_of_winners_never_of_payloads
     con.execute(
         f"""COPY (SELECT 'evt_' || i AS event_id, 'stripe-1.jsonl' AS source_file, i AS position,
                   TIMESTAMPTZ '2026-01-01' AS landed_at,
-                  json_object('data', json_object('object', json_object('id', 'ch_' || i, 'pad', repeat('x', 500))))
+                  json_object('data', json_object('object', json_object('id', 'ch_' || i, 'amount', i, 'pad', repeat('x', 500))))
                       AS payload
            FROM range(100000) t(i)) TO '{landed}' (FORMAT parquet)"""
     )
@@ -309,7 +307,7 @@ def test_winners_objects_are_read_past_a_hash_table_of_winners_never_of_payloads
                   TIMESTAMPTZ '2026-01-01' AS landed_at, NULL::JSON AS obj
            FROM range(0, 100000, 10) t(i)
            UNION ALL SELECT 'refund', 're_1', 'latest', 'evt_5', NULL, 'stripe-1.jsonl', 5, TIMESTAMPTZ '2026-01-01',
-                            '{"id": "re_1"}'::JSON"""
+                            '{"id": "re_1", "amount": 1}'::JSON"""
     )
     plan = json.loads(con.execute("EXPLAIN (FORMAT JSON) " + stripe_sql.WON).fetchall()[0][1])
     joins = [j for root in plan for j in _hash_joins(root)]
@@ -318,5 +316,25 @@ def test_winners_objects_are_read_past_a_hash_table_of_winners_never_of_payloads
         probe, build = join["children"]
         assert any("_stripe_won_keys" in s for s in _scans(build)), build
         assert not any("read_parquet" in s.lower() or "_stripe_new" in s for s in _scans(build)), build
-    rows = con.execute(f"SELECT object_id, obj->>'$.id' FROM ({stripe_sql.WON}) ORDER BY 1").fetchall()
-    assert len(rows) == 10_001 and all(o == i for o, i in rows)
+    # each winner carries its own object's fields: the amount is the number in its id
+    amount = f"CASE object_type WHEN 'charge' THEN {stripe_sql.field('charge', '$.amount')} ELSE {stripe_sql.field('refund', '$.amount')} END"
+    rows = con.execute(f"SELECT object_id, {amount} FROM ({stripe_sql.WON}) ORDER BY 1").fetchall()
+    assert len(rows) == 10_001 and all(o.split("_")[1] == a for o, a in rows)
+
+
+def test_a_customer_given_as_an_id_or_expanded_is_the_same_customer(tmp_path, realdata):
+    # Stripe sends `customer` as an id, or as the whole customer object when the sender expanded it
+    charge = fx(realdata, "charge") | {"id": "ch_id", "customer": "cus_A"}
+    expanded = fx(realdata, "charge") | {
+        "id": "ch_expanded",
+        "customer": fx(realdata, "customer") | {"id": "cus_B"},
+    }
+    odd = fx(realdata, "charge") | {"id": "ch_odd", "customer": "{not-an-object"}  # a string with a brace
+    land(
+        tmp_path,
+        "a.jsonl",
+        [ev(f"evt_{c['id']}", "charge.succeeded", T0, c) for c in (charge, expanded, odd)],
+    )
+    build_stripe_staging(tmp_path / "lake")
+    rows = {r["charge_id"]: r["customer_id"] for r in table(tmp_path, "stripe_charges", "charge_id")}
+    assert rows == {"ch_id": "cus_A", "ch_expanded": "cus_B", "ch_odd": "{not-an-object"}

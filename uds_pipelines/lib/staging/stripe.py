@@ -20,7 +20,7 @@ import duckdb
 from uds_pipelines.lib import catalog, keyed_parts, lake, lake_views, storage, watermarks
 from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS
 from uds_pipelines.lib.ingest.external_ids import field_keys
-from uds_pipelines.lib.staging import stripe_sql
+from uds_pipelines.lib.staging import stripe_sql, stripe_tables_sql
 
 STEP = "stripe_staging"
 SOURCE = "landed_stripe"
@@ -29,13 +29,13 @@ SOURCE = "landed_stripe"
 # merged); each is keyed in the catalog. stripe_events only appends (a batch per merge);
 # stripe_versions is written last.
 STRIPE_STAGING_TABLES: dict[str, str] = {
-    "stripe_customers": stripe_sql.CUSTOMERS,
-    "stripe_charges": stripe_sql.CHARGES,
-    "stripe_refunds": stripe_sql.REFUNDS,
-    "stripe_invoices": stripe_sql.INVOICES,
-    "stripe_subscriptions": stripe_sql.SUBSCRIPTIONS,
-    "stripe_checkout_sessions": stripe_sql.CHECKOUT_SESSIONS,
-    "stripe_consents": stripe_sql.CONSENTS,
+    "stripe_customers": stripe_tables_sql.CUSTOMERS,
+    "stripe_charges": stripe_tables_sql.CHARGES,
+    "stripe_refunds": stripe_tables_sql.REFUNDS,
+    "stripe_invoices": stripe_tables_sql.INVOICES,
+    "stripe_subscriptions": stripe_tables_sql.SUBSCRIPTIONS,
+    "stripe_checkout_sessions": stripe_tables_sql.CHECKOUT_SESSIONS,
+    "stripe_consents": stripe_tables_sql.CONSENTS,
 }
 STATE_TABLES = ("stripe_events", *STRIPE_STAGING_TABLES, "stripe_versions")
 _VIEWS = ("_stripe_candidates", "_stripe_new")

@@ -287,7 +287,7 @@ def test_winners_objects_are_read_past_a_hash_table_of_winners_never_of_payloads
     import json
 
     from uds_pipelines.lib import lake
-    from uds_pipelines.lib.staging import stripe_sql
+    from uds_pipelines.lib.staging import stripe_sql, stripe_tables_sql
 
     con = lake.duckdb_connection()
     landed = tmp_path / "landed.parquet"
@@ -317,7 +317,7 @@ def test_winners_objects_are_read_past_a_hash_table_of_winners_never_of_payloads
         assert any("_stripe_won_keys" in s for s in _scans(build)), build
         assert not any("read_parquet" in s.lower() or "_stripe_new" in s for s in _scans(build)), build
     # each winner carries its own object's fields: the amount is the number in its id
-    amount = f"CASE object_type WHEN 'charge' THEN {stripe_sql.field('charge', '$.amount')} ELSE {stripe_sql.field('refund', '$.amount')} END"
+    amount = f"CASE object_type WHEN 'charge' THEN {stripe_tables_sql.field('charge', '$.amount')} ELSE {stripe_tables_sql.field('refund', '$.amount')} END"
     rows = con.execute(f"SELECT object_id, {amount} FROM ({stripe_sql.WON}) ORDER BY 1").fetchall()
     assert len(rows) == 10_001 and all(o.split("_")[1] == a for o, a in rows)
 

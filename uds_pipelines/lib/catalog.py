@@ -456,12 +456,19 @@ _DECLARED = [
         "identity_map",
         "identity/identity_map.parquet",
         "file",
-        _schema("source record_id customer_id origin_customer_id"),
+        _schema("source record_id customer_id origin_customer_id fingerprint:int64 guarded:bool"),
         "identity_map",
         "derived",
         (),
         "Source record -> stable customer id.",
-        added=(("origin_customer_id", "NULL"),),  # maps written before it: the customer_id is the origin
+        added=(
+            ("origin_customer_id", "NULL"),  # maps written before it: the customer_id is the origin
+            # what the record's identifiers were when it was resolved, and whether one of them was
+            # refused by a guardrail: what lets the next run re-resolve only what changed (NULL:
+            # resolved again)
+            ("fingerprint", "NULL"),
+            ("guarded", "NULL"),
+        ),
     ),
     Table(
         "customer_registry",
@@ -806,6 +813,10 @@ COLUMN_NOTES: dict[str, dict[str, str]] = {
         "record_id": "for `events`: `user:<userId>`, `anon:<anonymousId>` (tied to a user) or "
         "`alias:<previousId>` (an alias between two userIds)",
         "origin_customer_id": "the id the record first received",
+        "fingerprint": "a hash of the identifiers the record was resolved with, and of the guardrail settings: "
+        "the next run resolves again only records whose fingerprint changed (and what they reach)",
+        "guarded": "the record held a value a guardrail refused (resolved again on every run: the value's "
+        "holders can fall under its limit)",
     },
     "consent_ledger": {
         "identifier_type": "as in `landed_consent`; statements from behavioural events: `user_id` | `anonymous_id`",

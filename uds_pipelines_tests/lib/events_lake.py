@@ -65,6 +65,7 @@ def write_identity_map(lake_dir: Path, rows: list[tuple[str, str, str]]) -> None
     """(source, record_id, customer_id) rows as the identity map."""
     frame = pd.DataFrame(rows, columns=["source", "record_id", "customer_id"], dtype=object)
     frame["origin_customer_id"] = frame["customer_id"]
+    frame["fingerprint"], frame["guarded"] = None, None  # never resolved: the next resolution takes them all
     path = catalog.path(lake_dir, "identity_map")
     path.parent.mkdir(parents=True, exist_ok=True)
     lake.write_parquet_atomic(

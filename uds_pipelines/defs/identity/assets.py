@@ -81,7 +81,7 @@ def identity_inputs(context: dg.AssetExecutionContext, uds: UdsSettingsResource)
 def identity_map(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     """One customer id per person: identity graph with guardrails, stable ids and a merge/split log."""
     settings = uds.settings()
-    stage = resolve(settings, context.run.run_id)
+    stage = resolve(settings, context.run.run_id, rebuild=context.run.tags.get(c.REBUILD_TAG) == "true")
     stats = {k: v for k, v in stage.stats.items() if isinstance(v, (int, float, str))}
     report, biggest = stage.guardrail_report, stage.largest_components
     context.log.info(f"identity: {stats}")

@@ -51,7 +51,9 @@ def build_changes(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) ->
     )
 
 
-def build_registry(con: duckdb.DuckDBPyConnection, prev_registry_table: str, now: datetime) -> None:
+def build_registry(
+    con: duckdb.DuckDBPyConnection, prev_registry_table: str, now: datetime, kept: str | None = None
+) -> None:
     """Create `_idr_registry`: every id ever issued with its status now, from the previous run's
     registry (`prev_registry_table`, a table or view with the catalog's columns) and this run's claims.
 
@@ -59,7 +61,9 @@ def build_registry(con: duckdb.DuckDBPyConnection, prev_registry_table: str, now
     `merged_into` cleared); `merged` ids point (`merged_into`) at the id that absorbed them, with
     older merge chains shortened by one step each run so they always end at a live id; `retired` ids
     lost all their records (erasure). `status_changed_at` moves only when status or target change.
+    `kept`: the previous map's rows an incremental run left as they were (their customers stay active).
     """
+    kept_rows = kept or "(SELECT NULL::VARCHAR AS customer_id, NULL::VARCHAR AS origin_customer_id WHERE false)"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {scratch.REGISTRY} AS
@@ -72,14 +76,19 @@ def build_registry(con: duckdb.DuckDBPyConnection, prev_registry_table: str, now
         known AS (
             SELECT customer_id, created_at, status, merged_into, status_changed_at FROM prev
             UNION ALL
-            SELECT customer_id, $now::TIMESTAMPTZ, 'active', NULL, $now::TIMESTAMPTZ FROM {scratch.PREV_IDS}
+            SELECT DISTINCT customer_id, $now::TIMESTAMPTZ, 'active', NULL, $now::TIMESTAMPTZ
+            FROM (
+                SELECT customer_id FROM {scratch.PREV_IDS}
+                UNION ALL
+                SELECT unnest([customer_id, coalesce(origin_customer_id, customer_id)]) FROM {kept_rows}
+            )
             WHERE customer_id NOT IN (SELECT customer_id FROM prev)
         ),
         merged_now AS (
             SELECT c.prev_id AS customer_id, s.customer_id AS into_id
             FROM {scratch.CLAIMS} c JOIN {scratch.SURVIVORS} s USING (comp) WHERE c.prev_id <> s.customer_id
         ),
-        live AS (SELECT customer_id FROM {scratch.COMP_IDS}),
+        live AS (SELECT customer_id FROM {scratch.COMP_IDS} UNION ALL SELECT DISTINCT customer_id FROM {kept_rows}),
         updated AS (
             SELECT k.customer_id, k.created_at, k.status AS old_status, k.merged_into AS old_into,
                    k.status_changed_at AS old_changed,

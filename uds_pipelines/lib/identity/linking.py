@@ -18,6 +18,14 @@ from uds_pipelines.lib.identity.guardrails import (
     sql_quote,
 )
 
+# The keys of a record and of a value (DuckDB's 64-bit string hash; clashes are checked, see
+# `build_graph`), a second key of a value, and a record's hash of every identifier it holds (a sum:
+# independent of their order), which `incremental` compares from run to run.
+RECORD_KEY = "hash(source || chr(31) || record_id)"
+VALUE_KEY = "hash(id_type || chr(31) || id_value)"
+VALUE_KEY2 = "hash(id_value || chr(30) || id_type)"
+IDENTIFIERS_HASH = "hash(sum(vk2))"
+
 # Values followed as links: not cut by any guardrail and shared by at least two records.
 LINK_EDGES_SQL = f"""
     SELECT o.rec_idx, o.val_id FROM {scratch.OBS} o JOIN {scratch.VALUES} v USING (val_id)
@@ -31,21 +39,25 @@ def build_graph(
     config: GuardrailConfig,
     *,
     exact_keys: bool | None = None,
+    value_counts: str | None = None,
 ) -> tuple[int, int]:
-    """Create `_idr_records`, `_idr_values` (with the value-level guardrail verdicts) and `_idr_obs`
-    from `identifiers_table` (a table or view: source, record_id, id_type, id_value, ...).
+    """Create `_idr_records`, `_idr_values` (with the value-level guardrail verdicts), `_idr_obs`
+    and `_idr_fingerprints` from `identifiers_table` (a table or view: source, record_id, id_type,
+    id_value, ...).
 
     Records and values are joined on 64-bit hashes of their text, which is several times faster than
     joining strings; if any hash is shared by two different texts (checked with a second hash, not
-    assumed) the graph is rebuilt on exact dense ranks. `exact_keys=True` forces the exact path. Returns (#records, #values).
+    assumed) the graph is rebuilt on exact dense ranks. `exact_keys=True` forces the exact path.
+    `value_counts` (id_type, id_value, n_records), when given, holds the records holding each value
+    in the whole graph, of which `identifiers_table` is a part (`incremental`). Returns (#records, #values).
     """
     con.execute(f"DROP TABLE IF EXISTS {scratch.PAIRS}")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {scratch.INPUT} AS
         SELECT source, record_id, id_type, id_value,
-               hash(source || chr(31) || record_id) AS rk, hash(record_id || chr(30) || source) AS rk2,
-               hash(id_type || chr(31) || id_value) AS vk, hash(id_value || chr(30) || id_type) AS vk2,
+               {RECORD_KEY} AS rk, hash(record_id || chr(30) || source) AS rk2,
+               {VALUE_KEY} AS vk, {VALUE_KEY2} AS vk2,
                id_type = 'record' AND id_value = source || ':' || record_id AS self_ref
         FROM (
             SELECT source::VARCHAR AS source, record_id::VARCHAR AS record_id,
@@ -74,15 +86,25 @@ def build_graph(
         CREATE OR REPLACE TEMP TABLE {scratch.OBS} AS
         SELECT DISTINCT r.rec_idx, k.val_id
         FROM {scratch.INPUT} i JOIN {scratch.RECORDS} r USING (rk) JOIN {scratch.KEYS} k USING (vk);
+        CREATE OR REPLACE TEMP TABLE {scratch.FINGERPRINTS} AS
+        SELECT r.rec_idx, f.identifiers_hash
+        FROM (SELECT rk, {IDENTIFIERS_HASH} AS identifiers_hash FROM {scratch.INPUT} GROUP BY rk) f
+        JOIN {scratch.RECORDS} r USING (rk);
         DROP TABLE {scratch.INPUT}; DROP TABLE {scratch.REC_KEYS}; DROP TABLE {scratch.VAL_KEYS};
         """
+    )
+    whole = (
+        f"LEFT JOIN {value_counts} w ON w.id_type = k.id_type AND w.id_value = k.id_value"
+        if value_counts
+        else "LEFT JOIN (SELECT NULL::BIGINT AS n_records) w ON false"
     )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {scratch.VALUES} AS
-        SELECT k.val_id, k.id_type, k.id_value, coalesce(n.n, 0)::BIGINT AS n_records,
+        SELECT k.val_id, k.id_type, k.id_value, coalesce(w.n_records, n.n, 0)::BIGINT AS n_records,
                {blocked_rule_sql(config, "k.id_type", "k.id_value")} AS rule, NULL::INTEGER AS cut_round
         FROM {scratch.KEYS} k LEFT JOIN (SELECT val_id, count(*) AS n FROM {scratch.OBS} GROUP BY val_id) n USING (val_id)
+        {whole}
         """
     )
     con.execute(f"DROP TABLE {scratch.KEYS}")

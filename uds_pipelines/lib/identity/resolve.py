@@ -16,6 +16,7 @@ from uds_pipelines.lib.identity import linking, scratch
 from uds_pipelines.lib.identity.changes import build_changes, build_registry
 from uds_pipelines.lib.identity.graph import query_arrow
 from uds_pipelines.lib.identity.guardrails import GuardrailConfig
+from uds_pipelines.lib.identity.incremental import Part, find_part, fingerprint_sql, settings_salt
 from uds_pipelines.lib.identity.match_outputs import build_match_links, build_match_review, no_rows
 from uds_pipelines.lib.identity.stable_ids import assign_ids
 
@@ -61,6 +62,7 @@ def resolve_identities(
     matching: str = "deterministic",
     person_attributes_sql: str | None = None,
     train_probabilistic: bool = False,
+    incremental: bool = False,
 ) -> ResolutionResult:
     """Resolve records into people; outputs are DuckDB temp tables named in `ResolutionResult.tables`.
 
@@ -72,6 +74,10 @@ def resolve_identities(
     the input are gone (erasure); their ids are retired when nothing is left. `matching="probabilistic"`
     also links records by Splink over `person_attributes_sql` (source, record_id, first_name_key,
     last_name_key, date_of_birth, postcode, city, address_line1). Persist with `write_outputs`.
+
+    `incremental=True` (deterministic matching) resolves again only the part of the graph this run's
+    changes can reach (`incremental`) and keeps the previous map's other rows; the outputs are the
+    same as the whole run's, except `identity_links`, which then holds the part's links only.
     """
     if matching not in MATCHING_MODES:
         raise ValueError(f"matching={matching!r} must be one of {', '.join(MATCHING_MODES)}")
@@ -87,7 +93,16 @@ def resolve_identities(
         timings[name] = round(time.perf_counter() - clock, 3)
         clock = time.perf_counter()
 
-    stats["records"], stats["identifier_values"] = linking.build_graph(con, identifiers_table, config)
+    salt = settings_salt(config, matching)
+    part: Part | None = None
+    if incremental and matching == "deterministic" and previous_map_table:
+        part = find_part(con, identifiers_table, previous_map_table, config, salt)
+        lap("find_part")
+    stats["scope"] = "part" if part else "whole"
+    stats["records_resolved"], stats["identifier_values"] = linking.build_graph(
+        con, part.identifiers if part else identifiers_table, config,
+        value_counts=part.value_counts if part else None,
+    )  # fmt: skip
     lap("build_graph")
     stats["components_initial"] = linking.compute_components(con)
     lap("components")
@@ -117,13 +132,13 @@ def resolve_identities(
         )
     lap("type_limits")
 
-    prev_map = previous_map_table or no_rows("identity_map")
+    prev_map = part.previous_map if part else (previous_map_table or no_rows("identity_map"))
     prev_registry = previous_registry_table or no_rows("customer_registry")
     assign_ids(con, prev_map, prev_registry, now)
     build_changes(con, run_id, now)
-    build_registry(con, prev_registry, now)
+    build_registry(con, prev_registry, now, kept=part.kept if part else None)
     lap("stable_ids")
-    _build_map_and_links(con)
+    _build_map_and_links(con, salt, kept=part.kept if part else None)
     linking.guardrail_report(con)
     lap("outputs")
 
@@ -132,14 +147,23 @@ def resolve_identities(
     return ResolutionResult(stats=stats)
 
 
-def _build_map_and_links(con: duckdb.DuckDBPyConnection) -> None:
+def _build_map_and_links(con: duckdb.DuckDBPyConnection, salt: str, kept: str | None = None) -> None:
+    """The map of the records resolved, with each record's fingerprint and whether a guardrail
+    refused one of its values, followed by `kept` (the previous map's rows left as they were)."""
+    kept_rows = f"UNION ALL SELECT * FROM {kept}" if kept else ""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {scratch.REC_CUSTOMER} AS
         SELECT c.rec_idx, i.customer_id FROM {scratch.COMP} c JOIN {scratch.COMP_IDS} i USING (comp);
         CREATE OR REPLACE TEMP TABLE {scratch.IDENTITY_MAP} AS
-        SELECT r.source, r.record_id, rc.customer_id, o.origin_customer_id
-        FROM {scratch.RECORDS} r JOIN {scratch.REC_CUSTOMER} rc USING (rec_idx) JOIN {scratch.REC_ORIGIN} o USING (rec_idx);
+        SELECT r.source, r.record_id, rc.customer_id, o.origin_customer_id,
+               {fingerprint_sql("f.identifiers_hash", salt)} AS fingerprint,
+               r.rec_idx IN (
+                   SELECT o.rec_idx FROM {scratch.OBS} o JOIN {scratch.VALUES} v USING (val_id) WHERE v.rule IS NOT NULL
+               ) AS guarded
+        FROM {scratch.RECORDS} r JOIN {scratch.REC_CUSTOMER} rc USING (rec_idx) JOIN {scratch.REC_ORIGIN} o USING (rec_idx)
+        JOIN {scratch.FINGERPRINTS} f USING (rec_idx)
+        {kept_rows};
         """
     )
     has_pairs = con.execute(
@@ -167,7 +191,8 @@ def _build_map_and_links(con: duckdb.DuckDBPyConnection) -> None:
 def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     row = con.execute(
         f"""
-        SELECT (SELECT count(*) FROM {scratch.COMP_IDS}),
+        SELECT (SELECT count(*) FROM {scratch.IDENTITY_MAP}),
+               (SELECT count(DISTINCT customer_id) FROM {scratch.IDENTITY_MAP}),
                (SELECT count(*) FROM {scratch.CHANGES} WHERE change = 'new'),
                (SELECT count(*) FROM {scratch.CHANGES} WHERE change = 'merge'),
                (SELECT count(*) FROM {scratch.CHANGES} WHERE change = 'split'),
@@ -179,6 +204,7 @@ def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         """
     ).fetchall()[0]
     keys = (
+        "records",
         "customers",
         "new",
         "merges",
@@ -210,7 +236,9 @@ def write_outputs(
     folder = catalog.path(lake_dir, "identity_map").parent
     storage.make_private_dirs(folder)
     written: dict[str, Path] = {}
-    for name, table in result.tables.items():
+    # the map last: its fingerprints say what the next run may keep, so it must not get ahead of
+    # the registry it was resolved against
+    for name, table in sorted(result.tables.items(), key=lambda item: item[0] == "identity_map"):
         sql = f"SELECT * FROM {table}"
         if name == "identity_links":
             if include_links:

@@ -21,6 +21,8 @@ RECORDS = "_idr_records"
 OBS = "_idr_obs"
 # created by linking.build_graph, appended by add_record_pairs; read by linking, resolve
 VALUES = "_idr_values"
+# created by linking.build_graph (each record's hash of its identifiers); read by resolve._build_map_and_links
+FINGERPRINTS = "_idr_fingerprints"
 # created by linking.add_record_pairs (dropped by build_graph); read by resolve._build_map_and_links, match_outputs
 PAIRS = "_idr_pairs"
 # created by probabilistic.probabilistic_pairs (its default table); read by linking.add_record_pairs (via resolve)

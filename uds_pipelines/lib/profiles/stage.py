@@ -66,7 +66,9 @@ def build_profiles(settings: Settings) -> ProfilesStage:
                           SELECT m.customer_id FROM identity_map m JOIN identifiers i USING (source, record_id)))
                FROM customer_profiles"""
         ).fetchall()[0]
-        preview = con.execute("SELECT * FROM customer_profiles LIMIT 10").df()
+        # people with an e-mail first, so the preview shows masking at work (customer ids are random:
+        # the first rows written could be anyone's)
+        preview = con.execute("SELECT * FROM customer_profiles ORDER BY email IS NULL, customer_id LIMIT 10").df()
         without_rate = profiles_without_rate(con, set(rates))
     finally:
         con.close()

@@ -542,6 +542,19 @@ _DECLARED = [
         "Every consent statement from every source, in one ledger.",
     ),
     Table(
+        "event_consent_history",
+        "consent/event_consent_history.parquet",
+        "file",
+        _schema(
+            "identifier_type identifier purpose granted:bool captured_at:timestamp source "
+            "source_record source_file"
+        ),
+        "consent_ledger",
+        "derived",
+        ("identifier",),
+        "The consent changes behavioural events made, kept before retention deletes the events.",
+    ),
+    Table(
         "effective_consent",
         "consent/effective_consent.parquet",
         "file",

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from uds_pipelines.lib import catalog, lake, lake_views, storage
+from uds_pipelines.lib import catalog, lake_views, storage
 
 TABLE = "stage_watermarks"
 # landed table -> the steps that keep durable state from it (retention waits for all of them)
@@ -29,6 +29,8 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "landed_stripe": ("stripe_staging",),
     "landed_forms": ("identity_inputs",),
     "landed_survey_responses": ("identity_inputs",),
+    # the consent changes of events about to expire are kept as facts first (`consent.history`)
+    "events": ("consent_ledger",),
 }
 
 
@@ -42,7 +44,7 @@ class PendingBatches:
 
     @property
     def names(self) -> list[str]:
-        return [f.name for f in self.files]
+        return [batch_name(f) for f in self.files]
 
     def relation(self, con: duckdb.DuckDBPyConnection) -> str:
         """A parenthesized SELECT of these files, read as the table's view reads all of its files."""
@@ -58,10 +60,16 @@ def merged(con: duckdb.DuckDBPyConnection, lake_dir: Path, step: str, table: str
     return {r[0] for r in rows}
 
 
+def batch_name(path: Path) -> str:
+    """A batch's name: its file name, with its partition folder in a partitioned table (one landing
+    writes a file of one name into every day it holds)."""
+    return f"{path.parent.name}/{path.name}" if "=" in path.parent.name else path.name
+
+
 def pending(con: duckdb.DuckDBPyConnection, lake_dir: Path, step: str, table: str) -> PendingBatches:
     done = merged(con, lake_dir, step, table)
-    files = lake.batch_files(catalog.path(lake_dir, table))
-    return PendingBatches(step, table, tuple(f for f in files if f.name not in done))
+    files = lake_views.table_files(lake_dir, table)
+    return PendingBatches(step, table, tuple(f for f in files if batch_name(f) not in done))
 
 
 def commit(
@@ -76,7 +84,7 @@ def commit(
     for table, batch in kept:
         names.setdefault(table, set()).add(batch)
     for batches in merged_now:
-        present = {f.name for f in lake.batch_files(catalog.path(lake_dir, batches.table))}
+        present = {batch_name(f) for f in lake_views.table_files(lake_dir, batches.table)}
         names[batches.table] = (names.get(batches.table, set()) & present) | set(batches.names)
     rows = sorted((table, batch) for table, batches in names.items() for batch in batches)
     frame = pa.table(

@@ -44,6 +44,11 @@ def consent_ledger(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     )
     yield file_table_result(
         settings.lake_dir,
+        "event_consent_history",
+        kept_this_run=stage.kept_from_expiring_events,
+    )
+    yield file_table_result(
+        settings.lake_dir,
         "effective_consent",
         statements_matching_no_person=effective.unmatched_statements,
         granted_by_purpose=dg.MetadataValue.json(effective.granted_by_purpose),

@@ -12,6 +12,9 @@ page view re-sends the cookie's preferences), so the ledger gets one statement p
 purpose and change, at the event's `timestamp`, the first one included. Several categories mapped
 to one purpose in one event decide it together: any no is a no.
 
+Statements of event days retention deleted are kept in `event_consent_history` (`history`), and
+an identity's first remaining event is a change only against the latest of those.
+
 A statement names the event's identity as its source record (`events`, `user:<userId>`, else
 `anon:<anonymousId>`), the record the identity map gives a person (`stage.RECORD_SOURCES`).
 """
@@ -33,9 +36,14 @@ def _mapping_values(category_map: Mapping[str, Sequence[str]]) -> str:
     return ", ".join(f"({lake.sql_literal_list([c])}, {lake.sql_literal_list([p])})" for c, p in pairs)
 
 
-def event_statements_sql(category_map: Mapping[str, Sequence[str]], events: str = "events") -> str | None:
+def event_statements_sql(
+    category_map: Mapping[str, Sequence[str]], events: str = "events", prior: str = "event_consent_history"
+) -> str | None:
     """A parenthesized query with the statement columns of `landed_consent` over the view `events`;
-    None when nothing is mapped (no statement can come from events)."""
+    None when nothing is mapped (no statement can come from events).
+
+    `prior` holds statements of earlier events (`history`: those retention deleted): an identity's
+    first event here is a change only if it differs from its latest prior statement."""
     values = _mapping_values(category_map)
     if not values:
         return None
@@ -74,15 +82,29 @@ def event_statements_sql(category_map: Mapping[str, Sequence[str]], events: str 
             FROM categories c JOIN mapping m ON m.category = lower(trim(c.category))
             GROUP BY ALL
         ),
+        earlier AS (
+            SELECT p.identifier_type, p.identifier, p.purpose,
+                   arg_max(p.granted, p.captured_at) AS granted, max(p.captured_at) AS captured_at
+            FROM {prior} AS p JOIN (
+                SELECT identifier_type, identifier, purpose, min(captured_at) AS first_at FROM per_event GROUP BY ALL
+            ) f ON f.identifier_type = p.identifier_type AND f.identifier = p.identifier AND f.purpose = p.purpose
+            WHERE p.source = '{SOURCE}' AND p.captured_at < f.first_at
+            GROUP BY ALL
+        ),
+        sequence AS (
+            SELECT *, false AS is_prior FROM per_event
+            UNION ALL BY NAME
+            SELECT *, true AS is_prior FROM earlier
+        ),
         changes AS (
             SELECT *, lag(granted) OVER (
                 PARTITION BY identifier_type, identifier, purpose ORDER BY captured_at, message_id
             ) AS before, row_number() OVER (
                 PARTITION BY identifier_type, identifier, purpose ORDER BY captured_at, message_id
             ) AS n
-            FROM per_event
+            FROM sequence
         )
         SELECT identifier_type, identifier, purpose, granted, captured_at, '{SOURCE}' AS source,
                source_record, source_file
-        FROM changes WHERE n = 1 OR granted IS DISTINCT FROM before
+        FROM changes WHERE NOT is_prior AND (n = 1 OR granted IS DISTINCT FROM before)
     )"""

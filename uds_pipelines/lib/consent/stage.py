@@ -14,6 +14,8 @@ from uds_pipelines.lib import connection, lake_views
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.consent.effective import EffectiveConsent, effective_consent
 from uds_pipelines.lib.consent.events import SOURCE, event_statements_sql
+from uds_pipelines.lib.consent.history import TABLE as HISTORY
+from uds_pipelines.lib.consent.history import keep_expiring
 from uds_pipelines.lib.consent.ledger import ConsentLedger, build_consent_ledger, write_ledger
 
 # Ledger identifiers are raw as given; they are keyed the way identity keys identifiers.
@@ -63,12 +65,18 @@ class ConsentStage:
     ledger: ConsentLedger
     effective: EffectiveConsent
     from_events: int = 0  # statements taken from events' consent objects (changes of preference)
+    kept_from_expiring_events: int = 0  # of which stored this run, before retention deletes their events
 
 
 def statement_tables(settings: Settings) -> tuple[str, ...]:
-    """The statement tables, and the events' consent changes when the tracking plan maps categories."""
+    """The statement tables, and the events' consent changes: those kept from deleted events and
+    those of the events still landed (once each: a day is kept before retention deletes it)."""
     from_events = event_statements_sql(settings.tracking_plan().consent_categories)
-    return STATEMENT_TABLES + ((from_events,) if from_events else ())
+    kept = f"(SELECT * FROM {HISTORY})"
+    if not from_events:
+        return (*STATEMENT_TABLES, kept)
+    union = f"SELECT * FROM {HISTORY} UNION ALL SELECT * FROM {from_events}"
+    return (*STATEMENT_TABLES, f"(SELECT DISTINCT * FROM ({union}))")
 
 
 def build_consent(settings: Settings) -> ConsentStage:
@@ -76,6 +84,7 @@ def build_consent(settings: Settings) -> ConsentStage:
     lake_dir = settings.lake_dir
     con = connection.for_settings(settings)
     try:
+        kept = keep_expiring(con, settings, settings.tracking_plan().consent_categories)
         ledger = build_consent_ledger(con, statement_tables(settings), settings.purposes)
         write_ledger(con, ledger, lake_dir)
         from_events = con.execute(f"SELECT count(*) FROM {ledger.table} WHERE source = '{SOURCE}'").fetchall()[0][0]
@@ -86,4 +95,4 @@ def build_consent(settings: Settings) -> ConsentStage:
         lake_views.write_query(con, lake_dir, "effective_consent", f"SELECT * FROM {effective.table}")
     finally:
         con.close()
-    return ConsentStage(ledger, effective, int(from_events))
+    return ConsentStage(ledger, effective, int(from_events), kept)

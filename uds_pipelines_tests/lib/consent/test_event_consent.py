@@ -3,13 +3,16 @@ and reach the person through the identity map's event records."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from uds_pipelines.lib import connection
+from uds_pipelines.lib import catalog, connection, lake, watermarks
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.consent.stage import build_consent
+from uds_pipelines.lib.ingest.results import consent_frame
+from uds_pipelines.lib.privacy import apply_retention
 from uds_pipelines.lib.tracking_plan import PlanError, TrackingPlan
 from uds_pipelines_tests.lib.events_lake import event, write_events, write_identity_map
 
@@ -115,3 +118,42 @@ def test_consent_categories_are_checked_when_the_plan_loads() -> None:
     assert plan.consent_categories == {"ads": ("ad_targeting", "analytics"), "x": ("analytics",)}
     with pytest.raises(PlanError, match="consent_categories.Ads"):
         TrackingPlan.from_dict({"consent_categories": {"Ads": ["Ad Targeting"]}})
+
+
+def test_retention_of_old_events_keeps_their_consent_changes(tmp_path: Path) -> None:
+    """A cookie's yes of 2024, a form's no of 2025, then page views re-sending the cookie's yes: the
+    no is the latest statement. Retention deletes the 2024 events; the page views left must not
+    restate the yes as if it were new (which granted what the person had refused)."""
+    settings = Settings.from_env({"UDS_DATA_DIR": str(tmp_path), "UDS_AS_OF": "2026-11-01T00:00:00Z"})
+    lake_dir = settings.lake_dir
+    write_events(
+        lake_dir,
+        [
+            event("u-1", None, "2024-01-10T09:00:00", context=_prefs(Advertising=True)),
+            event("u-1", None, "2026-10-01T09:00:00", context=_prefs(Advertising=True)),
+            event("u-1", None, "2026-10-20T09:00:00", context=_prefs(Advertising=True)),
+            # a visitor whose only events expire: their statement stays a fact
+            event(None, "anon-z", "2024-02-01T09:00:00", context=_prefs(Advertising=False, Analytics=True)),
+        ],
+    )
+    form_no = {
+        "identifier_type": "customer_id", "identifier": "c1", "purpose": "ad_targeting", "granted": False,
+        "captured_at": "2025-06-01T00:00:00Z", "source": "form", "source_record": "sub-1",
+        "source_file": "form.json",
+    }  # fmt: skip
+    lake.write_parquet_atomic(consent_frame([form_no]), catalog.path(lake_dir, "landed_consent") / "f.parquet")
+    write_identity_map(lake_dir, [("events", "user:u-1", "c1"), ("form", "sub-1", "c1")])
+    query = "SELECT customer_id, purpose, granted, decided_by_source FROM effective_consent ORDER BY 1, 2"
+    ledger = "SELECT source_record, purpose, granted, captured_at FROM consent_ledger ORDER BY 1, 2, 4"
+    assert build_consent(settings).kept_from_expiring_events == 3  # u-1's yes, anon-z's no and yes
+    before, ledger_before = _read(settings, query), _read(settings, ledger)
+    assert before == [("c1", "ad_targeting", False, "form")]
+    watermarks.reset(lake_dir, "consent_ledger")  # a crash after keeping the statements, before the watermark
+    assert build_consent(settings).kept_from_expiring_events == 0
+    assert _read(settings, ledger) == ledger_before
+    as_of = datetime(2026, 11, 1, tzinfo=UTC)
+    removed = apply_retention(lake_dir, as_of, 730)
+    assert removed["events"] == 2
+    build_consent(settings)
+    assert _read(settings, query) == before
+    assert _read(settings, ledger) == ledger_before

@@ -7,12 +7,14 @@ call with her email names. Bob shares a device with her (`anon-shared`): his eve
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from uds_pipelines.lib import catalog, connection, lake
+from uds_pipelines.lib.consent.stage import build_consent
 from uds_pipelines.lib.privacy import handle_requests, verify_erased
 from uds_pipelines.lib.privacy.access import build_access_report
 from uds_pipelines.lib.privacy.requests import subjects_from_frame
@@ -151,7 +153,9 @@ def test_suppressed_events_arriving_again_are_dropped_and_counted(tmp_path: Path
 
 def test_retention_drops_event_days_past_the_window(tmp_path: Path) -> None:
     settings = _lake(tmp_path)
-    removed = apply_retention(settings.lake_dir, datetime(2026, 12, 3, tzinfo=UTC), retention_days=30)
+    as_of = datetime(2026, 12, 3, tzinfo=UTC)
+    build_consent(replace(settings, as_of_override=as_of, retention_days=30))  # keeps the days' consent first
+    removed = apply_retention(settings.lake_dir, as_of, retention_days=30)
     assert removed["events"] == 5  # 2026-11-01 and 11-02 are past 30 days on 12-03
     assert _message_ids(settings) == ["m6", "m7", "m8"]
     assert not list((catalog.path(settings.lake_dir, "events") / "day=2026-11-02").glob("*.parquet"))
@@ -221,3 +225,30 @@ def test_a_user_id_with_spaces_is_suppressed_as_it_was_sent(tmp_path: Path) -> N
     drop(settings, "events_again.jsonl", [_msg("p1", "2026-11-06T10:00:00Z", " jane-padded ", None)])
     land(settings)
     assert "p1" not in _message_ids(settings)
+
+
+def test_erasure_reaches_the_consent_kept_from_expired_event_days(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, UDS_SUPPRESSION_KEY=KEY, UDS_AS_OF="2029-01-01T00:00:00Z")
+    cookie = {"consent": {"categoryPreferences": {"Advertising": True}}}
+    drop(settings, "events_1.jsonl", [
+        _msg("c1", "2026-11-01T10:00:00Z", "jane-user-1", "anon-jane", context=cookie),
+        _msg("c2", "2026-11-01T11:00:00Z", "bob-user-1", "anon-bob", context=cookie),
+    ])  # fmt: skip
+    land(settings)
+    lake_dir = settings.lake_dir
+    write_identity_map(lake_dir, [("events", "user:jane-user-1", "c-jane"), ("events", "user:bob-user-1", "c-bob")])
+    identifiers = pd.DataFrame(
+        [["events", "user:jane-user-1", "email", JANE_EMAIL, pd.Timestamp("2026-11-01", tz="UTC")]],
+        columns=list(catalog.table("identifiers").columns),
+    )
+    lake.write_parquet_atomic(identifiers, catalog.path(lake_dir, "identifiers"))
+    assert build_consent(settings).kept_from_expiring_events == 2  # the day is past 730 days in 2029
+    con = connection.connect(lake_dir)
+    subjects = resolve(con, lake_dir, [request("e1", email=JANE_EMAIL)])
+    handle_requests(lake_dir, settings.exports_dir, subjects, key=KEY.encode(), warehouse_url=None,
+                    run_id="r1", con=con)  # fmt: skip
+    con.close()
+    kept = pd.read_parquet(catalog.path(lake_dir, "event_consent_history"))
+    assert kept["source_record"].tolist() == ["user:bob-user-1"]
+    findings = verify_erased(settings.data_dir, None, {JANE_EMAIL, "jane-user-1"})
+    assert [f for f in findings if f.kind == "leftover"] == []

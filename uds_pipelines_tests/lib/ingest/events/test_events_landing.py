@@ -4,9 +4,11 @@ messageId de-duplication, UTC day folders, crash reruns, retention."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from uds_pipelines.lib import lake, lake_views
+from uds_pipelines.lib.consent.stage import build_consent
 from uds_pipelines.lib.ingest.events import write
 from uds_pipelines.lib.ingest.events.landing import batch_name, land_event_files
 from uds_pipelines.lib.ingest.inbox_landing import ClaimedFile
@@ -255,7 +257,11 @@ def test_retention_removes_old_events_by_timestamp(tmp_path):
         ],
     )
     land(settings)
-    removed = apply_retention(settings.lake_dir, datetime(2026, 12, 6, tzinfo=UTC), retention_days=365)
+    as_of = datetime(2026, 12, 6, tzinfo=UTC)
+    # retention waits until the consent step has kept the consent changes of the days it deletes
+    assert apply_retention(settings.lake_dir, as_of, retention_days=365)["events"] == 0
+    build_consent(replace(settings, as_of_override=as_of, retention_days=365))
+    removed = apply_retention(settings.lake_dir, as_of, retention_days=365)
     assert removed["events"] == 1
     assert query(settings, "SELECT message_id FROM events") == [("new",)]
     assert not list((settings.lake_dir / "events" / "day=2020-01-01").glob("*.parquet"))

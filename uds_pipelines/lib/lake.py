@@ -53,7 +53,12 @@ def private_temp_path(name: str) -> Path:
 
 
 def _writer_tag() -> str:
-    return f"{_HOST}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    return f"{writer_id()}-{uuid.uuid4().hex[:12]}"
+
+
+def writer_id() -> str:
+    """This process, as temp and pending file names carry it: `<host>-<pid>`."""
+    return f"{_HOST}-{os.getpid()}"
 
 
 def _prepare_temp_folder(folder: Path) -> None:
@@ -74,12 +79,17 @@ def private_temp_dir() -> Path:
 _HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 TAGGED_TEMP = re.compile(r"^(?:\.|uds-).+\.(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-[0-9a-f]{12}\.tmp$")
 LEGACY_TEMP = re.compile(r"^(?:\..+\.[0-9a-f]{32}|uds-[0-9a-f]{32}-.+)\.tmp$")
+# A keyed table's pending part (`part_journal`), and the journal that, while it exists, vouches for
+# the folder's pending parts (a committed change that readers finish): those are never swept.
+PENDING_PART = re.compile(r"^\..+\.(?P<host>[0-9a-f]{8})-(?P<pid>\d+)\.pending$")
+PART_JOURNAL = ".journal.json"
 STALE_TEMP_AGE_SECONDS = 24 * 3600  # for writers we cannot ask: another host, or an untagged name
 _SWEPT: set[str] = set()
 
 
 def sweep_stale_temps(folder: Path, max_age_seconds: float = STALE_TEMP_AGE_SECONDS) -> list[Path]:
-    """Remove temp files in `folder` that killed writers left behind; returns what was removed.
+    """Remove temp files in `folder` that killed writers left behind, and the pending parts of a
+    keyed table's change they never committed (no journal in the folder); returns what was removed.
 
     A temp file of this host whose writer process is gone is removed at once; one of another host
     (we cannot see its processes) or with an untagged name only once it is older than
@@ -92,8 +102,11 @@ def sweep_stale_temps(folder: Path, max_age_seconds: float = STALE_TEMP_AGE_SECO
         entries = list(os.scandir(folder))
     except FileNotFoundError:
         return removed
+    journal = any(entry.name == PART_JOURNAL for entry in entries)
     for entry in entries:
         tagged, legacy = TAGGED_TEMP.match(entry.name), LEGACY_TEMP.match(entry.name)
+        if not journal and not (tagged or legacy):
+            tagged = PENDING_PART.match(entry.name)
         if not (tagged or legacy) or entry.is_symlink():
             continue
         if tagged and tagged["host"] == _HOST:

@@ -5,8 +5,9 @@ the keys it changed. Readers and a replay after a crash must see the folder befo
 whole change, never between: a replay's SQL reads the table it merges into, and a key found in two
 parts (or in none) would change what it computes. So a change
 
-1. writes every new file as a pending file (`.<name>.pending`: no reader's `*.parquet` glob sees it,
-   and the stale-temp sweep leaves it alone),
+1. writes every new file as a pending file (`.<name>.<host>-<pid>.pending`: no reader's `*.parquet`
+   glob sees it; the stale-temp sweep removes it once its writer is dead, unless a journal vouches
+   for it: the erasure's sweep must reach a crashed writer's personal data),
 2. commits by publishing the journal (`.journal.json`: renames and deletions) in one atomic write,
 3. renames each pending file over its final name, deletes, and removes the journal.
 
@@ -22,12 +23,13 @@ from pathlib import Path
 
 from uds_pipelines.lib import lake, storage
 
-JOURNAL = ".journal.json"
+JOURNAL = lake.PART_JOURNAL
 PENDING_SUFFIX = ".pending"
 
 
 def pending_name(final_name: str) -> str:
-    return f".{final_name}{PENDING_SUFFIX}"
+    """This process's pending file for `final_name` (the same name on every call)."""
+    return f".{final_name}.{lake.writer_id()}{PENDING_SUFFIX}"
 
 
 def commit(folder: Path, written: list[str], deleted: list[str]) -> None:
@@ -36,7 +38,8 @@ def commit(folder: Path, written: list[str], deleted: list[str]) -> None:
         return
     journal = folder / JOURNAL
     tmp = lake.temp_path_for(journal)
-    tmp.write_text(json.dumps({"written": written, "deleted": deleted}))
+    pending = [[name, pending_name(name)] for name in written]
+    tmp.write_text(json.dumps({"written": pending, "deleted": deleted}))
     storage.publish(tmp, journal)
     recover(folder)
 
@@ -53,10 +56,12 @@ def recover(folder: Path, drop_uncommitted: bool = False) -> None:
         except FileNotFoundError:  # another reader finished the change since the listing
             names = _names(folder)
     if change is not None:
-        for name in change["written"]:
-            if pending_name(name) in names:
-                _quietly(storage.rename, folder / pending_name(name), folder / name)
-                names.remove(pending_name(name))
+        for entry in change["written"]:
+            # [final, pending]; a journal written before pending names carried their writer: final
+            name, pending = entry if isinstance(entry, list) else (entry, f".{entry}{PENDING_SUFFIX}")
+            if pending in names:
+                _quietly(storage.rename, folder / pending, folder / name)
+                names.remove(pending)
         for name in change["deleted"]:
             if name in names:
                 _quietly(storage.remove, folder / name)

@@ -178,3 +178,43 @@ def test_a_reader_that_finds_the_change_already_finished_goes_on(tmp_path, con, 
     part_journal.recover(folder)
     monkeypatch.undo()
     assert rows(lake_dir) == [("a", 1)]
+
+
+def _as_if_dead(folder: Path) -> list[Path]:
+    """Give this process's pending files the name a killed writer's would have (a PID that is gone)."""
+    moved = []
+    for path in folder.iterdir():
+        if path.name.endswith(part_journal.PENDING_SUFFIX):
+            dead = re.sub(r"-\d+\.pending$", "-999999999.pending", path.name)
+            path.rename(folder / dead)
+            moved.append(folder / dead)
+    return moved
+
+
+def test_the_sweep_removes_a_killed_writers_uncommitted_parts_but_not_committed_ones(tmp_path, con, monkeypatch):
+    """An uncommitted pending part holds personal data in clear: the erasure's sweep of stale temp
+    files must reach it once its writer is dead, but never a pending part a journal vouches for."""
+    lake_dir = tmp_path / "lake"
+    folder = catalog.path(lake_dir, TABLE)
+    merge(con, lake_dir, ["a", "b"], 1)
+    monkeypatch.setattr(part_journal, "commit", lambda *args: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        merge(con, lake_dir, ["a", "z"], 7)
+    monkeypatch.undo()
+    uncommitted = _as_if_dead(folder)
+    assert len(uncommitted) == 2
+    swept = lake.sweep_stale_temps_under(lake_dir)
+    assert sorted(uncommitted) == sorted(p for p in swept if p.parent == folder)
+    assert rows(lake_dir) == [("a", 1), ("b", 1)]
+
+    real_rename = storage.rename
+    monkeypatch.setattr(storage, "rename", lambda src, dst: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        merge(con, lake_dir, ["a", "z"], 7)  # committed: the journal lists its pending parts
+    monkeypatch.setattr(storage, "rename", real_rename)
+    committed = _as_if_dead(folder)
+    journal = (folder / part_journal.JOURNAL).read_text()
+    (folder / part_journal.JOURNAL).write_text(re.sub(r"-\d+\.pending", "-999999999.pending", journal))
+    assert not [p for p in lake.sweep_stale_temps_under(lake_dir) if p.parent == folder]
+    assert all(p.exists() for p in committed)
+    assert rows(lake_dir) == [("a", 7), ("b", 1), ("z", 7)]  # the next reader finishes the change

@@ -71,9 +71,9 @@ def find_part(
     columns = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {previous_map}").fetchall()}
     if not {"fingerprint", "guarded", "origin_customer_id"} <= columns:
         return None
-    # a map written before fingerprints existed would reach every record: skip finding the part
+    # no previous run, or a map written before fingerprints existed: every record would be reached
     fingerprinted, mapped = con.execute(f"SELECT count(fingerprint), count(*) FROM {previous_map}").fetchone()
-    if mapped and fingerprinted < (1 - MAX_SHARE) * mapped:
+    if not mapped or fingerprinted < (1 - MAX_SHARE) * mapped:
         return None
     con.execute(
         f"""

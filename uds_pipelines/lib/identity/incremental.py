@@ -106,12 +106,11 @@ def find_part(
     records, reached = con.execute(
         "SELECT greatest((SELECT count(DISTINCT rk) FROM _inc_ids), 1), (SELECT count(*) FROM _inc_reach)"
     ).fetchone()
-    if reached > MAX_SHARE * records:
-        return None
-    while reached := _widen(con, config, reached):
-        if reached > MAX_SHARE * records:
-            return None
-    return _materialize(con, previous_map)
+    while reached <= MAX_SHARE * records:
+        if not (reached := _widen(con, config, reached)):
+            return _materialize(con, previous_map)
+    _drop_scratch(con)  # the whole graph is resolved: these would only hold memory
+    return None
 
 
 def _widen(con: duckdb.DuckDBPyConnection, config: GuardrailConfig, reached: int) -> int:
@@ -162,9 +161,14 @@ def _materialize(con: duckdb.DuckDBPyConnection, previous_map: str) -> Part:
         CREATE OR REPLACE TEMP TABLE _inc_kept AS
         SELECT source, record_id, customer_id, origin_customer_id, fingerprint, guarded FROM {previous_map}
         WHERE customer_id IS NOT NULL AND {RECORD_KEY} NOT IN (SELECT rk FROM _inc_reach);
-        DROP TABLE _inc_ids; DROP TABLE _inc_prev; DROP TABLE _inc_seen; DROP TABLE _inc_frontier;
-        DROP TABLE IF EXISTS _inc_new_values; DROP TABLE IF EXISTS _inc_followed; DROP TABLE IF EXISTS _inc_next;
         """
     )
+    _drop_scratch(con)
     reached = con.execute("SELECT count(DISTINCT (source, record_id)) FROM _inc_part_ids").fetchone()[0]
     return Part("_inc_part_ids", "_inc_previous_map", "_inc_kept", "_inc_value_counts", int(reached))
+
+
+def _drop_scratch(con: duckdb.DuckDBPyConnection) -> None:
+    for table in ("_inc_ids", "_inc_prev", "_inc_reach", "_inc_seen", "_inc_frontier", "_inc_new_values",
+                  "_inc_followed", "_inc_next"):  # fmt: skip
+        con.execute(f"DROP TABLE IF EXISTS {table}")

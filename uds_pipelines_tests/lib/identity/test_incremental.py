@@ -153,3 +153,16 @@ def test_new_guardrail_settings_resolve_the_whole_graph(tmp_path) -> None:
     looser = GuardrailConfig(max_records_per_value=10)
     again = runner.run(records, incremental=True, config=looser)
     assert again["stats"]["records_resolved"] == 6
+
+
+def test_past_half_of_the_records_reached_the_whole_graph_is_resolved(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(incremental, "MAX_SHARE", 0.5)
+    records = {("form", f"f{i}"): [("email", f"p{i}@mail.io")] for i in range(10)}
+    runner = Runner(tmp_path, CONFIG)
+    runner.run(records, incremental=True)
+    records.update({("form", f"f{i}"): [("email", f"q{i}@mail.io")] for i in range(4)})
+    assert runner.run(records, incremental=True)["stats"]["scope"] == "part"  # 4 of 10
+    records.update({("form", f"f{i}"): [("email", f"r{i}@mail.io")] for i in range(6)})
+    out = runner.run(records, incremental=True)
+    assert out["stats"]["scope"] == "whole" and out["stats"]["records_resolved"] == 10  # 6 of 10
+    assert out["identity_map"]["customer_id"].nunique() == 10

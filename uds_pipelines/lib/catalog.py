@@ -547,7 +547,7 @@ _DECLARED = [
         "file",
         _schema(
             "identifier_type identifier purpose granted:bool captured_at:timestamp source "
-            "source_record source_file"
+            "source_record source_file message_id"
         ),
         "consent_ledger",
         "derived",

@@ -37,8 +37,11 @@ def commit(folder: Path, written: list[str], deleted: list[str]) -> None:
     if not written and not deleted:
         return
     journal = folder / JOURNAL
-    tmp = lake.temp_path_for(journal)
     pending = [[name, pending_name(name)] for name in written]
+    missing = sorted(set(p for _, p in pending) - set(_names(folder)))
+    if missing:  # swept as a dead writer's, say: committing would delete parts and write nothing
+        raise RuntimeError(f"pending parts missing in {folder.name}, nothing committed: {missing}")
+    tmp = lake.temp_path_for(journal)
     tmp.write_text(json.dumps({"written": pending, "deleted": deleted}))
     storage.publish(tmp, journal)
     recover(folder)
@@ -56,13 +59,16 @@ def recover(folder: Path, drop_uncommitted: bool = False) -> None:
         except FileNotFoundError:  # another reader finished the change since the listing
             names = _names(folder)
     if change is not None:
+        lost = False
         for entry in change["written"]:
             # [final, pending]; a journal written before pending names carried their writer: final
             name, pending = entry if isinstance(entry, list) else (entry, f".{entry}{PENDING_SUFFIX}")
+            lost = lost or (pending not in names and name not in names)
             if pending in names:
                 _quietly(storage.rename, folder / pending, folder / name)
                 names.remove(pending)
-        for name in change["deleted"]:
+        # a written part neither pending nor in place: keep what it was to replace rather than lose both
+        for name in change["deleted"] if not lost else ():
             if name in names:
                 _quietly(storage.remove, folder / name)
         _quietly(storage.remove, folder / JOURNAL)

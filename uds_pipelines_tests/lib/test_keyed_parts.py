@@ -218,3 +218,18 @@ def test_the_sweep_removes_a_killed_writers_uncommitted_parts_but_not_committed_
     assert not [p for p in lake.sweep_stale_temps_under(lake_dir) if p.parent == folder]
     assert all(p.exists() for p in committed)
     assert rows(lake_dir) == [("a", 7), ("b", 1), ("z", 7)]  # the next reader finishes the change
+
+
+def test_a_change_whose_new_part_is_gone_deletes_nothing(tmp_path):
+    """A pending part removed before the commit (a sweep that took a live writer for a dead one)
+    must not let the change delete the part it was to replace: the commit refuses, and a journal
+    that lists a part neither pending nor in place deletes nothing."""
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    (folder / "old.parquet").write_text("old rows")
+    with pytest.raises(RuntimeError, match="pending parts missing"):
+        part_journal.commit(folder, ["new.parquet"], ["old.parquet"])
+    (folder / part_journal.JOURNAL).write_text('{"written": [["new.parquet", ".new.parquet.x-1.pending"]], '
+                                               '"deleted": ["old.parquet"]}')  # fmt: skip
+    part_journal.recover(folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["old.parquet"]

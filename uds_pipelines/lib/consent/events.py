@@ -37,13 +37,18 @@ def _mapping_values(category_map: Mapping[str, Sequence[str]]) -> str:
 
 
 def event_statements_sql(
-    category_map: Mapping[str, Sequence[str]], events: str = "events", prior: str = "event_consent_history"
+    category_map: Mapping[str, Sequence[str]],
+    events: str = "events",
+    prior: str = "event_consent_history",
+    with_message_id: bool = False,
 ) -> str | None:
-    """A parenthesized query with the statement columns of `landed_consent` over the view `events`;
-    None when nothing is mapped (no statement can come from events).
+    """A parenthesized query with the statement columns of `landed_consent` over the view `events`
+    (and the event's `message_id` last, `with_message_id`); None when nothing is mapped (no statement
+    can come from events).
 
-    `prior` holds statements of earlier events (`history`: those retention deleted): an identity's
-    first event here is a change only if it differs from its latest prior statement."""
+    `prior` holds statements of earlier events with their `message_id` (`history`: those retention
+    deleted): an identity's first event here is a change only if it differs from its latest prior
+    statement, the latest as events are ordered (time, then message id)."""
     values = _mapping_values(category_map)
     if not values:
         return None
@@ -82,14 +87,15 @@ def event_statements_sql(
             FROM categories c JOIN mapping m ON m.category = lower(trim(c.category))
             GROUP BY ALL
         ),
-        earlier AS (
-            SELECT p.identifier_type, p.identifier, p.purpose,
-                   arg_max(p.granted, p.captured_at) AS granted, max(p.captured_at) AS captured_at
+        earlier AS (  -- a window, not arg_max: a statement without a decision (NULL) counts too
+            SELECT p.identifier_type, p.identifier, p.purpose, p.granted, p.captured_at, p.message_id
             FROM {prior} AS p JOIN (
                 SELECT identifier_type, identifier, purpose, min(captured_at) AS first_at FROM per_event GROUP BY ALL
             ) f ON f.identifier_type = p.identifier_type AND f.identifier = p.identifier AND f.purpose = p.purpose
             WHERE p.source = '{SOURCE}' AND p.captured_at < f.first_at
-            GROUP BY ALL
+            QUALIFY row_number() OVER (
+                PARTITION BY p.identifier_type, p.identifier, p.purpose ORDER BY p.captured_at DESC, p.message_id DESC
+            ) = 1
         ),
         sequence AS (
             SELECT *, false AS is_prior FROM per_event
@@ -105,6 +111,6 @@ def event_statements_sql(
             FROM sequence
         )
         SELECT identifier_type, identifier, purpose, granted, captured_at, '{SOURCE}' AS source,
-               source_record, source_file
+               source_record, source_file{", message_id" if with_message_id else ""}
         FROM changes WHERE NOT is_prior AND (n = 1 OR granted IS DISTINCT FROM before)
     )"""

@@ -54,7 +54,11 @@ def keep_expiring(
     lake_views.register(con, lake_dir, [TABLE])
     before = lake_views.row_count(lake_dir, TABLE)
     batch = watermarks.PendingBatches(STEP, "events", tuple(expiring))
-    statements = event_statements_sql(category_map, events=batch.relation(con), prior=TABLE) if expiring else None
+    statements = (
+        event_statements_sql(category_map, events=batch.relation(con), prior=TABLE, with_message_id=True)
+        if expiring
+        else None
+    )
     if statements:
         # DISTINCT: a replay after a crash before the watermark finds the same statements again
         union = f"SELECT * FROM {TABLE} UNION ALL SELECT * FROM {statements}"

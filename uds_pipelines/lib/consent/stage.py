@@ -72,10 +72,10 @@ def statement_tables(settings: Settings) -> tuple[str, ...]:
     """The statement tables, and the events' consent changes: those kept from deleted events and
     those of the events still landed (once each: a day is kept before retention deletes it)."""
     from_events = event_statements_sql(settings.tracking_plan().consent_categories)
-    kept = f"(SELECT * FROM {HISTORY})"
+    kept = f"SELECT * EXCLUDE (message_id) FROM {HISTORY}"
     if not from_events:
-        return (*STATEMENT_TABLES, kept)
-    union = f"SELECT * FROM {HISTORY} UNION ALL SELECT * FROM {from_events}"
+        return (*STATEMENT_TABLES, f"({kept})")
+    union = f"{kept} UNION ALL SELECT * FROM {from_events}"
     return (*STATEMENT_TABLES, f"(SELECT DISTINCT * FROM ({union}))")
 
 

@@ -16,8 +16,9 @@ change an answer, and keeps every other row of the previous map as it was:
 Closed this way, each component of the graph, before and after the type limits, lies wholly inside
 the part or wholly outside it, and each previous customer too, so the part's answer is the whole
 run's answer for its records (`uds_pipelines_tests/lib/identity/test_incremental.py` compares the two).
-Keys are 64-bit hashes: a clash only reaches more records than needed; the counts that decide a
-verdict are taken over exact texts.
+Keys are 64-bit hashes: a clash of record or value keys only reaches more records than needed, and
+the counts that decide a verdict are taken over exact texts. A fingerprint is two sums of two other
+hashes (`linking.IDENTIFIERS_HASH`): a changed record goes unseen only if both clash.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 import duckdb
 
 from uds_pipelines.lib.identity.guardrails import GuardrailConfig, blocked_rule_sql, max_records_sql
-from uds_pipelines.lib.identity.linking import IDENTIFIERS_HASH, RECORD_KEY, VALUE_KEY, VALUE_KEY2
+from uds_pipelines.lib.identity.linking import IDENTIFIERS_HASH, RECORD_KEY, VALUE_KEY, VALUE_KEY2, VALUE_KEY3
 
 # Past this share of the records reached, resolving the whole graph is cheaper than finding the part.
 MAX_SHARE = 0.5
@@ -78,7 +79,8 @@ def find_part(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _inc_ids AS
-        SELECT source, record_id, id_type, id_value, {RECORD_KEY} AS rk, {VALUE_KEY} AS vk, {VALUE_KEY2} AS vk2
+        SELECT source, record_id, id_type, id_value, {RECORD_KEY} AS rk, {VALUE_KEY} AS vk,
+               {VALUE_KEY2} AS vk2, {VALUE_KEY3} AS vk3
         FROM (
             SELECT source::VARCHAR AS source, record_id::VARCHAR AS record_id,
                    id_type::VARCHAR AS id_type, id_value::VARCHAR AS id_value
@@ -98,6 +100,8 @@ def find_part(
             WHERE n.rk IS NULL OR p.rk IS NULL OR p.guarded OR n.fingerprint IS DISTINCT FROM p.fingerprint
             UNION ALL
             SELECT rk FROM _inc_prev WHERE customer_id IN (SELECT customer_id FROM big)
+            UNION ALL  -- a record mapped twice (a map no run of ours writes) is resolved again
+            SELECT rk FROM _inc_prev GROUP BY rk HAVING count(*) > 1
         );
         CREATE OR REPLACE TEMP TABLE _inc_frontier AS SELECT rk FROM _inc_reach;
         CREATE OR REPLACE TEMP TABLE _inc_seen (vk UBIGINT);

@@ -19,12 +19,15 @@ from uds_pipelines.lib.identity.guardrails import (
 )
 
 # The keys of a record and of a value (DuckDB's 64-bit string hash; clashes are checked, see
-# `build_graph`), a second key of a value, and a record's hash of every identifier it holds (a sum:
-# independent of their order), which `incremental` compares from run to run.
+# `build_graph`), two more keys of a value, and a record's hash of every identifier it holds, which
+# `incremental` compares from run to run: sums (independent of order) of the two keys never replaced
+# by `_rekey_clashes`. DuckDB's hash is weak (similar texts of one length clash), so a change hides
+# only if both clash, on texts laid out differently.
 RECORD_KEY = "hash(source || chr(31) || record_id)"
 VALUE_KEY = "hash(id_type || chr(31) || id_value)"
 VALUE_KEY2 = "hash(id_value || chr(30) || id_type)"
-IDENTIFIERS_HASH = "hash(sum(vk2))"
+VALUE_KEY3 = "hash(chr(29) || id_type || chr(29) || id_value)"
+IDENTIFIERS_HASH = "hash(sum(vk2), sum(vk3))"
 
 # Values followed as links: not cut by any guardrail and shared by at least two records.
 LINK_EDGES_SQL = f"""
@@ -57,7 +60,7 @@ def build_graph(
         CREATE OR REPLACE TEMP TABLE {scratch.INPUT} AS
         SELECT source, record_id, id_type, id_value,
                {RECORD_KEY} AS rk, hash(record_id || chr(30) || source) AS rk2,
-               {VALUE_KEY} AS vk, {VALUE_KEY2} AS vk2,
+               {VALUE_KEY} AS vk, {VALUE_KEY2} AS vk2, {VALUE_KEY3} AS vk3,
                id_type = 'record' AND id_value = source || ':' || record_id AS self_ref
         FROM (
             SELECT source::VARCHAR AS source, record_id::VARCHAR AS record_id,
@@ -70,7 +73,7 @@ def build_graph(
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {scratch.INPUT} AS
-            SELECT source, record_id, id_type, id_value, rk2, vk2, self_ref,
+            SELECT source, record_id, id_type, id_value, rk2, vk2, vk3, self_ref,
                    dense_rank() OVER (ORDER BY source, record_id)::UBIGINT AS rk,
                    dense_rank() OVER (ORDER BY id_type, id_value)::UBIGINT AS vk
             FROM {scratch.INPUT}

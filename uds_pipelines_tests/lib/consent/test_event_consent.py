@@ -3,13 +3,16 @@ and reach the person through the identity map's event records."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from uds_pipelines.lib import catalog, connection, lake, watermarks
 from uds_pipelines.lib.config import Settings
+from uds_pipelines.lib.consent.events import event_statements_sql
 from uds_pipelines.lib.consent.stage import build_consent
 from uds_pipelines.lib.ingest.results import consent_frame
 from uds_pipelines.lib.privacy import apply_retention
@@ -157,3 +160,42 @@ def test_retention_of_old_events_keeps_their_consent_changes(tmp_path: Path) -> 
     build_consent(settings)
     assert _read(settings, query) == before
     assert _read(settings, ledger) == ledger_before
+
+
+# A visitor's preferences over time: a value that is not a boolean (a statement without a decision)
+# and two messages at one instant (the later message id decides), before and after every cutoff.
+_HISTORY_EVENTS = [
+    ("m1", "2024-01-01 10:00:00", True),
+    ("m2", "2024-01-02 10:00:00", "maybe"),
+    ("m3", "2024-01-03 10:00:00", True),
+    ("m4", "2024-01-04 10:00:00", False),
+    ("m5", "2024-01-04 10:00:00", True),
+    ("m6", "2026-10-02 10:00:00", True),
+    ("m7", "2026-10-03 10:00:00", False),
+]
+
+
+@pytest.mark.parametrize("cutoff", ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05", "2026-10-03"])
+def test_statements_kept_then_continued_are_those_of_every_event(cutoff: str) -> None:
+    """Statements stored from the events before a cutoff, then those of the later events against
+    them, are exactly the statements of all the events together."""
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE ev (message_id VARCHAR, user_id VARCHAR, anonymous_id VARCHAR, timestamp TIMESTAMP, "
+        "context VARCHAR, source_file VARCHAR)"
+    )
+    for message_id, at, value in _HISTORY_EVENTS:
+        context = json.dumps(_prefs(Analytics=value))
+        con.execute("INSERT INTO ev VALUES (?, 'u-1', NULL, ?, ?, 'f')", [message_id, at, context])
+    history = catalog.table("event_consent_history")
+    con.execute(f"CREATE TABLE kept ({', '.join(f'{c} {catalog.duckdb_type(history.arrow_type(c))}' for c in history.columns)})")
+    plan = {"Analytics": ["analytics"]}
+
+    def statements(where: str, **kwargs) -> str:
+        return event_statements_sql(plan, events=f"(SELECT * FROM ev WHERE {where})", prior="kept", **kwargs)
+
+    columns = "purpose, granted, captured_at"
+    every = set(con.execute(f"SELECT {columns} FROM {statements('true')}").fetchall())
+    con.execute(f"INSERT INTO kept SELECT * FROM {statements(f'timestamp < DATE {cutoff!r}', with_message_id=True)}")
+    later = con.execute(f"SELECT {columns} FROM {statements(f'timestamp >= DATE {cutoff!r}')}").fetchall()
+    assert set(con.execute(f"SELECT {columns} FROM kept").fetchall()) | set(later) == every

@@ -66,9 +66,11 @@ def build_profiles(settings: Settings) -> ProfilesStage:
                           SELECT m.customer_id FROM identity_map m JOIN identifiers i USING (source, record_id)))
                FROM customer_profiles"""
         ).fetchall()[0]
-        # people with an e-mail first, so the preview shows masking at work (customer ids are random:
-        # the first rows written could be anyone's)
-        preview = con.execute("SELECT * FROM customer_profiles ORDER BY email IS NULL, customer_id LIMIT 10").df()
+        # the people seen last (customer ids are random: the first rows written could be anyone's,
+        # such as ten customers of one old test import)
+        preview = con.execute(
+            "SELECT * FROM customer_profiles ORDER BY last_seen_at DESC NULLS LAST, customer_id LIMIT 10"
+        ).df()
         without_rate = profiles_without_rate(con, set(rates))
     finally:
         con.close()

@@ -98,7 +98,9 @@ def test_sigkill_loses_no_acknowledged_event(tmp_path: Path) -> None:
     spooled = list(spool_dir.glob("spool-*.jsonl"))
     assert len(spooled) <= 1
     before_restart = {e["id"] for e in inbox_events(inbox)}
-    assert 0 < len(before_restart) < len(acknowledged), "size rotation ran, the tail is still spooled"
+    # size rotation ran; whether the last acknowledged events are still spooled or already rotated
+    # depends on when the kill lands (under load the receiver can rotate past the last answer read)
+    assert before_restart, "size rotation ran before the kill"
     # A torn write the dead process never acknowledged must not reach the inbox.
     torn_target = spooled[0] if spooled else spool_dir / "spool-1-dead.jsonl"
     with open(torn_target, "ab") as handle:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import duckdb
 
 from uds_pipelines.lib.identity.guardrails import GuardrailConfig, blocked_rule_sql, max_records_sql
-from uds_pipelines.lib.identity.linking import IDENTIFIERS_HASH, RECORD_KEY, VALUE_KEY, VALUE_KEY2, VALUE_KEY3
+from uds_pipelines.lib.identity.linking import IDENTIFIERS_HASH, RECORD_KEY, keyed_identifiers_sql
 
 # Past this share of the records reached, resolving the whole graph is cheaper than finding the part.
 MAX_SHARE = 0.5
@@ -78,14 +78,7 @@ def find_part(
         return None
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _inc_ids AS
-        SELECT source, record_id, id_type, id_value, {RECORD_KEY} AS rk, {VALUE_KEY} AS vk,
-               {VALUE_KEY2} AS vk2, {VALUE_KEY3} AS vk3
-        FROM (
-            SELECT source::VARCHAR AS source, record_id::VARCHAR AS record_id,
-                   id_type::VARCHAR AS id_type, id_value::VARCHAR AS id_value
-            FROM {identifiers_table} WHERE source IS NOT NULL AND record_id IS NOT NULL
-        );
+        CREATE OR REPLACE TEMP TABLE _inc_ids AS {keyed_identifiers_sql(identifiers_table)};
         CREATE OR REPLACE TEMP TABLE _inc_prev AS
         SELECT {RECORD_KEY} AS rk, customer_id, fingerprint, coalesce(guarded, false) AS guarded
         FROM {previous_map} WHERE customer_id IS NOT NULL;

@@ -29,6 +29,20 @@ VALUE_KEY2 = "hash(id_value || chr(30) || id_type)"
 VALUE_KEY3 = "hash(chr(29) || id_type || chr(29) || id_value)"
 IDENTIFIERS_HASH = "hash(sum(vk2), sum(vk3))"
 
+
+def keyed_identifiers_sql(identifiers_table: str) -> str:
+    """The rows of `identifiers_table` that name a record, as text, with the keys above (`rk`, `vk`,
+    `vk2`, `vk3`): what the graph and `incremental` both start from."""
+    return f"""
+        SELECT source, record_id, id_type, id_value,
+               {RECORD_KEY} AS rk, {VALUE_KEY} AS vk, {VALUE_KEY2} AS vk2, {VALUE_KEY3} AS vk3
+        FROM (
+            SELECT source::VARCHAR AS source, record_id::VARCHAR AS record_id,
+                   id_type::VARCHAR AS id_type, id_value::VARCHAR AS id_value
+            FROM {identifiers_table} WHERE source IS NOT NULL AND record_id IS NOT NULL
+        )
+    """
+
 # Values followed as links: not cut by any guardrail and shared by at least two records.
 LINK_EDGES_SQL = f"""
     SELECT o.rec_idx, o.val_id FROM {scratch.OBS} o JOIN {scratch.VALUES} v USING (val_id)
@@ -58,15 +72,9 @@ def build_graph(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {scratch.INPUT} AS
-        SELECT source, record_id, id_type, id_value,
-               {RECORD_KEY} AS rk, hash(record_id || chr(30) || source) AS rk2,
-               {VALUE_KEY} AS vk, {VALUE_KEY2} AS vk2, {VALUE_KEY3} AS vk3,
+        SELECT *, hash(record_id || chr(30) || source) AS rk2,
                id_type = 'record' AND id_value = source || ':' || record_id AS self_ref
-        FROM (
-            SELECT source::VARCHAR AS source, record_id::VARCHAR AS record_id,
-                   id_type::VARCHAR AS id_type, id_value::VARCHAR AS id_value
-            FROM {identifiers_table} WHERE source IS NOT NULL AND record_id IS NOT NULL
-        )
+        FROM ({keyed_identifiers_sql(identifiers_table)})
         """
     )
     if exact_keys or not (_keys_are_unique(con) or _rekey_clashes(con)):

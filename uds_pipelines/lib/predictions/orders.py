@@ -19,30 +19,27 @@ ORDER_FACT_TABLES = (
 VOID_REFUND = ("failed", "canceled")
 
 
-def orders_ctes(records_table: str) -> str:
-    """CTEs `stripe_map` (Stripe customer -> customer_id, deleted), `ch`, `rf` and `orders`
-    (customer_id, currency lower-case, net_minor, ordered_at), to put in a WITH list; reads the views
-    `identity_map`, `stripe_charges`, `stripe_invoices`, `stripe_refunds` and `records_table`."""
+def order_steps(records_table: str) -> list[tuple[str, str]]:
+    """(name, SELECT) steps `stripe_map` (Stripe customer -> customer_id, deleted), `rf` and `orders`
+    (customer_id, currency lower-case, net_minor, ordered_at), each reading the ones before it and
+    the views `identity_map`, `stripe_charges`, `stripe_invoices`, `stripe_refunds` and `records_table`."""
     void = lake.sql_literal_list(VOID_REFUND)
-    return f"""
-    stripe_map AS (
+    return [
+        ("stripe_map", f"""
         SELECT m.record_id AS stripe_customer_id, m.customer_id, coalesce(any_value(r.deleted), false) AS deleted
         FROM identity_map m
         LEFT JOIN {records_table} r ON r.source = 'stripe' AND r.record_id = m.record_id
-        WHERE m.source = 'stripe' GROUP BY 1, 2
-    ),
-    ch AS (SELECT * FROM stripe_charges),
-    -- refund objects, one per refund id (staging keeps each refund's newest state)
-    rf AS (
+        WHERE m.source = 'stripe' GROUP BY 1, 2"""),
+        # refund objects, one per refund id (staging keeps each refund's newest state)
+        ("rf", f"""
         SELECT charge_id, sum(amount) AS refunded FROM stripe_refunds
-        WHERE charge_id IS NOT NULL AND coalesce(status, '') NOT IN ({void}) GROUP BY charge_id
-    ),
-    orders AS (
+        WHERE charge_id IS NOT NULL AND coalesce(status, '') NOT IN ({void}) GROUP BY charge_id"""),
+        ("orders", """
         SELECT sm.customer_id, lower(ch.currency) AS currency,
                ch.amount - least(greatest(coalesce(ch.amount_refunded, 0), coalesce(rf.refunded, 0)),
                                  coalesce(ch.amount, 0)) AS net_minor,
                ch.created AS ordered_at
-        FROM ch JOIN stripe_map sm ON sm.stripe_customer_id = ch.customer_id
+        FROM stripe_charges ch JOIN stripe_map sm ON sm.stripe_customer_id = ch.customer_id
         LEFT JOIN rf ON rf.charge_id = ch.charge_id
         WHERE ch.status = 'succeeded' OR (ch.status IS NULL AND ch.paid)
         UNION ALL
@@ -51,6 +48,11 @@ def orders_ctes(records_table: str) -> str:
         FROM stripe_invoices i JOIN stripe_map sm ON sm.stripe_customer_id = i.customer_id
         LEFT JOIN rf ON rf.charge_id = i.charge_id
         WHERE i.status = 'paid' AND coalesce(i.amount_paid, 0) > 0
-          AND (i.charge_id IS NULL OR i.charge_id NOT IN (SELECT charge_id FROM ch WHERE charge_id IS NOT NULL))
-          AND i.invoice_id NOT IN (SELECT invoice_id FROM ch WHERE invoice_id IS NOT NULL)
-    )"""
+          AND (i.charge_id IS NULL OR i.charge_id NOT IN (SELECT charge_id FROM stripe_charges WHERE charge_id IS NOT NULL))
+          AND i.invoice_id NOT IN (SELECT invoice_id FROM stripe_charges WHERE invoice_id IS NOT NULL)"""),
+    ]
+
+
+def orders_ctes(records_table: str) -> str:
+    """`order_steps` as CTEs, to put in a WITH list."""
+    return ",\n".join(f"{name} AS ({sql}\n    )" for name, sql in order_steps(records_table))

@@ -10,7 +10,7 @@ from uds_pipelines.lib import catalog, connection, fx, lake, lake_views
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.consent import wide_consent_sql
 from uds_pipelines.lib.predictions.traits import with_predictions
-from uds_pipelines.lib.profiles.build import profiles_sql
+from uds_pipelines.lib.profiles.build import materialize, profile_steps
 from uds_pipelines.lib.profiles.currencies import profiles_without_rate, rates_used
 from uds_pipelines.lib.profiles.kpis import Kpi, kpis, new_buyers_by_month
 from uds_pipelines.lib.profiles.rfm import add_rfm_scores
@@ -43,7 +43,7 @@ def build_profiles(settings: Settings) -> ProfilesStage:
     traits, _funnels, trait_errors = load_traits(settings.traits_file, reserved)
     con = connection.for_settings(settings)
     try:
-        base = profiles_sql(
+        steps, final = profile_steps(
             wide_consent_sql("effective_consent", settings.purposes),
             settings.purposes,
             settings.default_region,
@@ -52,7 +52,7 @@ def build_profiles(settings: Settings) -> ProfilesStage:
             traits=compile_traits(traits, settings.as_of()),
         )
         lake.release_memory(con)  # what consent and predictions left in the allocator: this is the peak
-        con.execute(f"CREATE TEMP TABLE _profiles AS {base}")
+        materialize(con, "_profiles", steps, final)
         with_rfm = add_rfm_scores(con, "_profiles", settings.as_of())
         rows = lake_views.write_query(
             con,

@@ -96,7 +96,8 @@ def effective_consent(
         )
         SELECT s.identifier_type, s.purpose, s.granted, s.captured_at, s.source, s.source_record, k.identifier_key
         FROM statements s LEFT JOIN keys k
-          ON k.identifier_type IS NOT DISTINCT FROM s.identifier_type AND k.identifier IS NOT DISTINCT FROM s.identifier
+          -- usable statements have both (`ConsentLedger.usable_sql`): a plain equality join
+          ON k.identifier_type = s.identifier_type AND k.identifier = s.identifier
         """
     )
     con.execute(

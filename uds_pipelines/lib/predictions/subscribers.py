@@ -82,7 +82,8 @@ def fit_subscribers(con, as_of: datetime) -> SubscriberModel:
         tenure=("periods", "max"), mrr=("mrr", "sum")
     )
     per = per.join(main_plan.set_index(["customer_id", "currency"])["plan"]).reset_index()
-    per["model_plan"] = [p if p in result.plan_fits else None for p in per["plan"]]
+    # column operations, not a Python loop: one row per live subscriber
+    per["model_plan"] = per["plan"].where(per["plan"].isin(list(result.plan_fits)))
     parts = []
     for plan, rows in per.groupby(per["model_plan"].fillna(""), sort=True):
         model = result.plan_fits.get(plan, fit)
@@ -93,7 +94,7 @@ def fit_subscribers(con, as_of: datetime) -> SubscriberModel:
     scores = pd.concat(parts).sort_index()
     result.frame = pd.DataFrame({
         "customer_id": per["customer_id"], "currency": per["currency"],
-        "model": ["sbg:" + p if p else "sbg" for p in per["model_plan"].fillna("")],
+        "model": ("sbg:" + per["model_plan"].astype(object)).fillna("sbg"),
         "frequency": np.nan, "recency_weeks": np.nan, "t_weeks": np.nan, "monetary_value": np.nan,
         "tenure_months": per["tenure"].astype(float), "mrr": per["mrr"].astype(float),
         "p_alive": scores["p_alive"], "expected_purchases_90d": scores["expected_purchases_90d"],

@@ -614,6 +614,37 @@ _DECLARED = [
         open_columns=True,  # one column per computed trait (UDS_TRAITS_FILE, lib/profiles/traits.py)
     ),
     Table(
+        "profile_state",
+        "profiles/profile_state.parquet",
+        "file",
+        _schema(
+            "customer_id email phone first_name last_name country first_seen_at:timestamp "
+            "last_seen_at:timestamp first_signup_at:timestamp lifetime_value:double currency "
+            "orders_count:int64 first_order_at:timestamp last_order_at:timestamp "
+            "lifetime_value_by_currency lifetime_value_reporting:double subscription_status mrr:double "
+            "mrr_by_currency nps_latest:int32 surveys_count:int64 forms_count:int64 acquisition_source "
+            "inputs_salt"
+        ),
+        "customer_profiles",
+        "derived",
+        ("email", "phone", "first_name", "last_name", "country"),
+        "Each customer's profile columns that depend only on their records and Stripe objects "
+        "(`last_seen_at` from records only), with a hash of the SQL and settings they were computed "
+        "with: an incremental run keeps the rows of customers nothing touched.",
+    ),
+    Table(
+        "profile_records",
+        "profiles/profile_records.parquet",
+        "file",
+        _schema("source record_id customer_id source_hash normalized_hash:int64"),
+        "customer_profiles",
+        "derived",
+        (),
+        "The identity map's records, with hashes of their person record's raw and normalized "
+        "columns, as the profile state last saw them: the next run compares the map and person "
+        "records with it.",
+    ),
+    Table(
         "event_funnels",
         "profiles/event_funnels.parquet",
         "file",

@@ -59,7 +59,7 @@ def consent_ledger(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     name="customer_profiles",
     description="One profile per person: survivorship of contact details, lifetime value, orders, NPS, consent, RFM.",
     specs=table_specs(
-        ["customer_profiles"],
+        tables_of_step("customer_profiles"),  # the profiles and the state an incremental run keeps
         group=c.GROUP_PROFILES,
         kinds={"duckdb", "parquet"},
         deps=[
@@ -100,7 +100,7 @@ def consent_ledger(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
 def customer_profiles(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     """One profile per person: survivorship of contact details, lifetime value, orders, NPS, consent, RFM."""
     settings = uds.settings()
-    stage = build_profiles(settings)
+    stage = build_profiles(settings, rebuild=context.run.tags.get(c.REBUILD_TAG) == "true")
     warning = missing_rate_warning(stage.without_fx_rate, stage.reporting_currency)
     if warning:
         context.log.warning(warning)
@@ -116,7 +116,10 @@ def customer_profiles(context: dg.AssetExecutionContext, uds: UdsSettingsResourc
         profiles_without_fx_rate=dg.MetadataValue.json(stage.without_fx_rate),
         **({"fx_warning": dg.MetadataValue.md(f"**Warning:** {warning}")} if warning else {}),
         computed_traits=dg.MetadataValue.json(stage.traits),
+        **stage.scope,  # whole or only the changed customers, and how many were recomputed
     )
+    yield file_table_result(settings.lake_dir, "profile_state", stage.rows, **stage.scope)
+    yield file_table_result(settings.lake_dir, "profile_records")
     yield dg.AssetCheckResult(
         asset_key="customer_profiles",
         check_name=c.CHECK_CUSTOMER_ID_UNIQUE,

@@ -69,27 +69,22 @@ def _stored_or(column: str, normalize_sql: str, raw_sql: str) -> str:
 Step = tuple[str, str]  # (name, SELECT): a CTE of the single query, or a temp table of `materialize`
 
 
-def profile_steps(consent_wide_sql: str, purposes: tuple[str, ...], default_region: str,
-                  records_table: str = "person_records", rates: Mapping[str, float] | None = None,
-                  reporting: str = "USD", traits: CompiledTraits | None = None,
-                  customers: str | None = None) -> tuple[list[Step], str]:  # fmt: skip
-    """The steps and final SELECT of one row per customer_id with CONTRACT columns and computed traits.
+def base_steps(default_region: str, records_table: str = "person_records",
+               rates: Mapping[str, float] | None = None, reporting: str = "USD",
+               customers: str | None = None) -> tuple[list[Step], str]:  # fmt: skip
+    """The steps and final SELECT of the profile's base: one row per customer_id with the CONTRACT
+    columns up to `acquisition_source` (`BASE_COLUMNS`), `last_seen_at` from records only. The base
+    depends on the person's records and Stripe objects and on the settings in the SQL, never on
+    the as-of time, consent or events (`profile_sql` adds those).
 
     Reads the views `identity_map`, `stripe_charges`, `stripe_invoices`, `stripe_refunds`,
     `stripe_subscriptions` (`lake_views`), and the person records from `records_table` (the view
     `person_records`, or a table of the same columns: survey scores and form UTM sources too,
-    so profiles never read landed rows that retention deletes); `consent_wide_sql` is a query of
-    `wide_consent_sql`'s shape. `rates`: lower-case currency -> units of `reporting` per unit
-    (`FxRates.on`); without it only the reporting currency converts. `traits`: the event-based
-    computed traits (`traits_sql.compile_traits`), one column each after the consent columns; a
-    person's newest event also counts for `last_seen_at`. `customers` (a SELECT of customer_id):
-    only those customers' profiles.
+    so profiles never read landed rows that retention deletes). `rates`: lower-case currency ->
+    units of `reporting` per unit (`FxRates.on`); without it only the reporting currency converts.
+    `customers` (a SELECT of customer_id): only those customers' rows.
     """
-    traits = traits or CompiledTraits(
-        f"SELECT NULL::VARCHAR AS customer_id, NULL::TIMESTAMPTZ AS {LAST_EVENT}", ""
-    )
     region = default_region.replace("'", "")
-    consent_cols = ",\n".join(f"coalesce(cw.consent_{p}, false) AS consent_{p}" for p in purposes)
     active = lake.sql_literal_list(ACTIVE_SUBSCRIPTION)
     ended = lake.sql_literal_list(ENDED_SUBSCRIPTION)
     rates_sql = fx.rates_sql(rates if rates is not None else {reporting.lower(): 1.0})
@@ -168,9 +163,9 @@ def profile_steps(consent_wide_sql: str, purposes: tuple[str, ...], default_regi
                    AS mrr_by_currency
         FROM subs_per_currency GROUP BY customer_id"""),
     ]
-    final = f"""
+    final = """
     SELECT a.customer_id, es.email, ps.phone, ns.names.f AS first_name, ns.names.l AS last_name, cs.country,
-           a.first_seen_at, greatest(a.last_seen_at, tr.{LAST_EVENT}) AS last_seen_at, a.first_signup_at,
+           a.first_seen_at, a.last_seen_at, a.first_signup_at,
            coalesce(mo.lifetime_value, 0.0)::DOUBLE AS lifetime_value,
            coalesce(mo.currency, mr.top_currency) AS currency,
            coalesce(mo.orders_count, 0)::BIGINT AS orders_count, mo.first_order_at, mo.last_order_at,
@@ -180,8 +175,7 @@ def profile_steps(consent_wide_sql: str, purposes: tuple[str, ...], default_regi
            s.subscription_status, coalesce(sc.mrr, 0.0)::DOUBLE AS mrr,
            mr.mrr_by_currency,
            a.nps_latest::INTEGER AS nps_latest, a.surveys_count::BIGINT AS surveys_count,
-           a.forms_count::BIGINT AS forms_count, a.acquisition_source,
-           {consent_cols}{traits.columns}
+           a.forms_count::BIGINT AS forms_count, a.acquisition_source
     FROM record_times a
     LEFT JOIN email_survivor es USING (customer_id) LEFT JOIN phone_survivor ps USING (customer_id)
     LEFT JOIN country_survivor cs USING (customer_id) LEFT JOIN names_survivor ns USING (customer_id)
@@ -190,20 +184,41 @@ def profile_steps(consent_wide_sql: str, purposes: tuple[str, ...], default_regi
     LEFT JOIN mrr_summary mr USING (customer_id)
     LEFT JOIN subs_per_currency sc
            ON sc.customer_id = a.customer_id AND sc.currency = coalesce(mo.currency, mr.top_currency)
-    LEFT JOIN ({consent_wide_sql}) cw USING (customer_id)
-    LEFT JOIN ({traits.sql}) tr USING (customer_id)
     """
     return steps, final
 
 
-def profiles_sql(*args, **kwargs) -> str:
-    """`profile_steps` as one query (its steps as CTEs)."""
-    steps, final = profile_steps(*args, **kwargs)
-    return "WITH " + ",\n".join(f"{name} AS ({sql}\n    )" for name, sql in steps) + final
+def profile_sql(base: str, consent_wide_sql: str, purposes: tuple[str, ...],
+                traits: CompiledTraits | None = None) -> str:  # fmt: skip
+    """SELECT of one row per customer of `base` (a table or parenthesized query of `base_steps`'
+    shape) with CONTRACT columns and computed traits: `consent_wide_sql` is a query of
+    `wide_consent_sql`'s shape; `traits` the event-based computed traits
+    (`traits_sql.compile_traits`), one column each after the consent columns; a person's newest
+    event also counts for `last_seen_at`."""
+    traits = traits or CompiledTraits(
+        f"SELECT NULL::VARCHAR AS customer_id, NULL::TIMESTAMPTZ AS {LAST_EVENT}", ""
+    )
+    consent_cols = ",\n".join(f"coalesce(cw.consent_{p}, false) AS consent_{p}" for p in purposes)
+    return f"""
+    SELECT b.* REPLACE (greatest(b.last_seen_at, tr.{LAST_EVENT}) AS last_seen_at),
+           {consent_cols}{traits.columns}
+    FROM {base} AS b
+    LEFT JOIN ({consent_wide_sql}) cw USING (customer_id)
+    LEFT JOIN ({traits.sql}) tr USING (customer_id)
+    """
+
+
+def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_region: str,
+                 records_table: str = "person_records", rates: Mapping[str, float] | None = None,
+                 reporting: str = "USD", traits: CompiledTraits | None = None) -> str:  # fmt: skip
+    """`base_steps` and `profile_sql` as one query (the steps as CTEs)."""
+    steps, final = base_steps(default_region, records_table, rates, reporting)
+    ctes = ",\n".join(f"{name} AS ({sql}\n    )" for name, sql in [*steps, ("base", final)])
+    return f"WITH {ctes}\n{profile_sql('base', consent_wide_sql, purposes, traits)}"
 
 
 def materialize(con: duckdb.DuckDBPyConnection, table: str, steps: list[Step], final: str) -> None:
-    """Create the temp table `table` from `profile_steps`, one step at a time: as one query, DuckDB
+    """Create the temp table `table` from `base_steps`, one step at a time: as one query, DuckDB
     ran the steps' aggregates side by side and spilled under the memory limit (at 10M events,
     4.9 GB written to its temp folder and the query 2.3x slower)."""
     try:

@@ -10,7 +10,8 @@ from uds_pipelines.lib import catalog, connection, fx, lake, lake_views
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.consent import wide_consent_sql
 from uds_pipelines.lib.predictions.traits import with_predictions
-from uds_pipelines.lib.profiles.build import materialize, profile_steps
+from uds_pipelines.lib.profiles import incremental
+from uds_pipelines.lib.profiles.build import base_steps, materialize, profile_sql
 from uds_pipelines.lib.profiles.currencies import profiles_without_rate, rates_used
 from uds_pipelines.lib.profiles.kpis import Kpi, kpis, new_buyers_by_month
 from uds_pipelines.lib.profiles.rfm import add_rfm_scores
@@ -30,11 +31,13 @@ class ProfilesStage:
     fx_rates_used: dict[str, dict] = field(default_factory=dict)
     traits: list[str] = field(default_factory=list)  # the computed-trait columns written
     trait_errors: list[TraitError] = field(default_factory=list)  # traits reported and skipped
+    scope: dict = field(default_factory=dict)  # incremental.Scope.figures(): whole or part, and how many
 
 
-def build_profiles(settings: Settings) -> ProfilesStage:
+def build_profiles(settings: Settings, rebuild: bool = False) -> ProfilesStage:
     """Write customer profiles with RFM scores and predicted traits (`customer_predictions`);
-    returns the figures the blocking checks judge."""
+    returns the figures the blocking checks judge. Only the customers whose records or Stripe
+    objects changed get their base computed again (`incremental`); `rebuild` computes every one."""
     lake_dir = settings.lake_dir
     # the rates in force on the as-of day, so rerunning an old as-of gives the old figures
     rates = fx.load_rates(settings.fx_rates_file, settings.reporting_currency).on(settings.as_of().date())
@@ -43,16 +46,24 @@ def build_profiles(settings: Settings) -> ProfilesStage:
     traits, _funnels, trait_errors = load_traits(settings.traits_file, reserved)
     con = connection.for_settings(settings)
     try:
-        steps, final = profile_steps(
-            wide_consent_sql("effective_consent", settings.purposes),
-            settings.purposes,
-            settings.default_region,
-            rates={currency: rate for currency, (rate, _day) in rates.items()},
-            reporting=settings.reporting_currency,
-            traits=compile_traits(traits, settings.as_of()),
-        )
+        table_rates = {currency: rate for currency, (rate, _day) in rates.items()}
+        steps, final = base_steps(settings.default_region, rates=table_rates, reporting=settings.reporting_currency)
+        salt = incremental.salt(steps, final)
         lake.release_memory(con)  # what consent and predictions left in the allocator: this is the peak
-        materialize(con, "_profiles", steps, final)
+        scope = incremental.find_scope(con, lake_dir, salt, rebuild)
+        if scope.whole:
+            materialize(con, "_pf_base", steps, final)
+            scope.customers = con.execute("SELECT count(*) FROM _pf_base").fetchone()[0]
+        else:
+            part = f"SELECT customer_id FROM {incremental.AFFECTED}"
+            materialize(con, "_pf_fresh", *base_steps(settings.default_region, rates=table_rates,
+                                                      reporting=settings.reporting_currency, customers=part))  # fmt: skip
+            incremental.merge(con, "_pf_fresh", "_pf_base")
+        consent = wide_consent_sql("effective_consent", settings.purposes)
+        con.execute(
+            "CREATE TEMP TABLE _profiles AS "
+            + profile_sql("_pf_base", consent, settings.purposes, compile_traits(traits, settings.as_of()))
+        )
         with_rfm = add_rfm_scores(con, "_profiles", settings.as_of())
         rows = lake_views.write_query(
             con,
@@ -72,11 +83,14 @@ def build_profiles(settings: Settings) -> ProfilesStage:
             "SELECT * FROM customer_profiles ORDER BY last_seen_at DESC NULLS LAST, customer_id LIMIT 10"
         ).df()
         without_rate = profiles_without_rate(con, set(rates))
+        # after the profiles: a crash before this recomputes the same customers next time
+        incremental.save(con, lake_dir, "_pf_base", salt, scope)
     finally:
         con.close()
     return ProfilesStage(
         rows, int(duplicates), int(without_identifier), preview,
         settings.reporting_currency, without_rate, rates_used(rates), [t.name for t in traits], trait_errors,
+        scope.figures(),
     )  # fmt: skip
 
 

@@ -47,7 +47,7 @@ def test_profiles_do_not_normalize_merged_records_again(merged, monkeypatch):
     settings, before = merged
     records = pd.read_parquet(catalog.path(settings.lake_dir, "person_records"))
     calls = _counting_phone_normalizer(monkeypatch)
-    build_profiles(settings)
+    build_profiles(settings, rebuild=True)  # every customer's base, not only changed ones
     # not even the phones the normalizer refused at merge time: their NULL is the answer
     refused = records["phone"].notna() & records["phone_n"].isna()
     assert refused.sum() > 0 and records["normalized"].all()
@@ -64,7 +64,7 @@ def test_records_merged_before_the_columns_existed_are_normalized_by_profiles(me
         # an older lake's file
         lake.write_parquet_atomic(original.drop(columns=[*NORMALIZED, "normalized"]), path)
         calls = _counting_phone_normalizer(monkeypatch)
-        build_profiles(settings)
+        build_profiles(settings, rebuild=True)  # an older lake has no profile state
         assert len(calls) == original["phone"].notna().sum()
         after = pd.read_parquet(catalog.path(settings.lake_dir, "customer_profiles"))[PROFILE_COLUMNS]
         pd.testing.assert_frame_equal(after.sort_values("customer_id").reset_index(drop=True), before)
@@ -84,7 +84,7 @@ def test_records_kept_from_before_the_columns_existed_are_normalized_by_profiles
     try:
         lake.write_parquet_atomic(mixed, path)
         calls = _counting_phone_normalizer(monkeypatch)
-        build_profiles(settings)
+        build_profiles(settings, rebuild=True)  # an older lake has no profile state
         assert 0 < len(calls) == original.loc[older.to_numpy(), "phone"].notna().sum()
         after = pd.read_parquet(catalog.path(settings.lake_dir, "customer_profiles"))[PROFILE_COLUMNS]
         pd.testing.assert_frame_equal(after.sort_values("customer_id").reset_index(drop=True), before)

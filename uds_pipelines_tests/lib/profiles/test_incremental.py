@@ -1,0 +1,233 @@
+"""Profiles recomputed for changed customers only give the whole run's answer: run after run of
+random changes to a generated lake's Stripe objects, person records and identity map (as staging,
+identity inputs and resolution make them), each incremental run is compared with a rebuild of a
+copy of the same lake."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from uds_pipelines.lib import catalog, connection, keyed_parts, lake_views
+from uds_pipelines.lib.config import Settings
+from uds_pipelines.lib.identity.stage import build_inputs, resolve
+from uds_pipelines.lib.profiles import incremental
+from uds_pipelines.lib.profiles.stage import build_profiles
+from uds_pipelines_tests.generated_lake import landed_generated_lake
+
+CHARGE_COLUMNS = "charge_id, customer_id, invoice_id, amount, amount_refunded, currency, status, paid, refunded, created"
+
+
+@pytest.fixture(autouse=True)
+def _part_path_at_any_share(monkeypatch) -> None:
+    """The lake is small: a round may touch over half of its customers, where the part path would
+    step aside."""
+    monkeypatch.setattr(incremental, "MAX_SHARE", 100.0)
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory) -> Settings:
+    settings = landed_generated_lake(tmp_path_factory.mktemp("profiles_incremental"), people=80, seed=41)
+    build_inputs(settings)
+    resolve(settings, run_id="test")
+    return settings
+
+
+def _profiles(settings: Settings) -> pd.DataFrame:
+    frame = pd.read_parquet(catalog.path(settings.lake_dir, "customer_profiles"))
+    return frame.sort_values("customer_id").reset_index(drop=True)
+
+
+def _picked(con, table: str, key: str, n: int, seed: int, where: str = "true") -> str:
+    """A SELECT of `n` rows of `table` chosen by a seeded hash (the same rows whatever the file order)."""
+    return f"SELECT * FROM {table} WHERE {where} ORDER BY hash({key}, {seed}), {key} LIMIT {n}"
+
+
+def _change_stripe(con, lake_dir: Path, rng: random.Random, serial: int) -> None:
+    """New charges of known and unknown Stripe customers, new versions of some (a refund total, a
+    failure), refund objects, an invoice paid by a staged charge, a subscription cancelled."""
+    seed = rng.randrange(1_000_000)
+    fresh_charges = f"""
+        SELECT 'ch_new_{serial}_' || row_number() OVER () AS charge_id, customer_id, NULL::VARCHAR AS invoice_id,
+               (1000 + {serial})::BIGINT AS amount, 0::BIGINT AS amount_refunded, currency, 'succeeded' AS status, true AS paid,
+               false AS refunded, created + INTERVAL 3 DAY AS created
+        FROM ({_picked(con, "stripe_charges", "charge_id", 4, seed)})
+        UNION ALL
+        SELECT 'ch_orphan_{serial}', 'cus_nobody_{serial}', NULL, 500::BIGINT, 0::BIGINT, 'usd', 'succeeded', true, false,
+               TIMESTAMPTZ '2026-10-01 00:00:00+00'
+        UNION ALL
+        SELECT charge_id, customer_id, invoice_id, amount, least(amount, 100 * {serial})::BIGINT, currency,
+               CASE WHEN hash(charge_id) % 3 = 0 THEN 'failed' ELSE status END, paid, refunded, created
+        FROM ({_picked(con, "stripe_charges", "charge_id", 3, seed + 1)})
+    """
+    keyed_parts.replace_rows(con, lake_dir, "stripe_charges", f"SELECT charge_id FROM ({fresh_charges})",
+                             f"SELECT {CHARGE_COLUMNS} FROM ({fresh_charges})")  # fmt: skip
+    refunds = f"""
+        SELECT 're_new_{serial}_' || row_number() OVER () AS refund_id, charge_id, (amount // 2)::BIGINT AS amount, currency,
+               'succeeded' AS status, created + INTERVAL 1 DAY AS created
+        FROM ({_picked(con, "stripe_charges", "charge_id", 3, seed + 2, "status = 'succeeded'")})
+    """
+    keyed_parts.replace_rows(con, lake_dir, "stripe_refunds", f"SELECT refund_id FROM ({refunds})", refunds)
+    invoices = f"""
+        SELECT 'in_new_{serial}' AS invoice_id, customer_id, NULL::VARCHAR AS subscription_id, charge_id,
+               amount AS amount_paid, currency, 'paid' AS status, created AS paid_at, created
+        FROM ({_picked(con, "stripe_charges", "charge_id", 1, seed + 3, "status = 'succeeded'")})
+    """
+    keyed_parts.replace_rows(con, lake_dir, "stripe_invoices", f"SELECT invoice_id FROM ({invoices})", invoices)
+    subscriptions = f"""
+        SELECT subscription_id, customer_id, 'canceled' AS status, currency, mrr_minor, created,
+               created + INTERVAL 40 DAY AS canceled_at, plan
+        FROM ({_picked(con, "stripe_subscriptions", "subscription_id", 2, seed + 4, "status = 'active'")})
+    """
+    keyed_parts.replace_rows(
+        con, lake_dir, "stripe_subscriptions", f"SELECT subscription_id FROM ({subscriptions})", subscriptions
+    )
+
+
+def _change_records(con, lake_dir: Path, rng: random.Random, serial: int) -> None:
+    """Person records change (a new e-mail with its raw hash, or only their stored normalized
+    value, as a normalizer upgrade would); the map moves records to another customer, to a new one,
+    or loses them."""
+    seed = rng.randrange(1_000_000)
+    records = catalog.table("person_records").columns
+    edited = f"""
+        SELECT * REPLACE ('new{serial}_' || record_id || '@mail.io' AS email,
+                          'new{serial}_' || record_id || '@mail.io' AS email_n,
+                          md5(source_hash || '{serial}') AS source_hash,
+                          observed_at + INTERVAL 1 DAY AS observed_at)
+        FROM ({_picked(con, "person_records", "record_id", 3, seed)})
+        UNION ALL
+        SELECT * REPLACE (upper(coalesce(last_name_n, 'x')) AS last_name_n)
+        FROM ({_picked(con, "person_records", "record_id", 2, seed + 1)})
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _edited AS {edited}")
+    lake_views.write_query(con, lake_dir, "person_records", f"""
+        SELECT {", ".join(records)} FROM person_records ANTI JOIN _edited USING (source, record_id)
+        UNION ALL SELECT {", ".join(records)} FROM _edited
+    """)  # fmt: skip
+    customers = [r[0] for r in con.execute("SELECT DISTINCT customer_id FROM identity_map ORDER BY 1").fetchall()]
+    target = customers[rng.randrange(len(customers))]
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _moves AS
+        SELECT source, record_id,
+               CASE WHEN n % 3 = 0 THEN '{target}' WHEN n % 3 = 1 THEN 'cust_split_{serial}_' || n END AS customer_id
+        FROM (SELECT source, record_id, row_number() OVER (ORDER BY hash(record_id, {seed}), record_id) AS n
+              FROM identity_map) WHERE n <= 6
+    """)  # fmt: skip
+    columns = catalog.table("identity_map").columns
+    moved = ", ".join(f"coalesce(v.customer_id, m.{c}) AS {c}" if c == "customer_id" else f"m.{c}" for c in columns)
+    lake_views.write_query(con, lake_dir, "identity_map", f"""
+        SELECT {moved} FROM identity_map m LEFT JOIN _moves v USING (source, record_id)
+        -- a move to NULL: the record is gone from the map
+        WHERE v.record_id IS NULL OR v.customer_id IS NOT NULL
+    """)  # fmt: skip
+
+
+def _rebuilt_copy(settings: Settings, root: Path) -> pd.DataFrame:
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(settings.data_dir, root)
+    copy = Settings.from_env({"UDS_DATA_DIR": str(root), "UDS_AS_OF": settings.as_of().isoformat()})
+    stage = build_profiles(copy, rebuild=True)
+    assert stage.scope["scope"] == "whole"
+    return _profiles(copy)
+
+
+def test_changed_customers_only_give_the_whole_runs_profiles(lake: Settings, tmp_path) -> None:
+    first = build_profiles(lake)
+    assert first.scope["scope"] == "whole" and first.scope["reason"] == "no profile state"
+    rng = random.Random(5)
+    parts_run = 0
+    for serial in range(1, 9):
+        con = connection.for_settings(lake)
+        try:
+            lake_views.register(con, lake.lake_dir, catalog.TABLES)
+            if serial % 2:
+                _change_stripe(con, lake.lake_dir, rng, serial)
+            if serial % 2 == 0 or serial % 3 == 0:
+                _change_records(con, lake.lake_dir, rng, serial)
+        finally:
+            con.close()
+        stage = build_profiles(lake)
+        assert stage.scope["scope"] == "part", stage.scope
+        parts_run += 1
+        incremental_profiles = _profiles(lake)
+        whole = _rebuilt_copy(lake, tmp_path / "rebuilt")
+        pd.testing.assert_frame_equal(incremental_profiles, whole, check_exact=False, rtol=1e-12)
+        assert 0 < stage.scope["customers_recomputed"] < len(whole)
+    assert parts_run == 8
+
+
+def test_a_run_with_nothing_new_recomputes_nobody(lake: Settings) -> None:
+    build_profiles(lake)
+    before = _profiles(lake)
+    stage = build_profiles(lake)
+    assert stage.scope == {"scope": "part", "reason": "changed customers only", "customers_recomputed": 0}
+    pd.testing.assert_frame_equal(_profiles(lake), before)
+
+
+def test_other_settings_or_a_rebuild_compute_every_customer(lake: Settings, tmp_path) -> None:
+    build_profiles(lake)
+    assert build_profiles(lake, rebuild=True).scope["reason"] == "rebuild asked for"
+    rates = tmp_path / "rates.csv"
+    rates.write_text("currency,rate,date\nUSD,1,2025-01-02\nEUR,1.25,2025-01-02\n")
+    other = Settings.from_env({"UDS_DATA_DIR": str(lake.data_dir), "UDS_AS_OF": lake.as_of().isoformat(),
+                               "UDS_FX_RATES": str(rates)})  # fmt: skip
+    assert build_profiles(other).scope["reason"] == "the profile SQL, exchange rates or settings changed"
+
+
+def test_a_state_row_erasure_removed_is_computed_again(lake: Settings) -> None:
+    """Erasure deletes any row whose text names an erased person: another customer's state row
+    holding the same address goes, though nothing of theirs changed."""
+    build_profiles(lake)
+    before = _profiles(lake)
+    gone = before.loc[before["email"].notna(), "customer_id"].iloc[0]
+    con = connection.for_settings(lake)
+    try:
+        lake_views.register(con, lake.lake_dir, [incremental.STATE])
+        lake_views.write_query(con, lake.lake_dir, incremental.STATE,
+                               f"SELECT * FROM {incremental.STATE} WHERE customer_id <> '{gone}'")  # fmt: skip
+    finally:
+        con.close()
+    stage = build_profiles(lake)
+    assert stage.scope["customers_recomputed"] == 1
+    pd.testing.assert_frame_equal(_profiles(lake), before)
+
+
+@pytest.mark.parametrize("crash_at", ["profile_state", "profile_records", "stage_watermarks"])
+def test_a_crash_while_saving_the_state_recomputes_rather_than_skips(lake: Settings, tmp_path, monkeypatch,
+                                                                     crash_at) -> None:  # fmt: skip
+    build_profiles(lake)
+    con = connection.for_settings(lake)
+    try:
+        lake_views.register(con, lake.lake_dir, catalog.TABLES)
+        rng = random.Random(len(crash_at))
+        _change_stripe(con, lake.lake_dir, rng, 90 + len(crash_at))
+        _change_records(con, lake.lake_dir, rng, 90 + len(crash_at))
+    finally:
+        con.close()
+    write_query, write_arrow = lake_views.write_query, lake_views.write_arrow
+
+    def check(name: str) -> None:
+        if name == crash_at:
+            raise RuntimeError(f"killed while writing {name}")
+
+    def query(con, lake_dir, name, *args, **kwargs):
+        check(name)
+        return write_query(con, lake_dir, name, *args, **kwargs)
+
+    def arrow(lake_dir, name, *args, **kwargs):  # the watermark's writer
+        check(name)
+        return write_arrow(lake_dir, name, *args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(lake_views, "write_query", query)
+        patched.setattr(lake_views, "write_arrow", arrow)
+        with pytest.raises(RuntimeError, match="killed"):
+            build_profiles(lake)
+    build_profiles(lake)
+    pd.testing.assert_frame_equal(_profiles(lake), _rebuilt_copy(lake, tmp_path / "rebuilt"),
+                                  check_exact=False, rtol=1e-12)  # fmt: skip

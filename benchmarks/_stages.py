@@ -135,7 +135,7 @@ def profiles(data_dir: Path) -> dict:
     stage = build_profiles(settings)
     return {"rows": stage.rows, "consent_statements": consent.ledger.rows,
             "consent_seconds": round(consent_seconds, 2), "predictions_seconds": round(predictions_seconds, 2),
-            "predicted_rows": predictions.rows,
+            "predicted_rows": predictions.rows, "profiles_scope": stage.scope,
             "profiles_seconds": round(time.perf_counter() - started - consent_seconds - predictions_seconds, 2)}  # fmt: skip
 
 

@@ -402,7 +402,7 @@ _DECLARED = [
         "staged",
         (),
         "The landed batch files each step has merged into its durable state (one file per step).",
-        also_written_by=("identity_inputs",),
+        also_written_by=("identity_inputs", "consent_ledger", "customer_profiles"),
     ),
     Table(
         "person_records",
@@ -623,26 +623,15 @@ _DECLARED = [
             "orders_count:int64 first_order_at:timestamp last_order_at:timestamp "
             "lifetime_value_by_currency lifetime_value_reporting:double subscription_status mrr:double "
             "mrr_by_currency nps_latest:int32 surveys_count:int64 forms_count:int64 acquisition_source "
-            "inputs_salt"
+            "records_fingerprint:int64 inputs_salt"
         ),
         "customer_profiles",
         "derived",
         ("email", "phone", "first_name", "last_name", "country"),
         "Each customer's profile columns that depend only on their records and Stripe objects "
-        "(`last_seen_at` from records only), with a hash of the SQL and settings they were computed "
-        "with: an incremental run keeps the rows of customers nothing touched.",
-    ),
-    Table(
-        "profile_records",
-        "profiles/profile_records.parquet",
-        "file",
-        _schema("source record_id customer_id source_hash normalized_hash:int64"),
-        "customer_profiles",
-        "derived",
-        (),
-        "The identity map's records, with hashes of their person record's raw and normalized "
-        "columns, as the profile state last saw them: the next run compares the map and person "
-        "records with it.",
+        "(`last_seen_at` from records only), a fingerprint of the records they came from and a hash "
+        "of the SQL and settings they were computed with: an incremental run keeps the rows of "
+        "customers nothing touched.",
     ),
     Table(
         "event_funnels",

@@ -119,7 +119,6 @@ def customer_profiles(context: dg.AssetExecutionContext, uds: UdsSettingsResourc
         **stage.scope,  # whole or only the changed customers, and how many were recomputed
     )
     yield file_table_result(settings.lake_dir, "profile_state", stage.rows, **stage.scope)
-    yield file_table_result(settings.lake_dir, "profile_records")
     yield dg.AssetCheckResult(
         asset_key="customer_profiles",
         check_name=c.CHECK_CUSTOMER_ID_UNIQUE,

@@ -94,7 +94,7 @@ def fit_subscribers(con, as_of: datetime) -> SubscriberModel:
     scores = pd.concat(parts).sort_index()
     result.frame = pd.DataFrame({
         "customer_id": per["customer_id"], "currency": per["currency"],
-        "model": ("sbg:" + per["model_plan"].astype(object)).fillna("sbg"),
+        "model": ("sbg:" + per["model_plan"].astype(object)).where(per["model_plan"].fillna("") != "", "sbg"),
         "frequency": np.nan, "recency_weeks": np.nan, "t_weeks": np.nan, "monetary_value": np.nan,
         "tenure_months": per["tenure"].astype(float), "mrr": per["mrr"].astype(float),
         "p_alive": scores["p_alive"], "expected_purchases_90d": scores["expected_purchases_90d"],

@@ -6,9 +6,11 @@ predictions depend on the as-of time or on every customer, and are joined to the
 every run (they cost one pass over a table of one row per customer). So the base is kept as state
 (`profile_state`) and a run recomputes it only for the customers
 
-- whose identity map rows changed (a record added, gone or moved to another customer: both the
-  old and the new customer), or whose person record's raw columns changed (`source_hash`), both
-  against `profile_records`, the map and hashes the state was computed from;
+- whose records changed: each state row carries `records_fingerprint`, a hash of every identity
+  map row of the customer with its person record's raw-column hash (`source_hash`) and stored
+  normalized attributes (a rebuild of identity inputs with an upgraded normalizer changes those,
+  not the raw hash). A record added, gone, moved to another customer (both customers) or changed
+  changes it; so does a customer gone from the map or new to it;
 - holding a Stripe object of a part (`keyed_parts`) this step has not read yet: every new or
   changed charge, invoice, refund or subscription lands in a new part, and stays out of the step's
   watermark until it is read. A charge's money depends on its refunds and an invoice counts only
@@ -20,9 +22,10 @@ every run (they cost one pass over a table of one row per customer). So the base
 
 The whole base is computed instead when there is no state, the state was computed with other SQL
 or settings (`salt`: the base SQL text, which holds the exchange rates, region and reporting
-currency), `--rebuild` asks for it, or the change reaches more than half of the customers.
-The state is written before the records it was computed from, and the watermark last: a crash
-in between makes the next run recompute some customers again, never skip one.
+currency), a part this step read is gone (compaction, a rebuild of Stripe staging, or erasure
+emptying it: rows may have gone with it unseen), `--rebuild` asks for it, or the change reaches
+more than half of the customers. The state and its fingerprints are one file, written before the
+watermark: a crash in between makes the next run read those parts again, never skip them.
 """
 
 from __future__ import annotations
@@ -37,17 +40,17 @@ from uds_pipelines.lib import catalog, lake_views, watermarks
 from uds_pipelines.lib.watermarks import PendingBatches
 
 STEP = "customer_profiles"
-STATE, RECORDS = "profile_state", "profile_records"
+STATE = "profile_state"
 STRIPE_TABLES = ("stripe_charges", "stripe_invoices", "stripe_refunds", "stripe_subscriptions")
 MAX_SHARE = 0.5  # above this share of customers changed, the whole base costs no more
 AFFECTED = "_pf_affected"
-_CURRENT = "_pf_records"
-# What else the base reads from a record: its normalized attributes, stored when identity inputs
-# merged it (a rebuild of those with an upgraded normalizer changes them, not `source_hash`), and
-# its source's priority. Two hashes of two layouts: one 64-bit string hash can miss a change.
-_NORMALIZED = "r.email_n, r.phone_n, r.country_n, r.first_name_n, r.last_name_n, r.normalized, r.priority"
-_NORMALIZED_HASH = (
-    f"CAST(xor(hash({_NORMALIZED}), hash(concat_ws(chr(31), {_NORMALIZED}))) & 9223372036854775807 AS BIGINT)"
+_FINGERPRINTS = "_pf_fingerprints"
+# What the base reads from a record besides its raw columns (`source_hash`): its stored normalized
+# attributes and its source's priority. Sums of two hashes of two layouts per customer: one 64-bit
+# string hash, summed, can miss a change (identity's fingerprints met such a pair).
+_RECORD = (
+    "m.source, m.record_id, r.source_hash, r.email_n, r.phone_n, r.country_n, r.first_name_n, "
+    "r.last_name_n, r.normalized, r.priority"
 )
 
 
@@ -74,12 +77,15 @@ def salt(steps: list[tuple[str, str]], final: str) -> str:
 def find_scope(con: duckdb.DuckDBPyConnection, lake_dir: Path, salt_now: str, rebuild: bool) -> Scope:
     """Decide the run's scope; for a part, create the temp table `AFFECTED` (customer_id)."""
     pending = [watermarks.pending(con, lake_dir, STEP, table) for table in STRIPE_TABLES]
-    lake_views.register(con, lake_dir, [STATE, RECORDS])
+    lake_views.register(con, lake_dir, [STATE])
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {_CURRENT} AS
-        SELECT m.source, m.record_id, m.customer_id, r.source_hash::VARCHAR AS source_hash,
-               {_NORMALIZED_HASH} AS normalized_hash, r.record_id IS NOT NULL AS described
+        CREATE OR REPLACE TEMP TABLE {_FINGERPRINTS} AS
+        SELECT m.customer_id,
+               CAST(hash(sum(hash({_RECORD})::HUGEINT), sum(hash(concat_ws(chr(31), {_RECORD}))::HUGEINT))
+                    & 9223372036854775807 AS BIGINT) AS records_fingerprint,
+               bool_or(r.record_id IS NOT NULL) AS described
         FROM identity_map m LEFT JOIN person_records r USING (source, record_id)
+        GROUP BY m.customer_id
     """)  # fmt: skip
     if rebuild:
         return _whole("rebuild asked for", pending)
@@ -89,11 +95,17 @@ def find_scope(con: duckdb.DuckDBPyConnection, lake_dir: Path, salt_now: str, re
     stored = con.execute(f"SELECT any_value(inputs_salt) FROM {STATE}").fetchone()[0]
     if salts != 1 or stored != salt_now:
         return _whole("the profile SQL, exchange rates or settings changed", pending)
+    if any(watermarks.merged(con, lake_dir, STEP, p.table) - set(_names(lake_dir, p.table)) for p in pending):
+        return _whole("a Stripe part read before is gone", pending)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {AFFECTED} AS {_affected_sql(pending, con)}")
     count = con.execute(f"SELECT count(*) FROM {AFFECTED}").fetchone()[0]
     if count > MAX_SHARE * rows:
         return _whole(f"{count} of {rows} customers changed", pending)
     return Scope(False, "changed customers only", int(count), pending)
+
+
+def _names(lake_dir: Path, table: str) -> list[str]:
+    return [watermarks.batch_name(f) for f in lake_views.table_files(lake_dir, table)]
 
 
 def _whole(reason: str, pending: list[PendingBatches]) -> Scope:
@@ -103,13 +115,7 @@ def _whole(reason: str, pending: list[PendingBatches]) -> Scope:
 def _affected_sql(pending: list[PendingBatches], con: duckdb.DuckDBPyConnection) -> str:
     charges, invoices, refunds, subscriptions = (p.relation(con) for p in pending)
     return f"""
-    WITH changed AS (
-        SELECT c.customer_id AS now, p.customer_id AS before
-        FROM {_CURRENT} c FULL JOIN {RECORDS} p USING (source, record_id)
-        WHERE c.customer_id IS DISTINCT FROM p.customer_id OR c.source_hash IS DISTINCT FROM p.source_hash
-           OR c.normalized_hash IS DISTINCT FROM p.normalized_hash
-    ),
-    stripe_owners AS (
+    WITH stripe_owners AS (
         SELECT customer_id FROM {charges} UNION ALL SELECT customer_id FROM {invoices}
         UNION ALL SELECT customer_id FROM {subscriptions}
         UNION ALL
@@ -120,11 +126,13 @@ def _affected_sql(pending: list[PendingBatches], con: duckdb.DuckDBPyConnection)
         SELECT customer_id FROM stripe_charges
         WHERE charge_id IN (SELECT charge_id FROM {refunds}) OR charge_id IN (SELECT charge_id FROM {invoices})
     )
-    SELECT now AS customer_id FROM changed WHERE now IS NOT NULL
-    UNION SELECT before FROM changed WHERE before IS NOT NULL
+    -- records changed, customers new (with a described record) or gone
+    SELECT coalesce(f.customer_id, s.customer_id) AS customer_id
+    FROM {_FINGERPRINTS} f FULL JOIN (SELECT customer_id, records_fingerprint FROM {STATE}) s USING (customer_id)
+    WHERE CASE WHEN s.customer_id IS NULL THEN f.described
+               ELSE f.records_fingerprint IS DISTINCT FROM s.records_fingerprint END
     UNION SELECT m.customer_id FROM identity_map m
           WHERE m.source = 'stripe' AND m.record_id IN (SELECT customer_id FROM stripe_owners)
-    UNION SELECT customer_id FROM {_CURRENT} WHERE described AND customer_id NOT IN (SELECT customer_id FROM {STATE})
     """
 
 
@@ -132,20 +140,19 @@ def merge(con: duckdb.DuckDBPyConnection, fresh: str, target: str) -> None:
     """The temp table `target`: the state's rows of customers not affected, and `fresh`."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {target} AS
-        SELECT * EXCLUDE (inputs_salt) FROM {STATE} WHERE customer_id NOT IN (SELECT customer_id FROM {AFFECTED})
+        SELECT * EXCLUDE (records_fingerprint, inputs_salt) FROM {STATE}
+        WHERE customer_id NOT IN (SELECT customer_id FROM {AFFECTED})
         UNION ALL BY NAME SELECT * FROM {fresh}
     """)  # fmt: skip
 
 
 def save(con: duckdb.DuckDBPyConnection, lake_dir: Path, base: str, salt_now: str, scope: Scope) -> None:
-    """Write the state from the temp table `base`, then the records it came from, then the watermark."""
-    columns = ", ".join(c for c in catalog.table(STATE).columns if c != "inputs_salt")
-    lake_views.write_query(
-        con, lake_dir, STATE, f"SELECT {columns}, '{salt_now}' AS inputs_salt FROM {base}"
-    )  # unsorted: only this step reads it, by customer (sorting a million rows cost a second)
-    lake_views.write_query(
-        con, lake_dir, RECORDS,
-        f"SELECT source, record_id, customer_id, source_hash, normalized_hash FROM {_CURRENT}",
-    )  # fmt: skip
+    """Write the state from the temp table `base`, with each customer's records fingerprint, then
+    the watermark."""
+    columns = ", ".join(f"b.{c}" for c in catalog.table(STATE).columns if c not in ("records_fingerprint", "inputs_salt"))
+    lake_views.write_query(con, lake_dir, STATE, f"""
+        SELECT {columns}, f.records_fingerprint, '{salt_now}' AS inputs_salt
+        FROM {base} b JOIN {_FINGERPRINTS} f USING (customer_id)
+    """)  # fmt: skip  (unsorted: only this step reads it, by customer)
     watermarks.commit(con, lake_dir, STEP, scope.pending)
-    con.execute(f"DROP TABLE IF EXISTS {_CURRENT}; DROP TABLE IF EXISTS {AFFECTED}")
+    con.execute(f"DROP TABLE IF EXISTS {_FINGERPRINTS}; DROP TABLE IF EXISTS {AFFECTED}")

@@ -621,7 +621,7 @@ _DECLARED = [
             "customer_id email phone first_name last_name country first_seen_at:timestamp "
             "last_seen_at:timestamp first_signup_at:timestamp lifetime_value:double currency "
             "orders_count:int64 first_order_at:timestamp last_order_at:timestamp "
-            "lifetime_value_by_currency lifetime_value_reporting:double subscription_status mrr:double "
+            "lifetime_value_by_currency subscription_status mrr:double "
             "mrr_by_currency nps_latest:int32 surveys_count:int64 forms_count:int64 acquisition_source "
             "records_fingerprint:int64 inputs_salt"
         ),
@@ -629,7 +629,8 @@ _DECLARED = [
         "derived",
         ("email", "phone", "first_name", "last_name", "country"),
         "Each customer's profile columns that depend only on their records and Stripe objects "
-        "(`last_seen_at` from records only), a fingerprint of the records they came from and a hash "
+        "(`last_seen_at` from records only; `lifetime_value_reporting` is converted from the totals "
+        "at every run), a fingerprint of the records they came from and a hash "
         "of the SQL and settings they were computed with: an incremental run keeps the rows of "
         "customers nothing touched.",
     ),

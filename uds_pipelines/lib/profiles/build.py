@@ -31,7 +31,7 @@ from collections.abc import Mapping
 
 import duckdb
 
-from uds_pipelines.lib import fx, lake
+from uds_pipelines.lib import catalog, fx, lake
 from uds_pipelines.lib.fx import minor_divisor_sql, round_sql
 from uds_pipelines.lib.predictions.orders import order_steps
 from uds_pipelines.lib.profiles.traits_sql import LAST_EVENT, CompiledTraits
@@ -70,24 +70,21 @@ Step = tuple[str, str]  # (name, SELECT): a CTE of the single query, or a temp t
 
 
 def base_steps(default_region: str, records_table: str = "person_records",
-               rates: Mapping[str, float] | None = None, reporting: str = "USD",
                customers: str | None = None) -> tuple[list[Step], str]:  # fmt: skip
     """The steps and final SELECT of the profile's base: one row per customer_id with the CONTRACT
-    columns up to `acquisition_source` (`BASE_COLUMNS`), `last_seen_at` from records only. The base
-    depends on the person's records and Stripe objects and on the settings in the SQL, never on
-    the as-of time, consent or events (`profile_sql` adds those).
+    columns up to `acquisition_source` but `lifetime_value_reporting`, `last_seen_at` from records
+    only. The base depends on the person's records and Stripe objects and on the settings in the
+    SQL, never on the as-of time, exchange rates, consent or events (`profile_sql` adds those).
 
     Reads the views `identity_map`, `stripe_charges`, `stripe_invoices`, `stripe_refunds`,
     `stripe_subscriptions` (`lake_views`), and the person records from `records_table` (the view
     `person_records`, or a table of the same columns: survey scores and form UTM sources too,
-    so profiles never read landed rows that retention deletes). `rates`: lower-case currency ->
-    units of `reporting` per unit (`FxRates.on`); without it only the reporting currency converts.
-    `customers` (a SELECT of customer_id): only those customers' rows.
+    so profiles never read landed rows that retention deletes). `customers` (a SELECT of
+    customer_id): only those customers' rows.
     """
     region = default_region.replace("'", "")
     active = lake.sql_literal_list(ACTIVE_SUBSCRIPTION)
     ended = lake.sql_literal_list(ENDED_SUBSCRIPTION)
-    rates_sql = fx.rates_sql(rates if rates is not None else {reporting.lower(): 1.0})
     only = f"WHERE m.customer_id IN ({customers})" if customers else ""
     stripe_map, *orders = order_steps(records_table)
     if customers:
@@ -131,17 +128,13 @@ def base_steps(default_region: str, records_table: str = "person_records",
         SELECT customer_id, currency, sum(net_minor) / {minor_divisor_sql("currency")} AS total, count(*) AS n,
                min(ordered_at) AS first_at, max(ordered_at) AS last_at
         FROM orders GROUP BY customer_id, currency"""),
-        ("fx", rates_sql),
         ("money", f"""
         SELECT customer_id, arg_max(currency, total) AS currency, max(total) AS lifetime_value,
                sum(n) AS orders_count, min(first_at) AS first_order_at, max(last_at) AS last_order_at,
                to_json(map(list(currency ORDER BY currency),
                            list({round_sql("total", "currency")} ORDER BY currency)))::VARCHAR
-                   AS lifetime_value_by_currency,
-               -- every currency converted, or none: a partial sum would be a wrong number
-               CASE WHEN count(fx.rate) = count(*)
-                    THEN round(sum(total * fx.rate), {fx.decimals(reporting)}) END AS lifetime_value_reporting
-        FROM per_currency LEFT JOIN fx USING (currency) GROUP BY customer_id"""),
+                   AS lifetime_value_by_currency
+        FROM per_currency GROUP BY customer_id"""),
         # Stripe cancels a deleted customer's subscriptions
         ("subs", f"""
         SELECT sm.customer_id, lower(s.currency) AS currency, s.mrr_minor, s.created,
@@ -170,8 +163,6 @@ def base_steps(default_region: str, records_table: str = "person_records",
            coalesce(mo.currency, mr.top_currency) AS currency,
            coalesce(mo.orders_count, 0)::BIGINT AS orders_count, mo.first_order_at, mo.last_order_at,
            mo.lifetime_value_by_currency,
-           (CASE WHEN mo.customer_id IS NULL THEN 0.0 ELSE mo.lifetime_value_reporting END)::DOUBLE
-               AS lifetime_value_reporting,
            s.subscription_status, coalesce(sc.mrr, 0.0)::DOUBLE AS mrr,
            mr.mrr_by_currency,
            a.nps_latest::INTEGER AS nps_latest, a.surveys_count::BIGINT AS surveys_count,
@@ -189,20 +180,39 @@ def base_steps(default_region: str, records_table: str = "person_records",
 
 
 def profile_sql(base: str, consent_wide_sql: str, purposes: tuple[str, ...],
+                rates: Mapping[str, float] | None = None, reporting: str = "USD",
                 traits: CompiledTraits | None = None) -> str:  # fmt: skip
     """SELECT of one row per customer of `base` (a table or parenthesized query of `base_steps`'
     shape) with CONTRACT columns and computed traits: `consent_wide_sql` is a query of
-    `wide_consent_sql`'s shape; `traits` the event-based computed traits
-    (`traits_sql.compile_traits`), one column each after the consent columns; a person's newest
-    event also counts for `last_seen_at`."""
+    `wide_consent_sql`'s shape; `rates`: lower-case currency -> units of `reporting` per unit
+    (`FxRates.on`; without it only the reporting currency converts); `traits` the event-based
+    computed traits (`traits_sql.compile_traits`), one column each after the consent columns; a
+    person's newest event also counts for `last_seen_at`."""
     traits = traits or CompiledTraits(
         f"SELECT NULL::VARCHAR AS customer_id, NULL::TIMESTAMPTZ AS {LAST_EVENT}", ""
     )
+    rates_sql = fx.rates_sql(rates if rates is not None else {reporting.lower(): 1.0})
+    computed = {
+        "last_seen_at": f"greatest(b.last_seen_at, tr.{LAST_EVENT})",
+        # a person without orders has no totals: 0.0, where a missing rate gives NULL
+        "lifetime_value_reporting": "(CASE WHEN b.lifetime_value_by_currency IS NULL THEN 0.0 ELSE rp.value END)::DOUBLE",
+    }
+    columns = catalog.table("customer_profiles").columns
+    base_columns = columns[: columns.index("acquisition_source") + 1]
+    select = ",\n           ".join(f"{computed[c]} AS {c}" if c in computed else f"b.{c}" for c in base_columns)
     consent_cols = ",\n".join(f"coalesce(cw.consent_{p}, false) AS consent_{p}" for p in purposes)
     return f"""
-    SELECT b.* REPLACE (greatest(b.last_seen_at, tr.{LAST_EVENT}) AS last_seen_at),
+    SELECT {select},
            {consent_cols}{traits.columns}
     FROM {base} AS b
+    LEFT JOIN (
+        -- every currency's total converted, or none: a partial sum would be a wrong number
+        SELECT b.customer_id, CASE WHEN count(fx.rate) = count(*)
+                                   THEN round(sum(t.value::DOUBLE * fx.rate), {fx.decimals(reporting)}) END AS value
+        FROM {base} AS b, json_each(b.lifetime_value_by_currency) AS t
+        LEFT JOIN ({rates_sql}) AS fx ON fx.currency = t.key
+        GROUP BY b.customer_id
+    ) rp USING (customer_id)
     LEFT JOIN ({consent_wide_sql}) cw USING (customer_id)
     LEFT JOIN ({traits.sql}) tr USING (customer_id)
     """
@@ -212,9 +222,9 @@ def profiles_sql(consent_wide_sql: str, purposes: tuple[str, ...], default_regio
                  records_table: str = "person_records", rates: Mapping[str, float] | None = None,
                  reporting: str = "USD", traits: CompiledTraits | None = None) -> str:  # fmt: skip
     """`base_steps` and `profile_sql` as one query (the steps as CTEs)."""
-    steps, final = base_steps(default_region, records_table, rates, reporting)
+    steps, final = base_steps(default_region, records_table)
     ctes = ",\n".join(f"{name} AS ({sql}\n    )" for name, sql in [*steps, ("base", final)])
-    return f"WITH {ctes}\n{profile_sql('base', consent_wide_sql, purposes, traits)}"
+    return f"WITH {ctes}\n{profile_sql('base', consent_wide_sql, purposes, rates, reporting, traits)}"
 
 
 def materialize(con: duckdb.DuckDBPyConnection, table: str, steps: list[Step], final: str) -> None:

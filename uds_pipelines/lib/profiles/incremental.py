@@ -1,9 +1,9 @@
 """Profiles rebuilt only for the customers whose inputs changed since the last run.
 
 A profile's base (`build.base_steps`: attributes, money, subscriptions, survey and form figures)
-depends on the person's records and Stripe objects alone; consent, event traits, RFM scores and
-predictions depend on the as-of time or on every customer, and are joined to the whole base on
-every run (they cost one pass over a table of one row per customer). So the base is kept as state
+depends on the person's records and Stripe objects alone; consent, event traits, RFM scores,
+predictions and the reporting-currency value depend on the as-of time (its exchange rates) or on
+every customer, and are joined to the whole base on every run (they cost one pass over a table of one row per customer). So the base is kept as state
 (`profile_state`) and a run recomputes it only for the customers
 
 - whose records changed: each state row carries `records_fingerprint`, a hash of every identity
@@ -21,8 +21,7 @@ every run (they cost one pass over a table of one row per customer). So the base
   person, e.g. another customer's survivor e-mail).
 
 The whole base is computed instead when there is no state, the state was computed with other SQL
-or settings (`salt`: the base SQL text, which holds the exchange rates, region and reporting
-currency), a part this step read is gone (compaction, a rebuild of Stripe staging, or erasure
+or settings (`salt`: the base SQL text, which holds the default region), a part this step read is gone (compaction, a rebuild of Stripe staging, or erasure
 emptying it: rows may have gone with it unseen), `--rebuild` asks for it, or the change reaches
 more than half of the customers. The state and its fingerprints are one file, written before the
 watermark: a crash in between makes the next run read those parts again, never skip them.
@@ -69,7 +68,7 @@ class Scope:
 
 
 def salt(steps: list[tuple[str, str]], final: str) -> str:
-    """A hash of the base's SQL: other code, exchange rates or settings make another salt."""
+    """A hash of the base's SQL: other code or settings make another salt."""
     text = "\n".join([*(f"{name}:{sql}" for name, sql in steps), final])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -94,7 +93,7 @@ def find_scope(con: duckdb.DuckDBPyConnection, lake_dir: Path, salt_now: str, re
         return _whole("no profile state", pending)
     stored = con.execute(f"SELECT any_value(inputs_salt) FROM {STATE}").fetchone()[0]
     if salts != 1 or stored != salt_now:
-        return _whole("the profile SQL, exchange rates or settings changed", pending)
+        return _whole("the profile SQL or settings changed", pending)
     if any(watermarks.merged(con, lake_dir, STEP, p.table) - set(_names(lake_dir, p.table)) for p in pending):
         return _whole("a Stripe part read before is gone", pending)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {AFFECTED} AS {_affected_sql(pending, con)}")

@@ -47,7 +47,7 @@ def build_profiles(settings: Settings, rebuild: bool = False) -> ProfilesStage:
     con = connection.for_settings(settings)
     try:
         table_rates = {currency: rate for currency, (rate, _day) in rates.items()}
-        steps, final = base_steps(settings.default_region, rates=table_rates, reporting=settings.reporting_currency)
+        steps, final = base_steps(settings.default_region)
         salt = incremental.salt(steps, final)
         lake.release_memory(con)  # what consent and predictions left in the allocator: this is the peak
         scope = incremental.find_scope(con, lake_dir, salt, rebuild)
@@ -56,13 +56,13 @@ def build_profiles(settings: Settings, rebuild: bool = False) -> ProfilesStage:
             scope.customers = con.execute("SELECT count(*) FROM _pf_base").fetchone()[0]
         else:
             part = f"SELECT customer_id FROM {incremental.AFFECTED}"
-            materialize(con, "_pf_fresh", *base_steps(settings.default_region, rates=table_rates,
-                                                      reporting=settings.reporting_currency, customers=part))  # fmt: skip
+            materialize(con, "_pf_fresh", *base_steps(settings.default_region, customers=part))
             incremental.merge(con, "_pf_fresh", "_pf_base")
         consent = wide_consent_sql("effective_consent", settings.purposes)
         con.execute(
             "CREATE TEMP TABLE _profiles AS "
-            + profile_sql("_pf_base", consent, settings.purposes, compile_traits(traits, settings.as_of()))
+            + profile_sql("_pf_base", consent, settings.purposes, table_rates, settings.reporting_currency,
+                          compile_traits(traits, settings.as_of()))
         )
         with_rfm = add_rfm_scores(con, "_profiles", settings.as_of())
         rows = lake_views.write_query(

@@ -127,10 +127,10 @@ def _change_records(con, lake_dir: Path, rng: random.Random, serial: int) -> Non
     """)  # fmt: skip
 
 
-def _rebuilt_copy(settings: Settings, root: Path) -> pd.DataFrame:
+def _rebuilt_copy(settings: Settings, root: Path, **env: str) -> pd.DataFrame:
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(settings.data_dir, root)
-    copy = Settings.from_env({"UDS_DATA_DIR": str(root), "UDS_AS_OF": settings.as_of().isoformat()})
+    copy = Settings.from_env({"UDS_DATA_DIR": str(root), "UDS_AS_OF": settings.as_of().isoformat(), **env})
     stage = build_profiles(copy, rebuild=True)
     assert stage.scope["scope"] == "whole"
     return _profiles(copy)
@@ -169,14 +169,29 @@ def test_a_run_with_nothing_new_recomputes_nobody(lake: Settings) -> None:
     pd.testing.assert_frame_equal(_profiles(lake), before)
 
 
-def test_other_settings_or_a_rebuild_compute_every_customer(lake: Settings, tmp_path) -> None:
+def test_other_settings_or_a_rebuild_compute_every_customer(lake: Settings) -> None:
     build_profiles(lake)
     assert build_profiles(lake, rebuild=True).scope["reason"] == "rebuild asked for"
-    rates = tmp_path / "rates.csv"
-    rates.write_text("currency,rate,date\nUSD,1,2025-01-02\nEUR,1.25,2025-01-02\n")
     other = Settings.from_env({"UDS_DATA_DIR": str(lake.data_dir), "UDS_AS_OF": lake.as_of().isoformat(),
-                               "UDS_FX_RATES": str(rates)})  # fmt: skip
-    assert build_profiles(other).scope["reason"] == "the profile SQL, exchange rates or settings changed"
+                               "UDS_DEFAULT_REGION": "GB"})  # fmt: skip
+    assert build_profiles(other).scope["reason"] == "the profile SQL or settings changed"
+
+
+def test_new_exchange_rates_reach_every_profile_without_recomputing_it(lake: Settings, tmp_path) -> None:
+    """The reporting-currency value is converted from the state's totals at every run: a daily
+    rates file does not make every run a whole one."""
+    build_profiles(lake)
+    rates = tmp_path / "rates.csv"
+    rates.write_text("currency,rate,date\nUSD,1,2025-01-02\nEUR,1.5,2025-01-02\nGBP,2,2025-01-02\n")
+    env = {"UDS_FX_RATES": str(rates)}
+    other = Settings.from_env({"UDS_DATA_DIR": str(lake.data_dir), "UDS_AS_OF": lake.as_of().isoformat(), **env})
+    before = _profiles(lake)
+    stage = build_profiles(other)
+    assert stage.scope["customers_recomputed"] == 0
+    after = _profiles(other)
+    assert (after["lifetime_value_reporting"] != before["lifetime_value_reporting"]).any()
+    pd.testing.assert_frame_equal(after, _rebuilt_copy(other, tmp_path / "rebuilt", **env),
+                                  check_exact=False, rtol=1e-12)  # fmt: skip
 
 
 def test_a_state_row_erasure_removed_is_computed_again(lake: Settings) -> None:

@@ -3,8 +3,9 @@
 A profile's base (`build.base_steps`: attributes, money, subscriptions, survey and form figures)
 depends on the person's records and Stripe objects alone; consent, event traits, RFM scores,
 predictions and the reporting-currency value depend on the as-of time (its exchange rates) or on
-every customer, and are joined to the whole base on every run (they cost one pass over a table of one row per customer). So the base is kept as state
-(`profile_state`) and a run recomputes it only for the customers
+every customer, and are joined to the whole base on every run (one pass over a table of one row
+per customer). So the base is kept as state (`profile_state`) and a run recomputes it only for
+the customers
 
 - whose records changed: each state row carries `records_fingerprint`, a hash of every identity
   map row of the customer with its person record's raw-column hash (`source_hash`) and stored
@@ -21,9 +22,9 @@ every customer, and are joined to the whole base on every run (they cost one pas
   person, e.g. another customer's survivor e-mail).
 
 The whole base is computed instead when there is no state, the state was computed with other SQL
-or settings (`salt`: the base SQL text, which holds the default region), a part this step read is gone (compaction, a rebuild of Stripe staging, or erasure
-emptying it: rows may have gone with it unseen), `--rebuild` asks for it, or the change reaches
-more than half of the customers. The state and its fingerprints are one file, written before the
+or settings (`salt`: the base SQL text, which holds the default region), a part this step read
+is gone (compaction, a rebuild of Stripe staging, or erasure emptying it: rows may have gone with
+it unseen), `--rebuild` asks for it, or the change reaches more than half of the customers. The state and its fingerprints are one file, written before the
 watermark: a crash in between makes the next run read those parts again, never skip them.
 """
 
@@ -148,10 +149,11 @@ def merge(con: duckdb.DuckDBPyConnection, fresh: str, target: str) -> None:
 def save(con: duckdb.DuckDBPyConnection, lake_dir: Path, base: str, salt_now: str, scope: Scope) -> None:
     """Write the state from the temp table `base`, with each customer's records fingerprint, then
     the watermark."""
-    columns = ", ".join(f"b.{c}" for c in catalog.table(STATE).columns if c not in ("records_fingerprint", "inputs_salt"))
+    columns = ", ".join(f"b.{c}" for c in catalog.table(STATE).columns[:-2])  # the base's: then the two added here
+    # unsorted: only this step reads it, by customer (sorting a million rows cost a second)
     lake_views.write_query(con, lake_dir, STATE, f"""
         SELECT {columns}, f.records_fingerprint, '{salt_now}' AS inputs_salt
         FROM {base} b JOIN {_FINGERPRINTS} f USING (customer_id)
-    """)  # fmt: skip  (unsorted: only this step reads it, by customer)
+    """)  # fmt: skip
     watermarks.commit(con, lake_dir, STEP, scope.pending)
     con.execute(f"DROP TABLE IF EXISTS {_FINGERPRINTS}; DROP TABLE IF EXISTS {AFFECTED}")

@@ -49,12 +49,12 @@ def replace_rows(con: duckdb.DuckDBPyConnection, lake_dir: Path, name: str, touc
     try:
         for part in _parts_holding(con, holding, key):
             kept = f"SELECT * FROM ({lake_views.batches_sql(con, name, [part])}) ANTI JOIN {_TOUCHED} USING ({key})"
-            if _has_rows(con, kept):
+            if has_rows(con, kept):
                 _write_pending(con, lake_dir, name, kept, part.name)
                 written.append(part.name)
             else:
                 deleted.append(part.name)
-        if _has_rows(con, fresh):
+        if has_rows(con, fresh):
             written.append(_write_pending(con, lake_dir, name, fresh, new_part_name()))
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_TOUCHED}")
@@ -65,7 +65,7 @@ def replace_rows(con: duckdb.DuckDBPyConnection, lake_dir: Path, name: str, touc
 
 def _parts_holding(con: duckdb.DuckDBPyConnection, parts: list[Path], key: str) -> list[Path]:
     """The parts with a row of a touched key: one pass over the parts' key columns."""
-    if not parts or not _has_rows(con, f"FROM {_TOUCHED}"):
+    if not parts or not has_rows(con, f"FROM {_TOUCHED}"):
         return []
     found = con.execute(
         f"SELECT DISTINCT filename FROM {lake.files_relation(parts, union_by_name=True, filename=True)} "
@@ -97,5 +97,6 @@ def compact(con: duckdb.DuckDBPyConnection, lake_dir: Path, name: str) -> None:
     part_journal.commit(catalog.path(lake_dir, name), [merged], [p.name for p in small])
 
 
-def _has_rows(con: duckdb.DuckDBPyConnection, query: str) -> bool:
+def has_rows(con: duckdb.DuckDBPyConnection, query: str) -> bool:
+    """Whether `query` (a SELECT or a `FROM ...`) returns a row, without counting them."""
     return bool(con.execute(f"SELECT EXISTS ({query})").fetchone()[0])

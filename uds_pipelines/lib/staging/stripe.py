@@ -113,12 +113,8 @@ def _merge(
 def _append_events(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> None:
     """The events not staged yet (`_stripe_fresh`) as a new batch of `stripe_events`. A replay after a
     crash finds them staged (NEW_EVENTS anti-joins the table) and appends nothing twice."""
-    if _has_rows(con, "_stripe_fresh"):
+    if keyed_parts.has_rows(con, "FROM _stripe_fresh"):
         name = f"merged_{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}_{uuid.uuid4().hex[:8]}.parquet"
         lake_views.write_query(con, lake_dir, "stripe_events", "SELECT * FROM _stripe_fresh", batch_name=name)
     else:
         storage.make_private_dirs(catalog.path(lake_dir, "stripe_events"))
-
-
-def _has_rows(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
-    return bool(con.execute(f"SELECT EXISTS (SELECT 1 FROM {relation})").fetchone()[0])

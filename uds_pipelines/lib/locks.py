@@ -1,4 +1,5 @@
-"""Landing locks: one landing of a source at a time across processes, and erasure excluding all.
+"""Landing locks: one landing of a source at a time across processes, and erasure excluding all;
+step locks: one run at a time of a step that keeps incremental state.
 
 Below every domain, because landing (ingest) and erasure (privacy) both take them, and privacy sits
 below ingest in the import layers (the suppression gate at landing reads privacy's list).
@@ -22,8 +23,24 @@ def landing_lock(lock_dir: Path, source: str) -> Iterator[None]:
 
     `lock_dir` is local (`<UDS_DATA_DIR>/.locks`): flock needs a real filesystem, so runs that share
     an object-storage lake must also share that folder or be serialised by the run queue."""
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / f"landing-{source}.lock", "w") as handle:
+    with _exclusive(lock_dir / f"landing-{source}.lock"):
+        yield
+
+
+@contextlib.contextmanager
+def step_lock(lock_dir: Path, step: str) -> Iterator[None]:
+    """One run at a time of a step that reads its previous state and writes the next (identity
+    resolution, profiles): two at once would each merge into the state they read, and the later
+    write would drop what only the other saw. The jobs' `uds/exclusive` tag serializes scheduled
+    runs; a materialization started by hand carries no tag. The second waits."""
+    with _exclusive(lock_dir / f"step-{step}.lock"):
+        yield
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from uds_pipelines.lib import connection
+from uds_pipelines.lib import connection, locks
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.identity.guardrails import GuardrailConfig, mask_identifier
 from uds_pipelines.lib.identity.inputs import build_identity_inputs
@@ -71,6 +71,11 @@ def resolve(
     """Resolve identifiers into people with stable ids; writes identity_map, registry, changes, report
     and the probabilistic match links. Guardrails: `guardrails`, else `UDS_IDENTITY_GUARDRAILS`.
     Only what changed since the previous run is resolved again, unless `rebuild`."""
+    with locks.step_lock(settings.locks_dir, "identity_map"):
+        return _resolve(settings, run_id, guardrails, rebuild)
+
+
+def _resolve(settings: Settings, run_id: str, guardrails: GuardrailConfig | None, rebuild: bool) -> ResolutionStage:
     config = guardrails or settings.guardrails()
     con = connection.for_settings(settings)
     try:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from uds_pipelines.lib import catalog, connection, fx, lake, lake_views
+from uds_pipelines.lib import catalog, connection, fx, lake, lake_views, locks
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.consent import wide_consent_sql
 from uds_pipelines.lib.predictions.traits import with_predictions
@@ -38,6 +38,11 @@ def build_profiles(settings: Settings, rebuild: bool = False) -> ProfilesStage:
     """Write customer profiles with RFM scores and predicted traits (`customer_predictions`);
     returns the figures the blocking checks judge. Only the customers whose records or Stripe
     objects changed get their base computed again (`incremental`); `rebuild` computes every one."""
+    with locks.step_lock(settings.locks_dir, incremental.STEP):
+        return _build_profiles(settings, rebuild)
+
+
+def _build_profiles(settings: Settings, rebuild: bool) -> ProfilesStage:
     lake_dir = settings.lake_dir
     # the rates in force on the as-of day, so rerunning an old as-of gives the old figures
     rates = fx.load_rates(settings.fx_rates_file, settings.reporting_currency).on(settings.as_of().date())

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import random
 import shutil
+import threading
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from uds_pipelines.lib import catalog, connection, keyed_parts, lake_views
+from uds_pipelines.lib import catalog, connection, keyed_parts, lake_views, locks
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.identity.stage import build_inputs, resolve
 from uds_pipelines.lib.profiles import incremental
@@ -313,3 +314,16 @@ def test_stripe_objects_gone_with_their_part_make_a_whole_run(lake: Settings, tm
     assert build_profiles(lake).scope["reason"] == "a Stripe part read before is gone"
     pd.testing.assert_frame_equal(_profiles(lake), _rebuilt_copy(lake, tmp_path / "rebuilt"),
                                   check_exact=False, rtol=1e-12)  # fmt: skip
+
+
+def test_a_second_run_waits_for_the_one_holding_the_state(lake: Settings) -> None:
+    """Two runs at once would each merge into the state they read (a hand-started materialization
+    carries no exclusive tag): the second waits for the first."""
+    build_profiles(lake)
+    finished = threading.Event()
+    second = threading.Thread(target=lambda: (build_profiles(lake), finished.set()))
+    with locks.step_lock(lake.locks_dir, incremental.STEP):
+        second.start()
+        assert not finished.wait(3.0)  # a run of this lake takes well under a second
+    second.join(60)
+    assert finished.is_set()

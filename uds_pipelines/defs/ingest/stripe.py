@@ -97,6 +97,7 @@ def stripe_staging(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
         external_id_fields=settings.external_id_fields,
         rebuild=rebuild,
         memory_limit=settings.duckdb_memory_limit,
+        lock_dir=settings.locks_dir,
     )
     context.log.info(f"staging row counts: {counts}")
     context.log_event(dg.AssetMaterialization(asset_key=watermarks.TABLE))

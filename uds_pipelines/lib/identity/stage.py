@@ -40,7 +40,12 @@ class ResolutionStage:
 
 
 def build_inputs(settings: Settings, rebuild: bool = False) -> IdentityInputsStage:
-    """Merge new and changed person records and their normalized identifiers."""
+    """Merge new and changed person records and their normalized identifiers (one run at a time)."""
+    with locks.step_lock(settings.locks_dir, "identity_inputs"):
+        return _build_inputs(settings, rebuild)
+
+
+def _build_inputs(settings: Settings, rebuild: bool) -> IdentityInputsStage:
     con = connection.for_settings(settings)
     try:
         counts = build_identity_inputs(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from uds_pipelines.lib import catalog, keyed_parts, lake, lake_views, storage, watermarks
+from uds_pipelines.lib import catalog, keyed_parts, lake, lake_views, locks, storage, watermarks
 from uds_pipelines.lib.config import DEFAULT_EXTERNAL_ID_FIELDS
 from uds_pipelines.lib.ingest.external_ids import field_keys
 from uds_pipelines.lib.staging import stripe_sql, stripe_tables_sql
@@ -48,6 +48,7 @@ def build_stripe_staging(
     external_id_fields: Sequence[str] = DEFAULT_EXTERNAL_ID_FIELDS,
     rebuild: bool = False,
     memory_limit: str = lake.DEFAULT_MEMORY_LIMIT,
+    lock_dir: Path | None = None,
 ) -> dict[str, int]:
     """Merge the Stripe batches landed since the last run; returns the row count per table.
 
@@ -55,7 +56,12 @@ def build_stripe_staging(
     deleted are then gone from the result). Works before anything has landed: the tables are then
     empty but typed. A customer's `metadata` key named in `external_id_fields`
     (`Settings.external_id_fields`) gives its `external_id`. `memory_limit` is DuckDB's for a
-    connection opened here (`UDS_DUCKDB_MEMORY_LIMIT`; the peak RSS follows it)."""
+    connection opened here (`UDS_DUCKDB_MEMORY_LIMIT`; the peak RSS follows it). With `lock_dir`
+    (`Settings.locks_dir`) a second merge at the same time waits for the first (`locks.step_lock`):
+    both would write parts of the same tables."""
+    if lock_dir is not None:
+        with locks.step_lock(lock_dir, STEP):
+            return build_stripe_staging(lake_dir, con, external_id_fields, rebuild, memory_limit)
     own = con is None
     con = con or lake.duckdb_connection(memory_limit)
     try:

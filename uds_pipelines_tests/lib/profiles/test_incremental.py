@@ -43,7 +43,7 @@ def _profiles(settings: Settings) -> pd.DataFrame:
     return frame.sort_values("customer_id").reset_index(drop=True)
 
 
-def _picked(con, table: str, key: str, n: int, seed: int, where: str = "true") -> str:
+def _picked(table: str, key: str, n: int, seed: int, where: str = "true") -> str:
     """A SELECT of `n` rows of `table` chosen by a seeded hash (the same rows whatever the file order)."""
     return f"SELECT * FROM {table} WHERE {where} ORDER BY hash({key}, {seed}), {key} LIMIT {n}"
 
@@ -56,33 +56,33 @@ def _change_stripe(con, lake_dir: Path, rng: random.Random, serial: int) -> None
         SELECT 'ch_new_{serial}_' || row_number() OVER () AS charge_id, customer_id, NULL::VARCHAR AS invoice_id,
                (1000 + {serial})::BIGINT AS amount, 0::BIGINT AS amount_refunded, currency, 'succeeded' AS status, true AS paid,
                false AS refunded, created + INTERVAL 3 DAY AS created
-        FROM ({_picked(con, "stripe_charges", "charge_id", 4, seed)})
+        FROM ({_picked("stripe_charges", "charge_id", 4, seed)})
         UNION ALL
         SELECT 'ch_orphan_{serial}', 'cus_nobody_{serial}', NULL, 500::BIGINT, 0::BIGINT, 'usd', 'succeeded', true, false,
                TIMESTAMPTZ '2026-10-01 00:00:00+00'
         UNION ALL
         SELECT charge_id, customer_id, invoice_id, amount, least(amount, 100 * {serial})::BIGINT, currency,
                CASE WHEN hash(charge_id) % 3 = 0 THEN 'failed' ELSE status END, paid, refunded, created
-        FROM ({_picked(con, "stripe_charges", "charge_id", 3, seed + 1)})
+        FROM ({_picked("stripe_charges", "charge_id", 3, seed + 1)})
     """
     keyed_parts.replace_rows(con, lake_dir, "stripe_charges", f"SELECT charge_id FROM ({fresh_charges})",
                              f"SELECT {CHARGE_COLUMNS} FROM ({fresh_charges})")  # fmt: skip
     refunds = f"""
         SELECT 're_new_{serial}_' || row_number() OVER () AS refund_id, charge_id, (amount // 2)::BIGINT AS amount, currency,
                'succeeded' AS status, created + INTERVAL 1 DAY AS created
-        FROM ({_picked(con, "stripe_charges", "charge_id", 3, seed + 2, "status = 'succeeded'")})
+        FROM ({_picked("stripe_charges", "charge_id", 3, seed + 2, "status = 'succeeded'")})
     """
     keyed_parts.replace_rows(con, lake_dir, "stripe_refunds", f"SELECT refund_id FROM ({refunds})", refunds)
     invoices = f"""
         SELECT 'in_new_{serial}' AS invoice_id, customer_id, NULL::VARCHAR AS subscription_id, charge_id,
                amount AS amount_paid, currency, 'paid' AS status, created AS paid_at, created
-        FROM ({_picked(con, "stripe_charges", "charge_id", 1, seed + 3, "status = 'succeeded'")})
+        FROM ({_picked("stripe_charges", "charge_id", 1, seed + 3, "status = 'succeeded'")})
     """
     keyed_parts.replace_rows(con, lake_dir, "stripe_invoices", f"SELECT invoice_id FROM ({invoices})", invoices)
     subscriptions = f"""
         SELECT subscription_id, customer_id, 'canceled' AS status, currency, mrr_minor, created,
                created + INTERVAL 40 DAY AS canceled_at, plan
-        FROM ({_picked(con, "stripe_subscriptions", "subscription_id", 2, seed + 4, "status = 'active'")})
+        FROM ({_picked("stripe_subscriptions", "subscription_id", 2, seed + 4, "status = 'active'")})
     """
     keyed_parts.replace_rows(
         con, lake_dir, "stripe_subscriptions", f"SELECT subscription_id FROM ({subscriptions})", subscriptions
@@ -100,10 +100,10 @@ def _change_records(con, lake_dir: Path, rng: random.Random, serial: int) -> Non
                           'new{serial}_' || record_id || '@mail.io' AS email_n,
                           md5(source_hash || '{serial}') AS source_hash,
                           observed_at + INTERVAL 1 DAY AS observed_at)
-        FROM ({_picked(con, "person_records", "record_id", 3, seed)})
+        FROM ({_picked("person_records", "record_id", 3, seed)})
         UNION ALL
         SELECT * REPLACE (upper(coalesce(last_name_n, 'x')) AS last_name_n)
-        FROM ({_picked(con, "person_records", "record_id", 2, seed + 1)})
+        FROM ({_picked("person_records", "record_id", 2, seed + 1)})
     """
     con.execute(f"CREATE OR REPLACE TEMP TABLE _edited AS {edited}")
     lake_views.write_query(con, lake_dir, "person_records", f"""

@@ -66,6 +66,11 @@ def batch_name(path: Path) -> str:
     return f"{path.parent.name}/{path.name}" if "=" in path.parent.name else path.name
 
 
+def present(lake_dir: Path, table: str) -> set[str]:
+    """The names of `table`'s batches as they are now."""
+    return {batch_name(f) for f in lake_views.table_files(lake_dir, table)}
+
+
 def pending(con: duckdb.DuckDBPyConnection, lake_dir: Path, step: str, table: str) -> PendingBatches:
     done = merged(con, lake_dir, step, table)
     files = lake_views.table_files(lake_dir, table)
@@ -84,8 +89,8 @@ def commit(
     for table, batch in kept:
         names.setdefault(table, set()).add(batch)
     for batches in merged_now:
-        present = {batch_name(f) for f in lake_views.table_files(lake_dir, batches.table)}
-        names[batches.table] = (names.get(batches.table, set()) & present) | set(batches.names)
+        kept_now = names.get(batches.table, set()) & present(lake_dir, batches.table)
+        names[batches.table] = kept_now | set(batches.names)
     rows = sorted((table, batch) for table, batches in names.items() for batch in batches)
     frame = pa.table(
         {

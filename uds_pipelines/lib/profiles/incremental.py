@@ -95,17 +95,13 @@ def find_scope(con: duckdb.DuckDBPyConnection, lake_dir: Path, salt_now: str, re
     stored = con.execute(f"SELECT any_value(inputs_salt) FROM {STATE}").fetchone()[0]
     if salts != 1 or stored != salt_now:
         return _whole("the profile SQL or settings changed", pending)
-    if any(watermarks.merged(con, lake_dir, STEP, p.table) - set(_names(lake_dir, p.table)) for p in pending):
+    if any(watermarks.merged(con, lake_dir, STEP, p.table) - watermarks.present(lake_dir, p.table) for p in pending):
         return _whole("a Stripe part read before is gone", pending)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {AFFECTED} AS {_affected_sql(pending, con)}")
     count = con.execute(f"SELECT count(*) FROM {AFFECTED}").fetchone()[0]
     if count > MAX_SHARE * rows:
         return _whole(f"{count} of {rows} customers changed", pending)
     return Scope(False, "changed customers only", int(count), pending)
-
-
-def _names(lake_dir: Path, table: str) -> list[str]:
-    return [watermarks.batch_name(f) for f in lake_views.table_files(lake_dir, table)]
 
 
 def _whole(reason: str, pending: list[PendingBatches]) -> Scope:

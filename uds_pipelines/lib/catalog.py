@@ -582,6 +582,18 @@ _DECLARED = [
         "buyers, shifted-beta-geometric for subscribers (docs/predictions.md).",
     ),
     Table(
+        "prediction_models",
+        "profiles/prediction_models.parquet",
+        "file",
+        _schema("fitted_as_of:timestamp salt population models"),
+        "customer_predictions",
+        "derived",
+        (),
+        "The fitted prediction models (one row, JSON): the as-of they were fitted at, the buyer and "
+        "subscription counts they were fitted on and every fit with its checks; later runs score with "
+        "them until a refit is due (`lib/predictions/model_store.py`).",
+    ),
+    Table(
         "customer_profiles",
         "profiles/customer_profiles.parquet",
         "file",

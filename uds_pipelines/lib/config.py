@@ -64,6 +64,7 @@ class Settings:
     purposes: tuple[str, ...] = DEFAULT_PURPOSES
     default_region: str = "US"
     retention_days: int = 730
+    predictions_refit_days: int = 7
     duckdb_memory_limit: str = lake.DEFAULT_MEMORY_LIMIT
     lake_url: str | None = None
     s3_endpoint_url: str | None = None
@@ -111,6 +112,15 @@ class Settings:
                 raise ValueError
         except ValueError as exc:
             raise ConfigError(f"UDS_RETENTION_DAYS={retention_raw!r} must be a positive integer") from exc
+        refit_raw = env.get("UDS_PREDICTIONS_REFIT_DAYS") or "7"
+        try:
+            refit_days = int(refit_raw)
+            if refit_days < 0:
+                raise ValueError
+        except ValueError as exc:
+            raise ConfigError(
+                f"UDS_PREDICTIONS_REFIT_DAYS={refit_raw!r} must be a whole number of days, 0 or more"
+            ) from exc
         memory_limit = (env.get("UDS_DUCKDB_MEMORY_LIMIT") or lake.DEFAULT_MEMORY_LIMIT).strip().upper().replace(" ", "")
         if not re.fullmatch(r"\d+(\.\d+)?(KB|MB|GB|TB|KIB|MIB|GIB|TIB)", memory_limit):
             raise ConfigError(f"UDS_DUCKDB_MEMORY_LIMIT={memory_limit!r} must be a size such as 2GB or 512MB")
@@ -147,6 +157,7 @@ class Settings:
             purposes=purposes,
             default_region=region,
             retention_days=retention_days,
+            predictions_refit_days=refit_days,
             duckdb_memory_limit=memory_limit,
             lake_url=lake_url,
             s3_endpoint_url=endpoint,

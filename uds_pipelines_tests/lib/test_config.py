@@ -14,7 +14,7 @@ def test_defaults_resolve_under_the_current_directory(tmp_path, monkeypatch):
     assert settings.warehouse_url == f"sqlite:///{tmp_path / 'data' / 'warehouse.sqlite'}"
     assert settings.stripe_api_base == "https://api.stripe.com"
     assert settings.stripe_api_key is None and settings.webhook_secrets == ()
-    assert settings.matching == "deterministic"
+    assert settings.matching == "deterministic" and settings.predictions_refit_days == 7
     assert settings.purposes == ("email_marketing", "sms_marketing", "ad_targeting", "analytics")
     assert settings.segments_file.name == "segments.yaml" and settings.segments_file.is_file()
     assert settings.audiences_file.name == "audiences.yaml" and settings.audiences_file.is_file()
@@ -41,6 +41,8 @@ def test_rotating_secrets_and_as_of(tmp_path):
         ("UDS_WAREHOUSE_URL", "warehouse.sqlite"),
         ("UDS_SEGMENTS_FILE", "/no/such/segments.yaml"),
         ("UDS_RETENTION_DAYS", "-3"),
+        ("UDS_PREDICTIONS_REFIT_DAYS", "-1"),
+        ("UDS_PREDICTIONS_REFIT_DAYS", "weekly"),
         ("UDS_DEFAULT_REGION", "Germany"),
         ("UDS_DUCKDB_MEMORY_LIMIT", "lots"),
     ],

@@ -22,7 +22,7 @@ def _holdout_tables(stage: PredictionsStage) -> str:
     name="customer_predictions",
     description="Predicted traits per customer: probability alive, expected purchases, churn risk, 12-month value.",
     specs=table_specs(
-        ["customer_predictions"],
+        ["customer_predictions", "prediction_models"],
         group=c.GROUP_PROFILES,
         kinds={"duckdb", "parquet", "scipy"},
         deps=list(ORDER_FACT_TABLES),
@@ -31,15 +31,23 @@ def _holdout_tables(stage: PredictionsStage) -> str:
 def customer_predictions(context: dg.AssetExecutionContext, uds: UdsSettingsResource):
     """Predicted traits per customer: probability alive, expected purchases, churn risk, 12-month value."""
     settings = uds.settings()
-    stage = build_predictions(settings)
+    stage = build_predictions(settings, rebuild=context.run.tags.get(c.REBUILD_TAG) == "true")
     for warning in stage.warnings:
         context.log.warning(warning)
     warnings = "\n".join(f"- **Warning:** {w}" for w in stage.warnings)
-    return file_table_result(
+    # whether this run fitted the models or scored with the stored ones (lib/predictions/model_store.py)
+    refit = {
+        "refit": stage.refit_reason is not None,
+        "refit_reason": stage.refit_reason or "none: scored with the stored models",
+        "models_fitted_as_of": stage.fitted_as_of.isoformat(),
+    }
+    yield file_table_result(settings.lake_dir, "prediction_models", 1, **refit)
+    yield file_table_result(
         settings.lake_dir,
         "customer_predictions",
         stage.rows,
         model_version=stage.model_version or "none",
+        **refit,
         fitted_models=dg.MetadataValue.json({m.currency: m.figures() for m in stage.currencies}),
         subscriber_model=dg.MetadataValue.json(stage.subscribers.figures()),
         holdout=dg.MetadataValue.md(_holdout_tables(stage)),

@@ -55,10 +55,22 @@ def _fit_plans(subs: pd.DataFrame, result: SubscriberModel) -> None:
             result.notes.append(f"plan {plan}: the pooled model ({'; '.join(fit.problems)})")
 
 
-def fit_subscribers(con, as_of: datetime) -> SubscriberModel:
-    subs = con.execute(contracts.subscriptions_sql(as_of)).df()
-    live = subs[subs["live"].astype(bool)]
-    result = SubscriberModel(len(subs), int((~subs["live"]).sum()), live["customer_id"].nunique())
+def load_subscriptions(con, as_of: datetime) -> pd.DataFrame:
+    """Every subscription with its periods, plan, MRR and whether it is live at `as_of`."""
+    return con.execute(contracts.subscriptions_sql(as_of)).df()
+
+
+def counts(subs: pd.DataFrame) -> dict[str, int]:
+    """SubscriberModel's counts of `subs`: subscriptions, ended ones, live subscribers."""
+    live = subs["live"].astype(bool)
+    return {"subscriptions": len(subs), "churned": int((~live).sum()),
+            "live_subscribers": int(subs.loc[live, "customer_id"].nunique())}  # fmt: skip
+
+
+def fit_subscribers(subs: pd.DataFrame) -> SubscriberModel:
+    """The pooled and per-plan retention models of `subs` (`load_subscriptions`), or the warning
+    why there are none; `score_subscribers` scores the live subscribers with them."""
+    result = SubscriberModel(**counts(subs))
     if subs.empty:
         result.notes.append("no subscriptions: no retention model")
         return result
@@ -72,8 +84,16 @@ def fit_subscribers(con, as_of: datetime) -> SubscriberModel:
         result.warnings.append(f"subscribers: no predicted columns: sBG {'; '.join(fit.problems)}")
         return result
     _fit_plans(subs, result)
-    if live.empty:
-        return result
+    return result
+
+
+def score_subscribers(result: SubscriberModel, subs: pd.DataFrame) -> None:
+    """Set `result.frame`: the live subscribers of `subs` scored with `result`'s models (none
+    without a usable pooled fit)."""
+    fit = result.fit
+    live = subs[subs["live"].astype(bool)]
+    if fit is None or not fit.ok or live.empty:
+        return
     # A subscriber with several live subscriptions is scored with the plan of the largest MRR.
     main_plan = live.sort_values(["mrr", "plan"], ascending=[False, True]).drop_duplicates(
         ["customer_id", "currency"]
@@ -102,4 +122,3 @@ def fit_subscribers(con, as_of: datetime) -> SubscriberModel:
         "churn_next_month": scores["churn_next_month"], "expected_residual_months": scores["expected_residual_months"],
         "churn_risk": traits.churn_risk(scores["churn_3m"].to_numpy()),
     })  # fmt: skip
-    return result

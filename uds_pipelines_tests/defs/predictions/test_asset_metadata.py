@@ -12,7 +12,9 @@ def _materialize(root) -> dict:
     with dg.instance_for_test() as instance:
         result = dg.materialize([customer_predictions], resources={"uds": uds}, instance=instance)
     assert result.success
-    return result.asset_materializations_for_node("customer_predictions")[0].metadata
+    (predictions,) = [m for m in result.asset_materializations_for_node("customer_predictions")
+                      if m.asset_key == dg.AssetKey("customer_predictions")]  # fmt: skip
+    return predictions.metadata
 
 
 def test_metadata_shows_the_fit_and_the_holdout_table(tmp_path):
@@ -29,6 +31,11 @@ def test_metadata_shows_the_fit_and_the_holdout_table(tmp_path):
     assert metadata["dagster/row_count"].value == 340 and "warnings" not in metadata
     version = metadata["model_version"].value
     assert "gamma_gamma" in version and "sbg" in version and ".v1-" in version
+    assert metadata["refit"].value is True and metadata["refit_reason"].value == "no stored models"
+    assert metadata["models_fitted_as_of"].value == "2025-12-31T00:00:00+00:00"
+    again = _materialize(tmp_path)  # the next run scores with the stored models
+    assert again["refit"].value is False and again["model_version"].value == version
+    assert again["fitted_models"].value == metadata["fitted_models"].value
     spec = next(iter(customer_predictions.specs))
     schema = spec.metadata["dagster/column_schema"]
     assert [col.name for col in schema.columns][:3] == ["customer_id", "currency", "model"]

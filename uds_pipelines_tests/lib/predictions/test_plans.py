@@ -10,7 +10,7 @@ import numpy as np
 from uds_pipelines.lib import connection
 from uds_pipelines.lib.predictions import contracts
 from uds_pipelines.lib.predictions.stage import build_predictions
-from uds_pipelines.lib.predictions.subscribers import fit_subscribers
+from uds_pipelines.lib.predictions.subscribers import fit_subscribers, load_subscriptions
 from uds_pipelines_tests.lib.predictions.lake import START, build_lake, read
 from uds_pipelines_tests.lib.profiles.helpers import columns, identity_map, write
 
@@ -43,7 +43,7 @@ def test_each_plan_with_enough_history_gets_its_own_retention_model(tmp_path):
     _subscriptions(settings.lake_dir)
     con = connection.for_settings(settings)
     try:
-        model = fit_subscribers(con, settings.as_of())
+        model = fit_subscribers(load_subscriptions(con, settings.as_of()))
     finally:
         con.close()
     assert set(model.plan_fits) == {"price_monthly", "price_annual"}  # price_tiny: too few

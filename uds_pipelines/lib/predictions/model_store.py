@@ -1,0 +1,177 @@
+"""The fitted models kept between runs, and when to fit them again.
+
+Fitting every model on every customer is most of the predictions stage (at 10M events, 4 of its
+8 s), while a day's new purchases barely move the parameters. So a run scores every customer with
+the stored models and fits again only when:
+
+- there are no stored models, or they cannot be read;
+- the models' code or inputs changed (`salt`);
+- a rebuild asked for it (`uds-run --rebuild`);
+- the as-of is before the fit's (a model must not have seen the days it predicts);
+- the fit is `refit_days` old or more (`UDS_PREDICTIONS_REFIT_DAYS`; 0 fits on every run);
+- the population moved: a currency's buyers or repeat buyers, or the subscriptions or ended ones,
+  changed by more than REFIT_DRIFT since the fit, or a currency appeared or went.
+
+The models are one row of `prediction_models`: the as-of they were fitted at, the counts they were
+fitted on, and every fit with its checks and messages, so that a scored run reports what the fit
+run reported. It holds no personal data (parameters and counts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from uds_pipelines.lib import lake_views
+from uds_pipelines.lib.predictions import buyers, contracts, fitting, holdout, subscribers, summary, traits
+from uds_pipelines.lib.predictions.buyers import CurrencyModels
+from uds_pipelines.lib.predictions.fitting import Fit
+from uds_pipelines.lib.predictions.subscribers import SubscriberModel
+
+TABLE = "prediction_models"
+REFIT_DRIFT = 0.10
+SUBSCRIBERS = "subscribers"
+
+
+def salt() -> str:
+    """A hash of what the fits depend on besides the data: the purchase and subscription SQL, the
+    model generation and the fitting's sample and guards."""
+    parts = [
+        traits.MODEL_GENERATION, summary.purchases_sql(), contracts.subscriptions_sql(datetime(2000, 1, 1, tzinfo=UTC)),
+        fitting.SAMPLE, fitting.PARAM_MIN, fitting.PARAM_MAX, buyers.MIN_CUSTOMERS, buyers.MIN_REPEAT_BUYERS,
+        subscribers.MIN_SUBSCRIPTIONS, subscribers.MIN_CHURNED,
+    ]  # fmt: skip
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+
+
+def population(full: pd.DataFrame, subs: pd.DataFrame) -> dict[str, list[int]]:
+    """The counts a fit depends on: per currency (buyers, repeat buyers); subscriptions (all, ended)."""
+    units = {
+        f"buyers:{currency}": [len(group), int((group["frequency"] > 0).sum())]
+        for currency, group in full.groupby("currency", sort=True)
+    }
+    counted = subscribers.counts(subs)
+    units[SUBSCRIBERS] = [counted["subscriptions"], counted["churned"]]
+    return units
+
+
+@dataclass
+class StoredModels:
+    fitted_as_of: datetime
+    salt: str
+    population: dict[str, list[int]]
+    currencies: list[CurrencyModels]
+    subscribers: SubscriberModel  # without counts: `subscribers.counts` of the run's subscriptions
+
+
+def refit_reason(
+    stored: StoredModels | str | None, as_of: datetime, units: dict[str, list[int]], refit_days: int, rebuild: bool
+) -> str | None:
+    """Why the models must be fitted again (None: score with the stored ones). `stored` is the
+    loaded models, a reason they could not be read, or None when there are none."""
+    if rebuild:
+        return "rebuild asked for"
+    if stored is None:
+        return "no stored models"
+    if isinstance(stored, str):
+        return stored
+    if stored.salt != salt():
+        return "the models' code or inputs changed"
+    if as_of < stored.fitted_as_of:
+        return f"the as-of is before the fit's ({stored.fitted_as_of.date()})"
+    age = (as_of - stored.fitted_as_of).total_seconds() / 86400
+    if age >= refit_days:
+        return f"fitted {age:.1f} days before the as-of (refit every {refit_days} days)"
+    if set(units) != set(stored.population):
+        changed = sorted(set(units) ^ set(stored.population))
+        return f"currencies changed: {', '.join(changed)}"
+    for unit, now in sorted(units.items()):
+        labels = ("subscriptions", "ended subscriptions") if unit == SUBSCRIBERS else (
+            f"{unit.removeprefix('buyers:').upper()} buyers", f"{unit.removeprefix('buyers:').upper()} repeat buyers"
+        )  # fmt: skip
+        for label, a, b in zip(labels, stored.population[unit], now, strict=True):
+            if abs(b - a) > REFIT_DRIFT * max(a, 1):
+                return f"{label}: {a:,} -> {b:,} (more than {REFIT_DRIFT:.0%} since the fit)"
+    return None
+
+
+def _fit(value: dict | None) -> Fit | None:
+    return None if value is None else Fit(**value)
+
+
+def _holdout(value: dict | None) -> holdout.Holdout | None:
+    if value is None:
+        return None
+    table = pd.DataFrame(value.pop("table"))
+    table.index.name = "repeat purchases (calibration)"
+    return holdout.Holdout(**value, table=table)
+
+
+def _holdout_dict(value: holdout.Holdout | None) -> dict | None:
+    if value is None:
+        return None
+    fields = {k: v for k, v in vars(value).items() if k != "table"}
+    return fields | {"table": value.table.to_dict()}
+
+
+def _currency_dict(models: CurrencyModels) -> dict:
+    return {
+        "currency": models.currency, "purchase": asdict(models.purchase) if models.purchase else None,
+        "rejected": [asdict(f) for f in models.rejected], "spend": asdict(models.spend) if models.spend else None,
+        "spend_correlation": models.spend_correlation, "holdout": _holdout_dict(models.holdout),
+        "warnings": models.warnings, "notes": models.notes,
+    }  # fmt: skip
+
+
+def _currency(value: dict, counts: list[int]) -> CurrencyModels:
+    return CurrencyModels(
+        value["currency"], counts[0], counts[1], _fit(value["purchase"]), [Fit(**f) for f in value["rejected"]],
+        _fit(value["spend"]), value["spend_correlation"], _holdout(value["holdout"]), value["warnings"], value["notes"],
+    )  # fmt: skip
+
+
+def save(con, lake_dir, as_of: datetime, units: dict[str, list[int]], currencies, subs: SubscriberModel) -> None:
+    """Write the fitted models as the one row of `prediction_models`."""
+    models = {
+        "currencies": [_currency_dict(m) for m in currencies],
+        "subscribers": {
+            "fit": asdict(subs.fit) if subs.fit else None,
+            "plan_fits": {plan: asdict(fit) for plan, fit in subs.plan_fits.items()},
+            "warnings": subs.warnings, "notes": subs.notes,
+        },  # fmt: skip
+    }
+    # models unsorted: a fit's parameters are in its model's order (`Fit.values`)
+    frame = pd.DataFrame({
+        "fitted_as_of": [pd.Timestamp(as_of).tz_convert("UTC")], "salt": [salt()],
+        "population": [json.dumps(units, sort_keys=True)], "models": [json.dumps(models)],
+    })  # fmt: skip
+    lake_views.write_arrow(lake_dir, TABLE, frame, con=con)
+
+
+def load(con, lake_dir, units: dict[str, list[int]]) -> StoredModels | str | None:
+    """The stored models with today's counts, None when there are none, or why they cannot be used."""
+    lake_views.register(con, lake_dir, [TABLE])
+    rows = con.execute(f"SELECT fitted_as_of, salt, population, models FROM {TABLE}").fetchall()
+    if not rows:
+        return None
+    try:
+        fitted_as_of, stored_salt, population_json, models_json = rows[0]
+        models = json.loads(models_json)
+        subs = models["subscribers"]
+        return StoredModels(
+            fitted_as_of.astimezone(UTC),
+            stored_salt,
+            json.loads(population_json),
+            [_currency(m, units.get(f"buyers:{m['currency']}", [0, 0])) for m in models["currencies"]],
+            SubscriberModel(
+                fit=_fit(subs["fit"]),
+                plan_fits={plan: Fit(**fit) for plan, fit in subs["plan_fits"].items()},
+                warnings=subs["warnings"], notes=subs["notes"],
+            ),  # fmt: skip
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return f"stored models unreadable ({type(exc).__name__}: {exc})"

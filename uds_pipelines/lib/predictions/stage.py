@@ -50,12 +50,7 @@ def _buyer_summary(con, as_of: datetime) -> pd.DataFrame:
     """Every buyer's summary per currency (`summary.SUMMARY_COLUMNS`) as of `as_of`; leaves the
     purchases in the temp table `_purchases` for the holdout check."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE _purchases AS {summary.purchases_sql()}")
-    full = con.execute(summary.summary_sql("SELECT * FROM _purchases", as_of)).df()
-    # rows in content order, not by customer id: ids are random per clean run, and the fit's sample
-    # (above fitting.SAMPLE buyers) must pick the same summaries whatever the ids
-    return full.sort_values(
-        ["currency", "frequency", "recency", "T", "monetary_value", "customer_id"], ignore_index=True
-    )
+    return con.execute(summary.summary_sql("SELECT * FROM _purchases", as_of)).df()
 
 
 def _fit_buyers(con, full: pd.DataFrame, as_of: datetime) -> list[CurrencyModels]:
@@ -69,6 +64,11 @@ def _fit_buyers(con, full: pd.DataFrame, as_of: datetime) -> list[CurrencyModels
         calibration = calibration.merge(actual, on=["customer_id", "currency"], how="left").fillna(
             {"holdout_purchases": 0.0}
         )
+    # rows in content order, not by customer id: ids are random per clean run, and the fit's sample
+    # (above fitting.SAMPLE buyers) must pick the same summaries whatever the ids
+    full = full.sort_values(
+        ["currency", "frequency", "recency", "T", "monetary_value", "customer_id"], ignore_index=True
+    )
     models = []
     for currency, group in full.groupby("currency", sort=True):
         fitted = fit_currency(currency, group)

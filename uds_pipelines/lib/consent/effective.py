@@ -23,6 +23,10 @@ DEFAULT_KEY_EXPRESSIONS: dict[str, str] = {
 }
 _NO_RECORDS = "(SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS record_id, NULL::VARCHAR AS customer_id WHERE false)"
 PURPOSE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+# The usable statements with their match keys (`identifier_type`, `identifier_key`, ...), made by
+# `effective_consent` before it matches them: `identifier_customers` may name it, to look up only
+# the identifiers statements use.
+KEYED = "_consent_keyed"
 
 
 @dataclass
@@ -84,7 +88,7 @@ def effective_consent(
     key = _key_case(key_expressions or DEFAULT_KEY_EXPRESSIONS)
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _consent_keyed AS
+        CREATE OR REPLACE TEMP TABLE {KEYED} AS
         WITH statements AS (
             SELECT identifier_type, identifier, purpose, granted, captured_at, source, source_record
             FROM {usable} AS u WHERE purpose IN ({wanted})
@@ -105,7 +109,7 @@ def effective_consent(
         CREATE OR REPLACE TEMP TABLE _consent_matched AS
         SELECT CAST(coalesce(ic.customer_id, rc.customer_id) AS VARCHAR) AS customer_id,
                k.purpose, k.granted, k.captured_at, k.source
-        FROM _consent_keyed AS k
+        FROM {KEYED} AS k
         LEFT JOIN {identifier_customers} AS ic
           ON ic.identifier_type = k.identifier_type AND ic.identifier_key = k.identifier_key
         LEFT JOIN {record_customers or _NO_RECORDS} AS rc
@@ -133,7 +137,7 @@ def effective_consent(
         GROUP BY ALL
         """
     )
-    con.execute("DROP TABLE IF EXISTS _consent_keyed; DROP TABLE IF EXISTS _consent_matched")
+    con.execute(f"DROP TABLE IF EXISTS {KEYED}; DROP TABLE IF EXISTS _consent_matched")
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     granted = con.execute(
         f"SELECT purpose, count(*) FILTER (WHERE granted) FROM {table} GROUP BY ALL"

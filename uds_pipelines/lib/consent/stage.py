@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from uds_pipelines.lib import connection, lake_views
 from uds_pipelines.lib.config import Settings
-from uds_pipelines.lib.consent.effective import EffectiveConsent, effective_consent
+from uds_pipelines.lib.consent.effective import KEYED, EffectiveConsent, effective_consent
 from uds_pipelines.lib.consent.events import SOURCE, event_statements_sql
 from uds_pipelines.lib.consent.history import TABLE as HISTORY
 from uds_pipelines.lib.consent.history import keep_expiring
@@ -44,12 +44,24 @@ def record_customers_sql() -> str:
     )"""
 
 
-def identifier_customers_sql() -> str:
+def identifier_customers_sql(statements: str | None = None) -> str:
     """A parenthesized query over the views `identifiers` and `identity_map`:
-    (identifier_type, identifier_key, customer_id) for every identifier held by exactly one person."""
-    return """(
+    (identifier_type, identifier_key, customer_id) for every identifier held by exactly one person;
+    with `statements` (a table with `identifier_type`, `identifier_key`), only for the identifiers
+    it names: fewer identifiers to group (at 10M events, 1.3M of 3.5M)."""
+    wanted = f"(SELECT DISTINCT identifier_type, identifier_key FROM {statements})" if statements else None
+    only_wanted = (
+        f"SEMI JOIN {wanted} w ON w.identifier_type = i.id_type AND w.identifier_key = i.id_value" if wanted else ""
+    )
+    only_wanted_ids = (
+        f"WHERE customer_id IN (SELECT identifier_key FROM {wanted} WHERE identifier_type = 'customer_id')"
+        if wanted
+        else ""
+    )
+    return f"""(
         SELECT i.id_type AS identifier_type, i.id_value AS identifier_key, min(m.customer_id) AS customer_id
-        FROM identifiers i JOIN identity_map m USING (source, record_id)
+        FROM identifiers i {only_wanted}
+        JOIN identity_map m USING (source, record_id)
         WHERE i.id_type IN ('email', 'phone', 'stripe_customer')
         GROUP BY 1, 2
         -- an identifier several people hold (a shared or junk address the graph refused to
@@ -57,7 +69,7 @@ def identifier_customers_sql() -> str:
         -- one person, without the distinct count's hash set per identifier)
         HAVING min(m.customer_id) = max(m.customer_id)
         UNION ALL
-        SELECT DISTINCT 'customer_id', customer_id, customer_id FROM identity_map
+        SELECT DISTINCT 'customer_id', customer_id, customer_id FROM identity_map {only_wanted_ids}
     )"""
 
 
@@ -90,7 +102,7 @@ def build_consent(settings: Settings) -> ConsentStage:
         write_ledger(con, ledger, lake_dir)
         from_events = con.execute(f"SELECT count(*) FROM {ledger.table} WHERE source = '{SOURCE}'").fetchall()[0][0]
         effective = effective_consent(
-            con, ledger, identifier_customers_sql(), settings.purposes, KEY_EXPRESSIONS,
+            con, ledger, identifier_customers_sql(KEYED), settings.purposes, KEY_EXPRESSIONS,
             record_customers=record_customers_sql(),
         )  # fmt: skip
         lake_views.write_query(con, lake_dir, "effective_consent", f"SELECT * FROM {effective.table}")

@@ -128,6 +128,32 @@ def test_texts_whose_hashes_collide_stay_apart_without_the_exact_path() -> None:
     }
 
 
+def test_only_the_clashing_keys_are_grouped_again_and_the_graph_is_the_exact_one() -> None:
+    # the colliding e-mails among other records, record references and self-references
+    records = {("form", f"r{i}"): [("email", f"user{i // 3}@mail{i % 7}.com"), ("record", f"form:r{i}")]
+               for i in range(60)}  # fmt: skip
+    records |= {("form", "a1"): [("email", COLLIDING[0]), ("record", "form:r1")], ("form", "a2"): [("email", COLLIDING[0])]}
+    records |= {("form", "b1"): [("email", COLLIDING[1]), ("record", "form:r2")], ("form", "b2"): [("email", COLLIDING[1])]}
+    graphs = []
+    for exact in (False, True):
+        con = duckdb.connect()
+        con.register("ids", identifiers_frame(records))
+        statements: list[str] = []
+        traced = type(
+            "Traced", (), {"execute": lambda _self, sql, *a, c=con, s=statements: s.append(sql) or c.execute(sql, *a)}
+        )()
+        sizes = linking.build_graph(traced, "ids", GuardrailConfig(), exact_keys=exact)
+        if not exact:
+            whole = [sql for sql in statements if "CREATE OR REPLACE TEMP TABLE _idr_rec_keys" in sql]
+            assert len(whole) == 1  # grouped once, then only the re-keyed texts' groups added
+        linking.compute_components(con)
+        values = con.execute("SELECT id_type, id_value, n_records, rule FROM _idr_values ORDER BY ALL").fetchall()
+        graphs.append((sizes, _record_partition(con), values))
+    assert graphs[0] == graphs[1]
+    assert {frozenset({("form", "a1"), ("form", "a2"), ("form", "r1")}),
+            frozenset({("form", "b1"), ("form", "b2"), ("form", "r2")})} <= graphs[0][1]  # fmt: skip
+
+
 def test_record_reference_links_when_another_record_carries_it(tmp_path) -> None:
     # Own `record` ids link nothing by themselves, but a record pointing at another record's id does.
     records = {

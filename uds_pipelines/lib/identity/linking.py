@@ -139,7 +139,7 @@ def _rekey_clashes(con: duckdb.DuckDBPyConnection) -> bool:
     another text's key groups the two texts together, which the second hash then flags."""
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _idr_rekeyed AS
+        CREATE OR REPLACE TEMP TABLE {scratch.REKEYED} AS
         SELECT DISTINCT 'v' AS side, md5_number_lower(id_type || chr(31) || id_value) AS k FROM {scratch.INPUT}
         WHERE vk IN (SELECT vk FROM {scratch.VAL_KEYS} WHERE clash)
         UNION ALL
@@ -155,10 +155,10 @@ def _rekey_clashes(con: duckdb.DuckDBPyConnection) -> bool:
     )
     clashes = _group_keys(
         con,
-        records="rk IN (SELECT k FROM _idr_rekeyed WHERE side = 'r')",
-        values="vk IN (SELECT k FROM _idr_rekeyed WHERE side = 'v')",
+        records=f"rk IN (SELECT k FROM {scratch.REKEYED} WHERE side = 'r')",
+        values=f"vk IN (SELECT k FROM {scratch.REKEYED} WHERE side = 'v')",
     )
-    con.execute("DROP TABLE _idr_rekeyed")
+    con.execute(f"DROP TABLE {scratch.REKEYED}")
     return clashes == 0
 
 

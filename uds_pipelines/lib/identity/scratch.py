@@ -7,12 +7,14 @@ registered for one statement and unregistered right after.
 """
 
 # --- The graph: records, identifier values, and which record holds which value ---
-# created by linking.build_graph (identifiers with keys); read by linking._keys_are_unique
+# created by linking.build_graph (identifiers with keys); read by linking._group_keys, _rekey_clashes
 INPUT = "_idr_input"
-# created by linking._keys_are_unique; read (then dropped) by linking.build_graph
+# created by linking._group_keys (added to by _rekey_clashes); read (then dropped) by linking.build_graph
 REC_KEYS = "_idr_rec_keys"
-# created by linking._keys_are_unique; read (then dropped) by linking.build_graph
+# created by linking._group_keys (added to by _rekey_clashes); read (then dropped) by linking.build_graph
 VAL_KEYS = "_idr_val_keys"
+# created (then dropped) by linking._rekey_clashes: the new keys of the texts whose keys clashed
+REKEYED = "_idr_rekeyed"
 # created by linking.build_graph (numbered values); read (then dropped) by linking.build_graph
 KEYS = "_idr_keys"
 # created by linking.build_graph; read by linking, probabilistic, stable_ids.assign_ids, resolve

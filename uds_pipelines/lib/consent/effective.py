@@ -23,9 +23,9 @@ DEFAULT_KEY_EXPRESSIONS: dict[str, str] = {
 }
 _NO_RECORDS = "(SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS record_id, NULL::VARCHAR AS customer_id WHERE false)"
 PURPOSE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-# The usable statements with their match keys (`identifier_type`, `identifier_key`, ...), made by
-# `effective_consent` before it matches them: `identifier_customers` may name it, to look up only
-# the identifiers statements use.
+# The distinct identifiers of the usable statements with their match keys (`identifier_type`,
+# `identifier`, `identifier_key`), made by `effective_consent` before it matches them:
+# `identifier_customers` may name it, to look up only the identifiers statements use.
 KEYED = "_consent_keyed"
 
 
@@ -86,34 +86,36 @@ def effective_consent(
         else (f"(SELECT * FROM {ledger} AS l WHERE known_purpose AND unusable_reason IS NULL)")
     )
     key = _key_case(key_expressions or DEFAULT_KEY_EXPRESSIONS)
+    statements = f"""(
+        SELECT identifier_type, identifier, purpose, granted, captured_at, source, source_record
+        FROM {usable} AS u WHERE purpose IN ({wanted})
+    )"""
+    # each identifier keyed once (a person states consent for several purposes, several times)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {KEYED} AS
-        WITH statements AS (
-            SELECT identifier_type, identifier, purpose, granted, captured_at, source, source_record
-            FROM {usable} AS u WHERE purpose IN ({wanted})
-        ),
-        -- each identifier keyed once (a person states consent for several purposes, several times)
-        keys AS (
-            SELECT identifier_type, identifier, {key} AS identifier_key
-            FROM (SELECT DISTINCT identifier_type, identifier FROM statements)
-        )
-        SELECT s.identifier_type, s.purpose, s.granted, s.captured_at, s.source, s.source_record, k.identifier_key
-        FROM statements s LEFT JOIN keys k
-          -- usable statements have both (`ConsentLedger.usable_sql`): a plain equality join
-          ON k.identifier_type = s.identifier_type AND k.identifier = s.identifier
+        SELECT identifier_type, identifier, {key} AS identifier_key
+        FROM (SELECT DISTINCT identifier_type, identifier FROM {statements})
         """
     )
+    # each identifier matched to its person once too, then the statements joined on the raw
+    # identifier: one join of every statement rather than two (at 10M events 3.8M statements,
+    # 1.8M identifiers)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _consent_matched AS
-        SELECT CAST(coalesce(ic.customer_id, rc.customer_id) AS VARCHAR) AS customer_id,
-               k.purpose, k.granted, k.captured_at, k.source
-        FROM {KEYED} AS k
-        LEFT JOIN {identifier_customers} AS ic
-          ON ic.identifier_type = k.identifier_type AND ic.identifier_key = k.identifier_key
+        WITH owners AS (
+            SELECT k.identifier_type, k.identifier, ic.customer_id
+            FROM {KEYED} AS k JOIN {identifier_customers} AS ic
+              ON ic.identifier_type = k.identifier_type AND ic.identifier_key = k.identifier_key
+        )
+        SELECT CAST(coalesce(o.customer_id, rc.customer_id) AS VARCHAR) AS customer_id,
+               s.purpose, s.granted, s.captured_at, s.source
+        FROM {statements} AS s
+        -- usable statements have both (`ConsentLedger.usable_sql`): a plain equality join
+        LEFT JOIN owners AS o ON o.identifier_type = s.identifier_type AND o.identifier = s.identifier
         LEFT JOIN {record_customers or _NO_RECORDS} AS rc
-          ON rc.source = k.source AND rc.record_id = k.source_record
+          ON rc.source = s.source AND rc.record_id = s.source_record
         """
     )
     unmatched = con.execute("SELECT count(*) FROM _consent_matched WHERE customer_id IS NULL").fetchall()[0][

@@ -30,8 +30,8 @@ def landing_lock(lock_dir: Path, source: str) -> Iterator[None]:
 @contextlib.contextmanager
 def step_lock(lock_dir: Path, step: str) -> Iterator[None]:
     """One run at a time of a step that reads its previous state and writes the next (Stripe
-    staging, identity inputs, identity resolution, profiles): two at once would each merge into the
-    state they read, and the later write would drop what only the other saw. The jobs'
+    staging, identity inputs, identity resolution, profiles, predictions): two at once would each
+    merge into the state they read, and the later write would drop what only the other saw. The jobs'
     `uds/exclusive` tag serializes scheduled runs; a materialization started by hand carries no
     tag. The second waits."""
     with _exclusive(lock_dir / f"step-{step}.lock"):

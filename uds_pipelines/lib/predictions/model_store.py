@@ -9,8 +9,12 @@ the stored models and fits again only when:
 - a rebuild asked for it (`uds-run --rebuild`);
 - the as-of is before the fit's (a model must not have seen the days it predicts);
 - the fit is `refit_days` old or more (`UDS_PREDICTIONS_REFIT_DAYS`; 0 fits on every run);
-- the population moved: a currency's buyers or repeat buyers, or the subscriptions or ended ones,
-  changed by more than REFIT_DRIFT since the fit, or a currency appeared or went.
+- the population moved: a currency's buyers or repeat buyers, or the subscriptions or ended ones
+  (in all or in a plan with a model of its own), changed by more than REFIT_DRIFT since the fit;
+  one of them reached or fell below the minimum to fit; a currency or such a plan appeared or went.
+
+A run whose as-of is before the fit's (a backfill) fits for itself and keeps the stored models for
+the runs after it.
 
 The models are one row of `prediction_models`: the as-of they were fitted at, the counts they were
 fitted on, and every fit with its checks and messages, so that a scored run reports what the fit
@@ -21,13 +25,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from uds_pipelines.lib import lake_views
-from uds_pipelines.lib.predictions import buyers, contracts, fitting, holdout, subscribers, summary, traits
+from uds_pipelines.lib.predictions import (
+    bgnbd,
+    buyers,
+    contracts,
+    fitting,
+    gamma_gamma,
+    holdout,
+    orders,
+    pareto_nbd,
+    sbg,
+    score,
+    subscribers,
+    summary,
+    traits,
+)
 from uds_pipelines.lib.predictions.buyers import CurrencyModels
 from uds_pipelines.lib.predictions.fitting import Fit
 from uds_pipelines.lib.predictions.subscribers import SubscriberModel
@@ -37,26 +58,43 @@ REFIT_DRIFT = 0.10
 SUBSCRIBERS = "subscribers"
 
 
+# The code a stored fit depends on: a change to any of these modules fits again.
+_FIT_CODE = (bgnbd, pareto_nbd, gamma_gamma, sbg, score, fitting, buyers, subscribers, summary, contracts, orders,
+             holdout, sys.modules[__name__])  # fmt: skip
+
+
 def salt() -> str:
     """A hash of what the fits depend on besides the data: the purchase and subscription SQL, the
-    model generation and the fitting's sample and guards."""
-    parts = [
-        traits.MODEL_GENERATION, summary.purchases_sql(), contracts.subscriptions_sql(datetime(2000, 1, 1, tzinfo=UTC)),
-        fitting.SAMPLE, fitting.PARAM_MIN, fitting.PARAM_MAX, buyers.MIN_CUSTOMERS, buyers.MIN_REPEAT_BUYERS,
-        subscribers.MIN_SUBSCRIPTIONS, subscribers.MIN_CHURNED,
-    ]  # fmt: skip
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+    model generation and the source of the modules that summarize, fit, check and score."""
+    parts = [traits.MODEL_GENERATION, summary.purchases_sql(), contracts.subscriptions_sql(datetime(2000, 1, 1, tzinfo=UTC))]
+    digest = hashlib.sha256(json.dumps(parts).encode())
+    for module in _FIT_CODE:
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def population(full: pd.DataFrame, subs: pd.DataFrame) -> dict[str, list[int]]:
-    """The counts a fit depends on: per currency (buyers, repeat buyers); subscriptions (all, ended)."""
-    units = {
-        f"buyers:{currency}": [len(group), int((group["frequency"] > 0).sum())]
-        for currency, group in full.groupby("currency", sort=True)
-    }
+    """What there is to fit, each as [count, second count, 1 if enough to fit else 0]: per
+    currency (buyers, repeat buyers); subscriptions (all, ended); each plan with enough history
+    for a model of its own."""
+    units = {}
+    for currency, group in full.groupby("currency", sort=True):
+        n, repeat = len(group), int((group["frequency"] > 0).sum())
+        units[f"buyers:{currency}"] = [n, repeat, int(n >= buyers.MIN_CUSTOMERS and repeat >= buyers.MIN_REPEAT_BUYERS)]
     counted = subscribers.counts(subs)
-    units[SUBSCRIBERS] = [counted["subscriptions"], counted["churned"]]
+    units[SUBSCRIBERS] = [counted["subscriptions"], counted["churned"], int(subscribers.enough(subs))]
+    for plan, rows in subs.dropna(subset=["plan"]).groupby("plan", sort=True):
+        if subscribers.enough(rows):
+            units[f"plan:{plan}"] = [len(rows), subscribers.counts(rows)["churned"], 1]
     return units
+
+
+def _labels(unit: str) -> tuple[str, str]:
+    kind, _, name = unit.partition(":")
+    if kind == "buyers":
+        return f"{name.upper()} buyers", f"{name.upper()} repeat buyers"
+    prefix = f"plan {name} " if kind == "plan" else ""
+    return f"{prefix}subscriptions", f"{prefix}ended subscriptions"
 
 
 @dataclass
@@ -83,17 +121,23 @@ def refit_reason(
         return "the models' code or inputs changed"
     if as_of < stored.fitted_as_of:
         return f"the as-of is before the fit's ({stored.fitted_as_of.date()})"
-    age = (as_of - stored.fitted_as_of).total_seconds() / 86400
-    if age >= refit_days:
-        return f"fitted {age:.1f} days before the as-of (refit every {refit_days} days)"
+    if refit_days == 0:
+        return "UDS_PREDICTIONS_REFIT_DAYS=0: fitted on every run"
+    # calendar days: a run that starts a few seconds earlier than last week's still refits
+    days = (as_of.astimezone(UTC).date() - stored.fitted_as_of.astimezone(UTC).date()).days
+    if days >= refit_days:
+        return f"fitted {days} days before the as-of (refit every {refit_days} days)"
     if set(units) != set(stored.population):
         changed = sorted(set(units) ^ set(stored.population))
-        return f"currencies changed: {', '.join(changed)}"
+        return f"what there is to fit changed: {', '.join(changed)}"
     for unit, now in sorted(units.items()):
-        labels = ("subscriptions", "ended subscriptions") if unit == SUBSCRIBERS else (
-            f"{unit.removeprefix('buyers:').upper()} buyers", f"{unit.removeprefix('buyers:').upper()} repeat buyers"
-        )  # fmt: skip
-        for label, a, b in zip(labels, stored.population[unit], now, strict=True):
+        then = stored.population[unit]
+        labels = _labels(unit)
+        if then[2] != now[2]:
+            return f"{labels[0]}: {then[0]:,} -> {now[0]:,}, now {'enough' if now[2] else 'too few'} to fit"
+        if not now[2]:
+            continue  # too few then and now: nothing was fitted, nothing to fit
+        for label, a, b in zip(labels, then[:2], now[:2], strict=True):
             if abs(b - a) > REFIT_DRIFT * max(a, 1):
                 return f"{label}: {a:,} -> {b:,} (more than {REFIT_DRIFT:.0%} since the fit)"
     return None
@@ -153,19 +197,25 @@ def save(con, lake_dir, as_of: datetime, units: dict[str, list[int]], currencies
 
 
 def load(con, lake_dir, units: dict[str, list[int]]) -> StoredModels | str | None:
-    """The stored models with today's counts, None when there are none, or why they cannot be used."""
-    lake_views.register(con, lake_dir, [TABLE])
-    rows = con.execute(f"SELECT fitted_as_of, salt, population, models FROM {TABLE}").fetchall()
-    if not rows:
-        return None
+    """The stored models, None when there are none, or why they cannot be used (a file or row
+    that cannot be read is a reason to fit again, not a failure)."""
     try:
+        lake_views.register(con, lake_dir, [TABLE])
+        rows = con.execute(f"SELECT fitted_as_of, salt, population, models FROM {TABLE}").fetchall()
+        if not rows:
+            return None
         fitted_as_of, stored_salt, population_json, models_json = rows[0]
+        population = json.loads(population_json)
+        if not isinstance(population, dict) or any(
+            not isinstance(v, list) or len(v) != 3 or not all(isinstance(n, int) for n in v) for v in population.values()
+        ):
+            raise ValueError(f"population is not a mapping of [count, count, fittable]: {population_json[:80]}")
         models = json.loads(models_json)
         subs = models["subscribers"]
         return StoredModels(
             fitted_as_of.astimezone(UTC),
             stored_salt,
-            json.loads(population_json),
+            population,
             [_currency(m, units.get(f"buyers:{m['currency']}", [0, 0])) for m in models["currencies"]],
             SubscriberModel(
                 fit=_fit(subs["fit"]),
@@ -173,5 +223,5 @@ def load(con, lake_dir, units: dict[str, list[int]]) -> StoredModels | str | Non
                 warnings=subs["warnings"], notes=subs["notes"],
             ),  # fmt: skip
         )
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (duckdb.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
         return f"stored models unreadable ({type(exc).__name__}: {exc})"

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from uds_pipelines.lib import connection, fx, lake_views
+from uds_pipelines.lib import connection, fx, lake_views, locks
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.predictions import holdout, model_store, summary, traits
 from uds_pipelines.lib.predictions.buyers import CurrencyModels, check_holdout, fit_currency, score_currency
@@ -105,17 +105,19 @@ def _buyer_rows(models: list[CurrencyModels], full: pd.DataFrame) -> list[pd.Dat
 
 def _models(con, settings: Settings, as_of: datetime, full: pd.DataFrame, subs: pd.DataFrame, rebuild: bool):
     """(buyer models, subscriber model, refit reason or None, the as-of they were fitted at): the
-    stored models when they still hold (`model_store`), else new fits, stored for the next run."""
+    stored models when they still hold (`model_store`), else new fits, stored for the next runs."""
     units = model_store.population(full, subs)
-    stored = model_store.load(con, settings.lake_dir, units)
+    stored = None if rebuild else model_store.load(con, settings.lake_dir, units)
     reason = model_store.refit_reason(stored, as_of, units, settings.predictions_refit_days, rebuild)
     if reason is None:
         assert isinstance(stored, model_store.StoredModels)
         return stored.currencies, replace(stored.subscribers, **counts(subs)), None, stored.fitted_as_of
     currencies, subscribers = _fit_buyers(con, full, as_of), fit_subscribers(subs)
-    # stored before the predictions are written: a crash between the two makes the next run score
-    # with these same fits
-    model_store.save(con, settings.lake_dir, as_of, units, currencies, subscribers)
+    backfill = isinstance(stored, model_store.StoredModels) and as_of < stored.fitted_as_of
+    if not backfill:  # a backfill's fit is for its own day: the runs after it keep the newer models
+        # stored before the predictions are written: a crash between the two makes the next run
+        # score with these same fits
+        model_store.save(con, settings.lake_dir, as_of, units, currencies, subscribers)
     return currencies, subscribers, reason, as_of
 
 
@@ -125,7 +127,8 @@ def build_predictions(settings: Settings, rebuild: bool = False) -> PredictionsS
     # The optimizers call BLAS on vectors of a few parameters, thousands of times: OpenBLAS's
     # threads then cost more than they give, and spin on the cores a concurrent step needs
     # (the 1M stage under one concurrent step: 17.3 s, 15.9 CPU-s; on one thread 7.7 s, 5.8 CPU-s).
-    with threadpool_limits(limits=1, user_api="blas"):
+    # one run at a time: the stored models and the predictions scored with them are written together
+    with locks.step_lock(settings.locks_dir, "customer_predictions"), threadpool_limits(limits=1, user_api="blas"):
         return _build_predictions(settings, rebuild)
 
 

@@ -38,7 +38,8 @@ class SubscriberModel:
                 "params_by_plan": {plan: params(fit) for plan, fit in sorted(self.plan_fits.items())}}  # fmt: skip
 
 
-def _enough(subs: pd.DataFrame) -> bool:
+def enough(subs: pd.DataFrame) -> bool:
+    """Enough subscriptions, and ended ones, to fit a retention model on."""
     return len(subs) >= MIN_SUBSCRIPTIONS and int((~subs["live"].astype(bool)).sum()) >= MIN_CHURNED
 
 
@@ -46,7 +47,7 @@ def _fit_plans(subs: pd.DataFrame, result: SubscriberModel) -> None:
     """A model per plan with enough subscriptions and churn of its own (plans retain differently:
     monthly and annual prices, say); a plan whose fit fails falls back to the pooled one, noted."""
     for plan, rows in subs.dropna(subset=["plan"]).groupby("plan", sort=True):
-        if not _enough(rows):
+        if not enough(rows):
             continue
         fit = sbg.fit(rows["periods"].to_numpy(float), ~rows["live"].to_numpy(bool))
         if fit.ok:
@@ -74,7 +75,7 @@ def fit_subscribers(subs: pd.DataFrame) -> SubscriberModel:
     if subs.empty:
         result.notes.append("no subscriptions: no retention model")
         return result
-    if not _enough(subs):
+    if not enough(subs):
         result.warnings.append(f"subscribers: no predicted columns: {len(subs)} subscriptions, {result.churned} "
                                f"ended (needs {MIN_SUBSCRIPTIONS} and {MIN_CHURNED})")  # fmt: skip
         return result

@@ -34,7 +34,8 @@ def churn_risk(lost: np.ndarray) -> np.ndarray:
 
 
 def model_version(parts: dict[str, dict[str, float]]) -> str:
-    """`<models>.v1-<hash of the fitted parameters>`: the same data and as-of give the same version;
+    """`<models>.v1-<hash of the fitted parameters>`: the same fit gives the same version (a fit on
+    the same data and as-of, or the stored models every run scores with until a refit);
     `parts` maps a label (`bgnbd+gamma_gamma:usd`, `sbg`) to its parameters."""
     models = "+".join(sorted({label.split(":")[0] for label in parts}))
     # 5 significant digits: far above the optimizer's tolerance, so a rerun hashes the same

@@ -197,6 +197,11 @@ def _group_keys(con: duckdb.DuckDBPyConnection, records: str | None = None, valu
               SELECT vk FROM {scratch.INPUT} WHERE id_type = 'record' AND NOT self_ref {only_values}
           ))
         GROUP BY vk;
+        -- an own id left out above whose key is a kept value's is another text on that key: the
+        -- records would still meet on it in the observations
+        UPDATE {scratch.VAL_KEYS} SET clash = true
+        WHERE vk IN (SELECT vk FROM {scratch.INPUT} WHERE self_ref {only_values})
+          AND vk NOT IN (SELECT vk FROM {scratch.INPUT} WHERE id_type = 'record' AND NOT self_ref {only_values});
         SELECT (SELECT count(*) FROM {scratch.REC_KEYS} WHERE clash) + (SELECT count(*) FROM {scratch.VAL_KEYS} WHERE clash)
         """
     ).fetchall()[0][0]

@@ -154,6 +154,25 @@ def test_only_the_clashing_keys_are_grouped_again_and_the_graph_is_the_exact_one
             frozenset({("form", "b1"), ("form", "b2"), ("form", "r2")})} <= graphs[0][1]  # fmt: skip
 
 
+def test_a_record_id_whose_key_clashes_with_a_value_links_nothing(monkeypatch) -> None:
+    # A record's own `record` id is left out of the values (only its record carries it); were its
+    # key equal to a real value's, the records would still meet on that key unless the clash is seen.
+    clash = "hash('email' || chr(31) || 'a@x.io')"
+    monkeypatch.setattr(
+        linking, "VALUE_KEY",
+        f"CASE WHEN id_type = 'record' AND id_value = 'f:5' THEN {clash} ELSE {linking.VALUE_KEY} END",
+    )  # fmt: skip
+    records = {("f", "1"): [("email", "a@x.io")], ("f", "2"): [("email", "a@x.io")], ("f", "5"): []}
+    partitions = []
+    for exact in (False, True):
+        con = duckdb.connect()
+        con.register("ids", identifiers_frame(records))
+        linking.build_graph(con, "ids", GuardrailConfig(), exact_keys=exact)
+        linking.compute_components(con)
+        partitions.append(_record_partition(con))
+    assert partitions[0] == partitions[1] == {frozenset({("f", "1"), ("f", "2")}), frozenset({("f", "5")})}
+
+
 def test_record_reference_links_when_another_record_carries_it(tmp_path) -> None:
     # Own `record` ids link nothing by themselves, but a record pointing at another record's id does.
     records = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -32,14 +33,35 @@ class Measure:
         return asdict(self)
 
 
+def child_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a measured child, with Python's bytecode cache on. A deployment imports
+    from cached bytecode; with PYTHONDONTWRITEBYTECODE set (as in this sandbox's shells), every
+    child compiled all it imports again: 5.7 s against 1.9 s to import the stages' modules."""
+    env = dict(os.environ if env is None else env)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+@functools.cache
+def warm_bytecode() -> None:
+    """Import every module of `uds_pipelines.lib` once in a child, so that the measured children
+    find the bytecode of what they import cached (a first import writes it): once per process."""
+    code = (
+        "import importlib, pkgutil, uds_pipelines.lib as lib\n"
+        "for m in pkgutil.walk_packages(lib.__path__, 'uds_pipelines.lib.'): importlib.import_module(m.name)"
+    )
+    subprocess.run([sys.executable, "-c", code], env=child_env(), check=True)
+
+
 def run_measured(argv: list[str], env: dict[str, str] | None = None, timeout: float | None = None) -> Measure:
     """Run `argv` as a child and measure it alone: os.wait4 gives that child's own rusage.
 
     RUSAGE_CHILDREN would report the maximum over every child so far, hiding smaller stages. The
     child may print one line `RESULT {json}` that is returned as `result`."""
+    warm_bytecode()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, text=True, env=env or dict(os.environ))
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, text=True, env=child_env(env))
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:

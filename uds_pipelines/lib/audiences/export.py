@@ -7,12 +7,13 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from uds_pipelines.lib import catalog, lake, storage
 from uds_pipelines.lib.audiences import destinations
 from uds_pipelines.lib.audiences.checks import check_audience
-from uds_pipelines.lib.audiences.plan import COUNT_KEYS, FILE_COLUMNS, AudiencePlan
+from uds_pipelines.lib.audiences.plan import COUNT_KEYS, FILE_COLUMNS, AudiencePlan, query_arrow
 
 # Cells a spreadsheet would evaluate as a formula (OWASP CSV injection).
 FORMULA_START = r"^[=+\-@\t\r]"
@@ -156,15 +157,32 @@ def _destination_fields(plan: AudiencePlan) -> pa.Array:
     if fmt not in destinations.DESTINATION_FORMATS:
         return pa.nulls(plan.rows.num_rows, pa.string())
     headers = destinations.file_columns(fmt)
-    rows = plan.rows.select(headers).to_pylist()
-    return pa.array([json.dumps(r, ensure_ascii=False) for r in rows], pa.string())
+    pairs = ", ".join(f"{lake.sql_literal_list([h])}, {_quoted(h)}" for h in headers)
+    return _in_order(plan.rows.select(headers), f"json_object({pairs})::VARCHAR").column(0)
 
 
 def destination_rows(members: pa.Table, fmt: str) -> pa.Table:
     """Planned rows (`customer_id` and the file's cells) back from `audience_members` rows."""
-    headers = destinations.file_columns(fmt)
-    cells = [json.loads(text) if text else {} for text in members[DESTINATION_FIELDS].to_pylist()]
-    columns = {"customer_id": members["customer_id"].cast(pa.string())}
-    for header in headers:
-        columns[header] = pa.array([c.get(header) for c in cells], pa.string())
-    return pa.table(columns)
+    cells = ", ".join(
+        f"CAST(nullif({DESTINATION_FIELDS}, '') AS JSON) ->> {lake.sql_literal_list(['$.' + _quoted(h)])} AS {_quoted(h)}"
+        for h in destinations.file_columns(fmt)
+    )
+    return _in_order(
+        members.select(["customer_id", DESTINATION_FIELDS]),
+        f"CAST(customer_id AS VARCHAR) AS customer_id, {cells}",
+    )
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _in_order(rows: pa.Table, select: str) -> pa.Table:
+    """`SELECT {select}` over `rows` in DuckDB, one result row per input row in the same order (a
+    fresh connection keeps insertion order), as Arrow: no Python call per row."""
+    con = duckdb.connect()
+    try:
+        con.register("_rows", rows)
+        return query_arrow(con, f"SELECT {select} FROM _rows")
+    finally:
+        con.close()

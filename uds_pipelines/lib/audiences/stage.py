@@ -45,7 +45,7 @@ def build_audience_members(settings: Settings) -> AudienceMembersStage:
     """Plan every valid audience (consented, not erased or suppressed) and write members and counts."""
     lake_dir = settings.lake_dir
     audiences, errors = _load(settings)
-    con = connection.for_settings(settings)
+    con = connection.for_settings(settings, connection.DERIVED_LAYERS)
     try:
         # the audiences' segment members only: nobody else can be planned
         segments = lake.sql_literal_list(sorted({a.segment for a in audiences}) or [""])
@@ -71,7 +71,7 @@ def build_audience_members(settings: Settings) -> AudienceMembersStage:
 
 def check_members_consent(settings: Settings) -> MembersConsentCheck:
     """Recount the persisted members against consent and exclusions, independently of the planning."""
-    con = connection.for_settings(settings)
+    con = connection.for_settings(settings, connection.DERIVED_LAYERS)
     try:
         excluded = excluded_customers_sql(
             con, settings.lake_dir, settings.suppression_key(), "audience_members"
@@ -88,7 +88,7 @@ def export_audiences(settings: Settings, run_id: str) -> AudienceExportsStage:
     """Dated files with a manifest for each audience with a file destination and planned counts."""
     lake_dir = settings.lake_dir
     audiences, _ = _load(settings)
-    con = connection.for_settings(settings)
+    con = connection.for_settings(settings, connection.DERIVED_LAYERS)
     written = []
     try:
         members = query_arrow(con, "SELECT * FROM audience_members")

@@ -56,7 +56,7 @@ def read_sources(settings: Settings) -> dict[str, pa.Table]:
     segments, _ = load_segments(settings.segments_file)
     audiences, _ = load_audiences(settings.audiences_file, settings.purposes, [s.name for s in segments])
     to_warehouse = sorted(a.name for a in audiences if "warehouse" in a.destinations)
-    con = connection.for_settings(settings)
+    con = connection.for_settings(settings, connection.DERIVED_LAYERS)
     try:
         tables = {}
         for spec in WAREHOUSE_TABLES.values():

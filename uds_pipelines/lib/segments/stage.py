@@ -25,7 +25,7 @@ def build_segments(settings: Settings) -> SegmentStage:
     """Evaluate every valid segment over the profiles, roll the history forward, write both."""
     lake_dir = settings.lake_dir
     segments, load_errors = load_segments(settings.segments_file)
-    con = connection.for_settings(settings)
+    con = connection.for_settings(settings, connection.DERIVED_LAYERS)
     try:
         result = compute_membership(
             con,

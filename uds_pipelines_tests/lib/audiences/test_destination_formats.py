@@ -240,3 +240,29 @@ def test_members_table_round_trips_and_checks_catch_bad_hashes(con, tmp_path):
     tampered = back.set_column(2, "phone", pa.array(["+14155550123"], pa.string()))  # unhashed
     passed, details = check_audience(AudiencePlan(plan.audience, tampered, plan.counts, "consent", None, con))
     assert not passed and details["malformed_hashes"] == 1
+
+
+def test_members_table_round_trips_every_row_in_order(con, tmp_path):
+    """The platform cells go to JSON and back in DuckDB, not a Python call per row: many rows
+    (parallel scans) keep their order, and quotes, accents, backslashes and missing cells survive."""
+    small = _plan(con, tmp_path, "google_customer_match", [{"customer_id": "C1", "email": "a@example.com"}])
+    n = 150_000
+    names = ['Ann "the" O\'Hara', "Valéry", "back\\slash", None, "漢字"]
+    rows = pa.table(
+        {
+            "customer_id": [f"C{i:06d}" for i in range(n)],
+            **{
+                h: [f"{h}-{i}" if i % 7 else None for i in range(n)]
+                for h in GOOGLE_HEADERS
+                if h != "First Name"
+            },
+            "First Name": [names[i % len(names)] for i in range(n)],
+        }
+    ).select(FORMAT_COLUMNS["google_customer_match"])
+    plan = AudiencePlan(small.audience, rows, small.counts, "consent", None, con)
+    members = audience_members_table([plan], AS_OF)
+    assert json.loads(members["destination_fields"][3].as_py()) == {
+        h: rows[h][3].as_py() for h in GOOGLE_HEADERS
+    }
+    back = destination_rows(members, "google_customer_match").select(FORMAT_COLUMNS["google_customer_match"])
+    assert back.equals(rows)

@@ -82,7 +82,7 @@ def resolve(
 
 def _resolve(settings: Settings, run_id: str, guardrails: GuardrailConfig | None, rebuild: bool) -> ResolutionStage:
     config = guardrails or settings.guardrails()
-    con = connection.for_settings(settings)
+    con = connection.for_settings(settings, connection.DERIVED_LAYERS)  # identifiers, the previous map
     try:
         probabilistic = settings.matching == "probabilistic"
         # identifiers, and the previous identity_map and customer_registry: the connection's views

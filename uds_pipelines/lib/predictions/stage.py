@@ -135,7 +135,7 @@ def build_predictions(settings: Settings, rebuild: bool = False) -> PredictionsS
 def _build_predictions(settings: Settings, rebuild: bool) -> PredictionsStage:
     as_of = settings.as_of()
     rates = fx.load_rates(settings.fx_rates_file, settings.reporting_currency).on(as_of.date())
-    con = connection.for_settings(settings)
+    con = connection.for_settings(settings, connection.DERIVED_LAYERS)  # staged Stripe objects, the map
     try:
         full, subs = _buyer_summary(con, as_of), load_subscriptions(con, as_of)
         currencies, subscribers, refit, fitted_as_of = _models(con, settings, as_of, full, subs, rebuild)

@@ -25,6 +25,18 @@ def test_every_table_is_a_typed_view_on_an_empty_lake(tmp_path):
         assert con.execute(f"SELECT count(*) FROM {name}").fetchone() == (0,)
 
 
+def test_a_connection_for_the_derived_layers_has_their_views_only(tmp_path):
+    con = connection.connect(tmp_path / "lake", layers=connection.DERIVED_LAYERS)
+    views = {
+        r[0]
+        for r in con.execute("SELECT view_name FROM duckdb_views() WHERE database_name = 'temp'").fetchall()
+    }
+    derived = {n for n in catalog.TABLES if catalog.table(n).layer in connection.DERIVED_LAYERS}
+    assert views == derived
+    assert {"customer_profiles", "identity_map", "stripe_charges", "suppression", "audience_members"} <= views
+    assert not views & {"landed_forms", "landed_files", "events", "quarantine", "person_events"}
+
+
 def test_batches_written_before_a_column_was_added_read_it_as_its_default(tmp_path):
     lake_dir = tmp_path / "lake"
     forms = catalog.table("landed_forms")
@@ -96,11 +108,18 @@ def test_a_partitioned_table_reads_its_day_folders_with_the_day_column(tmp_path)
     for day, ids in (("2026-12-05", ["a", "b"]), ("2026-12-06", ["c"])):
         rows = {c: pa.array([None] * len(ids), events.arrow_type(c)) for c in events.columns}
         rows["message_id"] = pa.array(ids, pa.string())
-        lake_views.write_arrow(lake_dir, "events", pa.table(rows), batch_name=f"day={day}/events-{day}.parquet")
+        lake_views.write_arrow(
+            lake_dir, "events", pa.table(rows), batch_name=f"day={day}/events-{day}.parquet"
+        )
     (lake_dir / events.path / "stray.parquet").write_bytes(b"not a batch: outside the day folders")
     con = connection.connect(lake_dir)
     assert _described(con, "events") == _declared("events")
-    by_day = con.execute("SELECT day::VARCHAR, list(message_id ORDER BY message_id) FROM events GROUP BY 1 ORDER BY 1")
+    by_day = con.execute(
+        "SELECT day::VARCHAR, list(message_id ORDER BY message_id) FROM events GROUP BY 1 ORDER BY 1"
+    )
     assert by_day.fetchall() == [("2026-12-05", ["a", "b"]), ("2026-12-06", ["c"])]
     assert lake_views.row_count(lake_dir, "events") == 3
-    assert [p.parent.name for p in lake_views.table_files(lake_dir, "events")] == ["day=2026-12-05", "day=2026-12-06"]
+    assert [p.parent.name for p in lake_views.table_files(lake_dir, "events")] == [
+        "day=2026-12-05",
+        "day=2026-12-06",
+    ]

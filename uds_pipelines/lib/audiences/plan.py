@@ -32,6 +32,8 @@ COUNT_KEYS = (
     "exported",
     "excluded_no_match_key",
 )
+# What a plan reads of a profile: every format's columns are made from these.
+PROFILE_COLUMNS = ("customer_id", "email", "phone", "first_name", "last_name", "country")
 
 
 @dataclass
@@ -115,7 +117,7 @@ def plan_audience(
             FROM {effective_consent} AS c WHERE purpose = ? GROUP BY 1
         ),
         prof AS (
-            SELECT CAST(customer_id AS VARCHAR) AS customer_id, email, phone, first_name, last_name, country
+            SELECT CAST(customer_id AS VARCHAR) AS customer_id, {", ".join(PROFILE_COLUMNS[1:])}
             FROM {profiles} AS p
             WHERE CAST(customer_id AS VARCHAR) IN (SELECT customer_id FROM seg)
         )

@@ -11,7 +11,13 @@ from uds_pipelines.lib import catalog, connection, lake, lake_views
 from uds_pipelines.lib.audiences.definitions import AudienceDefinition, AudienceError, load_audiences
 from uds_pipelines.lib.audiences.destinations import DESTINATION_FORMATS
 from uds_pipelines.lib.audiences.export import audience_members_table, destination_rows, write_audience_files
-from uds_pipelines.lib.audiences.plan import FORMAT_COLUMNS, AudiencePlan, plan_audience, query_arrow
+from uds_pipelines.lib.audiences.plan import (
+    FORMAT_COLUMNS,
+    PROFILE_COLUMNS,
+    AudiencePlan,
+    plan_audience,
+    query_arrow,
+)
 from uds_pipelines.lib.audiences.verify import verify_members
 from uds_pipelines.lib.config import Settings
 from uds_pipelines.lib.privacy.exclusions import excluded_customers_sql
@@ -51,9 +57,18 @@ def build_audience_members(settings: Settings) -> AudienceMembersStage:
         segments = lake.sql_literal_list(sorted({a.segment for a in audiences}) or [""])
         members_of = f"(SELECT customer_id FROM segment_membership WHERE segment IN ({segments}))"
         excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key(), members_of)
+        # read once for every audience (each plan scanned the files again: 0.4 s a plan at 10M events)
+        con.execute(
+            f"CREATE TEMP TABLE _audience_segments AS SELECT customer_id, segment FROM segment_membership "
+            f"WHERE segment IN ({segments})"
+        )
+        con.execute(
+            f"CREATE TEMP TABLE _audience_profiles AS SELECT {', '.join(PROFILE_COLUMNS)} FROM customer_profiles "
+            "WHERE customer_id IN (SELECT customer_id FROM _audience_segments)"
+        )
         plans = [
             plan_audience(
-                con, audience, "segment_membership", "customer_profiles", "effective_consent", excluded
+                con, audience, "_audience_segments", "_audience_profiles", "effective_consent", excluded
             )
             for audience in audiences
         ]

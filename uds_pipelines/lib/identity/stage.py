@@ -46,7 +46,7 @@ def build_inputs(settings: Settings, rebuild: bool = False) -> IdentityInputsSta
 
 
 def _build_inputs(settings: Settings, rebuild: bool) -> IdentityInputsStage:
-    con = connection.for_settings(settings)
+    con = connection.for_settings(settings, layers=())  # build_identity_inputs binds the views it reads
     try:
         counts = build_identity_inputs(
             con,

@@ -110,7 +110,7 @@ def build_kpis(settings: Settings) -> KpiStage:
     """Customers, active customers, churn, conversion, NPS, and LTV per currency and in the
     reporting currency, as of UDS_AS_OF, written as `customer_kpis`; and the monthly curve."""
     as_of = settings.as_of()
-    con = connection.for_settings(settings)
+    con = connection.for_settings(settings, connection.DERIVED_LAYERS)  # the profiles
     try:
         figures = kpis(con, settings.lake_dir, as_of, settings.reporting_currency)
         curve = new_buyers_by_month(con, settings.lake_dir, as_of)

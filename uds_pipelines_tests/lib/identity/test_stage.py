@@ -8,7 +8,7 @@ import pandas as pd
 from uds_pipelines.lib import connection
 from uds_pipelines.lib.identity import GuardrailConfig, resolve_identities
 from uds_pipelines.lib.identity.rejections import rejected_identifiers_sql
-from uds_pipelines.lib.identity.stage import oversized_components
+from uds_pipelines.lib.identity.stage import oversized_components, unmapped_records
 from uds_pipelines_tests.lib.identity.helpers import T0, identifiers_frame
 
 RECORD_COLUMNS = ["source", "record_id", "email", "phone", "country"]
@@ -64,3 +64,15 @@ def test_oversized_components_name_the_shared_value_masked() -> None:
     assert row.top_identifier_type == "phone"
     assert row.top_identifier != "+15005550123" and row.top_identifier.endswith("23")
     assert oversized_components(con, result, 30).empty
+
+
+def test_unmapped_records_counts_each_record_without_a_map_row_once() -> None:
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE identifiers AS SELECT * FROM (VALUES ('form', 'r1', 'email'), ('form', 'r1', 'phone'), "
+        "('stripe', 'r1', 'email'), ('form', 'r2', NULL), ('form', 'r3', 'email')) t(source, record_id, id_type)"
+    )
+    con.execute(
+        "CREATE TABLE map AS SELECT * FROM (VALUES ('form', 'r3', 'c1')) t(source, record_id, customer_id)"
+    )
+    assert unmapped_records(con, "map") == 3  # form r1 (two rows), stripe r1, form r2

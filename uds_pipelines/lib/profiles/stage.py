@@ -79,7 +79,7 @@ def _build_profiles(settings: Settings, rebuild: bool) -> ProfilesStage:
         duplicates, without_identifier = con.execute(
             """SELECT count(*) - count(DISTINCT customer_id),
                       count(*) FILTER (WHERE customer_id NOT IN (
-                          SELECT m.customer_id FROM identity_map m JOIN identifiers i USING (source, record_id)))
+                          SELECT m.customer_id FROM identity_map m SEMI JOIN identifiers i USING (source, record_id)))
                FROM customer_profiles"""
         ).fetchall()[0]
         # the people seen last (customer ids are random: the first rows written could be anyone's,

@@ -53,18 +53,18 @@ def build_audience_members(settings: Settings) -> AudienceMembersStage:
     audiences, errors = _load(settings)
     con = connection.for_settings(settings, connection.DERIVED_LAYERS)
     try:
-        # the audiences' segment members only: nobody else can be planned
+        # the audiences' segment members only: nobody else can be planned. Read once for every
+        # audience, with their profiles (each plan scanned the files again: 0.4 s a plan at 10M events)
         segments = lake.sql_literal_list(sorted({a.segment for a in audiences}) or [""])
-        members_of = f"(SELECT customer_id FROM segment_membership WHERE segment IN ({segments}))"
-        excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key(), members_of)
-        # read once for every audience (each plan scanned the files again: 0.4 s a plan at 10M events)
         con.execute(
             f"CREATE TEMP TABLE _audience_segments AS SELECT customer_id, segment FROM segment_membership "
             f"WHERE segment IN ({segments})"
         )
+        members_of = "(SELECT customer_id FROM _audience_segments)"
+        excluded = excluded_customers_sql(con, lake_dir, settings.suppression_key(), members_of)
         con.execute(
             f"CREATE TEMP TABLE _audience_profiles AS SELECT {', '.join(PROFILE_COLUMNS)} FROM customer_profiles "
-            "WHERE customer_id IN (SELECT customer_id FROM _audience_segments)"
+            f"WHERE customer_id IN {members_of}"
         )
         plans = [
             plan_audience(

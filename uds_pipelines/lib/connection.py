@@ -29,6 +29,7 @@ def connect(
     default_region: str = "US",
     memory_limit: str = lake.DEFAULT_MEMORY_LIMIT,
     layers: tuple[str, ...] | None = None,
+    tables: tuple[str, ...] = (),
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the normalization functions and a view per catalog
     table of `lake_dir` registered (`lake_views`): stage SQL names tables, never files.
@@ -36,15 +37,21 @@ def connect(
     `default_region` is the country assumed for a phone number written without one
     (`UDS_DEFAULT_REGION`); `memory_limit` is `UDS_DUCKDB_MEMORY_LIMIT`, above which DuckDB
     spills to disk instead of failing. `layers` (catalog `Table.layer`s): only those tables'
-    views, for a stage that reads nothing else.
+    views, and those of `tables` (table or view names), for a stage that reads nothing else.
     """
     con = register_duckdb_udfs(lake.duckdb_connection(memory_limit), default_region)
     if lake_dir is not None:
-        names = None if layers is None else [n for n in catalog.TABLES if catalog.table(n).layer in layers]
+        names = (
+            None
+            if layers is None
+            else [n for n in catalog.TABLES if catalog.table(n).layer in layers] + list(tables)
+        )
         lake_views.register(con, lake_dir, names)
     return con
 
 
-def for_settings(settings, layers: tuple[str, ...] | None = None) -> duckdb.DuckDBPyConnection:
+def for_settings(
+    settings, layers: tuple[str, ...] | None = None, tables: tuple[str, ...] = ()
+) -> duckdb.DuckDBPyConnection:
     """`connect` with the lake, region and memory limit of a `config.Settings`."""
-    return connect(settings.lake_dir, settings.default_region, settings.duckdb_memory_limit, layers)
+    return connect(settings.lake_dir, settings.default_region, settings.duckdb_memory_limit, layers, tables)

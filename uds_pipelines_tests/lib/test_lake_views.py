@@ -35,6 +35,16 @@ def test_a_connection_for_the_derived_layers_has_their_views_only(tmp_path):
     assert views == derived
     assert {"customer_profiles", "identity_map", "stripe_charges", "suppression", "audience_members"} <= views
     assert not views & {"landed_forms", "landed_files", "events", "quarantine", "person_events"}
+    with_events = connection.connect(
+        tmp_path / "lake", layers=connection.DERIVED_LAYERS, tables=("person_events",)
+    )
+    more = {
+        r[0]
+        for r in with_events.execute(
+            "SELECT view_name FROM duckdb_views() WHERE database_name = 'temp'"
+        ).fetchall()
+    }
+    assert more == views | {"events", "person_events"}
 
 
 def test_batches_written_before_a_column_was_added_read_it_as_its_default(tmp_path):

@@ -95,7 +95,8 @@ def statement_tables(settings: Settings) -> tuple[str, ...]:
 def build_consent(settings: Settings) -> ConsentStage:
     """Write the consent ledger and effective consent per person and purpose."""
     lake_dir = settings.lake_dir
-    con = connection.for_settings(settings)
+    # the statements' landed tables, and what the graph derived (the map, the identifiers)
+    con = connection.for_settings(settings, connection.DERIVED_LAYERS, ("landed_consent", "events"))
     try:
         kept = keep_expiring(con, settings, settings.tracking_plan().consent_categories)
         ledger = build_consent_ledger(con, statement_tables(settings), settings.purposes)

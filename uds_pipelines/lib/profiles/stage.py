@@ -49,7 +49,7 @@ def _build_profiles(settings: Settings, rebuild: bool) -> ProfilesStage:
     # a trait may not take the name of a profile column (consent columns follow the purposes)
     reserved = set(catalog.table("customer_profiles").columns) | {f"consent_{p}" for p in settings.purposes}
     traits, _funnels, trait_errors = load_traits(settings.traits_file, reserved)
-    con = connection.for_settings(settings)
+    con = connection.for_settings(settings, connection.DERIVED_LAYERS, ("person_events",))  # traits read events
     try:
         table_rates = {currency: rate for currency, (rate, _day) in rates.items()}
         steps, final = base_steps(settings.default_region)

@@ -306,6 +306,11 @@ def sql_literal_list(values: Iterable[str]) -> str:
     return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
 
 
+def quote_ident(name: str) -> str:
+    """A column or table name as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def timestamp_literal(value: datetime) -> str:
     """A DuckDB TIMESTAMPTZ literal for an aware datetime (naive is taken as UTC)."""
     if value.tzinfo is None:

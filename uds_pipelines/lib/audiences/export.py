@@ -157,24 +157,20 @@ def _destination_fields(plan: AudiencePlan) -> pa.Array:
     if fmt not in destinations.DESTINATION_FORMATS:
         return pa.nulls(plan.rows.num_rows, pa.string())
     headers = destinations.file_columns(fmt)
-    pairs = ", ".join(f"{lake.sql_literal_list([h])}, {_quoted(h)}" for h in headers)
+    pairs = ", ".join(f"{lake.sql_literal_list([h])}, {lake.quote_ident(h)}" for h in headers)
     return _in_order(plan.rows.select(headers), f"json_object({pairs})::VARCHAR").column(0)
 
 
 def destination_rows(members: pa.Table, fmt: str) -> pa.Table:
     """Planned rows (`customer_id` and the file's cells) back from `audience_members` rows."""
     cells = ", ".join(
-        f"CAST(nullif({DESTINATION_FIELDS}, '') AS JSON) ->> {lake.sql_literal_list(['$.' + _quoted(h)])} AS {_quoted(h)}"
+        f"CAST(nullif({DESTINATION_FIELDS}, '') AS JSON) ->> {lake.sql_literal_list(['$.' + lake.quote_ident(h)])} AS {lake.quote_ident(h)}"
         for h in destinations.file_columns(fmt)
     )
     return _in_order(
         members.select(["customer_id", DESTINATION_FIELDS]),
         f"CAST(customer_id AS VARCHAR) AS customer_id, {cells}",
     )
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _in_order(rows: pa.Table, select: str) -> pa.Table:

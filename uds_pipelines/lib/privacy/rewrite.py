@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from uds_pipelines.lib import lake, storage
+from uds_pipelines.lib.lake import quote_ident
 
 FILE_COL = "_prv_file"
 ROW_COL = "_prv_row"
@@ -40,10 +41,6 @@ def parquet_files(root: Path, exclude: set | None = None) -> dict[Path, list[Pat
         if parquet and not name.startswith(".") and storage.key(path) not in excluded:
             groups.setdefault(path.parent, []).append(path)
     return groups
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def describe_files(con: duckdb.DuckDBPyConnection, files: list[Path]) -> dict[str, str]:
